@@ -1,0 +1,7 @@
+"""``python -m mastbench`` runs the command line."""
+
+import sys
+
+from mastbench.cli import main
+
+sys.exit(main())

@@ -1,0 +1,233 @@
+"""Array backends: namespaces, devices, host transfer, synchronization, random numbers.
+
+Everything numerical in mastbench takes arrays from any Python array API namespace and
+finds that namespace with :func:`array_namespace`.  The random generator is always an
+explicit object (:class:`Generator`) passed in by the caller; there is no global state.
+
+NumPy and ``array_api_strict`` draw from the same NumPy bit generator, so a seed gives the
+same numbers on both (and on every ``array_api_strict`` device).  CuPy draws on the device
+from its own generator; its numbers differ from NumPy's but are equally reproducible.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+__all__ = [
+    "BACKENDS",
+    "Generator",
+    "array_namespace",
+    "available",
+    "device_of",
+    "is_numpy",
+    "namespace",
+    "rng",
+    "synchronize",
+    "to_numpy",
+]
+
+#: Names accepted by :func:`namespace`, in the order tests and benchmarks visit them.
+BACKENDS: tuple[str, ...] = ("numpy", "array_api_strict", "cupy", "torch")
+
+
+def array_namespace(*arrays: Any) -> Any:
+    """Return the array API namespace of ``arrays`` (NumPy for Python scalars alone)."""
+    arrays = tuple(a for a in arrays if a is not None and not isinstance(a, int | float))
+    if not arrays:
+        return array_api_compat.array_namespace(np.empty(0))
+    return array_api_compat.array_namespace(*arrays)
+
+
+def namespace(name: str) -> Any:
+    """Return the array API namespace called ``name``.
+
+    Parameters
+    ----------
+    name : {"numpy", "array_api_strict", "cupy", "torch"}
+        The backend.  NumPy, CuPy and torch are returned through ``array_api_compat`` so
+        that every namespace follows the standard.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not one of :data:`BACKENDS`.
+    ImportError
+        If the backend's package is not installed.
+    """
+    if name not in BACKENDS:
+        raise ValueError(f"backend name must be one of {BACKENDS}, got {name!r}")
+    if name == "array_api_strict":
+        return importlib.import_module("array_api_strict")
+    return importlib.import_module(f"array_api_compat.{name}")
+
+
+@cache
+def _works(name: str) -> bool:
+    try:
+        xp = namespace(name)
+    except ImportError:
+        return False
+    if name == "cupy":
+        try:
+            import cupy
+
+            return cupy.cuda.runtime.getDeviceCount() > 0
+        except Exception:  # no driver, no device: CuPy is unusable here
+            return False
+    return xp is not None
+
+
+def available() -> list[str]:
+    """Names of the backends that work on this machine (CuPy only with a visible GPU)."""
+    return [name for name in BACKENDS if _works(name)]
+
+
+def is_numpy(xp: Any) -> bool:
+    """True when ``xp`` is NumPy (raw or wrapped by array_api_compat)."""
+    return array_api_compat.is_numpy_namespace(xp)
+
+
+def device_of(x: Any) -> Any:
+    """The device ``x`` lives on (``None``-safe wrapper of ``array_api_compat.device``)."""
+    return array_api_compat.device(x)
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """Copy an array of any supported backend to a NumPy array on the host."""
+    if isinstance(x, np.ndarray | np.generic | int | float):
+        return np.asarray(x)
+    if array_api_compat.is_cupy_array(x):
+        return x.get()
+    if array_api_compat.is_torch_array(x):
+        return x.detach().cpu().numpy()
+    module = type(x).__module__
+    if module.startswith("array_api_strict"):
+        import array_api_strict
+
+        cpu = array_api_strict.asarray(x, device=array_api_strict.Device("CPU_DEVICE"), copy=True)
+        return np.asarray(cpu._array)
+    return np.asarray(x)
+
+
+def synchronize(x: Any = None) -> None:
+    """Block until the device work that produced ``x`` has finished.
+
+    CuPy: synchronize the current stream; torch on CUDA: ``torch.cuda.synchronize()``;
+    no-op on CPU backends.  Call before stopping a clock around GPU work.
+    """
+    if x is None:
+        return
+    if array_api_compat.is_cupy_array(x):
+        import cupy
+
+        cupy.cuda.get_current_stream().synchronize()
+    elif array_api_compat.is_torch_array(x) and x.device.type == "cuda":
+        import torch
+
+        torch.cuda.synchronize(x.device)
+
+
+class Generator:
+    """Explicit random generator producing arrays of one namespace on one device.
+
+    Parameters
+    ----------
+    seed : int or numpy.random.SeedSequence
+        Seed of the underlying bit generator.
+    xp : namespace, optional
+        Namespace of the arrays produced (NumPy by default).
+    device : optional
+        Device of the arrays produced (the namespace's default device by default).
+
+    Notes
+    -----
+    NumPy and ``array_api_strict`` share NumPy's PCG64 stream, so the same seed gives
+    bitwise the same numbers on both.  CuPy uses ``cupy.random.default_rng`` on the device.
+    """
+
+    def __init__(self, seed: int | np.random.SeedSequence, xp: Any = None, device: Any = None):
+        self.xp = namespace("numpy") if xp is None else xp
+        self.device = device
+        self._on_cupy = array_api_compat.is_cupy_namespace(self.xp)
+        if self._on_cupy:
+            import cupy
+
+            seed_int = seed if isinstance(seed, int) else int(seed.generate_state(1)[0])
+            self._gen = cupy.random.default_rng(seed_int)
+            self._module = cupy
+        else:
+            self._gen = np.random.default_rng(seed)
+            self._module = np
+
+    def _out(self, a: Any) -> Any:
+        if self._on_cupy:
+            return a
+        if is_numpy(self.xp):
+            return a
+        return self.xp.asarray(a, device=self.device)
+
+    def spawn(self, n: int) -> list[Generator]:
+        """``n`` independent child generators on the same namespace and device."""
+        if self._on_cupy:
+            seeds = self._gen.integers(0, 2**31 - 1, size=n).get()
+            return [Generator(int(s), self.xp, self.device) for s in seeds]
+        return [
+            Generator(np.random.SeedSequence(int(s)), self.xp, self.device)
+            for s in self._gen.integers(0, 2**63 - 1, size=n)
+        ]
+
+    def random(self, shape: int | Sequence[int], dtype: Any = None) -> Any:
+        """Uniform numbers on [0, 1) of the given shape (float64 unless ``dtype``)."""
+        out = self._gen.random(shape)
+        return self._cast(self._out(out), dtype)
+
+    def normal(self, shape: int | Sequence[int], dtype: Any = None) -> Any:
+        """Standard normal numbers of the given shape."""
+        out = self._gen.standard_normal(shape)
+        return self._cast(self._out(out), dtype)
+
+    def integers(self, low: int, high: int, shape: int | Sequence[int]) -> Any:
+        """Integers uniform on ``[low, high)`` (int64)."""
+        return self._out(self._gen.integers(low, high, size=shape))
+
+    def permutations(self, size: int, d: int) -> Any:
+        """``size`` independent uniform permutations of ``range(d)`` as a (size, d) array."""
+        keys = self._gen.random((size, d))
+        return self._out(keys.argsort(axis=1))
+
+    def subsets(self, size: int, d: int, k: int) -> Any:
+        """``size`` independent uniform ``k``-subsets of ``range(d)``, sorted, shape (size, k).
+
+        Cost O(size · d) with a partial sort of random keys (no Python loop).
+        """
+        if k == d:
+            idx = self._module.broadcast_to(self._module.arange(d), (size, d)).copy()
+        else:
+            keys = self._gen.random((size, d))
+            idx = keys.argpartition(k - 1, axis=1)[:, :k]
+            idx.sort(axis=1)
+        return self._out(idx)
+
+    def _cast(self, x: Any, dtype: Any) -> Any:
+        if dtype is None:
+            return x
+        return self.xp.astype(x, dtype)
+
+
+def rng(seed: int | np.random.SeedSequence = 0, xp: Any = None, device: Any = None) -> Generator:
+    """Return a :class:`Generator` for namespace ``xp`` (NumPy by default) and ``device``.
+
+    This is the one way mastbench code obtains randomness: every random function takes the
+    generator as an argument.
+    """
+    if isinstance(seed, Generator):
+        raise TypeError("seed must be an int or SeedSequence; pass the Generator itself instead")
+    if not isinstance(seed, int | np.integer | np.random.SeedSequence):
+        raise TypeError(f"seed must be an int or numpy.random.SeedSequence, got {type(seed)!r}")
+    return Generator(seed, xp, device)

@@ -1,0 +1,48 @@
+"""Public hypothesis strategies: instances for falsifying theorems and for property tests.
+
+A user can falsify their own theorem with these; ``mastbench falsify THEOREM`` uses the
+theorem's own strategy, built from the ones here.  Needs hypothesis (``mastbench[test]``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from mastbench.backend import rng
+from problems.quadratic import Quadratic
+
+__all__ = ["condition_numbers", "dimensions", "probabilities", "quadratics", "seeds"]
+
+
+def dimensions(min_value: int = 1, max_value: int = 6) -> st.SearchStrategy[int]:
+    """Small dimensions d (exact enumeration stays cheap)."""
+    return st.integers(min_value, max_value)
+
+
+def seeds() -> st.SearchStrategy[int]:
+    """Seeds of :func:`mastbench.backend.rng`."""
+    return st.integers(0, 2**32 - 1)
+
+
+def probabilities(min_value: float = 0.05) -> st.SearchStrategy[float]:
+    """Keep-probabilities p in [min_value, 1]."""
+    return st.floats(min_value, 1.0, allow_nan=False)
+
+
+def condition_numbers(max_value: float = 1e3) -> st.SearchStrategy[float]:
+    """Condition numbers in [1, max_value], log-uniform."""
+    return st.floats(0.0, float(np.log10(max_value))).map(lambda e: float(10.0**e))
+
+
+@st.composite
+def quadratics(
+    draw: st.DrawFn, d: int | None = None, *, max_d: int = 6, singular: bool = False
+) -> Quadratic:
+    """Random quadratics ½xᵀAx − bᵀx with controlled conditioning (optionally singular A)."""
+    import problems.random as random_problems
+
+    d = draw(dimensions(1, max_d)) if d is None else d
+    kappa = draw(condition_numbers())
+    gen = rng(draw(seeds()))
+    return random_problems.quadratic(d, kappa, gen, mu=0.0 if singular and d > 1 else 1.0)

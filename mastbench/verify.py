@@ -1,0 +1,214 @@
+"""Check a theorem's bound on an instance and say, with evidence, whether it holds.
+
+The comparison rules (``shared/DESIGN.md``, "How a bound is checked"):
+
+* exact, pointwise and deterministic methods: the bound holds at a point when
+  ``measured <= bound * (1 + RTOL) + atol``, with ``atol`` a few ulps of the quantity's scale;
+* Monte Carlo: a violation is declared only when the lower confidence bound of the estimate
+  exceeds the bound (a statistically significant violation);
+* an instance or parameter outside the theorem's assumptions gives ``not applicable`` and the
+  reasons, never ``holds``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from theory import Evidence, Instance, NegativeControl, Theorem
+
+__all__ = ["RTOL", "STATUSES", "Verdict", "check_evidence", "verify", "verify_control"]
+
+#: Relative slack of exact comparisons (round-off only).
+RTOL = 1e-9
+
+#: Possible verdict statuses.
+STATUSES = ("holds", "violated", "falsified", "not applicable")
+
+
+@dataclass
+class Verdict:
+    """The outcome of checking one theorem on one instance.
+
+    Attributes
+    ----------
+    theorem : str
+        Theorem id.
+    instance : str
+        Instance name.
+    status : str
+        ``"holds"``, ``"violated"``, ``"falsified"`` (a counterexample found by search) or
+        ``"not applicable"``.
+    worst_ratio : float
+        max over points of measured / bound (``nan`` when not applicable).  A value ≤ 1 means
+        the bound held everywhere.
+    tightness : float
+        measured / bound at the last point: how close the bound is where it matters most.
+    t_worst : int or None
+        Where the worst ratio occurred.
+    reasons : list of str
+        Violated assumptions (not applicable) or where the bound failed (violated).
+    params : dict
+        Parameters used (step size, iterations...).
+    evidence : Evidence or None
+        The measured quantity and the bound, point by point.
+    method : str
+        How the quantity was measured.
+    """
+
+    theorem: str
+    instance: str
+    status: str
+    worst_ratio: float = math.nan
+    tightness: float = math.nan
+    t_worst: int | None = None
+    reasons: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    evidence: Evidence | None = None
+    method: str = ""
+
+    @property
+    def holds(self) -> bool:
+        """True when the bound held at every point."""
+        return self.status == "holds"
+
+    def summary(self) -> str:
+        """One line: status, worst ratio and tightness."""
+        text = f"{self.theorem} on {self.instance}: {self.status}"
+        if self.status in ("holds", "violated", "falsified"):
+            text += f" (worst ratio {self.worst_ratio:.3g}, tightness {self.tightness:.3g})"
+        if self.reasons:
+            text += " — " + "; ".join(self.reasons[:3])
+        return text
+
+
+def _ratios(measured: np.ndarray, bound: np.ndarray, atol: float) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = measured / bound
+    # Where the bound is (numerically) zero, the ratio is 0 when the measurement is zero
+    # within atol and infinite otherwise.
+    tiny = np.abs(bound) <= max(atol, 0.0)
+    ratio = np.where(tiny, np.where(measured <= bound + atol, 0.0, np.inf), ratio)
+    return ratio
+
+
+def check_evidence(evidence: Evidence, method: str) -> tuple[bool, np.ndarray, np.ndarray]:
+    """Compare measured values with the bound point by point.
+
+    Returns
+    -------
+    holds : bool
+        True when no point violates the bound (significantly, for Monte Carlo).
+    violated : numpy.ndarray of bool
+        Which points violate.
+    ratio : numpy.ndarray
+        measured / bound at every point.
+    """
+    measured, bound = evidence.measured, evidence.bound
+    if np.any(np.isnan(bound)):
+        raise ValueError("the bound contains NaN")
+    if np.any(np.isnan(measured)):
+        raise ValueError("the measured quantity contains NaN")
+    if method == "montecarlo":
+        if evidence.lower is None:
+            raise ValueError("Monte-Carlo evidence needs a lower confidence bound")
+        violated = evidence.lower > bound + evidence.atol
+    else:
+        violated = measured > bound * (1 + RTOL) + evidence.atol
+    return not bool(np.any(violated)), violated, _ratios(measured, bound, evidence.atol)
+
+
+def _step_reasons(theorem: Theorem, instance: Instance, params: Mapping[str, Any]) -> list[str]:
+    if theorem.step_size is None or "step" not in params:
+        return []
+    step = float(params["step"])
+    high = float(theorem.step_size(instance))
+    if not (0 < step <= high * (1 + RTOL)):
+        return [f"step size {step:.6g} outside the theorem's range (0, {high:.6g}]"]
+    return []
+
+
+def verify(
+    theorem: Theorem,
+    instance: Instance,
+    params: Mapping[str, Any] | None = None,
+    *,
+    check_assumptions: bool = True,
+    bound_scale: float = 1.0,
+) -> Verdict:
+    """Check ``theorem`` on ``instance``.
+
+    Parameters
+    ----------
+    theorem : Theorem
+        The theorem.
+    instance : Instance
+        The instance (from ``theorem.instances`` or a user's own).
+    params : mapping, optional
+        Overrides of ``theorem.default_params(instance)`` (step size, iterations...).
+    check_assumptions : bool
+        When False, measure even outside the assumptions (negative controls only).
+    bound_scale : float
+        Multiply the bound by this factor (negative controls only).
+
+    Returns
+    -------
+    Verdict
+    """
+    merged = {**theorem.default_params(instance), **(params or {})}
+    if check_assumptions:
+        reasons = list(theorem.assumptions(instance)) + _step_reasons(theorem, instance, merged)
+        if reasons:
+            return Verdict(
+                theorem.id,
+                instance.name,
+                "not applicable",
+                reasons=reasons,
+                params=merged,
+                method=theorem.method,
+            )
+    evidence = theorem.evaluate(instance, merged)
+    if bound_scale != 1.0:
+        evidence = evidence.scaled(bound_scale)
+    holds, violated, ratio = check_evidence(evidence, theorem.method)
+    worst = int(np.argmax(ratio))
+    reasons = []
+    if not holds:
+        first = int(np.flatnonzero(violated)[0])
+        reasons.append(
+            f"at t={evidence.t[first]}: measured {evidence.measured[first]:.6g} > "
+            f"bound {evidence.bound[first]:.6g}"
+        )
+    return Verdict(
+        theorem=theorem.id,
+        instance=instance.name,
+        status="holds" if holds else "violated",
+        worst_ratio=float(ratio[worst]),
+        tightness=float(ratio[-1]),
+        t_worst=int(evidence.t[worst]),
+        reasons=reasons,
+        params=merged,
+        evidence=evidence,
+        method=theorem.method,
+    )
+
+
+def verify_control(theorem: Theorem, instance: Instance, control: NegativeControl) -> Verdict:
+    """Run a negative control: the verdict must be ``violated`` for the check to be able to fail."""
+    target = control.instance(instance) if control.instance is not None else instance
+    params = theorem.default_params(target)
+    if control.params is not None:
+        params = control.params(target, dict(params))
+    verdict = verify(
+        theorem,
+        target,
+        params,
+        check_assumptions=False,
+        bound_scale=1.0 if control.bound_scale is None else control.bound_scale,
+    )
+    verdict.instance = f"{instance.name} [control: {control.name}]"
+    return verdict

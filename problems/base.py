@@ -1,0 +1,167 @@
+"""Base classes of smooth problems with exact constants, and of finite sums.
+
+A problem evaluates ``value``, ``grad`` (and ``hess`` where cheap) on a single point of shape
+(d,) or on a batch of R points of shape (R, d), in the array namespace of its data.  Its
+constants (``L``, ``mu``, ``x_star``, ``f_star``) are exact: closed forms, or a solver run to
+machine precision whose achieved accuracy is stored as ``certificate``.  Constants are computed
+once, in float64 on the host, and cached.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from mastbench.backend import array_namespace, device_of, to_numpy
+
+__all__ = ["FiniteSum", "Problem"]
+
+
+class Problem(ABC):
+    """A smooth function f: R^d → R with exact constants.
+
+    Attributes
+    ----------
+    d : int
+        Dimension.
+    xp : namespace
+        Array namespace of the data; ``x`` passed in must belong to it.
+    """
+
+    d: int
+    xp: Any
+
+    @abstractmethod
+    def value(self, x: Any) -> Any:
+        """f(x): a scalar for x of shape (d,), an (R,) array for x of shape (R, d)."""
+
+    @abstractmethod
+    def grad(self, x: Any) -> Any:
+        """∇f(x), same shape as ``x``."""
+
+    def hess(self, x: Any) -> Any:
+        """∇²f(x) for a single point x of shape (d,), as a (d, d) array."""
+        raise NotImplementedError(f"{type(self).__name__} has no cheap Hessian")
+
+    # -- exact constants ---------------------------------------------------------------------
+    @property
+    @abstractmethod
+    def L(self) -> float:
+        """Smoothness constant L: λ_max of the Hessian, sup over x (exact or a stated bound)."""
+
+    @property
+    @abstractmethod
+    def mu(self) -> float:
+        """Strong convexity constant μ: inf over x of λ_min of the Hessian (0 if not strongly
+        convex)."""
+
+    @property
+    @abstractmethod
+    def x_star_host(self) -> np.ndarray:
+        """A minimizer x* as a float64 NumPy array (the minimum-norm one when not unique)."""
+
+    @cached_property
+    def x_star(self) -> Any:
+        """A minimizer x* in the problem's namespace and device."""
+        return self.asarray(self.x_star_host)
+
+    @cached_property
+    def f_star(self) -> float:
+        """The minimum value f* = f(x*)."""
+        return float(self.value_host(self.x_star_host))
+
+    @property
+    def certificate(self) -> float:
+        """‖∇f(x*)‖ achieved by the computed minimizer (0 for closed forms up to round-off)."""
+        return float(np.linalg.norm(self.grad_host(self.x_star_host)))
+
+    # -- helpers -----------------------------------------------------------------------------
+    def value_host(self, x: np.ndarray) -> float:
+        """f at a NumPy point, evaluated in float64 (used for exact constants)."""
+        return float(to_numpy(self.value(self.asarray(x))))
+
+    def grad_host(self, x: np.ndarray) -> np.ndarray:
+        """∇f at a NumPy point, as a NumPy array."""
+        return to_numpy(self.grad(self.asarray(x)))
+
+    def asarray(self, x: Any) -> Any:
+        """Convert ``x`` to the problem's namespace, dtype and device."""
+        return self.xp.asarray(x, dtype=self.dtype, device=self.device)
+
+    @property
+    def dtype(self) -> Any:
+        """Floating dtype of the data."""
+        return self._dtype
+
+    @property
+    def device(self) -> Any:
+        """Device of the data."""
+        return self._device
+
+    def _set_backend(self, *arrays: Any) -> None:
+        self.xp = array_namespace(*arrays)
+        self._dtype = arrays[0].dtype
+        self._device = device_of(arrays[0])
+        if not self.xp.isdtype(self._dtype, "real floating"):
+            raise TypeError(f"data must be real floating point, got dtype {self._dtype}")
+
+    def _check_point(self, x: Any) -> None:
+        if array_namespace(x) is not self.xp:
+            raise TypeError(
+                f"x must be an array of the problem's namespace {self.xp.__name__}, "
+                f"got {type(x).__name__}"
+            )
+        if x.ndim not in (1, 2) or x.shape[-1] != self.d:
+            raise ValueError(f"x must have shape (d,) or (R, d) with d={self.d}, got {x.shape}")
+
+    @property
+    def kappa(self) -> float:
+        """Condition number L/μ (inf when μ = 0)."""
+        return self.L / self.mu if self.mu > 0 else float("inf")
+
+
+class FiniteSum(Problem):
+    """f(x) = (1/n) Σ_i f_i(x), with component gradients on index batches.
+
+    Attributes
+    ----------
+    n : int
+        Number of components (samples).
+    """
+
+    n: int
+
+    @abstractmethod
+    def grad_batch(self, x: Any, idx: Any) -> Any:
+        """Mean gradient of the components in ``idx``.
+
+        Parameters
+        ----------
+        x : array, shape (R, d)
+            One point per replicate.
+        idx : int array, shape (R, b)
+            Component indices per replicate (a minibatch each).
+
+        Returns
+        -------
+        array, shape (R, d)
+            (1/b) Σ_{i ∈ idx[r]} ∇f_i(x[r]) for each replicate r.
+        """
+
+    @property
+    @abstractmethod
+    def L_i(self) -> np.ndarray:
+        """Per-component smoothness constants, shape (n,)."""
+
+    @property
+    def L_max(self) -> float:
+        """max_i L_i."""
+        return float(np.max(self.L_i))
+
+    @property
+    def L_mean(self) -> float:
+        """(1/n) Σ_i L_i."""
+        return float(np.mean(self.L_i))

@@ -1,0 +1,81 @@
+"""Least squares f(w) = (1/2n)‖Xw − y‖² + (l2/2)‖w‖², a quadratic finite sum."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from mastbench.backend import to_numpy
+from problems._data import check_design
+from problems.base import FiniteSum
+from problems.quadratic import QuadraticForm
+
+__all__ = ["LeastSquares"]
+
+
+class LeastSquares(QuadraticForm, FiniteSum):
+    """f(w) = (1/2n)‖Xw − y‖² + (l2/2)‖w‖² = (1/n) Σ_i f_i(w).
+
+    Parameters
+    ----------
+    X : array, shape (n, d)
+        Design matrix.
+    y : array, shape (n,)
+        Targets.
+    l2 : float
+        Ridge parameter, ≥ 0.
+
+    Notes
+    -----
+    Components f_i(w) = ½(x_iᵀw − y_i)² + (l2/2)‖w‖² with L_i = ‖x_i‖² + l2.
+    As a quadratic, A = XᵀX/n + l2·I, b = Xᵀy/n, c = ‖y‖²/(2n); L = λ_max(A), μ = λ_min(A).
+    """
+
+    def __init__(self, X: Any, y: Any, l2: float = 0.0):
+        self.l2 = check_design(X, y, l2)
+        self._set_backend(X, y)
+        self.X, self.y = X, y
+        self.n, self.d = (int(s) for s in X.shape)
+
+    @cached_property
+    def _form(self) -> tuple[np.ndarray, np.ndarray, float]:
+        X = to_numpy(self.X).astype(float)
+        y = to_numpy(self.y).astype(float)
+        A = X.T @ X / self.n + self.l2 * np.eye(self.d)
+        return A, X.T @ y / self.n, float(y @ y) / (2 * self.n)
+
+    def quadratic_form(self) -> tuple[np.ndarray, np.ndarray, float]:
+        return self._form
+
+    def value(self, x: Any) -> Any:
+        self._check_point(x)
+        xp = self.xp
+        residual = x @ self.X.T - self.y
+        return 0.5 * xp.sum(residual**2, axis=-1) / self.n + 0.5 * self.l2 * xp.sum(x * x, axis=-1)
+
+    def grad(self, x: Any) -> Any:
+        self._check_point(x)
+        residual = x @ self.X.T - self.y
+        return residual @ self.X / self.n + self.l2 * x
+
+    def hess(self, x: Any) -> Any:
+        return self.asarray(self._form[0])
+
+    def grad_batch(self, x: Any, idx: Any) -> Any:
+        xp = self.xp
+        R, b = idx.shape
+        rows = xp.take(self.X, xp.reshape(idx, (-1,)), axis=0)
+        rows = xp.reshape(rows, (R, b, self.d))
+        targets = xp.reshape(xp.take(self.y, xp.reshape(idx, (-1,))), (R, b))
+        residual = xp.sum(rows * x[:, None, :], axis=-1) - targets
+        return xp.sum(rows * residual[..., None], axis=1) / b + self.l2 * x
+
+    @cached_property
+    def L_i(self) -> np.ndarray:
+        X = to_numpy(self.X).astype(float)
+        return np.einsum("ij,ij->i", X, X) + self.l2
+
+    def __repr__(self) -> str:
+        return f"LeastSquares(n={self.n}, d={self.d}, l2={self.l2:g})"

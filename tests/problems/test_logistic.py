@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+import problems.random as random_problems
+from mastbench.backend import to_numpy
+from problems import Logistic
+
+
+def test_logistic_minimizer_is_certified(xp):
+    lg = random_problems.logistic(80, 5, xp.rng(0), l2=1e-2)
+    scale = max(1.0, float(np.linalg.norm(lg.grad_host(np.zeros(5)))))
+    assert lg.certificate <= 1e-12 * scale
+    assert lg.f_star <= lg.value_host(lg.x_star_host + 1e-3)
+    assert float(to_numpy(lg.value(lg.x_star))) == pytest.approx(lg.f_star, rel=1e-12)
+
+
+def test_logistic_gradient_matches_finite_differences(xp):
+    lg = random_problems.logistic(40, 4, xp.rng(1))
+    x = to_numpy(xp.rng(2).normal((4,)))
+    h = 1e-6
+    fd = [(lg.value_host(x + h * e) - lg.value_host(x - h * e)) / (2 * h) for e in np.eye(4)]
+    np.testing.assert_allclose(lg.grad_host(x), fd, rtol=1e-6, atol=1e-8)
+
+
+def test_logistic_hessian_is_bounded_by_L_and_mu(xp):
+    lg = random_problems.logistic(40, 4, xp.rng(3), l2=0.05)
+    for seed in range(5):
+        x = xp.rng(seed + 10).normal((4,)) * 3
+        eig = np.linalg.eigvalsh(to_numpy(lg.hess(x)))
+        assert eig[-1] <= lg.L * (1 + 1e-12)
+        assert eig[0] >= lg.mu * (1 - 1e-12)
+    X = to_numpy(lg.X)
+    assert lg.L == pytest.approx(np.linalg.eigvalsh(X.T @ X)[-1] / (4 * 40) + 0.05, rel=1e-12)
+    # the bound is attained at x = 0 for centred margins: Hessian there is XᵀX/(4n) + l2
+    assert np.linalg.eigvalsh(to_numpy(lg.hess(xp.asarray(np.zeros(4)))))[-1] == pytest.approx(
+        lg.L, rel=1e-12
+    )
+
+
+def test_logistic_batched_minibatch_gradient(xp):
+    lg = random_problems.logistic(10, 3, xp.rng(4))
+    x = xp.rng(5).normal((2, 3))
+    idx = xp.asarray(np.tile(np.arange(10), (2, 1)))
+    np.testing.assert_allclose(
+        to_numpy(lg.grad_batch(x, idx)), to_numpy(lg.grad(x)), rtol=1e-12, atol=1e-13
+    )
+
+
+def test_logistic_bad_labels_and_data():
+    with pytest.raises(ValueError, match="binary labels"):
+        Logistic(np.ones((3, 2)), np.array([0.0, 1.0, 1.0]), l2=0.1)
+    with pytest.raises(ValueError, match="NaN"):
+        Logistic(np.array([[np.inf, 0.0]]), np.array([1.0]), l2=0.1)
+    with pytest.raises(ValueError, match="l2 > 0"):
+        _ = Logistic(np.ones((2, 1)), np.array([1.0, -1.0]), l2=0.0).x_star

@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+
+from mastbench import backend
+
+
+def test_namespace_rejects_unknown_name():
+    with pytest.raises(ValueError, match="backend name must be one of"):
+        backend.namespace("jax-but-misspelled")
+
+
+def test_available_lists_numpy_first():
+    names = backend.available()
+    assert names[0] == "numpy"
+    assert set(names) <= set(backend.BACKENDS)
+
+
+def test_same_seed_same_numbers_on_numpy_and_strict():
+    strict = pytest.importorskip("array_api_strict")
+    a = backend.rng(7).normal((3, 4))
+    b = backend.rng(7, strict, strict.Device("device1")).normal((3, 4))
+    np.testing.assert_array_equal(a, backend.to_numpy(b))
+
+
+def test_generator_arrays_live_on_requested_device(xp):
+    gen = xp.rng(3)
+    for sample in (
+        gen.random((2, 3)),
+        gen.normal(4),
+        gen.integers(0, 5, (3,)),
+        gen.permutations(2, 5),
+        gen.subsets(3, 6, 2),
+    ):
+        assert backend.array_namespace(sample) is xp.xp
+        if xp.device is not None:
+            assert backend.device_of(sample) == xp.device
+
+
+def test_subsets_are_sorted_distinct_and_uniform():
+    gen = backend.rng(0)
+    idx = gen.subsets(20000, 5, 2)
+    assert idx.shape == (20000, 2)
+    assert np.all(idx[:, 0] < idx[:, 1])
+    counts = np.bincount(idx.ravel(), minlength=5) / idx.size
+    # each coordinate kept with probability k/d = 0.4, i.e. 1/5 of the kept slots
+    assert np.all(np.abs(counts - 0.2) < 5 * np.sqrt(0.2 * 0.8 / idx.size))
+    full = gen.subsets(3, 4, 4)
+    np.testing.assert_array_equal(full, np.tile(np.arange(4), (3, 1)))
+
+
+def test_permutations_are_permutations():
+    perms = backend.rng(1).permutations(50, 7)
+    np.testing.assert_array_equal(np.sort(perms, axis=1), np.tile(np.arange(7), (50, 1)))
+
+
+def test_rng_rejects_generator_as_seed():
+    with pytest.raises(TypeError, match="seed must be"):
+        backend.rng(backend.rng(0))
+    with pytest.raises(TypeError, match="seed must be"):
+        backend.rng("3")
+
+
+def test_to_numpy_and_synchronize_roundtrip(xp):
+    x = xp.asarray([1.0, 2.0])
+    backend.synchronize(x)
+    np.testing.assert_array_equal(backend.to_numpy(x), [1.0, 2.0])

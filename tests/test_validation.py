@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+
+from mastbench import validation as v
+
+
+@pytest.mark.parametrize("p", [0.0, -0.1, 1.5, np.nan, [0.5, 0.0]])
+def test_probability_outside_unit_interval(p):
+    with pytest.raises(ValueError, match="p must"):
+        v.check_probability("p", p)
+
+
+def test_probability_accepts_one_and_vectors():
+    np.testing.assert_array_equal(v.check_probability("p", [1.0, 0.3]), [1.0, 0.3])
+
+
+def test_int_checks_name_the_argument():
+    with pytest.raises(ValueError, match="k must be <= 4"):
+        v.check_int("k", 5, low=1, high=4)
+    with pytest.raises(TypeError, match="k must be an integer"):
+        v.check_int("k", 2.0)
+    with pytest.raises(TypeError, match="k must be an integer"):
+        v.check_int("k", True)
+
+
+def test_matrix_checks():
+    with pytest.raises(ValueError, match="A must be square"):
+        v.check_matrix("A", np.ones((2, 3)), square=True)
+    with pytest.raises(ValueError, match="A must be symmetric"):
+        v.check_symmetric("A", np.array([[1.0, 2.0], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="A must be positive semidefinite"):
+        v.check_psd("A", np.array([[1.0, 0.0], [0.0, -1.0]]))
+    with pytest.raises(ValueError, match="must not contain NaN"):
+        v.check_matrix("X", np.array([[np.nan]]))
+
+
+def test_positive_and_range():
+    with pytest.raises(ValueError, match="step must be > 0"):
+        v.check_positive("step", 0.0)
+    with pytest.raises(ValueError, match=r"q must lie in \(0, 1\)"):
+        v.check_in_range("q", 1.0, 0.0, 1.0, low_open=True, high_open=True)
+    assert v.check_in_range("q", 1.0, 0.0, 1.0, low_open=True, high_open=False) == 1.0

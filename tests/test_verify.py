@@ -1,0 +1,91 @@
+"""The verifier on a toy theorem: gradient descent on a quadratic contracts at (1 − γμ)^t."""
+
+import numpy as np
+import pytest
+
+from mastbench.verify import Verdict, check_evidence, verify, verify_control
+from theory import Evidence, Instance, NegativeControl, Theorem
+
+
+def _evaluate(instance, params):
+    A, step, iters = instance.A, params["step"], params["iters"]
+    x = np.ones(A.shape[0])
+    dist2 = []
+    for _ in range(iters + 1):
+        dist2.append(x @ x)
+        x = x - step * (A @ x)
+    t = np.arange(iters + 1)
+    mu = np.linalg.eigvalsh(A)[0]
+    bound = (1 - step * mu) ** (2 * t) * dist2[0]
+    return Evidence(t, np.array(dist2), bound, atol=1e-15)
+
+
+GD = Theorem(
+    id="toy.gd",
+    paper="textbook",
+    label="GD contraction",
+    tag="D",
+    statement="‖x_t − x*‖² ≤ (1 − γμ)^{2t}‖x_0 − x*‖² for γ ≤ 1/L",
+    algorithm=None,
+    measure="||x_t - x*||^2",
+    method="deterministic",
+    evaluate=_evaluate,
+    instances=lambda quick: [Instance("diag", A=np.diag([1.0, 4.0]))],
+    assumptions=lambda inst: [] if np.all(np.linalg.eigvalsh(inst.A) > 0) else ["A ≻ 0"],
+    default_params=lambda inst: {"step": 0.25, "iters": 20},
+    step_size=lambda inst: 1 / np.linalg.eigvalsh(inst.A)[-1],
+    controls=(
+        NegativeControl("step x 2.2", params=lambda inst, p: {**p, "step": 0.55}),
+        NegativeControl("bound x 0.5", bound_scale=0.5),
+    ),
+)
+
+
+def test_holds_with_ratio_at_most_one():
+    verdict = verify(GD, GD.instances(True)[0])
+    assert isinstance(verdict, Verdict)
+    assert verdict.holds and verdict.worst_ratio <= 1 + 1e-12
+    assert "holds" in verdict.summary()
+
+
+def test_step_beyond_range_is_not_applicable():
+    verdict = verify(GD, GD.instances(True)[0], {"step": 0.3})
+    assert verdict.status == "not applicable"
+    assert "outside the theorem's range" in verdict.reasons[0]
+
+
+def test_violated_assumption_is_not_applicable():
+    verdict = verify(GD, Instance("singular", A=np.diag([0.0, 1.0])))
+    assert verdict.status == "not applicable" and verdict.reasons == ["A ≻ 0"]
+
+
+@pytest.mark.parametrize("control", GD.controls, ids=lambda c: c.name)
+def test_negative_controls_are_detected(control):
+    verdict = verify_control(GD, GD.instances(True)[0], control)
+    assert verdict.status == "violated"
+    assert verdict.worst_ratio > 1
+    assert "measured" in verdict.reasons[0]
+
+
+def test_montecarlo_violation_needs_significance():
+    evidence = Evidence(np.arange(3), [1.2, 1.2, 1.2], [1.0, 1.0, 1.0], lower=[0.9, 0.95, 1.1])
+    holds, violated, ratio = check_evidence(evidence, "montecarlo")
+    assert not holds and violated.tolist() == [False, False, True]
+    np.testing.assert_allclose(ratio, 1.2)
+    with pytest.raises(ValueError, match="lower confidence bound"):
+        check_evidence(Evidence([0], [1.0], [1.0]), "montecarlo")
+
+
+def test_zero_bound_ratio_is_zero_or_infinite():
+    ok = Evidence([0, 1], [0.0, 1e-18], [0.0, 0.0], atol=1e-15)
+    assert check_evidence(ok, "exact")[0]
+    bad = Evidence([0], [1e-3], [0.0], atol=1e-15)
+    holds, _, ratio = check_evidence(bad, "exact")
+    assert not holds and np.isinf(ratio[0])
+
+
+def test_theorem_rejects_bad_fields():
+    with pytest.raises(ValueError, match="method must be one of"):
+        Theorem(**{**GD.__dict__, "method": "vibes"})
+    with pytest.raises(ValueError, match=r"family\.name"):
+        Theorem(**{**GD.__dict__, "id": "nodot"})

@@ -1,0 +1,215 @@
+"""The ``Theorem`` value, test instances, negative controls and the measured evidence.
+
+A theorem is code next to its docstring, as in PEPit: the statement, its assumptions, the
+step-size range, the bound, and how the compared quantity is measured are all fields of one
+:class:`Theorem` value.  :func:`mastbench.verify.verify` turns a theorem and an instance into a
+verdict; this module only describes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["METHODS", "TAGS", "Evidence", "Instance", "NegativeControl", "Theorem"]
+
+#: How a theorem's measured quantity is obtained.
+METHODS = ("exact", "montecarlo", "pointwise", "deterministic")
+
+#: Certainty of a statement, as in ``shared/theory``: confirmed from the paper (C), reported
+#: by reviews (R), derived and proved in the reference (D), uncertain (U); combinations split.
+TAGS = ("C", "R", "D", "U", "C/R", "R/D", "C/D", "D/U", "R/U")
+
+
+class Instance:
+    """A named problem instance on which a theorem is checked.
+
+    Parameters
+    ----------
+    name : str
+        Short, unique, human-readable name (appears in reports).
+    **fields
+        Whatever the theorem needs (problem, sketch, shift, sizes...), as attributes.
+    """
+
+    def __init__(self, name: str, **fields: Any):
+        self.name = name
+        self.fields = dict(fields)
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self.__dict__["fields"][key]
+        except KeyError:
+            raise AttributeError(f"instance {self.__dict__.get('name')!r} has no {key!r}") from None
+
+    def replace(self, name: str | None = None, **changes: Any) -> Instance:
+        """A copy with some fields changed."""
+        return Instance(name or self.name, **{**self.fields, **changes})
+
+    def __repr__(self) -> str:
+        return f"Instance({self.name!r})"
+
+
+@dataclass
+class Evidence:
+    """What was measured and what the theorem predicts, point by point.
+
+    Attributes
+    ----------
+    t : numpy.ndarray
+        Iterations (or point indices for pointwise statements), shape (K,).
+    measured : numpy.ndarray
+        The measured quantity (exact value, or Monte-Carlo estimate), shape (K,).
+    bound : numpy.ndarray
+        The predicted upper bound at the same points, shape (K,).  Statements of the form
+        ``a >= b`` are written as ``b - a <= 0`` or with the roles swapped.
+    lower, upper : numpy.ndarray or None
+        Confidence interval of a Monte-Carlo estimate (``method == "montecarlo"``).
+    atol : float
+        Absolute tolerance: a few ulps of the scale of the quantity (exact methods).
+    extra : dict
+        Anything else worth showing (constants, limits, counts).
+    """
+
+    t: np.ndarray
+    measured: np.ndarray
+    bound: np.ndarray
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
+    atol: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.t = np.atleast_1d(np.asarray(self.t))
+        self.measured = np.atleast_1d(np.asarray(self.measured, dtype=float))
+        self.bound = np.broadcast_to(
+            np.asarray(self.bound, dtype=float), self.measured.shape
+        ).copy()
+        if self.t.shape != self.measured.shape:
+            raise ValueError(
+                f"t and measured must have the same shape, got {self.t.shape} "
+                f"and {self.measured.shape}"
+            )
+        for name in ("lower", "upper"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, np.broadcast_to(np.asarray(value, float), self.t.shape))
+
+    def scaled(self, factor: float) -> Evidence:
+        """The same evidence against the bound multiplied by ``factor`` (negative controls)."""
+        return Evidence(
+            self.t,
+            self.measured,
+            self.bound * factor,
+            self.lower,
+            self.upper,
+            self.atol,
+            dict(self.extra),
+        )
+
+
+@dataclass(frozen=True)
+class NegativeControl:
+    """A deliberate mistake the verifier must report as a violation.
+
+    Exactly one of ``bound_scale`` and ``params`` is used: scale the bound down below what is
+    measured, or change the parameters (typically a step size beyond the theorem's range),
+    skipping the assumption check, so that the measured quantity exceeds the bound.
+
+    Attributes
+    ----------
+    name : str
+        Short name, e.g. ``"step x 2.5"`` or ``"bound x 0.5"``.
+    bound_scale : float or None
+        Factor applied to the bound.
+    params : callable or None
+        Maps (instance, default params) to the controlled params.
+    instance : callable or None
+        Maps the instance to a controlled instance (e.g. a degenerate one).
+    """
+
+    name: str
+    bound_scale: float | None = None
+    params: Callable[[Instance, dict[str, Any]], dict[str, Any]] | None = None
+    instance: Callable[[Instance], Instance] | None = None
+
+
+def _no_violations(instance: Instance) -> list[str]:
+    return []
+
+
+@dataclass(frozen=True)
+class Theorem:
+    """A theorem as a value: statement, assumptions, step-size range, bound, measurement.
+
+    Attributes
+    ----------
+    id : str
+        Registry id, ``"<family>.<name>"``, e.g. ``"mast.sc"``.
+    paper : str
+        Citation of the paper (authors, title, arXiv id).
+    label : str
+        The paper's label, or the content name where numbering is uncertain ("T-SC").
+    tag : str
+        Certainty tag (see :data:`TAGS`); derived statements say so.
+    statement : str
+        The statement in mathematics (plain text with Unicode).
+    algorithm : str or None
+        Name of the algorithm the theorem is about (``None`` for lemmas on problems).
+    measure : str
+        The measured quantity, e.g. ``"E||x_t - x_D*||^2"``.
+    method : str
+        One of :data:`METHODS`.
+    evaluate : callable
+        ``evaluate(instance, params) -> Evidence``: measures and evaluates the bound.
+    instances : callable
+        ``instances(quick: bool) -> list[Instance]``: the built-in suite.
+    assumptions : callable
+        ``assumptions(instance) -> list[str]``: the violated assumptions (empty = all hold).
+    default_params : callable
+        ``default_params(instance) -> dict``: parameters inside the theorem's range.
+    step_size : callable or None
+        ``step_size(instance) -> float``: the largest step size the theorem allows.
+    controls : sequence of NegativeControl
+        Deliberate mistakes the verifier must flag.
+    strategy : callable or None
+        ``strategy() -> hypothesis strategy of Instance`` for falsification.
+    family : str
+        The paper family (derived from ``id``).
+    """
+
+    id: str
+    paper: str
+    label: str
+    tag: str
+    statement: str
+    algorithm: str | None
+    measure: str
+    method: str
+    evaluate: Callable[[Instance, Mapping[str, Any]], Evidence]
+    instances: Callable[[bool], Sequence[Instance]]
+    assumptions: Callable[[Instance], list[str]] = _no_violations
+    default_params: Callable[[Instance], dict[str, Any]] = lambda instance: {}
+    step_size: Callable[[Instance], float] | None = None
+    controls: tuple[NegativeControl, ...] = ()
+    strategy: Callable[[], Any] | None = None
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if "." not in self.id:
+            raise ValueError(f"theorem id must look like 'family.name', got {self.id!r}")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        if self.tag not in TAGS:
+            raise ValueError(f"tag must be one of {TAGS}, got {self.tag!r}")
+
+    @property
+    def family(self) -> str:
+        """The paper family, the part of ``id`` before the first dot."""
+        return self.id.split(".", 1)[0]
+
+    def __repr__(self) -> str:
+        return f"Theorem({self.id!r}, {self.label!r}, tag={self.tag!r}, method={self.method!r})"

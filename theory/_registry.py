@@ -1,0 +1,73 @@
+"""The theorem registry: every family module registers its theorems here on import."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from typing import Any
+
+from theory._core import Theorem
+
+__all__ = ["all_theorems", "families", "get", "register", "theorem"]
+
+_REGISTRY: dict[str, Theorem] = {}
+_LOADED = False
+
+
+def register(thm: Theorem) -> Theorem:
+    """Add ``thm`` to the registry; ids are unique."""
+    if thm.id in _REGISTRY and _REGISTRY[thm.id] is not thm:
+        raise ValueError(f"a theorem with id {thm.id!r} is already registered")
+    _REGISTRY[thm.id] = thm
+    return thm
+
+
+def theorem(**fields: Any) -> Callable[[Callable[..., Any]], Theorem]:
+    """Decorator: build and register a :class:`Theorem` whose ``evaluate`` is the function.
+
+    The function's docstring (statement, assumptions, reference) becomes ``Theorem.doc``,
+    so the theorem is code next to its docstring, as in PEPit.
+    """
+
+    def wrap(evaluate: Callable[..., Any]) -> Theorem:
+        doc = fields.pop("doc", None) or (evaluate.__doc__ or "")
+        return register(Theorem(evaluate=evaluate, doc=doc, **fields))
+
+    return wrap
+
+
+def _load_families() -> None:
+    global _LOADED
+    if _LOADED:
+        return
+    import theory
+
+    for module in pkgutil.iter_modules(theory.__path__):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"theory.{module.name}")
+    _LOADED = True
+
+
+def get(theorem_id: str) -> Theorem:
+    """The registered theorem ``theorem_id``; a clear error lists the known ids otherwise."""
+    _load_families()
+    try:
+        return _REGISTRY[theorem_id]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise KeyError(f"unknown theorem id {theorem_id!r}; known ids: {known}") from None
+
+
+def all_theorems(family: str | None = None) -> list[Theorem]:
+    """All registered theorems (of one ``family`` when given), sorted by id."""
+    _load_families()
+    if family is not None and family not in families():
+        raise ValueError(f"unknown family {family!r}; known families: {families()}")
+    return [t for _, t in sorted(_REGISTRY.items()) if family in (None, t.family)]
+
+
+def families() -> list[str]:
+    """Names of the families that registered theorems."""
+    _load_families()
+    return sorted({t.family for t in _REGISTRY.values()})
