@@ -1,0 +1,1 @@
+"""MAST lemmas: sketch constants, smoothness of f_D, T-GAP, key lemma."""
