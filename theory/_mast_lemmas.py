@@ -17,7 +17,15 @@ from typing import Any
 import numpy as np
 
 from mastbench.backend import Generator, rng, to_numpy
-from mastbench.sketches import Bernoulli, Discrete, Identity, Permutation, RandK, Sketch
+from mastbench.sketches import (
+    DEFAULT_MAX_OUTCOMES,
+    Bernoulli,
+    Discrete,
+    Identity,
+    Permutation,
+    RandK,
+    Sketch,
+)
 from problems import LeastSquares, Logistic, MASTObjective
 from theory._core import Evidence, Instance, NegativeControl
 from theory._registry import theorem
@@ -51,7 +59,7 @@ class ScaledSketch(Sketch):
     def sample(self, rng: Generator, size: int) -> Any:
         return self.factor * self.base.sample(rng, size)
 
-    def support(self, max_outcomes: int = 1 << 16) -> tuple[np.ndarray, np.ndarray]:
+    def support(self, max_outcomes: int = DEFAULT_MAX_OUTCOMES) -> tuple[np.ndarray, np.ndarray]:
         outcomes, probs = self.base.support(max_outcomes)
         return self.factor * outcomes, probs
 
@@ -103,7 +111,9 @@ def _support_violation(sketch: Any) -> list[str]:
 def _assumption_1(sketch: Any) -> list[str]:
     mats, probs = _support_matrices(sketch)
     error = float(np.max(np.abs(np.einsum("n,nij->ij", probs, mats) - np.eye(sketch.d))))
-    return [] if error <= 1e-12 else [f"Assumption 1 (E S = I) fails: max |E S − I| = {error:.3g}"]
+    if error <= 1e-10 * max(1.0, float(np.max(np.abs(mats)))):
+        return []
+    return [f"Assumption 1 (E S = I) fails: max |E S − I| = {error:.3g}"]
 
 
 class _Rows:
