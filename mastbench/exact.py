@@ -186,7 +186,7 @@ class _Geometry:
             "dist2": tr_P - 2 * m @ ys + ys @ ys,
             "subopt_D": lin + 0.5 * np.einsum("ij,...ji->...", Ab, P) - 0.5 * c @ ys,
             "subopt": self.f_v + lin + 0.5 * np.einsum("ij,...ji->...", A, P) - self.f_star,
-            "gradnorm2_D": np.einsum("ij,...jk,ki->...", Ab, P, Ab) + 2 * m @ (Ab @ c) + c @ c,
+            "gradnorm2_D": np.einsum("...jk,kj->...", P, Ab @ Ab) + 2 * m @ (Ab @ c) + c @ c,
         }
 
 
