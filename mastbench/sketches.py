@@ -11,7 +11,7 @@ its moments exactly, in float64 on the host:
   ``L_S_max`` = sup over the support of λ_max(SᵀS) (``theory/mast.md`` §1.1);
 - ``expected_sandwich(A)`` = E[SᵀAS] (§2.1), and the contractions of the third and fourth
   moments the exact moment engine needs (§6.1): ``expected_cubic(A, m, c)`` = E[SᵀAS m cᵀS]
-  ("R3") and ``expected_quartic(A, P)`` = E[SᵀAS P SᵀAS] ("Q4");
+  ("R3") and ``expected_quartic(A, P, B=A)`` = E[SᵀAS P SᵀBS] ("Q4");
 - ``support()`` = all outcomes with their probabilities, for small d.
 
 Bernoulli and Rand-K contract their higher moments in O(d³) from their structure (independent
@@ -426,7 +426,7 @@ class Bernoulli(_DiagonalClosedForm):
     independent, so joint cumulants vanish unless all indices coincide, and
     E[Π s] = Σ_σ Π_{B∈σ} [indices in B equal] κ_{|B|}, with the cumulants of s_j = c_j/p_j:
     κ₁ = 1, κ₂ = (1−p)/p, κ₃ = (1−p)(1−2p)/p², κ₄ = (1−p)(1−6p(1−p))/p³.  Each of the 15
-    partitions of the fourth moment is an einsum over ≤ 3 indices or the product A P A: O(d³).
+    partitions of the fourth moment is a matrix product or an entrywise scaling: O(d³) in all.
     """
 
     def __init__(self, p: Any, d: int | None = None):
@@ -529,7 +529,7 @@ class RandK(_DiagonalClosedForm):
     E[s_{i1}···s_{im}] = (d/k)^m (k)_r/(d)_r with r the number of distinct indices.  By Möbius
     inversion on the partition lattice this is Σ_σ [indices equal within blocks of σ]·g(σ),
     g(σ) = Σ_{π ≤ σ} μ(π, σ)(d/k)^m (k)_{|π|}/(d)_{|π|}, so each moment contraction is a sum
-    of einsums over ≤ 3 indices or A P A: O(d³).  The index form ``sample_indices`` costs
+    of matrix products and entrywise scalings: O(d³).  The index form ``sample_indices`` costs
     O(size·d) to draw and O(size·k) to apply.
     """
 

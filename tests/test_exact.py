@@ -679,3 +679,95 @@ def test_inputs_from_any_backend_give_the_same_moments(xp):
     ref = exact.dsgd_moments(host, RandK(3, 2), x0=np.array([1.0, 2.0, -1.0]), step=0.05, iters=3)
     _close(res.second, ref.second)
     assert isinstance(res.dist2, np.ndarray)
+
+
+# -- importance sampling, generic branches, MAST objective -------------------------------------
+
+
+def test_importance_sampling_equals_brute_force_over_branches():
+    sketch = Bernoulli(np.array([0.3, 0.9]))
+    problem = _quad(2, 21)
+    A, b, _ = _form(problem)
+    mats, w = _matrices(sketch)
+    q = w * np.array([np.linalg.eigvalsh(S.T @ S)[-1] for S in mats])
+    q /= q.sum()
+    mats, w, q = mats[q > 0], w[q > 0], q[q > 0]  # the empty mask (zero gradient) is never drawn
+    gen = np.random.default_rng(22)
+    x0, v = gen.normal(size=2), gen.normal(size=2)
+    step, iters = 0.02, 4
+    res = exact.dsgd_importance_moments(problem, sketch, x0=x0, shift=v, step=step, iters=iters)
+    states, weights = x0[None], np.ones(1)
+    for t in range(iters + 1):
+        mean, second = _path_moments(states, weights)
+        _close(res.mean[t], mean)
+        _close(res.second[t], second)
+        grads = (v + np.einsum("nij,pj->pni", mats, states - v)) @ A - b
+        update = (w / q)[None, :, None] * np.einsum("nji,pnj->pni", mats, grads)
+        states = (states[:, None, :] - step * update).reshape(-1, 2)
+        weights = (weights[:, None] * q[None, :]).reshape(-1)
+
+
+def test_importance_sampling_with_q_equal_w_is_plain_dsgd():
+    sketch = RandK(3, 2)
+    problem = _quad(3, 23)
+    q = sketch.support()[1]
+    a = exact.dsgd_importance_moments(problem, sketch, q=q, x0=np.ones(3), step=0.05, iters=6)
+    b = exact.dsgd_moments(problem, sketch, x0=np.ones(3), step=0.05, iters=6)
+    _close(a.second, b.second)
+    lim_a = exact.dsgd_importance_limit(problem, sketch, q=q, step=0.05)
+    lim_b = exact.dsgd_limit(problem, sketch, step=0.05)
+    assert lim_a.dist2 == pytest.approx(lim_b.dist2, rel=1e-10)
+
+
+def test_importance_sampling_rejects_bad_q():
+    with pytest.raises(ValueError, match="q must sum to 1 and be positive on every nonzero sketch"):
+        exact.dsgd_importance_moments(
+            _quad(2, 0), RandK(2, 1), q=[1.0, 0.0], x0=np.zeros(2), step=0.1, iters=1
+        )
+    with pytest.raises(ValueError, match="q must have one probability per outcome"):
+        exact.dsgd_importance_moments(
+            _quad(2, 0), RandK(2, 1), q=[1.0], x0=np.zeros(2), step=0.1, iters=1
+        )
+
+
+def test_affine_moments_reproduce_dsgd_from_its_branches():
+    sketch = Bernoulli(np.array([0.5, 0.7, 0.8]))
+    problem = _quad(3, 24)
+    A, b, _ = _form(problem)
+    mats, w = _matrices(sketch)
+    v = np.array([0.1, 0.2, 0.3])
+    c = A @ v - b
+    Ks = np.eye(3)[None] - 0.1 * np.swapaxes(mats, 1, 2) @ A @ mats
+    hs = -0.1 * np.einsum("nki,k->ni", mats, c)
+    x0 = np.array([1.0, -1.0, 0.5])
+    its, means, seconds = exact.affine_moments(Ks, hs, w, u0=x0 - v, iters=5)
+    ref = exact.dsgd_moments(problem, sketch, x0=x0, shift=v, step=0.1, iters=5)
+    np.testing.assert_array_equal(its, ref.iterations)
+    _close(means + v, ref.mean)
+    vv = np.outer(v, v)
+    shifted = means[:, :, None] * v[None, None, :] + v[None, :, None] * means[:, None, :]
+    _close(seconds + shifted + vv, ref.second)
+    m, P, rho = exact.affine_limit(Ks, hs, w)
+    lim = exact.dsgd_limit(problem, sketch, step=0.1, shift=v)
+    _close(m + v, lim.mean, tol=1e-10)
+    _close(P + np.outer(m, v) + np.outer(v, m) + vv, lim.second, tol=1e-10)
+    assert rho == pytest.approx(lim.rho, rel=1e-10)
+
+
+def test_affine_moments_reject_bad_branches():
+    with pytest.raises(ValueError, match="Ks must have shape"):
+        exact.affine_moments(np.ones((2, 2, 3)), np.ones((2, 2)), [0.5, 0.5], u0=[0, 0], iters=1)
+    with pytest.raises(ValueError, match="weights must be 2 probabilities"):
+        exact.affine_moments(np.ones((2, 2, 2)), np.ones((2, 2)), [0.5, 0.6], u0=[0, 0], iters=1)
+
+
+def test_dsgd_on_a_mast_objective():
+    from types import SimpleNamespace
+
+    problem, sketch, v = _quad(3, 25), RandK(3, 1), np.array([0.5, 0.0, -0.5])
+    objective = SimpleNamespace(problem=problem, sketch=sketch, shift_host=v)
+    a = exact.dsgd(objective, np.ones(3), step=0.05, iters=4)
+    b = exact.dsgd_moments(problem, sketch, x0=np.ones(3), shift=v, step=0.05, iters=4)
+    _close(a.dist2, b.dist2)
+    with pytest.raises(TypeError, match="objective must be a MAST objective"):
+        exact.dsgd(problem, np.ones(3), step=0.05, iters=4)
