@@ -36,7 +36,6 @@ from mastbench.backend import Generator, to_numpy
 from mastbench.validation import check_int, check_probability
 
 __all__ = [
-    "DEFAULT_MAX_OUTCOMES",
     "Bernoulli",
     "Discrete",
     "Gaussian",
@@ -546,8 +545,6 @@ class RandK(_DiagonalClosedForm):
         for pi in _set_partitions(npos):
             if _refines(pi, sigma):
                 g += _moebius(pi, sigma) * self._moment_by_distinct(npos, len(pi))
-        if abs(g) < 1e-15 * (self.d / self.k) ** npos:
-            g = 0.0
         return g, [None] * len(sigma)
 
     def _moment_of(self, indices: tuple[int, ...]) -> float:

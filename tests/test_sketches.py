@@ -118,6 +118,15 @@ def test_gaussian_closed_forms():
     assert not sk.diagonal
 
 
+def test_gaussian_sandwich_within_five_sigma_of_monte_carlo():
+    sk = Gaussian(3, 2)
+    A = np.array([[1.0, 2.0, 0.0], [0.5, -1.0, 0.3], [0.0, 0.7, 2.0]])  # not symmetric
+    draws = to_numpy(sk.sample(backend.rng(4), 40000))
+    sandwich = np.swapaxes(draws, 1, 2) @ A @ draws
+    sigma = sandwich.std(axis=0) / np.sqrt(len(draws))
+    assert np.all(np.abs(sandwich.mean(axis=0) - sk.expected_sandwich(A)) <= 5 * sigma)
+
+
 def test_permutation_joint_support_reconstructs_identity_and_marginal_is_randk():
     sk = Permutation(6, 3)
     outcomes, probs = sk.support()
