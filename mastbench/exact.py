@@ -118,6 +118,10 @@ class ExactMoments:
     extra : dict of str to ndarray of shape (C,)
         Method-specific readouts (L-SVRDSG: ``lyapunov``, ``reference_gap``,
         ``reference_error``).
+    state_mean, state_second : ndarray of shape (C, D) and (C, D, D), or None
+        For augmented-state methods (L-SVRDSG), E[u_t] and E[u_t u_tᵀ] of the whole state
+        u = (y, z, G) (or (y, z) when resampling) in shifted coordinates y = x − v,
+        z = w − v; None otherwise.
     """
 
     iterations: np.ndarray
@@ -132,6 +136,8 @@ class ExactMoments:
     f_star: float
     A_bar: np.ndarray
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+    state_mean: np.ndarray | None = None
+    state_second: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -236,6 +242,7 @@ def _moments_result(geo: _Geometry, iterations, means, seconds, extra=None) -> E
     d = geo.A.shape[0]
     m, P = means[:, :d], seconds[:, :d, :d]
     mean, second = _x_moments(geo.v, m, P)
+    augmented = means.shape[1] > d
     return ExactMoments(
         iterations=iterations,
         mean=mean,
@@ -245,6 +252,8 @@ def _moments_result(geo: _Geometry, iterations, means, seconds, extra=None) -> E
         f_star=geo.f_star,
         A_bar=geo.A_bar,
         extra=extra or {},
+        state_mean=means if augmented else None,
+        state_second=seconds if augmented else None,
         **geo.readouts(m, P),
     )
 

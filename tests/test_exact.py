@@ -228,6 +228,7 @@ def test_identity_sketch_is_deterministic_gradient_descent():
         _close(res.second[t], np.outer(x, x))
         x = x - 0.1 * (A @ x - b)
     assert res.dist2[0] == pytest.approx(np.sum((res.mean[0] - problem.x_star_host) ** 2))
+    assert res.state_mean is None and res.state_second is None
 
 
 # -- cost --------------------------------------------------------------------------------------
@@ -491,7 +492,7 @@ def _brute_force_l_svrdsg(problem, sketch, x0, v, step, iters, b, p, resample):
     weights = np.full(len(batches), 1.0 / len(batches))
     if resample:
         x, w, weights = x0[None], x0[None].copy(), np.ones(1)
-    out = [(x, w, weights)]
+    out = [(x, w, G, weights)]
     for _ in range(iters):
         nx, nw, nG, nweights = [], [], [], []
         for j in range(N):
@@ -518,7 +519,7 @@ def _brute_force_l_svrdsg(problem, sketch, x0, v, step, iters, b, p, resample):
         x, w, weights = np.concatenate(nx), np.concatenate(nw), np.concatenate(nweights)
         if not resample:
             G = np.concatenate(nG)
-        out.append((x, w, weights))
+        out.append((x, w, G, weights))
     return out, grad_j, N
 
 
@@ -543,7 +544,8 @@ def test_l_svrdsg_moments_equal_brute_force(b, resample):
         iters=iters,
     )
     paths, grad_j, N = _brute_force_l_svrdsg(problem, sketch, x0, v, step, iters, b, p, resample)
-    for t, (x, w, weights) in enumerate(paths):
+    A, bb, _ = _form(problem)
+    for t, (x, w, G, weights) in enumerate(paths):
         mean, second = _path_moments(x, weights)
         _close(res.mean[t], mean)
         _close(res.second[t], second)
@@ -554,6 +556,12 @@ def test_l_svrdsg_moments_equal_brute_force(b, resample):
         assert res.extra["lyapunov"][t] == pytest.approx(
             weights @ (dist2 + 4 * step**2 / p * gap), abs=1e-12
         )
+        _close(res.state_mean[t, d : 2 * d], weights @ w - v)
+        if not resample:
+            err = G - ((w - v) @ res.A_bar + A @ v - bb)
+            assert res.extra["reference_error"][t] == pytest.approx(
+                weights @ np.sum(err**2, 1), abs=1e-12
+            )
 
 
 def test_l_svrdsg_full_batch_converges_exactly_and_small_batch_does_not():
