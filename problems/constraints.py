@@ -32,8 +32,8 @@ from mastbench.backend import array_namespace, device_of, to_numpy
 from mastbench.validation import check_int, check_positive
 
 __all__ = [
-    "Constraint",
     "ConstrainedSolution",
+    "Constraint",
     "GroupL1Ball",
     "L1Ball",
     "L2Ball",
