@@ -31,16 +31,16 @@ from problems.quadratic import Quadratic
 from theory._fw_instances import face_instance
 
 
-def _least_squares(xp, n=40, d=8, seed=0):
-    gen = xp.rng(seed)
+def _least_squares(xp=None, n=40, d=8, seed=0):
+    gen = rng(seed) if xp is None else xp.rng(seed)
     X = gen.normal((n, d))
     return LeastSquares(X, X @ gen.normal((d,)) + 0.1 * gen.normal((n,)))
 
 
-def _logistic(xp, n=50, d=6, seed=1):
-    gen = xp.rng(seed)
+def _logistic(xp=None, n=50, d=6, seed=1):
+    gen = rng(seed) if xp is None else xp.rng(seed)
     X = gen.normal((n, d))
-    y = 2.0 * xp.xp.astype(X @ gen.normal((d,)) >= 0, X.dtype) - 1.0
+    y = 2.0 * gen.xp.astype(X @ gen.normal((d,)) >= 0, X.dtype) - 1.0
     return Logistic(X, y, l2=1e-3)
 
 
@@ -94,15 +94,8 @@ def test_gap_certifies_and_backends_agree(step, xp):
     assert np.all(gap >= subopt - atol) and np.all(subopt >= -atol)
     assert subopt[-1, 0] < subopt[0, 0]
     assert ball.contains(trace.x)
-    ref = frank_wolfe(_least_squares_numpy(), ball, np.zeros(8), step=step, iters=60)
+    ref = frank_wolfe(_least_squares(), ball, np.zeros(8), step=step, iters=60)
     np.testing.assert_allclose(subopt, ref.metrics["subopt"], rtol=1e-8, atol=1e-12)
-
-
-def _least_squares_numpy():
-    from mastbench.backend import namespace
-    from tests.conftest import Backend
-
-    return _least_squares(Backend("numpy", namespace("numpy")))
 
 
 @pytest.mark.parametrize("step", STEP_RULES)
@@ -165,7 +158,7 @@ def test_backtracking_sufficient_decrease_and_bounded_L(xp):
 
 
 def test_backtracking_recovers_from_a_tiny_initial_L():
-    problem = _least_squares_numpy()
+    problem = _least_squares()
     trace = frank_wolfe(
         problem,
         L1Ball(1.0),
@@ -180,7 +173,7 @@ def test_backtracking_recovers_from_a_tiny_initial_L():
 
 
 def test_batched_starts_match_single_runs():
-    problem = _least_squares_numpy()
+    problem = _least_squares()
     ball = L1Ball(1.0)
     starts = np.stack([np.zeros(8), ball.lmo(np.ones(8)), ball.project(np.arange(8.0))])
     batch = frank_wolfe(problem, ball, starts, step="backtracking", iters=25)
@@ -192,7 +185,7 @@ def test_batched_starts_match_single_runs():
 
 
 def test_inexact_lmo_is_used():
-    problem = _least_squares_numpy()
+    problem = _least_squares()
     ball = L1Ball(1.0)
     calls = []
 
@@ -205,7 +198,7 @@ def test_inexact_lmo_is_used():
 
 
 def test_frank_wolfe_bad_input():
-    problem = _least_squares_numpy()
+    problem = _least_squares()
     ball = L1Ball(1.0)
     with pytest.raises(ValueError, match="step must be one of"):
         frank_wolfe(problem, ball, np.zeros(8), step="armijo")
@@ -265,19 +258,12 @@ def test_active_set_on_l1_ball_from_zero_converges(method, xp):
     )
     assert np.all(np.diff(trace.metrics["drop_steps"][:, 0]) >= 0)
     assert ball.contains(trace.x)
-    sol = constrained_minimum(_least_squares_numpy_d6(), ball)
+    sol = constrained_minimum(_least_squares(n=30, d=6, seed=5), ball)
     np.testing.assert_allclose(to_numpy(trace.x)[0], sol.x, atol=1e-7)
 
 
-def _least_squares_numpy_d6():
-    from mastbench.backend import namespace
-    from tests.conftest import Backend
-
-    return _least_squares(Backend("numpy", namespace("numpy")), n=30, d=6, seed=5)
-
-
 def test_active_set_bad_input():
-    problem = _least_squares_numpy()
+    problem = _least_squares()
     with pytest.raises(ValueError, match="needs step"):
         pairwise_frank_wolfe(problem, L1Ball(1.0), np.zeros(8), step="open-loop")
     with pytest.raises(TypeError, match="polytope"):
@@ -314,10 +300,7 @@ def test_sfw_memory_consistency_and_progress(variant, xp):
 
 
 def test_sfw_is_reproducible_and_replicates_differ():
-    from mastbench.backend import namespace
-    from tests.conftest import Backend
-
-    problem = _logistic(Backend("numpy", namespace("numpy")), n=20, d=4)
+    problem = _logistic(n=20, d=4)
     kwargs = {"variant": "SAG", "batch_size": 2, "iters": 50, "replicates": 2}
     a = stochastic_frank_wolfe(problem, L1Ball(1.0), np.zeros(4), rng=rng(5), **kwargs)
     b = stochastic_frank_wolfe(problem, L1Ball(1.0), np.zeros(4), rng=rng(5), **kwargs)
@@ -326,7 +309,7 @@ def test_sfw_is_reproducible_and_replicates_differ():
 
 
 def test_sfw_full_batch_sag_is_deterministic_fw():
-    problem = _least_squares_numpy()
+    problem = _least_squares()
     ball = L1Ball(1.0)
     sfw = stochastic_frank_wolfe(
         problem, ball, np.zeros(8), batch_size=problem.n, iters=30, rng=rng(0)
@@ -338,7 +321,7 @@ def test_sfw_full_batch_sag_is_deterministic_fw():
 
 
 def test_sfw_bad_input():
-    problem = _least_squares_numpy()
+    problem = _least_squares()
     ball = L1Ball(1.0)
     with pytest.raises(ValueError, match="variant"):
         stochastic_frank_wolfe(problem, ball, np.zeros(8), variant="SVRG", rng=rng(0))
