@@ -587,8 +587,10 @@ def _sfw(instance: Instance, params: dict[str, Any]) -> Evidence:
     replicates, 95% normal confidence intervals (violation only if the lower bound exceeds).
 
     Assumptions: f = (1/n)Σφ_i(x_iᵀw) (+ ridge), C compact.  Reference: Négiar et al. ICML 2020,
-    Algorithm 1 (SAG variant) and its convex O(1/t) theorem.  Tag U: a shape test with a fitted
-    constant, labelled as such.
+    Algorithm 1 (SAG variant) and its convex O(1/t) theorem.  Negative control: the envelope
+    scaled by 0.25, caught at the fitting window (a slower estimator such as MHK, with its
+    O(t^{-1/3}) guarantee, is not reliably separated from C/t at this horizon, so it is not
+    used as a control).  Tag U: a shape test with a fitted constant, labelled as such.
     """
     problem = instance.problem
     b = int(instance.batch_size)
