@@ -107,6 +107,20 @@ def _strategy(kinds: tuple[str, ...], losses: tuple[str, ...] = ("least_squares"
     return fw_instances(kinds=kinds, losses=losses)
 
 
+def _rule(instance: Instance) -> str:
+    """The instance's FW step rule: open-loop unless it names one (line search: quadratics)."""
+    return instance.fields.get("rule", "open-loop")
+
+
+def _with_rules(kinds: tuple[str, ...]) -> Any:
+    """Least-squares instances over ``kinds`` run with γ_k = 2/(k+2) or exact line search."""
+    from hypothesis import strategies as st
+
+    return st.tuples(_strategy(kinds), st.sampled_from(("open-loop", "line-search"))).map(
+        lambda pair: pair[0].replace(rule=pair[1])
+    )
+
+
 # -- fw.lmo -------------------------------------------------------------------------------------
 
 
@@ -231,6 +245,7 @@ def _lmo(instance: Instance, params: dict[str, Any]) -> Evidence:
 
 def _fw_instances(quick: bool) -> list[Instance]:
     specs = [("l1", 8, 0, "least_squares"), ("simplex", 6, 1, "quadratic")]
+    line_search = [fw_instance("group", 6, 8).replace(name="least_squares-group-d6-line-search")]
     if not quick:
         specs += [
             ("group", 9, 2, "least_squares"),
@@ -239,7 +254,8 @@ def _fw_instances(quick: bool) -> list[Instance]:
             ("linf", 5, 5, "quadratic"),
             ("l1", 10, 6, "logistic"),
         ]
-    return [fw_instance(kind, d, seed, loss=loss) for kind, d, seed, loss in specs]
+    plain = [fw_instance(kind, d, seed, loss=loss) for kind, d, seed, loss in specs]
+    return plain + [inst.replace(rule="line-search") for inst in line_search]
 
 
 @theorem(
@@ -252,13 +268,13 @@ def _fw_instances(quick: bool) -> list[Instance]:
     measure="f(x_k) - f* (vs g(x_k)) and f* - f(x_k) (vs 0)",
     method="deterministic",
     instances=_fw_instances,
-    default_params=lambda instance: {"rule": "open-loop", "iters": 100, "f_star_shift": 0.0},
+    default_params=lambda instance: {"rule": _rule(instance), "iters": 100, "f_star_shift": 0.0},
     controls=(
         NegativeControl(
             "f* overestimated", params=lambda inst, p: {**p, "f_star_shift": "above-min"}
         ),
     ),
-    strategy=lambda: _strategy(("l1", "group", "l2", "simplex", "nuclear")),
+    strategy=lambda: _with_rules(("l1", "group", "l2", "simplex", "nuclear")),
 )
 def _gap_certificate(instance: Instance, params: dict[str, Any]) -> Evidence:
     """The FW gap certifies suboptimality: g(x_k) ≥ f(x_k) − f* ≥ 0 along the FW iterates.
@@ -304,7 +320,7 @@ def _gap_certificate(instance: Instance, params: dict[str, Any]) -> Evidence:
         fw_instance("l1", 8, 0, name="least_squares-l1-d8-delta"),
     ],
     default_params=lambda instance: {
-        "rule": "open-loop",
+        "rule": _rule(instance),
         "iters": 200,
         "delta": 1.0 if instance.name.endswith("delta") else 0.0,
         "lmo": "delta",
@@ -314,7 +330,7 @@ def _gap_certificate(instance: Instance, params: dict[str, Any]) -> Evidence:
             "LMO returns the maximizer (no δ)", params=lambda inst, p: {**p, "lmo": "worst"}
         ),
     ),
-    strategy=lambda: _strategy(("l1", "group", "l2", "simplex", "linf"), ("least_squares",)),
+    strategy=lambda: _with_rules(("l1", "group", "l2", "simplex", "linf")),
 )
 def _jaggi_primal(instance: Instance, params: dict[str, Any]) -> Evidence:
     """Jaggi's primal rate: f(x_k) − f* ≤ 2C_f(1 + δ)/(k + 2) for every k ≥ 1.
@@ -360,11 +376,11 @@ def _jaggi_primal(instance: Instance, params: dict[str, Any]) -> Evidence:
     measure="min_{1<=k<=K} g(x_k)",
     method="deterministic",
     instances=_fw_instances,
-    default_params=lambda instance: {"rule": "open-loop", "iters": 200, "lmo": "exact"},
+    default_params=lambda instance: {"rule": _rule(instance), "iters": 200, "lmo": "exact"},
     controls=(
         NegativeControl("LMO returns the maximizer", params=lambda inst, p: {**p, "lmo": "worst"}),
     ),
-    strategy=lambda: _strategy(("l1", "group", "l2", "simplex", "nuclear")),
+    strategy=lambda: _with_rules(("l1", "group", "l2", "simplex", "nuclear")),
 )
 def _jaggi_dual(instance: Instance, params: dict[str, Any]) -> Evidence:
     """Jaggi's primal-dual rate: the best FW gap up to K is at most (27/4)C_f/(K+2).
@@ -406,7 +422,7 @@ def _jaggi_dual(instance: Instance, params: dict[str, Any]) -> Evidence:
     measure="f(x_{t+1}) - f* vs Q_t - f*; L_t vs L̄; f(x_t) - f*",
     method="deterministic",
     instances=lambda quick: [
-        *_fw_instances(quick),
+        *(inst for inst in _fw_instances(quick) if "rule" not in inst.fields),
         fw_instance("l1", 8, 7, loss="logistic"),
     ],
     default_params=lambda instance: {"iters": 150, "L_init": None},
