@@ -259,3 +259,13 @@ def test_l1_projection_matches_bisection(d, radius, seed):
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if np.maximum(np.abs(x) - mid, 0).sum() > radius else (lo, mid)
     np.testing.assert_allclose(p, np.sign(x) * np.maximum(np.abs(x) - hi, 0), atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_curvature_is_at_most_L_times_squared_diameter(kind):
+    d = 6
+    M = np.random.default_rng(11).normal(size=(d, d))
+    H = M @ M.T
+    constraint = make_constraint(kind, d, 0.9)
+    C = constraint.quadratic_curvature(H)
+    assert 0 < C <= np.linalg.eigvalsh(H)[-1] * constraint.diameter_in(d) ** 2 * (1 + 1e-12)

@@ -102,3 +102,27 @@ def test_sparsity_control_instance_has_ties():
     instance = tie_instance()
     g = instance.problem.grad_host(np.zeros(instance.problem.d))
     assert np.sum(np.abs(g) == np.max(np.abs(g))) >= 2
+
+
+def test_delta_lmo_meets_jaggis_condition_with_equality():
+    from theory.frank_wolfe import _delta_lmo
+
+    instance = fw_instance("l1", 5, 4)
+    lmo = _delta_lmo(instance, 0.5)
+    g = np.random.default_rng(0).normal(size=(6, 5))
+    for k in (0, 3, 50):
+        s_hat = lmo(g, k)
+        assert instance.constraint.contains(s_hat)
+        allowed = 0.5 * 0.5 * (2 / (k + 2)) * instance.C_f
+        excess = np.sum(g * s_hat, axis=1) - instance.constraint.support_value(g)
+        spread = instance.constraint.support_value(-g) * -1 - instance.constraint.support_value(g)
+        np.testing.assert_allclose(excess, np.minimum(allowed, spread), rtol=1e-12)
+
+
+def test_instance_builders_reject_bad_arguments():
+    from theory._fw_instances import make_constraint
+
+    with pytest.raises(ValueError, match="nuclear ball needs"):
+        make_constraint("nuclear", 7, 1.0)
+    with pytest.raises(ValueError, match="loss must be"):
+        fw_instance("l1", 3, 0, loss="hinge")
