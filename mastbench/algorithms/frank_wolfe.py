@@ -105,7 +105,8 @@ class _StepRule:
         self.last_gamma: Any = None
 
     def initialize(self, x: Any, d: Any) -> None:
-        """Initial L estimate ‖∇f(x + εd) − ∇f(x)‖ / (ε‖d‖), ε = 1e-3 (copt)."""
+        """Reset the per-row state; backtracking starts from L_init or the estimate
+        ‖∇f(x + εd) − ∇f(x)‖ / (ε‖d‖), ε = 1e-3 (copt)."""
         xp = self.problem.xp
         R = x.shape[0]
         self.excess = xp.zeros(R, dtype=x.dtype, device=device_of(x))
@@ -121,11 +122,12 @@ class _StepRule:
         est = xp.sqrt(_dot(xp, diff, diff)) / xp.where(norm_d > 0, eps * norm_d, 1.0)
         self.L = xp.where(est > 0, est, xp.ones_like(est))
 
-    def __call__(self, k: int, x: Any, fx: Any, d: Any, slope: Any, gamma_max: Any) -> Any:
+    def __call__(self, k: int, x: Any, d: Any, slope: Any, gamma_max: Any) -> Any:
+        """γ_k for the rows of x along d (slope = −⟨∇f(x), d⟩), capped at γ_max."""
         xp = self.problem.xp
         dd = _dot(xp, d, d)
         if self.rule == "open-loop":
-            gamma = xp.minimum(xp.full_like(fx, 2.0 / (k + 2)), gamma_max)
+            gamma = xp.minimum(xp.full_like(slope, 2.0 / (k + 2)), gamma_max)
         elif self.rule == "short":
             L = self.problem.L
             gamma = slope / xp.where(dd > 0, L * dd, 1.0)
@@ -137,7 +139,7 @@ class _StepRule:
             gamma = xp.where(curv > 0, unconstrained, xp.where(slope > 0, gamma_max, 0.0))
             gamma = xp.minimum(xp.clip(gamma, 0.0, None), gamma_max)
         else:
-            gamma = self._backtrack(x, fx, d, slope, gamma_max, dd)
+            gamma = self._backtrack(x, self.problem.value(x), d, slope, gamma_max, dd)
         self.last_gamma = gamma
         return gamma
 
@@ -271,7 +273,7 @@ def frank_wolfe(
     for k in range(iters):
         d = oracle(g, k) - x
         slope = -_dot(xp, g, d)
-        gamma = rule(k, x, problem.value(x), d, slope, ones)
+        gamma = rule(k, x, d, slope, ones)
         x = x + gamma[:, None] * d
         g = problem.grad(x)
         recorder.record(k + 1, x, grad_evals=k + 1)
@@ -333,7 +335,7 @@ def _active_set_fw(
             away_max = lam_v / xp.where(lam_v < 1, 1 - lam_v, 1.0)
             gamma_max = xp.where(toward, 1.0, xp.where(lam_v < 1, away_max, 0.0))
         slope = -_dot(xp, g, d)
-        gamma = rule(k, x, problem.value(x), d, slope, gamma_max)
+        gamma = rule(k, x, d, slope, gamma_max)
         drop = (gamma >= gamma_max) & (gamma_max > 0)
         if variant == "pairwise":
             weights = weights + xp.where(hit_s, gamma[:, None], 0.0)
