@@ -56,14 +56,14 @@ def test_quick_instances_hold_and_controls_are_detected(theorem_id):
 
 
 def test_quick_suite_runs_within_budget():
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the budget is compute, not a loaded machine's wait
     for thm in theory.all(family="fw"):
         instances = thm.instances(True)
         for instance in instances:
             verify(thm, instance)
         for control in thm.controls:
             verify_control(thm, instances[0], control)
-    assert time.perf_counter() - start < 15.0
+    assert time.process_time() - start < 15.0
 
 
 @pytest.mark.parametrize("theorem_id", IDS)
