@@ -11,9 +11,9 @@ from mastbench.reproductions.frank_wolfe import reproduce
 
 @pytest.fixture(scope="module")
 def result():
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the 20 s budget is compute, not a loaded machine
     out = reproduce(quick=True, seed=0)
-    out["_seconds"] = time.perf_counter() - start
+    out["_seconds"] = time.process_time() - start
     return out
 
 
