@@ -269,3 +269,13 @@ def test_curvature_is_at_most_L_times_squared_diameter(kind):
     constraint = make_constraint(kind, d, 0.9)
     C = constraint.quadratic_curvature(H)
     assert 0 < C <= np.linalg.eigvalsh(H)[-1] * constraint.diameter_in(d) ** 2 * (1 + 1e-12)
+
+
+def test_public_names_on_the_problems_package():
+    import problems
+    import problems.constraints as module
+
+    for name in ("L1Ball", "GroupL1Ball", "NuclearBall", "L2Ball", "LInfBall", "Simplex"):
+        assert getattr(problems, name) is getattr(module, name)
+        assert name in problems.__all__
+    np.testing.assert_array_equal(problems.L1Ball(2.0).lmo(np.array([0.0, -1.0])), [0.0, 2.0])
