@@ -538,7 +538,9 @@ def stochastic_frank_wolfe(
       γ_t = 2(2m+t)/((t+1)(4m+t)), ρ_t = 2m/(2m+t+1), σ_B ← σ_B + ρ_t(X_B s_t − σ_B).
 
     The ridge gradient l2·w is added to the direction exactly.  Then s_t = LMO(direction),
-    w_{t+1} = w_t + γ_t(s_t − w_t).
+    w_{t+1} = w_t + γ_t(s_t − w_t).  Cost per step O(R·b·d) for the minibatch; the memory
+    update is an in-place index assignment on NumPy and CuPy, and a one-hot mask (O(R·b·n))
+    on namespaces without index assignment such as array_api_strict.
 
     Parameters
     ----------
