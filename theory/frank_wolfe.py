@@ -309,7 +309,7 @@ def _gap_certificate(instance: Instance, params: dict[str, Any]) -> Evidence:
 @theorem(
     id="fw.jaggi-primal",
     paper=_JAGGI,
-    label="Theorem 1",
+    label="Jaggi 2013, Theorem 1",
     tag="C",
     statement="f(x_k) − f* ≤ 2C_f(1+δ)/(k+2) for k ≥ 1 (open-loop or line search; δ-LMO)",
     algorithm="frank_wolfe",
@@ -369,7 +369,7 @@ def _jaggi_primal(instance: Instance, params: dict[str, Any]) -> Evidence:
 @theorem(
     id="fw.jaggi-dual",
     paper=_JAGGI,
-    label="Theorem 2",
+    label="Jaggi 2013, Theorem 2",
     tag="C",
     statement="min_{1≤k≤K} g(x_k) ≤ (27/4) C_f/(K+2) for every K ≥ 2",
     algorithm="frank_wolfe",
@@ -502,7 +502,7 @@ def _linear_assumptions(instance: Instance) -> list[str]:
 @theorem(
     id="fw.pairwise-linear",
     paper=_LJ,
-    label="Theorem 1 (AFW and PFW linear rate)",
+    label="Lacoste-Julien & Jaggi 2015, Theorem 1 (AFW/PFW linear rate)",
     tag="D/U",
     statement="f(x_t) − f* ≤ (1 − ρ)^{N_t}(f(x_0) − f*), ρ = μ δ²/(4 L M²), N_t = good steps",
     algorithm="pairwise_frank_wolfe",
