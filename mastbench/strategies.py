@@ -145,3 +145,46 @@ def mast_instances(
     return Instance(
         f"{kind} d={d}, {sketch!r}", problem=problem, sketch=sketch, shift=shift, points=where
     )
+
+
+# -- Frank-Wolfe (theory/frank_wolfe.py) --------------------------------------------------------
+__all__ += ["fw_gradients", "fw_instances"]
+
+
+@st.composite
+def fw_gradients(draw: st.DrawFn, min_d: int = 2, max_d: int = 6) -> np.ndarray:
+    """A (k, d) batch of gradients for LMO checks; rounded entries make ties, rows may be 0."""
+    d = draw(dimensions(min_d, max_d))
+    k = draw(st.integers(1, 6))
+    gen = np.random.default_rng(draw(seeds()))
+    grads = gen.normal(size=(k, d)) * 10.0 ** draw(st.integers(-3, 3))
+    if draw(st.booleans()):
+        grads = np.round(grads)
+    return grads
+
+
+def fw_instances(
+    kinds: tuple[str, ...] = ("l1", "group", "l2", "simplex"),
+    losses: tuple[str, ...] = ("least_squares",),
+    max_d: int = 8,
+) -> st.SearchStrategy:
+    """Frank-Wolfe theorem instances: a random problem over a random set, with C_f and f*.
+
+    Draws the set ``kind``, the ``loss``, d ∈ [2, max_d] (d ∈ {4, 6, 9} for the nuclear ball,
+    which needs a matrix shape), a radius log-uniform in [0.1, 10] and a seed; see
+    :func:`theory._fw_instances.fw_instance`.
+    """
+    from theory._fw_instances import fw_instance
+
+    def build(kind: str, loss: str, d: int, exponent: float, seed: int):
+        d = {2: 4, 3: 4, 5: 6, 7: 6, 8: 9}.get(d, d) if kind == "nuclear" else d
+        return fw_instance(kind, d, seed, loss=loss, radius=float(10.0**exponent))
+
+    return st.builds(
+        build,
+        st.sampled_from(kinds),
+        st.sampled_from(losses),
+        dimensions(2, max_d),
+        st.floats(-1.0, 1.0),
+        seeds(),
+    )

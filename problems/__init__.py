@@ -18,3 +18,26 @@ __all__ = [
     "Quadratic",
     "QuadraticForm",
 ]
+
+# -- Frank-Wolfe constraint sets (problems.constraints) -----------------------------------------
+from problems.constraints import (
+    GroupL1Ball,
+    L1Ball,
+    L2Ball,
+    LInfBall,
+    NuclearBall,
+    Simplex,
+    constrained_minimum,
+    curvature_constant,
+)
+
+__all__ += [
+    "GroupL1Ball",
+    "L1Ball",
+    "L2Ball",
+    "LInfBall",
+    "NuclearBall",
+    "Simplex",
+    "constrained_minimum",
+    "curvature_constant",
+]

@@ -12,5 +12,20 @@ from mastbench.algorithms._registry import (
     get_algorithm,
     register_algorithm,
 )
+from mastbench.algorithms.frank_wolfe import (
+    away_frank_wolfe,
+    frank_wolfe,
+    pairwise_frank_wolfe,
+    stochastic_frank_wolfe,
+)
 
-__all__ = ["AlgorithmSpec", "all_algorithms", "get_algorithm", "register_algorithm"]
+__all__ = [
+    "AlgorithmSpec",
+    "all_algorithms",
+    "away_frank_wolfe",
+    "frank_wolfe",
+    "get_algorithm",
+    "pairwise_frank_wolfe",
+    "register_algorithm",
+    "stochastic_frank_wolfe",
+]
