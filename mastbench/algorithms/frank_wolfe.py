@@ -251,6 +251,13 @@ def frank_wolfe(
         Metrics ``subopt``, ``gap``, ``support``, ``step_size`` (γ_{k−1}); with backtracking
         also ``L_est`` (L_{k−1}) and ``sufficient_decrease`` (f(x_k) − Q_{k−1}(γ_{k−1},
         L_{k−1}), ≤ round-off at accepted steps).
+
+    References
+    ----------
+    M. Jaggi, "Revisiting Frank-Wolfe: Projection-Free Sparse Convex Optimization", ICML
+    2013, Algorithm 1 and Theorems 1–2.  F. Pedregosa, G. Négiar, A. Askari, M. Jaggi,
+    "Linearly Convergent Frank-Wolfe with Backtracking Line-Search", AISTATS 2020, Algorithm 1
+    (AdaFW).  ``shared/theory/frank_wolfe.md`` §1–4.
     """
     x = _start(problem, constraint, x0)
     iters = check_int("iters", iters, low=0)
@@ -396,6 +403,13 @@ _ACTIVE_DOC = """
     Trace
         Metrics of :func:`frank_wolfe` plus ``drop_steps`` (cumulative count of steps that
         removed a vertex from the active set) and ``active_size`` (|S_k|).
+
+    References
+    ----------
+    S. Lacoste-Julien, M. Jaggi, "On the Global Linear Convergence of Frank-Wolfe
+    Optimization Variants", NeurIPS 2015, Algorithms 1 and 2.  F. Pedregosa, G. Négiar,
+    A. Askari, M. Jaggi, "Linearly Convergent Frank-Wolfe with Backtracking Line-Search",
+    AISTATS 2020 (AdaAFW, AdaPFW).
 """
 
 
@@ -570,6 +584,15 @@ def stochastic_frank_wolfe(
     Trace
         Metrics ``subopt``, ``gap`` (the true FW gap with the full gradient), ``support``,
         and for SAG/SAGA/LF ``memory_error`` = max |r − Xᵀα| recomputed exactly.
+
+    References
+    ----------
+    G. Négiar, G. Dresdner, A. Tsai, L. El Ghaoui, F. Locatello, R. Freund, F. Pedregosa,
+    "Stochastic Frank-Wolfe for Constrained Finite-Sum Minimization", ICML 2020, Algorithm 1.
+    A. Mokhtari, H. Hassani, A. Karbasi, "Stochastic Conditional Gradient Methods", JMLR 2020.
+    H. Lu, R. Freund, "Generalized Stochastic Frank-Wolfe Algorithm with Stochastic
+    'Substitute' Gradient for Structured Convex Optimization", Math. Program. 2021.
+    ``shared/theory/frank_wolfe.md`` §5.
     """
     if variant not in SFW_VARIANTS:
         raise ValueError(f"variant must be one of {SFW_VARIANTS}, got {variant!r}")

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from mastbench.algorithms import all_algorithms
-from mastbench.backend import array_namespace, rng, to_numpy
+from mastbench.backend import array_namespace, namespace, rng, to_numpy
+from mastbench.testing import Backend
 from mastbench.trace import Trace
 
 SPECS = all_algorithms()
@@ -41,10 +42,6 @@ def test_returns_a_well_formed_trace(spec, xp):
 
 @pytest.mark.parametrize("spec", [s for s in SPECS if s.stochastic], ids=lambda s: s.name)
 def test_same_seed_same_trace(spec):
-    from conftest import Backend
-
-    from mastbench.backend import namespace
-
     numpy_backend = Backend("numpy", namespace("numpy"))
     first, second = _call(spec, numpy_backend, 5), _call(spec, numpy_backend, 5)
     for name in first.metrics:
@@ -55,10 +52,6 @@ def test_same_seed_same_trace(spec):
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_numpy_and_strict_agree(spec):
     strict = pytest.importorskip("array_api_strict")
-    from conftest import Backend
-
-    from mastbench.backend import namespace
-
     on_numpy = _call(spec, Backend("numpy", namespace("numpy")), 1)
     on_strict = _call(spec, Backend("strict-device1", strict, strict.Device("device1")), 1)
     np.testing.assert_allclose(to_numpy(on_strict.x), to_numpy(on_numpy.x), rtol=1e-9, atol=1e-12)

@@ -44,4 +44,4 @@ def test_every_negative_control_is_detected(thm):
 def test_ids_are_unique_and_families_known():
     ids = [t.id for t in THEOREMS]
     assert len(ids) == len(set(ids))
-    assert set(theory.families()) <= {"mast", "ramda", "frank_wolfe", "seqattn"}
+    assert set(theory.families()) <= {"mast", "ramda", "fw", "seqattn"}
