@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -142,10 +143,11 @@ def _json_default(value: Any) -> Any:
     return type(value).__name__
 
 
-def to_json(value: Any) -> str:
-    """Canonical JSON (sorted keys, no spaces); NumPy values become Python values and other
-    objects their type name, so the text never depends on memory addresses."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default)
+def to_json(value: Any, *, sort_keys: bool = True) -> str:
+    """Canonical JSON (sorted keys unless asked otherwise, no spaces); NumPy values become
+    Python values and other objects their type name, so the text never depends on memory
+    addresses."""
+    return json.dumps(value, sort_keys=sort_keys, separators=(",", ":"), default=_json_default)
 
 
 def job_key(spec: Mapping[str, Any]) -> str:
@@ -274,17 +276,26 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+@functools.cache
+def _file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically.
 
     The bytes go to a hidden temporary file in the same directory (``.<name>.<random>.tmp``),
     which is flushed, fsynced and renamed over ``path`` with :func:`os.replace`; the directory
-    is fsynced after the rename.  Readers see either the old file or the complete new one.
+    is fsynced after the rename; the file gets the usual permissions (0666 less the umask).
+    Readers see either the old file or the complete new one.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, _file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -1,0 +1,127 @@
+"""Figures of the report: measured quantities against their bounds, reproduction curves.
+
+matplotlib (the ``report`` extra) is used through :class:`matplotlib.figure.Figure` and the
+Agg canvas directly, never through pyplot, so nothing global changes and no display is
+needed.  Output is deterministic: fixed size, DPI and fonts, ``svg.hashsalt`` fixed, and
+metadata without dates, so the same data and stamp give byte-identical PNG and SVG files.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mastbench.results import atomic_write_bytes
+
+__all__ = ["curve_figure", "save_figure", "theorem_figure"]
+
+_RC = {
+    "svg.hashsalt": "mastbench",
+    "svg.fonttype": "path",
+    "font.family": "DejaVu Sans",
+    "font.size": 9.0,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+}
+_SIZE = (6.0, 3.6)
+_DPI = 100
+
+
+def _matplotlib() -> Any:
+    try:
+        import matplotlib
+    except ImportError as exc:
+        raise ImportError(
+            "figures need matplotlib; install it with pip install 'mastbench[report]'"
+        ) from exc
+    return matplotlib
+
+
+def _new_figure() -> Any:
+    _matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=_SIZE, dpi=_DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _positive(values: Sequence[float]) -> bool:
+    finite = [v for v in values if v is not None and not math.isnan(v)]
+    return bool(finite) and all(v > 0 for v in finite)
+
+
+def theorem_figure(
+    title: str, measure: str, series: Sequence[Mapping[str, Any]], *, xlabel: str = "iteration t"
+) -> Any:
+    """Measured quantity (solid) and bound (dashed) per instance; band = confidence interval.
+
+    Parameters
+    ----------
+    title : str
+        Figure title (theorem id and label).
+    measure : str
+        The measured quantity (y label).
+    series : sequence of mapping
+        One per instance: ``name``, ``t``, ``measured``, ``bound`` and optional ``lower``,
+        ``upper`` (lists of equal length).
+    """
+    with _matplotlib().rc_context(_RC):
+        figure = _new_figure()
+        ax = figure.add_subplot()
+        values: list[float] = []
+        for k, s in enumerate(series):
+            color = f"C{k % 10}"
+            ax.plot(s["t"], s["measured"], color=color, lw=1.5, label=f"{s['name']}: measured")
+            ax.plot(s["t"], s["bound"], color=color, lw=1.2, ls="--", label=f"{s['name']}: bound")
+            values += list(s["measured"]) + list(s["bound"])
+            if s.get("lower") is not None and s.get("upper") is not None:
+                ax.fill_between(s["t"], s["lower"], s["upper"], color=color, alpha=0.2, lw=0)
+                values += list(s["lower"])
+        if _positive(values):
+            ax.set_yscale("log")
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(measure)
+        if series:
+            ax.legend(fontsize=7, loc="best")
+    return figure
+
+
+def curve_figure(title: str, curve: Mapping[str, Any]) -> Any:
+    """A reproduction's curve: ``x``, ``y`` (series name → values), labels, ``logy``."""
+    with _matplotlib().rc_context(_RC):
+        figure = _new_figure()
+        ax = figure.add_subplot()
+        for k, (name, ys) in enumerate(curve["y"].items()):
+            ax.plot(curve["x"], ys, color=f"C{k % 10}", lw=1.5, marker=".", label=str(name))
+        if curve.get("logy"):
+            ax.set_yscale("log")
+        ax.set_title(title)
+        ax.set_xlabel(curve.get("xlabel", ""))
+        ax.set_ylabel(curve.get("ylabel", ""))
+        if curve["y"]:
+            ax.legend(fontsize=7, loc="best")
+    return figure
+
+
+def save_figure(figure: Any, stem: str | Path, description: str) -> dict[str, Path]:
+    """Write ``stem.png`` and ``stem.svg`` atomically, with ``description`` as metadata.
+
+    Returns the paths by format; the PNG bytes are also what the HTML page embeds.
+    """
+    stem = Path(stem)
+    paths = {}
+    with _matplotlib().rc_context(_RC):
+        for fmt, metadata in (
+            ("png", {"Description": description, "Software": None}),
+            ("svg", {"Description": description, "Date": None, "Creator": None}),
+        ):
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format=fmt, metadata=metadata)
+            paths[fmt] = atomic_write_bytes(stem.parent / f"{stem.name}.{fmt}", buffer.getvalue())
+    return paths
