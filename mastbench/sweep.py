@@ -63,8 +63,6 @@ def _call(execute: Callable[[Mapping[str, Any]], Rows], key: str, job: Mapping[s
 
 @contextlib.contextmanager
 def _dask_backend(scheduler: str) -> Iterator[None]:
-    if "://" not in scheduler:
-        raise ValueError(f"scheduler must be an address like tcp://host:8786, got {scheduler!r}")
     joblib = require("joblib", "sweep")
     distributed = require("distributed", "sweep")
     with distributed.Client(scheduler), joblib.parallel_config(backend="dask"):
@@ -126,6 +124,8 @@ def run_jobs(
     """
     if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs < 1:
         raise ValueError(f"n_jobs must be a positive integer, got {n_jobs!r}")
+    if scheduler is not None and (not isinstance(scheduler, str) or "://" not in scheduler):
+        raise ValueError(f"scheduler must be an address like tcp://host:8786, got {scheduler!r}")
     keys = [job_key(job) for job in jobs]
     results: dict[str, Rows] = {}
     if store is not None:

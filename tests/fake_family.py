@@ -1,14 +1,52 @@
-"""A fake theorem family for the tests of sweeps and reports (importable by worker processes).
+"""A fake family for the tests of sweeps, reports and the CLI (importable by worker processes).
 
-Importing this module registers ``fake.gd`` (deterministic: gradient descent on a diagonal
-quadratic contracts at (1 − γμ)^{2t}) and ``fake.mc`` (a Monte-Carlo mean of a fixed-seed
-sample against a bound, with its confidence interval).  :func:`unregister` removes them.
+Importing this module registers the algorithm ``fake_gd`` (gradient descent with a noisy
+start, R replicates batched) and the theorems ``fake.gd`` (deterministic: gradient descent
+on a diagonal quadratic contracts at (1 − γμ)^{2t}), ``fake.mc`` (a Monte-Carlo mean of a
+fixed-seed sample against a bound, with its confidence interval) and ``fake.bad`` (a bound
+that fails).
+:func:`unregister` removes them, :func:`register` puts them back.
 """
 
 import numpy as np
 
 import theory
+from mastbench.algorithms import AlgorithmSpec, register_algorithm
+from mastbench.algorithms import _registry as _algorithms
+from mastbench.backend import rng as make_rng
+from mastbench.trace import TraceRecorder
+from problems.random import quadratic
 from theory import Evidence, Instance, NegativeControl, Theorem, _registry
+
+
+def fake_gd(problem, x0, *, step, iters, rng, replicates=1):
+    """Gradient descent x_{t+1} = x_t − γ∇f(x_t) from x0 + 0.1·N(0, I), R replicates."""
+    xp = problem.xp
+    x = x0[None, :] + 0.1 * rng.normal((replicates, x0.shape[0]))
+    x_star = problem.x_star
+    recorder = TraceRecorder(
+        "fake_gd",
+        iters,
+        {
+            "subopt": lambda z: problem.value(z) - problem.f_star,
+            "dist2": lambda z: xp.sum((z - x_star) ** 2, axis=1),
+        },
+        params={"step": step},
+    )
+    for t in range(iters + 1):
+        recorder.record(t, x, grad_evals=t)
+        if t < iters:
+            x = x - step * problem.grad(x)
+    return recorder.finish(x)
+
+
+def _gd_case(xp, device):
+    problem = quadratic(4, 10.0, make_rng(0, xp, device))
+    x0 = xp.zeros(4, dtype=xp.float64, device=device)
+    return (problem, x0), {"step": 1 / problem.L, "iters": 20}
+
+
+ALGORITHM = AlgorithmSpec("fake_gd", "fake", fake_gd, "textbook", True, _gd_case)
 
 
 def _gd(instance, params):
@@ -69,12 +107,36 @@ MC = Theorem(
     controls=(NegativeControl("bound x 0.3", bound_scale=0.3),),
 )
 
+BAD = Theorem(
+    id="fake.bad",
+    paper="nowhere",
+    label="False claim",
+    tag="U",
+    statement="1/t ≤ 0.5/t",
+    algorithm=None,
+    measure="1/t",
+    method="exact",
+    evaluate=lambda inst, params: Evidence(
+        np.arange(1, 5), 1 / np.arange(1, 5), 0.5 / np.arange(1, 5)
+    ),
+    instances=lambda quick: [Instance("any")],
+)
+
 THEOREMS = (GD, MC)
-for _thm in THEOREMS:
-    theory.register(_thm)
+
+
+def register() -> None:
+    """Register the fake algorithm and theorems (idempotent)."""
+    register_algorithm(ALGORITHM)
+    for thm in (GD, MC, BAD):
+        theory.register(thm)
+
+
+register()
 
 
 def unregister() -> None:
-    """Remove the fake theorems from the registry."""
-    for thm in THEOREMS:
+    """Remove the fake theorems and algorithm from the registries."""
+    for thm in (GD, MC, BAD):
         _registry._REGISTRY.pop(thm.id, None)
+    _algorithms._ALGORITHMS.pop(ALGORITHM.name, None)
