@@ -132,7 +132,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         shown = ", ".join(f"{m}={v:.4g}" for m, v in means.items())
         params = ", ".join(f"{k}={v}" for k, v in job["params"].items()) or "defaults"
         print(f"{args.algorithm} [{params}] t={last}: {shown}")
-    print(f"{len(jobs)} runs stored in {store.consolidate()}")
+    print(f"{len(jobs)} runs done; the whole store is in {store.consolidate()}")
     return 0
 
 

@@ -9,7 +9,9 @@ metadata without dates, so the same data and stamp give byte-identical PNG and S
 from __future__ import annotations
 
 import io
+import itertools
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ _RC = {
     "axes.grid": True,
     "grid.alpha": 0.3,
 }
-_SIZE = (6.0, 3.6)
+_SIZE = (8.0, 3.6)
 _DPI = 100
 
 
@@ -76,20 +78,32 @@ def theorem_figure(
         values: list[float] = []
         for k, s in enumerate(series):
             color = f"C{k % 10}"
-            ax.plot(s["t"], s["measured"], color=color, lw=1.5, label=f"{s['name']}: measured")
-            ax.plot(s["t"], s["bound"], color=color, lw=1.2, ls="--", label=f"{s['name']}: bound")
-            values += list(s["measured"]) + list(s["bound"])
-            if s.get("lower") is not None and s.get("upper") is not None:
-                ax.fill_between(s["t"], s["lower"], s["upper"], color=color, alpha=0.2, lw=0)
-                values += list(s["lower"])
+            for n, piece in enumerate(_segments(s)):
+                labels = (f"{s['name']}: measured", f"{s['name']}: bound") if n == 0 else ("", "")
+                ax.plot(piece["t"], piece["measured"], color=color, lw=1.5, label=labels[0])
+                ax.plot(piece["t"], piece["bound"], color=color, lw=1.2, ls="--", label=labels[1])
+                if "lower" in piece:
+                    ax.fill_between(
+                        piece["t"], piece["lower"], piece["upper"], color=color, alpha=0.2, lw=0
+                    )
+                    values += piece["lower"]
+                values += piece["measured"] + piece["bound"]
         if _positive(values):
             ax.set_yscale("log")
         ax.set_title(title)
         ax.set_xlabel(xlabel)
-        ax.set_ylabel(measure)
+        ax.set_ylabel(textwrap.fill(measure, 40))
         if series:
-            ax.legend(fontsize=7, loc="best")
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return figure
+
+
+def _segments(series: Mapping[str, Any]) -> list[dict[str, list[float]]]:
+    """Split a series where ``t`` stops increasing (evidence that stacks several curves)."""
+    keys = [k for k in ("t", "measured", "bound", "lower", "upper") if series.get(k) is not None]
+    t = list(series["t"])
+    starts = [0] + [k for k in range(1, len(t)) if t[k] <= t[k - 1]] + [len(t)]
+    return [{key: list(series[key][a:b]) for key in keys} for a, b in itertools.pairwise(starts)]
 
 
 def curve_figure(title: str, curve: Mapping[str, Any]) -> Any:
@@ -103,9 +117,9 @@ def curve_figure(title: str, curve: Mapping[str, Any]) -> Any:
             ax.set_yscale("log")
         ax.set_title(title)
         ax.set_xlabel(curve.get("xlabel", ""))
-        ax.set_ylabel(curve.get("ylabel", ""))
+        ax.set_ylabel(textwrap.fill(curve.get("ylabel", ""), 40))
         if curve["y"]:
-            ax.legend(fontsize=7, loc="best")
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return figure
 
 
