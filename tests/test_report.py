@@ -1,6 +1,7 @@
 """``mastbench report`` on a fake family and a fake reproduction: files, formats, determinism."""
 
 import base64
+import importlib
 import json
 import re
 import types
@@ -47,12 +48,16 @@ def build(output, fake_family, **kwargs):
     return build_report(output, **options)
 
 
-@pytest.fixture
-def report(tmp_path, fake_family):
-    output = tmp_path / "reports"
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """One report on the fake family, shared by the tests that only read it."""
+    fake = importlib.import_module("tests.fake_family")
+    fake.register()
+    output = tmp_path_factory.mktemp("shared") / "reports"
     output.mkdir()
     (output / "performance.json").write_text(json.dumps(PERFORMANCE))
-    return build(output, fake_family)
+    yield build(output, fake)
+    fake.unregister()
 
 
 def test_report_writes_every_artifact(report):
@@ -149,24 +154,23 @@ def _masked(path: Path) -> bytes:
     )
 
 
-def test_rerun_reproduces_the_report_byte_for_byte_apart_from_stamps(tmp_path, fake_family):
-    a = build(tmp_path / "a", fake_family)
-    b = build(tmp_path / "b", fake_family)
-    names_a = sorted(str(p.relative_to(a.output)) for p in a.files)
-    assert names_a == sorted(str(p.relative_to(b.output)) for p in b.files)
-    for name in names_a:
-        assert _masked(a.output / name) == _masked(b.output / name), name
+def test_rerun_reproduces_the_report_byte_for_byte_apart_from_stamps(report, tmp_path, fake_family):
+    (tmp_path / "performance.json").write_text(json.dumps(PERFORMANCE))
+    again = build(tmp_path, fake_family)
+    names = sorted(str(p.relative_to(report.output)) for p in report.files)
+    assert names == sorted(str(p.relative_to(again.output)) for p in again.files)
+    for name in names:
+        assert _masked(report.output / name) == _masked(again.output / name), name
 
 
-def test_rerun_in_place_uses_the_store(tmp_path, fake_family, monkeypatch):
-    first = build(tmp_path, fake_family)
-    runs = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "results" / "runs").iterdir()}
+def test_rerun_in_place_uses_the_store(report, fake_family, monkeypatch):
+    runs_dir = report.output / "results" / "runs"
+    runs = {p.name: p.stat().st_mtime_ns for p in runs_dir.iterdir()}
     monkeypatch.setattr("mastbench.report.execute", _must_not_run)
     monkeypatch.setattr("tests.fake_reproduction.reproduce", _must_not_run)
-    second = build(tmp_path, fake_family)
-    assert second.ok and len(second.files) == len(first.files)
-    after = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "results" / "runs").iterdir()}
-    assert after == runs
+    second = build(report.output, fake_family)
+    assert second.ok and len(second.files) == len(report.files)
+    assert {p.name: p.stat().st_mtime_ns for p in runs_dir.iterdir()} == runs
 
 
 def _must_not_run(*args, **kwargs):
