@@ -44,8 +44,31 @@ class _NoBar:
         """Do nothing."""
 
 
+class _TextBar:
+    """``desc: done/total`` rewritten in place on stderr (when tqdm is not installed)."""
+
+    def __init__(self, total: int, desc: str):
+        self.total, self.desc, self.done = total, desc, 0
+        self._show()
+
+    def _show(self) -> None:
+        sys.stderr.write(f"\r{self.desc}: {self.done}/{self.total} jobs")
+        sys.stderr.flush()
+
+    def update(self, n: int = 1) -> None:
+        """Count ``n`` more finished jobs."""
+        self.done += n
+        self._show()
+
+    def close(self) -> None:
+        """End the line."""
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
 def progress_bar(total: int, desc: str, enabled: bool | None = None) -> Any:
-    """A tqdm bar on stderr over ``total`` jobs; a no-op when disabled or stderr is no TTY."""
+    """A bar on stderr over ``total`` jobs (tqdm when installed, else a plain counter); a
+    no-op when disabled or, by default, when stderr is not a TTY."""
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
@@ -53,7 +76,7 @@ def progress_bar(total: int, desc: str, enabled: bool | None = None) -> Any:
     try:
         from tqdm import tqdm
     except ImportError:
-        return _NoBar()
+        return _TextBar(total, desc)
     return tqdm(total=total, desc=desc, unit="job", file=sys.stderr, leave=False)
 
 

@@ -134,13 +134,16 @@ def test_bad_sweep_settings_are_rejected(monkeypatch):
         execute({"kind": "dance"})
 
 
-def test_progress_bar_only_when_asked(capsys):
+def test_progress_bar_only_when_asked(capsys, monkeypatch):
     bar = progress_bar(2, "jobs", enabled=False)
     bar.update(1)
     bar.close()
     assert capsys.readouterr().err == ""
-    pytest.importorskip("tqdm")
-    bar = progress_bar(2, "jobs", enabled=True)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    progress_bar(2, "jobs").update(1)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    bar = progress_bar(2, "verify", enabled=True)
     bar.update(2)
     bar.close()
-    assert "jobs" in capsys.readouterr().err
+    assert capsys.readouterr().err == "\rverify: 0/2 jobs\rverify: 2/2 jobs\n"
