@@ -15,7 +15,8 @@ writes into the output directory (default ``reports/``):
     Every module of :mod:`mastbench.reproductions` (discovered with :mod:`pkgutil`) exposes
     ``reproduce(quick: bool = True, seed: int = 0) -> dict`` with keys ``"title"``,
     ``"table"`` (list of row dicts), optional ``"curves"`` (name → ``{"x": list, "y": {series:
-    list}, "xlabel", "ylabel", "logy"}``) and optional ``"notes"``.  Results are cached as
+    list}, "xlabel", "ylabel", "logy"}``; a series whose values are lists is drawn as boxplots)
+    and optional ``"notes"``.  Results are cached as
     JSON in the store (``<results>/reproductions/<name>-<quick|full>-seed<seed>.json``).
 ``performance.md`` / ``.tex``
     The latest benchmark table, when the file written by ``mastbench bench --compare`` exists

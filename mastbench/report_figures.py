@@ -107,12 +107,35 @@ def _segments(series: Mapping[str, Any]) -> list[dict[str, list[float]]]:
 
 
 def curve_figure(title: str, curve: Mapping[str, Any]) -> Any:
-    """A reproduction's curve: ``x``, ``y`` (series name → values), labels, ``logy``."""
+    """A reproduction's curve: ``x``, ``y`` (series name → values), labels, ``logy``.
+
+    A series whose values are lists (one sample per x, e.g. accuracies over sparsity draws)
+    is drawn as boxplots at the x positions, side by side with the other such series; a
+    series of numbers is drawn as a line.
+    """
     with _matplotlib().rc_context(_RC):
         figure = _new_figure()
         ax = figure.add_subplot()
+        x = [float(v) for v in curve["x"]]
+        boxed = [name for name, ys in curve["y"].items() if any(isinstance(y, list) for y in ys)]
+        spacing = min((b - a for a, b in itertools.pairwise(sorted(x))), default=1.0) or 1.0
+        width = 0.8 * spacing / max(len(boxed), 1)
         for k, (name, ys) in enumerate(curve["y"].items()):
-            ax.plot(curve["x"], ys, color=f"C{k % 10}", lw=1.5, marker=".", label=str(name))
+            color = f"C{k % 10}"
+            if name in boxed:
+                shift = (boxed.index(name) - (len(boxed) - 1) / 2) * width
+                parts = ax.boxplot(
+                    [y if isinstance(y, list) else [y] for y in ys],
+                    positions=[v + shift for v in x],
+                    widths=0.9 * width,
+                    patch_artist=True,
+                    manage_ticks=False,
+                )
+                for box in parts["boxes"]:
+                    box.set(facecolor=color, alpha=0.5, edgecolor=color)
+                ax.plot([], [], color=color, lw=6, alpha=0.5, label=str(name))
+            else:
+                ax.plot(x, ys, color=color, lw=1.5, marker=".", label=str(name))
         if curve.get("logy"):
             ax.set_yscale("log")
         ax.set_title(title)
