@@ -58,14 +58,23 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     theorems = _selected_theorems(args)
     jobs = verify_jobs(theorems, quick=args.quick, controls=args.controls, modules=args.modules)
     store = _store(args)
-    results = run_jobs(
-        jobs, execute, store=store, n_jobs=args.jobs, scheduler=args.scheduler, desc="verify"
-    )
     failures = 0
-    for rows in results:
+
+    def show(index: int, rows: list) -> None:
+        nonlocal failures
         line, failed = verify_line(summarize_verdict(rows))
         failures += failed
-        print(line)
+        print(line, flush=True)
+
+    run_jobs(
+        jobs,
+        execute,
+        store=store,
+        n_jobs=args.jobs,
+        scheduler=args.scheduler,
+        desc="verify",
+        on_result=show,
+    )
     if store is not None:
         store.consolidate()
     checked = sum(1 for job in jobs if not job["control"])
@@ -136,13 +145,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _family_reproductions(family: str) -> list[str]:
+    from mastbench.report import discover_reproductions
+
+    return [name for name in discover_reproductions() if name.rsplit(".", 1)[-1] == family]
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from mastbench.provenance import command_line
     from mastbench.report import build_report
 
     _import_modules(args)
+    import theory
+
+    family = args.family
     report = build_report(
         args.output,
+        theorems=theory.all(family=family) if family else None,
+        reproductions=_family_reproductions(family) if family else None,
         quick=args.quick,
         results=args.results,
         n_jobs=args.jobs,
@@ -264,6 +284,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="write the report (tables, figures) from the store")
     p.add_argument("--quick", action="store_true", help="small instances (well under a minute)")
     p.add_argument("--output", default="reports", help="report directory (default: reports)")
+    p.add_argument(
+        "--family",
+        default=None,
+        help="only this family's theorems and its reproduction module (mastbench.reproductions.F)",
+    )
     p.add_argument(
         "--performance",
         default=None,

@@ -68,8 +68,10 @@ def _execute_verify(job: Mapping[str, Any]) -> Rows:
             f"expected {job['instance_name']!r} (the instance list changed)"
         )
     if job["control"]:
-        control = next(c for c in thm.controls if c.name == job["control"])
-        verdict = verify_control(thm, instance, control)
+        controls = [c for c in thm.controls if c.name == job["control"]]
+        if not controls:
+            raise ValueError(f"{thm.id} has no negative control named {job['control']!r}")
+        verdict = verify_control(thm, instance, controls[0])
     else:
         verdict = verify(thm, instance)
     return verdict_rows(verdict, theorem=thm, control=job["control"], **_instance_context(instance))

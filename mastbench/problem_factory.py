@@ -67,14 +67,14 @@ def _quadratic(options: dict[str, Any]):
 
 
 def _load_libsvm(name: str) -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_svmlight_file
-
     root = os.environ.get("MASTBENCH_DATA")
     if not root:
         raise FileNotFoundError(f"data set {name!r} needs MASTBENCH_DATA (the LIBSVM directory)")
     path = Path(root) / f"{name}.gz"
     if not path.is_file():
         raise FileNotFoundError(f"data set {name!r} not found at {path}")
+    from sklearn.datasets import load_svmlight_file
+
     X, y = load_svmlight_file(str(path))
     y = np.where(y > 0, 1.0, -1.0)
     return np.asarray(X.todense(), dtype=np.float64), y

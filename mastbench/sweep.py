@@ -120,6 +120,7 @@ def run_jobs(
     scheduler: str | None = None,
     progress: bool | None = None,
     desc: str = "jobs",
+    on_result: Callable[[int, Rows], None] | None = None,
 ) -> list[Rows]:
     """Run ``jobs`` (skipping those in ``store``) and return their rows in job order.
 
@@ -139,6 +140,9 @@ def run_jobs(
         Show a progress bar (default: when stderr is a TTY).
     desc : str
         Label of the progress bar.
+    on_result : callable, optional
+        Called as ``on_result(index, rows)`` for every job, in the order of ``jobs``, as soon
+        as it and all the jobs before it are done (to print results while a sweep runs).
 
     Returns
     -------
@@ -157,12 +161,23 @@ def run_jobs(
     todo = [(key, job) for key, job in dict(zip(keys, jobs, strict=True)).items()]
     todo = [(key, job) for key, job in todo if key not in results]
     bar = progress_bar(len(todo), desc, progress)
+    reported = 0
+
+    def report_ready() -> None:
+        nonlocal reported
+        while reported < len(keys) and keys[reported] in results:
+            if on_result is not None:
+                on_result(reported, results[keys[reported]])
+            reported += 1
+
+    report_ready()
     try:
         for key, rows in _parallel(execute, todo, n_jobs, scheduler):
             if store is not None:
                 store.put(key, rows)
             results[key] = rows
             bar.update(1)
+            report_ready()
     finally:
         bar.close()
     return [results[key] for key in keys]

@@ -95,3 +95,14 @@ def test_run_stores_traces_over_a_grid(tmp_path, capsys, fake_family):
 )
 def test_bad_input_exits_2_with_one_line(capsys, fake_family, argv, match):
     one_line_error(capsys, argv, match)
+
+
+def test_report_of_one_family(tmp_path, capsys, fake_family):
+    argv = ["report", "--quick", "--family", "fake", "--output", str(tmp_path), *FAKE]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert f"report written to {tmp_path}" in out
+    assert "FAIL fake.bad on any: violated" in out
+    table = (tmp_path / "theorems.md").read_text()
+    assert "| fake.gd |" in table and "| fake.bad |" in table
+    one_line_error(capsys, ["report", "--family", "no_such_family"], "unknown family")

@@ -228,3 +228,10 @@ def test_tables_render_cells_consistently():
     assert "— & 2 & —" in to_latex(table)
     with pytest.raises(ValueError, match="has 1 cells, expected 2"):
         Table("T", ["a", "b"], [["1"]])
+
+
+def test_report_with_no_theorems_says_so(tmp_path):
+    report = build_report(tmp_path, theorems=[], reproductions=[], command=COMMAND, progress=False)
+    assert report.ok
+    assert "No theorems are registered." in (tmp_path / "theorems.md").read_text()
+    assert not (tmp_path / "figures").exists()

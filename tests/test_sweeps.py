@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from mastbench.jobs import execute, run_jobs_for, summarize_verdict, verify_jobs
-from mastbench.results import ResultStore
+from mastbench.results import ResultStore, job_key
 from mastbench.sweep import progress_bar, run_jobs
 
 MODULES = ["tests.fake_family"]
@@ -147,3 +147,37 @@ def test_progress_bar_only_when_asked(capsys, monkeypatch):
     bar.update(2)
     bar.close()
     assert capsys.readouterr().err == "\rverify: 0/2 jobs\rverify: 2/2 jobs\n"
+
+
+def test_results_are_reported_in_job_order_as_they_complete(tmp_path):
+    store = ResultStore(tmp_path, fmt="csv")
+    store.put(job_key({"i": 2}), [{"iteration": 2}])
+    seen = []
+
+    def execute_and_note(job):
+        seen.append(("run", job["i"]))
+        return [{"iteration": job["i"]}]
+
+    jobs = [{"i": 0}, {"i": 1}, {"i": 2}, {"i": 3}]
+    run_jobs(
+        jobs,
+        execute_and_note,
+        store=store,
+        progress=False,
+        on_result=lambda k, rows: seen.append(("result", k, rows[0]["iteration"])),
+    )
+    assert seen == [
+        ("run", 0),
+        ("result", 0, 0),
+        ("run", 1),
+        ("result", 1, 1),
+        ("result", 2, 2),
+        ("run", 3),
+        ("result", 3, 3),
+    ]
+
+
+def test_unknown_control_is_a_clear_error(fake_family):
+    job = {**verify_jobs(fake_family.THEOREMS, quick=True)[0], "control": "no such control"}
+    with pytest.raises(ValueError, match="no negative control named 'no such control'"):
+        execute(job)
