@@ -337,7 +337,7 @@ def _encode(rows: Sequence[Mapping[str, Any]], fmt: str) -> bytes:
     rows = [normalize_row(r) for r in rows]
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer = csv.writer(buffer)
         writer.writerow(COLUMNS)
         for row in rows:
             writer.writerow([_csv_text(row[c], _TYPES[c]) for c in COLUMNS])

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mastbench import results
 from mastbench.results import (
@@ -264,3 +266,23 @@ def test_sweep_killed_with_sigkill_resumes_without_losing_or_redoing_runs(tmp_pa
     assert {p.name: p.stat().st_mtime_ns for p in done} == stamps
     assert len(store.keys()) == n
     assert not [p for p in store.runs.iterdir() if p.name.startswith(".")]
+
+
+_STR = st.text(st.characters(blacklist_characters="\x00"), max_size=12)
+_CELLS = {
+    "str": _STR,
+    "int": st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
+    "float": st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)),
+    "bool": st.one_of(st.none(), st.booleans()),
+}
+_ROW = st.fixed_dictionaries(
+    {}, optional={c: _CELLS[results._TYPES[c]] for c in COLUMNS if c != "extra"}
+)
+
+
+@given(rows=st.lists(_ROW, max_size=4))
+@settings(deadline=None)
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_any_rows_round_trip(tmp_path_factory, fmt, rows):
+    path = tmp_path_factory.mktemp("rt") / f"rows.{fmt}"
+    same_rows(read_table(write_table(path, rows)), [normalize_row(r) for r in rows])
