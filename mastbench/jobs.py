@@ -29,6 +29,17 @@ def _import(modules: Iterable[str]) -> None:
         importlib.import_module(name)
 
 
+_INSTANCES: dict[tuple[str, bool, int], list[Any]] = {}
+
+
+def _instances(thm: Any, quick: bool) -> list[Any]:
+    """``thm.instances(quick)``, built once per process (jobs and workers share it)."""
+    key = (thm.id, bool(quick), id(thm))
+    if key not in _INSTANCES:
+        _INSTANCES[key] = list(thm.instances(quick))
+    return _INSTANCES[key]
+
+
 def verify_jobs(
     theorems: Sequence[Any],
     *,
@@ -39,7 +50,7 @@ def verify_jobs(
     """One job per (theorem, instance), plus one per negative control on the first instance."""
     jobs = []
     for thm in theorems:
-        instances = list(thm.instances(quick))
+        instances = _instances(thm, quick)
         base = {"kind": "verify", "theorem": thm.id, "quick": bool(quick), "modules": list(modules)}
         for index, instance in enumerate(instances):
             jobs.append({**base, "instance": index, "instance_name": instance.name, "control": ""})
@@ -61,7 +72,7 @@ def _execute_verify(job: Mapping[str, Any]) -> Rows:
     from mastbench.verify import verify, verify_control
 
     thm = theory.get(job["theorem"])
-    instance = list(thm.instances(job["quick"]))[job["instance"]]
+    instance = _instances(thm, job["quick"])[job["instance"]]
     if instance.name != job["instance_name"]:
         raise ValueError(
             f"{thm.id}: instance {job['instance']} is {instance.name!r}, "

@@ -402,8 +402,10 @@ class ResultStore:
     Notes
     -----
     A run is done exactly when its file exists; files appear only by atomic rename, so
-    :meth:`has` never sees a half-written run.  Hidden temporary files left by a killed writer
-    are ignored (and removed by :meth:`discard_partial`).
+    :meth:`has` never sees a half-written run.  The key is the job spec alone, not the code:
+    after changing an algorithm or a theorem, use a fresh store (or delete it) to recompute.
+    Hidden temporary files left by a killed writer are ignored (and removed by
+    :meth:`discard_partial`).
     """
 
     def __init__(self, root: str | os.PathLike, fmt: str | None = None):

@@ -201,7 +201,7 @@ def test_performance_table_formats(tmp_path):
 
 
 def test_report_without_performance_file_skips_it(tmp_path, fake_family):
-    report = build(tmp_path, fake_family, reproductions=[])
+    report = build(tmp_path, fake_family, theorems=[], reproductions=[])
     assert not (tmp_path / "performance.md").exists()
     assert "Performance" not in (tmp_path / "index.html").read_text()
     assert report.ok

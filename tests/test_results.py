@@ -268,7 +268,7 @@ def test_sweep_killed_with_sigkill_resumes_without_losing_or_redoing_runs(tmp_pa
     assert not [p for p in store.runs.iterdir() if p.name.startswith(".")]
 
 
-_STR = st.text(st.characters(blacklist_characters="\x00"), max_size=12)
+_STR = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12)
 _CELLS = {
     "str": _STR,
     "int": st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
