@@ -60,7 +60,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     store = _store(args)
     failures = 0
 
-    def show(index: int, rows: list) -> None:
+    def show(_index: int, rows: list) -> None:
         nonlocal failures
         line, failed = verify_line(summarize_verdict(rows))
         failures += failed
@@ -140,7 +140,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         }
         shown = ", ".join(f"{m}={v:.4g}" for m, v in means.items())
         params = ", ".join(f"{k}={v}" for k, v in job["params"].items()) or "defaults"
-        print(f"{args.algorithm} [{params}] t={last}: {shown}")
+        print(f"{args.algorithm} [{params}] t={last} (mean of {len(final)}): {shown}")
     print(f"{len(jobs)} runs done; the whole store is in {store.consolidate()}")
     return 0
 

@@ -67,8 +67,8 @@ def test_run_stores_traces_over_a_grid(tmp_path, capsys, fake_family):
     ]
     assert main(argv) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("fake_gd [step=0.05] t=6: subopt=")
-    assert out[1].startswith("fake_gd [step=0.1] t=6: subopt=")
+    assert out[0].startswith("fake_gd [step=0.05] t=6 (mean of 2): subopt=")
+    assert out[1].startswith("fake_gd [step=0.1] t=6 (mean of 2): subopt=")
     rows = ResultStore(tmp_path).rows()
     assert {r["problem"] for r in rows} == {"quadratic:d=3,kappa=4"}
     assert {r["replicate"] for r in rows} == {0, 1} and {r["seed"] for r in rows} == {1}
