@@ -34,6 +34,32 @@ _LATEX_SPECIAL = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
+    "—": "---",
+    "–": "--",
+    "−": "$-$",
+    "≤": r"$\le$",
+    "≥": r"$\ge$",
+    "≈": r"$\approx$",
+    "∞": r"$\infty$",
+    "×": r"$\times$",
+    "·": r"$\cdot$",
+    "∈": r"$\in$",
+    "‖": r"$\|$",
+    "√": r"$\surd$",
+    "²": r"$^2$",
+    "α": r"$\alpha$",
+    "β": r"$\beta$",
+    "γ": r"$\gamma$",
+    "δ": r"$\delta$",
+    "ε": r"$\varepsilon$",
+    "η": r"$\eta$",
+    "κ": r"$\kappa$",
+    "λ": r"$\lambda$",
+    "μ": r"$\mu$",
+    "ρ": r"$\rho$",
+    "σ": r"$\sigma$",
+    "τ": r"$\tau$",
+    "Δ": r"$\Delta$",
 }
 
 
@@ -109,7 +135,9 @@ def to_markdown(table: Table, level: int = 2) -> str:
 
 
 def latex_escape(text: str) -> str:
-    """Escape LaTeX's special characters."""
+    """Escape LaTeX's special characters and spell common math symbols (≤, μ, ‖...) as
+    commands, so the tables compile with pdfLaTeX; other non-ASCII characters are kept (they
+    need LuaLaTeX or XeLaTeX)."""
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
 
 

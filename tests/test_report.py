@@ -121,6 +121,7 @@ def test_latex_tables_use_booktabs_and_escape(report):
         assert tex.count(rule) == 1, rule
     assert tex.index(r"\toprule") < tex.index(r"\midrule") < tex.index(r"\bottomrule")
     assert latex_escape("a_b & 50% #1 {x}") == r"a\_b \& 50\% \#1 \{x\}"
+    assert latex_escape("L_t ≤ τL — ‖x‖²") == r"L\_t $\le$ $\tau$L --- $\|$x$\|$$^2$"
     repro = (report.output / "reproductions" / "fake_reproduction.tex").read_text()
     assert r"\toprule" in repro and "q & accuracy & model" in repro
 
