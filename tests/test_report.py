@@ -226,7 +226,7 @@ def test_tables_render_cells_consistently():
     table = table_from_rows("T", [{"a": 1, "b": "x|y"}, {"b": 2.0, "c": None}])
     assert table.columns == ["a", "b", "c"]
     assert r"x\|y" in to_markdown(table)
-    assert "— & 2 & —" in to_latex(table)
+    assert "--- & 2 & ---" in to_latex(table)
     with pytest.raises(ValueError, match="has 1 cells, expected 2"):
         Table("T", ["a", "b"], [["1"]])
 
