@@ -62,3 +62,14 @@ def libsvm_dir() -> Path:
     if not path or not Path(path).is_dir():
         pytest.skip("LIBSVM data sets not available (set MASTBENCH_DATA)")
     return Path(path)
+
+
+@pytest.fixture
+def fake_family():
+    """The fake algorithm and theorems of ``tests/fake_family.py``, registered for one test."""
+    import importlib
+
+    module = importlib.import_module("tests.fake_family")
+    module.register()
+    yield module
+    module.unregister()
