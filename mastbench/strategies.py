@@ -83,5 +83,5 @@ def ramda_subproblems(draw: st.DrawFn, *, replicates: int = 3):
     spread = draw(st.floats(1.0, 100.0))
     shape = (replicates, psi.d)
     P = np.exp(gen.uniform(0.0, np.log(spread), shape)) * draw(st.floats(0.01, 10.0))
-    a = draw(st.floats(0.0, 5.0))
+    a = draw(st.one_of(st.just(0.0), st.floats(1e-6, 5.0)))
     return psi, a, gen.standard_normal(shape), P, gen.standard_normal(shape)

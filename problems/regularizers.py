@@ -6,7 +6,7 @@ array namespace of its input, and provides
 * ``value(x)``: ψ(x), a scalar or an (R,) array;
 * ``prox(x, step)``: prox_{step·ψ}(x) = argmin_z ψ(z)·step + ½‖z − x‖², exact; ``step`` is a
   positive float or an array of shape ``x.shape[:-1]`` (one step per point);
-* ``dist2(x, g)``: dist(0, g + ∂ψ(x))², the squared distance from the origin to the
+* ``dist2(x, g, scale=1)``: dist(0, g + scale·∂ψ(x))², the squared distance from the origin to the
   subdifferential of the composite function at x when g = ∇f(x) (ramda.md §9);
 * ``support(x)``: the boolean pattern of active structures (nonzero groups, nonzero
   coordinates, or nonzero singular values), shape (..., n_structures).
@@ -51,7 +51,8 @@ class Regularizer:
     def prox(self, x: Any, step: Any) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def dist2(self, x: Any, g: Any) -> Any:  # pragma: no cover - interface
+    def dist2(self, x: Any, g: Any, scale: float = 1.0) -> Any:  # pragma: no cover - interface
+        """dist(0, g + scale·∂ψ(x))²."""
         raise NotImplementedError
 
     def support(self, x: Any) -> Any:  # pragma: no cover - interface
@@ -74,7 +75,7 @@ class Zero(Regularizer):
         _step_column(array_namespace(x), x, step)
         return x
 
-    def dist2(self, x: Any, g: Any) -> Any:
+    def dist2(self, x: Any, g: Any, scale: float = 1.0) -> Any:
         return array_namespace(x).sum(g * g, axis=-1)
 
     def support(self, x: Any) -> Any:
@@ -103,10 +104,11 @@ class L1(Regularizer):
         thr = _step_column(xp, x, step) * self.lam
         return xp.sign(x) * xp.maximum(xp.abs(x) - thr, 0.0)
 
-    def dist2(self, x: Any, g: Any) -> Any:
+    def dist2(self, x: Any, g: Any, scale: float = 1.0) -> Any:
         xp = array_namespace(x)
-        active = g + self.lam * xp.sign(x)
-        inactive = xp.maximum(xp.abs(g) - self.lam, 0.0)
+        lam = scale * self.lam
+        active = g + lam * xp.sign(x)
+        inactive = xp.maximum(xp.abs(g) - lam, 0.0)
         return xp.sum(xp.where(x != 0, active * active, inactive * inactive), axis=-1)
 
     def support(self, x: Any) -> Any:
@@ -242,9 +244,9 @@ class GroupLasso(Regularizer):
         scale = xp.maximum(1.0 - thr / safe, 0.0)
         return self.unblocks(b * scale[..., None], x)
 
-    def dist2(self, x: Any, g: Any) -> Any:
+    def dist2(self, x: Any, g: Any, scale: float = 1.0) -> Any:
         xp = array_namespace(x)
-        lam_g = self.lam_g(x)
+        lam_g = scale * self.lam_g(x)
         bx, bg = self.blocks(x), self.blocks(g)
         nx = xp.linalg.vector_norm(bx, axis=-1)
         safe = xp.where(nx > 0, nx, xp.ones_like(nx))
@@ -312,14 +314,15 @@ class NuclearNorm(Regularizer):
         s = xp.linalg.svdvals(self._mat(x))
         return s > self.rank_tol * xp.max(s, axis=-1, keepdims=True)
 
-    def dist2(self, x: Any, g: Any) -> Any:
+    def dist2(self, x: Any, g: Any, scale: float = 1.0) -> Any:
         xp = array_namespace(x)
+        lam = scale * self.lam
         u, s, vt = xp.linalg.svd(self._mat(x), full_matrices=False)
         keep = xp.astype(s > self.rank_tol * xp.max(s, axis=-1, keepdims=True), x.dtype)
         ur = u * keep[..., None, :]
         vr = xp.matrix_transpose(vt) * keep[..., None, :]
         grad = self._mat(g)
-        shifted = grad + self.lam * (ur @ xp.matrix_transpose(vr))
+        shifted = grad + lam * (ur @ xp.matrix_transpose(vr))
         m, n = self.shape
         eye_m = xp.eye(m, dtype=x.dtype, device=device_of(x))
         eye_n = xp.eye(n, dtype=x.dtype, device=device_of(x))
@@ -327,7 +330,7 @@ class NuclearNorm(Regularizer):
         right = eye_n - vr @ xp.matrix_transpose(vr)
         normal = left @ shifted @ right
         tangent = shifted - normal
-        excess = xp.maximum(xp.linalg.svdvals(normal) - self.lam, 0.0)
+        excess = xp.maximum(xp.linalg.svdvals(normal) - lam, 0.0)
         return xp.sum(tangent * tangent, axis=(-2, -1)) + xp.sum(excess * excess, axis=-1)
 
     def __repr__(self) -> str:

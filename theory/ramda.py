@@ -118,7 +118,7 @@ def _pg_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
         Z_new = np.asarray(psi.prox(Z - theta[:, None] * (V + P * (Z - C)), theta * a))
         s = (P - 1.0 / theta[:, None]) * (Z_new - Z)
         grad_q = V + P * (Z_new - C)
-        incl.append(a * np.sqrt(np.asarray(psi.dist2(Z_new, (grad_q - s) / a))))
+        incl.append(np.sqrt(np.asarray(psi.dist2(Z_new, grad_q - s, scale=a))))
         res_norm.append(np.linalg.norm(s, axis=1))
         Z = Z_new
         gaps.append(np.asarray(sub.value(psi, a, V, P, C, Z)) - q_star)
@@ -389,7 +389,8 @@ def _vr_instances(quick: bool) -> list[Instance]:
     tag="C/D",
     statement=(
         "stochastic RAMDA: V^t/α_t → ∇f(W̄) and U^t/α_t → E_ξ[∇f_ξ∘∇f_ξ](W̄); checked as "
-        "E‖V/α − ∇f(W^t)‖² ≤ ρ·E‖g − ∇f(W^t)‖² and ‖U/α − E[g∘g]‖² ≤ ρ‖E[g∘g]‖² for t ≥ T/4, ρ = 0.1"
+        "E‖V/α − ∇f(W^t)‖² ≤ ρ·E‖g − ∇f(W^t)‖² and ‖U/α − E[g∘g]‖² ≤ ρ‖E[g∘g]‖² "
+        "for t ≥ T/4, ρ = 0.1"
     ),
     algorithm="ramda",
     measure="relative dual-average and second-moment errors (mean over replicates)",

@@ -25,7 +25,7 @@ from problems.regularizers import L1, GroupLasso, Regularizer, Zero
 
 __all__ = ["PGResult", "screen", "solve_exact", "solve_pg", "subgradient_residual", "value"]
 
-_BISECTION_STEPS = 110
+_BISECTION_STEPS = 64
 
 
 def value(psi: Regularizer, a: float, V: Any, P: Any, C: Any, Z: Any) -> Any:
@@ -59,12 +59,12 @@ def solve_exact(psi: Regularizer, a: float, V: Any, P: Any, C: Any) -> Any:
     lo = xp.zeros_like(zero, dtype=x.dtype)
     hi = xp.linalg.vector_norm(bx, axis=-1)
     lam_b = lam[..., None]
-    w2 = weighted * weighted
     for _ in range(_BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
         denom = bd * mid[..., None] + lam_b
         safe = xp.where(denom > 0, denom, xp.ones_like(denom))
-        phi = xp.sum(xp.where(denom > 0, w2 / (safe * safe), 0.0), axis=-1) - 1.0
+        ratio = xp.where(denom > 0, weighted / safe, 0.0)
+        phi = xp.sum(ratio * ratio, axis=-1) - 1.0
         lo = xp.where(phi > 0, mid, lo)
         hi = xp.where(phi > 0, hi, mid)
     theta = (0.5 * (lo + hi))[..., None]
@@ -78,10 +78,7 @@ def solve_exact(psi: Regularizer, a: float, V: Any, P: Any, C: Any) -> Any:
 def subgradient_residual(psi: Regularizer, a: float, V: Any, P: Any, C: Any, Z: Any) -> Any:
     """min_{s ∈ ∂Q(Z)} ‖s‖, exact (ψ = 0, ℓ1, group lasso), shape (R,)."""
     xp = array_namespace(Z)
-    grad_q = V + P * (Z - C)
-    if a == 0:
-        return xp.linalg.vector_norm(grad_q, axis=-1)
-    return a * xp.sqrt(psi.dist2(Z, grad_q / a))
+    return xp.sqrt(psi.dist2(Z, V + P * (Z - C), scale=a))
 
 
 @dataclass
