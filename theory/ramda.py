@@ -49,15 +49,23 @@ PAPER = (
     "Subproblem Solver for Training Structured Neural Network, NeurIPS 2024, arXiv 2403.14398"
 )
 
-_MEMO: dict[tuple[str, str, str], Evidence] = {}
+_MEMO: dict[tuple[str, int, str], tuple[Instance, Evidence]] = {}
+_MEMO_SIZE = 32
 
 
 def _memo(key: str, instance: Instance, params: Mapping[str, Any], fn: Any) -> Evidence:
-    """Cache evidence per (theorem, instance, params) so bound-scaled controls reuse it."""
-    tag = (key, instance.name, repr(sorted((k, repr(v)) for k, v in params.items())))
-    if tag not in _MEMO:
-        _MEMO[tag] = fn()
-    return _MEMO[tag]
+    """Reuse the evidence of the same instance object and parameters (bound-scaled controls
+    re-evaluate the theorem on the very same run); entries hold their instance, so an id is
+    never mistaken for another object's."""
+    tag = (key, id(instance), repr(sorted((k, repr(v)) for k, v in params.items())))
+    hit = _MEMO.get(tag)
+    if hit is not None and hit[0] is instance:
+        return hit[1]
+    evidence = fn()
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.pop(next(iter(_MEMO)))
+    _MEMO[tag] = (instance, evidence)
+    return evidence
 
 
 # -- Theorem 1: the PG subproblem solver ---------------------------------------------------
@@ -96,6 +104,19 @@ def pg_iterations_bound(L: np.ndarray, mu: np.ndarray, R0: np.ndarray, eps: floa
         rate = -np.log1p(-1.0 / kappa)
     needed = 1.0 + 2.0 * np.log(np.maximum(2 * L * np.sqrt(kappa) * R0 / eps, 1.0)) / rate
     return np.maximum(1.0, np.ceil(np.where(np.isfinite(rate), needed, 1.0)))
+
+
+def _pg_strategy() -> Any:
+    """Hypothesis strategy of PG-solver instances (random group-lasso subproblems)."""
+    from mastbench.strategies import ramda_subproblems
+
+    def build(data: tuple[Any, ...]) -> Instance:
+        psi, a, V, P, C = data
+        return Instance(
+            f"hypothesis subproblem d={psi.d} a={a:.3g}", psi=psi, a=a, V=V, P=P, C=C, Z0=-C
+        )
+
+    return ramda_subproblems().map(build)
 
 
 def _pg_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
@@ -169,6 +190,7 @@ def _pg_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     instances=_pg_instances,
     default_params=lambda inst: {"step": 1.0, "iters": 60},
     step_size=lambda inst: 1.0,
+    strategy=_pg_strategy,
     controls=(
         NegativeControl("step x 2.5 (beyond 1/L)", params=lambda i, p: {**p, "step": 2.5}),
         NegativeControl("bound x 0.02", bound_scale=0.02),
