@@ -87,3 +87,13 @@ def test_proxgen_step_beyond_range_not_applicable() -> None:
     step = thm.step_size(instance)
     verdict = verify(thm, instance, {"step": 2 * step})
     assert verdict.status == "not applicable"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("theorem_id", IDS)
+def test_holds_on_full_suite(theorem_id) -> None:
+    """The full instance lists, incl. stochastic identification with the paper's restarts."""
+    thm = _registry.get(theorem_id)
+    for instance in thm.instances(False):
+        verdict = verify(thm, instance)
+        assert verdict.status == "holds", verdict.summary()
