@@ -15,9 +15,10 @@ def result() -> dict:
 
 def test_table_rows_and_values(result) -> None:
     methods = [row["method"] for row in result["table"]]
-    assert methods == ["RAMDA", "RMDA", "ProxGen", "ProxSSI", "ProxSGD"]
+    assert methods == ["RAMDA", "RMDA", "ProxGen", "ProxSSI", "ProxSGD", "W* (certified optimum)"]
     for row in result["table"]:
         assert all(np.isscalar(v) for v in row.values())
+        assert row["dataset"] == "digits"
         assert 0 <= row["group sparsity (final) %"] <= row["group sparsity (best) %"] <= 100
         # well above the 10% of guessing after the quick run
         assert row["validation accuracy %"] > 50
