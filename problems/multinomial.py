@@ -143,11 +143,10 @@ class MultinomialLogistic(FiniteSum):
         probs = softmax(X @ w.reshape(self.p, self.n_classes), axis=1)
         K = self.n_classes
         cov = probs[:, :, None] * (np.eye(K)[None] - probs[:, None, :])
-        H = np.empty((self.p, K, self.p, K))
-        for k in range(K):
-            for m in range(K):
-                H[:, k, :, m] = (X.T * cov[:, k, m]) @ X / self.n
-        return H.reshape(self.d, self.d) + self.l2 * np.eye(self.d)
+        # one GEMM: rows (i, k, m) of X_i·cov_km against the columns j of X
+        weighted = (X[:, :, None] * cov.reshape(self.n, 1, K * K)).reshape(self.n, -1)
+        H = (weighted.T @ X).reshape(self.p, K, K, self.p).transpose(0, 1, 3, 2)
+        return H.reshape(self.d, self.d) / self.n + self.l2 * np.eye(self.d)
 
     def grad_host(self, x: np.ndarray) -> np.ndarray:
         return self._host_grad(np.asarray(x, dtype=float))
