@@ -261,3 +261,19 @@ def test_full_batch_ramda_converges(planted) -> None:
 def test_bad_input(planted, call, match) -> None:
     with pytest.raises((ValueError, TypeError), match=match):
         call(planted, np.zeros(planted.d))
+
+
+def test_ramda_with_nuclear_norm_uses_pg() -> None:
+    """Low-rank least squares: RAMDA's PG handles the nuclear norm (no exact solver)."""
+    from problems.least_squares import LeastSquares
+    from problems.regularizers import NuclearNorm
+
+    gen = rng(11)
+    f = LeastSquares(gen.normal((60, 12)), gen.normal((60,)), l2=0.1)
+    problem = Composite(f, NuclearNorm(0.3, (3, 4)), tol=1e-9)
+    x0 = np.zeros(12)
+    trace = ramda(problem, x0, iters=200, lr=0.05, momentum=1.0, eps_sub=1e-8)
+    assert trace.final("subopt")[0] < 1e-2 * trace.metrics["subopt"][1, 0]
+    assert trace.counters["unmet_condition7"][-1] == 0
+    with pytest.raises(NotImplementedError, match="pg"):
+        ramda(problem, x0, iters=2, solver="exact")
