@@ -786,7 +786,7 @@ def _case(extra: dict[str, Any]) -> Callable[[Any, Any], tuple[tuple[Any, ...], 
     def make(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
         problem = _small_composite(xp, device)
         x0 = xp.zeros((problem.d,), dtype=xp.float64, device=device)
-        return (problem, x0), {"iters": 20, "batch_size": 8, **extra}
+        return (problem, x0), {"iters": 8, "batch_size": 8, **extra}
 
     return make
 
@@ -794,7 +794,7 @@ def _case(extra: dict[str, Any]) -> Callable[[Any, Any], tuple[tuple[Any, ...], 
 def _smooth_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
     problem = _small_composite(xp, device)
     x0 = xp.zeros((problem.d,), dtype=xp.float64, device=device)
-    return (problem.f, x0), {"iters": 20, "batch_size": 8}
+    return (problem.f, x0), {"iters": 8, "batch_size": 8}
 
 
 for _fn, _paper, _case_fn in (

@@ -277,3 +277,20 @@ def test_ramda_with_nuclear_norm_uses_pg() -> None:
     assert trace.counters["unmet_condition7"][-1] == 0
     with pytest.raises(NotImplementedError, match="pg"):
         ramda(problem, x0, iters=2, solver="exact")
+
+
+@pytest.mark.parametrize(
+    "name", ["ramda", "rmda", "prox_gen", "prox_ssi", "prox_sgd", "madgrad", "mda"]
+)
+def test_registered_cases_are_reproducible(xp, name) -> None:
+    from mastbench.algorithms import get_algorithm
+
+    spec = get_algorithm(name)
+    assert spec.family == "ramda" and spec.stochastic
+    args, kwargs = spec.make_case(xp.xp, xp.device)
+    first = spec.run(*args, rng=xp.rng(12), replicates=2, **kwargs)
+    again = spec.run(*args, rng=xp.rng(12), replicates=2, **kwargs)
+    assert first.x.shape == (2, args[0].d)
+    for metric, values in first.metrics.items():
+        assert values.shape == (first.iterations.size, 2)
+        np.testing.assert_array_equal(values, again.metrics[metric])
