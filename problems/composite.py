@@ -184,7 +184,7 @@ def _newton_polish(problem: Composite, w: np.ndarray) -> np.ndarray:
     if isinstance(psi, GroupLasso):
         active_groups = [k for k, g in enumerate(psi.groups) if np.linalg.norm(w[g]) > 0]
         idx = np.sort(
-            np.concatenate([psi.groups[k] for k in active_groups] + [psi._free]).astype(int)
+            np.concatenate([psi.groups[k] for k in active_groups] + [psi.free]).astype(int)
         )
     elif isinstance(psi, L1):
         idx = np.flatnonzero(w != 0)

@@ -183,6 +183,11 @@ class GroupLasso(Regularizer):
         idx = np.arange(n_groups * group_size).reshape(n_groups, group_size)
         return cls(list(idx), lam)
 
+    @property
+    def free(self) -> np.ndarray:
+        """Indices of the unregularized coordinates (in no group)."""
+        return self._free
+
     def thresholds(self) -> np.ndarray:
         """λ_g = λ√|g| for every group (host float64)."""
         return self.lam * self.weights
