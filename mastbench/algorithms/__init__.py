@@ -4,6 +4,10 @@ Each family lives in its own module (``mast``, ``proximal``, ``frank_wolfe``, ``
 and registers its algorithms in the table of :mod:`mastbench.algorithms._registry`.
 Algorithms are plain functions ``run(problem, x0, *, step, iters, rng, replicates, ...)``
 returning a :class:`~mastbench.trace.Trace`.
+
+Note: ``mastbench.algorithms.frank_wolfe`` is the function (the issue's public name); it
+shadows the submodule of the same name as an attribute, while
+``from mastbench.algorithms.frank_wolfe import ...`` still imports from the module.
 """
 
 from mastbench.algorithms._registry import (
@@ -18,6 +22,7 @@ from mastbench.algorithms.frank_wolfe import (
     pairwise_frank_wolfe,
     stochastic_frank_wolfe,
 )
+from mastbench.algorithms.proximal import madgrad, mda, prox_gen, prox_sgd, prox_ssi, ramda, rmda
 
 __all__ = [
     "AlgorithmSpec",
@@ -25,7 +30,14 @@ __all__ = [
     "away_frank_wolfe",
     "frank_wolfe",
     "get_algorithm",
+    "madgrad",
+    "mda",
     "pairwise_frank_wolfe",
+    "prox_gen",
+    "prox_sgd",
+    "prox_ssi",
+    "ramda",
     "register_algorithm",
+    "rmda",
     "stochastic_frank_wolfe",
 ]
