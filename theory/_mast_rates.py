@@ -856,7 +856,7 @@ def _vr_limit(inst: Instance, step: float, batch: int, prob: float) -> float:
 def vr_neighbourhood(inst: Instance, params: dict[str, Any]) -> Evidence:
     """Shape of the L-SVRDSG neighbourhood for reference minibatches b < N.
 
-    Statement (checked point by point; ``extra["checks"]`` names each point).
+    Statement.  Checked point by point (``extra["checks"]`` names each point):
     (i) R(N, γ) = 0; (ii) R(b, γ) ≤ R(b − 1, γ) for 2 ≤ b ≤ N; (iii) R(b, γ/2) ≤ R(b, γ)
     for 1 ≤ b < N; R(b, γ) := lim_t E‖x^t − x_D*‖² (exact fixed point), p = 1/N.
 
