@@ -115,7 +115,7 @@ def test_sc_holds_on_generated_instances(instance):
     assert verdict.status in ("holds", "not applicable"), verdict.summary()
 
 
-# -- the exact branch-enumeration moments -------------------------------------------------------------
+# -- the exact branch-enumeration moments --
 def _brute_force_dsgd(A, c, sketch, step, y0, T):
     """E‖y_T − y*‖² by enumerating all |supp|^T sketch paths."""
     values, probs = sketch.support()
@@ -183,7 +183,7 @@ def test_exact_minibatch_moments_agree_with_option_two_monte_carlo():
     A_i = np.einsum("ni,nj->nij", X, X) + 0.3 * np.eye(2)
     c_i = -y[:, None] * X
     x0 = np.array([1.0, -1.0])
-    ms, Ps = minibatch_branches(A_i, c_i, sketch, 0.1, 2).moments(x0, np.outer(x0, x0), 15)
+    _, Ps = minibatch_branches(A_i, c_i, sketch, 0.1, 2).moments(x0, np.outer(x0, x0), 15)
     exact = np.einsum("tii->t", Ps)
     trace = dsgd(
         problem,
@@ -210,7 +210,7 @@ def test_exact_moments_agree_with_ist_monte_carlo():
     rec = distributed_branches(
         [A for A, _, _ in forms], [-b for _, b, _ in forms], Permutation(3, 3), 0.1
     )
-    ms, Ps = rec.moments(x0, np.outer(x0, x0), 20)
+    _, Ps = rec.moments(x0, np.outer(x0, x0), 20)
     trace = distributed_dsgd(
         problems,
         x0,
@@ -238,7 +238,7 @@ def test_exact_lsvrdsg_moments_agree_with_monte_carlo(minibatch):
     rec, start = lsvrdsg_recursion(A, -b, S, step, prob, batch, minibatch)
     z0 = np.concatenate([x0, x0, np.zeros(3)])
     m0, P0 = start.step(z0, np.outer(z0, z0))
-    ms, Ps = rec.moments(m0, P0, T)
+    _, Ps = rec.moments(m0, P0, T)
     exact = np.einsum("tii->t", Ps[:, :3, :3])
     trace = l_svrdsg(
         problem,
@@ -266,7 +266,7 @@ def test_limit_is_the_fixed_point_and_divergence_is_reported():
     m1, P1 = rec.step(m, P)
     np.testing.assert_allclose(m1, m, atol=1e-12)
     np.testing.assert_allclose(P1, P, atol=1e-12)
-    ms, Ps = rec.moments(np.zeros(3), np.zeros((3, 3)), 3000)
+    _, Ps = rec.moments(np.zeros(3), np.zeros((3, 3)), 3000)
     np.testing.assert_allclose(Ps[-1], P, rtol=1e-8)
     with pytest.raises(ValueError, match="diverges"):
         dsgd_branches(A, -b, RandK(3, 2), 10.0).limit()
