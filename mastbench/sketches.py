@@ -95,7 +95,7 @@ class _Pattern:
         self.operand_subscripts = ["".join(letter[p] for p in pos) for pos in operands]
         self.diagonal_out = letter[out[0]] == letter[out[1]]
         self.out = letter[out[0]] if self.diagonal_out else letter[out[0]] + letter[out[1]]
-        self.optimize = len(sigma) >= 4
+        self._paths: dict[tuple, list] = {}
 
     def contract(self, arrays: Sequence[np.ndarray], scalar: float, weights: Sequence) -> Any:
         subs = list(self.operand_subscripts)
@@ -105,8 +105,13 @@ class _Pattern:
                 subs.append(letter)
                 ops.append(w)
         spec = ",".join(subs) + "->" + self.out
-        res = np.einsum(spec, *ops, optimize="greedy" if self.optimize else False)
-        res = scalar * res
+        shapes = tuple(op.shape for op in ops)
+        path = self._paths.get(shapes)
+        if path is None:  # pairwise contraction order, found once per operand shapes
+            path = np.einsum_path(spec, *ops, optimize="greedy")[0]
+            path = False if len(path) == 2 else path  # one contraction: plain C einsum
+            self._paths[shapes] = path
+        res = scalar * np.einsum(spec, *ops, optimize=path)
         return np.diag(res) if self.diagonal_out else res
 
 
