@@ -6,8 +6,8 @@ Sparsified Training", ICLR 2025, arXiv 2311.16086; mathematics and certainty tag
 constants were not available: every bound here is the *derived* statement of mast.md ([D]),
 or a reported form ([R]/[U]) labelled as such.
 
-Quadratic instances are measured exactly by enumerating every random branch
-(:mod:`theory._mast_moments`); the logistic instance by Monte Carlo with Bonferroni confidence
+Quadratic instances are measured exactly by moment propagation (:mod:`mastbench.exact`);
+the logistic instance by Monte Carlo with Bonferroni confidence
 intervals over the checkpoints (:mod:`mastbench.montecarlo`).
 """
 
@@ -18,20 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
+from mastbench import exact
 from mastbench.backend import rng
 from mastbench.sketches import Bernoulli, Discrete, Identity, Permutation, RandK
 from problems.mast_objective import MASTObjective
 from problems.quadratic import Quadratic, QuadraticForm
 from theory import Evidence, Instance, NegativeControl, theorem
-from theory._mast_moments import (
-    distributed_branches,
-    dsgd_branches,
-    lsvrdsg_recursion,
-    minibatch_branches,
-    quadratic_readout,
-    sketch_support,
-)
 
 __all__: list[str] = []
 
@@ -136,21 +130,20 @@ def _setting(inst: Instance) -> _Setting:
     )
 
 
-def _dsgd_readouts(inst: Instance, s: _Setting, step: float, iters: int) -> dict[str, np.ndarray]:
+def _dsgd_readouts(inst: Instance, step: float, iters: int) -> exact.ExactMoments:
     """Exact E‖x_t − x_D*‖², E f_D(x_t) − f_D*, E‖∇f_D(x_t)‖², E f(x_t) − f* for t ≤ iters."""
-    y0 = inst.x0 - inst.shift
-    ms, Ps = dsgd_branches(s.A, s.c, inst.sketch, step).moments(y0, np.outer(y0, y0), iters)
-    return _readouts(ms, Ps, s, inst.shift)
+    return exact.dsgd_moments(
+        inst.problem, inst.sketch, x0=inst.x0, step=step, iters=iters, shift=inst.shift
+    )
 
 
-def _readouts(ms: np.ndarray, Ps: np.ndarray, s: _Setting, v: np.ndarray) -> dict[str, Any]:
-    d = s.A.shape[0]
-    return {
-        "dist2": quadratic_readout(ms, Ps, np.eye(d), s.y_star),
-        "subopt_D": 0.5 * quadratic_readout(ms, Ps, s.A_bar, s.y_star),
-        "gradnorm2_D": quadratic_readout(ms, Ps, s.A_bar @ s.A_bar, s.y_star),
-        "subopt": 0.5 * quadratic_readout(ms, Ps, s.A, s.x_star_f - v),
-    }
+def sketch_support(sketch: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Support of a single-client sketch as (N, d, d) matrices and (N,) probabilities."""
+    single = getattr(sketch, "marginal", sketch)
+    values, probs = single.support(exact.MAX_BRANCHES)
+    if values.ndim == 2:
+        values = np.einsum("ni,ij->nij", values, np.eye(values.shape[1]))
+    return values, probs
 
 
 def _atol(*scales: float) -> float:
@@ -280,7 +273,7 @@ def sc(inst: Instance, params: dict[str, Any]) -> Evidence:
     """
     s = _setting(inst)
     step, iters = float(params["step"]), int(params["iters"])
-    dist2 = _dsgd_readouts(inst, s, step, iters)["dist2"]
+    dist2 = _dsgd_readouts(inst, step, iters).dist2
     gap = s.delta if inst.gap == "delta" else s.delta_prime
     mu = s.mu_f * s.mu_D
     t = np.arange(iters + 1)
@@ -370,7 +363,7 @@ def convex(inst: Instance, params: dict[str, Any]) -> Evidence:
     """
     s = _setting(inst)
     step, iters = float(params["step"]), int(params["iters"])
-    subopt = _dsgd_readouts(inst, s, step, iters)["subopt_D"]
+    subopt = _dsgd_readouts(inst, step, iters).subopt_D
     T = np.arange(1, iters + 1)
     measured = np.cumsum(subopt[:-1]) / T
     dist0 = float(np.sum((inst.x0 - s.objective.x_star_host) ** 2))
@@ -475,11 +468,11 @@ def nc(inst: Instance, params: dict[str, Any]) -> Evidence:
     delta0 = None
     for T in params["horizons"]:
         step = float(params.get("step", _nc_step(inst, T)))
-        r = _dsgd_readouts(inst, s, step, T)
-        delta0 = r["subopt_D"][0]
-        measured.append(np.min(r["gradnorm2_D"][:T]))
+        r = _dsgd_readouts(inst, step, T)
+        delta0 = r.subopt_D[0]
+        measured.append(np.min(r.gradnorm2_D[:T]))
         bound.append(6 * delta0 / (step * T) + 2 * step * s.L_f**2 * s.L_D * s.L_S_max * s.delta)
-        atol = max(atol, _atol(r["gradnorm2_D"][0]))
+        atol = max(atol, _atol(r.gradnorm2_D[0]))
     return Evidence(
         np.asarray(params["horizons"]),
         measured,
@@ -572,9 +565,9 @@ def nc_corollary(inst: Instance, params: dict[str, Any]) -> Evidence:
     T = int(params.get("run_iters", T))
     if T > 20_000:
         raise ValueError(f"the corollary asks for T = {T} steps; choose a larger ε")
-    r = _dsgd_readouts(inst, _setting(inst), step, T)
+    r = _dsgd_readouts(inst, step, T)
     return Evidence(
-        [T], [np.min(r["gradnorm2_D"][:T])], [eps2], atol=_atol(eps2), extra={"step": step, "T": T}
+        [T], [np.min(r.gradnorm2_D[:T])], [eps2], atol=_atol(eps2), extra={"step": step, "T": T}
     )
 
 
@@ -680,15 +673,16 @@ def abc(inst: Instance, params: dict[str, Any]) -> Evidence:
     problem = inst.problem
     s = _setting(inst)
     step, iters = float(params["step"]), int(params["iters"])
-    X = np.asarray(problem.X, float)
-    y = np.asarray(problem.y, float)
-    d = X.shape[1]
-    A_i = np.einsum("ni,nj->nij", X, X) + problem.l2 * np.eye(d)
-    c_i = np.einsum("nij,j->ni", A_i, inst.shift) - y[:, None] * X
-    rec = minibatch_branches(A_i, c_i, inst.sketch, step, inst.batch)
-    y0 = inst.x0 - inst.shift
-    ms, Ps = rec.moments(y0, np.outer(y0, y0), iters)
-    dist2 = _readouts(ms, Ps, s, inst.shift)["dist2"]
+    dist2 = exact.dsgd_minibatch_moments(
+        problem,
+        inst.sketch,
+        batch_size=inst.batch,
+        replacement=True,
+        x0=inst.x0,
+        step=step,
+        iters=iters,
+        shift=inst.shift,
+    ).dist2
     constants = _abc_constants(inst)
     mu = s.mu_f * s.mu_D
     t = np.arange(iters + 1)
@@ -753,18 +747,6 @@ def _vr_assumptions(inst: Instance) -> list[str]:
     return out
 
 
-def _vr_moments(
-    inst: Instance, step: float, iters: int, batch: int, minibatch: str, prob: float
-) -> tuple[Any, Any, np.ndarray, Any]:
-    s = _setting(inst)
-    S, _ = sketch_support(inst.sketch)
-    rec, start = lsvrdsg_recursion(s.A, s.c, S, step, prob, batch, minibatch)
-    y0 = inst.x0 - inst.shift
-    z0 = np.concatenate([y0, y0, np.zeros_like(y0)])
-    m0, P0 = start.step(z0, np.outer(z0, z0))
-    return rec, (m0, P0), S, s
-
-
 @theorem(
     id="mast.vr",
     paper=PAPER,
@@ -799,15 +781,16 @@ def vr(inst: Instance, params: dict[str, Any]) -> Evidence:
     """
     step, iters = float(params["step"]), int(params["iters"])
     prob = float(getattr(inst, "prob", None) or 1.0 / inst.sketch.num_outcomes)
-    rec, (m0, P0), S, s = _vr_moments(inst, step, iters, _num_sketches(inst), "fixed", prob)
-    ms, Ps = rec.moments(m0, P0, iters)
-    d, N = s.A.shape[0], S.shape[0]
-    H = np.einsum("nji,jk,nkl->nil", S, s.A, S)
-    Q = np.zeros((3 * d, 3 * d))
-    Q[:d, :d] = np.eye(d)
-    Q[d : 2 * d, d : 2 * d] = (4 * step**2 / (prob * N)) * np.einsum("nij,nik->jk", H, H)
-    center = np.concatenate([s.y_star, s.y_star, np.zeros(d)])
-    phi = quadratic_readout(ms, Ps, Q, center)
+    phi = exact.l_svrdsg_moments(
+        inst.problem,
+        inst.sketch,
+        batch_size=_num_sketches(inst),
+        prob=prob,
+        x0=inst.x0,
+        step=step,
+        iters=iters,
+        shift=inst.shift,
+    ).extra["lyapunov"]
     L, mu = _vr_constants(inst)
     t = np.arange(iters + 1)
     bound = (1 - min(mu / (6 * L), prob / 2)) ** t * phi[0]
@@ -820,10 +803,17 @@ def _num_sketches(inst: Instance) -> int:
 
 
 def _vr_limit(inst: Instance, step: float, batch: int, prob: float) -> float:
-    rec, _, _, s = _vr_moments(inst, step, 0, batch, inst.minibatch, prob)
-    m, P = rec.limit()
-    d = s.A.shape[0]
-    return float(quadratic_readout(m[:d], P[:d, :d], np.eye(d), s.y_star))
+    with threadpool_limits(limits=1):  # small dense eigenproblems: threads only contend
+        limit = exact.l_svrdsg_limit(
+            inst.problem,
+            inst.sketch,
+            batch_size=batch,
+            prob=prob,
+            step=step,
+            resample_each_step=inst.minibatch == "resampled",
+            shift=inst.shift,
+        )
+    return limit.dist2
 
 
 @theorem(
@@ -996,14 +986,14 @@ def _dist_evaluate(inst: Instance, params: dict[str, Any], constant: str) -> Evi
     delta0 = 0.5 * float(e0 @ s.A_bar @ e0)
     for T in params["horizons"]:
         step = float(params.get("step", 1.0 / math.sqrt(product * T)))
-        rec = distributed_branches(
-            s.A_list,
-            s.c_list,
-            inst.sketches if isinstance(inst.sketches, Permutation) else s.sketches,
-            step,
-        )
-        ms, Ps = rec.moments(y0, np.outer(y0, y0), T)
-        grad2 = quadratic_readout(ms, Ps, s.A_bar @ s.A_bar, s.y_star)
+        grad2 = exact.distributed_moments(
+            inst.problems,
+            inst.sketches,
+            x0=inst.x0,
+            step=step,
+            iters=T,
+            shift=inst.shift,
+        ).gradnorm2_D
         measured.append(np.min(grad2[:T]))
         bound.append(6 * delta0 / (step * T) + 2 * step * product * s.delta_dist)
         atol = max(atol, _atol(grad2[0]))
@@ -1177,8 +1167,8 @@ def ist_link(inst: Instance, params: dict[str, Any]) -> Evidence:
     D_bar = np.mean([np.diag(np.diag(A)) for A in A_list], axis=0)
     predicted = np.linalg.solve(n * D_bar, b_bar)
     step = 1.0 / float(np.linalg.eigvalsh(enumerated)[-1])
-    rec = distributed_branches(A_list, [-b for _, b, _ in forms], sketch, step)
-    mean_limit = np.linalg.solve(np.eye(rec.n) - rec.K_mean, rec.h_mean)
+    with threadpool_limits(limits=1):
+        mean_limit = exact.distributed_limit(problems, sketch, step=step).mean
     measured = [
         float(np.max(np.abs(enumerated - n * D_bar))),
         float(np.max(np.abs(np.linalg.solve(enumerated, b_bar) - predicted))),
