@@ -515,6 +515,34 @@ def _corollary_plan(inst: Instance) -> tuple[float, int, float]:
     return step, T, eps2
 
 
+#: Longest run the corollary check performs (exact propagation, O(d³) per step).
+MAX_COROLLARY_ITERS = 20_000
+
+
+def _corollary_horizon(inst: Instance) -> list[str]:
+    T = _corollary_plan(inst)[1]
+    if T > MAX_COROLLARY_ITERS:
+        return [f"the corollary asks for T = {T} > {MAX_COROLLARY_ITERS} steps (choose a larger ε)"]
+    return []
+
+
+def _corollary_strategy() -> Any:
+    from hypothesis import strategies as st
+
+    from mastbench.strategies import mast_quadratic_cases
+
+    return st.tuples(mast_quadratic_cases(max_d=3), st.floats(0.3, 0.9)).map(
+        lambda pair: quadratic_instance(
+            "hypothesis",
+            pair[0]["problem"],
+            pair[0]["sketch"],
+            shift=pair[0]["shift"],
+            seed=pair[0]["seed"],
+            eps2_fraction=pair[1],
+        )
+    )
+
+
 @theorem(
     id="mast.nc-corollary",
     paper=PAPER,
@@ -540,13 +568,14 @@ def _corollary_plan(inst: Instance) -> tuple[float, int, float]:
             "randk-d3-k2", _quadratic(3, 2.0, 10), RandK(3, 2), seed=10, eps2_fraction=0.5
         ),
     ],
-    assumptions=lambda inst: _finite_support(inst.sketch),
+    assumptions=lambda inst: _finite_support(inst.sketch) or _corollary_horizon(inst),
     default_params=lambda inst: {},
     controls=(
         NegativeControl(
             "run 1 step instead of the corollary's T", params=lambda i, p: {**p, "run_iters": 1}
         ),
     ),
+    strategy=_corollary_strategy,
 )
 def nc_corollary(inst: Instance, params: dict[str, Any]) -> Evidence:
     """Corollary of T-NC: O(ε⁻⁴) iterations suffice for min_t E‖∇f_D(x^t)‖² ≤ ε².
@@ -563,8 +592,6 @@ def nc_corollary(inst: Instance, params: dict[str, Any]) -> Evidence:
     """
     step, T, eps2 = _corollary_plan(inst)
     T = int(params.get("run_iters", T))
-    if T > 20_000:
-        raise ValueError(f"the corollary asks for T = {T} steps; choose a larger ε")
     r = _dsgd_readouts(inst, step, T)
     return Evidence(
         [T], [np.min(r.gradnorm2_D[:T])], [eps2], atol=_atol(eps2), extra={"step": step, "T": T}
@@ -654,6 +681,7 @@ def _abc_step(inst: Instance) -> float:
     default_params=lambda inst: {"step": _abc_step(inst), "iters": inst.iters},
     step_size=_abc_step,
     controls=(STEP_CONTROL, NegativeControl("bound x 0.5", bound_scale=0.5)),
+    strategy=lambda: _abc_strategy(),
 )
 def abc(inst: Instance, params: dict[str, Any]) -> Evidence:
     """T-ABC: DSGD option II (data minibatches with replacement) on a strongly convex f.
@@ -764,6 +792,7 @@ def _vr_assumptions(inst: Instance) -> list[str]:
     default_params=lambda inst: {"step": _vr_step(inst), "iters": inst.iters},
     step_size=_vr_step,
     controls=(STEP_CONTROL, NegativeControl("bound x 0.5", bound_scale=0.5)),
+    strategy=lambda: _vr_strategy(minibatch=False),
 )
 def vr(inst: Instance, params: dict[str, Any]) -> Evidence:
     """T-VR with the full reference batch (b = N): L-SVRDSG is L-SVRG on f_D = (1/N)Σ_j f_j.
@@ -795,6 +824,12 @@ def vr(inst: Instance, params: dict[str, Any]) -> Evidence:
     t = np.arange(iters + 1)
     bound = (1 - min(mu / (6 * L), prob / 2)) ** t * phi[0]
     return Evidence(t, phi, bound, atol=_atol(phi[0]), extra={"L": L, "mu": mu, "p": prob})
+
+
+def _at_least_two_sketches(inst: Instance) -> list[str]:
+    if _num_sketches(inst) < 2:
+        return ["a reference minibatch b < N needs N ≥ 2 sketches"]
+    return []
 
 
 def _num_sketches(inst: Instance) -> int:
@@ -838,10 +873,11 @@ def _vr_limit(inst: Instance, step: float, batch: int, prob: float) -> float:
         )
         for variant in ("fixed", "resampled")
     ],
-    assumptions=_vr_assumptions,
+    assumptions=lambda inst: _vr_assumptions(inst) or _at_least_two_sketches(inst),
     default_params=lambda inst: {"step": _vr_step(inst)},
     step_size=_vr_step,
     controls=(NegativeControl("bound x 0.1", bound_scale=0.1),),
+    strategy=lambda: _vr_strategy(minibatch=True),
 )
 def vr_neighbourhood(inst: Instance, params: dict[str, Any]) -> Evidence:
     """Shape of the L-SVRDSG neighbourhood for reference minibatches b < N.
@@ -1041,6 +1077,7 @@ _DIST_STEP_CONTROL = NegativeControl(
     default_params=lambda inst: {"horizons": tuple(inst.horizons)},
     step_size=lambda inst: _dist_step(inst, "LA"),
     controls=(_DIST_STEP_CONTROL,),
+    strategy=lambda: _dist_strategy(),
 )
 def dist(inst: Instance, params: dict[str, Any]) -> Evidence:
     """T-DIST, safe derived form, for distributed DSGD (M clients, per-client sketches).
@@ -1077,6 +1114,7 @@ def dist(inst: Instance, params: dict[str, Any]) -> Evidence:
     default_params=lambda inst: {"horizons": tuple(inst.horizons)},
     step_size=lambda inst: _dist_step(inst, "Dmax"),
     controls=(_DIST_STEP_CONTROL,),
+    strategy=lambda: _dist_strategy(),
 )
 def dist_dmax(inst: Instance, params: dict[str, Any]) -> Evidence:
     """T-DIST in the form reported by reviews, with D_max in place of L·A.
@@ -1138,6 +1176,7 @@ def _perm_two(inst: Instance) -> Instance:
     instances=_ist_instances,
     assumptions=_dist_assumptions,
     controls=(NegativeControl("Perm-2 instance (q = 2)", instance=_perm_two),),
+    strategy=lambda: _ist_strategy(),
 )
 def ist_link(inst: Instance, params: dict[str, Any]) -> Evidence:
     """IST link: independent subnetwork training is distributed DSGD with Perm-1 sketches.
@@ -1229,6 +1268,7 @@ def _logistic_step(inst: Instance) -> float:
     default_params=lambda inst: {"step": _logistic_step(inst), "iters": inst.iters},
     step_size=_logistic_step,
     controls=(NegativeControl("bound x 0.5", bound_scale=0.5),),
+    strategy=lambda: _logistic_strategy(),
 )
 def sc_logistic(inst: Instance, params: dict[str, Any]) -> Evidence:
     """T-SC on a small logistic-regression instance, measured by Monte Carlo.
@@ -1275,4 +1315,84 @@ def sc_logistic(inst: Instance, params: dict[str, Any]) -> Evidence:
         upper=est.upper,
         atol=_atol(dist0),
         extra={"Delta": delta, "replicates": inst.replicates},
+    )
+
+
+# -- hypothesis strategies of the instances (falsify) --
+def _abc_strategy() -> Any:
+    from mastbench.strategies import mast_least_squares_cases
+
+    return mast_least_squares_cases().map(
+        lambda case: quadratic_instance(
+            "hypothesis",
+            case["problem"],
+            case["sketch"],
+            seed=case["seed"],
+            iters=60,
+            batch=case["batch"],
+        )
+    )
+
+
+def _vr_strategy(*, minibatch: bool) -> Any:
+    from hypothesis import strategies as st
+
+    from mastbench.strategies import mast_quadratic_cases, mast_uniform_sketches
+
+    @st.composite
+    def build(draw: Any) -> Instance:
+        case = draw(mast_quadratic_cases(max_d=3))
+        sketch = draw(mast_uniform_sketches(case["problem"].d))
+        fields = {"minibatch": draw(st.sampled_from(["fixed", "resampled"]))} if minibatch else {}
+        return quadratic_instance(
+            "hypothesis",
+            case["problem"],
+            sketch,
+            shift=case["shift"],
+            seed=case["seed"],
+            iters=80,
+            **fields,
+        )
+
+    return build()
+
+
+def _dist_strategy() -> Any:
+    from mastbench.strategies import mast_distributed_cases
+
+    return mast_distributed_cases().map(
+        lambda case: _dist_instance(
+            "hypothesis", case["problems"], case["sketches"], case["seed"], (5, 20)
+        )
+    )
+
+
+def _ist_strategy() -> Any:
+    from hypothesis import strategies as st
+
+    return st.tuples(st.integers(2, 4), st.integers(0, 2**16)).map(
+        lambda pair: _dist_instance(
+            f"Perm-1 d={pair[0]}",
+            [_client_quadratic(pair[0], 2.0, pair[1] + i) for i in range(pair[0])],
+            Permutation(pair[0], pair[0]),
+            pair[1],
+            (1,),
+        )
+    )
+
+
+def _logistic_strategy() -> Any:
+    from mastbench.strategies import mast_logistic_cases
+
+    return mast_logistic_cases().map(
+        lambda case: Instance(
+            "hypothesis",
+            problem=case["problem"],
+            sketch=case["sketch"],
+            shift=np.zeros(case["problem"].d),
+            x0=np.random.default_rng(case["seed"]).standard_normal(case["problem"].d),
+            iters=30,
+            replicates=1000,
+            seed=case["seed"],
+        )
     )

@@ -216,3 +216,17 @@ def test_exact_lsvrdsg_moments_agree_with_monte_carlo(minibatch):
         **common,
     )
     _inside(from_trace(trace, "dist2", level=0.999), moments.dist2)
+
+
+@pytest.mark.parametrize("theorem_id", RATE_IDS)
+def test_strategies_generate_checkable_instances(theorem_id):
+    thm = theory.get(theorem_id)
+    assert thm.strategy is not None
+
+    @settings(max_examples=3, database=None)
+    @given(thm.strategy())
+    def check(instance):
+        verdict = verify(thm, instance)
+        assert verdict.status in ("holds", "not applicable"), verdict.summary()
+
+    check()
