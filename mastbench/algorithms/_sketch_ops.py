@@ -186,6 +186,12 @@ class SparseGradient:
             self.c = (v @ problem.A) - problem.b
             self.A_flat = xp.reshape(problem.A, (-1,))
 
+    def deviation(self, xp: Any, x: Any, idx: Any) -> Any:
+        """(x − v)[idx] for a batch x (R, d) and indices (R, k), in O(k) per replicate."""
+        R, k = idx.shape
+        v_idx = xp.reshape(xp.take(self.v, xp.reshape(idx, (-1,))), (R, k))
+        return xp.take_along_axis(x, idx, axis=1) - v_idx
+
     def __call__(self, xp: Any, idx: Any, w: Any) -> Any:
         """Restricted gradient (R, k) at the points v + scatter(idx, w)."""
         R, k = idx.shape

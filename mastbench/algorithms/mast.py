@@ -149,7 +149,8 @@ def dsgd(
         Keep the iterates at the checkpoints.
     metrics : sequence of str, optional
         Record only these of ``subopt``, ``subopt_D``, ``dist2``, ``gradnorm2_D`` (default
-        all; the ``_D`` metrics cost an enumeration of the support for non-quadratic f).
+        all; the ``_D`` metrics cost an enumeration of the support for non-quadratic f; an
+        empty sequence records only counters and time, for benchmarks).
 
     Returns
     -------
@@ -209,7 +210,7 @@ def dsgd(
         draw = sampler.draw(rng, replicates)
         if draw.form == "index":
             idx = draw.values
-            w = draw.scale * (xp.take_along_axis(x - v, idx, axis=1))
+            w = draw.scale * oracle.deviation(xp, x, idx)
             g_idx = draw.scale * oracle(xp, idx, w)
             x = scatter_subtract(xp, x, idx, step * g_idx)
         else:

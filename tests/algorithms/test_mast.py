@@ -387,6 +387,8 @@ def _bad_dsgd_calls():
             "dimension 3",
         ),
         ("problem", (np.eye(4), x0), ok, TypeError, "problem must be a problems.Problem"),
+        ("metrics", (problem, x0), {**ok, "metrics": ["loss"]}, ValueError, "subset of"),
+        ("metrics str", (problem, x0), {**ok, "metrics": "dist2"}, TypeError, "sequence of"),
     ]
 
 
@@ -455,3 +457,12 @@ def test_metrics_that_cannot_be_computed_are_skipped_with_a_reason():
     assert set(trace.metrics) == set()
     assert "non-quadratic" in trace.params["skipped_metrics"]["dist2"]
     assert isinstance(problems[0], Quadratic) is False
+
+
+def test_metrics_selection():
+    problem = _quad(d=4)
+    x0 = problem.asarray(np.ones(4))
+    common = {"sketch": RandK(4, 2), "step": 0.01, "iters": 3, "rng": rng(0), "replicates": 2}
+    assert set(dsgd(problem, x0, metrics=("dist2",), **common).metrics) == {"dist2"}
+    bare = dsgd(problem, x0, metrics=(), **common)
+    assert bare.metrics == {} and bare.counters["grad_evals"][-1] == 3
