@@ -53,6 +53,22 @@ __all__ = [
 PAPER = "Demidovich, Malinovsky, Shulgin, Richtárik, MAST, arXiv 2311.16086"
 
 
+def _unpack(problem: Any, sketch: Any, shift: Any) -> tuple[Problem, Any, Any]:
+    """(f, D, v) from a problem with ``sketch``/``shift``, or from a ``MASTObjective``."""
+    from problems.mast_objective import MASTObjective
+
+    if isinstance(problem, MASTObjective):
+        if sketch is not None or shift is not None:
+            raise ValueError(
+                "pass either a MASTObjective, or a problem with sketch= (and shift=), not both"
+            )
+        return problem.problem, problem.sketch, problem.shift
+    problem = check_problem("problem", problem)
+    if sketch is None:
+        raise TypeError("sketch is required (or pass a problems.MASTObjective as problem)")
+    return problem, check_sketch("sketch", sketch, problem.d), shift
+
+
 def _objective(problem: Problem, sketch: Any, v: Any) -> Any:
     from problems.mast_objective import MASTObjective
 
@@ -86,7 +102,7 @@ def dsgd(
     problem: Problem,
     x0: Any,
     *,
-    sketch: Any,
+    sketch: Any = None,
     step: float,
     iters: int,
     rng: Generator,
@@ -114,11 +130,12 @@ def dsgd(
 
     Parameters
     ----------
-    problem : Problem
-        f (a :class:`~problems.base.FiniteSum` for option II).
+    problem : Problem or MASTObjective
+        f (a :class:`~problems.base.FiniteSum` for option II), or the MAST objective
+        f_D = ``MASTObjective(f, D, v)`` itself (then ``sketch`` and ``shift`` are omitted).
     x0 : array, shape (d,) or (replicates, d)
         Start.
-    sketch : sketch distribution
+    sketch : sketch distribution, optional when ``problem`` is a MASTObjective
         D, with E[S] = I (:mod:`mastbench.sketches`); dimension must equal ``problem.d``.
         A Permutation sketch is used through its first block (marginal Rand-(d/n)).
     step : float
@@ -162,8 +179,7 @@ def dsgd(
         (kept coordinates, mean over replicates).
     """
     step, iters, replicates = check_common(step, iters, rng, replicates)
-    problem = check_problem("problem", problem)
-    sketch = check_sketch("sketch", sketch, problem.d)
+    problem, sketch, shift = _unpack(problem, sketch, shift)
     if option not in ("I", "II"):
         raise ValueError(f"option must be 'I' or 'II', got {option!r}")
     if not isinstance(replace, bool):
@@ -286,7 +302,7 @@ def _check_q(q: Any, matrices: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 def importance_estimates(
-    problem: Problem, x: Any, *, sketch: Any, q: Any = None, shift: Any = None
+    problem: Problem, x: Any, *, sketch: Any = None, q: Any = None, shift: Any = None
 ) -> Any:
     """The N possible importance-sampled gradients (w_j/q_j) S_jᵀ∇f(v + S_j(x − v)).
 
@@ -309,8 +325,7 @@ def importance_estimates(
         Row j is the estimate when index j is drawn; Σ_j q_j · row_j = ∇f_D(x) (unbiased),
         rows with q_j = 0 are zero.
     """
-    problem = check_problem("problem", problem)
-    sketch = check_sketch("sketch", sketch, problem.d)
+    problem, sketch, shift = _unpack(problem, sketch, shift)
     matrices, weights = _discrete(sketch)
     q = importance_probabilities(sketch) if q is None else _check_q(q, matrices, weights)
     v = check_shift(problem, shift)
@@ -327,7 +342,7 @@ def dsgd_importance(
     problem: Problem,
     x0: Any,
     *,
-    sketch: Any,
+    sketch: Any = None,
     step: float,
     iters: int,
     rng: Generator,
@@ -361,8 +376,7 @@ def dsgd_importance(
         As :func:`dsgd`; ``params["q"]`` holds the probabilities used.
     """
     step, iters, replicates = check_common(step, iters, rng, replicates)
-    problem = check_problem("problem", problem)
-    sketch = check_sketch("sketch", sketch, problem.d)
+    problem, sketch, shift = _unpack(problem, sketch, shift)
     matrices, weights = _discrete(sketch)
     q = importance_probabilities(sketch) if q is None else _check_q(q, matrices, weights)
     v = check_shift(problem, shift)
@@ -526,7 +540,7 @@ def l_svrdsg(
     problem: Problem,
     x0: Any,
     *,
-    sketch: Any,
+    sketch: Any = None,
     step: float,
     iters: int,
     rng: Generator,
@@ -573,8 +587,7 @@ def l_svrdsg(
         replicates, so the reference refresh counts b·p per step on average).
     """
     step, iters, replicates = check_common(step, iters, rng, replicates)
-    problem = check_problem("problem", problem)
-    sketch = check_sketch("sketch", sketch, problem.d)
+    problem, sketch, shift = _unpack(problem, sketch, shift)
     matrices, weights = _discrete(sketch)
     N = weights.size
     if not np.allclose(weights, 1.0 / N, rtol=0, atol=1e-12):

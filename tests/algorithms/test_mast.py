@@ -466,3 +466,19 @@ def test_metrics_selection():
     assert set(dsgd(problem, x0, metrics=("dist2",), **common).metrics) == {"dist2"}
     bare = dsgd(problem, x0, metrics=(), **common)
     assert bare.metrics == {} and bare.counters["grad_evals"][-1] == 3
+
+
+def test_a_mast_objective_can_be_passed_instead_of_problem_sketch_and_shift():
+    from problems import MASTObjective
+
+    problem, sketch = _quad(d=4), RandK(4, 2)
+    v = problem.asarray(np.array([1.0, 0.0, -1.0, 0.5]))
+    x0 = problem.asarray(np.ones(4))
+    common = {"step": 0.01, "iters": 5, "replicates": 2}
+    plain = dsgd(problem, x0, sketch=sketch, shift=v, rng=rng(0), **common)
+    packed = dsgd(MASTObjective(problem, sketch, v), x0, rng=rng(0), **common)
+    np.testing.assert_array_equal(plain.x, packed.x)
+    with pytest.raises(ValueError, match="not both"):
+        dsgd(MASTObjective(problem, sketch, v), x0, sketch=sketch, rng=rng(0), **common)
+    with pytest.raises(TypeError, match="sketch is required"):
+        dsgd(problem, x0, rng=rng(0), **common)
