@@ -611,8 +611,10 @@ def _abc_constants(inst: Instance) -> dict[str, float]:
 
     Per sketch S (f_{i,S} is L_iL_S-smooth, L_S = λ_max(SᵀS)): ABC(A_S, B, C_S) holds for the
     minibatch gradient with A_S = L_maxL_S/b, B = 1 − 1/b,
-    C_S = (2L_maxL_S/b)(f_S^inf − (1/n)Σ_i f_{i,S}^inf).  Then f_D satisfies
-    ABC(A', 0, C') with A' = max_S(A_S + B·L_fL_S) and C' = E_S C_S + 2A'Δ'.
+    C_S = (2L_maxL_S/b)(f_S^inf − (1/n)Σ_i f_{i,S}^inf).  An unbiased diagonal compressor
+    Q = Diag(c) (``inst.compressor``) multiplies all three by 1 + ω = max_i E[c_i²], since
+    E‖Q(g)‖² = Σ_i E[c_i²] g_i² ≤ (1 + ω)‖g‖².  Then f_D satisfies ABC(A', 0, C') with
+    A' = max_S(A_S + B·L_fL_S) and C' = E_S C_S + 2A'Δ'.
     """
     problem, b = inst.problem, inst.batch
     X = np.asarray(problem.X, float)
@@ -623,7 +625,9 @@ def _abc_constants(inst: Instance) -> dict[str, float]:
     v = inst.shift
     S_all, probs = sketch_support(inst.sketch)
     L_max, L_f = problem.L_max, problem.L
-    B = 1.0 - 1.0 / b
+    compressor = getattr(inst, "compressor", None)
+    omega1 = 1.0 if compressor is None else float(np.max(np.diag(compressor.second_moment())))
+    B = omega1 * (1.0 - 1.0 / b)
     A_prime, C_mean = 0.0, 0.0
     for S, p in zip(S_all, probs, strict=True):
         L_S = float(np.linalg.eigvalsh(S.T @ S)[-1])
@@ -636,22 +640,27 @@ def _abc_constants(inst: Instance) -> dict[str, float]:
                 for i in range(n)
             ]
         )
-        C_mean += p * (2 * L_max * L_S / b) * (f_S_inf - comp)
-        A_prime = max(A_prime, L_max * L_S / b + B * L_f * L_S)
+        C_mean += p * omega1 * (2 * L_max * L_S / b) * (f_S_inf - comp)
+        A_prime = max(A_prime, omega1 * L_max * L_S / b + B * L_f * L_S)
     objective = MASTObjective(problem, inst.sketch, problem.asarray(v))
     delta_prime = max(float(objective.minima_gap_sketchwise), 0.0)
     return {
         "A_prime": A_prime,
         "C_prime": C_mean + 2 * A_prime * delta_prime,
         "Delta_prime": delta_prime,
+        "1+omega": omega1,
     }
 
 
-def _abc_instance(name: str, seed: int, sketch: Any, batch: int, iters: int) -> Instance:
+def _abc_instance(
+    name: str, seed: int, sketch: Any, batch: int, iters: int, compressor: Any = None
+) -> Instance:
     from problems.random import least_squares
 
     problem = least_squares(4, sketch.d, rng(seed), l2=0.5)
-    return quadratic_instance(name, problem, sketch, seed=seed, iters=iters, batch=batch)
+    return quadratic_instance(
+        name, problem, sketch, seed=seed, iters=iters, batch=batch, compressor=compressor
+    )
 
 
 def _abc_step(inst: Instance) -> float:
@@ -676,6 +685,14 @@ def _abc_step(inst: Instance) -> float:
             "lstsq-n4-d3 bernoulli b=1", 11, Bernoulli(np.array([0.5, 0.7, 0.9])), 1, 120
         ),
         _abc_instance("lstsq-n4-d3 randk-2 b=2", 12, RandK(3, 2), 2, 120),
+        _abc_instance(
+            "lstsq-n4-d3 bernoulli b=1 + Rand-2 compressor",
+            13,
+            Bernoulli(np.array([0.6, 0.8, 0.9])),
+            1,
+            120,
+            compressor=RandK(3, 2),
+        ),
     ],
     assumptions=_sc_assumptions,
     default_params=lambda inst: {"step": _abc_step(inst), "iters": inst.iters},
@@ -706,6 +723,7 @@ def abc(inst: Instance, params: dict[str, Any]) -> Evidence:
         inst.sketch,
         batch_size=inst.batch,
         replacement=True,
+        compressor=getattr(inst, "compressor", None),
         x0=inst.x0,
         step=step,
         iters=iters,

@@ -144,37 +144,33 @@ def test_exact_moments_agree_with_batched_dsgd_monte_carlo():
     _inside(from_trace(trace, "dist2", level=0.999), moments.dist2)
 
 
-def test_exact_minibatch_moments_agree_with_option_two_monte_carlo():
+@pytest.mark.parametrize(
+    ("replace", "compressor"),
+    [(True, None), (False, None), (True, RandK(2, 1))],
+    ids=["with-replacement", "without-replacement", "with-compressor"],
+)
+def test_exact_minibatch_moments_agree_with_option_two_monte_carlo(replace, compressor):
     problem = least_squares(3, 2, rng(4), l2=0.3)
     sketch = Bernoulli(np.array([0.5, 0.8]))
     x0 = np.array([1.0, -1.0])
-    for replace in (True, False):
-        moments = exact.dsgd_minibatch_moments(
-            problem,
-            sketch,
-            batch_size=2,
-            replacement=replace,
-            x0=x0,
-            step=0.1,
-            iters=15,
-            checkpoints=[3, 15],
-        )
-        trace = dsgd(
-            problem,
-            x0,
-            sketch=sketch,
-            step=0.1,
-            iters=15,
-            rng=rng(5),
-            replicates=20000,
-            option="II",
-            batch_size=2,
-            replace=replace,
-            checkpoints=[3, 15],
-            keep_iterates=True,
-            metrics=("dist2",),
-        )
-        _inside(_second_moment_estimate(trace), np.einsum("tii->t", moments.second))
+    common = {"step": 0.1, "iters": 15, "checkpoints": [3, 15], "compressor": compressor}
+    moments = exact.dsgd_minibatch_moments(
+        problem, sketch, batch_size=2, replacement=replace, x0=x0, **common
+    )
+    trace = dsgd(
+        problem,
+        x0,
+        sketch=sketch,
+        rng=rng(5),
+        replicates=20000,
+        option="II",
+        batch_size=2,
+        replace=replace,
+        keep_iterates=True,
+        metrics=(),
+        **common,
+    )
+    _inside(_second_moment_estimate(trace), np.einsum("tii->t", moments.second))
 
 
 def test_exact_moments_agree_with_ist_monte_carlo():
