@@ -83,11 +83,8 @@ def _quadratic(d: int, kappa: float, seed: int, *, mu: float = 1.0) -> Quadratic
 class _Setting:
     """The exact constants of one quadratic instance (mast.md §2.1), in y = x − v."""
 
-    A: np.ndarray
-    c: np.ndarray
     A_bar: np.ndarray
     y_star: np.ndarray
-    x_star_f: np.ndarray
     objective: MASTObjective
     L_f: float
     mu_f: float
@@ -112,15 +109,11 @@ class _Setting:
 
 def _setting(inst: Instance) -> _Setting:
     problem, sketch = inst.problem, inst.sketch
-    A, b, _ = problem.quadratic_form()
     v = inst.shift
     objective = MASTObjective(problem, sketch, problem.asarray(v))
     return _Setting(
-        A=A,
-        c=A @ v - b,
         A_bar=objective.A_bar,
         y_star=objective.x_star_host - v,
-        x_star_f=problem.x_star_host,
         objective=objective,
         L_f=problem.L,
         mu_f=problem.mu,
@@ -984,15 +977,12 @@ def _dist_instances(quick: bool) -> list[Instance]:
 
 @dataclass
 class _DistSetting:
-    A_list: list[np.ndarray]
-    c_list: list[np.ndarray]
     A_bar: np.ndarray
     y_star: np.ndarray
     L: float
     A_const: float
     D_max: float
     delta_dist: float
-    sketches: list[Any]
 
 
 def _dist_setting(inst: Instance) -> _DistSetting:
@@ -1006,23 +996,17 @@ def _dist_setting(inst: Instance) -> _DistSetting:
     )
     v = inst.shift
     objective = DistributedQuadraticMAST(problems, sketches, problems[0].asarray(v))
-    forms = [p.quadratic_form() for p in problems]
-    A_list = [A for A, _, _ in forms]
-    c_list = [A @ v - b for A, b, _ in forms]
     L = float(np.mean([p.L * s.L_D for p, s in zip(problems, sketches, strict=True)]))
     A_const = max(p.L * s.L_S_max for p, s in zip(problems, sketches, strict=True))
     D_max = max(p.L**2 * s.L_D * s.L_S_max for p, s in zip(problems, sketches, strict=True))
     delta = objective.f_star - float(np.mean([p.f_star for p in problems]))
     return _DistSetting(
-        A_list,
-        c_list,
         objective.A_bar,
         objective.x_star_host - v,
         L,
         A_const,
         D_max,
         max(delta, 0.0),
-        sketches,
     )
 
 
