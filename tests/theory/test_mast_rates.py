@@ -15,7 +15,7 @@ from mastbench.montecarlo import estimate, from_trace
 from mastbench.sketches import Bernoulli, Discrete, Gaussian, Permutation, RandK
 from mastbench.verify import verify, verify_control
 from problems.random import least_squares, quadratic
-from theory._mast_rates import quadratic_instance
+from theory._mast_common import quadratic_instance
 
 RATE_IDS = (
     "mast.sc",
