@@ -21,6 +21,19 @@ out, for every requested iteration t,
 
 with c := ∇f(v) = Av − b and Ā := E[SᵀAS] (§2.1 [D]; for distributed methods the client
 average).  The ``*_limit`` functions solve for the fixed point of the moment map exactly.
+
+Methods (each ``*_moments`` returns :class:`ExactMoments`, each ``*_limit`` :class:`ExactLimit`):
+
+- :func:`dsgd_moments` / :func:`dsgd_limit` (and :func:`dsgd` on a MAST objective): option I;
+- :func:`dsgd_minibatch_moments` / :func:`dsgd_minibatch_limit`: option II, data minibatches
+  with or without replacement and an optional unbiased compressor;
+- :func:`dsgd_importance_moments` / :func:`dsgd_importance_limit`: importance sampling over a
+  finite sketch distribution;
+- :func:`distributed_moments` / :func:`distributed_limit`: distributed DSGD, independent client
+  sketches or a jointly sampled ``Permutation`` (IST);
+- :func:`l_svrdsg_moments` / :func:`l_svrdsg_limit`: L-SVRDSG on the augmented state, with the
+  L-SVRG Lyapunov function;
+- :func:`affine_moments` / :func:`affine_limit`: any affine recursion with enumerated branches.
 No Monte-Carlo noise enters anywhere.  All statements are [D]: derived in ``theory/mast.md``
 and cross-checked in ``tests/test_exact.py`` against brute-force enumeration of all sketch
 paths, the augmented-state operator 𝒯 of §6.1 and batched Monte Carlo.
@@ -35,6 +48,14 @@ from typing import Any
 
 import numpy as np
 
+from mastbench._moment_maps import (
+    EnumeratedStep,
+    IndependentClientsStep,
+    SketchedStep,
+    checkpoint_array,
+    fixed_point,
+    propagate,
+)
 from mastbench.backend import to_numpy
 from mastbench.sketches import Permutation, Sketch
 from mastbench.validation import check_int, check_positive, check_probability
@@ -44,8 +65,13 @@ __all__ = [
     "MAX_LIMIT_DIM",
     "ExactLimit",
     "ExactMoments",
+    "affine_limit",
+    "affine_moments",
     "distributed_limit",
     "distributed_moments",
+    "dsgd",
+    "dsgd_importance_limit",
+    "dsgd_importance_moments",
     "dsgd_limit",
     "dsgd_minibatch_limit",
     "dsgd_minibatch_moments",
@@ -92,6 +118,10 @@ class ExactMoments:
     extra : dict of str to ndarray of shape (C,)
         Method-specific readouts (L-SVRDSG: ``lyapunov``, ``reference_gap``,
         ``reference_error``).
+    state_mean, state_second : ndarray of shape (C, D) and (C, D, D), or None
+        For augmented-state methods (L-SVRDSG), E[u_t] and E[u_t u_tᵀ] of the whole state
+        u = (y, z, G) (or (y, z) when resampling) in shifted coordinates y = x − v,
+        z = w − v; None otherwise.
     """
 
     iterations: np.ndarray
@@ -106,6 +136,8 @@ class ExactMoments:
     f_star: float
     A_bar: np.ndarray
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+    state_mean: np.ndarray | None = None
+    state_second: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -186,7 +218,7 @@ class _Geometry:
             "dist2": tr_P - 2 * m @ ys + ys @ ys,
             "subopt_D": lin + 0.5 * np.einsum("ij,...ji->...", Ab, P) - 0.5 * c @ ys,
             "subopt": self.f_v + lin + 0.5 * np.einsum("ij,...ji->...", A, P) - self.f_star,
-            "gradnorm2_D": np.einsum("ij,...jk,ki->...", Ab, P, Ab) + 2 * m @ (Ab @ c) + c @ c,
+            "gradnorm2_D": np.einsum("...jk,kj->...", P, Ab @ Ab) + 2 * m @ (Ab @ c) + c @ c,
         }
 
 
@@ -206,187 +238,11 @@ def _x_moments(v: np.ndarray, m: np.ndarray, P: np.ndarray) -> tuple[np.ndarray,
     return mean, second + np.outer(v, v)
 
 
-# -- the one-step moment maps ------------------------------------------------------------------
-class _Step:
-    """One step of an affine random recursion u⁺ = K u + h on R^D, by its moment map."""
-
-    dim: int
-
-    def mean_step(self, m: np.ndarray) -> np.ndarray:
-        """E[K] m + E[h]."""
-        raise NotImplementedError
-
-    def second_step(self, P: np.ndarray, m: np.ndarray) -> np.ndarray:
-        """E[K P Kᵀ] + E[K m hᵀ] + E[h mᵀ Kᵀ] + E[h hᵀ]."""
-        raise NotImplementedError
-
-
-class _SketchedStep(_Step):
-    """DSGD on a quadratic, options I and II (``theory/mast.md`` §3.1, §6.1).
-
-    K = I − γ C SᵀA_B S, h = −γ C Sᵀ c_B, with S from the sketch, the data minibatch B giving
-    (A_B, c_B) (option II; A_B = A for option I) and an optional diagonal unbiased compressor C
-    (independent of S and B).  The minibatch enters only through
-    E_B[A_B ⊗ A_B] = α Σ_i A_i ⊗ A_i + β A ⊗ A (and likewise for (A_B, c_B) and (c_B, c_B)),
-    exact for sampling with or without replacement, so the step costs O((n+1) d³) with the
-    structured sketch contractions.
-    """
-
-    def __init__(
-        self,
-        sketch: Sketch,
-        A: np.ndarray,
-        c: np.ndarray,
-        step: float,
-        *,
-        components: tuple[np.ndarray, np.ndarray] | None = None,
-        alpha: float = 0.0,
-        beta: float = 1.0,
-        compressor: Sketch | None = None,
-    ):
-        self.dim = A.shape[0]
-        self.sketch, self.A, self.c, self.step = sketch, A, c, step
-        self.A_bar = sketch.expected_sandwich(A)
-        self.components, self.alpha, self.beta = components, alpha, beta
-        self.compressor_second = None if compressor is None else compressor.second_moment()
-        ccT = beta * np.outer(c, c)
-        if components is not None and alpha != 0.0:
-            ccT = ccT + alpha * np.einsum("ni,nj->ij", components[1], components[1])
-        self.noise = sketch.expected_sandwich(ccT)
-
-    def _compress(self, X: np.ndarray) -> np.ndarray:
-        return X if self.compressor_second is None else X * self.compressor_second
-
-    def mean_step(self, m: np.ndarray) -> np.ndarray:
-        return m - self.step * (self.A_bar @ m + self.c)
-
-    def second_step(self, P: np.ndarray, m: np.ndarray) -> np.ndarray:
-        sk, g = self.sketch, self.step
-        quartic = self.beta * sk.expected_quartic(self.A, P)
-        cubic = self.beta * sk.expected_cubic(self.A, m, self.c)
-        if self.components is not None and self.alpha != 0.0:
-            for A_i, c_i in zip(*self.components, strict=True):
-                quartic = quartic + self.alpha * sk.expected_quartic(A_i, P)
-                cubic = cubic + self.alpha * sk.expected_cubic(A_i, m, c_i)
-        quartic, cubic = self._compress(quartic), self._compress(cubic)
-        AP = self.A_bar @ P
-        mc = np.outer(m, self.c)
-        out = P - g * (AP + P @ self.A_bar) - g * (mc + mc.T)
-        return out + g * g * (quartic + cubic + cubic.T + self._compress(self.noise))
-
-
-class _IndependentClientsStep(_Step):
-    """Distributed DSGD with independent client sketches (``theory/mast.md`` §3.2).
-
-    K = I − (γ/M) Σ_i S_iᵀA_iS_i and h = −(γ/M) Σ_i S_iᵀc_i with independent S_i; the
-    cross-client terms factorize (E[B_i P B_j] = Ā_i P Ā_j for i ≠ j), so the step is exact
-    from each client's own moments.
-    """
-
-    def __init__(self, sketches: Sequence[Sketch], As, cs, step: float):
-        self.dim = As[0].shape[0]
-        self.sketches, self.As, self.cs, self.step = sketches, As, cs, step
-        self.M = len(sketches)
-        self.bars = [s.expected_sandwich(A) for s, A in zip(sketches, As, strict=True)]
-        self.bar_sum = sum(self.bars)
-        self.c_sum = sum(cs)
-        self.noise = sum(
-            s.expected_sandwich(np.outer(c, c)) for s, c in zip(sketches, cs, strict=True)
-        ) + (np.outer(self.c_sum, self.c_sum) - sum(np.outer(c, c) for c in cs))
-
-    def mean_step(self, m: np.ndarray) -> np.ndarray:
-        return m - self.step / self.M * (self.bar_sum @ m + self.c_sum)
-
-    def second_step(self, P: np.ndarray, m: np.ndarray) -> np.ndarray:
-        g = self.step / self.M
-        quartic = self.bar_sum @ P @ self.bar_sum
-        cubic = np.outer(self.bar_sum @ m, self.c_sum)
-        for sk, A, c, Ab in zip(self.sketches, self.As, self.cs, self.bars, strict=True):
-            quartic = quartic + sk.expected_quartic(A, P) - Ab @ P @ Ab
-            cubic = cubic + sk.expected_cubic(A, m, c) - np.outer(Ab @ m, c)
-        AP = self.bar_sum @ P
-        mc = np.outer(m, self.c_sum)
-        out = P - g * (AP + P @ self.bar_sum) - g * (mc + mc.T)
-        return out + g * g * (quartic + cubic + cubic.T + self.noise)
-
-
-class _EnumeratedStep(_Step):
-    """u⁺ = K_n u + h_n with probability w_n, over an enumerated finite set of branches."""
-
-    def __init__(self, Ks: np.ndarray, hs: np.ndarray, weights: np.ndarray):
-        self.Ks, self.hs, self.w = Ks, hs, weights
-        self.dim = Ks.shape[1]
-        self.EK = np.tensordot(weights, Ks, axes=1)
-        self.Eh = weights @ hs
-        self.Ehh = np.einsum("n,ni,nj->ij", weights, hs, hs)
-        self.KT = np.swapaxes(Ks, 1, 2)
-
-    def mean_step(self, m: np.ndarray) -> np.ndarray:
-        return self.EK @ m + self.Eh
-
-    def second_step(self, P: np.ndarray, m: np.ndarray) -> np.ndarray:
-        KPK = np.tensordot(self.w, self.Ks @ P @ self.KT, axes=1)
-        cross = np.einsum("n,ni,nj->ij", self.w, self.Ks @ m, self.hs)
-        return KPK + cross + cross.T + self.Ehh
-
-
-# -- propagation and fixed point ---------------------------------------------------------------
-def _checkpoint_array(iters: int, checkpoints: Any) -> np.ndarray:
-    if checkpoints is None:
-        return np.arange(iters + 1, dtype=np.int64)
-    arr = np.unique(np.asarray(checkpoints, dtype=np.int64))
-    if arr.ndim != 1 or arr.size == 0 or arr[0] < 0 or arr[-1] > iters:
-        raise ValueError(f"checkpoints must be iterations within [0, {iters}], got {checkpoints}")
-    return arr
-
-
-def _propagate(step: _Step, m0, P0, iters: int, checkpoints: np.ndarray):
-    D = step.dim
-    means = np.empty((checkpoints.size, D))
-    seconds = np.empty((checkpoints.size, D, D))
-    m, P = m0, P0
-    slot = 0
-    for t in range(iters + 1):
-        if t == checkpoints[slot]:
-            means[slot], seconds[slot] = m, P
-            slot += 1
-            if slot == checkpoints.size:
-                break
-        m, P = step.mean_step(m), step.second_step(P, m)
-        P = 0.5 * (P + P.T)
-    return means, seconds
-
-
-def _fixed_point(step: _Step, max_dim: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """Stationary (m, P) of the moment map and the spectral radius of its linear part."""
-    D = step.dim
-    if D > max_dim:
-        raise ValueError(
-            f"the exact limit assembles a ({D}², {D}²) linear map; state dimension {D} exceeds "
-            f"the limit max_dim={max_dim}"
-        )
-    Eh = step.mean_step(np.zeros(D))
-    EK = np.stack([step.mean_step(e) - Eh for e in np.eye(D)], axis=1)
-    rho_mean = float(np.max(np.abs(np.linalg.eigvals(EK))))
-    r = step.second_step(np.zeros((D, D)), np.zeros(D))
-    basis = np.eye(D * D).reshape(D * D, D, D)
-    L = np.stack([(step.second_step(E, np.zeros(D)) - r).ravel() for E in basis], axis=1)
-    rho = float(np.max(np.abs(np.linalg.eigvals(L))))
-    if rho >= 1.0 or rho_mean >= 1.0:
-        raise ValueError(
-            f"the moment recursion diverges: spectral radius of the second-moment map "
-            f"{rho:.6g} (mean map {rho_mean:.6g}) is >= 1; reduce the step size"
-        )
-    m = np.linalg.solve(np.eye(D) - EK, Eh)
-    rhs = step.second_step(np.zeros((D, D)), m)
-    P = np.linalg.solve(np.eye(D * D) - L, rhs.ravel()).reshape(D, D)
-    return m, 0.5 * (P + P.T), rho
-
-
 def _moments_result(geo: _Geometry, iterations, means, seconds, extra=None) -> ExactMoments:
     d = geo.A.shape[0]
     m, P = means[:, :d], seconds[:, :d, :d]
     mean, second = _x_moments(geo.v, m, P)
+    augmented = means.shape[1] > d
     return ExactMoments(
         iterations=iterations,
         mean=mean,
@@ -396,6 +252,8 @@ def _moments_result(geo: _Geometry, iterations, means, seconds, extra=None) -> E
         f_star=geo.f_star,
         A_bar=geo.A_bar,
         extra=extra or {},
+        state_mean=means if augmented else None,
+        state_second=seconds if augmented else None,
         **geo.readouts(m, P),
     )
 
@@ -459,7 +317,7 @@ def _common(problem, sketch, shift, x0, step, iters):
 def _dsgd_setup(problem, sketch, shift, x0, step, iters):
     A, b, const, _, sketch, v, y0, step, iters = _common(problem, sketch, shift, x0, step, iters)
     geo = _geometry(A, b, const, sketch.expected_sandwich(A), v)
-    return geo, _SketchedStep(sketch, A, geo.c, step), y0, iters
+    return geo, SketchedStep(sketch, A, geo.c, step), y0, iters
 
 
 def dsgd_moments(
@@ -511,8 +369,8 @@ def dsgd_moments(
     ``Identity``; O(N d³) for ``Discrete`` with N outcomes.
     """
     geo, step_map, y0, iters = _dsgd_setup(problem, sketch, shift, x0, step, iters)
-    points = _checkpoint_array(iters, checkpoints)
-    means, seconds = _propagate(step_map, y0, np.outer(y0, y0), iters, points)
+    points = checkpoint_array(iters, checkpoints)
+    means, seconds = propagate(step_map, y0, np.outer(y0, y0), iters, points)
     return _moments_result(geo, points, means, seconds)
 
 
@@ -537,8 +395,167 @@ def dsgd_limit(
     """
     d = _form(problem)[0].shape[0]
     geo, step_map, _, _ = _dsgd_setup(problem, sketch, shift, np.zeros(d), step, 0)
-    m, P, rho = _fixed_point(step_map, max_dim)
+    m, P, rho = fixed_point(step_map, max_dim)
     return _limit_result(geo, m, P, rho)
+
+
+def dsgd(
+    objective: Any, x0: Any, *, step: float, iters: int, checkpoints: Any = None
+) -> ExactMoments:
+    """:func:`dsgd_moments` for a MAST objective (an object with ``problem``, ``sketch`` and
+    ``shift_host``, e.g. ``problems.MASTObjective``): exact DSGD option I moments on f_D."""
+    for name in ("problem", "sketch"):
+        if not hasattr(objective, name):
+            raise TypeError(
+                f"objective must be a MAST objective with .problem, .sketch and .shift_host, "
+                f"got {type(objective).__name__}"
+            )
+    return dsgd_moments(
+        objective.problem,
+        objective.sketch,
+        x0=x0,
+        step=step,
+        iters=iters,
+        shift=getattr(objective, "shift_host", None),
+        checkpoints=checkpoints,
+    )
+
+
+# -- DSGD with importance sampling over a finite sketch distribution ---------------------------
+def _importance_setup(problem, sketch, q, shift, x0, step, iters):
+    A, b, const, d, sketch, v, y0, step, iters = _common(problem, sketch, shift, x0, step, iters)
+    if isinstance(sketch, Permutation):
+        sketch = sketch.marginal
+    outcomes, w = sketch.support(max_outcomes=MAX_BRANCHES)
+    S = np.einsum("ni,ij->nij", outcomes, np.eye(d)) if sketch.diagonal else outcomes
+    zero = np.all(S == 0, axis=(1, 2))  # S_j = 0 contributes no gradient: q_j = 0 is allowed
+    if q is None:
+        q = w * np.linalg.eigvalsh(np.swapaxes(S, 1, 2) @ S)[:, -1]
+        q = q / q.sum()
+    else:
+        q = np.asarray(to_numpy(q), dtype=float)
+        if q.shape != w.shape:
+            raise ValueError(f"q must have one probability per outcome, shape {w.shape}")
+        if np.any(q < 0) or np.any((q == 0) & ~zero) or abs(q.sum() - 1.0) > 1e-12:
+            raise ValueError(
+                "q must sum to 1 and be positive on every nonzero sketch (unbiasedness)"
+            )
+    keep = q > 0
+    S, w, q = S[keep], w[keep], q[keep]
+    geo = _geometry(A, b, const, sketch.expected_sandwich(A), v)
+    scale = step * w / q
+    B = np.swapaxes(S, 1, 2) @ A @ S
+    Ks = np.eye(d)[None] - scale[:, None, None] * B
+    hs = -scale[:, None] * np.einsum("nki,k->ni", S, geo.c)
+    return geo, EnumeratedStep(Ks, hs, q), y0, iters
+
+
+def dsgd_importance_moments(
+    problem: Any,
+    sketch: Sketch,
+    *,
+    x0: Any,
+    step: float,
+    iters: int,
+    q: Any = None,
+    shift: Any = None,
+    checkpoints: Any = None,
+) -> ExactMoments:
+    """Exact moments of DSGD with importance sampling over a finite sketch distribution.
+
+    D = {(S_j, w_j)}: draw j ~ q and step x⁺ = x − γ (w_j/q_j) S_jᵀ∇f(v + S_j(x − v)), an
+    unbiased estimate of ∇f_D (``theory/mast.md`` §3.1 "general sampling" [D/U]).  The default
+    q_j ∝ w_j λ_max(S_jᵀS_j); any q summing to one and positive on every nonzero S_j is
+    accepted (a zero sketch has zero gradient and may get q_j = 0).  The N branches are
+    enumerated (cost O(N d³) per step).
+
+    Parameters
+    ----------
+    problem, sketch, x0, step, iters, shift, checkpoints
+        As in :func:`dsgd_moments`; ``sketch`` needs a finite support.
+    q : array of shape (N,), optional
+        Sampling probabilities, in the order of ``sketch.support()``.
+    """
+    geo, step_map, y0, iters = _importance_setup(problem, sketch, q, shift, x0, step, iters)
+    points = checkpoint_array(iters, checkpoints)
+    means, seconds = propagate(step_map, y0, np.outer(y0, y0), iters, points)
+    return _moments_result(geo, points, means, seconds)
+
+
+def dsgd_importance_limit(
+    problem: Any,
+    sketch: Sketch,
+    *,
+    step: float,
+    q: Any = None,
+    shift: Any = None,
+    max_dim: int = MAX_LIMIT_DIM,
+) -> ExactLimit:
+    """Exact t → ∞ moments of :func:`dsgd_importance_moments` (ValueError when ρ ≥ 1)."""
+    d = _form(problem)[0].shape[0]
+    geo, step_map, _, _ = _importance_setup(problem, sketch, q, shift, np.zeros(d), step, 0)
+    m, P, rho = fixed_point(step_map, max_dim)
+    return _limit_result(geo, m, P, rho)
+
+
+# -- any affine recursion with enumerated branches ---------------------------------------------
+def _branches(Ks: Any, hs: Any, weights: Any) -> EnumeratedStep:
+    Ks = np.asarray(to_numpy(Ks), dtype=float)
+    hs = np.asarray(to_numpy(hs), dtype=float)
+    w = np.asarray(to_numpy(weights), dtype=float)
+    if Ks.ndim != 3 or Ks.shape[1] != Ks.shape[2] or hs.shape != Ks.shape[:2]:
+        raise ValueError(
+            f"Ks must have shape (N, D, D) and hs (N, D), got {Ks.shape} and {hs.shape}"
+        )
+    if w.shape != (Ks.shape[0],) or np.any(w < 0) or abs(w.sum() - 1.0) > 1e-12:
+        raise ValueError(f"weights must be {Ks.shape[0]} probabilities >= 0 summing to 1")
+    return EnumeratedStep(Ks, hs, w)
+
+
+def affine_moments(
+    Ks: Any, hs: Any, weights: Any, *, u0: Any, iters: int, checkpoints: Any = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact E[u_t], E[u_t u_tᵀ] of u_{t+1} = K u_t + h with (K, h) = (K_n, h_n) w.p. w_n, i.i.d.
+
+    The general engine behind the enumerated methods (``theory/mast.md`` §6.1 [D]), for
+    recursions not covered by the named functions.
+
+    Parameters
+    ----------
+    Ks : array, shape (N, D, D)
+    hs : array, shape (N, D)
+    weights : array, shape (N,)
+        Branch probabilities.
+    u0 : array, shape (D,)
+        Deterministic initial state.
+    iters : int
+    checkpoints : sequence of int, optional
+
+    Returns
+    -------
+    iterations : ndarray, shape (C,)
+    means : ndarray, shape (C, D)
+    seconds : ndarray, shape (C, D, D)
+    """
+    step_map = _branches(Ks, hs, weights)
+    u0 = _host_vector("u0", u0, step_map.dim)
+    iters = check_int("iters", iters, low=0)
+    points = checkpoint_array(iters, checkpoints)
+    means, seconds = propagate(step_map, u0, np.outer(u0, u0), iters, points)
+    return points, means, seconds
+
+
+def affine_limit(
+    Ks: Any, hs: Any, weights: Any, *, max_dim: int = MAX_LIMIT_DIM
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Stationary (E u, E uuᵀ, ρ) of the recursion of :func:`affine_moments`.
+
+    Raises
+    ------
+    ValueError
+        When the recursion diverges (ρ ≥ 1) or D > ``max_dim``.
+    """
+    return fixed_point(_branches(Ks, hs, weights), max_dim)
 
 
 # -- DSGD option II: minibatches and compressors -----------------------------------------------
@@ -606,7 +623,7 @@ def _minibatch_setup(
     alpha, beta = _batch_weights(n, batch_size, replacement)
     geo = _geometry(A, b, const, sketch.expected_sandwich(A), v)
     c_i = A_i @ v - b_i
-    step_map = _SketchedStep(
+    step_map = SketchedStep(
         sketch,
         A,
         geo.c,
@@ -664,8 +681,8 @@ def dsgd_minibatch_moments(
     geo, step_map, y0, iters = _minibatch_setup(
         problem, sketch, shift, x0, step, iters, batch_size, replacement, compressor, components
     )
-    points = _checkpoint_array(iters, checkpoints)
-    means, seconds = _propagate(step_map, y0, np.outer(y0, y0), iters, points)
+    points = checkpoint_array(iters, checkpoints)
+    means, seconds = propagate(step_map, y0, np.outer(y0, y0), iters, points)
     return _moments_result(geo, points, means, seconds)
 
 
@@ -695,7 +712,7 @@ def dsgd_minibatch_limit(
         compressor,
         components,
     )
-    m, P, rho = _fixed_point(step_map, max_dim)
+    m, P, rho = fixed_point(step_map, max_dim)
     return _limit_result(geo, m, P, rho)
 
 
@@ -732,13 +749,13 @@ def _distributed_setup(problems, sketches, shift, x0, step, iters):
         )
         hsum = sum(outcomes[:, i, :] * cs[i][None] for i in range(M))
         Ks = np.eye(d)[None] - step / M * Bsum
-        step_map = _EnumeratedStep(Ks, -step / M * hsum, w)
+        step_map = EnumeratedStep(Ks, -step / M * hsum, w)
         A_bar = perm.expected_average_sandwich(As)
     else:
         if len(sketches) != M:
             raise ValueError(f"sketches must hold one sketch per client ({M}), got {len(sketches)}")
         sketches = [_check_sketch(f"sketches[{i}]", s, d) for i, s in enumerate(sketches)]
-        step_map = _IndependentClientsStep(sketches, As, cs, step)
+        step_map = IndependentClientsStep(sketches, As, cs, step)
         A_bar = step_map.bar_sum / M
     return _geometry(A, b, const, A_bar, v), step_map, y0, iters
 
@@ -772,8 +789,8 @@ def distributed_moments(
         As in :func:`dsgd_moments`.
     """
     geo, step_map, y0, iters = _distributed_setup(problems, sketches, shift, x0, step, iters)
-    points = _checkpoint_array(iters, checkpoints)
-    means, seconds = _propagate(step_map, y0, np.outer(y0, y0), iters, points)
+    points = checkpoint_array(iters, checkpoints)
+    means, seconds = propagate(step_map, y0, np.outer(y0, y0), iters, points)
     return _moments_result(geo, points, means, seconds)
 
 
@@ -788,16 +805,16 @@ def distributed_limit(
     """Exact t → ∞ moments of :func:`distributed_moments` (ValueError when ρ ≥ 1)."""
     d = _form(problems[0], "problems[0]")[0].shape[0] if len(problems) else 0
     geo, step_map, _, _ = _distributed_setup(problems, sketches, shift, np.zeros(d), step, 0)
-    m, P, rho = _fixed_point(step_map, max_dim)
+    m, P, rho = fixed_point(step_map, max_dim)
     return _limit_result(geo, m, P, rho)
 
 
 # -- L-SVRDSG ----------------------------------------------------------------------------------
 def _uniform_support(sketch: Sketch) -> np.ndarray:
     """The N matrices of a sketch uniform on a finite support, as (N, d, d)."""
-    outcomes, w = sketch.support(max_outcomes=MAX_BRANCHES)
     if isinstance(sketch, Permutation):
         raise TypeError("L-SVRDSG needs a single-client sketch, not a joint Permutation")
+    outcomes, w = sketch.support(max_outcomes=MAX_BRANCHES)
     if not np.allclose(w, w[0], rtol=1e-12, atol=0):
         raise ValueError("L-SVRDSG needs a uniform distribution over N sketches (equal weights)")
     if sketch.diagonal:
@@ -865,7 +882,7 @@ def _l_svrdsg_setup(problem, sketch, batch_size, prob, resample_each_step, shift
         )
         m0 = states.mean(axis=0)
         P0 = states.T @ states / n_batch
-    step_map = _EnumeratedStep(np.array(Ks), np.array(hs), np.array(ws))
+    step_map = EnumeratedStep(np.array(Ks), np.array(hs), np.array(ws))
     H = np.einsum("nki,nkj->ij", B, B) / N  # (1/N) Σ_j B_jᵀB_j
     return geo, step_map, m0, P0, iters, H, c, step, prob
 
@@ -924,8 +941,8 @@ def l_svrdsg_moments(
     geo, step_map, m0, P0, iters, H, c, step, prob = _l_svrdsg_setup(
         problem, sketch, batch_size, prob, resample_each_step, shift, x0, step, iters
     )
-    points = _checkpoint_array(iters, checkpoints)
-    means, seconds = _propagate(step_map, m0, P0, iters, points)
+    points = checkpoint_array(iters, checkpoints)
+    means, seconds = propagate(step_map, m0, P0, iters, points)
     extra = _l_svrdsg_extra(geo, means, seconds, H, c, step, prob, resample_each_step)
     return _moments_result(geo, points, means, seconds, extra)
 
@@ -949,6 +966,6 @@ def l_svrdsg_limit(
     geo, step_map, _, _, _, H, c, step, prob = _l_svrdsg_setup(
         problem, sketch, batch_size, prob, resample_each_step, shift, np.zeros(A.shape[0]), step, 0
     )
-    m, P, rho = _fixed_point(step_map, max_dim)
+    m, P, rho = fixed_point(step_map, max_dim)
     extra = _l_svrdsg_extra(geo, m, P, H, c, step, prob, resample_each_step)
     return _limit_result(geo, m, P, rho, extra)

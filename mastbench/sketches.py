@@ -11,7 +11,7 @@ its moments exactly, in float64 on the host:
   ``L_S_max`` = sup over the support of λ_max(SᵀS) (``theory/mast.md`` §1.1);
 - ``expected_sandwich(A)`` = E[SᵀAS] (§2.1), and the contractions of the third and fourth
   moments the exact moment engine needs (§6.1): ``expected_cubic(A, m, c)`` = E[SᵀAS m cᵀS]
-  ("R3") and ``expected_quartic(A, P)`` = E[SᵀAS P SᵀAS] ("Q4");
+  ("R3") and ``expected_quartic(A, P, B=A)`` = E[SᵀAS P SᵀBS] ("Q4");
 - ``support()`` = all outcomes with their probabilities, for small d.
 
 Bernoulli and Rand-K contract their higher moments in O(d³) from their structure (independent
@@ -36,7 +36,6 @@ from mastbench.backend import Generator, to_numpy
 from mastbench.validation import check_int, check_probability
 
 __all__ = [
-    "DEFAULT_MAX_OUTCOMES",
     "Bernoulli",
     "Discrete",
     "Gaussian",
@@ -48,8 +47,6 @@ __all__ = [
 
 #: Default limit on the number of outcomes ``support()`` enumerates.
 DEFAULT_MAX_OUTCOMES: int = 1 << 16
-
-_LETTERS = "abcdefgh"
 
 
 # -- set partitions and pattern contractions ---------------------------------------------------
@@ -81,68 +78,97 @@ def _moebius(fine: tuple, coarse: tuple) -> int:
     return math.prod((-1) ** (k - 1) * math.factorial(k - 1) for k in counts)
 
 
-class _Pattern:
-    """One term of a moment contraction: the positions tied by a set partition σ.
+class _PatternWeights:
+    """Weights of E[Π_pos s_{i_pos}] = Σ_σ [indices equal within the blocks of σ] · w(σ).
 
-    The contraction Σ over all indices of Π operands × Π_{blocks B of σ} [indices in B equal] ×
-    scalar × Π_B weight_B(index of B) is one ``einsum``; each block is one letter.
+    ``rule(σ)`` returns (scalar, one weight vector per block or None); singleton blocks carry
+    no weight (E s_j = 1).  ``self(*blocks)`` gives, for the partition whose non-singleton
+    blocks are ``blocks``, the scalar and one vector per listed block (ones when None).
     """
 
-    def __init__(self, sigma: tuple, operands: Sequence[tuple[int, ...]], out: tuple[int, int]):
-        letter = {pos: _LETTERS[b] for b, blk in enumerate(sigma) for pos in blk}
-        self.sigma = sigma
-        self.block_letters = [_LETTERS[b] for b in range(len(sigma))]
-        self.operand_subscripts = ["".join(letter[p] for p in pos) for pos in operands]
-        self.diagonal_out = letter[out[0]] == letter[out[1]]
-        self.out = letter[out[0]] if self.diagonal_out else letter[out[0]] + letter[out[1]]
-        self._paths: dict[tuple, list] = {}
-
-    def contract(self, arrays: Sequence[np.ndarray], scalar: float, weights: Sequence) -> Any:
-        subs = list(self.operand_subscripts)
-        ops = list(arrays)
-        for letter, w in zip(self.block_letters, weights, strict=True):
-            if w is not None:
-                subs.append(letter)
-                ops.append(w)
-        spec = ",".join(subs) + "->" + self.out
-        shapes = tuple(op.shape for op in ops)
-        path = self._paths.get(shapes)
-        if path is None:  # pairwise contraction order, found once per operand shapes
-            path = np.einsum_path(spec, *ops, optimize="greedy")[0]
-            path = False if len(path) == 2 else path  # one contraction: plain C einsum
-            self._paths[shapes] = path
-        res = scalar * np.einsum(spec, *ops, optimize=path)
-        return np.diag(res) if self.diagonal_out else res
-
-
-class _Contraction:
-    """Σ_σ of :class:`_Pattern` terms for a fixed operand layout and a weight rule per σ."""
-
-    def __init__(
-        self,
-        npos: int,
-        operands: Sequence[tuple[int, ...]],
-        out: tuple[int, int],
-        weight: Callable[[tuple], tuple[float, list]],
-    ):
-        self.terms = []
+    def __init__(self, npos: int, d: int, rule: Callable[[tuple], tuple[float, list]]):
+        self.table: dict[frozenset, tuple[float, dict]] = {}
         for sigma in _set_partitions(npos):
-            scalar, weights = weight(sigma)
-            if scalar != 0.0:
-                self.terms.append((_Pattern(sigma, operands, out), scalar, weights))
+            scalar, weights = rule(sigma)
+            vectors = {}
+            for blk, w in zip(sigma, weights, strict=True):
+                if len(blk) > 1:
+                    vectors[blk] = np.ones(d) if w is None else np.asarray(w, dtype=float)
+            self.table[frozenset(vectors)] = (float(scalar), vectors)
 
-    def __call__(self, *arrays: np.ndarray) -> np.ndarray:
-        total = None
-        for pattern, scalar, weights in self.terms:
-            term = pattern.contract(arrays, scalar, weights)
-            total = term if total is None else total + term
-        return total
+    def __call__(self, *blocks: tuple[int, ...]) -> tuple[float, list[np.ndarray]]:
+        scalar, vectors = self.table[frozenset(blocks)]
+        return scalar, [vectors[b] for b in blocks]
 
 
-# operand layouts: positions are the sketch entries s_{pos} in order of appearance
-_SANDWICH = (2, [(0, 1)], (0, 1))  # E[s_i A_ij s_j]
-_CUBIC = (3, [(0, 1), (1,), (2,)], (0, 2))  # E[s_i A_ik s_k m_k c_j s_j]
-_QUARTIC = (4, [(0, 1), (1, 2), (2, 3)], (0, 3))  # E[s_i A_ik s_k P_kl s_l A_lj s_j]
+def _sandwich_from_patterns(W: _PatternWeights, A: np.ndarray) -> np.ndarray:
+    """E[s_i A_ij s_j]: 2 partitions of the positions (i, j)."""
+    s0, _ = W()
+    s1, (v,) = W((0, 1))
+    return s0 * A + np.diag(s1 * v * np.diag(A))
+
+
+def _cubic_from_patterns(W: _PatternWeights, A, m, c) -> np.ndarray:
+    """E[s_i A_ik s_k m_k c_j s_j]: 5 partitions of the positions (i, k, j), O(d²)."""
+    dA = np.diag(A)
+    Am = A @ m
+    out = W()[0] * np.outer(Am, c)
+    s, (v,) = W((0, 1))  # i = k
+    out += s * np.outer(v * dA * m, c)
+    s, (v,) = W((0, 2))  # i = j
+    out += np.diag(s * v * Am * c)
+    s, (v,) = W((1, 2))  # k = j
+    out += s * A * (v * m * c)[None, :]
+    s, (v,) = W((0, 1, 2))
+    return out + np.diag(s * v * dA * m * c)
+
+
+def _quartic_from_patterns(W: _PatternWeights, A, P, B) -> np.ndarray:
+    """E[s_i A_ik s_k P_kl s_l B_lj s_j]: 15 partitions of the positions (i, k, l, j).
+
+    Each partition is a product of at most two matrix products and entrywise scalings,
+    so the whole contraction costs O(d³) (three matrix products).
+    """
+    dA, dP, dB = np.diag(A), np.diag(P), np.diag(B)
+    AP, PB = A @ P, P @ B
+    dAP = np.einsum("ij,ji->i", A, P)
+    dPB = np.einsum("ij,ji->i", P, B)
+    dAPB = np.einsum("ij,ji->i", AP, B)
+    out = W()[0] * (AP @ B)
+    # one tied pair
+    s, (v,) = W((0, 1))  # i = k
+    out += s * (v * dA)[:, None] * PB
+    s, (v,) = W((0, 2))  # i = l
+    out += s * (v * dAP)[:, None] * B
+    s, (v,) = W((0, 3))  # i = j: this and the other i = j terms are diagonal
+    diagonal = s * v * dAPB
+    s, (v,) = W((1, 2))  # k = l
+    out += s * (A * (v * dP)[None, :]) @ B
+    s, (v,) = W((1, 3))  # k = j
+    out += s * A * (v * dPB)[None, :]
+    s, (v,) = W((2, 3))  # l = j
+    out += s * AP * (v * dB)[None, :]
+    # two tied pairs
+    s, (v, w) = W((0, 1), (2, 3))
+    out += s * (v * dA)[:, None] * P * (w * dB)[None, :]
+    s, (v, w) = W((0, 2), (1, 3))
+    out += s * v[:, None] * A * P.T * B * w[None, :]
+    s, (v, w) = W((0, 3), (1, 2))
+    diagonal += s * v * ((A * B.T) @ (w * dP))
+    # one tied triple
+    s, (v,) = W((0, 1, 2))
+    out += s * (v * dA * dP)[:, None] * B
+    s, (v,) = W((0, 1, 3))
+    diagonal += s * v * dA * dPB
+    s, (v,) = W((0, 2, 3))
+    diagonal += s * v * dAP * dB
+    s, (v,) = W((1, 2, 3))
+    out += s * A * (v * dP * dB)[None, :]
+    # all four tied
+    s, (v,) = W((0, 1, 2, 3))
+    diagonal += s * v * dA * dP * dB
+    out[np.diag_indices_from(out)] += diagonal
+    return out
 
 
 # -- input checks ------------------------------------------------------------------------------
@@ -333,19 +359,8 @@ class _DiagonalClosedForm(Sketch):
         """(scalar, per-block weight vectors or None) of the moment term tying blocks of σ."""
 
     @cached_property
-    def _sandwich(self) -> _Contraction:
-        npos, ops, out = _SANDWICH
-        return _Contraction(npos, ops, out, self._weight)
-
-    @cached_property
-    def _cubic(self) -> _Contraction:
-        npos, ops, out = _CUBIC
-        return _Contraction(npos, ops, out, self._weight)
-
-    @cached_property
-    def _quartic(self) -> _Contraction:
-        npos, ops, out = _QUARTIC
-        return _Contraction(npos, ops, out, self._weight)
+    def _patterns(self) -> dict[int, _PatternWeights]:
+        return {n: _PatternWeights(n, self.d, self._weight) for n in (2, 3, 4)}
 
     def mean(self) -> np.ndarray:
         return np.eye(self.d)
@@ -354,20 +369,23 @@ class _DiagonalClosedForm(Sketch):
         return np.diag(np.diag(self.second_moment()))
 
     def second_moment(self) -> np.ndarray:
-        return self._sandwich(np.ones((self.d, self.d)))
+        return _sandwich_from_patterns(self._patterns[2], np.ones((self.d, self.d)))
 
     def expected_sandwich(self, A: Any) -> np.ndarray:
-        return self._sandwich(_host_matrix("A", A, self.d))
+        return _sandwich_from_patterns(self._patterns[2], _host_matrix("A", A, self.d))
 
     def expected_cubic(self, A: Any, m: Any, c: Any) -> np.ndarray:
-        return self._cubic(
-            _host_matrix("A", A, self.d), _host_vector("m", m, self.d), _host_vector("c", c, self.d)
+        return _cubic_from_patterns(
+            self._patterns[3],
+            _host_matrix("A", A, self.d),
+            _host_vector("m", m, self.d),
+            _host_vector("c", c, self.d),
         )
 
     def expected_quartic(self, A: Any, P: Any, B: Any = None) -> np.ndarray:
         A = _host_matrix("A", A, self.d)
         B = A if B is None else _host_matrix("B", B, self.d)
-        return self._quartic(A, _host_matrix("P", P, self.d), B)
+        return _quartic_from_patterns(self._patterns[4], A, _host_matrix("P", P, self.d), B)
 
     def _moment_tensor(self, order: int, max_d: int) -> np.ndarray:
         if self.d > max_d:
@@ -407,7 +425,7 @@ class Bernoulli(_DiagonalClosedForm):
     independent, so joint cumulants vanish unless all indices coincide, and
     E[Π s] = Σ_σ Π_{B∈σ} [indices in B equal] κ_{|B|}, with the cumulants of s_j = c_j/p_j:
     κ₁ = 1, κ₂ = (1−p)/p, κ₃ = (1−p)(1−2p)/p², κ₄ = (1−p)(1−6p(1−p))/p³.  Each of the 15
-    partitions of the fourth moment is an einsum over ≤ 3 indices or the product A P A: O(d³).
+    partitions of the fourth moment is a matrix product or an entrywise scaling: O(d³) in all.
     """
 
     def __init__(self, p: Any, d: int | None = None):
@@ -510,7 +528,7 @@ class RandK(_DiagonalClosedForm):
     E[s_{i1}···s_{im}] = (d/k)^m (k)_r/(d)_r with r the number of distinct indices.  By Möbius
     inversion on the partition lattice this is Σ_σ [indices equal within blocks of σ]·g(σ),
     g(σ) = Σ_{π ≤ σ} μ(π, σ)(d/k)^m (k)_{|π|}/(d)_{|π|}, so each moment contraction is a sum
-    of einsums over ≤ 3 indices or A P A: O(d³).  The index form ``sample_indices`` costs
+    of matrix products and entrywise scalings: O(d³).  The index form ``sample_indices`` costs
     O(size·d) to draw and O(size·k) to apply.
     """
 
@@ -527,8 +545,6 @@ class RandK(_DiagonalClosedForm):
         for pi in _set_partitions(npos):
             if _refines(pi, sigma):
                 g += _moebius(pi, sigma) * self._moment_by_distinct(npos, len(pi))
-        if abs(g) < 1e-15 * (self.d / self.k) ** npos:
-            g = 0.0
         return g, [None] * len(sigma)
 
     def _moment_of(self, indices: tuple[int, ...]) -> float:

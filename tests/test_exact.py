@@ -1,5 +1,6 @@
 import itertools
 import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -227,28 +228,25 @@ def test_identity_sketch_is_deterministic_gradient_descent():
         _close(res.second[t], np.outer(x, x))
         x = x - 0.1 * (A @ x - b)
     assert res.dist2[0] == pytest.approx(np.sum((res.mean[0] - problem.x_star_host) ** 2))
+    assert res.state_mean is None and res.state_second is None
 
 
 # -- cost --------------------------------------------------------------------------------------
 
 
-def test_structured_path_never_forms_a_fourth_order_tensor(monkeypatch):
+def test_structured_path_costs_d_cubed_not_d_fourth():
     d = 200
     problem = _quad(d, 0, kappa=3.0)
-    original = np.einsum
-    largest = []
-
-    def spy(*args, **kwargs):
-        out = original(*args, **kwargs)
-        largest.append(np.size(out))
-        return out
-
-    monkeypatch.setattr(np, "einsum", spy)
-    start = time.perf_counter()
     for sketch in (Bernoulli(np.linspace(0.3, 1.0, d)), RandK(d, 40)):
+        tracemalloc.start()
+        start = time.perf_counter()
         exact.dsgd_moments(problem, sketch, x0=np.ones(d), step=0.01, iters=2)
-    assert max(largest) < d**3  # at most (checkpoints, d, d) arrays; d⁴ would be 1.6e9
-    assert time.perf_counter() - start < 20.0
+        elapsed = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        # (checkpoints, d, d) results and d×d temporaries; a d⁴ tensor would be 12.8 GB
+        assert peak < 60 * d * d * 8
+        assert elapsed < 10.0
 
 
 # -- limits ------------------------------------------------------------------------------------
@@ -494,7 +492,7 @@ def _brute_force_l_svrdsg(problem, sketch, x0, v, step, iters, b, p, resample):
     weights = np.full(len(batches), 1.0 / len(batches))
     if resample:
         x, w, weights = x0[None], x0[None].copy(), np.ones(1)
-    out = [(x, w, weights)]
+    out = [(x, w, G, weights)]
     for _ in range(iters):
         nx, nw, nG, nweights = [], [], [], []
         for j in range(N):
@@ -521,7 +519,7 @@ def _brute_force_l_svrdsg(problem, sketch, x0, v, step, iters, b, p, resample):
         x, w, weights = np.concatenate(nx), np.concatenate(nw), np.concatenate(nweights)
         if not resample:
             G = np.concatenate(nG)
-        out.append((x, w, weights))
+        out.append((x, w, G, weights))
     return out, grad_j, N
 
 
@@ -546,7 +544,8 @@ def test_l_svrdsg_moments_equal_brute_force(b, resample):
         iters=iters,
     )
     paths, grad_j, N = _brute_force_l_svrdsg(problem, sketch, x0, v, step, iters, b, p, resample)
-    for t, (x, w, weights) in enumerate(paths):
+    A, bb, _ = _form(problem)
+    for t, (x, w, G, weights) in enumerate(paths):
         mean, second = _path_moments(x, weights)
         _close(res.mean[t], mean)
         _close(res.second[t], second)
@@ -557,6 +556,12 @@ def test_l_svrdsg_moments_equal_brute_force(b, resample):
         assert res.extra["lyapunov"][t] == pytest.approx(
             weights @ (dist2 + 4 * step**2 / p * gap), abs=1e-12
         )
+        _close(res.state_mean[t, d : 2 * d], weights @ w - v)
+        if not resample:
+            err = G - ((w - v) @ res.A_bar + A @ v - bb)
+            assert res.extra["reference_error"][t] == pytest.approx(
+                weights @ np.sum(err**2, 1), abs=1e-12
+            )
 
 
 def test_l_svrdsg_full_batch_converges_exactly_and_small_batch_does_not():
@@ -682,3 +687,95 @@ def test_inputs_from_any_backend_give_the_same_moments(xp):
     ref = exact.dsgd_moments(host, RandK(3, 2), x0=np.array([1.0, 2.0, -1.0]), step=0.05, iters=3)
     _close(res.second, ref.second)
     assert isinstance(res.dist2, np.ndarray)
+
+
+# -- importance sampling, generic branches, MAST objective -------------------------------------
+
+
+def test_importance_sampling_equals_brute_force_over_branches():
+    sketch = Bernoulli(np.array([0.3, 0.9]))
+    problem = _quad(2, 21)
+    A, b, _ = _form(problem)
+    mats, w = _matrices(sketch)
+    q = w * np.array([np.linalg.eigvalsh(S.T @ S)[-1] for S in mats])
+    q /= q.sum()
+    mats, w, q = mats[q > 0], w[q > 0], q[q > 0]  # the empty mask (zero gradient) is never drawn
+    gen = np.random.default_rng(22)
+    x0, v = gen.normal(size=2), gen.normal(size=2)
+    step, iters = 0.02, 4
+    res = exact.dsgd_importance_moments(problem, sketch, x0=x0, shift=v, step=step, iters=iters)
+    states, weights = x0[None], np.ones(1)
+    for t in range(iters + 1):
+        mean, second = _path_moments(states, weights)
+        _close(res.mean[t], mean)
+        _close(res.second[t], second)
+        grads = (v + np.einsum("nij,pj->pni", mats, states - v)) @ A - b
+        update = (w / q)[None, :, None] * np.einsum("nji,pnj->pni", mats, grads)
+        states = (states[:, None, :] - step * update).reshape(-1, 2)
+        weights = (weights[:, None] * q[None, :]).reshape(-1)
+
+
+def test_importance_sampling_with_q_equal_w_is_plain_dsgd():
+    sketch = RandK(3, 2)
+    problem = _quad(3, 23)
+    q = sketch.support()[1]
+    a = exact.dsgd_importance_moments(problem, sketch, q=q, x0=np.ones(3), step=0.05, iters=6)
+    b = exact.dsgd_moments(problem, sketch, x0=np.ones(3), step=0.05, iters=6)
+    _close(a.second, b.second)
+    lim_a = exact.dsgd_importance_limit(problem, sketch, q=q, step=0.05)
+    lim_b = exact.dsgd_limit(problem, sketch, step=0.05)
+    assert lim_a.dist2 == pytest.approx(lim_b.dist2, rel=1e-10)
+
+
+def test_importance_sampling_rejects_bad_q():
+    with pytest.raises(ValueError, match="q must sum to 1 and be positive on every nonzero sketch"):
+        exact.dsgd_importance_moments(
+            _quad(2, 0), RandK(2, 1), q=[1.0, 0.0], x0=np.zeros(2), step=0.1, iters=1
+        )
+    with pytest.raises(ValueError, match="q must have one probability per outcome"):
+        exact.dsgd_importance_moments(
+            _quad(2, 0), RandK(2, 1), q=[1.0], x0=np.zeros(2), step=0.1, iters=1
+        )
+
+
+def test_affine_moments_reproduce_dsgd_from_its_branches():
+    sketch = Bernoulli(np.array([0.5, 0.7, 0.8]))
+    problem = _quad(3, 24)
+    A, b, _ = _form(problem)
+    mats, w = _matrices(sketch)
+    v = np.array([0.1, 0.2, 0.3])
+    c = A @ v - b
+    Ks = np.eye(3)[None] - 0.1 * np.swapaxes(mats, 1, 2) @ A @ mats
+    hs = -0.1 * np.einsum("nki,k->ni", mats, c)
+    x0 = np.array([1.0, -1.0, 0.5])
+    its, means, seconds = exact.affine_moments(Ks, hs, w, u0=x0 - v, iters=5)
+    ref = exact.dsgd_moments(problem, sketch, x0=x0, shift=v, step=0.1, iters=5)
+    np.testing.assert_array_equal(its, ref.iterations)
+    _close(means + v, ref.mean)
+    vv = np.outer(v, v)
+    shifted = means[:, :, None] * v[None, None, :] + v[None, :, None] * means[:, None, :]
+    _close(seconds + shifted + vv, ref.second)
+    m, P, rho = exact.affine_limit(Ks, hs, w)
+    lim = exact.dsgd_limit(problem, sketch, step=0.1, shift=v)
+    _close(m + v, lim.mean, tol=1e-10)
+    _close(P + np.outer(m, v) + np.outer(v, m) + vv, lim.second, tol=1e-10)
+    assert rho == pytest.approx(lim.rho, rel=1e-10)
+
+
+def test_affine_moments_reject_bad_branches():
+    with pytest.raises(ValueError, match="Ks must have shape"):
+        exact.affine_moments(np.ones((2, 2, 3)), np.ones((2, 2)), [0.5, 0.5], u0=[0, 0], iters=1)
+    with pytest.raises(ValueError, match="weights must be 2 probabilities"):
+        exact.affine_moments(np.ones((2, 2, 2)), np.ones((2, 2)), [0.5, 0.6], u0=[0, 0], iters=1)
+
+
+def test_dsgd_on_a_mast_objective():
+    from types import SimpleNamespace
+
+    problem, sketch, v = _quad(3, 25), RandK(3, 1), np.array([0.5, 0.0, -0.5])
+    objective = SimpleNamespace(problem=problem, sketch=sketch, shift_host=v)
+    a = exact.dsgd(objective, np.ones(3), step=0.05, iters=4)
+    b = exact.dsgd_moments(problem, sketch, x0=np.ones(3), shift=v, step=0.05, iters=4)
+    _close(a.dist2, b.dist2)
+    with pytest.raises(TypeError, match="objective must be a MAST objective"):
+        exact.dsgd(problem, np.ones(3), step=0.05, iters=4)
