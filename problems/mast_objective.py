@@ -165,11 +165,19 @@ class MASTObjective(Problem):
 
     @cached_property
     def _f_shift(self) -> float:
+        """f(v), in float64 from the quadratic form when there is one."""
+        if self.quadratic:
+            A, b, c = self._form
+            v = self.shift_host
+            return float(0.5 * v @ A @ v - b @ v + c)
         return self.problem.value_host(self.shift_host)
 
     @cached_property
     def _c_shift(self) -> np.ndarray:
-        """c_v = ∇f(v) on the host."""
+        """c_v = ∇f(v) on the host, in float64 (Av − b for quadratics)."""
+        if self.quadratic:
+            A, b, _ = self._form
+            return A @ self.shift_host - b
         return self.problem.grad_host(self.shift_host)
 
     @cached_property
@@ -198,6 +206,11 @@ class MASTObjective(Problem):
     def _linear(self) -> np.ndarray:
         """S̄ᵀc_v, the gradient of f_D at v (quadratics)."""
         return self.mean_sketch.T @ self._c_shift
+
+    @cached_property
+    def _device_quadratic(self) -> tuple[Any, Any]:
+        """(Ā, S̄ᵀc_v) in the problem's namespace and device."""
+        return self.asarray(self.A_bar), self.asarray(self._linear)
 
     @cached_property
     def _outcomes(self) -> tuple[np.ndarray, np.ndarray]:
@@ -237,7 +250,7 @@ class MASTObjective(Problem):
         xp = self.xp
         if self.quadratic:
             y = x - self.shift
-            A_bar, linear = self.asarray(self.A_bar), self.asarray(self._linear)
+            A_bar, linear = self._device_quadratic
             return (
                 self._f_shift + xp.sum(y * linear, axis=-1) + 0.5 * xp.sum(y * (y @ A_bar), axis=-1)
             )
@@ -248,14 +261,15 @@ class MASTObjective(Problem):
         self._check_point(x)
         xp = self.xp
         if self.quadratic:
-            return (x - self.shift) @ self.asarray(self.A_bar) + self.asarray(self._linear)
+            A_bar, linear = self._device_quadratic
+            return (x - self.shift) @ A_bar + linear
         probs = self._device_support[1]
         return xp.sum(self.sketch_grads(x) * probs[:, None], axis=-2)
 
     def hess(self, x: Any) -> Any:
         """∇²f_D(x) = E[Sᵀ∇²f(v + S(x − v))S] for a single point x of shape (d,)."""
         if self.quadratic:
-            return self.asarray(self.A_bar)
+            return self._device_quadratic[0]
         self._check_point(x)
         if x.ndim != 1:
             raise ValueError(f"hess takes a single point of shape ({self.d},), got {x.shape}")

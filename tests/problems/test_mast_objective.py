@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import problems.random as random_problems
@@ -255,3 +255,62 @@ def test_bad_input():
     singular = Quadratic(np.diag([1.0, 0.0]), np.array([1.0, 1.0]))
     with pytest.raises(ValueError, match="unbounded"):
         MASTObjective(singular, Identity(2)).x_star_host  # noqa: B018
+
+
+def test_constants_aliases_and_certificate():
+    problem = random_problems.quadratic(4, 10.0, rng(15))
+    F = MASTObjective(problem, RandK(4, 2), np.ones(4))
+    eig = np.linalg.eigvalsh(F.A_bar)
+    assert F.L == pytest.approx(eig[-1]) and F.mu == pytest.approx(eig[0])
+    np.testing.assert_array_equal(F.hess(F.x_star), F.A_bar)
+    np.testing.assert_array_equal(F.x_D_star, F.x_star_host)
+    assert F.f_D_star == F.f_star and F.certificate <= 1e-12 * max(1.0, F.L)
+    logistic = random_problems.logistic(30, 3, rng(16), l2=0.1)
+    G = MASTObjective(logistic, Bernoulli(np.array([0.4, 0.6, 0.8])), np.ones(3))
+    points = np.random.default_rng(3).normal(size=(5, 3)) * 3
+    top = max(np.linalg.eigvalsh(G.hess(p))[-1] for p in points)
+    assert top <= G.L <= logistic.L * G.sketch.L_D
+
+
+def test_expected_sketch_grad_norm2_by_brute_force(xp):
+    problem = random_problems.logistic(25, 3, xp.rng(17), l2=0.1)
+    sketch = _dense_discrete(3, seed=4)
+    v = np.array([0.2, -0.3, 1.0])
+    F = MASTObjective(problem, sketch, xp.asarray(v))
+    x = np.random.default_rng(5).normal(size=(2, 3))
+    outcomes, probs = sketch.support()
+    expected = [
+        sum(
+            p * np.sum((S.T @ problem.grad_host(v + S @ (point - v))) ** 2)
+            for S, p in zip(outcomes, probs, strict=True)
+        )
+        for point in x
+    ]
+    measured = to_numpy(F.expected_sketch_grad_norm2(xp.asarray(x)))
+    np.testing.assert_allclose(measured, expected, rtol=1e-12)
+
+
+def test_gaussian_closed_form_on_every_backend(xp):
+    problem = random_problems.quadratic(3, 5.0, xp.rng(18))
+    F = MASTObjective(problem, Gaussian(3, 4))
+    x = xp.asarray(np.random.default_rng(6).normal(size=(4, 3)))
+    A = problem.quadratic_form()[0]
+    host = to_numpy(x)
+    reg = to_numpy(problem.value(x)) + 0.5 * np.einsum("ri,ij,rj->r", host, F.A_bar - A, host)
+    np.testing.assert_allclose(to_numpy(F.value(x)), reg, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        to_numpy(F.grad(x)), host @ F.A_bar - to_numpy(problem.b), atol=1e-12
+    )
+
+
+@settings(max_examples=10)
+@given(instance=mst.mast_instances(logistic=True, max_d=3))
+def test_logistic_minima_gap_relations(instance):
+    """T-GAP (e) and Δ' ≤ Δ on random logistic instances (Newton on the enumerated f_D)."""
+    F = MASTObjective(instance.problem, instance.sketch, instance.shift)
+    problem = instance.problem
+    tol = 1e-10 * max(1.0, abs(F.problem_f_star))
+    dist = float(np.sum((F.problem_x_star_host - instance.shift) ** 2))
+    assert -tol <= F.minima_gap <= 0.5 * problem.L * (instance.sketch.L_D - 1) * dist + tol
+    assert -tol <= F.minima_gap_sketchwise <= F.minima_gap + tol
+    assert F.certificate <= 1e-11 * max(1.0, np.linalg.norm(F.grad_host(F.shift_host)))
