@@ -226,3 +226,14 @@ def test_strategies_generate_checkable_instances(theorem_id):
         assert verdict.status in ("holds", "not applicable"), verdict.summary()
 
     check()
+
+
+@pytest.mark.slow
+def test_sc_logistic_holds_on_a5a(libsvm_dir):
+    thm = theory.get("mast.sc-logistic")
+    inst = next(i for i in thm.instances(False) if i.name.startswith("a5a"))
+    assert inst.problem.n == 6414
+    verdict = verify(thm, inst)
+    assert verdict.status == "holds", verdict.summary()
+    control = verify_control(thm, inst, thm.controls[0])
+    assert control.status == "violated"
