@@ -669,7 +669,7 @@ def _a5a_instances() -> list[Instance]:
             problem=problem,
             sketch=RandK(d, d // 2),
             shift=np.zeros(d),
-            x0=np.zeros(d),
+            x0=np.full(d, 2.0),
             iters=50,
             replicates=400,
             seed=1,
