@@ -56,7 +56,7 @@ def quadratics(
     return random_problems.quadratic(d, kappa, gen, mu=0.0 if singular and d > 1 else 1.0)
 
 
-# -- sketches (mastbench.sketches) --------------------------------------------------------------
+# -- sketches (mastbench.sketches) --
 __all__ += ["SKETCH_KINDS", "sketches"]
 
 SKETCH_KINDS: tuple[str, ...] = ("bernoulli", "randk", "permutation", "identity", "discrete")
@@ -227,3 +227,105 @@ def ramda_subproblems(draw: st.DrawFn, *, replicates: int = 3):
     P = np.exp(gen.uniform(0.0, np.log(spread), shape)) * draw(st.floats(0.01, 10.0))
     a = draw(st.one_of(st.just(0.0), st.floats(1e-6, 5.0)))
     return psi, a, gen.standard_normal(shape), P, gen.standard_normal(shape)
+
+
+# == MAST rates ==
+# Instances for the MAST convergence theorems (theory/_mast_rates.py): small quadratics, a sketch
+# with a finite support and E[S] = I, a shift v and a seed for the start.
+
+__all__ += [
+    "mast_distributed_cases",
+    "mast_least_squares_cases",
+    "mast_logistic_cases",
+    "mast_quadratic_cases",
+    "mast_sketches",
+    "mast_uniform_sketches",
+]
+
+
+def mast_sketches(d: int) -> st.SearchStrategy:
+    """Sketches with small finite support on R^d: Bernoulli (distinct p_j), Rand-K, Identity."""
+    from mastbench.sketches import Bernoulli, Identity, RandK
+
+    bernoulli = st.lists(st.floats(0.3, 1.0), min_size=d, max_size=d).map(
+        lambda p: Bernoulli(np.asarray(p))
+    )
+    randk = st.integers(1, d).map(lambda k: RandK(d, k))
+    return st.one_of(bernoulli, randk, st.just(Identity(d)))
+
+
+@st.composite
+def mast_quadratic_cases(draw: st.DrawFn, *, max_d: int = 4, singular: bool = False) -> dict:
+    """A MAST quadratic case: problem, sketch, shift (array), seed and the gap to use.
+
+    The shift is random, zero, or x* (interpolation, Δ = 0; only when f is strongly convex).
+    """
+    d = draw(dimensions(2, max_d))
+    problem = draw(quadratics(d, singular=singular))
+    sketch = draw(mast_sketches(d))
+    seed = draw(st.integers(0, 2**16))
+    kinds = ["random", "zero"] if singular else ["random", "zero", "interpolation"]
+    kind = draw(st.sampled_from(kinds))
+    gen = np.random.default_rng(seed)
+    shift = {
+        "random": lambda: gen.standard_normal(d),
+        "zero": lambda: np.zeros(d),
+        "interpolation": lambda: problem.x_star_host.copy(),
+    }[kind]()
+    gap = draw(st.sampled_from(["delta", "delta_prime"]))
+    return {"problem": problem, "sketch": sketch, "shift": shift, "seed": seed, "gap": gap}
+
+
+def mast_uniform_sketches(d: int) -> st.SearchStrategy:
+    """Uniform distributions over N sketches (for L-SVRDSG): Rand-K, or Bernoulli(1/2)."""
+    from mastbench.sketches import Bernoulli, Discrete, RandK
+
+    base = st.one_of(
+        st.integers(1, d).map(lambda k: RandK(d, k)), st.just(Bernoulli(np.full(d, 0.5)))
+    )
+    return base.map(lambda sketch: Discrete(*sketch.support()))
+
+
+@st.composite
+def mast_distributed_cases(draw: st.DrawFn, *, max_clients: int = 3) -> dict:
+    """M quadratic clients (L_f in [1, 10]) with per-client sketches, or Perm-1 when M = d."""
+    from mastbench.sketches import Permutation
+    from problems.random import quadratic as random_quadratic
+
+    d = draw(dimensions(2, 3))
+    M = draw(st.integers(2, max_clients))
+    problems = []
+    for _ in range(M):
+        L = draw(st.floats(1.0, 10.0))
+        kappa = draw(st.floats(1.0, 4.0))
+        problems.append(random_quadratic(d, kappa, rng(draw(seeds())), mu=L / kappa))
+    joint = M == d and draw(st.booleans())
+    sketches = Permutation(d, d) if joint else [draw(mast_sketches(d)) for _ in range(M)]
+    return {"problems": problems, "sketches": sketches, "seed": draw(st.integers(0, 2**16))}
+
+
+@st.composite
+def mast_least_squares_cases(draw: st.DrawFn) -> dict:
+    """A small least-squares finite sum (n ≤ 4, d ≤ 3, l2 > 0) with a sketch and a batch size."""
+    from problems.random import least_squares
+
+    d = draw(dimensions(2, 3))
+    n = draw(st.integers(2, 4))
+    problem = least_squares(n, d, rng(draw(seeds())), l2=draw(st.floats(0.1, 1.0)))
+    return {
+        "problem": problem,
+        "sketch": draw(mast_sketches(d)),
+        "batch": draw(st.integers(1, 2)),
+        "seed": draw(st.integers(0, 2**16)),
+    }
+
+
+@st.composite
+def mast_logistic_cases(draw: st.DrawFn) -> dict:
+    """A small ℓ2-regularized logistic regression (n ≤ 30, d ≤ 3) with a sketch."""
+    from problems.random import logistic
+
+    d = draw(dimensions(2, 3))
+    n = draw(st.integers(10, 30))
+    problem = logistic(n, d, rng(draw(seeds())), l2=draw(st.floats(0.2, 1.0)))
+    return {"problem": problem, "sketch": draw(mast_sketches(d)), "seed": draw(seeds())}

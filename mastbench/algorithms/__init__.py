@@ -22,14 +22,19 @@ from mastbench.algorithms.frank_wolfe import (
     pairwise_frank_wolfe,
     stochastic_frank_wolfe,
 )
+from mastbench.algorithms.mast import distributed_dsgd, dsgd, dsgd_importance, l_svrdsg
 from mastbench.algorithms.proximal import madgrad, mda, prox_gen, prox_sgd, prox_ssi, ramda, rmda
 
 __all__ = [
     "AlgorithmSpec",
     "all_algorithms",
     "away_frank_wolfe",
+    "distributed_dsgd",
+    "dsgd",
+    "dsgd_importance",
     "frank_wolfe",
     "get_algorithm",
+    "l_svrdsg",
     "madgrad",
     "mda",
     "pairwise_frank_wolfe",

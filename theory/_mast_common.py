@@ -1,0 +1,169 @@
+"""Shared pieces of the MAST rate theorems: instances, exact constants, controls.
+
+Used by :mod:`theory._mast_rates` (single-node rates) and :mod:`theory._mast_rates_multi`
+(variance reduction, distributed, IST).  Reference: arXiv 2311.16086; ``shared/theory/mast.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mastbench import exact
+from mastbench.backend import rng
+from problems.mast_objective import MASTObjective
+from problems.quadratic import Quadratic
+from theory import Instance, NegativeControl
+
+__all__ = [
+    "ATOL",
+    "PAPER",
+    "STEP_CONTROL",
+    "atol",
+    "dsgd_readouts",
+    "finite_support",
+    "quadratic_instance",
+    "random_quadratic",
+    "sc_assumptions",
+    "setting",
+    "sketch_support",
+]
+
+PAPER = (
+    "Demidovich, Malinovsky, Shulgin, Richtárik, MAST: Model-Agnostic Sparsified Training, "
+    "ICLR 2025, arXiv 2311.16086"
+)
+#: Relative size of the absolute tolerance of exact comparisons (round-off of the moment map).
+ATOL = 1e-11
+
+
+# -- instances and exact settings --
+def quadratic_instance(
+    name: str,
+    problem: Quadratic,
+    sketch: Any,
+    *,
+    shift: str | np.ndarray = "random",
+    seed: int = 0,
+    iters: int = 100,
+    **fields: Any,
+) -> Instance:
+    """An instance for the single-node rates: quadratic f, sketch D, shift v, start x0.
+
+    ``shift`` is an array, or ``"random"`` (standard normal), ``"zero"``, ``"interpolation"``
+    (v = x*, so Δ = 0).
+    """
+    gen = np.random.default_rng(seed)
+    d = problem.d
+    if isinstance(shift, str):
+        shift = {
+            "random": lambda: gen.standard_normal(d),
+            "zero": lambda: np.zeros(d),
+            "interpolation": lambda: problem.x_star_host.copy(),
+        }[shift]()
+    x0 = gen.standard_normal(d)
+    return Instance(
+        name,
+        problem=problem,
+        sketch=sketch,
+        shift=np.asarray(shift, float),
+        x0=x0,
+        iters=iters,
+        **fields,
+    )
+
+
+def random_quadratic(d: int, kappa: float, seed: int, *, mu: float = 1.0) -> Quadratic:
+    """A random quadratic with eigenvalues log-spaced in [μ, μκ] (``problems.random``)."""
+    from problems import random as random_problems
+
+    return random_problems.quadratic(d, kappa, rng(seed), mu=mu)
+
+
+@dataclass
+class _Setting:
+    """The exact constants of one quadratic instance (mast.md §2.1), in y = x − v."""
+
+    A_bar: np.ndarray
+    y_star: np.ndarray
+    objective: MASTObjective
+    L_f: float
+    mu_f: float
+    L_D: float
+    mu_D: float
+    L_S_max: float
+
+    @property
+    def delta(self) -> float:
+        """Δ = f_D* − f* (clipped at 0 against round-off)."""
+        return max(float(self.objective.minima_gap), 0.0)
+
+    @property
+    def delta_prime(self) -> float:
+        """Δ' = f_D* − E_S f_S^inf (clipped at 0 against round-off)."""
+        return max(float(self.objective.minima_gap_sketchwise), 0.0)
+
+    @property
+    def lam_max_A_bar(self) -> float:
+        return float(np.linalg.eigvalsh(self.A_bar)[-1])
+
+
+def setting(inst: Instance) -> _Setting:
+    problem, sketch = inst.problem, inst.sketch
+    v = inst.shift
+    objective = MASTObjective(problem, sketch, problem.asarray(v))
+    return _Setting(
+        A_bar=objective.A_bar,
+        y_star=objective.x_star_host - v,
+        objective=objective,
+        L_f=problem.L,
+        mu_f=problem.mu,
+        L_D=sketch.L_D,
+        mu_D=sketch.mu_D,
+        L_S_max=sketch.L_S_max,
+    )
+
+
+def dsgd_readouts(inst: Instance, step: float, iters: int) -> exact.ExactMoments:
+    """Exact E‖x_t − x_D*‖², E f_D(x_t) − f_D*, E‖∇f_D(x_t)‖², E f(x_t) − f* for t ≤ iters."""
+    return exact.dsgd_moments(
+        inst.problem, inst.sketch, x0=inst.x0, step=step, iters=iters, shift=inst.shift
+    )
+
+
+def sketch_support(sketch: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Support of a single-client sketch as (N, d, d) matrices and (N,) probabilities."""
+    single = getattr(sketch, "marginal", sketch)
+    values, probs = single.support(exact.MAX_BRANCHES)
+    if values.ndim == 2:
+        values = np.einsum("ni,ij->nij", values, np.eye(values.shape[1]))
+    return values, probs
+
+
+def atol(*scales: float) -> float:
+    return ATOL * max(1.0, *[abs(x) for x in scales])
+
+
+def finite_support(sketch: Any) -> list[str]:
+    try:
+        sketch_support(sketch)
+    except ValueError as exc:
+        return [f"the sketch support must be finite and enumerable ({exc})"]
+    return []
+
+
+def sc_assumptions(inst: Instance) -> list[str]:
+    out = finite_support(inst.sketch)
+    if inst.problem.mu <= 0:
+        out.append("f must be μ_f-strongly convex (μ_f > 0)")
+    return out
+
+
+def _divergent_step(inst: Instance, p: dict[str, Any]) -> dict[str, Any]:
+    """Step 3/λ_max(Ā) ≥ 3× any step the theorems allow; the mean recursion diverges."""
+    return {**p, "step": 3.0 / setting(inst).lam_max_A_bar, "iters": min(p.get("iters", 40), 40)}
+
+
+STEP_CONTROL = NegativeControl("step 3/λ_max(Ā) (≥ 3× the max)", params=_divergent_step)
