@@ -91,11 +91,9 @@ def test_proxgen_step_beyond_range_not_applicable() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("theorem_id", IDS)
-def test_holds_on_full_suite(request, theorem_id) -> None:
+def test_holds_on_full_suite(theorem_id) -> None:
     """The full instance lists, incl. stochastic identification with the paper's restarts
     (about 90 s; runs only when selected with ``-m slow``)."""
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("slow tier: run with -m slow")
     thm = _registry.get(theorem_id)
     for instance in thm.instances(False):
         verdict = verify(thm, instance)
