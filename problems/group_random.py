@@ -1,0 +1,139 @@
+"""Group-sparse instances: a planted block support on Gaussian data, and the digits data.
+
+Every random function takes an explicit :class:`mastbench.backend.Generator`; data are
+float64 in the generator's namespace and on its device.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mastbench.backend import Generator, to_numpy
+from mastbench.validation import check_int, check_positive
+from problems.group_sparse import GroupLeastSquares, GroupMultinomial, Groups
+
+__all__ = ["block_groups", "digits_multinomial", "planted_least_squares", "planted_multinomial"]
+
+
+def block_groups(p: int, K: int, block: int, kind: str) -> Groups:
+    """Row blocks (``kind="rows"``) or b×b tiles (``kind="tiles"``) of W ∈ ℝ^{p×K}."""
+    if kind == "rows":
+        return Groups.rows(p, K, block)
+    if kind == "tiles":
+        return Groups.tiles(p, K, block)
+    raise ValueError(f"kind must be 'rows' or 'tiles', got {kind!r}")
+
+
+def _planted(groups: Groups, k: int, rng: Generator, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    k = check_int("k", k, low=1, high=groups.t)
+    keys = to_numpy(rng.random((groups.t,)))
+    support = np.sort(np.argsort(keys)[:k])
+    w = np.zeros(groups.d)
+    idx = groups.coords(support)
+    signs = np.where(to_numpy(rng.random((idx.size,))) < 0.5, -1.0, 1.0)
+    w[idx] = scale * signs * (1.0 + to_numpy(rng.random((idx.size,))))
+    return support, w
+
+
+def _on(rng: Generator, a: np.ndarray) -> Any:
+    return rng.xp.asarray(a, device=rng.device) if rng.device is not None else rng.xp.asarray(a)
+
+
+def planted_least_squares(
+    n: int,
+    p: int,
+    K: int,
+    rng: Generator,
+    *,
+    block: int = 1,
+    kind: str = "rows",
+    k: int = 2,
+    noise: float = 0.1,
+    l2: float = 0.0,
+    scale: float = 1.0,
+) -> tuple[GroupLeastSquares, np.ndarray]:
+    """Multiple-response least squares with W* supported on k random blocks.
+
+    Returns
+    -------
+    problem : GroupLeastSquares
+        Y = XW* + noise·E with X, E standard normal.
+    support : numpy.ndarray
+        The planted groups (sorted).
+    """
+    n, p, K = (check_int(a, v, low=1) for a, v in (("n", n), ("p", p), ("K", K)))
+    noise = check_positive("noise", noise, strict=False)
+    groups = block_groups(p, K, block, kind)
+    support, w = _planted(groups, k, rng, scale)
+    X = to_numpy(rng.normal((n, p)))
+    Y = X @ w.reshape(p, K) + noise * to_numpy(rng.normal((n, K)))
+    return GroupLeastSquares(_on(rng, X), _on(rng, Y), groups, l2=l2), support
+
+
+def planted_multinomial(
+    n: int,
+    p: int,
+    K: int,
+    rng: Generator,
+    *,
+    block: int = 1,
+    kind: str = "rows",
+    k: int = 2,
+    l2: float = 1e-2,
+    scale: float = 2.0,
+) -> tuple[GroupMultinomial, np.ndarray]:
+    """Multinomial logistic regression with labels drawn from softmax(W*ᵀx), W* block sparse.
+
+    Returns
+    -------
+    problem : GroupMultinomial
+        Gaussian features; labels sampled from the planted model (so the data are noisy).
+    support : numpy.ndarray
+        The planted groups (sorted).
+    """
+    n, p = check_int("n", n, low=1), check_int("p", p, low=1)
+    K = check_int("K", K, low=2)
+    groups = block_groups(p, K, block, kind)
+    support, w = _planted(groups, k, rng, scale)
+    X = to_numpy(rng.normal((n, p)))
+    z = X @ w.reshape(p, K)
+    prob = np.exp(z - z.max(axis=1, keepdims=True))
+    prob /= prob.sum(axis=1, keepdims=True)
+    u = to_numpy(rng.random((n, 1)))
+    labels = np.minimum((np.cumsum(prob, axis=1) < u).sum(axis=1), K - 1)
+    return GroupMultinomial(_on(rng, X), labels, K, groups, l2=l2), support
+
+
+def digits_multinomial(
+    xp: Any = None,
+    *,
+    classes: int = 3,
+    features: int = 8,
+    block: int = 1,
+    kind: str = "rows",
+    l2: float = 1e-2,
+    device: Any = None,
+) -> GroupMultinomial:
+    """Multinomial logistic regression on scikit-learn's bundled digits (no download).
+
+    The first ``classes`` digits; the ``features`` pixels of highest variance, standardized,
+    so that brute force over the feature groups stays cheap.
+    """
+    from sklearn.datasets import load_digits
+
+    from mastbench.backend import namespace
+
+    classes = check_int("classes", classes, low=2, high=10)
+    features = check_int("features", features, low=1, high=64)
+    xp = namespace("numpy") if xp is None else xp
+    data = load_digits()
+    keep = data.target < classes
+    X = data.data[keep].astype(float)
+    cols = np.sort(np.argsort(-X.var(axis=0), kind="stable")[:features])
+    X = X[:, cols]
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    groups = block_groups(features, classes, block, kind)
+    Xa = xp.asarray(X, device=device) if device is not None else xp.asarray(X)
+    return GroupMultinomial(Xa, data.target[keep].astype(np.int64), classes, groups, l2=l2)
