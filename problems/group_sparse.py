@@ -211,7 +211,7 @@ class GroupProblem(Problem):
 
     # -- sparse optima -----------------------------------------------------------------------
     def restricted_minimizer(self, support: Iterable[int]) -> SparseSolution:
-        """β^S = argmin {𝓛(β) : supp β ⊆ ∪_{i∈S} T_i}, to ‖∇_S 𝓛‖ ≤ 1e-10·scale (exact for least squares)."""
+        """β^S = argmin {𝓛(β) : supp β ⊆ ∪_{i∈S} T_i} (closed form, or Newton to 1e-10·scale)."""
         support = tuple(sorted(int(i) for i in support))
         return self._restricted(support)
 
@@ -501,7 +501,7 @@ class GroupMultinomial(GroupProblem):
         return SparseSolution(support, x, self.value_host(x), cert)
 
     def restricted_constants(self, s: int) -> RestrictedConstants:
-        mu, L = _enumerated_constants(self._gram_bound, self.groups, s)
+        _, L = _enumerated_constants(self._gram_bound, self.groups, s)
         return RestrictedConstants(s, self.l2, L + self.l2, exact=False)
 
     def __repr__(self) -> str:
