@@ -14,3 +14,4 @@ from mastbench.algorithms._registry import (
 )
 
 __all__ = ["AlgorithmSpec", "all_algorithms", "get_algorithm", "register_algorithm"]
+from mastbench.algorithms import pruning  # noqa: F401  (registers the seqattn family)
