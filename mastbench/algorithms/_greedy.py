@@ -168,6 +168,7 @@ def sequential_attention(
     rng: Generator | None = None,
     replicates: int = 1,
     lam: float | None = None,
+    position: float = 0.25,
     init_scale: float = 1e-3,
 ) -> Trace:
     """Sequential Attention for feature (group) selection, linear-regression form.
@@ -178,9 +179,12 @@ def sequential_attention(
 
         𝓛(u) + (λ/2)(‖w_S̄‖² + ‖θ_S̄‖²),  u = θ ⊙ expand(s(w)),
 
-    then selects argmax_{i∉S} |w_i|.  By Hoff's identity the inner problem is the group LASSO
-    with S unpenalized; λ defaults to the middle of its 1-sparse window
-    (:func:`problems.group_penalties.one_sparse_window`), per replicate.  ``params["order"]``
+    then selects argmax_{i∉S} |w_i|; at each round the unselected (w, θ) restart from
+    ``init_scale`` noise (``reset_weights`` of the released code).  By Hoff's identity the
+    inner problem is the group LASSO with S unpenalized; λ defaults to
+    λ_low + ``position``·(τ − λ_low) inside its 1-sparse window [λ_low, τ)
+    (:func:`problems.group_penalties.one_sparse_window`), per replicate; nearer λ_low the
+    selected group escapes 0 faster (rate ∝ τ − λ).  ``params["order"]``
     is the (R, k) selection order.
     """
     from problems.group_penalties import one_sparse_window
@@ -201,16 +205,23 @@ def sequential_attention(
         "sequential_attention", k * steps, sparse_metrics(problem, k), params={"k": k}
     )
     recorder.record(0, theta * problem.expand(selected + (1 - selected) * w))
+
+    def selected_coords(sel: Any) -> Any:
+        return problem.expand(sel)
+
     lams = []
     for j in range(k):
         if lam is None:
             windows = [one_sparse_window(problem, order[r, :j]) for r in range(R)]
-            values = [0.5 * (low + tau) for low, tau in windows]
+            values = [low + position * (tau - low) for low, tau in windows]
         else:
             values = [check_positive("lam", lam)] * R
         lams.append(values)
         lam_r = problem.asarray(np.asarray(values)[:, None])
         free = 1 - selected
+        fresh = initial_weights(problem, None, rng, R, init_scale)
+        theta = selected_coords(selected) * theta + (1 - selected_coords(selected)) * fresh
+        w = selected + free * problem.asarray(to_numpy(rng.normal((R, t)))) * init_scale
         for i in range(steps):
             s = selected + free * w
             g = problem.grad(theta * problem.expand(s))
