@@ -22,7 +22,7 @@ import numpy as np
 from scipy.special import lambertw as _scipy_lambertw
 
 from mastbench.validation import check_positive
-from problems.group_sparse import GroupProblem
+from problems.group_structured import GroupProblem
 
 __all__ = [
     "ADMISSIBLE_Q",

@@ -12,7 +12,7 @@ import numpy as np
 
 from mastbench.backend import Generator, to_numpy
 from mastbench.validation import check_int, check_positive
-from problems.group_sparse import GroupLeastSquares, GroupMultinomial, Groups
+from problems.group_structured import GroupLeastSquares, GroupMultinomial, Groups
 
 __all__ = ["block_groups", "digits_multinomial", "planted_least_squares", "planted_multinomial"]
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from mastbench.backend import rng
 from problems.group_random import planted_least_squares
-from problems.group_sparse import GroupLeastSquares, Groups
+from problems.group_structured import GroupLeastSquares, Groups
 from theory._core import Evidence
 
 PAPER = (

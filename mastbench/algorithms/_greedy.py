@@ -1,7 +1,7 @@
 """Combinatorial block-sparse methods: group OMP, OMPR, group IHT, Sequential Attention.
 
 Restricted minimizations β^S = argmin{𝓛(β): supp β ⊆ ∪_{i∈S} T_i} are exact
-(:meth:`problems.group_sparse.GroupProblem.restricted_minimizer`); selections use the gradient
+(:meth:`problems.group_structured.GroupProblem.restricted_minimizer`); selections use the gradient
 computed in the problem's namespace.  Re-exported by :mod:`mastbench.algorithms.pruning`.
 """
 
@@ -15,7 +15,7 @@ from mastbench.algorithms._phases import initial_weights, sparse_metrics, top_k_
 from mastbench.backend import Generator, to_numpy
 from mastbench.trace import Trace, TraceRecorder, checkpoints
 from mastbench.validation import check_int, check_positive
-from problems.group_sparse import GroupProblem
+from problems.group_structured import GroupProblem
 
 __all__ = ["group_omp", "iht", "ompr", "sequential_attention"]
 

@@ -24,7 +24,7 @@ import numpy as np
 from mastbench.backend import to_numpy
 from mastbench.trace import Trace, TraceRecorder, checkpoints
 from mastbench.validation import check_int, check_positive
-from problems.group_sparse import MAX_SUBSETS, GroupProblem
+from problems.group_structured import MAX_SUBSETS, GroupProblem
 
 __all__ = [
     "Optimizer",

@@ -11,7 +11,7 @@ Gradient-based methods (batched over R replicates, (R, d) arrays, in the problem
 Combinatorial methods (exact restricted minimizations; :mod:`mastbench.algorithms._greedy`):
 :func:`group_omp`, :func:`ompr`, :func:`iht`, :func:`sequential_attention`.
 
-The problem is a :class:`problems.group_sparse.GroupProblem`; every algorithm returns a
+The problem is a :class:`problems.group_structured.GroupProblem`; every algorithm returns a
 :class:`~mastbench.trace.Trace` with metrics ``objective``, ``support`` and, when the best
 k-group solution can be enumerated, ``subopt`` (vs β*_k) and ``recovery``.
 """
@@ -31,7 +31,7 @@ from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
 from mastbench.backend import Generator
 from mastbench.trace import Trace
 from mastbench.validation import check_int, check_positive
-from problems.group_sparse import GroupProblem
+from problems.group_structured import GroupProblem
 
 __all__ = [
     "acdc",
