@@ -15,3 +15,12 @@ from mastbench.algorithms._registry import (
 
 __all__ = ["AlgorithmSpec", "all_algorithms", "get_algorithm", "register_algorithm"]
 from mastbench.algorithms import pruning  # noqa: F401  (registers the seqattn family)
+from mastbench.algorithms.proximal import (  # noqa: F401  (RAMDA family, public names)
+    madgrad,
+    mda,
+    prox_gen,
+    prox_sgd,
+    prox_ssi,
+    ramda,
+    rmda,
+)

@@ -1,0 +1,819 @@
+"""RAMDA and its relatives (RMDA, ProxGen, ProxSGD, ProxSSI, MADGRAD, MDA), batched.
+
+All methods minimize F = f + ψ (a :class:`problems.composite.Composite`) from x0, running R
+replicates at once as (R, d) arrays.  ``batch_size=None`` uses the full gradient ∇f (the
+deterministic case); otherwise each replicate draws ``batch_size`` component indices uniformly
+with replacement per step and uses their mean gradient.
+
+Recorded metrics (of the structured iterate Ŵ^t for the dual-averaging methods, of W^t for
+the others; ``output="avg"`` records the averaged W^t of RAMDA/RMDA instead): ``objective``
+F, ``stationarity2`` dist(0, ∂F)², ``support`` (number of active groups), and with
+``track_optimum=True`` also ``subopt`` F − F* and ``support_errors`` (|supp Δ S*|).
+
+Reference: Huang & Lee, arXiv 2403.14398 (RAMDA, Algorithm 1, eqs. (2)–(9), App. A.1);
+ramda.md §2–§8 for the official code's defaults and schedules.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
+from mastbench.algorithms._subproblem import solve_exact, solve_pg
+from mastbench.backend import Generator, array_namespace, device_of
+from mastbench.trace import Trace, TraceRecorder
+from mastbench.validation import check_int, check_positive
+from problems.base import FiniteSum, Problem
+from problems.composite import Composite
+
+__all__ = [
+    "expected_squared_gradient",
+    "madgrad",
+    "mda",
+    "prox_gen",
+    "prox_sgd",
+    "prox_ssi",
+    "ramda",
+    "rmda",
+]
+
+Schedule = float | Callable[[int], float]
+
+_PAPER = "Huang & Lee, RAMDA, arXiv 2403.14398"
+
+
+# -- shared plumbing ---------------------------------------------------------------------
+def _value_at(schedule: Schedule, k: int) -> float:
+    return float(schedule(k)) if callable(schedule) else float(schedule)
+
+
+def _start(problem: Any, x0: Any, replicates: int) -> Any:
+    xp = problem.xp
+    replicates = check_int("replicates", replicates, low=1)
+    if array_namespace(x0) is not xp:
+        raise TypeError("x0 must be an array of the problem's namespace")
+    if x0.ndim != 1 or x0.shape[0] != problem.d:
+        raise ValueError(f"x0 must have shape (d,) with d={problem.d}, got {x0.shape}")
+    return xp.broadcast_to(problem.asarray(x0)[None, :], (replicates, problem.d)) + 0.0
+
+
+def _gradient_oracle(
+    f: Problem, batch_size: int | None, rng: Generator | None
+) -> Callable[[Any], Any]:
+    if batch_size is None:
+        return f.grad
+    if not isinstance(f, FiniteSum):
+        raise TypeError("batch_size needs a finite-sum f (problems.FiniteSum)")
+    batch_size = check_int("batch_size", batch_size, low=1)
+    if rng is None:
+        raise ValueError("rng is required when batch_size is given (stochastic gradients)")
+
+    def oracle(W: Any) -> Any:
+        idx = rng.integers(0, f.n, (W.shape[0], batch_size))
+        return f.grad_batch(W, idx)
+
+    return oracle
+
+
+def _composite_metrics(
+    problem: Composite, track_optimum: bool, extra: dict[str, Callable[[Any], Any]] | None = None
+) -> dict[str, Callable[[Any], Any]]:
+    xp = problem.xp
+    metrics: dict[str, Callable[[Any], Any]] = {
+        "objective": problem.value,
+        "stationarity2": problem.stationarity2,
+        "support": lambda W: xp.sum(xp.astype(problem.support(W), W.dtype), axis=-1),
+    }
+    if track_optimum:
+        metrics["subopt"] = lambda W: problem.value(W) - problem.F_star
+        metrics["support_errors"] = problem.support_errors
+    metrics.update(extra or {})
+    return metrics
+
+
+def _check_composite(problem: Any) -> Composite:
+    if not isinstance(problem, Composite):
+        raise TypeError(f"problem must be a problems.Composite, got {type(problem).__name__}")
+    return problem
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def _check_milestones(milestones: tuple[int, ...], iters: int) -> tuple[int, ...]:
+    ms = tuple(check_int("milestones[i]", m, low=1, high=iters) for m in milestones)
+    if list(ms) != sorted(set(ms)):
+        raise ValueError(f"milestones must be strictly increasing, got {milestones}")
+    return ms
+
+
+def expected_squared_gradient(f: FiniteSum, W: Any, batch_size: int) -> Any:
+    """E[g∘g] of the minibatch gradient g at each row of W (indices drawn with replacement).
+
+    E[g∘g] = ∇f∘∇f + (1/b)((1/n)Σ_i ∇f_i∘∇f_i − ∇f∘∇f), exact (ramda.md §9, check 2(c)).
+    """
+    xp = f.xp
+    R, d = W.shape
+    n = f.n
+    rows = xp.reshape(xp.broadcast_to(W[:, None, :], (R, n, d)), (R * n, d))
+    idx = xp.reshape(xp.arange(n, device=device_of(W)), (n, 1))
+    idx = xp.reshape(xp.broadcast_to(idx[None], (R, n, 1)), (R * n, 1))
+    per_sample = xp.reshape(f.grad_batch(rows, idx), (R, n, d))
+    mean = xp.mean(per_sample, axis=1)
+    second = xp.mean(per_sample * per_sample, axis=1)
+    return mean * mean + (second - mean * mean) / batch_size
+
+
+# -- RAMDA and RMDA ----------------------------------------------------------------------
+def _dual_averaging(
+    name: str,
+    problem: Composite,
+    x0: Any,
+    *,
+    lr: Schedule,
+    momentum: Schedule,
+    iters: int,
+    rng: Generator | None,
+    replicates: int,
+    batch_size: int | None,
+    adaptive: bool,
+    eps: float,
+    solver: str,
+    stop: str,
+    eps_sub: float,
+    eps_sub_power: float,
+    pg_max_iters: int,
+    rtol: float,
+    screening: bool,
+    milestones: tuple[int, ...],
+    gamma: float,
+    ramp: bool,
+    output: str,
+    track_optimum: bool,
+    track_moments: bool,
+    checkpoints: Any,
+    keep_iterates: bool,
+) -> Trace:
+    problem = _check_composite(problem)
+    iters = check_int("iters", iters, low=0)
+    _check_choice("solver", solver, ("pg", "exact"))
+    _check_choice("stop", stop, ("condition7", "heuristic"))
+    _check_choice("output", output, ("hat", "avg"))
+    eps = check_positive("eps", eps)
+    gamma = check_positive("gamma", gamma)
+    milestones = _check_milestones(tuple(milestones), iters)
+    if not callable(lr):
+        check_positive("lr", lr)
+    if not callable(momentum) and not 0 < float(momentum) <= 1:
+        raise ValueError(f"momentum must lie in (0, 1], got {momentum}")
+    if track_moments and batch_size is None:
+        raise ValueError("track_moments needs a batch_size (the minibatch second moment)")
+    xp, psi = problem.xp, problem.psi
+    oracle = _gradient_oracle(problem.f, batch_size, rng)
+    W = _start(problem, x0, replicates)
+    state: dict[str, Any] = {"W": W, "hat": W, "V": xp.zeros_like(W), "U": xp.zeros_like(W)}
+    state.update(alpha=0.0, t=0, lr_scale=1.0, eps=eps, pg_iters=0.0, unmet=0)
+
+    def avg_gap(_: Any) -> Any:
+        diff = state["W"] - state["hat"]
+        return xp.sum(diff * diff, axis=-1)
+
+    extra: dict[str, Callable[[Any], Any]] = {"avg_gap2": avg_gap}
+    if track_moments:
+
+        def dual_gap(_: Any) -> Any:
+            if state["alpha"] == 0:
+                return xp.zeros((W.shape[0],), dtype=W.dtype, device=device_of(W))
+            diff = state["V"] / state["alpha"] - problem.f.grad(state["W"])
+            return xp.sum(diff * diff, axis=-1)
+
+        def moment_gap(_: Any) -> Any:
+            if state["alpha"] == 0:
+                return xp.zeros((W.shape[0],), dtype=W.dtype, device=device_of(W))
+            target = expected_squared_gradient(problem.f, state["W"], batch_size)
+            diff = state["U"] / state["alpha"] - target
+            return xp.sum(diff * diff, axis=-1) / xp.sum(target * target, axis=-1)
+
+        def noise(_: Any) -> Any:
+            target = expected_squared_gradient(problem.f, state["W"], batch_size)
+            grad = problem.f.grad(state["W"])
+            return xp.sum(target - grad * grad, axis=-1)
+
+        extra.update(dual_gap2=dual_gap, moment_gap2_rel=moment_gap, grad_noise2=noise)
+    recorder = TraceRecorder(
+        name,
+        iters,
+        _composite_metrics(problem, track_optimum, extra),
+        checkpoints=checkpoints,
+        keep_iterates=keep_iterates,
+        params={
+            "lr": None if callable(lr) else float(lr),
+            "batch_size": batch_size,
+            "solver": solver,
+            "stop": stop,
+            "milestones": list(milestones),
+            "output": output,
+        },
+    )
+    recorder.record(0, W, grad_evals=0, pg_iters=0.0, unmet_condition7=0)
+    W0 = W
+    final_stage_start = milestones[-1] if milestones else 0
+    for k in range(1, iters + 1):
+        if k - 1 in milestones:
+            state["lr_scale"] *= gamma
+            state["eps"] *= gamma
+            state.update(alpha=0.0, t=0, V=xp.zeros_like(W), U=xp.zeros_like(W))
+            W0 = state["W"]
+        state["t"] += 1
+        t = state["t"]
+        G = oracle(state["W"])
+        s_t = state["lr_scale"] * _value_at(lr, k) * math.sqrt(t)
+        state["alpha"] += s_t
+        alpha = state["alpha"]
+        state["V"] = state["V"] + s_t * G
+        state["U"] = state["U"] + s_t * G * G
+        if adaptive:
+            P = state["U"] ** (1.0 / 3.0) + state["eps"]
+            if solver == "exact":
+                hat = solve_exact(psi, alpha, state["V"], P, W0)
+            else:
+                result = solve_pg(
+                    psi,
+                    alpha,
+                    state["V"],
+                    P,
+                    W0,
+                    state["W"],
+                    tol=eps_sub * t ** (-eps_sub_power),
+                    stop=stop,
+                    max_iters=pg_max_iters,
+                    rtol=rtol,
+                    screening=screening,
+                )
+                hat = result.Z
+                state["pg_iters"] += float(xp.mean(result.iterations))
+                state["unmet"] += int(xp.sum(xp.astype(~result.satisfied, xp.int64)))
+        else:
+            beta = math.sqrt(t)
+            hat = psi.prox(W0 - state["V"] / beta, alpha / beta) if alpha > 0 else W0
+        c = _value_at(momentum, k)
+        if ramp and k > final_stage_start:
+            c = min(c * math.sqrt(k - final_stage_start), 1.0)
+        state["hat"] = hat
+        state["W"] = (1.0 - c) * state["W"] + c * hat
+        recorder.record(
+            k,
+            hat if output == "hat" else state["W"],
+            grad_evals=k * (batch_size or 1),
+            pg_iters=state["pg_iters"],
+            unmet_condition7=state["unmet"],
+        )
+    return recorder.finish(state["hat"] if output == "hat" else state["W"])
+
+
+def ramda(
+    problem: Composite,
+    x0: Any,
+    *,
+    iters: int,
+    lr: Schedule = 1e-2,
+    momentum: Schedule = 0.1,
+    rng: Generator | None = None,
+    replicates: int = 1,
+    batch_size: int | None = None,
+    eps: float = 1e-6,
+    solver: str = "pg",
+    stop: str = "condition7",
+    eps_sub: float = 1e-6,
+    eps_sub_power: float = 0.6,
+    pg_max_iters: int = 100,
+    rtol: float = 1e-8,
+    screening: bool = True,
+    milestones: tuple[int, ...] = (),
+    gamma: float = 0.1,
+    ramp: bool = False,
+    output: str = "hat",
+    track_optimum: bool = True,
+    track_moments: bool = False,
+    checkpoints: Any = None,
+    keep_iterates: bool = False,
+) -> Trace:
+    """RAMDA (arXiv 2403.14398, Algorithm 1, eqs. (2)–(5)).
+
+    For t = 1, 2, ... (t restarts at every milestone):
+    G^t = ∇f_ξt(W^{t−1}), s_t = η_t√t, α_t = α_{t−1} + s_t, V^t = V^{t−1} + s_t G^t,
+    U^t = U^{t−1} + s_t G^t∘G^t, P^t = Diag(∛U^t + ε),
+    Ŵ^t ≈ argmin_W α_t ψ(W) + ⟨V^t, W⟩ + ½⟨W − W⁰, P^t(W − W⁰)⟩,  W^t = (1 − c_t)W^{t−1} + c_tŴ^t.
+
+    Parameters
+    ----------
+    problem : Composite
+        F = f + ψ.
+    x0 : array (d,)
+        W⁰, the anchor of the dual averaging.
+    iters : int
+        Number of steps.
+    lr : float or callable
+        η (or k ↦ η_k); the paper's package default 1e-2.
+    momentum : float or callable
+        c_t ∈ (0, 1] (c = 1: no averaging).
+    rng, replicates, batch_size
+        Minibatch sampling (``batch_size=None``: full gradient, deterministic).
+    eps : float
+        ε of the preconditioner.
+    solver : {"pg", "exact"}
+        PG (Algorithm 2, with safe screening) or the exact solution (ψ = 0, ℓ1, group lasso).
+    stop : {"condition7", "heuristic"}
+        PG stopping: condition (7) with ε_t = eps_sub·t^(−eps_sub_power) (summable squares for
+        power > 1/2, eq. (8)), or the official code's relative-decrease rule with ``rtol``.
+    pg_max_iters : int
+        T2, the cap on PG steps.
+    milestones, gamma, ramp
+        Stage-wise restarts (App. A.1): at each milestone iteration lr ← γ·lr, ε ← γ·ε,
+        t, α, V, U ← 0 and W⁰ ← W; ``ramp``: c_t = min(c√i, 1) in the final stage, i its step.
+    output : {"hat", "avg"}
+        Which iterate the metrics and ``Trace.x`` describe: Ŵ^t (structured) or W^t.
+    track_optimum, track_moments
+        Record F − F* and support errors (needs W*); record ‖V/α − ∇f(W)‖², the relative
+        ‖U/α − E[g∘g](W)‖² and the minibatch noise E‖g − ∇f‖² (stochastic runs only).
+    checkpoints, keep_iterates
+        As in :class:`~mastbench.trace.TraceRecorder`.
+
+    Returns
+    -------
+    Trace
+        Counters ``grad_evals``, ``pg_iters`` (mean PG steps, cumulative) and
+        ``unmet_condition7`` (subproblems that hit ``pg_max_iters``).
+    """
+    return _dual_averaging(
+        "ramda",
+        problem,
+        x0,
+        lr=lr,
+        momentum=momentum,
+        iters=iters,
+        rng=rng,
+        replicates=replicates,
+        batch_size=batch_size,
+        adaptive=True,
+        eps=eps,
+        solver=solver,
+        stop=stop,
+        eps_sub=check_positive("eps_sub", eps_sub),
+        eps_sub_power=check_positive("eps_sub_power", eps_sub_power, strict=False),
+        pg_max_iters=check_int("pg_max_iters", pg_max_iters, low=1),
+        rtol=check_positive("rtol", rtol),
+        screening=bool(screening),
+        milestones=milestones,
+        gamma=gamma,
+        ramp=ramp,
+        output=output,
+        track_optimum=track_optimum,
+        track_moments=track_moments,
+        checkpoints=checkpoints,
+        keep_iterates=keep_iterates,
+    )
+
+
+def rmda(
+    problem: Composite,
+    x0: Any,
+    *,
+    iters: int,
+    lr: Schedule = 1e-1,
+    momentum: Schedule = 0.1,
+    rng: Generator | None = None,
+    replicates: int = 1,
+    batch_size: int | None = None,
+    milestones: tuple[int, ...] = (),
+    gamma: float = 0.1,
+    ramp: bool = False,
+    output: str = "hat",
+    track_optimum: bool = True,
+    checkpoints: Any = None,
+    keep_iterates: bool = False,
+) -> Trace:
+    """RMDA (Huang & Lee, ICLR 2022; as described in arXiv 2403.14398 §2, Table 6).
+
+    s_t = η_t√t, α_t = Σ s_k, V^t = Σ s_k G^k, β_t = √t,
+    Ŵ^t = prox_{(α_t/β_t)ψ}(W⁰ − V^t/β_t),  W^t = (1 − c_t)W^{t−1} + c_tŴ^t.
+    Restarts, ramp and outputs as in :func:`ramda`; ψ = 0 gives MDA.
+    """
+    return _dual_averaging(
+        "rmda",
+        problem,
+        x0,
+        lr=lr,
+        momentum=momentum,
+        iters=iters,
+        rng=rng,
+        replicates=replicates,
+        batch_size=batch_size,
+        adaptive=False,
+        eps=1.0,
+        solver="exact",
+        stop="condition7",
+        eps_sub=1.0,
+        eps_sub_power=0.0,
+        pg_max_iters=1,
+        rtol=1.0,
+        screening=False,
+        milestones=milestones,
+        gamma=gamma,
+        ramp=ramp,
+        output=output,
+        track_optimum=track_optimum,
+        track_moments=False,
+        checkpoints=checkpoints,
+        keep_iterates=keep_iterates,
+    )
+
+
+# -- ProxGen, ProxSSI, ProxSGD -----------------------------------------------------------
+def _prox_loop(
+    name: str,
+    problem: Composite,
+    x0: Any,
+    step_fn: Callable[[int, Any, Any], tuple[Any, float]],
+    *,
+    iters: int,
+    rng: Generator | None,
+    replicates: int,
+    batch_size: int | None,
+    track_optimum: bool,
+    checkpoints: Any,
+    keep_iterates: bool,
+    params: dict[str, Any],
+) -> Trace:
+    problem = _check_composite(problem)
+    iters = check_int("iters", iters, low=0)
+    oracle = _gradient_oracle(problem.f, batch_size, rng)
+    W = _start(problem, x0, replicates)
+    recorder = TraceRecorder(
+        name,
+        iters,
+        _composite_metrics(problem, track_optimum),
+        checkpoints=checkpoints,
+        keep_iterates=keep_iterates,
+        params={"batch_size": batch_size, **params},
+    )
+    recorder.record(0, W, grad_evals=0, pg_iters=0.0)
+    pg_iters = 0.0
+    for k in range(1, iters + 1):
+        W, used = step_fn(k, W, oracle(W))
+        pg_iters += used
+        recorder.record(k, W, grad_evals=k * (batch_size or 1), pg_iters=pg_iters)
+    return recorder.finish(W)
+
+
+def _adam_moments(
+    k: int, G: Any, state: dict[str, Any], betas: tuple[float, float]
+) -> tuple[Any, Any]:
+    b1, b2 = betas
+    state["m"] = b1 * state["m"] + (1 - b1) * G if "m" in state else (1 - b1) * G
+    state["v"] = b2 * state["v"] + (1 - b2) * G * G if "v" in state else (1 - b2) * G * G
+    return state["m"] / (1 - b1**k), state["v"] / (1 - b2**k)
+
+
+def _check_betas(betas: tuple[float, float]) -> tuple[float, float]:
+    if len(betas) != 2 or not all(0 <= float(b) < 1 for b in betas):
+        raise ValueError(f"betas must be two numbers in [0, 1), got {betas}")
+    return float(betas[0]), float(betas[1])
+
+
+def prox_gen(
+    problem: Composite,
+    x0: Any,
+    *,
+    iters: int,
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    rng: Generator | None = None,
+    replicates: int = 1,
+    batch_size: int | None = None,
+    solver: str = "pg",
+    stop: str = "condition7",
+    eps_sub: float = 1e-6,
+    eps_sub_power: float = 0.6,
+    pg_max_iters: int = 100,
+    rtol: float = 1e-8,
+    screening: bool = True,
+    track_optimum: bool = True,
+    checkpoints: Any = None,
+    keep_iterates: bool = False,
+) -> Trace:
+    """ProxGen as ProxAdamW (Yun et al. 2021; arXiv 2403.14398 eq. (6), Algorithm 3).
+
+    W ← W(1 − η·wd); m, v Adam moments with bias correction; D = √v̂ + ε; m̃ = η·m̂;
+    W^t ≈ argmin_W ⟨m̃, W⟩ + ½⟨W − W^{t−1}, D(W − W^{t−1})⟩ + η ψ(W), solved by the same PG as
+    RAMDA (warm start W^{t−1}, screening, condition (7) or the code's heuristic) or exactly.
+    """
+    lr = check_positive("lr", lr)
+    eps = check_positive("eps", eps)
+    betas = _check_betas(betas)
+    weight_decay = check_positive("weight_decay", weight_decay, strict=False)
+    _check_choice("solver", solver, ("pg", "exact"))
+    _check_choice("stop", stop, ("condition7", "heuristic"))
+    psi = _check_composite(problem).psi
+    xp = problem.xp
+    state: dict[str, Any] = {}
+
+    def step(k: int, W: Any, G: Any) -> tuple[Any, float]:
+        W = W * (1 - lr * weight_decay)
+        m_hat, v_hat = _adam_moments(k, G, state, betas)
+        D = xp.sqrt(v_hat) + eps
+        if solver == "exact":
+            return solve_exact(psi, lr, lr * m_hat, D, W), 0.0
+        result = solve_pg(
+            psi,
+            lr,
+            lr * m_hat,
+            D,
+            W,
+            W,
+            tol=eps_sub * k ** (-eps_sub_power),
+            stop=stop,
+            max_iters=pg_max_iters,
+            rtol=rtol,
+            screening=screening,
+        )
+        return result.Z, float(xp.mean(result.iterations))
+
+    return _prox_loop(
+        "prox_gen",
+        problem,
+        x0,
+        step,
+        iters=iters,
+        rng=rng,
+        replicates=replicates,
+        batch_size=batch_size,
+        track_optimum=track_optimum,
+        checkpoints=checkpoints,
+        keep_iterates=keep_iterates,
+        params={"lr": lr, "eps": eps, "solver": solver, "stop": stop},
+    )
+
+
+def prox_ssi(
+    problem: Composite,
+    x0: Any,
+    *,
+    iters: int,
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-6,
+    rng: Generator | None = None,
+    replicates: int = 1,
+    batch_size: int | None = None,
+    track_optimum: bool = True,
+    checkpoints: Any = None,
+    keep_iterates: bool = False,
+) -> Trace:
+    """ProxSSI (Deleu & Bengio 2021; arXiv 2403.14398 Table 6), as in ``ramda_exp``.
+
+    AdamW step X = W − η m̂/(√v̂ + ε), then the weighted prox
+    W = argmin_Z ½Σ_i d_i (Z_i − X_i)² + η ψ(Z), d = √v̂ + ε, solved exactly (the code's
+    Newton–Raphson solves the same secular equation to 1e-7; here bisection to machine
+    precision).
+    """
+    lr = check_positive("lr", lr)
+    eps = check_positive("eps", eps)
+    betas = _check_betas(betas)
+    psi = _check_composite(problem).psi
+    xp = problem.xp
+    state: dict[str, Any] = {}
+
+    def step(k: int, W: Any, G: Any) -> tuple[Any, float]:
+        m_hat, v_hat = _adam_moments(k, G, state, betas)
+        D = xp.sqrt(v_hat) + eps
+        X = W - lr * m_hat / D
+        return solve_exact(psi, lr, xp.zeros_like(X), D, X), 0.0
+
+    return _prox_loop(
+        "prox_ssi",
+        problem,
+        x0,
+        step,
+        iters=iters,
+        rng=rng,
+        replicates=replicates,
+        batch_size=batch_size,
+        track_optimum=track_optimum,
+        checkpoints=checkpoints,
+        keep_iterates=keep_iterates,
+        params={"lr": lr, "eps": eps},
+    )
+
+
+def prox_sgd(
+    problem: Composite,
+    x0: Any,
+    *,
+    iters: int,
+    lr: float = 1e-1,
+    rho: float = 0.1,
+    rng: Generator | None = None,
+    replicates: int = 1,
+    batch_size: int | None = None,
+    track_optimum: bool = True,
+    checkpoints: Any = None,
+    keep_iterates: bool = False,
+) -> Trace:
+    """ProxSGD (Yang et al. 2020) with unit step, as used in arXiv 2403.14398 (App. A.1).
+
+    buf_1 = ρG¹, buf_t = (1 − ρ)buf_{t−1} + ρG^t, W^t = prox_{ηψ}(W^{t−1} − η buf_t).
+    """
+    lr = check_positive("lr", lr)
+    if not 0 < rho <= 1:
+        raise ValueError(f"rho must lie in (0, 1], got {rho}")
+    psi = _check_composite(problem).psi
+    state: dict[str, Any] = {}
+
+    def step(k: int, W: Any, G: Any) -> tuple[Any, float]:
+        state["buf"] = (1 - rho) * state["buf"] + rho * G if "buf" in state else rho * G
+        return psi.prox(W - lr * state["buf"], lr), 0.0
+
+    return _prox_loop(
+        "prox_sgd",
+        problem,
+        x0,
+        step,
+        iters=iters,
+        rng=rng,
+        replicates=replicates,
+        batch_size=batch_size,
+        track_optimum=track_optimum,
+        checkpoints=checkpoints,
+        keep_iterates=keep_iterates,
+        params={"lr": lr, "rho": rho},
+    )
+
+
+# -- unregularized counterparts ----------------------------------------------------------
+def _smooth_loop(
+    name: str,
+    f: Problem,
+    x0: Any,
+    *,
+    lr: float,
+    momentum: float,
+    iters: int,
+    rng: Generator | None,
+    replicates: int,
+    batch_size: int | None,
+    denominator: Callable[[int, Any], Any],
+    checkpoints: Any,
+) -> Trace:
+    if not isinstance(f, Problem):
+        raise TypeError(f"f must be a problems.Problem, got {type(f).__name__}")
+    iters = check_int("iters", iters, low=0)
+    lr = check_positive("lr", lr)
+    if not 0 < momentum <= 1:
+        raise ValueError(f"momentum must lie in (0, 1], got {momentum}")
+    xp = f.xp
+    oracle = _gradient_oracle(f, batch_size, rng)
+    x = _start(f, x0, replicates)
+    x_init = x
+    s = xp.zeros_like(x)
+    v = xp.zeros_like(x)
+    recorder = TraceRecorder(
+        name,
+        iters,
+        {
+            "objective": f.value,
+            "gradnorm2": lambda z: xp.sum(f.grad(z) ** 2, axis=-1),
+        },
+        checkpoints=checkpoints,
+        params={"lr": lr, "momentum": momentum, "batch_size": batch_size},
+    )
+    recorder.record(0, x, grad_evals=0)
+    for k in range(1, iters + 1):
+        g = oracle(x)
+        step = lr * math.sqrt(k)
+        s = s + step * g
+        v = v + step * g * g
+        z = x_init - s / denominator(k, v)
+        x = (1 - momentum) * x + momentum * z
+        recorder.record(k, x, grad_evals=k * (batch_size or 1))
+    return recorder.finish(x)
+
+
+def madgrad(
+    f: Problem,
+    x0: Any,
+    *,
+    iters: int,
+    lr: float = 1e-2,
+    momentum: float = 0.1,
+    eps: float = 1e-6,
+    rng: Generator | None = None,
+    replicates: int = 1,
+    batch_size: int | None = None,
+    checkpoints: Any = None,
+) -> Trace:
+    """MADGRAD (Defazio & Jelassi 2022): λ_k = η√k, s += λ_k g, v += λ_k g∘g,
+    z = x⁰ − s/(∛v + ε), x = (1 − c)x + c z.  RAMDA with ψ = 0 (arXiv 2403.14398 Table 6).
+    """
+    eps = check_positive("eps", eps)
+    return _smooth_loop(
+        "madgrad",
+        f,
+        x0,
+        lr=lr,
+        momentum=momentum,
+        iters=iters,
+        rng=rng,
+        replicates=replicates,
+        batch_size=batch_size,
+        denominator=lambda k, v: v ** (1.0 / 3.0) + eps,
+        checkpoints=checkpoints,
+    )
+
+
+def mda(
+    f: Problem,
+    x0: Any,
+    *,
+    iters: int,
+    lr: float = 1e-1,
+    momentum: float = 0.1,
+    rng: Generator | None = None,
+    replicates: int = 1,
+    batch_size: int | None = None,
+    checkpoints: Any = None,
+) -> Trace:
+    """MDA (Jelassi & Defazio 2020): s += η√k g, z = x⁰ − s/√k, x = (1 − c)x + c z.
+    RMDA with ψ = 0 (arXiv 2403.14398 Table 6).
+    """
+    return _smooth_loop(
+        "mda",
+        f,
+        x0,
+        lr=lr,
+        momentum=momentum,
+        iters=iters,
+        rng=rng,
+        replicates=replicates,
+        batch_size=batch_size,
+        denominator=lambda k, v: math.sqrt(k),
+        checkpoints=checkpoints,
+    )
+
+
+# -- registration ------------------------------------------------------------------------
+def _small_composite(xp: Any, device: Any) -> Composite:
+    import numpy as np
+
+    from problems.logistic import Logistic
+    from problems.regularizers import GroupLasso
+
+    gen = np.random.default_rng(3)
+    X = gen.standard_normal((40, 6))
+    y = np.where(X @ np.array([1.0, -1.0, 0.5, 0.0, 0.0, 0.0]) > 0, 1.0, -1.0)
+    f = Logistic(xp.asarray(X, device=device), xp.asarray(y, device=device), l2=1e-2)
+    return Composite(f, GroupLasso.contiguous(3, 2, 0.02))
+
+
+def _case(extra: dict[str, Any]) -> Callable[[Any, Any], tuple[tuple[Any, ...], dict[str, Any]]]:
+    def make(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        problem = _small_composite(xp, device)
+        x0 = xp.zeros((problem.d,), dtype=xp.float64, device=device)
+        return (problem, x0), {"iters": 20, "batch_size": 8, **extra}
+
+    return make
+
+
+def _smooth_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    problem = _small_composite(xp, device)
+    x0 = xp.zeros((problem.d,), dtype=xp.float64, device=device)
+    return (problem.f, x0), {"iters": 20, "batch_size": 8}
+
+
+for _fn, _paper, _case_fn in (
+    (ramda, f"{_PAPER}, Algorithm 1", _case({})),
+    (rmda, f"Huang & Lee, RMDA, arXiv 2112.02612; {_PAPER} §2", _case({})),
+    (prox_gen, f"Yun et al. 2021, ProxGen; {_PAPER} eq. (6)", _case({})),
+    (prox_ssi, f"Deleu & Bengio, arXiv 2102.03869; {_PAPER} Table 6", _case({})),
+    (prox_sgd, f"Yang et al. 2020, ProxSGD; {_PAPER} App. A.1", _case({})),
+    (madgrad, "Defazio & Jelassi, arXiv 2101.11075", _smooth_case),
+    (mda, "Jelassi & Defazio, arXiv 2010.10502", _smooth_case),
+):
+    register_algorithm(
+        AlgorithmSpec(
+            name=_fn.__name__,
+            family="ramda",
+            run=_fn,
+            paper=_paper,
+            stochastic=True,
+            make_case=_case_fn,
+        )
+    )
+del _fn, _paper, _case_fn

@@ -1,0 +1,89 @@
+"""RAMDA theorems: each holds on its quick instances, each negative control is detected,
+and instances outside the assumptions are reported as not applicable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mastbench.backend import rng
+from mastbench.verify import verify, verify_control
+from problems.group_sparse import random_group_least_squares
+from theory import _registry
+from theory._core import Instance
+from theory.ramda import pg_iterations_bound
+
+IDS = (
+    "ramda.pg-solver",
+    "ramda.convergence",
+    "ramda.variance-reduction",
+    "ramda.identification",
+    "ramda.proxgen",
+)
+
+
+def test_all_ids_registered() -> None:
+    ids = {t.id for t in _registry.all_theorems("ramda")}
+    assert set(IDS) <= ids
+    for theorem_id in IDS:
+        thm = _registry.get(theorem_id)
+        assert "arXiv 2403.14398" in thm.doc
+        assert thm.controls, theorem_id
+
+
+@pytest.mark.parametrize("theorem_id", IDS)
+def test_holds_on_quick_instances(theorem_id) -> None:
+    thm = _registry.get(theorem_id)
+    for instance in thm.instances(True):
+        verdict = verify(thm, instance)
+        assert verdict.status == "holds", verdict.summary()
+
+
+@pytest.mark.parametrize("theorem_id", IDS)
+def test_controls_detected(theorem_id) -> None:
+    thm = _registry.get(theorem_id)
+    instance = thm.instances(True)[0]
+    for control in thm.controls:
+        verdict = verify_control(thm, instance, control)
+        assert verdict.status == "violated", verdict.summary()
+
+
+def test_pg_solver_evidence_details() -> None:
+    thm = _registry.get("ramda.pg-solver")
+    verdict = verify(thm, thm.instances(True)[0])
+    extra = verdict.evidence.extra
+    assert extra["max_inclusion_residual"] < 1e-10
+    # linear in log(1/ε): a positive, finite number of extra iterations per decade
+    assert 0 < extra["iterations_per_log_eps"] < 100
+
+
+def test_pg_step_beyond_range_not_applicable() -> None:
+    thm = _registry.get("ramda.pg-solver")
+    verdict = verify(thm, thm.instances(True)[0], {"step": 1.5})
+    assert verdict.status == "not applicable"
+
+
+def test_pg_iterations_bound_is_linear_in_log_eps() -> None:
+    L, mu, R0 = np.array([10.0]), np.array([1.0]), np.array([2.0])
+    counts = [pg_iterations_bound(L, mu, R0, 10.0**-k)[0] for k in range(2, 12)]
+    steps = np.diff(counts)
+    assert np.all(steps > 0) and steps.max() - steps.min() <= 1
+    assert pg_iterations_bound(np.array([1.0]), np.array([1.0]), R0, 1e-9)[0] == 1
+
+
+def test_identification_not_applicable_when_degenerate() -> None:
+    """λ = λ_max makes W* = 0 with a group at its threshold: δ = 0, no promise."""
+    thm = _registry.get("ramda.identification")
+    problem = random_group_least_squares(80, 6, 3, 2, rng(3), lam_ratio=1.0)
+    instance = Instance("degenerate", problem=problem, x0=np.zeros(problem.d))
+    verdict = verify(thm, instance)
+    assert verdict.status == "not applicable"
+    assert "nondegeneracy" in verdict.reasons[0]
+
+
+def test_proxgen_step_beyond_range_not_applicable() -> None:
+    thm = _registry.get("ramda.proxgen")
+    instance = thm.instances(True)[0]
+    step = thm.step_size(instance)
+    verdict = verify(thm, instance, {"step": 2 * step})
+    assert verdict.status == "not applicable"
