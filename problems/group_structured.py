@@ -33,6 +33,7 @@ from mastbench.backend import to_numpy
 from mastbench.validation import check_finite, check_int, check_matrix, check_positive
 from problems.base import Problem
 from problems.logistic import newton
+from problems.multinomial import MultinomialLogistic
 
 __all__ = [
     "GroupLeastSquares",
@@ -372,10 +373,11 @@ class GroupLeastSquares(GroupProblem):
         return f"GroupLeastSquares(n={self.n}, p={self.p}, K={self.K}, t={self.groups.t})"
 
 
-class GroupMultinomial(GroupProblem):
+class GroupMultinomial(GroupProblem, MultinomialLogistic):
     """Multinomial logistic regression with ridge, W ∈ ℝ^{p×K} in groups.
 
-    𝓛(W) = (1/n) Σ_m [logsumexp(Wᵀx_m) − (Wᵀx_m)_{y_m}] + (l2/2)‖W‖_F².
+    𝓛(W) = (1/n) Σ_m [logsumexp(Wᵀx_m) − (Wᵀx_m)_{y_m}] + (l2/2)‖W‖_F²; the oracles are those
+    of :class:`problems.multinomial.MultinomialLogistic` (same row-major flattening).
 
     Parameters
     ----------
@@ -392,91 +394,24 @@ class GroupMultinomial(GroupProblem):
 
     Notes
     -----
-    ∇𝓛(W) = Xᵀ(P − Y)/n + l2·W with P the softmax probabilities and Y the one-hot labels;
     ∇²𝓛 = (1/n) Σ_m kron(x_m x_mᵀ, Diag p_m − p_m p_mᵀ) + l2·I.  Since
     λ_max(Diag p − ppᵀ) ≤ ½, L_s ≤ ½·max_G λ_max(kron(XᵀX/n, I)[T_G]) + l2 and μ_s ≥ l2.
     """
 
     def __init__(self, X: Any, labels: Any, K: int, groups: Groups, l2: float):
-        check_matrix("X", X)
-        check_finite("X", X)
-        self.K = check_int("K", K, low=2)
-        self.l2 = check_positive("l2", l2)
-        lab = np.asarray(to_numpy(labels))
-        if lab.shape != (X.shape[0],) or not np.issubdtype(lab.dtype, np.integer):
-            raise ValueError(f"labels must be an integer vector of length n={X.shape[0]}")
-        if lab.min() < 0 or lab.max() >= self.K:
-            raise ValueError(f"labels must lie in [0, K={self.K})")
-        self._set_backend(X)
-        self.X = X
-        self.n, self.p = (int(s) for s in X.shape)
-        self.d = self.p * self.K
+        check_positive("l2", l2)
+        MultinomialLogistic.__init__(self, X, labels, K, l2)
+        self.K = self.n_classes
         self.groups = _check_groups(groups, self.d)
-        self.labels = lab.astype(np.int64)
-        onehot = np.eye(self.K)[self.labels]
-        self.Y = self.xp.asarray(onehot, dtype=self.dtype, device=self.device)
-        self._Xh, self._Yh = _as_host(X), onehot
-
-    def _logits(self, x: Any) -> Any:
-        return self.X @ self.xp.reshape(x, (*x.shape[:-1], self.p, self.K))
-
-    def value(self, x: Any) -> Any:
-        self._check_point(x)
-        xp = self.xp
-        z = self._logits(x)
-        m = xp.max(z, axis=-1, keepdims=True)
-        lse = xp.log(xp.sum(xp.exp(z - m), axis=-1)) + m[..., 0]
-        picked = xp.sum(z * self.Y, axis=-1)
-        return xp.mean(lse - picked, axis=-1) + 0.5 * self.l2 * xp.sum(x * x, axis=-1)
-
-    def grad(self, x: Any) -> Any:
-        self._check_point(x)
-        xp = self.xp
-        z = self._logits(x)
-        e = xp.exp(z - xp.max(z, axis=-1, keepdims=True))
-        prob = e / xp.sum(e, axis=-1, keepdims=True)
-        g = self.X.T @ (prob - self.Y) / self.n
-        return xp.reshape(g, x.shape) + self.l2 * x
-
-    # -- host oracles ------------------------------------------------------------------------
-    def _prob_host(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        z = self._Xh @ np.asarray(x, dtype=float).reshape(self.p, self.K)
-        z = z - z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return z, e / e.sum(axis=1, keepdims=True)
-
-    def value_host(self, x: np.ndarray) -> float:
-        x = np.asarray(x, dtype=float)
-        z, _ = self._prob_host(x)
-        lse = np.log(np.exp(z).sum(axis=1))
-        return float(np.mean(lse - np.sum(z * self._Yh, axis=1)) + 0.5 * self.l2 * x @ x)
-
-    def grad_host(self, x: np.ndarray) -> np.ndarray:
-        _, prob = self._prob_host(x)
-        g = self._Xh.T @ (prob - self._Yh) / self.n
-        return g.reshape(-1) + self.l2 * np.asarray(x, dtype=float)
+        self._Xh = _as_host(X)
 
     def hessian_host(self, x: np.ndarray) -> np.ndarray:
-        _, prob = self._prob_host(x)
-        X = self._Xh
-        cov = np.einsum("mc,cd->mcd", prob, np.eye(self.K)) - np.einsum("mc,md->mcd", prob, prob)
-        H = np.einsum("mi,mj,mcd->icjd", X, X, cov).reshape(self.d, self.d) / self.n
-        return H + self.l2 * np.eye(self.d)
+        return self._host_hess(np.asarray(x, dtype=float))
 
     @cached_property
     def _gram_bound(self) -> np.ndarray:
         X = self._Xh
         return 0.5 * np.kron(X.T @ X / self.n, np.eye(self.K))
-
-    @property
-    def L(self) -> float:
-        """Global bound ½λ_max(XᵀX/n) + l2 (valid, tight only for saturated probabilities)."""
-        return float(np.linalg.eigvalsh(self._gram_bound)[-1] + self.l2)
-
-    @property
-    def mu(self) -> float:
-        """μ = l2 (the infimum over W of λ_min of the Hessian is approached as ‖W‖ → ∞)."""
-        return self.l2
 
     def _restricted(self, support: tuple[int, ...]) -> SparseSolution:
         idx = self.groups.coords(support)
