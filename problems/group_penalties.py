@@ -57,8 +57,12 @@ def softmax_q(a: np.ndarray | float) -> np.ndarray:
 
 
 def softmax_q_inverse(v: np.ndarray | float) -> np.ndarray:
-    """q⁻¹(v) = √(W e^W / 2) with W = −1 + √(1 + 4v) (the inverse of :func:`softmax_q`)."""
-    w = -1.0 + np.sqrt(1.0 + 4.0 * np.asarray(v, dtype=float))
+    """q⁻¹(v) = √(W e^W / 2) with W = −1 + √(1 + 4v) (the inverse of :func:`softmax_q`).
+
+    W is evaluated as 4v/(1 + √(1 + 4v)) to avoid cancellation for small v.
+    """
+    v = np.asarray(v, dtype=float)
+    w = 4.0 * v / (1.0 + np.sqrt(1.0 + 4.0 * v))
     return np.sqrt(w * np.exp(w) / 2.0)
 
 
