@@ -37,6 +37,17 @@ def _planted(groups: Groups, k: int, rng: Generator, scale: float) -> tuple[np.n
     return support, w
 
 
+def _design(n: int, p: int, rng: Generator, correlation: float) -> np.ndarray:
+    """Gaussian features with equicorrelation ``correlation`` ∈ [0, 1) between columns."""
+    if not 0.0 <= correlation < 1.0:
+        raise ValueError(f"correlation must lie in [0, 1), got {correlation}")
+    X = to_numpy(rng.normal((n, p)))
+    if correlation == 0.0:
+        return X
+    common = to_numpy(rng.normal((n, 1)))
+    return np.sqrt(1 - correlation) * X + np.sqrt(correlation) * common
+
+
 def _on(rng: Generator, a: np.ndarray) -> Any:
     return rng.xp.asarray(a, device=rng.device) if rng.device is not None else rng.xp.asarray(a)
 
@@ -53,13 +64,15 @@ def planted_least_squares(
     noise: float = 0.1,
     l2: float = 0.0,
     scale: float = 1.0,
+    correlation: float = 0.0,
 ) -> tuple[GroupLeastSquares, np.ndarray]:
     """Multiple-response least squares with W* supported on k random blocks.
 
     Returns
     -------
     problem : GroupLeastSquares
-        Y = XW* + noise·E with X, E standard normal.
+        Y = XW* + noise·E with E standard normal and X Gaussian with equicorrelated columns
+        (``correlation``; 0 gives i.i.d. standard normal entries).
     support : numpy.ndarray
         The planted groups (sorted).
     """
@@ -67,7 +80,7 @@ def planted_least_squares(
     noise = check_positive("noise", noise, strict=False)
     groups = block_groups(p, K, block, kind)
     support, w = _planted(groups, k, rng, scale)
-    X = to_numpy(rng.normal((n, p)))
+    X = _design(n, p, rng, correlation)
     Y = X @ w.reshape(p, K) + noise * to_numpy(rng.normal((n, K)))
     return GroupLeastSquares(_on(rng, X), _on(rng, Y), groups, l2=l2), support
 
@@ -83,13 +96,15 @@ def planted_multinomial(
     k: int = 2,
     l2: float = 1e-2,
     scale: float = 2.0,
+    correlation: float = 0.0,
 ) -> tuple[GroupMultinomial, np.ndarray]:
     """Multinomial logistic regression with labels drawn from softmax(W*ᵀx), W* block sparse.
 
     Returns
     -------
     problem : GroupMultinomial
-        Gaussian features; labels sampled from the planted model (so the data are noisy).
+        Gaussian features (equicorrelated columns with ``correlation``); labels sampled from
+        the planted model (so the data are noisy).
     support : numpy.ndarray
         The planted groups (sorted).
     """
@@ -97,7 +112,7 @@ def planted_multinomial(
     K = check_int("K", K, low=2)
     groups = block_groups(p, K, block, kind)
     support, w = _planted(groups, k, rng, scale)
-    X = to_numpy(rng.normal((n, p)))
+    X = _design(n, p, rng, correlation)
     z = X @ w.reshape(p, K)
     prob = np.exp(z - z.max(axis=1, keepdims=True))
     prob /= prob.sum(axis=1, keepdims=True)
