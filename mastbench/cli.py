@@ -1,8 +1,11 @@
-"""The ``mastbench`` command line: list, verify, falsify (and the families' own commands).
+"""The ``mastbench`` command line: list, verify, run, report, falsify (and the families' own).
 
 Errors in user input print one line (``mastbench: error: ...``) and exit with status 2;
 ``verify`` exits with status 1 when a theorem is violated or a negative control goes
-undetected, and 0 only when every check holds.
+undetected, and 0 only when every check holds; ``report`` likewise, and also when a
+reproduction fails.  ``verify``, ``run`` and ``report`` run their jobs in parallel with
+``-j N`` (joblib) or on a Dask cluster with ``--scheduler tcp://host:port``, and keep finished
+runs in a results store (``--results DIR``) so that a rerun skips them.
 """
 
 from __future__ import annotations
@@ -34,32 +37,142 @@ def _selected_theorems(args: argparse.Namespace) -> list:
     return theory.all(family=args.family)
 
 
-def _cmd_verify(args: argparse.Namespace) -> int:
-    from mastbench.verify import verify, verify_control
+def _import_modules(args: argparse.Namespace) -> None:
+    import importlib
 
+    for name in args.modules:
+        importlib.import_module(name)
+
+
+def _store(args: argparse.Namespace):
+    from mastbench.results import ResultStore
+
+    return ResultStore(args.results) if args.results else None
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from mastbench.jobs import execute, summarize_verdict, verify_jobs, verify_line
+    from mastbench.sweep import run_jobs
+
+    _import_modules(args)
     theorems = _selected_theorems(args)
+    jobs = verify_jobs(theorems, quick=args.quick, controls=args.controls, modules=args.modules)
+    store = _store(args)
     failures = 0
-    checked = 0
-    for thm in theorems:
-        instances = list(thm.instances(args.quick))
-        for instance in instances:
-            verdict = verify(thm, instance)
-            checked += 1
-            mark = {"holds": "ok", "not applicable": "n/a"}.get(verdict.status, "FAIL")
-            failures += mark == "FAIL"
-            print(f"[{mark:>4}] {verdict.summary()}")
-        if args.controls and instances:
-            for control in thm.controls:
-                verdict = verify_control(thm, instances[0], control)
-                detected = verdict.status == "violated"
-                failures += not detected
-                state = "detected" if detected else "NOT DETECTED"
-                print(
-                    f"[{'ok' if detected else 'FAIL':>4}] {thm.id} control '{control.name}': "
-                    f"{state} (worst ratio {verdict.worst_ratio:.3g})"
-                )
+
+    def show(_index: int, rows: list) -> None:
+        nonlocal failures
+        line, failed = verify_line(summarize_verdict(rows))
+        failures += failed
+        print(line, flush=True)
+
+    run_jobs(
+        jobs,
+        execute,
+        store=store,
+        n_jobs=args.jobs,
+        scheduler=args.scheduler,
+        desc="verify",
+        on_result=show,
+    )
+    if store is not None:
+        store.consolidate()
+    checked = sum(1 for job in jobs if not job["control"])
     print(f"{checked} checks on {len(theorems)} theorems; {failures} failed")
     return 1 if failures else 0
+
+
+def _parse_grid(items: Sequence[str]) -> dict[str, list]:
+    from mastbench.problem_factory import parse_value
+
+    grid: dict[str, list] = {}
+    for item in items:
+        key, eq, values = item.partition("=")
+        key = key.strip()
+        if not eq or not key or not values.strip():
+            raise ValueError(f"--grid {item!r} must look like key=v1,v2,...")
+        if key in grid:
+            raise ValueError(f"--grid key {key!r} given twice")
+        grid[key] = [parse_value(v.strip()) for v in values.split(",") if v.strip()]
+    return grid
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import math
+
+    from mastbench.algorithms import get_algorithm
+    from mastbench.jobs import execute, run_jobs_for
+    from mastbench.results import ResultStore
+    from mastbench.sweep import run_jobs
+
+    _import_modules(args)
+    for name, value, low in (("--seed", args.seed, 0), ("--replicates", args.replicates, 1)):
+        if value < low:
+            raise ValueError(f"{name} must be >= {low}, got {value}")
+    if args.iters is not None and args.iters < 0:
+        raise ValueError(f"--iters must be >= 0, got {args.iters}")
+    get_algorithm(args.algorithm)
+    if args.problem:
+        from mastbench.problem_factory import make_problem
+
+        make_problem(args.problem)
+    jobs = run_jobs_for(
+        args.algorithm,
+        problem=args.problem,
+        grid=_parse_grid(args.grid),
+        seed=args.seed,
+        replicates=args.replicates,
+        iters=args.iters,
+        modules=args.modules,
+    )
+    store = ResultStore(args.results)
+    results = run_jobs(
+        jobs, execute, store=store, n_jobs=args.jobs, scheduler=args.scheduler, desc="run"
+    )
+    metrics = ("objective", "subopt", "dist2", "gradnorm2", "gap", "support")
+    for job, rows in zip(jobs, results, strict=True):
+        last = max((r["iteration"] for r in rows), default=0)
+        final = [r for r in rows if r["iteration"] == last]
+        means = {
+            m: sum(r[m] for r in final) / len(final)
+            for m in metrics
+            if final and not any(math.isnan(r[m]) for r in final)
+        }
+        shown = ", ".join(f"{m}={v:.4g}" for m, v in means.items())
+        params = ", ".join(f"{k}={v}" for k, v in job["params"].items()) or "defaults"
+        print(f"{args.algorithm} [{params}] t={last} (mean of {len(final)}): {shown}")
+    print(f"{len(jobs)} runs done; the whole store is in {store.consolidate()}")
+    return 0
+
+
+def _family_reproductions(family: str) -> list[str]:
+    from mastbench.report import discover_reproductions
+
+    return [name for name in discover_reproductions() if name.rsplit(".", 1)[-1] == family]
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from mastbench.provenance import command_line
+    from mastbench.report import build_report
+
+    _import_modules(args)
+    import theory
+
+    family = args.family
+    report = build_report(
+        args.output,
+        theorems=theory.all(family=family) if family else None,
+        reproductions=_family_reproductions(family) if family else None,
+        quick=args.quick,
+        results=args.results,
+        n_jobs=args.jobs,
+        scheduler=args.scheduler,
+        modules=args.modules,
+        performance=args.performance,
+        command=command_line(),
+    )
+    print(report.summary())
+    return 0 if report.ok else 1
 
 
 def _cmd_falsify(args: argparse.Namespace) -> int:
@@ -73,11 +186,55 @@ def _cmd_falsify(args: argparse.Namespace) -> int:
     return 1
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _add_sweep_options(
+    p: argparse.ArgumentParser, results: str | None, results_help: str | None = None
+) -> None:
+    p.add_argument(
+        "-j", "--jobs", type=_positive_int, default=1, help="local worker processes (joblib)"
+    )
+    p.add_argument(
+        "--scheduler", default=None, help="Dask scheduler address (tcp://host:port) for the jobs"
+    )
+    p.add_argument(
+        "--results",
+        default=results,
+        metavar="DIR",
+        help=results_help
+        or "results store: finished runs are kept there and skipped on rerun"
+        + (f" (default: {results})" if results else ""),
+    )
+    p.add_argument(
+        "--import",
+        dest="modules",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import this module first (plugins that register theorems or algorithms)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``mastbench`` command."""
     from mastbench import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mastbench",
         description="Verify convergence theorems of sparsified training algorithms.",
     )
@@ -100,7 +257,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-controls", dest="controls", action="store_false", help="skip the negative controls"
     )
+    _add_sweep_options(p, results=None)
     p.set_defaults(func=_cmd_verify)
+
+    p = sub.add_parser("run", help="run a registered algorithm (over a grid) into the store")
+    p.add_argument("algorithm", help="algorithm name (see mastbench list algorithms)")
+    p.add_argument(
+        "--problem",
+        default=None,
+        help="problem spec, e.g. quadratic:d=20,kappa=100 or logistic:a5a "
+        "(default: the algorithm's own small case)",
+    )
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="parameter values to sweep (repeatable; the runs are the Cartesian product)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the run's generator")
+    p.add_argument("--replicates", type=int, default=1, help="replicates R per run (batched)")
+    p.add_argument("--iters", type=int, default=None, help="iterations per run")
+    _add_sweep_options(p, results="results")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("report", help="write the report (tables, figures) from the store")
+    p.add_argument("--quick", action="store_true", help="small instances (well under a minute)")
+    p.add_argument("--output", default="reports", help="report directory (default: reports)")
+    p.add_argument(
+        "--family",
+        default=None,
+        help="only this family's theorems and its reproduction module (mastbench.reproductions.F)",
+    )
+    p.add_argument(
+        "--performance",
+        default=None,
+        help="benchmark table (JSON or CSV; default: OUTPUT/performance.json if present)",
+    )
+    _add_sweep_options(p, results=None, results_help="results store (default: OUTPUT/results)")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("falsify", help="search for a counterexample with hypothesis")
     p.add_argument("theorem", help="theorem id")
@@ -116,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (ValueError, KeyError, TypeError, FileNotFoundError) as exc:
+    except (ValueError, KeyError, TypeError, FileNotFoundError, ImportError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"mastbench: error: {message}", file=sys.stderr)
         return 2

@@ -12,15 +12,7 @@ from hypothesis import strategies as st
 from mastbench.backend import rng
 from problems.quadratic import Quadratic
 
-__all__ = [
-    "condition_numbers",
-    "dimensions",
-    "group_lasso_regularizers",
-    "probabilities",
-    "quadratics",
-    "ramda_subproblems",
-    "seeds",
-]
+__all__ = ["condition_numbers", "dimensions", "probabilities", "quadratics", "seeds"]
 
 
 def dimensions(min_value: int = 1, max_value: int = 6) -> st.SearchStrategy[int]:
@@ -56,6 +48,148 @@ def quadratics(
     return random_problems.quadratic(d, kappa, gen, mu=0.0 if singular and d > 1 else 1.0)
 
 
+# -- sketches (mastbench.sketches) --------------------------------------------------------------
+__all__ += ["SKETCH_KINDS", "sketches"]
+
+SKETCH_KINDS: tuple[str, ...] = ("bernoulli", "randk", "permutation", "identity", "discrete")
+
+
+@st.composite
+def sketches(
+    draw: st.DrawFn,
+    d: int | None = None,
+    *,
+    kinds: tuple[str, ...] = SKETCH_KINDS,
+    max_d: int = 5,
+    min_p: float = 0.1,
+):
+    """Sketch distributions with a small, enumerable support (at most a few hundred outcomes).
+
+    Parameters
+    ----------
+    d : int, optional
+        Dimension; drawn from [1, max_d] when omitted.
+    kinds : tuple of str
+        Subset of :data:`SKETCH_KINDS` to draw from.  "discrete" draws a dense (non-diagonal)
+        finite distribution S_j = M_j − Σ_l w_l M_l + I with E[S] = I.
+    max_d : int
+        Largest dimension drawn.
+    min_p : float
+        Smallest Bernoulli keep probability.
+    """
+    from mastbench import sketches as sk
+
+    unknown = set(kinds) - set(SKETCH_KINDS)
+    if unknown or not kinds:
+        raise ValueError(f"kinds must be a non-empty subset of {SKETCH_KINDS}, got {kinds}")
+    d = draw(dimensions(1, max_d)) if d is None else d
+    kind = draw(st.sampled_from(kinds))
+    if kind == "bernoulli":
+        p = draw(st.lists(probabilities(min_p), min_size=d, max_size=d))
+        return sk.Bernoulli(np.array(p))
+    if kind == "randk":
+        return sk.RandK(d, draw(st.integers(1, d)))
+    if kind == "permutation":
+        return sk.Permutation(d, draw(st.sampled_from([n for n in range(1, d + 1) if d % n == 0])))
+    if kind == "identity":
+        return sk.Identity(d)
+    gen = np.random.default_rng(draw(seeds()))
+    count = draw(st.integers(1, 4))
+    weights = gen.dirichlet(np.ones(count))
+    mats = gen.normal(size=(count, d, d))
+    mats = mats - np.einsum("n,nij->ij", weights, mats) + np.eye(d)
+    return sk.Discrete(mats, weights)
+
+
+# -- MAST objective (problems.MASTObjective; theorems mast.smoothness, mast.gap, ...) ------------
+__all__ += ["mast_instances"]
+
+
+@st.composite
+def mast_instances(
+    draw: st.DrawFn, *, logistic: bool | None = None, max_d: int = 4, points: int = 4
+):
+    """Instances for the MAST lemmas: a problem, a sketch, a shift v and points x.
+
+    Parameters
+    ----------
+    logistic : bool, optional
+        Logistic regression (True), a quadratic, possibly singular (False), or either (None).
+    max_d : int
+        Largest dimension (the support is enumerated: keep it small).
+    points : int
+        Number of random points x at which pointwise statements are checked.
+
+    Returns
+    -------
+    theory.Instance
+        With fields ``problem``, ``sketch``, ``shift`` (float64 host vector) and ``points``
+        (float64, (points, d)).
+    """
+    import problems.random as random_problems
+    from theory import Instance
+
+    sketch = draw(sketches(max_d=max_d, min_p=0.2))
+    d = sketch.d
+    use_logistic = draw(st.booleans()) if logistic is None else logistic
+    seed = draw(seeds())
+    if use_logistic:
+        l2 = draw(st.floats(1e-2, 1.0))
+        problem = random_problems.logistic(draw(st.integers(5, 40)), d, rng(seed), l2=l2)
+    else:
+        problem = draw(quadratics(d=d, singular=draw(st.booleans())))
+    host = np.random.default_rng(seed)
+    shift = draw(st.sampled_from([0.0, 1.0, 3.0])) * host.normal(size=d)
+    where = 2.0 * host.normal(size=(points, d))
+    kind = "logistic" if use_logistic else "quadratic"
+    return Instance(
+        f"{kind} d={d}, {sketch!r}", problem=problem, sketch=sketch, shift=shift, points=where
+    )
+
+
+# -- Frank-Wolfe (theory/frank_wolfe.py) --------------------------------------------------------
+__all__ += ["fw_gradients", "fw_instances"]
+
+
+@st.composite
+def fw_gradients(draw: st.DrawFn, min_d: int = 2, max_d: int = 6) -> np.ndarray:
+    """A (k, d) batch of gradients for LMO checks; rounded entries make ties, rows may be 0."""
+    d = draw(dimensions(min_d, max_d))
+    k = draw(st.integers(1, 6))
+    gen = np.random.default_rng(draw(seeds()))
+    grads = gen.normal(size=(k, d)) * 10.0 ** draw(st.integers(-3, 3))
+    if draw(st.booleans()):
+        grads = np.round(grads)
+    return grads
+
+
+def fw_instances(
+    kinds: tuple[str, ...] = ("l1", "group", "l2", "simplex"),
+    losses: tuple[str, ...] = ("least_squares",),
+    max_d: int = 8,
+) -> st.SearchStrategy:
+    """Frank-Wolfe theorem instances: a random problem over a random set, with C_f and f*.
+
+    Draws the set ``kind``, the ``loss``, d ∈ [2, max_d] (d ∈ {4, 6, 9} for the nuclear ball,
+    which needs a matrix shape), a radius log-uniform in [0.1, 10] and a seed; see
+    :func:`theory._fw_instances.fw_instance`.
+    """
+    from theory._fw_instances import fw_instance
+
+    def build(kind: str, loss: str, d: int, exponent: float, seed: int):
+        d = {2: 4, 3: 4, 5: 6, 7: 6, 8: 9}.get(d, d) if kind == "nuclear" else d
+        return fw_instance(kind, d, seed, loss=loss, radius=float(10.0**exponent))
+
+    return st.builds(
+        build,
+        st.sampled_from(kinds),
+        st.sampled_from(losses),
+        dimensions(2, max_d),
+        st.floats(-1.0, 1.0),
+        seeds(),
+    )
+
+
 # ======================================================================================
 # RAMDA family (arXiv 2403.14398): group-lasso regularizers and subproblem data
 # ======================================================================================
@@ -85,6 +219,9 @@ def ramda_subproblems(draw: st.DrawFn, *, replicates: int = 3):
     P = np.exp(gen.uniform(0.0, np.log(spread), shape)) * draw(st.floats(0.01, 10.0))
     a = draw(st.one_of(st.just(0.0), st.floats(1e-6, 5.0)))
     return psi, a, gen.standard_normal(shape), P, gen.standard_normal(shape)
+
+
+__all__ += ["group_lasso_regularizers", "ramda_subproblems"]
 
 
 # == SequentialAttention++ =====================================================================

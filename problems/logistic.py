@@ -51,9 +51,12 @@ def newton(
         if norm <= tol:
             return x, norm, it
         direction = np.linalg.solve(hess(x), g)
-        fx, slope, step = value(x), float(g @ direction), 1.0
-        while value(x - step * direction) > fx - 1e-4 * step * slope and step > 1e-12:
-            step *= 0.5
+        fx, decrement2, step = value(x), float(g @ direction), 1.0
+        # Once the Newton decrement is at round-off level of f, function values cannot rank
+        # steps any more; there the full Newton step is taken (quadratic convergence region).
+        if decrement2 > 1e-10 * (1.0 + abs(fx)):
+            while value(x - step * direction) > fx - 1e-4 * step * decrement2 and step > 1e-12:
+                step *= 0.5
         x = x - step * direction
     norm = float(np.linalg.norm(grad(x)))
     if norm <= tol:

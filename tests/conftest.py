@@ -8,14 +8,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from mastbench import backend
+from mastbench.testing import Backend, backends
 
 settings.register_profile(
     "ci",
@@ -43,48 +42,11 @@ if "MASTBENCH_DATA" not in os.environ and _SHARED_LIBSVM.is_dir():
     os.environ["MASTBENCH_DATA"] = str(_SHARED_LIBSVM)
 
 
-@dataclass(frozen=True)
-class Backend:
-    """A namespace and device under test."""
-
-    name: str
-    xp: Any
-    device: Any = None
-
-    def rng(self, seed: int = 0) -> backend.Generator:
-        """A generator producing arrays of this backend on its device."""
-        return backend.rng(seed, self.xp, self.device)
-
-    def asarray(self, x: Any, **kwargs: Any) -> Any:
-        """``xp.asarray`` on this backend's device."""
-        if self.device is None:
-            return self.xp.asarray(x, **kwargs)
-        return self.xp.asarray(x, device=self.device, **kwargs)
-
-    def __repr__(self) -> str:
-        return self.name
-
-
 def _backends() -> list[Any]:
-    params = [pytest.param(Backend("numpy", backend.namespace("numpy")), id="numpy")]
-    try:
-        import array_api_strict as strict
-
-        params.append(pytest.param(Backend("strict", strict), id="strict"))
-        params.append(
-            pytest.param(
-                Backend("strict-device1", strict, strict.Device("device1")), id="strict-device1"
-            )
-        )
-    except ImportError:
-        pass
-    if "cupy" in backend.available():
-        params.append(
-            pytest.param(
-                Backend("cupy", backend.namespace("cupy")), id="cupy", marks=pytest.mark.gpu
-            )
-        )
-    return params
+    return [
+        pytest.param(b, id=b.name, marks=[pytest.mark.gpu] if b.name == "cupy" else [])
+        for b in backends()
+    ]
 
 
 @pytest.fixture(params=_backends())
@@ -100,3 +62,14 @@ def libsvm_dir() -> Path:
     if not path or not Path(path).is_dir():
         pytest.skip("LIBSVM data sets not available (set MASTBENCH_DATA)")
     return Path(path)
+
+
+@pytest.fixture
+def fake_family():
+    """The fake algorithm and theorems of ``tests/fake_family.py``, registered for one test."""
+    import importlib
+
+    module = importlib.import_module("tests.fake_family")
+    module.register()
+    yield module
+    module.unregister()

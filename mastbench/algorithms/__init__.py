@@ -12,8 +12,23 @@ from mastbench.algorithms._registry import (
     get_algorithm,
     register_algorithm,
 )
+from mastbench.algorithms.frank_wolfe import (
+    away_frank_wolfe,
+    frank_wolfe,
+    pairwise_frank_wolfe,
+    stochastic_frank_wolfe,
+)
 
-__all__ = ["AlgorithmSpec", "all_algorithms", "get_algorithm", "register_algorithm"]
+__all__ = [
+    "AlgorithmSpec",
+    "all_algorithms",
+    "away_frank_wolfe",
+    "frank_wolfe",
+    "get_algorithm",
+    "pairwise_frank_wolfe",
+    "register_algorithm",
+    "stochastic_frank_wolfe",
+]
 from mastbench.algorithms import pruning  # noqa: F401  (registers the seqattn family)
 from mastbench.algorithms.proximal import (  # noqa: F401  (RAMDA family, public names)
     madgrad,

@@ -1,0 +1,237 @@
+"""The one-step moment maps of affine random recursions, their propagation and fixed point.
+
+A recursion u_{t+1} = K_t u_t + h_t with (K_t, h_t) drawn i.i.d. has first and second moments
+m_t = E[u_t], P_t = E[u_t u_tᵀ] that evolve deterministically (``theory/mast.md`` §6.1 [D]):
+
+    m⁺ = E[K] m + E[h],    P⁺ = E[K P Kᵀ] + E[K m hᵀ] + E[h mᵀ Kᵀ] + E[h hᵀ].
+
+A :class:`MomentMap` evaluates these expectations for one family of recursions: DSGD with a
+sketch (closed-form sketch moments), distributed DSGD with independent clients, or any finite
+set of enumerated branches.  :func:`propagate` iterates the map; :func:`fixed_point` solves for
+its stationary point.  Used by :mod:`mastbench.exact`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from mastbench.sketches import Sketch
+
+__all__ = [
+    "EnumeratedStep",
+    "IndependentClientsStep",
+    "MomentMap",
+    "SketchedStep",
+    "checkpoint_array",
+    "fixed_point",
+    "propagate",
+]
+
+
+class MomentMap(ABC):
+    """One step of an affine random recursion u⁺ = K u + h on R^D, by its moment map.
+
+    Attributes
+    ----------
+    dim : int
+        The state dimension D.
+    """
+
+    dim: int
+
+    @abstractmethod
+    def mean_step(self, m: np.ndarray) -> np.ndarray:
+        """E[K] m + E[h] for the current mean m = E[u]."""
+
+    @abstractmethod
+    def second_step(self, P: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """E[K P Kᵀ] + E[K m hᵀ] + E[h mᵀ Kᵀ] + E[h hᵀ] for P = E[uuᵀ], m = E[u].
+
+        Linear in P (any square P, symmetric or not) and affine in m.
+        """
+
+
+class SketchedStep(MomentMap):
+    """DSGD on a quadratic, options I and II (``theory/mast.md`` §3.1, §6.1).
+
+    K = I − γ C SᵀA_B S, h = −γ C Sᵀ c_B, with S from the sketch, the data minibatch B giving
+    (A_B, c_B) (option II; A_B = A for option I) and an optional diagonal unbiased compressor C
+    (independent of S and B).  The minibatch enters only through
+    E_B[A_B ⊗ A_B] = α Σ_i A_i ⊗ A_i + β A ⊗ A (and likewise for (A_B, c_B) and (c_B, c_B)),
+    exact for sampling with or without replacement, so the step costs O((n+1) d³) with the
+    structured sketch contractions.
+    """
+
+    def __init__(
+        self,
+        sketch: Sketch,
+        A: np.ndarray,
+        c: np.ndarray,
+        step: float,
+        *,
+        components: tuple[np.ndarray, np.ndarray] | None = None,
+        alpha: float = 0.0,
+        beta: float = 1.0,
+        compressor: Sketch | None = None,
+    ):
+        self.dim = A.shape[0]
+        self.sketch, self.A, self.c, self.step = sketch, A, c, step
+        self.A_bar = sketch.expected_sandwich(A)
+        self.components, self.alpha, self.beta = components, alpha, beta
+        self.compressor_second = None if compressor is None else compressor.second_moment()
+        ccT = beta * np.outer(c, c)
+        if components is not None and alpha != 0.0:
+            ccT = ccT + alpha * np.einsum("ni,nj->ij", components[1], components[1])
+        self.noise = sketch.expected_sandwich(ccT)
+
+    def _compress(self, X: np.ndarray) -> np.ndarray:
+        return X if self.compressor_second is None else X * self.compressor_second
+
+    def mean_step(self, m: np.ndarray) -> np.ndarray:
+        return m - self.step * (self.A_bar @ m + self.c)
+
+    def second_step(self, P: np.ndarray, m: np.ndarray) -> np.ndarray:
+        sk, g = self.sketch, self.step
+        quartic = self.beta * sk.expected_quartic(self.A, P)
+        cubic = self.beta * sk.expected_cubic(self.A, m, self.c)
+        if self.components is not None and self.alpha != 0.0:
+            for A_i, c_i in zip(*self.components, strict=True):
+                quartic = quartic + self.alpha * sk.expected_quartic(A_i, P)
+                cubic = cubic + self.alpha * sk.expected_cubic(A_i, m, c_i)
+        quartic, cubic = self._compress(quartic), self._compress(cubic)
+        AP = self.A_bar @ P
+        mc = np.outer(m, self.c)
+        out = P - g * (AP + P @ self.A_bar) - g * (mc + mc.T)
+        return out + g * g * (quartic + cubic + cubic.T + self._compress(self.noise))
+
+
+class IndependentClientsStep(MomentMap):
+    """Distributed DSGD with independent client sketches (``theory/mast.md`` §3.2).
+
+    K = I − (γ/M) Σ_i S_iᵀA_iS_i and h = −(γ/M) Σ_i S_iᵀc_i with independent S_i; the
+    cross-client terms factorize (E[B_i P B_j] = Ā_i P Ā_j for i ≠ j), so the step is exact
+    from each client's own moments.
+    """
+
+    def __init__(self, sketches: Sequence[Sketch], As, cs, step: float):
+        self.dim = As[0].shape[0]
+        self.sketches, self.As, self.cs, self.step = sketches, As, cs, step
+        self.M = len(sketches)
+        self.bars = [s.expected_sandwich(A) for s, A in zip(sketches, As, strict=True)]
+        self.bar_sum = sum(self.bars)
+        self.c_sum = sum(cs)
+        self.noise = sum(
+            s.expected_sandwich(np.outer(c, c)) for s, c in zip(sketches, cs, strict=True)
+        ) + (np.outer(self.c_sum, self.c_sum) - sum(np.outer(c, c) for c in cs))
+
+    def mean_step(self, m: np.ndarray) -> np.ndarray:
+        return m - self.step / self.M * (self.bar_sum @ m + self.c_sum)
+
+    def second_step(self, P: np.ndarray, m: np.ndarray) -> np.ndarray:
+        g = self.step / self.M
+        quartic = self.bar_sum @ P @ self.bar_sum
+        cubic = np.outer(self.bar_sum @ m, self.c_sum)
+        for sk, A, c, Ab in zip(self.sketches, self.As, self.cs, self.bars, strict=True):
+            quartic = quartic + sk.expected_quartic(A, P) - Ab @ P @ Ab
+            cubic = cubic + sk.expected_cubic(A, m, c) - np.outer(Ab @ m, c)
+        AP = self.bar_sum @ P
+        mc = np.outer(m, self.c_sum)
+        out = P - g * (AP + P @ self.bar_sum) - g * (mc + mc.T)
+        return out + g * g * (quartic + cubic + cubic.T + self.noise)
+
+
+class EnumeratedStep(MomentMap):
+    """u⁺ = K_n u + h_n with probability w_n, over an enumerated finite set of branches."""
+
+    def __init__(self, Ks: np.ndarray, hs: np.ndarray, weights: np.ndarray):
+        self.Ks, self.hs, self.w = Ks, hs, weights
+        self.dim = Ks.shape[1]
+        self.EK = np.tensordot(weights, Ks, axes=1)
+        self.Eh = weights @ hs
+        self.Ehh = np.einsum("n,ni,nj->ij", weights, hs, hs)
+        self.KT = np.swapaxes(Ks, 1, 2)
+
+    def mean_step(self, m: np.ndarray) -> np.ndarray:
+        return self.EK @ m + self.Eh
+
+    def second_step(self, P: np.ndarray, m: np.ndarray) -> np.ndarray:
+        KPK = np.tensordot(self.w, self.Ks @ P @ self.KT, axes=1)
+        cross = np.einsum("n,ni,nj->ij", self.w, self.Ks @ m, self.hs)
+        return KPK + cross + cross.T + self.Ehh
+
+
+# -- propagation and fixed point ---------------------------------------------------------------
+def checkpoint_array(iters: int, checkpoints: Any) -> np.ndarray:
+    """Sorted unique iterations to record: every t in [0, iters] when ``checkpoints`` is None."""
+    if checkpoints is None:
+        return np.arange(iters + 1, dtype=np.int64)
+    arr = np.unique(np.asarray(checkpoints, dtype=np.int64))
+    if arr.ndim != 1 or arr.size == 0 or arr[0] < 0 or arr[-1] > iters:
+        raise ValueError(f"checkpoints must be iterations within [0, {iters}], got {checkpoints}")
+    return arr
+
+
+def propagate(
+    step: MomentMap, m0: np.ndarray, P0: np.ndarray, iters: int, checkpoints: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Iterate the moment map from (m0, P0); return the moments at the checkpoints.
+
+    Returns
+    -------
+    means : ndarray, shape (C, D)
+    seconds : ndarray, shape (C, D, D)
+        E[u_t] and E[u_t u_tᵀ] for t in ``checkpoints`` (P is re-symmetrized each step).
+    """
+    D = step.dim
+    means = np.empty((checkpoints.size, D))
+    seconds = np.empty((checkpoints.size, D, D))
+    m, P = m0, P0
+    slot = 0
+    for t in range(iters + 1):
+        if t == checkpoints[slot]:
+            means[slot], seconds[slot] = m, P
+            slot += 1
+            if slot == checkpoints.size:
+                break
+        m, P = step.mean_step(m), step.second_step(P, m)
+        P = 0.5 * (P + P.T)
+    return means, seconds
+
+
+def fixed_point(step: MomentMap, max_dim: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Stationary (m, P) of the moment map and the spectral radius ρ of its linear part.
+
+    Assembles the (D², D²) matrix of P ↦ second_step(P, 0) − second_step(0, 0) and the (D, D)
+    matrix E[K]; solves m = E[K]m + E[h] and P = L(P) + second_step(0, m).
+
+    Raises
+    ------
+    ValueError
+        If D > ``max_dim``, or ρ ≥ 1 for either map (the moments diverge or do not converge).
+    """
+    D = step.dim
+    if D > max_dim:
+        raise ValueError(
+            f"the exact limit assembles a ({D}², {D}²) linear map; state dimension {D} exceeds "
+            f"the limit max_dim={max_dim}"
+        )
+    Eh = step.mean_step(np.zeros(D))
+    EK = np.stack([step.mean_step(e) - Eh for e in np.eye(D)], axis=1)
+    rho_mean = float(np.max(np.abs(np.linalg.eigvals(EK))))
+    r = step.second_step(np.zeros((D, D)), np.zeros(D))
+    basis = np.eye(D * D).reshape(D * D, D, D)
+    L = np.stack([(step.second_step(E, np.zeros(D)) - r).ravel() for E in basis], axis=1)
+    rho = float(np.max(np.abs(np.linalg.eigvals(L))))
+    if rho >= 1.0 or rho_mean >= 1.0:
+        raise ValueError(
+            f"the moment recursion diverges: spectral radius of the second-moment map "
+            f"{rho:.6g} (mean map {rho_mean:.6g}) is >= 1; reduce the step size"
+        )
+    m = np.linalg.solve(np.eye(D) - EK, Eh)
+    rhs = step.second_step(np.zeros((D, D)), m)
+    P = np.linalg.solve(np.eye(D * D) - L, rhs.ravel()).reshape(D, D)
+    return m, 0.5 * (P + P.T), rho

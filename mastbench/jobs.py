@@ -1,0 +1,212 @@
+"""The jobs of ``mastbench verify`` and ``mastbench run``: picklable specs and executors.
+
+A job is a dict of plain values; :func:`execute` (a top-level function, so joblib and Dask
+can ship it by reference) rebuilds everything from the spec in the worker and returns the
+rows of the results store.  ``modules`` lists modules to import first in the worker: that is
+how theorems and algorithms registered outside mastbench (a user's plugin, a test's fake
+family) reach the workers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from mastbench.results import trace_rows, verdict_rows
+
+__all__ = ["execute", "run_jobs_for", "summarize_verdict", "verify_jobs", "verify_line"]
+
+Rows = list[dict[str, Any]]
+
+
+def _import(modules: Iterable[str]) -> None:
+    for name in modules:
+        importlib.import_module(name)
+
+
+_INSTANCES: dict[tuple[str, bool, int], list[Any]] = {}
+
+
+def _instances(thm: Any, quick: bool) -> list[Any]:
+    """``thm.instances(quick)``, built once per process (jobs and workers share it)."""
+    key = (thm.id, bool(quick), id(thm))
+    if key not in _INSTANCES:
+        _INSTANCES[key] = list(thm.instances(quick))
+    return _INSTANCES[key]
+
+
+def verify_jobs(
+    theorems: Sequence[Any],
+    *,
+    quick: bool,
+    controls: bool = True,
+    modules: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """One job per (theorem, instance), plus one per negative control on the first instance."""
+    jobs = []
+    for thm in theorems:
+        instances = _instances(thm, quick)
+        base = {"kind": "verify", "theorem": thm.id, "quick": bool(quick), "modules": list(modules)}
+        for index, instance in enumerate(instances):
+            jobs.append({**base, "instance": index, "instance_name": instance.name, "control": ""})
+        if controls and instances:
+            for control in thm.controls:
+                jobs.append(
+                    {
+                        **base,
+                        "instance": 0,
+                        "instance_name": instances[0].name,
+                        "control": control.name,
+                    }
+                )
+    return jobs
+
+
+def _execute_verify(job: Mapping[str, Any]) -> Rows:
+    import theory
+    from mastbench.verify import verify, verify_control
+
+    thm = theory.get(job["theorem"])
+    instance = _instances(thm, job["quick"])[job["instance"]]
+    if instance.name != job["instance_name"]:
+        raise ValueError(
+            f"{thm.id}: instance {job['instance']} is {instance.name!r}, "
+            f"expected {job['instance_name']!r} (the instance list changed)"
+        )
+    if job["control"]:
+        controls = [c for c in thm.controls if c.name == job["control"]]
+        if not controls:
+            raise ValueError(f"{thm.id} has no negative control named {job['control']!r}")
+        verdict = verify_control(thm, instance, controls[0])
+    else:
+        verdict = verify(thm, instance)
+    return verdict_rows(verdict, theorem=thm, control=job["control"], **_instance_context(instance))
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else type(value).__name__
+
+
+def _instance_context(instance: Any) -> dict[str, Any]:
+    fields = instance.fields
+    return {
+        "problem": _describe(fields.get("problem")),
+        "dataset": _describe(fields.get("dataset")),
+        "sketch": _describe(fields.get("sketch")),
+    }
+
+
+def run_jobs_for(
+    algorithm: str,
+    *,
+    problem: str | None,
+    grid: Mapping[str, Sequence[Any]],
+    seed: int,
+    replicates: int,
+    iters: int | None,
+    modules: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """One ``run`` job per point of the Cartesian product of ``grid``."""
+    points: list[dict[str, Any]] = [{}]
+    for key, values in grid.items():
+        points = [{**p, key: v} for p in points for v in values]
+    return [
+        {
+            "kind": "run",
+            "algorithm": algorithm,
+            "problem": problem or "",
+            "params": point,
+            "seed": seed,
+            "replicates": replicates,
+            "iters": iters,
+            "modules": list(modules),
+        }
+        for point in points
+    ]
+
+
+def _plain(value: Any) -> bool:
+    return isinstance(value, (bool, int, float, str, np.generic)) or value is None
+
+
+def _execute_run(job: Mapping[str, Any]) -> Rows:
+    from mastbench.algorithms import get_algorithm
+    from mastbench.backend import rng
+
+    spec = get_algorithm(job["algorithm"])
+    args, kwargs = spec.make_case(np, None)
+    if job["problem"]:
+        from mastbench.problem_factory import make_problem
+
+        problem = make_problem(job["problem"])
+        args = (problem, np.zeros(problem.d), *tuple(args)[2:])
+    kwargs = {**kwargs, **job["params"]}
+    if job["iters"] is not None:
+        kwargs["iters"] = job["iters"]
+    if spec.stochastic:
+        kwargs.update(rng=rng(job["seed"]), replicates=job["replicates"])
+    trace = spec.run(*args, **kwargs)
+    params = {k: v for k, v in kwargs.items() if _plain(v)}
+    return trace_rows(
+        trace,
+        family=spec.family,
+        problem=job["problem"] or _describe(args[0] if args else None),
+        seed=job["seed"],
+        backend="numpy",
+        params=params,
+    )
+
+
+_EXECUTORS = {"verify": _execute_verify, "run": _execute_run}
+
+
+def execute(job: Mapping[str, Any]) -> Rows:
+    """Run one job (``kind`` ``"verify"`` or ``"run"``) and return its rows."""
+    if job.get("kind") not in _EXECUTORS:
+        raise ValueError(f"job kind must be one of {sorted(_EXECUTORS)}, got {job.get('kind')!r}")
+    _import(job.get("modules", ()))
+    return _EXECUTORS[job["kind"]](job)
+
+
+def summarize_verdict(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Status, worst ratio, tightness and reasons of one verify job, from its rows."""
+    first = rows[0]
+    ratios = [r["ratio"] for r in rows if not math.isnan(r["ratio"])]
+    extra = json.loads(first["extra"]) if first["extra"] else {}
+    return {
+        "theorem": first["theorem"],
+        "instance": first["instance"],
+        "control": first["control"],
+        "status": first["status"],
+        "worst_ratio": max(ratios) if ratios else math.nan,
+        "tightness": ratios[-1] if ratios else math.nan,
+        "reasons": extra.get("reasons", []),
+        "params": first["params"],
+    }
+
+
+def verify_line(summary: Mapping[str, Any]) -> tuple[str, bool]:
+    """The line ``mastbench verify`` prints for one job, and whether it failed."""
+    if summary["control"]:
+        detected = summary["status"] == "violated"
+        state = "detected" if detected else "NOT DETECTED"
+        line = (
+            f"[{'ok' if detected else 'FAIL':>4}] {summary['theorem']} control "
+            f"'{summary['control']}': {state} (worst ratio {summary['worst_ratio']:.3g})"
+        )
+        return line, not detected
+    status = summary["status"]
+    mark = {"holds": "ok", "not applicable": "n/a"}.get(status, "FAIL")
+    text = f"{summary['theorem']} on {summary['instance']}: {status}"
+    if status in ("holds", "violated", "falsified"):
+        text += f" (worst ratio {summary['worst_ratio']:.3g}, tightness {summary['tightness']:.3g})"
+    if summary["reasons"]:
+        text += " — " + "; ".join(summary["reasons"][:3])
+    return f"[{mark:>4}] {text}", mark == "FAIL"

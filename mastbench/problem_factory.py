@@ -1,0 +1,133 @@
+"""Problems from short spec strings, for ``mastbench run --problem``.
+
+A spec is ``name`` or ``name:key=value,key=value`` (a bare token after the colon is a data
+set for ``logistic`` and ``least_squares``):
+
+* ``quadratic:d=20,kappa=100,mu=1,seed=0`` — :func:`problems.random.quadratic`;
+* ``least_squares:n=100,d=20,l2=0,noise=0.1,seed=0`` — :func:`problems.random.least_squares`;
+* ``logistic:n=200,d=20,l2=0.01,flip=0.1,seed=0`` — :func:`problems.random.logistic`;
+* ``logistic:a5a`` or ``logistic:dataset=a5a,l2=0.01`` — logistic regression on a LIBSVM data
+  set read from ``$MASTBENCH_DATA/<name>.gz`` (labels mapped to ±1).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["PROBLEMS", "make_problem", "parse_spec", "parse_value"]
+
+
+def parse_value(text: str) -> Any:
+    """``"3"`` → 3, ``"0.5"`` → 0.5, ``"true"``/``"false"`` → bool, anything else the string."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            continue
+    return text
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """Split ``"name:k=v,k2=v2"`` into the name and a dict of numbers or strings."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"problem must be a non-empty string like 'quadratic:d=20', got {spec!r}")
+    name, _, rest = spec.partition(":")
+    options: dict[str, Any] = {}
+    for item in filter(None, rest.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq:
+            options["dataset"] = key.strip()
+            continue
+        if not key.strip() or not value.strip():
+            raise ValueError(f"problem option {item!r} must look like key=value")
+        options[key.strip()] = parse_value(value.strip())
+    return name.strip(), options
+
+
+def _rng(options: dict[str, Any]):
+    from mastbench.backend import rng
+
+    return rng(options.pop("seed", 0))
+
+
+def _quadratic(options: dict[str, Any]):
+    from problems.random import quadratic
+
+    generator = _rng(options)
+    return quadratic(
+        options.pop("d", 20), options.pop("kappa", 100.0), generator, mu=options.pop("mu", 1.0)
+    )
+
+
+def _load_libsvm(name: str) -> tuple[np.ndarray, np.ndarray]:
+    root = os.environ.get("MASTBENCH_DATA")
+    if not root:
+        raise FileNotFoundError(f"data set {name!r} needs MASTBENCH_DATA (the LIBSVM directory)")
+    path = Path(root) / f"{name}.gz"
+    if not path.is_file():
+        raise FileNotFoundError(f"data set {name!r} not found at {path}")
+    from sklearn.datasets import load_svmlight_file
+
+    X, y = load_svmlight_file(str(path))
+    y = np.where(y > 0, 1.0, -1.0)
+    return np.asarray(X.todense(), dtype=np.float64), y
+
+
+def _least_squares(options: dict[str, Any]):
+    from problems import LeastSquares
+    from problems.random import least_squares
+
+    if "dataset" in options:
+        X, y = _load_libsvm(options.pop("dataset"))
+        return LeastSquares(X, y, l2=options.pop("l2", 0.0))
+    generator = _rng(options)
+    return least_squares(
+        options.pop("n", 100),
+        options.pop("d", 20),
+        generator,
+        l2=options.pop("l2", 0.0),
+        noise=options.pop("noise", 0.1),
+    )
+
+
+def _logistic(options: dict[str, Any]):
+    from problems import Logistic
+    from problems.random import logistic
+
+    if "dataset" in options:
+        X, y = _load_libsvm(options.pop("dataset"))
+        return Logistic(X, y, l2=options.pop("l2", 1e-2))
+    generator = _rng(options)
+    return logistic(
+        options.pop("n", 200),
+        options.pop("d", 20),
+        generator,
+        l2=options.pop("l2", 1e-2),
+        flip=options.pop("flip", 0.1),
+    )
+
+
+#: Problem factories by name: each takes the parsed options and consumes the ones it knows.
+PROBLEMS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "quadratic": _quadratic,
+    "least_squares": _least_squares,
+    "logistic": _logistic,
+}
+
+
+def make_problem(spec: str) -> Any:
+    """Build the problem described by ``spec`` (see the module docstring)."""
+    name, options = parse_spec(spec)
+    if name not in PROBLEMS:
+        raise ValueError(f"unknown problem {name!r}; known problems: {', '.join(sorted(PROBLEMS))}")
+    problem = PROBLEMS[name](options)
+    if options:
+        raise ValueError(f"problem {name!r} got unknown options: {', '.join(sorted(options))}")
+    return problem

@@ -1,0 +1,473 @@
+"""The results store: a long-format table, one row per run × checkpoint, written atomically.
+
+Columns (:data:`COLUMNS`, in the spirit of benchopt):
+
+=============  ======  ==========================================================
+column         type    meaning
+=============  ======  ==========================================================
+family         str     paper family (``mast``, ``ramda``, ...)
+algorithm      str     algorithm name
+theorem        str     theorem id (verification runs)
+instance       str     instance name (verification runs)
+control        str     negative-control name ("" for ordinary checks)
+problem        str     problem (spec string or class name)
+dataset        str     data set name
+sketch         str     sketch distribution
+params         str     JSON object of the run's parameters
+replicate      int     replicate index (``None`` for expectations)
+seed           int     seed of the run's generator
+iteration      int     checkpoint iteration (point index of pointwise statements)
+time           float   seconds spent in the algorithm up to the checkpoint
+objective      float   f(x_t)
+subopt         float   f(x_t) − f*
+dist2          float   ‖x_t − x*‖²
+gradnorm2      float   ‖∇f(x_t)‖²
+gap            float   Frank-Wolfe gap
+support        float   support size (nonzeros or groups)
+measure        str     the theorem's measured quantity
+measured       float   its value (exact, or Monte-Carlo estimate)
+lower, upper   float   Monte-Carlo confidence interval of ``measured``
+bound          float   the theorem's bound at the point
+ratio          float   measured / bound (as :func:`mastbench.verify.check_evidence`)
+holds          bool    whether the bound held at the point (``None`` for plain runs)
+status         str     verdict of the whole check (holds / violated / not applicable)
+backend        str     array namespace of the run
+versions       str     JSON object of library versions (:func:`provenance.versions`)
+commit         str     git commit of the code
+extra          str     JSON object of everything else (other metrics, counters, reasons)
+=============  ======  ==========================================================
+
+Storage: :class:`ResultStore` keeps one file per finished run under ``runs/``, named by a
+stable hash of the job spec (:func:`job_key`), plus a consolidated view
+(:meth:`ResultStore.consolidate`).  Files are Parquet when ``pyarrow`` is installed and CSV
+otherwise; both are read back.  Every file is written to a hidden temporary file in the same
+directory, flushed and fsynced, then renamed over its final name with :func:`os.replace`, so a
+reader never sees a half-written file and a process killed at any moment loses no finished
+run; rerunning the same sweep skips the runs whose files exist.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import functools
+import hashlib
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mastbench import provenance
+
+__all__ = [
+    "COLUMNS",
+    "FORMATS",
+    "ResultStore",
+    "atomic_write_bytes",
+    "default_format",
+    "job_key",
+    "normalize_row",
+    "read_table",
+    "to_json",
+    "trace_rows",
+    "verdict_rows",
+    "write_table",
+]
+
+_STR = (
+    "family algorithm theorem instance control problem dataset sketch params measure status "
+    "backend versions commit extra"
+).split()
+_INT = ["replicate", "seed", "iteration"]
+_FLOAT = (
+    "time objective subopt dist2 gradnorm2 gap support measured lower upper bound ratio"
+).split()
+_BOOL = ["holds"]
+
+#: The columns of the results table, in order.
+COLUMNS: tuple[str, ...] = (
+    "family",
+    "algorithm",
+    "theorem",
+    "instance",
+    "control",
+    "problem",
+    "dataset",
+    "sketch",
+    "params",
+    "replicate",
+    "seed",
+    "iteration",
+    "time",
+    "objective",
+    "subopt",
+    "dist2",
+    "gradnorm2",
+    "gap",
+    "support",
+    "measure",
+    "measured",
+    "lower",
+    "upper",
+    "bound",
+    "ratio",
+    "holds",
+    "status",
+    "backend",
+    "versions",
+    "commit",
+    "extra",
+)
+_TYPES = {
+    **{c: "str" for c in _STR},
+    **{c: "int" for c in _INT},
+    **{c: "float" for c in _FLOAT},
+    **{c: "bool" for c in _BOOL},
+}
+
+#: File formats of the store, by extension.
+FORMATS = ("parquet", "csv")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return type(value).__name__
+
+
+def to_json(value: Any, *, sort_keys: bool = True) -> str:
+    """Canonical JSON (sorted keys unless asked otherwise, no spaces); NumPy values become
+    Python values and other objects their type name, so the text never depends on memory
+    addresses."""
+    return json.dumps(value, sort_keys=sort_keys, separators=(",", ":"), default=_json_default)
+
+
+def job_key(spec: Mapping[str, Any]) -> str:
+    """A stable 20-hex-digit key of a job spec (SHA-256 of its canonical JSON)."""
+    if not isinstance(spec, Mapping):
+        raise TypeError(f"spec must be a mapping, got {type(spec).__name__}")
+    return hashlib.sha256(to_json(dict(spec)).encode()).hexdigest()[:20]
+
+
+def _coerce(column: str, value: Any) -> Any:
+    kind = _TYPES[column]
+    if kind == "str":
+        if value is None:
+            return ""
+        return value if isinstance(value, str) else to_json(value)
+    if value is None or (isinstance(value, float) and math.isnan(value) and kind != "float"):
+        return None if kind != "float" else math.nan
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    return bool(value)
+
+
+def normalize_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row with exactly :data:`COLUMNS`: missing ones filled (``""``, ``None``, NaN), values
+    coerced to the column types, unknown keys moved into the ``extra`` JSON object."""
+    extra_keys = sorted(set(row) - set(COLUMNS))
+    out = {c: _coerce(c, row.get(c)) for c in COLUMNS}
+    if extra_keys:
+        extra = json.loads(out["extra"]) if out["extra"] else {}
+        extra.update({k: row[k] for k in extra_keys})
+        out["extra"] = to_json(extra)
+    return out
+
+
+def _context(context: Mapping[str, Any]) -> dict[str, Any]:
+    base = {"versions": provenance.versions(), "commit": provenance.commit()}
+    base.update(context)
+    return base
+
+
+def trace_rows(trace: Any, **context: Any) -> list[dict[str, Any]]:
+    """Rows of a :class:`~mastbench.trace.Trace`: one per checkpoint × replicate.
+
+    Parameters
+    ----------
+    trace : Trace
+        Anything with ``records()`` yielding dicts with ``replicate``, ``iteration``, ``time``,
+        metrics and counters, and a ``params`` mapping.
+    **context
+        Columns shared by every row (``family``, ``problem``, ``seed``, ``backend``...).  A
+        ``params`` mapping here is merged over ``trace.params``.
+    """
+    params = {**getattr(trace, "params", {}), **dict(context.pop("params", None) or {})}
+    shared = _context({"params": to_json(params), **context})
+    return [normalize_row({**shared, **record}) for record in trace.records()]
+
+
+def verdict_rows(
+    verdict: Any, *, theorem: Any = None, control: str = "", **context: Any
+) -> list[dict[str, Any]]:
+    """Rows of a :class:`~mastbench.verify.Verdict`: one per evidence point.
+
+    A verdict without evidence (``not applicable``) gives one row with the status and the
+    reasons.  ``ratio`` is measured / bound as the verifier computes it; ``holds`` says whether
+    that point passed the verifier's check.
+    """
+    from mastbench.verify import check_evidence
+
+    shared: dict[str, Any] = {
+        "theorem": verdict.theorem,
+        "instance": verdict.instance,
+        "control": control,
+        "params": to_json(verdict.params),
+        "status": verdict.status,
+        "extra": to_json({"reasons": list(verdict.reasons), "method": verdict.method}),
+    }
+    if theorem is not None:
+        shared.update(
+            family=theorem.family, algorithm=theorem.algorithm or "", measure=theorem.measure
+        )
+    shared = _context({**shared, **context})
+    evidence = verdict.evidence
+    if evidence is None:
+        return [normalize_row(shared)]
+    _, violated, ratio = check_evidence(evidence, verdict.method or "exact")
+    rows = []
+    for k in range(evidence.t.shape[0]):
+        rows.append(
+            normalize_row(
+                {
+                    **shared,
+                    "iteration": int(evidence.t[k]),
+                    "measured": float(evidence.measured[k]),
+                    "bound": float(evidence.bound[k]),
+                    "lower": None if evidence.lower is None else float(evidence.lower[k]),
+                    "upper": None if evidence.upper is None else float(evidence.upper[k]),
+                    "ratio": float(ratio[k]),
+                    "holds": not bool(violated[k]),
+                }
+            )
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------------------- files
+
+
+def default_format() -> str:
+    """``"parquet"`` when pyarrow can be imported, ``"csv"`` otherwise."""
+    try:
+        import pyarrow
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        return "csv"
+    return "parquet"
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@functools.cache
+def _file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically.
+
+    The bytes go to a hidden temporary file in the same directory (``.<name>.<random>.tmp``),
+    which is flushed, fsynced and renamed over ``path`` with :func:`os.replace`; the directory
+    is fsynced after the rename; the file gets the usual permissions (0666 less the umask).
+    Readers see either the old file or the complete new one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, _file_mode())
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def _csv_text(value: Any, kind: str) -> str:
+    if value is None:
+        return ""
+    if kind == "float":
+        return repr(float(value))
+    if kind == "bool":
+        return "true" if value else "false"
+    return str(value)
+
+
+def _csv_value(text: str, kind: str) -> Any:
+    if kind == "str":
+        return text
+    if text == "":
+        return math.nan if kind == "float" else None
+    if kind == "int":
+        return int(text)
+    if kind == "float":
+        return float(text)
+    if text not in ("true", "false"):
+        raise ValueError(f"not a boolean in a results CSV: {text!r}")
+    return text == "true"
+
+
+def _encode(rows: Sequence[Mapping[str, Any]], fmt: str) -> bytes:
+    rows = [normalize_row(r) for r in rows]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(COLUMNS)
+        for row in rows:
+            writer.writerow([_csv_text(row[c], _TYPES[c]) for c in COLUMNS])
+        return buffer.getvalue().encode()
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrow_types = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
+    schema = pa.schema([(c, arrow_types[_TYPES[c]]) for c in COLUMNS])
+    table = pa.Table.from_pylist(rows, schema=schema)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def _check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    return fmt
+
+
+def write_table(
+    path: str | os.PathLike, rows: Iterable[Mapping[str, Any]], fmt: str | None = None
+) -> Path:
+    """Write ``rows`` atomically as Parquet or CSV (``fmt`` defaults to the path's suffix)."""
+    path = Path(path)
+    fmt = _check_format(fmt or path.suffix.lstrip("."))
+    if fmt == "parquet" and default_format() != "parquet":
+        raise ImportError("writing Parquet needs pyarrow (pip install pyarrow); use CSV instead")
+    return atomic_write_bytes(path, _encode(list(rows), fmt))
+
+
+def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """Rows of a results file (Parquet or CSV, by suffix), with exactly :data:`COLUMNS`."""
+    path = Path(path)
+    fmt = _check_format(path.suffix.lstrip("."))
+    if fmt == "csv":
+        with open(path, newline="") as fh:
+            reader = csv.DictReader(fh)
+            return [
+                normalize_row({c: _csv_value(r.get(c, ""), _TYPES[c]) for c in COLUMNS})
+                for r in reader
+            ]
+    if default_format() != "parquet":
+        raise ImportError(f"reading {path.name} needs pyarrow (pip install pyarrow)")
+    import pyarrow.parquet as pq
+
+    return [normalize_row(r) for r in pq.read_table(path).to_pylist()]
+
+
+class ResultStore:
+    """A directory of finished runs: ``runs/<key>.<fmt>``, one file per run.
+
+    Parameters
+    ----------
+    root : path
+        Directory of the store (created on first write).
+    fmt : {"parquet", "csv"}, optional
+        Format of new files (default: :func:`default_format`).  Files of either format are
+        read.
+
+    Notes
+    -----
+    A run is done exactly when its file exists; files appear only by atomic rename, so
+    :meth:`has` never sees a half-written run.  The key is the job spec alone, not the code:
+    after changing an algorithm or a theorem, use a fresh store (or delete it) to recompute.
+    Hidden temporary files left by a killed writer are ignored (and removed by
+    :meth:`discard_partial`).
+    """
+
+    def __init__(self, root: str | os.PathLike, fmt: str | None = None):
+        self.root = Path(root)
+        self.fmt = _check_format(fmt) if fmt is not None else default_format()
+        self.runs = self.root / "runs"
+
+    def __repr__(self) -> str:
+        return f"ResultStore({str(self.root)!r}, fmt={self.fmt!r})"
+
+    def _path(self, key: str, fmt: str) -> Path:
+        return self.runs / f"{key}.{fmt}"
+
+    def find(self, key: str) -> Path | None:
+        """The file of run ``key``, or ``None`` when it is not done."""
+        for fmt in FORMATS:
+            path = self._path(key, fmt)
+            if path.is_file():
+                return path
+        return None
+
+    def has(self, key: str) -> bool:
+        """Whether run ``key`` is finished."""
+        return self.find(key) is not None
+
+    def keys(self) -> list[str]:
+        """Keys of the finished runs, sorted."""
+        if not self.runs.is_dir():
+            return []
+        return sorted(
+            p.stem
+            for p in self.runs.iterdir()
+            if not p.name.startswith(".") and p.suffix.lstrip(".") in FORMATS
+        )
+
+    def put(self, key: str, rows: Iterable[Mapping[str, Any]]) -> Path:
+        """Record finished run ``key`` with its rows (atomically)."""
+        if not key or not all(ch.isalnum() or ch in "-_" for ch in key):
+            raise ValueError(f"key must be a non-empty alphanumeric string, got {key!r}")
+        return write_table(self._path(key, self.fmt), rows, self.fmt)
+
+    def get(self, key: str) -> list[dict[str, Any]]:
+        """Rows of finished run ``key``; ``KeyError`` when it is not done."""
+        path = self.find(key)
+        if path is None:
+            raise KeyError(f"run {key!r} is not in the store {self.root}")
+        return read_table(path)
+
+    def rows(self, keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Rows of the given runs (default: all, in key order)."""
+        return [row for key in (self.keys() if keys is None else keys) for row in self.get(key)]
+
+    def discard_partial(self) -> int:
+        """Remove hidden temporary files left by killed writers; return how many."""
+        if not self.runs.is_dir():
+            return 0
+        stale = [p for p in self.runs.iterdir() if p.name.startswith(".") and p.suffix == ".tmp"]
+        for path in stale:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        return len(stale)
+
+    def consolidate(self, name: str = "results") -> Path:
+        """Write every run's rows into one file ``<root>/<name>.<fmt>`` (atomically)."""
+        return write_table(self.root / f"{name}.{self.fmt}", self.rows(), self.fmt)

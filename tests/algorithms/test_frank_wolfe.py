@@ -1,0 +1,337 @@
+"""Frank-Wolfe algorithms: step rules, gap certificate, sparsity, active sets, stochastic FW."""
+
+import sys
+
+import numpy as np
+import pytest
+
+import mastbench.algorithms as algorithms
+from mastbench.algorithms import all_algorithms, get_algorithm
+from mastbench.algorithms.frank_wolfe import (
+    SFW_VARIANTS,
+    STEP_RULES,
+    TAU,
+    away_frank_wolfe,
+    frank_wolfe,
+    pairwise_frank_wolfe,
+    stochastic_frank_wolfe,
+)
+from mastbench.backend import rng, to_numpy
+from problems.constraints import (
+    GroupL1Ball,
+    L1Ball,
+    L2Ball,
+    NuclearBall,
+    Simplex,
+    constrained_minimum,
+)
+from problems.least_squares import LeastSquares
+from problems.logistic import Logistic
+from problems.quadratic import Quadratic
+from theory._fw_instances import face_instance
+
+
+def _least_squares(xp=None, n=40, d=8, seed=0):
+    gen = rng(seed) if xp is None else xp.rng(seed)
+    X = gen.normal((n, d))
+    return LeastSquares(X, X @ gen.normal((d,)) + 0.1 * gen.normal((n,)))
+
+
+def _logistic(xp=None, n=50, d=6, seed=1):
+    gen = rng(seed) if xp is None else xp.rng(seed)
+    X = gen.normal((n, d))
+    y = 2.0 * gen.xp.astype(X @ gen.normal((d,)) >= 0, X.dtype) - 1.0
+    return Logistic(X, y, l2=1e-3)
+
+
+def _zeros(problem, R=None):
+    shape = (problem.d,) if R is None else (R, problem.d)
+    return problem.xp.zeros(shape, dtype=problem.dtype, device=problem.device)
+
+
+def test_both_access_paths_reach_the_functions():
+    module = sys.modules["mastbench.algorithms.frank_wolfe"]
+    assert algorithms.frank_wolfe is module.frank_wolfe is frank_wolfe
+    assert callable(algorithms.frank_wolfe)
+    for name in ("away_frank_wolfe", "pairwise_frank_wolfe", "stochastic_frank_wolfe"):
+        assert getattr(algorithms, name) is getattr(module, name)
+        assert name in algorithms.__all__
+
+
+def test_registered_in_the_table():
+    names = {spec.name for spec in all_algorithms("frank_wolfe")}
+    assert names == {
+        "frank_wolfe",
+        "away_frank_wolfe",
+        "pairwise_frank_wolfe",
+        "stochastic_frank_wolfe",
+    }
+    assert get_algorithm("stochastic_frank_wolfe").stochastic
+
+
+@pytest.mark.parametrize(
+    "name", ["frank_wolfe", "away_frank_wolfe", "pairwise_frank_wolfe", "stochastic_frank_wolfe"]
+)
+def test_table_cases_run_on_every_backend(name, xp):
+    spec = get_algorithm(name)
+    args, kwargs = spec.make_case(xp.xp, xp.device)
+    if spec.stochastic:
+        kwargs = {**kwargs, "rng": xp.rng(0), "replicates": 2}
+    trace = spec.run(*args, **kwargs)
+    assert trace.metrics["subopt"].shape[0] == trace.iterations.size
+    assert np.all(np.isfinite(trace.metrics["gap"]))
+
+
+@pytest.mark.parametrize("step", STEP_RULES)
+def test_gap_certifies_and_backends_agree(step, xp):
+    problem = _least_squares(xp)
+    ball = L1Ball(1.0)
+    trace = frank_wolfe(problem, ball, _zeros(problem), step=step, iters=60)
+    subopt, gap = trace.metrics["subopt"], trace.metrics["gap"]
+    assert trace.iterations[0] == 0 and trace.iterations[-1] == 60
+    assert subopt.shape == gap.shape == (trace.iterations.size, 1)
+    atol = 1e-12 * max(1.0, problem.f_star)
+    assert np.all(gap >= subopt - atol) and np.all(subopt >= -atol)
+    assert subopt[-1, 0] < subopt[0, 0]
+    assert ball.contains(trace.x)
+    ref = frank_wolfe(_least_squares(), ball, np.zeros(8), step=step, iters=60)
+    np.testing.assert_allclose(subopt, ref.metrics["subopt"], rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("step", STEP_RULES)
+@pytest.mark.parametrize(
+    "constraint",
+    [L1Ball(2.0), GroupL1Ball(np.arange(8) // 2, 2.0), NuclearBall((2, 4), 2.0)],
+    ids=repr,
+)
+def test_each_step_adds_at_most_one_atom(step, constraint, xp):
+    problem = _least_squares(xp, seed=2)
+    trace = frank_wolfe(
+        problem, constraint, _zeros(problem), step=step, iters=12, checkpoints=range(13)
+    )
+    support = trace.metrics["support"][:, 0]
+    assert np.all(support <= np.arange(13))
+    assert np.all(np.diff(support) <= 1)
+    assert support[-1] >= 1
+
+
+def test_open_loop_and_short_steps_follow_their_formulas():
+    gen = rng(3)
+    X = gen.normal((30, 5))
+    problem = LeastSquares(X, X @ gen.normal((5,)))
+    ball = L1Ball(1.0)
+    trace = frank_wolfe(
+        problem, ball, np.zeros(5), step="open-loop", iters=10, checkpoints=range(11)
+    )
+    np.testing.assert_allclose(trace.metrics["step_size"][1:, 0], 2 / (np.arange(10) + 2))
+    x = np.zeros(5)
+    g = problem.grad(x)
+    d = ball.lmo(g) - x
+    expected = min(-(g @ d) / (problem.L * d @ d), 1.0)
+    short = frank_wolfe(problem, ball, x, step="short", iters=1, checkpoints=[0, 1])
+    np.testing.assert_allclose(short.x[0], x + expected * d)
+
+
+def test_line_search_is_exact_on_quadratics():
+    gen = np.random.default_rng(4)
+    M = gen.normal(size=(5, 5))
+    problem = Quadratic(M @ M.T + np.eye(5), gen.normal(size=5))
+    ball = L1Ball(0.7)
+    x = ball.project(gen.normal(size=5))
+    trace = frank_wolfe(problem, ball, x, step="line-search", iters=1, checkpoints=[0, 1])
+    d = ball.lmo(problem.grad(x)) - x
+    grid = np.linspace(0, 1, 20001)
+    best = np.min(problem.value(x[None, :] + grid[:, None] * d[None, :]))
+    assert float(problem.value(trace.x[0])) <= best + 1e-14
+
+
+def test_backtracking_sufficient_decrease_and_bounded_L(xp):
+    problem = _logistic(xp)
+    trace = frank_wolfe(
+        problem, L1Ball(3.0), _zeros(problem), step="backtracking", iters=80, checkpoints=range(81)
+    )
+    f_scale = max(1.0, abs(problem.f_star))
+    assert np.all(trace.metrics["sufficient_decrease"] <= 10 * np.finfo(float).eps * f_scale * 2)
+    L_est = trace.metrics["L_est"]
+    assert np.all(L_est <= max(TAU * problem.L, L_est[0, 0]) * (1 + 1e-12))
+    assert np.all(L_est > 0)
+
+
+def test_backtracking_recovers_from_a_tiny_initial_L():
+    problem = _least_squares()
+    trace = frank_wolfe(
+        problem,
+        L1Ball(1.0),
+        np.zeros(8),
+        step="backtracking",
+        iters=30,
+        L_init=1e-6,
+        checkpoints=range(31),
+    )
+    assert np.all(trace.metrics["sufficient_decrease"][1:] <= 1e-13 * max(1, problem.f_star))
+    assert trace.metrics["L_est"][-1, 0] > 1e-3
+
+
+def test_batched_starts_match_single_runs():
+    problem = _least_squares()
+    ball = L1Ball(1.0)
+    starts = np.stack([np.zeros(8), ball.lmo(np.ones(8)), ball.project(np.arange(8.0))])
+    batch = frank_wolfe(problem, ball, starts, step="backtracking", iters=25)
+    for r in range(3):
+        single = frank_wolfe(problem, ball, starts[r], step="backtracking", iters=25)
+        np.testing.assert_allclose(
+            batch.metrics["subopt"][:, r], single.metrics["subopt"][:, 0], atol=1e-13
+        )
+
+
+def test_inexact_lmo_is_used():
+    problem = _least_squares()
+    ball = L1Ball(1.0)
+    calls = []
+
+    def lmo(g, k):
+        calls.append(k)
+        return ball.lmo(g)
+
+    frank_wolfe(problem, ball, np.zeros(8), iters=5, lmo=lmo)
+    assert calls == [0, 1, 2, 3, 4]
+
+
+def test_frank_wolfe_bad_input():
+    problem = _least_squares()
+    ball = L1Ball(1.0)
+    with pytest.raises(ValueError, match="step must be one of"):
+        frank_wolfe(problem, ball, np.zeros(8), step="armijo")
+    with pytest.raises(ValueError, match="x0 must lie in the constraint set"):
+        frank_wolfe(problem, ball, np.ones(8))
+    with pytest.raises(ValueError, match="x0 must have shape"):
+        frank_wolfe(problem, ball, np.zeros(7))
+    with pytest.raises(ValueError, match="iters"):
+        frank_wolfe(problem, ball, np.zeros(8), iters=-1)
+    with pytest.raises(ValueError, match="quadratic problems only"):
+        frank_wolfe(Logistic(np.eye(3), np.ones(3), l2=0.1), ball, np.zeros(3), step="line-search")
+    with pytest.raises(ValueError, match="L_init"):
+        frank_wolfe(problem, ball, np.zeros(8), step="backtracking", L_init=-1.0)
+    import array_api_strict as strict
+
+    with pytest.raises(TypeError, match="namespace"):
+        frank_wolfe(problem, ball, strict.zeros(8, dtype=strict.float64))
+
+
+# -- away and pairwise --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", [away_frank_wolfe, pairwise_frank_wolfe])
+@pytest.mark.parametrize("step", ["short", "line-search", "backtracking"])
+def test_active_set_variants_converge_linearly_on_a_face(method, step):
+    instance = face_instance(5, 11)
+    problem = instance.problem
+    trace = method(
+        problem, instance.constraint, instance.x0, step=step, iters=300, f_star=instance.f_star
+    )
+    assert trace.metrics["subopt"][-1, 0] <= 1e-12
+    assert instance.constraint.contains(trace.x)
+    assert np.all(trace.metrics["gap"] >= trace.metrics["subopt"] - 1e-13)
+    # the start vertex e_d is off the optimal face: its weight is removed exactly, and the
+    # active set ends on the three vertices of that face
+    assert trace.x[0, -1] == 0.0
+    assert trace.metrics["active_size"][-1, 0] == 3
+    if method is pairwise_frank_wolfe:
+        assert trace.metrics["drop_steps"][-1, 0] >= 1
+    vanilla = frank_wolfe(
+        problem,
+        instance.constraint,
+        instance.x0,
+        step="open-loop",
+        iters=300,
+        f_star=instance.f_star,
+    )
+    assert vanilla.metrics["subopt"][-1, 0] > 1e3 * max(trace.metrics["subopt"][-1, 0], 1e-16)
+
+
+@pytest.mark.parametrize("method", [away_frank_wolfe, pairwise_frank_wolfe])
+def test_active_set_on_l1_ball_from_zero_converges(method, xp):
+    problem = _least_squares(xp, n=30, d=6, seed=5)
+    ball = L1Ball(0.3)
+    trace = method(
+        problem, ball, _zeros(problem), step="line-search", iters=60, checkpoints=range(61)
+    )
+    assert np.all(np.diff(trace.metrics["drop_steps"][:, 0]) >= 0)
+    assert ball.contains(trace.x)
+    sol = constrained_minimum(_least_squares(n=30, d=6, seed=5), ball)
+    np.testing.assert_allclose(to_numpy(trace.x)[0], sol.x, atol=1e-7)
+
+
+def test_active_set_bad_input():
+    problem = _least_squares()
+    with pytest.raises(ValueError, match="needs step"):
+        pairwise_frank_wolfe(problem, L1Ball(1.0), np.zeros(8), step="open-loop")
+    with pytest.raises(TypeError, match="polytope"):
+        away_frank_wolfe(problem, L2Ball(1.0), np.zeros(8))
+    with pytest.raises(ValueError, match="x0 must lie"):
+        pairwise_frank_wolfe(problem, Simplex(1.0), np.zeros(8))
+
+
+# -- stochastic FW ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", SFW_VARIANTS)
+def test_sfw_memory_consistency_and_progress(variant, xp):
+    problem = _logistic(xp, n=24, d=5)
+    ball = L1Ball(2.0)
+    trace = stochastic_frank_wolfe(
+        problem,
+        ball,
+        _zeros(problem),
+        variant=variant,
+        batch_size=3,
+        iters=120,
+        rng=xp.rng(1),
+        replicates=3,
+    )
+    assert trace.metrics["subopt"].shape == (trace.iterations.size, 3)
+    if variant != "MHK":
+        assert np.max(trace.metrics["memory_error"]) <= 1e-13
+    assert np.all(trace.metrics["gap"] >= trace.metrics["subopt"] - 1e-12)
+    assert np.mean(trace.metrics["subopt"][-1]) < 0.2 * np.mean(trace.metrics["subopt"][0])
+    assert ball.contains(trace.x)
+    assert np.all(trace.metrics["support"][-1] <= 5)
+    assert trace.counters["grad_evals"][-1] == 3 * 120 + (24 if variant == "LF" else 0)
+
+
+def test_sfw_is_reproducible_and_replicates_differ():
+    problem = _logistic(n=20, d=4)
+    kwargs = {"variant": "SAG", "batch_size": 2, "iters": 50, "replicates": 2}
+    a = stochastic_frank_wolfe(problem, L1Ball(1.0), np.zeros(4), rng=rng(5), **kwargs)
+    b = stochastic_frank_wolfe(problem, L1Ball(1.0), np.zeros(4), rng=rng(5), **kwargs)
+    np.testing.assert_array_equal(a.metrics["subopt"], b.metrics["subopt"])
+    assert not np.allclose(a.metrics["subopt"][-1, 0], a.metrics["subopt"][-1, 1])
+
+
+def test_sfw_full_batch_sag_is_deterministic_fw():
+    problem = _least_squares()
+    ball = L1Ball(1.0)
+    sfw = stochastic_frank_wolfe(
+        problem, ball, np.zeros(8), batch_size=problem.n, iters=30, rng=rng(0)
+    )
+    fw = frank_wolfe(
+        problem, ball, np.zeros(8), step="open-loop", iters=30, checkpoints=sfw.iterations
+    )
+    np.testing.assert_allclose(sfw.metrics["subopt"], fw.metrics["subopt"], atol=1e-12)
+
+
+def test_sfw_bad_input():
+    problem = _least_squares()
+    ball = L1Ball(1.0)
+    with pytest.raises(ValueError, match="variant"):
+        stochastic_frank_wolfe(problem, ball, np.zeros(8), variant="SVRG", rng=rng(0))
+    with pytest.raises(ValueError, match="batch_size"):
+        stochastic_frank_wolfe(problem, ball, np.zeros(8), batch_size=problem.n + 1, rng=rng(0))
+    with pytest.raises(TypeError, match="Generator"):
+        stochastic_frank_wolfe(problem, ball, np.zeros(8), rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="generalized linear"):
+        stochastic_frank_wolfe(Quadratic(np.eye(8), np.ones(8)), ball, np.zeros(8), rng=rng(0))
+    with pytest.raises(ValueError, match="single point"):
+        stochastic_frank_wolfe(problem, ball, np.zeros((2, 8)), rng=rng(0))
+    with pytest.raises(ValueError, match="replicates"):
+        stochastic_frank_wolfe(problem, ball, np.zeros(8), rng=rng(0), replicates=0)

@@ -1,0 +1,47 @@
+"""The Frank-Wolfe reproduction: its contract and the properties its table reports."""
+
+import json
+import math
+import time
+
+import pytest
+
+from mastbench.reproductions.frank_wolfe import reproduce
+
+
+@pytest.fixture(scope="module")
+def result():
+    start = time.process_time()  # CPU time: the 20 s budget is compute, not a loaded machine
+    out = reproduce(quick=True, seed=0)
+    out["_seconds"] = time.process_time() - start
+    return out
+
+
+def test_contract(result):
+    assert result["_seconds"] < 20
+    assert isinstance(result["title"], str) and isinstance(result["notes"], str)
+    json.dumps({k: v for k, v in result.items() if k != "_seconds"})
+    for row in result["table"]:
+        assert all(isinstance(v, str | int | float | bool) for v in row.values())
+    for curve in result["curves"].values():
+        assert set(curve) == {"x", "y", "xlabel", "ylabel", "logy"}
+        for series in curve["y"].values():
+            assert len(series) == len(curve["x"])
+            assert all(math.isfinite(v) for v in series)
+
+
+def test_deterministic_rows_respect_the_bounds(result):
+    rows = [r for r in result["table"] if "Jaggi bound at end" in r]
+    assert {r["dataset"] for r in rows} >= {"breast_cancer"}
+    for row in rows:
+        assert row["max subopt / Jaggi bound"] <= 1
+        assert row["gap >= subopt everywhere"]
+        assert row["support <= k (+1 for PFW) everywhere"]
+
+
+def test_sfw_rows_keep_memory_consistent(result):
+    rows = [r for r in result["table"] if r["method"].startswith("SFW")]
+    assert {r["method"].split()[1] for r in rows} == {"SAG", "SAGA", "MHK", "LF"}
+    for row in rows:
+        assert row["memory error"] <= 1e-12
+        assert row["final subopt"] < 1e-2

@@ -1,0 +1,61 @@
+"""Problem spec strings for ``mastbench run --problem``."""
+
+import numpy as np
+import pytest
+
+from mastbench.problem_factory import make_problem, parse_spec, parse_value
+from problems import LeastSquares, Logistic, Quadratic
+
+
+def test_parse_spec_and_values():
+    assert parse_spec("quadratic") == ("quadratic", {})
+    assert parse_spec("quadratic:d=5,kappa=1e3,x=on") == (
+        "quadratic",
+        {"d": 5, "kappa": 1e3, "x": "on"},
+    )
+    assert parse_spec("logistic:a5a,l2=0.5") == ("logistic", {"dataset": "a5a", "l2": 0.5})
+    assert [parse_value(v) for v in ("3", "0.5", "True", "rand_k")] == [3, 0.5, True, "rand_k"]
+
+
+def test_random_problems_follow_their_options():
+    q = make_problem("quadratic:d=6,kappa=50,seed=2")
+    assert isinstance(q, Quadratic) and q.d == 6
+    assert q.L / q.mu == pytest.approx(50)
+    again = make_problem("quadratic:d=6,kappa=50,seed=2")
+    np.testing.assert_array_equal(q.quadratic_form()[0], again.quadratic_form()[0])
+    assert not np.array_equal(
+        q.quadratic_form()[0], make_problem("quadratic:d=6,kappa=50").quadratic_form()[0]
+    )
+    ls = make_problem("least_squares:n=30,d=4,l2=0.1")
+    assert isinstance(ls, LeastSquares) and (ls.n, ls.d) == (30, 4)
+    lg = make_problem("logistic:n=40,d=3")
+    assert isinstance(lg, Logistic) and (lg.n, lg.d) == (40, 3)
+
+
+def test_libsvm_data_set(libsvm_dir, monkeypatch):
+    monkeypatch.setenv("MASTBENCH_DATA", str(libsvm_dir))
+    problem = make_problem("logistic:a1a,l2=0.01")
+    assert isinstance(problem, Logistic) and problem.d == 119 and problem.n == 1605
+
+
+@pytest.mark.parametrize(
+    ("spec", "error", "match"),
+    [
+        ("", ValueError, "non-empty"),
+        ("cubic", ValueError, "unknown problem 'cubic'"),
+        ("quadratic:d=3,zeta=2", ValueError, "unknown options: zeta"),
+        ("quadratic:d=", ValueError, "key=value"),
+        ("quadratic:d=0", ValueError, "d"),
+        ("logistic:nope_data_set", FileNotFoundError, "nope_data_set"),
+    ],
+)
+def test_bad_specs_are_rejected(spec, error, match, monkeypatch, tmp_path):
+    monkeypatch.setenv("MASTBENCH_DATA", str(tmp_path))
+    with pytest.raises(error, match=match):
+        make_problem(spec)
+
+
+def test_data_sets_need_the_data_directory(monkeypatch):
+    monkeypatch.delenv("MASTBENCH_DATA", raising=False)
+    with pytest.raises(FileNotFoundError, match="MASTBENCH_DATA"):
+        make_problem("logistic:a5a")

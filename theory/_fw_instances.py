@@ -1,0 +1,153 @@
+"""Problem instances for the Frank-Wolfe theorems: a problem, a set, C_f and f*, on the host.
+
+An FW instance carries ``problem`` (NumPy-backed), ``constraint``, ``C_f`` (exact for
+quadratics, the dominating-quadratic bound for logistic), ``f_star`` and ``f_star_gap`` (the
+certificate of f*: f_star − f_star_gap ≤ f* ≤ f_star), and ``x0``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mastbench.backend import namespace, rng
+from problems.constraints import (
+    Constraint,
+    GroupL1Ball,
+    L1Ball,
+    L2Ball,
+    LInfBall,
+    NuclearBall,
+    Simplex,
+    constrained_minimum,
+    curvature_constant,
+)
+from problems.least_squares import LeastSquares
+from problems.logistic import Logistic
+from problems.quadratic import Quadratic
+from theory._core import Instance
+
+__all__ = [
+    "SETS",
+    "chop_l1_lmo",
+    "face_instance",
+    "fw_instance",
+    "make_constraint",
+    "tie_instance",
+]
+
+#: Names of the constraint sets the FW instances use.
+SETS = ("l1", "group", "nuclear", "l2", "linf", "simplex")
+
+
+def make_constraint(kind: str, d: int, radius: float) -> Constraint:
+    """The set ``kind`` in dimension d (nuclear: d must factor as m·n with m, n ≥ 2)."""
+    if kind == "l1":
+        return L1Ball(radius)
+    if kind == "group":
+        return GroupL1Ball(np.arange(d) * 3 // d if d >= 3 else np.zeros(d, dtype=int), radius)
+    if kind == "nuclear":
+        m = next((k for k in range(int(np.sqrt(d)), 1, -1) if d % k == 0), None)
+        if m is None:
+            raise ValueError(f"nuclear ball needs d = m·n with m, n ≥ 2, got d={d}")
+        return NuclearBall((m, d // m), radius)
+    if kind == "l2":
+        return L2Ball(radius)
+    if kind == "linf":
+        return LInfBall(radius)
+    if kind == "simplex":
+        return Simplex(radius)
+    raise ValueError(f"kind must be one of {SETS}, got {kind!r}")
+
+
+def fw_instance(
+    kind: str,
+    d: int,
+    seed: int,
+    *,
+    radius: float = 1.0,
+    loss: str = "least_squares",
+    n: int | None = None,
+    name: str | None = None,
+) -> Instance:
+    """An FW instance: a random ``loss`` problem over the ``kind`` set, with C_f and f*.
+
+    ``loss`` is ``"least_squares"`` (Gaussian design, n = 3d rows by default),
+    ``"logistic"`` (l2 = 1e-3) or ``"quadratic"`` (condition number 10).
+    """
+    gen = rng(seed)
+    n = 3 * d if n is None else n
+    if loss == "least_squares":
+        X = gen.normal((n, d))
+        y = X @ gen.normal((d,)) + 0.1 * gen.normal((n,))
+        problem: Any = LeastSquares(X, y)
+    elif loss == "logistic":
+        X = gen.normal((n, d))
+        y = np.where(X @ gen.normal((d,)) >= 0, 1.0, -1.0)
+        y = np.where(gen.random((n,)) < 0.1, -y, y)
+        problem = Logistic(X, y, l2=1e-3)
+    elif loss == "quadratic":
+        import problems.random as random_problems
+
+        problem = random_problems.quadratic(d, 10.0, gen)
+    else:
+        raise ValueError(f"loss must be least_squares, logistic or quadratic, got {loss!r}")
+    constraint = make_constraint(kind, d, radius)
+    return _finish(name or f"{loss}-{kind}-d{d}-r{radius:g}-s{seed}", problem, constraint)
+
+
+def _finish(name: str, problem: Any, constraint: Constraint, x0: Any = None) -> Instance:
+    solution = constrained_minimum(problem, constraint)
+    if x0 is None:
+        x0 = np.zeros(problem.d)
+        if isinstance(constraint, Simplex):
+            x0[0] = constraint.radius
+    return Instance(
+        name,
+        problem=problem,
+        constraint=constraint,
+        C_f=curvature_constant(problem, constraint),
+        f_star=solution.f_star,
+        f_star_gap=solution.gap,
+        x0=np.asarray(x0, dtype=float),
+    )
+
+
+def face_instance(d: int, seed: int, *, kappa: float = 2.0, radius: float = 1.0) -> Instance:
+    """½(x − c)ᵀA(x − c) over the simplex with the minimizer on a face (neither vertex nor
+    interior): c pulls towards the first three vertices; A has eigenvalues in [1, κ].  The start
+    x0 = radius·e_d is a vertex off that face (where vanilla FW zig-zags)."""
+    gen = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(gen.normal(size=(d, d)))
+    A = (q * np.geomspace(1.0, kappa, d)) @ q.T
+    A = 0.5 * (A + A.T)
+    c = np.full(d, -0.5 * radius)
+    c[:3] = (0.8 * radius, 0.6 * radius, 0.4 * radius)
+    xp = namespace("numpy")
+    problem = Quadratic(xp.asarray(A), xp.asarray(A @ c))
+    x0 = np.zeros(d)
+    x0[-1] = radius
+    return _finish(f"face-simplex-d{d}-k{kappa:g}-s{seed}", problem, Simplex(radius), x0)
+
+
+def tie_instance(d: int = 5, radius: float = 1.0) -> Instance:
+    """f(x) = ½‖x − b‖² with |b_1| = |b_2| = ... tied: ∇f(0) = −b has tied maximal entries."""
+    b = np.linspace(1.0, 0.2, d)
+    b[1] = -b[0]
+    problem = Quadratic(namespace("numpy").asarray(np.eye(d)), namespace("numpy").asarray(b))
+    return _finish(f"tied-l1-d{d}", problem, L1Ball(radius))
+
+
+def chop_l1_lmo(radius: float) -> Any:
+    """chop's ℓ1 LMO (``frank_wolfe.md`` §2): −α·sign(g) on *all* tied maximal coordinates.
+
+    Infeasible (and adding several atoms at once) when the maximum of |g| is tied; used only
+    by negative controls.
+    """
+
+    def lmo(g: np.ndarray, k: int = 0) -> np.ndarray:
+        top = np.max(np.abs(g), axis=-1, keepdims=True)
+        return -radius * np.sign(g) * (np.abs(g) == top)
+
+    return lmo
