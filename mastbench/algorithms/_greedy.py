@@ -42,6 +42,24 @@ def group_omp(problem: GroupProblem, *, k: int, steps: int | None = None) -> Tra
     S₀ = ∅; S_{j+1} = S_j ∪ {argmax_{i∉S_j} ‖∇𝓛(β^{S_j})|_{T_i}‖₂}; iterate β^{S_j}.
     Metrics at every selection j = 0..steps (default k) against the best k-group solution;
     ``params["order"]`` is the selection order.
+
+    Parameters
+    ----------
+    problem : GroupProblem
+        Group-structured loss.
+    k : int
+        Sparsity of the reference solution β*_k.
+    steps : int, optional
+        Number of selections (default k).
+
+    Returns
+    -------
+    Trace
+        One checkpoint per selection, x = β^{S_steps} (R = 1).
+
+    References
+    ----------
+    arXiv 2402.17902 §1 ("group OMP"); the rate is derived in ``shared/theory/seqattn.md`` §2.
     """
     k = _check(problem, k)
     steps = k if steps is None else _check(problem, steps, "steps")
@@ -79,6 +97,30 @@ def ompr(
     ``init``: the initial k′ groups (default: the k′ groups with the smallest ‖∇𝓛(0)|_{T_i}‖,
     a deliberately bad start).  ``params["supports"]`` lists S_r; ``params["cycle"]`` is the
     first r with S_{r+1} = S_{r−1} (period-2 cycling) or None.
+
+    Parameters
+    ----------
+    problem : GroupProblem
+        Group-structured loss.
+    k : int
+        Sparsity of the reference solution β*_k.
+    k_prime : int
+        Size k′ of the maintained support.
+    iters : int
+        Number R of swaps.
+    init : sequence of int, optional
+        Initial support.
+    rule : str
+        ``"literal"`` or ``"accept"``.
+
+    Returns
+    -------
+    Trace
+        One checkpoint per swap, x = β^{S_R} (R = 1).
+
+    References
+    ----------
+    arXiv 2402.17902v1, Appendix B, Algorithm 2 and Theorem B.3.
     """
     k = _check(problem, k)
     k_prime = _check(problem, k_prime, "k_prime")
@@ -131,6 +173,32 @@ def iht(
 
     β ← H_k(β − η∇𝓛(β)), H_k keeping the k groups of largest ‖·‖₂ (the Euclidean projection
     onto k-group-sparse vectors for disjoint groups).  x0 (d,) or (R, d), default 0.
+
+    Parameters
+    ----------
+    problem : GroupProblem
+        Group-structured loss.
+    x0 : array, optional
+        Start, (d,) or (R, d).
+    k : int
+        Number of groups kept.
+    step : float
+        Step size η.
+    iters : int
+        Number of iterations.
+    replicates : int
+        R (when x0 is None).
+    keep_iterates : bool
+        Store the iterates at the checkpoints.
+
+    Returns
+    -------
+    Trace
+        Metrics of the k-group-sparse iterates.
+
+    References
+    ----------
+    T. Blumensath, M. E. Davies, Iterative Hard Thresholding for Compressed Sensing, ACHA 2009.
     """
     k = _check(problem, k)
     step = check_positive("step", step)
@@ -186,6 +254,37 @@ def sequential_attention(
     (:func:`problems.group_penalties.one_sparse_window`), per replicate; nearer λ_low the
     selected group escapes 0 faster (rate ∝ τ − λ).  ``params["order"]``
     is the (R, k) selection order.
+
+    Parameters
+    ----------
+    problem : GroupProblem
+        Group-structured least squares (any group loss works; the equivalence is for LS).
+    k : int
+        Number of groups selected.
+    steps : int
+        Gradient steps per selection round.
+    step : float, optional
+        Step size (default 0.5/L).
+    rng : Generator
+        Random initialization.
+    replicates : int
+        R runs batched as (R, d).
+    lam : float, optional
+        Fixed λ instead of the window rule.
+    position : float
+        Where in the 1-sparse window λ is taken.
+    init_scale : float
+        Scale of the initialization of w and θ.
+
+    Returns
+    -------
+    Trace
+        Metrics of u = θ ⊙ s(w); ``params["order"]`` (R, k).
+
+    References
+    ----------
+    T. Yasuda, M. Bateni, L. Chen, M. Fahrbach, G. Fu, V. Mirrokni, Sequential Attention for
+    Feature Selection, ICLR 2023, arXiv 2209.14881.
     """
     from problems.group_penalties import one_sparse_window
 
