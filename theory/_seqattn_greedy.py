@@ -157,7 +157,7 @@ group_omp_rate = theorem(
     tag="D",
     statement="gap_{k′} ≤ gap₀·(1 − μ_{k+k′}/(k·L₁))^{k′}, gap = 𝓛(β^{S_{k′}}) − 𝓛(β*_k)",
     algorithm="group_omp",
-    measure="𝓛(β^{S_k'}) − 𝓛(β*_k)",
+    measure="L(β^{S_k'}) − L(β*_k)",
     method="exact",
     instances=_omp_rate_instances,
     assumptions=lambda inst: (
@@ -252,7 +252,7 @@ ompr_theorem = theorem(
         "𝓛(β^{S_R}) − 𝓛(β*_k) ≤ (𝓛(β^{S₀}) − 𝓛(β*_k))·exp(−R μ_{k+k′}/(k L₂))"
     ),
     algorithm="ompr",
-    measure="𝓛(β^{S_R}) − 𝓛(β*_k), and | |S_R| − k′ |",
+    measure="L(β^{S_R}) − L(β*_k), and | |S_R| − k′ |",
     method="exact",
     instances=_ompr_instances,
     assumptions=_ompr_assumptions,
@@ -316,7 +316,7 @@ iht_theorem = theorem(
         "β_{t+1} = H_k(β_t − η∇𝓛(β_t))"
     ),
     algorithm="iht",
-    measure="𝓛(β_{t+1})",
+    measure="L(β_{t+1})",
     method="exact",
     instances=_iht_instances,
     default_params=lambda inst: {"step": _iht_step(inst)},

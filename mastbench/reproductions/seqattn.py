@@ -165,7 +165,7 @@ def reproduce(quick: bool = True, seed: int = 0) -> dict[str, Any]:
                 "x": grid.tolist(),
                 "y": series,
                 "xlabel": "fraction of training (checkpoints interpolated)",
-                "ylabel": "mean 𝓛(Ŵ) − 𝓛(β*_k) (k-block best by brute force)",
+                "ylabel": "mean L(Ŵ) − L(β*_k) (k-block best by brute force)",
                 "logy": True,
             }
     notes = (
