@@ -1,4 +1,4 @@
-"""Group-sparse instances: a planted block support on Gaussian data, and the digits data.
+"""Group-sparse instances: a planted block support on Gaussian data, and real data sets.
 
 Every random function takes an explicit :class:`mastbench.backend.Generator`; data are
 float64 in the generator's namespace and on its device.
@@ -14,7 +14,7 @@ from mastbench.backend import Generator, to_numpy
 from mastbench.validation import check_int, check_positive
 from problems.group_structured import GroupLeastSquares, GroupMultinomial, Groups
 
-__all__ = ["block_groups", "digits_multinomial", "planted_least_squares", "planted_multinomial"]
+__all__ = ["block_groups", "dataset_multinomial", "planted_least_squares", "planted_multinomial"]
 
 
 def block_groups(p: int, K: int, block: int, kind: str) -> Groups:
@@ -121,34 +121,50 @@ def planted_multinomial(
     return GroupMultinomial(_on(rng, X), labels, K, groups, l2=l2), support
 
 
-def digits_multinomial(
+def dataset_multinomial(
+    name: str = "digits",
     xp: Any = None,
     *,
-    classes: int = 3,
+    classes: int | None = 3,
     features: int = 8,
     block: int = 1,
     kind: str = "rows",
     l2: float = 1e-2,
     device: Any = None,
+    data_dir: Any = None,
 ) -> GroupMultinomial:
-    """Multinomial logistic regression on scikit-learn's bundled digits (no download).
+    """Multinomial logistic regression on a data set of :func:`problems.datasets.load`.
 
-    The first ``classes`` digits; the ``features`` pixels of highest variance, standardized,
-    so that brute force over the feature groups stays cheap.
+    Multiclass sets keep the first ``classes`` classes (all when None); binary sets (±1, e.g.
+    the LIBSVM files when present) become K = 2 with class 1 = label +1.  The ``features``
+    columns of highest variance are kept and standardized, so that brute force over the
+    feature groups stays cheap.
+
+    Raises
+    ------
+    ValueError
+        For a regression data set, or fewer than ``features`` non-constant columns.
     """
-    from sklearn.datasets import load_digits
-
     from mastbench.backend import namespace
+    from problems import datasets
 
-    classes = check_int("classes", classes, low=2, high=10)
-    features = check_int("features", features, low=1, high=64)
+    features = check_int("features", features, low=1)
     xp = namespace("numpy") if xp is None else xp
-    data = load_digits()
-    keep = data.target < classes
-    X = data.data[keep].astype(float)
-    cols = np.sort(np.argsort(-X.var(axis=0), kind="stable")[:features])
+    data = datasets.load(name, data_dir=data_dir)
+    X, y = data.arrays()
+    if data.task == "regression":
+        raise ValueError(f"data set {name!r} is a regression task; a classification set is needed")
+    labels = (y > 0).astype(np.int64) if data.task == "binary" else y.astype(np.int64)
+    if classes is not None and data.task != "binary":
+        keep = labels < check_int("classes", classes, low=2)
+        X, labels = X[keep], labels[keep]
+    K = int(labels.max()) + 1
+    variance = X.var(axis=0)
+    if np.count_nonzero(variance > 0) < features:
+        raise ValueError(f"data set {name!r} has fewer than {features} non-constant features")
+    cols = np.sort(np.argsort(-variance, kind="stable")[:features])
     X = X[:, cols]
     X = (X - X.mean(axis=0)) / X.std(axis=0)
-    groups = block_groups(features, classes, block, kind)
+    groups = block_groups(features, K, block, kind)
     Xa = xp.asarray(X, device=device) if device is not None else xp.asarray(X)
-    return GroupMultinomial(Xa, data.target[keep].astype(np.int64), classes, groups, l2=l2)
+    return GroupMultinomial(Xa, labels, K, groups, l2=l2)

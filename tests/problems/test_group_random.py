@@ -43,3 +43,18 @@ def test_planted_multinomial_labels_follow_the_planted_model():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_libsvm_binary_set_becomes_two_classes(libsvm_dir):
+    from problems.group_random import dataset_multinomial
+
+    problem = dataset_multinomial("a1a", features=6, l2=0.05, data_dir=libsvm_dir)
+    assert problem.K == 2 and problem.groups.t == 6
+    assert len(problem.best_k_groups(2).support) == 2
+
+
+def test_dataset_multinomial_rejects_regression():
+    from problems.group_random import dataset_multinomial
+
+    with pytest.raises(ValueError, match="regression"):
+        dataset_multinomial("diabetes")

@@ -12,7 +12,7 @@ from mastbench.backend import rng, to_numpy
 from mastbench.strategies import group_least_squares
 from problems.group_random import (
     block_groups,
-    digits_multinomial,
+    dataset_multinomial,
     planted_least_squares,
     planted_multinomial,
 )
@@ -176,7 +176,7 @@ def test_full_support_minimizer_is_the_unconstrained_one():
 
 
 def test_digits_instance_is_standardized_and_small():
-    problem = digits_multinomial(classes=3, features=6, l2=0.05)
+    problem = dataset_multinomial("digits", classes=3, features=6, l2=0.05)
     X = to_numpy(problem.X)
     assert problem.groups.t == 6 and problem.K == 3
     np.testing.assert_allclose(X.mean(axis=0), 0, atol=1e-12)
