@@ -49,3 +49,8 @@ __all__ += [
     "constrained_minimum",
     "curvature_constant",
 ]
+
+# -- SequentialAttention++ group-structured problems (problems.group_structured) ---------------
+from problems.group_structured import GroupLeastSquares, GroupMultinomial, Groups  # noqa: E402
+
+__all__ += ["GroupLeastSquares", "GroupMultinomial", "Groups"]
