@@ -13,7 +13,9 @@ Two losses, both strictly convex (Yasuda et al., arXiv 2402.17902, §1.3):
 
 Restricted constants (Definitions B.1/B.2 of the paper, ``shared/theory/seqattn.md`` §6.1):
 μ_s = min_{|G|=s} λ_min(H[T_G, T_G]) and L_s = max_{|G|=s} λ_max(H[T_G, T_G]) by enumeration
-of the C(t, s) group subsets (interlacing makes "≤ s" equal to "= s").  For the multinomial
+of the C(t, s) group subsets (interlacing makes "≤ s" equal to "= s"); beyond
+:data:`MAX_SUBSETS` subsets, the global bounds λ_min(H) ≤ μ_s and L_s ≤ λ_max(H), flagged
+``exact=False``.  For the multinomial
 loss the Hessian varies; :meth:`GroupMultinomial.restricted_constants` returns the valid
 bounds μ_s ≥ l2 and L_s ≤ ½·max_G λ_max((XᵀX/n ⊗ I)[T_G]) + l2, flagged ``exact=False``.
 """
@@ -167,17 +169,19 @@ class SparseSolution:
     certificate: float
 
 
-def _enumerated_constants(H: np.ndarray, groups: Groups, s: int) -> tuple[float, float]:
+def _enumerated_constants(H: np.ndarray, groups: Groups, s: int) -> tuple[float, float, bool]:
+    """(μ_s, L_s, exact): enumeration of the C(t, s) group subsets when at most
+    :data:`MAX_SUBSETS`, else the global bounds λ_min(H) ≤ μ_s, L_s ≤ λ_max(H) (exact False)."""
     s = check_int("s", s, low=1, high=groups.t)
-    count = math.comb(groups.t, s)
-    if count > MAX_SUBSETS:
-        raise ValueError(f"C(t={groups.t}, s={s}) = {count} subsets exceed {MAX_SUBSETS}")
+    if math.comb(groups.t, s) > MAX_SUBSETS:
+        eig = np.linalg.eigvalsh(H)
+        return float(eig[0]), float(eig[-1]), False
     mu, L = np.inf, -np.inf
     for subset in itertools.combinations(range(groups.t), s):
         idx = groups.coords(subset)
         eig = np.linalg.eigvalsh(H[np.ix_(idx, idx)])
         mu, L = min(mu, eig[0]), max(L, eig[-1])
-    return float(mu), float(L)
+    return float(mu), float(L), True
 
 
 class GroupProblem(Problem):
@@ -239,7 +243,9 @@ class GroupProblem(Problem):
         return cache[k]
 
     def restricted_constants(self, s: int) -> RestrictedConstants:
-        """μ_s and L_s (exact by enumeration, see :class:`RestrictedConstants`)."""
+        """μ_s and L_s: exact by enumeration of the C(t, s) subsets when at most
+        :data:`MAX_SUBSETS`, global eigenvalue bounds otherwise (see
+        :class:`RestrictedConstants`)."""
         raise NotImplementedError
 
     def gradient_norms_host(self, x: np.ndarray) -> np.ndarray:
@@ -366,8 +372,8 @@ class GroupLeastSquares(GroupProblem):
         return SparseSolution(support, x, self.value_host(x), cert)
 
     def restricted_constants(self, s: int) -> RestrictedConstants:
-        mu, L = _enumerated_constants(self._form[0], self.groups, s)
-        return RestrictedConstants(s, mu, L, exact=True)
+        mu, L, exact = _enumerated_constants(self._form[0], self.groups, s)
+        return RestrictedConstants(s, max(mu, 0.0), L, exact=exact)
 
     def __repr__(self) -> str:
         return f"GroupLeastSquares(n={self.n}, p={self.p}, K={self.K}, t={self.groups.t})"
@@ -436,7 +442,7 @@ class GroupMultinomial(GroupProblem, MultinomialLogistic):
         return SparseSolution(support, x, self.value_host(x), cert)
 
     def restricted_constants(self, s: int) -> RestrictedConstants:
-        _, L = _enumerated_constants(self._gram_bound, self.groups, s)
+        _, L, _ = _enumerated_constants(self._gram_bound, self.groups, s)
         return RestrictedConstants(s, self.l2, L + self.l2, exact=False)
 
     def __repr__(self) -> str:

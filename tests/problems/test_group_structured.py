@@ -229,3 +229,16 @@ def test_best_k_groups_rejects_bad_k(k):
     problem.best_k_groups(k)
     with pytest.raises(ValueError, match="k"):
         problem.best_k_groups(4 + k)
+
+
+def test_restricted_constants_fall_back_to_labelled_global_bounds(monkeypatch):
+    import problems.group_structured as gs
+
+    problem, _ = planted_least_squares(50, 6, 1, rng(10), k=2)
+    exact = problem.restricted_constants(3)
+    monkeypatch.setattr(gs, "MAX_SUBSETS", 5)
+    bound = problem.restricted_constants(3)
+    assert exact.exact and not bound.exact
+    assert bound.mu <= exact.mu and bound.L >= exact.L
+    with pytest.raises(ValueError, match="exceeds"):
+        problem.best_k_groups(3)
