@@ -130,7 +130,8 @@ def ompr(
     if rule not in ("literal", "accept"):
         raise ValueError(f"rule must be 'literal' or 'accept', got {rule!r}")
     if init is None:
-        support = sorted(np.argsort(_gradient_norms(problem, np.zeros(problem.d)))[:k_prime])
+        order = np.argsort(_gradient_norms(problem, np.zeros(problem.d)))
+        support = sorted(int(i) for i in order[:k_prime])
     else:
         support = sorted(int(i) for i in init)
         if len(set(support)) != k_prime or min(support) < 0 or max(support) >= problem.groups.t:
