@@ -259,7 +259,8 @@ def run_phases(
     ``mode="pruning"`` zeroes W on blocks as they are masked (they come back as zeros in
     the next dense phase); ``"masking"`` keeps their values.  At every boundary the optimizer
     state is zeroed when ``reset_optimizer``.  ``params["boundaries"]`` records, per phase,
-    its start, the scores and mask when it starts, and the optimizer state norm before reset.
+    its start, the scores, mask and trained weights W when it starts, and the optimizer state
+    norm before and after the reset.
     """
     if mode not in ("masking", "pruning"):
         raise ValueError(f"mode must be 'masking' or 'pruning', got {mode!r}")
@@ -294,6 +295,7 @@ def run_phases(
                 "start": step,
                 "scores": to_numpy(param.scores(W, logits)),
                 "mask": to_numpy(mask),
+                "weights": to_numpy(W),
                 "state_norm_before_reset": before,
                 "state_norm_after_reset": optimizer.state_norm(),
             }
