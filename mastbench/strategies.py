@@ -12,15 +12,7 @@ from hypothesis import strategies as st
 from mastbench.backend import rng
 from problems.quadratic import Quadratic
 
-__all__ = [
-    "condition_numbers",
-    "dimensions",
-    "group_lasso_regularizers",
-    "probabilities",
-    "quadratics",
-    "ramda_subproblems",
-    "seeds",
-]
+__all__ = ["condition_numbers", "dimensions", "probabilities", "quadratics", "seeds"]
 
 
 def dimensions(min_value: int = 1, max_value: int = 6) -> st.SearchStrategy[int]:
@@ -57,6 +49,7 @@ def quadratics(
 
 
 # -- sketches (mastbench.sketches) --
+# -- sketches (mastbench.sketches) --------------------------------------------------------------
 __all__ += ["SKETCH_KINDS", "sketches"]
 
 SKETCH_KINDS: tuple[str, ...] = ("bernoulli", "randk", "permutation", "identity", "discrete")
@@ -329,3 +322,139 @@ def mast_logistic_cases(draw: st.DrawFn) -> dict:
     n = draw(st.integers(10, 30))
     problem = logistic(n, d, rng(draw(seeds())), l2=draw(st.floats(0.2, 1.0)))
     return {"problem": problem, "sketch": draw(mast_sketches(d)), "seed": draw(seeds())}
+
+
+__all__ += ["group_lasso_regularizers", "ramda_subproblems"]
+
+
+# == SequentialAttention++ =====================================================================
+# Instances of the ``seqattn.*`` theorems (theory/seqattn.py): small group-structured least
+# squares with a planted block support, and the sizes of the pointwise mask identities.
+
+
+@st.composite
+def group_least_squares(
+    draw: st.DrawFn, *, max_groups: int = 6, max_block: int = 2, max_responses: int = 2
+):
+    """Planted-support multiple-response least squares (n ≥ 4d, so μ > 0), row blocks."""
+    from problems.group_random import planted_least_squares
+
+    t = draw(st.integers(3, max_groups))
+    block = draw(st.integers(1, max_block))
+    K = draw(st.integers(1, max_responses))
+    k = draw(st.integers(1, min(2, t - 1)))
+    n = 4 * t * block * K + draw(st.integers(0, 40))
+    problem, _ = planted_least_squares(
+        n, t * block, K, rng(draw(seeds())), block=block, k=k, noise=draw(st.floats(0.05, 1.0))
+    )
+    return problem
+
+
+def _seqattn_instance(name: str, **fields):
+    from theory import Instance
+
+    return Instance(name, **fields)
+
+
+def mask_instances() -> st.SearchStrategy:
+    """Instances of ``seqattn.mask-equivalence``: mask name, group count t, block size b."""
+    from problems.group_penalties import MASKS
+
+    return st.builds(
+        lambda mask, t, b, seed: _seqattn_instance(
+            f"{mask}-t{t}-b{b}-s{seed}", mask=mask, t=t, b=b, seed=seed, samples=50
+        ),
+        st.sampled_from(sorted(MASKS)),
+        st.integers(1, 6),
+        st.integers(1, 4),
+        st.integers(0, 2**16),
+    )
+
+
+def softmax_instances() -> st.SearchStrategy:
+    """Instances of ``seqattn.normalized-softmax``: t groups of size b."""
+    return st.builds(
+        lambda t, b, seed: _seqattn_instance(
+            f"softmax-t{t}-b{b}-s{seed}", t=t, b=b, seed=seed, samples=50
+        ),
+        st.integers(2, 6),
+        st.integers(1, 3),
+        st.integers(0, 2**16),
+    )
+
+
+def threshold_instances() -> st.SearchStrategy:
+    """Instances of ``seqattn.threshold``: a group least squares and S = ∅ or one group."""
+    return st.builds(
+        lambda problem, with_s: _seqattn_instance(
+            f"{problem!r}-S{int(with_s)}", problem=problem, S=(0,) if with_s else ()
+        ),
+        group_least_squares(),
+        st.booleans(),
+    )
+
+
+def unique_minimum_instances() -> st.SearchStrategy:
+    """Instances of ``seqattn.unique-sparse-minimum``: 3 groups × 2 variables, admissible q."""
+    from problems.group_penalties import ADMISSIBLE_Q
+
+    return st.builds(
+        lambda problem, q: _seqattn_instance(
+            f"{problem!r}-q={q}", problem=problem, q=q, starts=3, samples=200
+        ),
+        group_least_squares(max_groups=3, max_block=1, max_responses=2).filter(
+            lambda p: p.groups.t == 3 and p.d <= 6
+        ),
+        st.sampled_from(ADMISSIBLE_Q),
+    )
+
+
+def omp_instances() -> st.SearchStrategy:
+    """Instances of ``seqattn.omp-equivalence``: scalar-feature least squares, k ≤ 3."""
+    return st.builds(
+        lambda problem: _seqattn_instance(
+            f"{problem!r}", problem=problem, k=min(3, problem.groups.t - 1), steps=3000
+        ),
+        group_least_squares(max_block=1, max_responses=1),
+    )
+
+
+def omp_rate_instances() -> st.SearchStrategy:
+    """Instances of ``seqattn.group-omp-rate``: k + steps ≤ t."""
+    return st.builds(
+        lambda problem: _seqattn_instance(
+            f"{problem!r}", problem=problem, k=1, steps=problem.groups.t - 1
+        ),
+        group_least_squares(),
+    )
+
+
+def ompr_instances() -> st.SearchStrategy:
+    """Instances of ``seqattn.ompr`` (k = 1; well-conditioned designs, n ≫ d)."""
+    return st.builds(
+        lambda problem: _seqattn_instance(f"{problem!r}", problem=problem, k=1, iters=6),
+        group_least_squares(max_groups=8, max_block=1, max_responses=1),
+    )
+
+
+def iht_instances() -> st.SearchStrategy:
+    """Instances of ``seqattn.iht``: k ≤ t/2 so that L_{2k} is enumerated."""
+    return st.builds(
+        lambda problem: _seqattn_instance(
+            f"{problem!r}", problem=problem, k=max(1, problem.groups.t // 2 - 1), iters=20
+        ),
+        group_least_squares(),
+    )
+
+
+__all__ += [
+    "group_least_squares",
+    "iht_instances",
+    "mask_instances",
+    "omp_instances",
+    "omp_rate_instances",
+    "ompr_instances",
+    "softmax_instances",
+    "threshold_instances",
+    "unique_minimum_instances",
+]

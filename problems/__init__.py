@@ -17,6 +17,7 @@ from problems.constraints import (
     constrained_minimum,
     curvature_constant,
 )
+from problems.group_structured import GroupLeastSquares, GroupMultinomial, Groups
 from problems.least_squares import LeastSquares
 from problems.logistic import Logistic
 from problems.mast_objective import MASTObjective
@@ -30,6 +31,9 @@ __all__ = [
     "FiniteSum",
     "GroupL1Ball",
     "GroupLasso",
+    "GroupLeastSquares",
+    "GroupMultinomial",
+    "Groups",
     "L1Ball",
     "L2Ball",
     "LInfBall",

@@ -24,19 +24,35 @@ from mastbench.algorithms.frank_wolfe import (
 )
 from mastbench.algorithms.mast import distributed_dsgd, dsgd, dsgd_importance, l_svrdsg
 from mastbench.algorithms.proximal import madgrad, mda, prox_gen, prox_sgd, prox_ssi, ramda, rmda
+from mastbench.algorithms.pruning import (
+    acdc,
+    block_magnitude_pruning,
+    block_powerprop,
+    group_omp,
+    iht,
+    ompr,
+    sequential_attention,
+    sequential_attention_pp,
+)
 
 __all__ = [
     "AlgorithmSpec",
+    "acdc",
     "all_algorithms",
     "away_frank_wolfe",
+    "block_magnitude_pruning",
+    "block_powerprop",
     "distributed_dsgd",
     "dsgd",
     "dsgd_importance",
     "frank_wolfe",
     "get_algorithm",
+    "group_omp",
+    "iht",
     "l_svrdsg",
     "madgrad",
     "mda",
+    "ompr",
     "pairwise_frank_wolfe",
     "prox_gen",
     "prox_sgd",
@@ -44,5 +60,7 @@ __all__ = [
     "ramda",
     "register_algorithm",
     "rmda",
+    "sequential_attention",
+    "sequential_attention_pp",
     "stochastic_frank_wolfe",
 ]

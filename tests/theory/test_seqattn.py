@@ -1,0 +1,136 @@
+"""The seqattn theorems hold on their quick instances, their negative controls are detected, and
+the documented limitation of Theorem 1.1 (q = x², softmax q) shows up as denser, lower points."""
+
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import theory
+from mastbench.verify import verify, verify_control
+from problems.group_penalties import ADMISSIBLE_Q
+
+IDS = {
+    "seqattn.mask-equivalence",
+    "seqattn.normalized-softmax",
+    "seqattn.threshold",
+    "seqattn.unique-sparse-minimum",
+    "seqattn.omp-equivalence",
+    "seqattn.group-omp-rate",
+    "seqattn.ompr",
+    "seqattn.iht",
+}
+THEOREMS = theory.all(family="seqattn")
+
+
+def test_the_family_registers_exactly_the_issue_ids():
+    assert {t.id for t in THEOREMS} == IDS
+
+
+@pytest.mark.parametrize("thm", THEOREMS, ids=lambda t: t.id)
+def test_docstring_states_reference_and_has_controls(thm):
+    assert "Reference" in thm.doc and "arXiv" in thm.doc and "Assumptions" in thm.doc
+    assert thm.controls and thm.strategy is not None
+
+
+@pytest.mark.parametrize("thm", THEOREMS, ids=lambda t: t.id)
+def test_holds_on_quick_instances(thm):
+    for instance in thm.instances(True):
+        verdict = verify(thm, instance)
+        assert verdict.status == "holds", verdict.summary()
+
+
+@pytest.mark.parametrize(
+    "thm, control",
+    [(t, c) for t in THEOREMS for c in t.controls],
+    ids=lambda v: getattr(v, "id", None) or getattr(v, "name", ""),
+)
+def test_negative_controls_are_detected(thm, control):
+    verdict = verify_control(thm, thm.instances(True)[0], control)
+    assert verdict.status == "violated", verdict.summary()
+
+
+def test_quick_suite_and_controls_are_fast():
+    start = time.process_time()
+    for thm in THEOREMS:
+        instances = thm.instances(True)
+        for instance in instances:
+            verify(thm, instance)
+        for control in thm.controls:
+            verify_control(thm, instances[0], control)
+    assert time.process_time() - start < 15.0
+
+
+@pytest.mark.parametrize("q", ["square", "softmax"])
+def test_theorem_1_1_limitation_dense_lower_points(q):
+    """q = x² and the Lemma-2.1 softmax q: a dense point below F_q(β*_GL) exists (§1.2)."""
+    thm = theory.get("seqattn.unique-sparse-minimum")
+    instance = thm.instances(True)[0].replace(q=q)
+    assert verify(thm, instance).status == "not applicable"
+    evidence = thm.evaluate(instance, {})
+    extra = evidence.extra
+    assert extra["best_value"] < extra["f_star"]
+    star_active = np.count_nonzero(np.array(extra["star_group_norms"]) > 1e-10)
+    best_active = np.count_nonzero(np.array(extra["best_group_norms"]) > 1e-6)
+    assert star_active == 1 and best_active >= 2
+
+
+def test_theorem_1_1_minimum_is_the_one_sparse_group_lasso_point():
+    thm = theory.get("seqattn.unique-sparse-minimum")
+    for instance in thm.instances(True):
+        assert instance.q in ADMISSIBLE_Q
+        extra = thm.evaluate(instance, {}).extra
+        assert extra["best_value"] >= extra["f_star"] - 1e-10 * (1 + abs(extra["f_star"]))
+
+
+def test_omp_equivalence_orders_are_identical_and_marginal_order_differs():
+    thm = theory.get("seqattn.omp-equivalence")
+    instance = thm.instances(True)[0]
+    extra = thm.evaluate(instance, thm.default_params(instance)).extra
+    assert extra["omp"] == extra["sequential_lasso"]
+    assert all(row == extra["omp"] for row in extra["attention"])
+    control = thm.evaluate(instance, {**thm.default_params(instance), "penalize_selected": True})
+    assert control.extra["sequential_lasso"] != extra["omp"]
+
+
+def test_ompr_uses_the_minimal_k_prime_condition():
+    thm = theory.get("seqattn.ompr")
+    instance = thm.instances(True)[0]
+    extra = thm.evaluate(instance, {"rate_scale": 1.0}).extra
+    k, kp = instance.k, extra["k_prime"]
+    assert kp >= k * (extra["L2"] ** 2 / extra["mu"] ** 2 + 1)
+    assert all(len(s) == kp for s in extra["supports"])
+
+
+def test_iht_step_beyond_range_is_not_applicable():
+    thm = theory.get("seqattn.iht")
+    instance = thm.instances(True)[0]
+    step = thm.step_size(instance)
+    assert verify(thm, instance, {"step": 1.5 * step}).status == "not applicable"
+
+
+def test_threshold_flags_ties_as_not_applicable():
+    from problems.group_structured import GroupLeastSquares, Groups
+
+    X = np.eye(4)
+    y = np.array([1.0, 1.0, 0.5, 0.2])
+    problem = GroupLeastSquares(X, y, Groups.contiguous(4, 1))
+    thm = theory.get("seqattn.threshold")
+    verdict = verify(thm, theory.Instance("tie", problem=problem, S=()))
+    assert verdict.status == "not applicable" and "unique" in verdict.reasons[0]
+
+
+@pytest.mark.parametrize(
+    "theorem_id",
+    ["seqattn.mask-equivalence", "seqattn.threshold", "seqattn.iht", "seqattn.group-omp-rate"],
+)
+def test_generated_instances_hold(theorem_id):
+    thm = theory.get(theorem_id)
+
+    @settings(max_examples=5, deadline=None)
+    @given(thm.strategy())
+    def check(instance):
+        assert verify(thm, instance).status in ("holds", "not applicable")
+
+    check()
