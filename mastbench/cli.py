@@ -78,7 +78,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     if store is not None:
         store.consolidate()
     checked = sum(1 for job in jobs if not job["control"])
-    print(f"{checked} checks on {len(theorems)} theorems; {failures} failed")
+    controls = len(jobs) - checked
+    print(
+        f"{checked} checks and {controls} negative controls on {len(theorems)} theorems; "
+        f"{failures} failed"
+    )
     return 1 if failures else 0
 
 

@@ -25,7 +25,7 @@ def test_verify_with_store_prints_verdicts_and_resumes(tmp_path, capsys, fake_fa
     assert "[  ok] fake.gd on diag-2: holds" in out
     assert "[ n/a] fake.gd on singular: not applicable — A ≻ 0" in out
     assert "[  ok] fake.gd control 'bound x 0.5': detected" in out
-    assert out.rstrip().endswith("3 checks on 1 theorems; 0 failed")
+    assert out.rstrip().endswith("3 checks and 2 negative controls on 1 theorems; 0 failed")
     store = ResultStore(tmp_path)
     assert len(store.keys()) == 5 and store.find("results") is None
     assert (tmp_path / f"results.{store.fmt}").is_file()
