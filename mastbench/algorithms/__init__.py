@@ -12,5 +12,6 @@ from mastbench.algorithms._registry import (
     get_algorithm,
     register_algorithm,
 )
+from mastbench.algorithms.mast import *  # noqa: F403  (MAST: dsgd, dsgd_importance, ...)
 
 __all__ = ["AlgorithmSpec", "all_algorithms", "get_algorithm", "register_algorithm"]

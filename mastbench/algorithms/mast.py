@@ -1,0 +1,696 @@
+"""MAST: Double Sketched (S)GD and its variants, batched over R replicates.
+
+Reference: Y. Demidovich, G. Malinovsky, E. Shulgin, P. Richtárik, "MAST: Model-Agnostic
+Sparsified Training", ICLR 2025, arXiv 2311.16086 (Algorithm 1 "Double Sketched (S)GD", the
+distributed method, Algorithm 3 L-SVRDSG); mathematics in ``shared/theory/mast.md`` §3.
+
+Every algorithm minimizes the MAST objective f_D(x) = E_{S~D} f(v + S(x − v)) with the
+double-sketched gradient ∇f_S(x) = Sᵀ∇f(v + S(x − v)), and runs R replicates as one (R, d)
+array.  Rand-K and Permutation sketches use the index form (cost ∝ k per replicate),
+Bernoulli/Identity the mask form, Gaussian/Discrete the matrix form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from mastbench.algorithms._mast_setup import (
+    AverageQuadratic,
+    DistributedQuadraticMAST,
+    broadcast_start,
+    check_common,
+    check_problem,
+    check_shift,
+    check_sketch,
+    mast_metrics,
+)
+from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
+from mastbench.algorithms._sketch_ops import (
+    Draw,
+    Sampler,
+    SparseGradient,
+    host_lambda_max_gram,
+    scatter_subtract,
+)
+from mastbench.backend import Generator, to_numpy
+from mastbench.trace import Trace, TraceRecorder
+from mastbench.validation import check_int, check_positive
+from problems.base import FiniteSum, Problem
+
+__all__ = [
+    "distributed_dsgd",
+    "dsgd",
+    "dsgd_importance",
+    "importance_estimates",
+    "importance_probabilities",
+    "l_svrdsg",
+]
+
+PAPER = "Demidovich, Malinovsky, Shulgin, Richtárik, MAST, arXiv 2311.16086"
+
+
+def _objective(problem: Problem, sketch: Any, v: Any) -> Any:
+    from problems.mast_objective import MASTObjective
+
+    return MASTObjective(problem, sketch, v)
+
+
+def _recorder(
+    name: str,
+    base: Any,
+    objective: Any,
+    x: Any,
+    iters: int,
+    checkpoints: Any,
+    params: dict[str, Any],
+    keep_iterates: bool,
+) -> TraceRecorder:
+    metrics, skipped = mast_metrics(base, objective, x)
+    params = {**params, "skipped_metrics": skipped}
+    return TraceRecorder(
+        name,
+        iters,
+        metrics,
+        checkpoints=checkpoints,
+        params=params,
+        keep_iterates=keep_iterates,
+    )
+
+
+def dsgd(
+    problem: Problem,
+    x0: Any,
+    *,
+    sketch: Any,
+    step: float,
+    iters: int,
+    rng: Generator,
+    replicates: int = 1,
+    shift: Any = None,
+    option: str = "I",
+    batch_size: int | None = None,
+    replace: bool = True,
+    compressor: Any = None,
+    form: str = "auto",
+    checkpoints: Any = None,
+    keep_iterates: bool = False,
+) -> Trace:
+    """Double Sketched (S)GD (arXiv 2311.16086, Algorithm 1, options I and II).
+
+    Update, for each replicate independently, with a fresh S^t ~ D every step::
+
+        option I:   g^t = S^tᵀ ∇f(v + S^t(x^t − v))
+        option II:  g^t = S^tᵀ (1/b) Σ_{i∈B^t} ∇f_i(v + S^t(x^t − v)),  B^t a data minibatch
+        optional:   g^t ← Q(g^t),  Q an unbiased compressor (fresh draw, E Q(g) = g)
+        x^{t+1} = x^t − γ g^t
+
+    Option II with a compressor is the ABC setting of mast.md §3.1 / T-ABC.
+
+    Parameters
+    ----------
+    problem : Problem
+        f (a :class:`~problems.base.FiniteSum` for option II).
+    x0 : array, shape (d,) or (replicates, d)
+        Start.
+    sketch : sketch distribution
+        D, with E[S] = I (:mod:`mastbench.sketches`); dimension must equal ``problem.d``.
+        A Permutation sketch is used through its first block (marginal Rand-(d/n)).
+    step : float
+        γ > 0.
+    iters : int
+        Number of steps T ≥ 0.
+    rng : Generator
+        Source of all randomness (:func:`mastbench.backend.rng`).
+    replicates : int
+        Number R of independent runs, batched as one (R, d) array.
+    shift : array, shape (d,), optional
+        v (default 0).
+    option : {"I", "II"}
+        Exact sketched gradient, or data-minibatch gradient.
+    batch_size : int, optional
+        Minibatch size b (option II only), 1 ≤ b ≤ n (b ≤ n also without replacement).
+    replace : bool
+        Option II: sample the minibatch with (True) or without replacement.
+    compressor : sketch distribution, optional
+        An unbiased diagonal compressor applied to g^t: Q(g) = Diag(s) g with s drawn
+        from the distribution (e.g. ``RandK(d, k)``: ω = d/k − 1).
+    form : {"auto", "mask", "index"}
+        How the sketch is applied (see :class:`~mastbench.algorithms._sketch_ops.Sampler`);
+        option II and compressors use the mask form.
+    checkpoints : array-like of int, optional
+        Where to record metrics (default log-spaced).
+    keep_iterates : bool
+        Keep the iterates at the checkpoints.
+
+    Returns
+    -------
+    Trace
+        Metrics ``subopt`` (f − f*), ``subopt_D`` (f_D − f_D*), ``dist2`` (‖x − x_D*‖²),
+        ``gradnorm2_D`` (‖∇f_D‖²) where computable (``params["skipped_metrics"]`` says why
+        one is missing); counters ``grad_evals`` (oracle calls of ∇f or of a minibatch
+        gradient), ``sample_grads`` (component gradients, option II) and ``coords_touched``
+        (kept coordinates, mean over replicates).
+    """
+    step, iters, replicates = check_common(step, iters, rng, replicates)
+    problem = check_problem("problem", problem)
+    sketch = check_sketch("sketch", sketch, problem.d)
+    if option not in ("I", "II"):
+        raise ValueError(f"option must be 'I' or 'II', got {option!r}")
+    if not isinstance(replace, bool):
+        raise TypeError(f"replace must be a bool, got {type(replace).__name__}")
+    if option == "II":
+        if not isinstance(problem, FiniteSum):
+            raise TypeError("option 'II' needs a problems.FiniteSum (it samples data)")
+        if batch_size is None:
+            raise ValueError("option 'II' needs batch_size")
+        batch_size = check_int("batch_size", batch_size, low=1, high=problem.n)
+    elif batch_size is not None:
+        raise ValueError("batch_size is only used with option 'II'")
+    if compressor is not None:
+        compressor = check_sketch("compressor", compressor, problem.d)
+        if not getattr(compressor, "diagonal", True):
+            raise ValueError("compressor must be a diagonal sketch distribution")
+    v = check_shift(problem, shift)
+    x = broadcast_start(problem, x0, replicates)
+    dense = option == "II" or compressor is not None
+    sampler = Sampler(sketch, "mask" if dense and form == "auto" else form)
+    if dense and sampler.form == "index":
+        raise ValueError("form='index' is not available with option 'II' or a compressor")
+    compress = None if compressor is None else Sampler(compressor, "mask")
+    xp = problem.xp
+    oracle = SparseGradient(problem, v) if sampler.form == "index" else None
+    objective = _objective(problem, sketch, v)
+    params = {
+        "step": step,
+        "iters": iters,
+        "replicates": replicates,
+        "sketch": repr(sketch),
+        "option": option,
+        "batch_size": batch_size,
+        "replace": replace,
+        "compressor": None if compressor is None else repr(compressor),
+        "form": sampler.form,
+    }
+    rec = _recorder("dsgd", problem, objective, x, iters, checkpoints, params, keep_iterates)
+    grad_evals = sample_grads = coords = 0.0
+    rec.record(0, x, grad_evals=0.0, sample_grads=0.0, coords_touched=0.0)
+    for t in range(iters):
+        draw = sampler.draw(rng, replicates)
+        if draw.form == "index":
+            idx = draw.values
+            w = draw.scale * (xp.take_along_axis(x - v, idx, axis=1))
+            g_idx = draw.scale * oracle(xp, idx, w)
+            x = scatter_subtract(xp, x, idx, step * g_idx)
+        else:
+            y = draw.point(xp, v, x - v)
+            if option == "I":
+                g = problem.grad(y)
+            else:
+                batch = (
+                    rng.integers(0, problem.n, (replicates, batch_size))
+                    if replace
+                    else rng.subsets(replicates, problem.n, batch_size)
+                )
+                g = problem.grad_batch(y, batch)
+                sample_grads += batch_size
+            g = draw.adjoint(xp, g)
+            if compress is not None:
+                g = compress.draw(rng, replicates).adjoint(xp, g)
+            x = x - step * g
+        grad_evals += 1
+        coords += draw.coords(xp)
+        rec.record(
+            t + 1, x, grad_evals=grad_evals, sample_grads=sample_grads, coords_touched=coords
+        )
+    return rec.finish(x)
+
+
+def importance_probabilities(sketch: Any) -> np.ndarray:
+    """Default importance sampling over a Discrete sketch: q_j ∝ w_j λ_max(S_jᵀS_j).
+
+    With these q the key-lemma constant becomes A = L_f E[L_S] instead of L_f L_S^max
+    (mast.md §3.1, [D]).  Sketches with S_j = 0 get q_j = 0 (their gradient is zero).
+    """
+    matrices, weights = _discrete(sketch)
+    score = weights * host_lambda_max_gram(matrices)
+    if not np.any(score > 0):
+        raise ValueError("every sketch in the support is zero; importance sampling undefined")
+    return score / score.sum()
+
+
+def _discrete(sketch: Any) -> tuple[np.ndarray, np.ndarray]:
+    from mastbench.sketches import Discrete
+
+    if not isinstance(sketch, Discrete):
+        raise TypeError(
+            f"sketch must be a mastbench.sketches.Discrete, got {type(sketch).__name__}"
+        )
+    return (
+        np.asarray(to_numpy(sketch.matrices), dtype=float),
+        np.asarray(to_numpy(sketch.weights), dtype=float),
+    )
+
+
+def _table(problem: Problem, sketch: Any, matrices: np.ndarray) -> tuple[Any, str]:
+    """The support of a Discrete sketch on the problem's device: diagonals or matrices."""
+    if getattr(sketch, "diagonal", False):
+        return problem.asarray(np.einsum("nii->ni", matrices)), "mask"
+    return problem.asarray(matrices), "matrix"
+
+
+def _check_q(q: Any, matrices: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    q = np.asarray(to_numpy(q), dtype=float)
+    N = weights.size
+    if q.shape != (N,):
+        raise ValueError(f"q must have shape ({N},), got {q.shape}")
+    if not np.all(np.isfinite(q)) or np.any(q < 0):
+        raise ValueError("q must be finite and nonnegative")
+    if not np.isclose(q.sum(), 1.0, rtol=0, atol=1e-12):
+        raise ValueError(f"q must sum to 1, got {q.sum()!r}")
+    needed = (weights > 0) & (np.abs(matrices).reshape(N, -1).max(axis=1) > 0)
+    if np.any(needed & (q == 0)):
+        raise ValueError("q must be > 0 wherever w_j > 0 and S_j ≠ 0 (else the estimate is biased)")
+    return q
+
+
+def importance_estimates(
+    problem: Problem, x: Any, *, sketch: Any, q: Any = None, shift: Any = None
+) -> Any:
+    """The N possible importance-sampled gradients (w_j/q_j) S_jᵀ∇f(v + S_j(x − v)).
+
+    Parameters
+    ----------
+    problem : Problem
+        f.
+    x : array, shape (d,)
+        Point.
+    sketch : Discrete
+        D = Σ_j w_j δ_{S_j}.
+    q : array-like, shape (N,), optional
+        Sampling probabilities (default :func:`importance_probabilities`).
+    shift : array, optional
+        v.
+
+    Returns
+    -------
+    array, shape (N, d)
+        Row j is the estimate when index j is drawn; Σ_j q_j · row_j = ∇f_D(x) (unbiased),
+        rows with q_j = 0 are zero.
+    """
+    problem = check_problem("problem", problem)
+    sketch = check_sketch("sketch", sketch, problem.d)
+    matrices, weights = _discrete(sketch)
+    q = importance_probabilities(sketch) if q is None else _check_q(q, matrices, weights)
+    v = check_shift(problem, shift)
+    xp = problem.xp
+    ratio = np.divide(weights, q, out=np.zeros_like(q), where=q > 0)
+    table, form = _table(problem, sketch, matrices)
+    z = broadcast_start(problem, x, matrices.shape[0]) - v
+    draw = Draw(form, table)
+    g = draw.adjoint(xp, problem.grad(draw.point(xp, v, z)))
+    return problem.asarray(ratio)[:, None] * g
+
+
+def dsgd_importance(
+    problem: Problem,
+    x0: Any,
+    *,
+    sketch: Any,
+    step: float,
+    iters: int,
+    rng: Generator,
+    replicates: int = 1,
+    shift: Any = None,
+    q: Any = None,
+    checkpoints: Any = None,
+    keep_iterates: bool = False,
+) -> Trace:
+    """DSGD with importance sampling over a Discrete sketch distribution (mast.md §3.1, [D]).
+
+    For D = Σ_j w_j δ_{S_j}, draw j^t ~ q and step::
+
+        x^{t+1} = x^t − γ (w_j/q_j) S_jᵀ ∇f(v + S_j(x^t − v)),
+
+    unbiased for ∇f_D(x^t).  Default q_j ∝ w_j λ_max(S_jᵀS_j); any q with q_j > 0 wherever
+    w_j S_j ≠ 0 is accepted.
+
+    Parameters
+    ----------
+    problem, x0, step, iters, rng, replicates, shift, checkpoints, keep_iterates
+        As in :func:`dsgd`.
+    sketch : Discrete
+        The sketch distribution.
+    q : array-like, shape (N,), optional
+        Sampling probabilities.
+
+    Returns
+    -------
+    Trace
+        As :func:`dsgd`; ``params["q"]`` holds the probabilities used.
+    """
+    step, iters, replicates = check_common(step, iters, rng, replicates)
+    problem = check_problem("problem", problem)
+    sketch = check_sketch("sketch", sketch, problem.d)
+    matrices, weights = _discrete(sketch)
+    q = importance_probabilities(sketch) if q is None else _check_q(q, matrices, weights)
+    v = check_shift(problem, shift)
+    x = broadcast_start(problem, x0, replicates)
+    xp = problem.xp
+    table, form = _table(problem, sketch, matrices)
+    ratio = problem.asarray(np.divide(weights, q, out=np.zeros_like(q), where=q > 0))
+    cdf = problem.asarray(np.minimum(np.cumsum(q), 1.0))
+    last = int(np.flatnonzero(q > 0)[-1])
+    objective = _objective(problem, sketch, v)
+    params = {"step": step, "iters": iters, "replicates": replicates, "q": q.tolist()}
+    rec = _recorder(
+        "dsgd_importance", problem, objective, x, iters, checkpoints, params, keep_iterates
+    )
+    rec.record(0, x, grad_evals=0.0, coords_touched=0.0)
+    d = problem.d
+    for t in range(iters):
+        u = xp.astype(rng.random((replicates,)), cdf.dtype)
+        j = xp.minimum(xp.searchsorted(cdf, u, side="right"), last)
+        draw = Draw(form, xp.take(table, j, axis=0))
+        g = draw.adjoint(xp, problem.grad(draw.point(xp, v, x - v)))
+        x = x - step * xp.take(ratio, j)[:, None] * g
+        rec.record(t + 1, x, grad_evals=float(t + 1), coords_touched=float((t + 1) * d))
+    return rec.finish(x)
+
+
+def distributed_dsgd(
+    problems: Sequence[Problem],
+    x0: Any,
+    *,
+    sketches: Any,
+    step: float,
+    iters: int,
+    rng: Generator,
+    replicates: int = 1,
+    shift: Any = None,
+    form: str = "auto",
+    checkpoints: Any = None,
+    keep_iterates: bool = False,
+) -> Trace:
+    """Distributed Double Sketched GD: IST and federated submodels (mast.md §3.2).
+
+    M clients with f = (1/M) Σ_i f_i; the server samples S_1^t, …, S_M^t (independent
+    draws of per-client distributions D_i, or jointly: one Permutation(d, M) gives client i
+    block i, which is IST with perfect reconstruction (1/M) Σ_i S_i = I) and steps::
+
+        x^{t+1} = x^t − (γ/M) Σ_i S_i^tᵀ ∇f_i(v + S_i^t(x^t − v)).
+
+    It minimizes f_D(x) = (1/M) Σ_i E f_i(v + S_i(x − v)); for Perm-1 on quadratics the
+    limit is x_D* = (n D̄)⁻¹ b̄ (v = 0), not x* — the IST bias.
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        f_1, …, f_M (same d, namespace and device).
+    sketches : sketch distribution or sequence of them
+        One per client, or one ``Permutation(d, M)`` sampled jointly for all clients.
+    form : {"auto", "mask", "index"}
+        How each client's sketch is applied.
+    x0, step, iters, rng, replicates, shift, checkpoints, keep_iterates
+        As in :func:`dsgd`.
+
+    Returns
+    -------
+    Trace
+        As :func:`dsgd`.  The ``_D`` metrics need quadratic clients (closed form); for other
+        clients they are skipped.
+    """
+    from mastbench.sketches import Permutation, RandK
+
+    step, iters, replicates = check_common(step, iters, rng, replicates)
+    if isinstance(problems, Problem) or not isinstance(problems, Sequence) or not problems:
+        raise TypeError("problems must be a non-empty sequence of problems.Problem")
+    for i, p in enumerate(problems):
+        check_problem(f"problems[{i}]", p)
+    first = problems[0]
+    for i, p in enumerate(problems):
+        if p.d != first.d or p.xp is not first.xp:
+            raise ValueError(f"problems[{i}] differs from problems[0] in dimension or namespace")
+    M, d = len(problems), first.d
+    joint = isinstance(sketches, Permutation)
+    if joint:
+        check_sketch("sketches", sketches, d)
+        if sketches.n != M:
+            raise ValueError(
+                f"a joint Permutation sketch needs n = M = {M} blocks, got {sketches.n}"
+            )
+        samplers = [Sampler(sketches, form, block=i) for i in range(M)]
+        marginals = [RandK(d, d // M)] * M
+    else:
+        if not isinstance(sketches, Sequence) or len(sketches) != M:
+            raise ValueError(f"sketches must be a joint Permutation or a sequence of {M} sketches")
+        for i, s in enumerate(sketches):
+            check_sketch(f"sketches[{i}]", s, d)
+        samplers = [Sampler(s, form) for s in sketches]
+        marginals = list(sketches)
+    v = check_shift(first, shift)
+    x = broadcast_start(first, x0, replicates)
+    xp = first.xp
+    oracles = [
+        SparseGradient(p, v) if s.form == "index" else None
+        for p, s in zip(problems, samplers, strict=True)
+    ]
+    params = {"step": step, "iters": iters, "replicates": replicates, "clients": M, "joint": joint}
+    base, objective = _distributed_objectives(problems, marginals, v)
+    rec = _recorder(
+        "distributed_dsgd", base, objective, x, iters, checkpoints, params, keep_iterates
+    )
+    rec.record(0, x, grad_evals=0.0, coords_touched=0.0)
+    coords = 0.0
+    for t in range(iters):
+        if joint:
+            first_form = samplers[0].form
+            blocks = (
+                sketches.sample_indices(rng, replicates)
+                if first_form == "index"
+                else sketches.sample(rng, replicates)
+            )
+            draws = [s.split(blocks) for s in samplers]
+        else:
+            draws = [s.draw(rng, replicates) for s in samplers]
+        z = x - v
+        update = xp.zeros_like(x)
+        for problem, draw, oracle in zip(problems, draws, oracles, strict=True):
+            if draw.form == "index":
+                idx = draw.values
+                w = draw.scale * xp.take_along_axis(z, idx, axis=1)
+                update = scatter_subtract(xp, update, idx, -draw.scale * oracle(xp, idx, w))
+            else:
+                update = update + draw.adjoint(xp, problem.grad(draw.point(xp, v, z)))
+            coords += draw.coords(xp)
+        x = x - (step / M) * update
+        rec.record(t + 1, x, grad_evals=float(M * (t + 1)), coords_touched=coords)
+    return rec.finish(x)
+
+
+def _distributed_objectives(
+    problems: Sequence[Problem], sketches: Sequence[Any], v: Any
+) -> tuple[Any, Any]:
+    from problems.quadratic import QuadraticForm
+
+    if not all(isinstance(p, QuadraticForm) for p in problems):
+        return _Unavailable("f* of the average of non-quadratic clients"), _Unavailable(
+            "f_D of non-quadratic clients (no closed form)"
+        )
+    objective = DistributedQuadraticMAST(problems, sketches, v)
+    return AverageQuadratic(problems, objective.A, objective.b, objective.c0), objective
+
+
+class _Unavailable:
+    """Stands for an objective whose metrics cannot be computed; every access says why."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def __getattr__(self, name: str) -> Any:
+        raise NotImplementedError(self.reason)
+
+
+def l_svrdsg(
+    problem: Problem,
+    x0: Any,
+    *,
+    sketch: Any,
+    step: float,
+    iters: int,
+    rng: Generator,
+    replicates: int = 1,
+    shift: Any = None,
+    prob: float | None = None,
+    batch: int | None = None,
+    minibatch: str = "fixed",
+    checkpoints: Any = None,
+    keep_iterates: bool = False,
+) -> Trace:
+    """L-SVRDSG: loopless variance-reduced double sketched gradient (mast.md §3.3, [R/D]).
+
+    D is uniform on {S_1, …, S_N} (a :class:`~mastbench.sketches.Discrete` with equal
+    weights), f_D = (1/N) Σ_j f_j with f_j(x) = f(v + S_j(x − v)).  With w^0 = x^0::
+
+        j_t ~ Unif[N]
+        g^t = ∇f_{j_t}(x^t) − ∇f_{j_t}(w^t) + G^t
+        x^{t+1} = x^t − γ g^t
+        with probability p: w^{t+1} = x^t, else w^{t+1} = w^t
+        minibatch="fixed":      G^t = (1/b) Σ_{k∈B} ∇f_k(w^t), B (|B| = b, without
+                                replacement) drawn anew only when w changes (and at t = 0)
+        minibatch="resampled":  a fresh B every step (g^t unbiased)
+
+    With b = N, G^t = ∇f_D(w^t) and this is L-SVRG on the finite sum over sketches.
+
+    Parameters
+    ----------
+    problem, x0, step, iters, rng, replicates, shift, checkpoints, keep_iterates
+        As in :func:`dsgd`.
+    sketch : Discrete
+        Uniform over N sketches.
+    prob : float, optional
+        p ∈ (0, 1], the reference-point update probability (default 1/N).
+    batch : int, optional
+        b ∈ [1, N] (default N).
+    minibatch : {"fixed", "resampled"}
+        The two variants above.
+
+    Returns
+    -------
+    Trace
+        As :func:`dsgd`; ``grad_evals`` counts sketched gradients ∇f_j (mean over
+        replicates, so the reference refresh counts b·p per step on average).
+    """
+    step, iters, replicates = check_common(step, iters, rng, replicates)
+    problem = check_problem("problem", problem)
+    sketch = check_sketch("sketch", sketch, problem.d)
+    matrices, weights = _discrete(sketch)
+    N = weights.size
+    if not np.allclose(weights, 1.0 / N, rtol=0, atol=1e-12):
+        raise ValueError("l_svrdsg needs a Discrete sketch with uniform weights 1/N")
+    prob = 1.0 / N if prob is None else check_positive("prob", prob)
+    if prob > 1:
+        raise ValueError(f"prob must lie in (0, 1], got {prob}")
+    batch = N if batch is None else check_int("batch", batch, low=1, high=N)
+    if minibatch not in ("fixed", "resampled"):
+        raise ValueError(f"minibatch must be 'fixed' or 'resampled', got {minibatch!r}")
+    v = check_shift(problem, shift)
+    x = broadcast_start(problem, x0, replicates)
+    xp = problem.xp
+    table, form = _table(problem, sketch, matrices)
+    d = problem.d
+
+    def sketched_grad(points: Any, values: Any) -> Any:
+        draw = Draw(form, values)
+        return draw.adjoint(xp, problem.grad(draw.point(xp, v, points - v)))
+
+    def reference(w: Any) -> Any:
+        B = xp.reshape(rng.subsets(replicates, N, batch), (-1,))
+        S = xp.take(table, B, axis=0)
+        w_rep = xp.reshape(xp.broadcast_to(w[:, None, :], (replicates, batch, d)), (-1, d))
+        g = xp.reshape(sketched_grad(w_rep, S), (replicates, batch, d))
+        return xp.mean(g, axis=1)
+
+    objective = _objective(problem, sketch, v)
+    params = {
+        "step": step,
+        "iters": iters,
+        "replicates": replicates,
+        "prob": prob,
+        "batch": batch,
+        "minibatch": minibatch,
+        "N": N,
+    }
+    rec = _recorder("l_svrdsg", problem, objective, x, iters, checkpoints, params, keep_iterates)
+    w = xp.asarray(x, copy=True)
+    G = reference(w)
+    evals = float(batch)
+    rec.record(0, x, grad_evals=evals, coords_touched=evals * d)
+    for t in range(iters):
+        j = rng.integers(0, N, (replicates,))
+        S = xp.take(table, j, axis=0)
+        g = sketched_grad(x, S) - sketched_grad(w, S) + G
+        coin = rng.random((replicates,)) < prob
+        x_new = x - step * g
+        w = xp.where(coin[:, None], x, w)
+        evals += 2.0
+        if minibatch == "resampled":
+            G = reference(w)
+            evals += batch
+        else:
+            refreshed = float(to_numpy(xp.mean(xp.astype(coin, xp.float64))))
+            if refreshed > 0:
+                G = xp.where(coin[:, None], reference(w), G)
+            evals += batch * refreshed
+        x = x_new
+        rec.record(t + 1, x, grad_evals=evals, coords_touched=evals * d)
+    return rec.finish(x)
+
+
+def _small_quadratic(xp: Any, device: Any, d: int = 4) -> tuple[Any, Any]:
+    from mastbench.backend import rng
+    from problems.random import quadratic
+
+    problem = quadratic(d, 10.0, rng(0, xp, device))
+    return problem, xp.zeros((d,), dtype=xp.float64, device=device)
+
+
+def _dsgd_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    from mastbench.sketches import RandK
+
+    problem, x0 = _small_quadratic(xp, device)
+    step = 1.0 / (problem.L * RandK(4, 2).L_S_max)
+    return (problem, x0), {"sketch": RandK(4, 2), "step": step, "iters": 5}
+
+
+def _importance_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    from mastbench.sketches import Discrete
+
+    problem, x0 = _small_quadratic(xp, device)
+    sketch = Discrete(np.array([[2.0, 2.0, 0.0, 0.0], [0.0, 0.0, 2.0, 2.0]]), np.array([0.5, 0.5]))
+    return (problem, x0), {"sketch": sketch, "step": 0.25 / (4 * problem.L), "iters": 5}
+
+
+def _distributed_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    from mastbench.backend import rng
+    from mastbench.sketches import Permutation
+    from problems.random import quadratic
+
+    gens = rng(1, xp, device).spawn(2)
+    problems = [quadratic(4, 5.0, g) for g in gens]
+    x0 = xp.zeros((4,), dtype=xp.float64, device=device)
+    L = max(p.L for p in problems)
+    return (problems, x0), {"sketches": Permutation(4, 2), "step": 0.25 / L, "iters": 5}
+
+
+def _l_svrdsg_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    problem, x0 = _small_quadratic(xp, device)
+    sketch = _uniform_discrete_randk(4, 2)
+    return (problem, x0), {"sketch": sketch, "step": 1.0 / (24 * problem.L), "iters": 5, "batch": 3}
+
+
+def _uniform_discrete_randk(d: int, k: int) -> Any:
+    from mastbench.sketches import Discrete, RandK
+
+    diagonals, weights = RandK(d, k).support()
+    return Discrete(diagonals, weights)
+
+
+for _name, _run, _case, _label in (
+    ("dsgd", dsgd, _dsgd_case, "Algorithm 1 (Double Sketched (S)GD), options I/II"),
+    ("dsgd_importance", dsgd_importance, _importance_case, "§3.1 importance sampling [D]"),
+    ("distributed_dsgd", distributed_dsgd, _distributed_case, "distributed DSGD / IST"),
+    ("l_svrdsg", l_svrdsg, _l_svrdsg_case, "Algorithm 3 (L-SVRDSG)"),
+):
+    register_algorithm(
+        AlgorithmSpec(
+            name=_name,
+            family="mast",
+            run=_run,
+            paper=f"{PAPER}, {_label}",
+            stochastic=True,
+            make_case=_case,
+        )
+    )
