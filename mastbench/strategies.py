@@ -46,3 +46,56 @@ def quadratics(
     kappa = draw(condition_numbers())
     gen = rng(draw(seeds()))
     return random_problems.quadratic(d, kappa, gen, mu=0.0 if singular and d > 1 else 1.0)
+
+
+# -- sketches (mastbench.sketches) --------------------------------------------------------------
+__all__ += ["SKETCH_KINDS", "sketches"]
+
+SKETCH_KINDS: tuple[str, ...] = ("bernoulli", "randk", "permutation", "identity", "discrete")
+
+
+@st.composite
+def sketches(
+    draw: st.DrawFn,
+    d: int | None = None,
+    *,
+    kinds: tuple[str, ...] = SKETCH_KINDS,
+    max_d: int = 5,
+    min_p: float = 0.1,
+):
+    """Sketch distributions with a small, enumerable support (at most a few hundred outcomes).
+
+    Parameters
+    ----------
+    d : int, optional
+        Dimension; drawn from [1, max_d] when omitted.
+    kinds : tuple of str
+        Subset of :data:`SKETCH_KINDS` to draw from.  "discrete" draws a dense (non-diagonal)
+        finite distribution S_j = M_j − Σ_l w_l M_l + I with E[S] = I.
+    max_d : int
+        Largest dimension drawn.
+    min_p : float
+        Smallest Bernoulli keep probability.
+    """
+    from mastbench import sketches as sk
+
+    unknown = set(kinds) - set(SKETCH_KINDS)
+    if unknown or not kinds:
+        raise ValueError(f"kinds must be a non-empty subset of {SKETCH_KINDS}, got {kinds}")
+    d = draw(dimensions(1, max_d)) if d is None else d
+    kind = draw(st.sampled_from(kinds))
+    if kind == "bernoulli":
+        p = draw(st.lists(probabilities(min_p), min_size=d, max_size=d))
+        return sk.Bernoulli(np.array(p))
+    if kind == "randk":
+        return sk.RandK(d, draw(st.integers(1, d)))
+    if kind == "permutation":
+        return sk.Permutation(d, draw(st.sampled_from([n for n in range(1, d + 1) if d % n == 0])))
+    if kind == "identity":
+        return sk.Identity(d)
+    gen = np.random.default_rng(draw(seeds()))
+    count = draw(st.integers(1, 4))
+    weights = gen.dirichlet(np.ones(count))
+    mats = gen.normal(size=(count, d, d))
+    mats = mats - np.einsum("n,nij->ij", weights, mats) + np.eye(d)
+    return sk.Discrete(mats, weights)
