@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from mastbench.backend import rng, synchronize
-from mastbench.bench import Row, Skip, _row, best_time
+from mastbench.bench import Row, Skip, _row, best_time, dense_quadratic_data
 
 __all__ = ["COMPARISONS"]
 
@@ -49,13 +49,9 @@ def _per_step(run: Callable[[int], Any], short: int, long: int, repeat: int = 3)
 
 
 def _dense_quadratic(d: int, seed: int = 0) -> Any:
-    """A dense well-conditioned quadratic built in O(d³) BLAS time (no QR of a d×d Gaussian)."""
     from problems import Quadratic
 
-    gen = np.random.default_rng(seed)
-    G = gen.standard_normal((d, d)) / math.sqrt(d)
-    A = G @ G.T / 4.0 + np.eye(d)
-    return Quadratic(0.5 * (A + A.T), gen.standard_normal(d))
+    return Quadratic(*dense_quadratic_data(d, seed))
 
 
 # -- 1. batched replicates: one GEMM per step ------------------------------------------------

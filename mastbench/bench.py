@@ -32,7 +32,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ASV_ACTIONS", "Row", "compare", "markdown", "run_asv", "write_json"]
+__all__ = [
+    "ASV_ACTIONS",
+    "Row",
+    "best_time",
+    "compare",
+    "dense_quadratic_data",
+    "markdown",
+    "run_asv",
+    "write_json",
+]
 
 #: The asv sub-commands :func:`run_asv` knows, with the arguments it adds to each.
 ASV_ACTIONS: dict[str, tuple[str, ...]] = {
@@ -109,6 +118,19 @@ def _find_asv() -> str:
             "asv is not installed; install the bench extra: pip install '.[bench]'"
         )
     return found
+
+
+def dense_quadratic_data(d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Host data (A, b) of a dense benchmark quadratic ½xᵀAx − bᵀx, built in BLAS time.
+
+    A = GGᵀ/(4d) + I with G standard normal (d × d): dense, symmetric positive definite,
+    eigenvalues in [1, ≈ 2]; b standard normal.  Cheaper than a random orthogonal basis (no
+    QR), so benchmark set-up stays small next to what it measures.
+    """
+    gen = np.random.default_rng(seed)
+    G = gen.standard_normal((d, d))
+    A = G @ G.T / (4.0 * d) + np.eye(d)
+    return 0.5 * (A + A.T), gen.standard_normal(d)
 
 
 # -- the comparison table --------------------------------------------------------------------
