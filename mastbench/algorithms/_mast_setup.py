@@ -162,7 +162,7 @@ class DistributedQuadraticMAST:
             b_all.append(b)
             c0_all.append(c0)
         M = len(problems)
-        self.A_bar, self.c_bar, self.const = A_bar / M, c_bar / M, const / M
+        self.A_bar, self.c_bar, self.const = A_bar / M, c_bar / M, float(const) / M
         self.A = np.mean(A_all, axis=0)
         self.b = np.mean(b_all, axis=0)
         self.c0 = float(np.mean(c0_all))
