@@ -2,8 +2,12 @@
 
 Each comparison is a function ``measure(quick) -> list[Row]`` timing a mastbench fast path
 and its reference in the same process, one after the other, on the same data.  Per-step
-times come from the difference of two run lengths, (t(T₂) − t(T₁)) / (T₂ − T₁), so that the
-fixed cost of a run (validation, exact constants of the metrics, trace set-up) cancels.
+times of mastbench algorithms come from the run's own clock: a :class:`~mastbench.trace.Trace`
+records at each checkpoint the algorithm time elapsed, excluding the set-up and the metric
+evaluations, so with checkpoints (0, T₁, T₂) the per-step time is
+(time[T₂] − time[T₁]) / (T₂ − T₁), after T₁ warm-up steps.  References written here (loops,
+the PyTorch loop) are timed by the difference of two run lengths,
+(t(T₂) − t(T₁)) / (T₂ − T₁), which cancels their fixed cost the same way.
 """
 
 from __future__ import annotations
@@ -41,6 +45,15 @@ def _sketches() -> Any:
     return _require("mastbench.sketches", "the sketch distributions")
 
 
+def _trace_step(run: Callable[..., Any], warm: int, iters: int, repeat: int = 2) -> float:
+    """Best per-step time of ``run(iters, checkpoints=[0, warm, iters])`` by its own clock."""
+    best = float("inf")
+    for _ in range(repeat):
+        trace = run(iters, checkpoints=[0, warm, iters])
+        best = min(best, float(trace.time[-1] - trace.time[-2]) / (iters - warm))
+    return best
+
+
 def _per_step(run: Callable[[int], Any], short: int, long: int, repeat: int = 3) -> float:
     """Per-step time from two run lengths (the fixed cost of a run cancels)."""
     t_long = best_time(lambda: run(long), repeat=repeat)
@@ -61,20 +74,20 @@ def _batched(quick: bool) -> list[Row]:
     dsgd = _dsgd()
     sk = _sketches()
     d, R = (256, 32) if quick else (2000, 256)
-    short, long = (2, 6) if quick else (5, 25)
+    warm, iters = (2, 6) if quick else (3, 23)
     problem = _dense_quadratic(d)
     A, b = problem.A, problem.b
     sketch = sk.Bernoulli(0.5, d)
     step = 0.5 / (problem.L * sketch.L_S_max)
     x0 = np.zeros(d)
 
-    def run(iters: int) -> Any:
+    def run(iters: int, checkpoints: list[int]) -> Any:
         return dsgd(
             problem, x0, sketch=sketch, step=step, iters=iters, rng=rng(1),
-            replicates=R, checkpoints=[0, iters],
+            replicates=R, checkpoints=checkpoints,
         )  # fmt: skip
 
-    t_step = _per_step(run, short, long)
+    t_step = _trace_step(run, warm, iters)
     X = np.ones((R, d))
     t_gemm = best_time(lambda: X @ A, repeat=5)
     flops = 2.0 * R * d * d
@@ -121,23 +134,22 @@ def _randk(quick: bool) -> list[Row]:
     dsgd = _dsgd()
     sk = _sketches()
     d, k, R = (512, 16, 4) if quick else (4096, 64, 8)
-    short, long = (2, 10) if quick else (5, 45)
     problem = _dense_quadratic(d)
     sketch = sk.RandK(d, k)
     step = 0.5 / (problem.L * sketch.L_S_max)
     x0 = np.zeros(d)
 
-    def runner(form: str) -> Callable[[int], Any]:
-        def run(iters: int) -> Any:
+    def runner(form: str) -> Callable[..., Any]:
+        def run(iters: int, checkpoints: list[int]) -> Any:
             return dsgd(
                 problem, x0, sketch=sketch, step=step, iters=iters, rng=rng(3),
-                replicates=R, form=form, checkpoints=[0, iters],
+                replicates=R, form=form, checkpoints=checkpoints,
             )  # fmt: skip
 
         return run
 
-    t_index = _per_step(runner("index"), short, long)
-    t_mask = _per_step(runner("mask"), short, long)
+    t_index = _trace_step(runner("index"), 5, 205 if quick else 1005, repeat=1)
+    t_mask = _trace_step(runner("mask"), 2, 12 if quick else 22, repeat=1)
     return [
         _row(
             f"Rand-K index path vs dense mask path, d={d}, k={k}, R={R}: per-step speed-up",
