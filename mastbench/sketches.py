@@ -95,7 +95,7 @@ class _Pattern:
         self.operand_subscripts = ["".join(letter[p] for p in pos) for pos in operands]
         self.diagonal_out = letter[out[0]] == letter[out[1]]
         self.out = letter[out[0]] if self.diagonal_out else letter[out[0]] + letter[out[1]]
-        self.optimize = len(sigma) >= 4
+        self._paths: dict[tuple, list] = {}
 
     def contract(self, arrays: Sequence[np.ndarray], scalar: float, weights: Sequence) -> Any:
         subs = list(self.operand_subscripts)
@@ -105,8 +105,13 @@ class _Pattern:
                 subs.append(letter)
                 ops.append(w)
         spec = ",".join(subs) + "->" + self.out
-        res = np.einsum(spec, *ops, optimize="greedy" if self.optimize else False)
-        res = scalar * res
+        shapes = tuple(op.shape for op in ops)
+        path = self._paths.get(shapes)
+        if path is None:  # pairwise contraction order, found once per operand shapes
+            path = np.einsum_path(spec, *ops, optimize="greedy")[0]
+            path = False if len(path) == 2 else path  # one contraction: plain C einsum
+            self._paths[shapes] = path
+        res = scalar * np.einsum(spec, *ops, optimize=path)
         return np.diag(res) if self.diagonal_out else res
 
 
@@ -246,7 +251,7 @@ class Sketch(ABC):
     def expected_gram(self) -> np.ndarray:
         """E[SᵀS], a (d, d) float64 array."""
         mats, w = self._support_matrices()
-        return np.einsum("n,nki,nkj->ij", w, mats, mats)
+        return np.tensordot(w, np.swapaxes(mats, 1, 2) @ mats, axes=1)
 
     def second_moment(self) -> np.ndarray:
         """Σ2 = E[s sᵀ] of the diagonal s (diagonal sketches only), so E[SXS] = X ∘ Σ2."""
@@ -270,7 +275,7 @@ class Sketch(ABC):
         """Ā = E[SᵀAS] for a fixed (d, d) matrix A (``theory/mast.md`` §2.1)."""
         A = _host_matrix("A", A, self.d)
         mats, w = self._support_matrices()
-        return np.einsum("n,nki,kl,nlj->ij", w, mats, A, mats)
+        return np.tensordot(w, np.swapaxes(mats, 1, 2) @ A @ mats, axes=1)
 
     def expected_cubic(self, A: Any, m: Any, c: Any) -> np.ndarray:
         """R3 = E[SᵀAS m cᵀS] for fixed A (d, d), m, c (d,) (``theory/mast.md`` §6.1)."""
@@ -278,17 +283,23 @@ class Sketch(ABC):
         m = _host_vector("m", m, self.d)
         c = _host_vector("c", c, self.d)
         mats, w = self._support_matrices()
-        left = np.einsum("nki,kl,nlj,j->ni", mats, A, mats, m)
-        right = np.einsum("k,nkj->nj", c, mats)
+        left = np.swapaxes(mats, 1, 2) @ A @ mats @ m
+        right = c @ mats
         return np.einsum("n,ni,nj->ij", w, left, right)
 
-    def expected_quartic(self, A: Any, P: Any) -> np.ndarray:
-        """Q4 = E[SᵀAS P SᵀAS] for fixed (d, d) matrices A and P (``theory/mast.md`` §6.1)."""
+    def expected_quartic(self, A: Any, P: Any, B: Any = None) -> np.ndarray:
+        """Q4 = E[SᵀAS P SᵀBS] for fixed (d, d) matrices A, P and B (B = A when omitted).
+
+        ``theory/mast.md`` §6.1; the bilinear form in (A, B) serves minibatch sampling, where
+        A and B are data components.
+        """
         A = _host_matrix("A", A, self.d)
         P = _host_matrix("P", P, self.d)
+        B = A if B is None else _host_matrix("B", B, self.d)
         mats, w = self._support_matrices()
-        B = np.einsum("nki,kl,nlj->nij", mats, A, mats)
-        return np.einsum("n,nik,kl,nlj->ij", w, B, P, B)
+        left = np.swapaxes(mats, 1, 2) @ A @ mats
+        right = left if B is A else np.swapaxes(mats, 1, 2) @ B @ mats
+        return np.tensordot(w, left @ P @ right, axes=1)
 
     # -- constants -------------------------------------------------------------------------
     @property
@@ -305,7 +316,7 @@ class Sketch(ABC):
     def L_S_max(self) -> float:
         """L_S^max = sup over the support of λ_max(SᵀS) (inf for unbounded support)."""
         mats, _ = self._support_matrices()
-        return float(np.max(np.linalg.eigvalsh(np.einsum("nki,nkj->nij", mats, mats))))
+        return float(np.max(np.linalg.eigvalsh(np.swapaxes(mats, 1, 2) @ mats)))
 
     def _require_diagonal(self, what: str) -> None:
         if not self.diagonal:
@@ -353,9 +364,10 @@ class _DiagonalClosedForm(Sketch):
             _host_matrix("A", A, self.d), _host_vector("m", m, self.d), _host_vector("c", c, self.d)
         )
 
-    def expected_quartic(self, A: Any, P: Any) -> np.ndarray:
+    def expected_quartic(self, A: Any, P: Any, B: Any = None) -> np.ndarray:
         A = _host_matrix("A", A, self.d)
-        return self._quartic(A, _host_matrix("P", P, self.d), A)
+        B = A if B is None else _host_matrix("B", B, self.d)
+        return self._quartic(A, _host_matrix("P", P, self.d), B)
 
     def _moment_tensor(self, order: int, max_d: int) -> np.ndarray:
         if self.d > max_d:
@@ -720,8 +732,8 @@ class Permutation(Sketch):
     def expected_cubic(self, A: Any, m: Any, c: Any) -> np.ndarray:
         return self.marginal.expected_cubic(A, m, c)
 
-    def expected_quartic(self, A: Any, P: Any) -> np.ndarray:
-        return self.marginal.expected_quartic(A, P)
+    def expected_quartic(self, A: Any, P: Any, B: Any = None) -> np.ndarray:
+        return self.marginal.expected_quartic(A, P, B)
 
     def expected_average_sandwich(self, As: Sequence[Any]) -> np.ndarray:
         """E[(1/n) Σ_i S_iᵀ A_i S_i] for one matrix A_i per client (linear: uses the marginal).
@@ -797,7 +809,7 @@ class Gaussian(Sketch):
     def expected_cubic(self, A: Any, m: Any, c: Any) -> np.ndarray:
         raise ValueError(f"{self!r}: the cubic moment contraction needs a finite support")
 
-    def expected_quartic(self, A: Any, P: Any) -> np.ndarray:
+    def expected_quartic(self, A: Any, P: Any, B: Any = None) -> np.ndarray:
         raise ValueError(f"{self!r}: the quartic moment contraction needs a finite support")
 
     @property

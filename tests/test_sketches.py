@@ -57,6 +57,7 @@ def test_closed_form_moments_equal_enumeration_of_the_support(sk, seed):
         _close(sk.expected_sandwich(M), enum.expected_sandwich(M))
         _close(sk.expected_cubic(M, m, c), enum.expected_cubic(M, m, c))
         _close(sk.expected_quartic(M, P), enum.expected_quartic(M, P))
+        _close(sk.expected_quartic(M, P, A_sym.T @ A), enum.expected_quartic(M, P, A_sym.T @ A))
     assert sk.L_D == pytest.approx(enum.L_D, rel=1e-12)
     assert sk.mu_D == pytest.approx(enum.mu_D, rel=1e-12)
     assert sk.L_S_max == pytest.approx(enum.L_S_max, rel=1e-12)
