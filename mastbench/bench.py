@@ -36,6 +36,7 @@ __all__ = [
     "ASV_ACTIONS",
     "Row",
     "best_time",
+    "blas_threads",
     "compare",
     "dense_quadratic_data",
     "markdown",
@@ -211,6 +212,7 @@ def stamp(command: str) -> dict[str, Any]:
         import torch
 
         versions["torch"] = torch.__version__
+        versions["torch_threads"] = torch.get_num_threads()
     except ImportError:
         versions["torch"] = None
     return {
@@ -220,6 +222,7 @@ def stamp(command: str) -> dict[str, Any]:
         "machine": platform.machine(),
         "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
+        "blas_threads": blas_threads(),
         **versions,
     }
 
@@ -234,21 +237,32 @@ def markdown(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
-def write_json(rows: Sequence[Row], path: str | os.PathLike[str], command: str) -> Path:
+def write_json(
+    rows: Sequence[Row], path: str | os.PathLike[str], command: str, **extra_stamp: Any
+) -> Path:
     """Write ``{"stamp": ..., "rows": [...]}`` atomically (temporary file, then rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"stamp": stamp(command), "rows": [asdict(r) for r in rows]}
+    payload = {"stamp": {**stamp(command), **extra_stamp}, "rows": [asdict(r) for r in rows]}
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(payload, indent=2) + "\n")
     tmp.replace(path)
     return path
 
 
+def blas_threads() -> int | None:
+    """Threads of the BLAS library NumPy uses now (``None`` when it cannot be told)."""
+    from threadpoolctl import threadpool_info
+
+    counts = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
+    return max(counts) if counts else None
+
+
 def compare(
     *,
     quick: bool = False,
     only: Sequence[str] = (),
+    threads: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[Row]:
     """Measure every fast-path ratio in this process and return the rows.
@@ -259,7 +273,11 @@ def compare(
         Smaller sizes throughout (a smoke run in seconds; the ratios are then not the ones
         the goals refer to).
     only : sequence of str
-        Run only the comparisons whose key (see :data:`COMPARISONS`) is listed.
+        Run only the comparisons whose key (see ``mastbench._compare.COMPARISONS``) is listed.
+    threads : int, optional
+        Limit BLAS (and PyTorch) to this many threads for the whole run, references
+        included.  On a shared machine, multi-threaded BLAS on oversubscribed cores can be
+        slower than one thread by orders of magnitude on small products.
     progress : callable, optional
         Called with each comparison's key before it runs.
     """
@@ -270,8 +288,33 @@ def compare(
         raise ValueError(
             f"only: unknown comparison(s) {sorted(unknown)}; known: {list(_compare.COMPARISONS)}"
         )
+    if threads is None:
+        return _measure(_compare.COMPARISONS, only, quick, progress)
+    from threadpoolctl import threadpool_limits
+
+    from mastbench.validation import check_int
+
+    threads = check_int("threads", threads, low=1)
+    try:
+        import torch
+
+        torch_threads = torch.get_num_threads()
+        torch.set_num_threads(threads)
+    except ImportError:
+        torch = None
+    try:
+        with threadpool_limits(limits=threads):
+            return _measure(_compare.COMPARISONS, only, quick, progress)
+    finally:
+        if torch is not None:
+            torch.set_num_threads(torch_threads)
+
+
+def _measure(
+    comparisons: dict, only: Sequence[str], quick: bool, progress: Callable[[str], None] | None
+) -> list[Row]:
     rows: list[Row] = []
-    for key, (names, measure) in _compare.COMPARISONS.items():
+    for key, (names, measure) in comparisons.items():
         if only and key not in only:
             continue
         if progress is not None:

@@ -77,14 +77,19 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from mastbench import bench
 
     if args.compare:
-        command = "mastbench bench --compare" + (" --quick" if args.quick else "")
+        command = "mastbench bench --compare" + "".join(
+            [" --quick"] * args.quick
+            + [f" --only {key}" for key in args.only]
+            + ([f" --threads {args.threads}"] if args.threads is not None else [])
+        )
         rows = bench.compare(
             quick=args.quick,
             only=args.only,
+            threads=args.threads,
             progress=lambda key: print(f"measuring {key} ...", file=sys.stderr, flush=True),
         )
         print(bench.markdown(rows))
-        path = bench.write_json(rows, args.json, command)
+        path = bench.write_json(rows, args.json, command, threads=args.threads)
         print(f"wrote {path}", file=sys.stderr)
         return 1 if any(row.met is False for row in rows) else 0
     extra = args.asv_args[1:] if args.asv_args[:1] == ["--"] else args.asv_args
@@ -145,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="with --compare: small sizes (smoke)")
     p.add_argument(
         "--only", action="append", default=[], help="with --compare: only this comparison key"
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="with --compare: limit BLAS and PyTorch threads (e.g. 1 on a shared machine)",
     )
     p.add_argument(
         "--json",

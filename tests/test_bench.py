@@ -150,3 +150,29 @@ def test_torch_loop_with_p_one_is_gradient_descent():
     out = _compare.torch_dsgd_loop(X, y, l2=0.1, p=1.0, step=0.3, iters=5, replicates=2)
     assert out.shape == (2, 4)
     np.testing.assert_allclose(out, np.stack([x, x]), rtol=1e-12, atol=1e-14)
+
+
+def test_compare_limits_blas_threads_during_the_run(monkeypatch):
+    seen = []
+
+    def measure(quick):
+        seen.append(bench.blas_threads())
+        return [bench._row("t", 1.0, "x", ">= 1", "")]
+
+    monkeypatch.setattr(_compare, "COMPARISONS", {"t": ([("t", ">= 1")], measure)})
+    bench.compare(threads=1)
+    assert seen == [1] or seen == [None]
+
+
+def test_compare_rejects_bad_thread_count():
+    with pytest.raises(ValueError, match="threads"):
+        bench.compare(threads=0)
+
+
+def test_cli_compare_stamps_the_exact_command(monkeypatch, tmp_path):
+    _fake_comparisons(monkeypatch)
+    out = tmp_path / "p.json"
+    main(["bench", "--compare", "--only", "fast", "--threads", "1", "--json", str(out)])
+    stamp = json.loads(out.read_text())["stamp"]
+    assert stamp["command"] == "mastbench bench --compare --only fast --threads 1"
+    assert stamp["threads"] == 1
