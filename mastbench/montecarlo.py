@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from mastbench.trace import Trace
 from mastbench.validation import check_in_range
@@ -67,8 +67,8 @@ class Estimate:
 def _quantile(point_level: float, n: int, method: str) -> float:
     tail = 0.5 * (1.0 + point_level)
     if method == "t":
-        return float(stats.t.ppf(tail, df=n - 1))
-    return float(stats.norm.ppf(tail))
+        return float(special.stdtrit(n - 1, tail))
+    return float(special.ndtri(tail))
 
 
 def estimate(

@@ -48,7 +48,7 @@ def quadratics(
     return random_problems.quadratic(d, kappa, gen, mu=0.0 if singular and d > 1 else 1.0)
 
 
-# -- sketches (mastbench.sketches) --------------------------------------------------------------
+# -- sketches (mastbench.sketches) --
 __all__ += ["SKETCH_KINDS", "sketches"]
 
 SKETCH_KINDS: tuple[str, ...] = ("bernoulli", "randk", "permutation", "identity", "discrete")
@@ -99,3 +99,41 @@ def sketches(
     mats = gen.normal(size=(count, d, d))
     mats = mats - np.einsum("n,nij->ij", weights, mats) + np.eye(d)
     return sk.Discrete(mats, weights)
+
+
+# == MAST rates ==
+# Instances for the MAST convergence theorems (theory/_mast_rates.py): small quadratics, a sketch
+# with a finite support and E[S] = I, a shift v and a seed for the start.
+
+
+def mast_sketches(d: int) -> st.SearchStrategy:
+    """Sketches with small finite support on R^d: Bernoulli (distinct p_j), Rand-K, Identity."""
+    from mastbench.sketches import Bernoulli, Identity, RandK
+
+    bernoulli = st.lists(st.floats(0.3, 1.0), min_size=d, max_size=d).map(
+        lambda p: Bernoulli(np.asarray(p))
+    )
+    randk = st.integers(1, d).map(lambda k: RandK(d, k))
+    return st.one_of(bernoulli, randk, st.just(Identity(d)))
+
+
+@st.composite
+def mast_quadratic_cases(draw: st.DrawFn, *, max_d: int = 4, singular: bool = False) -> dict:
+    """A MAST quadratic case: problem, sketch, shift (array), seed and the gap to use.
+
+    The shift is random, zero, or x* (interpolation, Δ = 0; only when f is strongly convex).
+    """
+    d = draw(dimensions(2, max_d))
+    problem = draw(quadratics(d, singular=singular))
+    sketch = draw(mast_sketches(d))
+    seed = draw(st.integers(0, 2**16))
+    kinds = ["random", "zero"] if singular else ["random", "zero", "interpolation"]
+    kind = draw(st.sampled_from(kinds))
+    gen = np.random.default_rng(seed)
+    shift = {
+        "random": lambda: gen.standard_normal(d),
+        "zero": lambda: np.zeros(d),
+        "interpolation": lambda: problem.x_star_host.copy(),
+    }[kind]()
+    gap = draw(st.sampled_from(["delta", "delta_prime"]))
+    return {"problem": problem, "sketch": sketch, "shift": shift, "seed": seed, "gap": gap}

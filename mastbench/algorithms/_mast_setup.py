@@ -12,9 +12,11 @@ from mastbench.validation import check_finite, check_int, check_positive
 from problems.base import Problem
 
 __all__ = [
+    "METRICS",
     "DistributedQuadraticMAST",
     "broadcast_start",
     "check_common",
+    "check_metrics",
     "check_shift",
     "check_sketch",
     "mast_metrics",
@@ -86,8 +88,24 @@ def _sqnorm(xp: Any, z: Any) -> Any:
     return xp.sum(z * z, axis=1)
 
 
+#: Metrics the MAST algorithms record (where computable).
+METRICS = ("subopt", "subopt_D", "dist2", "gradnorm2_D")
+
+
+def check_metrics(metrics: Any) -> tuple[str, ...]:
+    """``None`` (all of :data:`METRICS`) or a non-empty subset of them."""
+    if metrics is None:
+        return METRICS
+    if isinstance(metrics, str) or not all(isinstance(m, str) for m in metrics):
+        raise TypeError("metrics must be a sequence of metric names")
+    unknown = sorted(set(metrics) - set(METRICS))
+    if unknown or not metrics:
+        raise ValueError(f"metrics must be a non-empty subset of {METRICS}, got {list(metrics)}")
+    return tuple(metrics)
+
+
 def mast_metrics(
-    base: Any, objective: Any, x0: Any
+    base: Any, objective: Any, x0: Any, names: tuple[str, ...] = METRICS
 ) -> tuple[dict[str, Callable[[Any], Any]], dict[str, str]]:
     """Metrics f − f*, f_D − f_D*, ‖x − x_D*‖², ‖∇f_D‖² where they are computable.
 
@@ -117,6 +135,8 @@ def mast_metrics(
     metrics: dict[str, Callable[[Any], Any]] = {}
     skipped: dict[str, str] = {}
     for name, build in candidates.items():
+        if name not in names:
+            continue
         try:
             fn = build()
             fn(x0)

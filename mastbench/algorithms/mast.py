@@ -22,6 +22,7 @@ from mastbench.algorithms._mast_setup import (
     DistributedQuadraticMAST,
     broadcast_start,
     check_common,
+    check_metrics,
     check_problem,
     check_shift,
     check_sketch,
@@ -67,8 +68,9 @@ def _recorder(
     checkpoints: Any,
     params: dict[str, Any],
     keep_iterates: bool,
+    names: Any = None,
 ) -> TraceRecorder:
-    metrics, skipped = mast_metrics(base, objective, x)
+    metrics, skipped = mast_metrics(base, objective, x, check_metrics(names))
     params = {**params, "skipped_metrics": skipped}
     return TraceRecorder(
         name,
@@ -97,6 +99,7 @@ def dsgd(
     form: str = "auto",
     checkpoints: Any = None,
     keep_iterates: bool = False,
+    metrics: Any = None,
 ) -> Trace:
     """Double Sketched (S)GD (arXiv 2311.16086, Algorithm 1, options I and II).
 
@@ -144,6 +147,9 @@ def dsgd(
         Where to record metrics (default log-spaced).
     keep_iterates : bool
         Keep the iterates at the checkpoints.
+    metrics : sequence of str, optional
+        Record only these of ``subopt``, ``subopt_D``, ``dist2``, ``gradnorm2_D`` (default
+        all; the ``_D`` metrics cost an enumeration of the support for non-quadratic f).
 
     Returns
     -------
@@ -194,7 +200,9 @@ def dsgd(
         "compressor": None if compressor is None else repr(compressor),
         "form": sampler.form,
     }
-    rec = _recorder("dsgd", problem, objective, x, iters, checkpoints, params, keep_iterates)
+    rec = _recorder(
+        "dsgd", problem, objective, x, iters, checkpoints, params, keep_iterates, metrics
+    )
     grad_evals = sample_grads = coords = 0.0
     rec.record(0, x, grad_evals=0.0, sample_grads=0.0, coords_touched=0.0)
     for t in range(iters):
