@@ -56,7 +56,10 @@ PAPER = "Demidovich, Malinovsky, Shulgin, Richtárik, MAST, arXiv 2311.16086"
 def _objective(problem: Problem, sketch: Any, v: Any) -> Any:
     from problems.mast_objective import MASTObjective
 
-    return MASTObjective(problem, sketch, v)
+    try:
+        return MASTObjective(problem, sketch, v)
+    except ValueError as exc:  # f_D not computable (support too large): its metrics are skipped
+        return _Unavailable(str(exc))
 
 
 def _recorder(
