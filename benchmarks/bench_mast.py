@@ -68,6 +68,7 @@ class _QuadraticCase(XPBenchmark):
         self.x0 = self.asarray(np.zeros(self.d))
 
     def _run(self, iters: int, **kwargs) -> object:
+        kwargs.setdefault("metrics", ["subopt"])  # f − f* only: no per-call set-up of f_D
         return self.sync(
             dsgd(
                 self.problem,
@@ -197,7 +198,9 @@ class DSGDAccuracy(_QuadraticCase):
         self._setup_problem(cache, backend)
         self.sketch = Bernoulli(0.5, self.d)
         self.step = 0.5 / (cache["L"] * self.sketch.L_S_max)
-        self.trace = self._run(self.budget, checkpoints=np.arange(self.budget + 1))
+        self.trace = self._run(
+            self.budget, checkpoints=np.arange(self.budget + 1), metrics=["subopt", "dist2"]
+        )
 
     def track_subopt_after_budget(self, cache: dict, backend: str) -> float:
         """Mean f(x_T) − f* over the replicates."""
