@@ -196,7 +196,11 @@ def best_time(fn: Callable[[], Any], *, repeat: int = 3, number: int = 1) -> flo
 
 
 def stamp(command: str) -> dict[str, Any]:
-    """Provenance of a comparison run: command, time, commit, machine, library versions."""
+    """Provenance of a comparison run: command, time, commit, machine, library versions.
+
+    ``blas_threads_default``/``torch_threads_default`` are the libraries' own thread counts;
+    a ``--threads`` limit in force during the run is stamped separately as ``threads``.
+    """
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -212,7 +216,7 @@ def stamp(command: str) -> dict[str, Any]:
         import torch
 
         versions["torch"] = torch.__version__
-        versions["torch_threads"] = torch.get_num_threads()
+        versions["torch_threads_default"] = torch.get_num_threads()
     except ImportError:
         versions["torch"] = None
     return {
@@ -222,7 +226,7 @@ def stamp(command: str) -> dict[str, Any]:
         "machine": platform.machine(),
         "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
-        "blas_threads": blas_threads(),
+        "blas_threads_default": blas_threads(),
         **versions,
     }
 
