@@ -234,6 +234,29 @@ def _add_sweep_options(
     )
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from mastbench import bench
+
+    if args.compare:
+        command = "mastbench bench --compare" + "".join(
+            [" --quick"] * args.quick
+            + [f" --only {key}" for key in args.only]
+            + ([f" --threads {args.threads}"] if args.threads is not None else [])
+        )
+        rows = bench.compare(
+            quick=args.quick,
+            only=args.only,
+            threads=args.threads,
+            progress=lambda key: print(f"measuring {key} ...", file=sys.stderr, flush=True),
+        )
+        print(bench.markdown(rows))
+        path = bench.write_json(rows, args.json, command, threads=args.threads)
+        print(f"wrote {path}", file=sys.stderr)
+        return 1 if any(row.met is False for row in rows) else 0
+    extra = args.asv_args[1:] if args.asv_args[:1] == ["--"] else args.asv_args
+    return bench.run_asv(args.action, quick=not args.full, extra=extra)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``mastbench`` command."""
     from mastbench import __version__
@@ -306,6 +329,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-examples", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_falsify)
+
+    p = sub.add_parser(
+        "bench",
+        help="run the asv suite, or --compare the fast paths in one run",
+        description="asv wrapper: 'run' = asv run --python=same --quick, 'check', "
+        "'continuous' = asv continuous main HEAD, 'publish', 'preview'. --compare measures "
+        "the fast-path ratios in this process and writes a table.",
+    )
+    p.add_argument(
+        "action",
+        nargs="?",
+        default="run",
+        choices=["run", "check", "continuous", "publish", "preview"],
+        help="asv action (default: run)",
+    )
+    p.add_argument("--full", action="store_true", help="without --quick (real timings)")
+    p.add_argument("--compare", action="store_true", help="measure the fast-path ratios")
+    p.add_argument("--quick", action="store_true", help="with --compare: small sizes (smoke)")
+    p.add_argument(
+        "--only", action="append", default=[], help="with --compare: only this comparison key"
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="with --compare: limit BLAS and PyTorch threads (e.g. 1 on a shared machine)",
+    )
+    p.add_argument(
+        "--json",
+        default="reports/performance.json",
+        help="with --compare: where to write the JSON table",
+    )
+    p.add_argument("asv_args", nargs=argparse.REMAINDER, help="more asv arguments after --")
+    p.set_defaults(func=_cmd_bench)
     return parser
 
 

@@ -72,7 +72,10 @@ def _unpack(problem: Any, sketch: Any, shift: Any) -> tuple[Problem, Any, Any]:
 def _objective(problem: Problem, sketch: Any, v: Any) -> Any:
     from problems.mast_objective import MASTObjective
 
-    return MASTObjective(problem, sketch, v)
+    try:
+        return MASTObjective(problem, sketch, v)
+    except ValueError as exc:  # f_D not computable (support too large): its metrics are skipped
+        return _Unavailable(str(exc))
 
 
 def _recorder(

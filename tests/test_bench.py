@@ -1,0 +1,178 @@
+"""``mastbench.bench``: the asv wrapper, the comparison table and its JSON file.
+
+No timing is asserted here: the comparison functions are replaced by fakes where a table is
+needed, and the one real measurement helper checked (the PyTorch loop) is checked for what
+it computes, not how fast.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import numpy as np
+import pytest
+
+from mastbench import _compare, bench
+from mastbench.cli import main
+
+
+def _fake_asv(tmp_path):
+    log = tmp_path / "calls.txt"
+    script = tmp_path / "asv"
+    script.write_text(f'#!/bin/sh\necho "$@" >> {log}\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return str(script), log
+
+
+@pytest.mark.parametrize(
+    ("action", "quick", "expected"),
+    [
+        ("run", True, "run --python=same --quick"),
+        ("run", False, "run --python=same"),
+        ("check", True, "check --python=same"),
+        ("continuous", True, "continuous main HEAD --quick"),
+        ("publish", True, "publish"),
+        ("preview", True, "preview"),
+    ],
+)
+def test_run_asv_records_machine_then_runs_the_action(tmp_path, action, quick, expected):
+    exe, log = _fake_asv(tmp_path)
+    assert bench.run_asv(action, quick=quick, asv=exe, cwd=tmp_path) == 0
+    assert log.read_text().splitlines() == ["machine --yes", expected]
+
+
+def test_run_asv_passes_extra_arguments(tmp_path):
+    exe, log = _fake_asv(tmp_path)
+    bench.run_asv("run", asv=exe, cwd=tmp_path, extra=["--bench", "DSGDStep"])
+    assert log.read_text().splitlines()[-1] == "run --python=same --quick --bench DSGDStep"
+
+
+def test_run_asv_rejects_unknown_action():
+    with pytest.raises(ValueError, match="action must be one of"):
+        bench.run_asv("profile")
+
+
+def test_compare_rejects_unknown_key():
+    with pytest.raises(ValueError, match="only: unknown comparison"):
+        bench.compare(only=["nope"])
+
+
+@pytest.mark.parametrize(
+    ("value", "goal", "met"),
+    [(20.0, ">= 20", True), (19.9, ">= 20", False), (3.0, "<= 3", True), (3.1, "<= 3", False)],
+)
+def test_goal_is_met_exactly_at_the_threshold(value, goal, met):
+    assert bench._row("r", value, "x", goal, "").met is met
+
+
+def _fake_comparisons(monkeypatch):
+    def measured(quick):
+        return [bench._row("fast path", 25.0 if quick else 30.0, "x", ">= 20", "t")]
+
+    def missing(quick):
+        raise bench.Skip("PyTorch is not installed")
+
+    monkeypatch.setattr(
+        _compare,
+        "COMPARISONS",
+        {"fast": ([("fast path", ">= 20")], measured), "gone": ([("gone", ">= 10")], missing)},
+    )
+
+
+def test_compare_turns_skips_into_unmeasured_rows(monkeypatch):
+    _fake_comparisons(monkeypatch)
+    rows = bench.compare(quick=True)
+    assert [(r.name, r.value, r.met) for r in rows] == [
+        ("fast path", 25.0, True),
+        ("gone", None, None),
+    ]
+    assert rows[1].detail == "skipped: PyTorch is not installed"
+    assert [r.name for r in bench.compare(only=["gone"])] == ["gone"]
+
+
+def test_markdown_has_one_line_per_row(monkeypatch):
+    _fake_comparisons(monkeypatch)
+    table = bench.markdown(bench.compare()).splitlines()
+    assert table[0].startswith("| comparison |")
+    assert len(table) == 4
+    assert "30 x" in table[2] and "yes" in table[2]
+    assert "skipped" in table[3]
+
+
+def test_cli_compare_writes_the_json_schema(monkeypatch, tmp_path, capsys):
+    _fake_comparisons(monkeypatch)
+    out = tmp_path / "reports" / "performance.json"
+    assert main(["bench", "--compare", "--quick", "--json", str(out)]) == 0
+    payload = json.loads(out.read_text())
+    assert set(payload) == {"stamp", "rows"}
+    assert payload["stamp"]["command"] == "mastbench bench --compare --quick"
+    assert {"date", "commit", "numpy", "python"} <= set(payload["stamp"])
+    for row in payload["rows"]:
+        assert set(row) == {"name", "value", "unit", "goal", "met", "detail"}
+    assert "| fast path |" in capsys.readouterr().out
+
+
+def test_cli_compare_exits_1_when_a_goal_is_missed(monkeypatch, tmp_path):
+    monkeypatch.setattr(
+        _compare,
+        "COMPARISONS",
+        {"slow": ([("slow", ">= 20")], lambda q: [bench._row("slow", 2.0, "x", ">= 20", "")])},
+    )
+    assert main(["bench", "--compare", "--json", str(tmp_path / "p.json")]) == 1
+
+
+def test_cli_bench_rejects_unknown_action(capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "profile"])
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_dense_quadratic_data_is_spd_and_reproducible():
+    A, b = bench.dense_quadratic_data(20, seed=3)
+    A2, b2 = bench.dense_quadratic_data(20, seed=3)
+    assert np.array_equal(A, A2) and np.array_equal(b, b2)
+    assert np.allclose(A, A.T)
+    assert np.linalg.eigvalsh(A)[0] >= 1.0 - 1e-12
+
+
+def test_torch_loop_with_p_one_is_gradient_descent():
+    pytest.importorskip("torch")
+    from problems import Logistic
+
+    gen = np.random.default_rng(0)
+    X = gen.standard_normal((30, 4))
+    y = np.where(gen.random(30) < 0.5, -1.0, 1.0)
+    problem = Logistic(X, y, 0.1)
+    x = np.zeros(4)
+    for _ in range(5):
+        x = x - 0.3 * problem.grad(x)
+    out = _compare.torch_dsgd_loop(X, y, l2=0.1, p=1.0, step=0.3, iters=5, replicates=2)
+    assert out.shape == (2, 4)
+    np.testing.assert_allclose(out, np.stack([x, x]), rtol=1e-12, atol=1e-14)
+
+
+def test_compare_limits_blas_threads_during_the_run(monkeypatch):
+    seen = []
+
+    def measure(quick):
+        seen.append(bench.blas_threads())
+        return [bench._row("t", 1.0, "x", ">= 1", "")]
+
+    monkeypatch.setattr(_compare, "COMPARISONS", {"t": ([("t", ">= 1")], measure)})
+    bench.compare(threads=1)
+    assert seen == [1] or seen == [None]
+
+
+def test_compare_rejects_bad_thread_count():
+    with pytest.raises(ValueError, match="threads"):
+        bench.compare(threads=0)
+
+
+def test_cli_compare_stamps_the_exact_command(monkeypatch, tmp_path):
+    _fake_comparisons(monkeypatch)
+    out = tmp_path / "p.json"
+    main(["bench", "--compare", "--only", "fast", "--threads", "1", "--json", str(out)])
+    stamp = json.loads(out.read_text())["stamp"]
+    assert stamp["command"] == "mastbench bench --compare --only fast --threads 1"
+    assert stamp["threads"] == 1
