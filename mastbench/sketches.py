@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from mastbench.backend import Generator, to_numpy
+from mastbench.backend import Generator, scatter_add_rows, to_numpy
 from mastbench.validation import check_int, check_probability
 
 __all__ = [
@@ -563,17 +563,11 @@ class RandK(_DiagonalClosedForm):
     def sample(self, rng: Generator, size: int) -> Any:
         """Masks of shape (size, d) with values d/k on the kept coordinates, 0 elsewhere.
 
-        The kept set is the k smallest of d uniform keys per row, exactly as
-        :meth:`sample_indices` draws it.
+        The kept sets are exactly those of :meth:`sample_indices` for the same generator state.
         """
-        size = _check_size(size)
-        xp = rng.xp
-        scale = self.d / self.k
-        if self.k == self.d:
-            return xp.full((size, self.d), scale, device=rng.device)
-        keys = rng.random((size, self.d))
-        kth = xp.sort(keys, axis=1)[:, self.k - 1 : self.k]
-        return xp.where(keys <= kth, xp.full_like(keys, scale), xp.zeros_like(keys))
+        idx = self.sample_indices(rng, size)
+        zeros = rng.xp.zeros((idx.shape[0], self.d), device=rng.device)
+        return scatter_add_rows(zeros, idx, self.d / self.k)
 
     def support(self, max_outcomes: int = DEFAULT_MAX_OUTCOMES) -> tuple[np.ndarray, np.ndarray]:
         """All C(d, k) masks, each with probability 1/C(d, k)."""

@@ -64,3 +64,23 @@ def test_to_numpy_and_synchronize_roundtrip(xp):
     x = xp.asarray([1.0, 2.0])
     backend.synchronize(x)
     np.testing.assert_array_equal(backend.to_numpy(x), [1.0, 2.0])
+
+
+@pytest.mark.parametrize(("d", "k"), [(6, 2), (50, 10), (4, 3)])
+def test_subsets_are_exactly_uniform_over_all_k_subsets(d, k):
+    # Both regimes (rejection for k² ≤ 2d, partial sort otherwise): the frequency of every
+    # k-subset lies within 5 sigma of 1/C(d, k) (chi-square-like check, exhaustive for small d).
+    from itertools import combinations
+    from math import comb
+
+    draws = 60000
+    idx = backend.rng(11).subsets(draws, d, k)
+    assert idx.shape == (draws, k) and np.all(np.diff(idx, axis=1) > 0)
+    if comb(d, k) > 200:
+        coords = np.bincount(idx.ravel(), minlength=d) / draws
+        assert np.all(np.abs(coords - k / d) < 5 * np.sqrt(k / d * (1 - k / d) / draws))
+        return
+    index = {c: i for i, c in enumerate(combinations(range(d), k))}
+    counts = np.bincount([index[tuple(row)] for row in idx.tolist()], minlength=len(index))
+    p = 1 / comb(d, k)
+    assert np.all(np.abs(counts / draws - p) < 5 * np.sqrt(p * (1 - p) / draws))

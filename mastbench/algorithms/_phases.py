@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from mastbench.backend import to_numpy
+from mastbench.backend import array_namespace, device_of, to_numpy
 from mastbench.trace import Trace, TraceRecorder, checkpoints
 from mastbench.validation import check_int, check_positive
 from problems.group_structured import MAX_SUBSETS, GroupProblem
@@ -41,13 +41,18 @@ PHASES = ("dense", "sparsify", "sparse")
 
 
 def top_k_mask(scores: Any, k: int) -> Any:
-    """0/1 float mask (R, t) of the k largest entries of each row of ``scores`` (R, t)."""
-    xp = scores.__array_namespace__()
+    """0/1 float mask (R, t) of the k largest entries of each row of ``scores`` (R, t).
+
+    Exactly k entries per row, also with ties (a stable sort keeps the later index of a tie).
+    """
+    xp = array_namespace(scores)
     t = scores.shape[-1]
     if k >= t:
         return xp.ones_like(scores)
-    kth = xp.sort(scores, axis=-1)[..., t - k]
-    return xp.astype(scores >= kth[..., None], scores.dtype)
+    top = xp.argsort(scores, axis=-1, stable=True)[..., t - k :]
+    positions = xp.arange(t, device=device_of(scores))
+    chosen = xp.any(top[..., :, None] == positions, axis=-2)
+    return xp.astype(chosen, scores.dtype)
 
 
 def sparsity_schedule(tau: float | np.ndarray, target: float, c: float = 4.0) -> np.ndarray:
@@ -120,7 +125,7 @@ class Optimizer:
             self.state[1][i] = b2 * self.state[1][i] + (1 - b2) * g * g
             m_hat = self.state[0][i] / (1 - b1**self.count)
             v_hat = self.state[1][i] / (1 - b2**self.count)
-            xp = p.__array_namespace__()
+            xp = array_namespace(p)
             out.append(p - self.step * m_hat / (xp.sqrt(v_hat) + eps))
         return out
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
-from mastbench.backend import Generator, array_namespace, device_of, is_numpy
+from mastbench.backend import Generator, array_namespace, device_of, scatter_add_rows
 from mastbench.trace import Trace, TraceRecorder
 from mastbench.validation import check_int, check_positive
 
@@ -510,18 +510,6 @@ def _gather(xp: Any, a: Any, idx: Any) -> Any:
     return xp.reshape(xp.take(xp.reshape(a, (-1,)), flat), idx.shape)
 
 
-def _scatter_add(xp: Any, a: Any, idx: Any, delta: Any) -> Any:
-    """a with a[r, idx[r, j]] += delta[r, j] (indices distinct within a row)."""
-    if is_numpy(xp) or type(a).__module__.startswith("cupy"):
-        out = a.copy()
-        rows = xp.arange(a.shape[0])[:, None]
-        out[rows, idx] += delta
-        return out
-    cols = xp.arange(a.shape[1], dtype=idx.dtype, device=device_of(idx))
-    hit = idx[:, :, None] == cols[None, None, :]
-    return a + xp.sum(xp.where(hit, delta[:, :, None], 0.0), axis=1)
-
-
 def stochastic_frank_wolfe(
     problem: Any,
     constraint: Any,
@@ -656,7 +644,7 @@ def stochastic_frank_wolfe(
             z = xp.sum(rows * w[:, None, :], axis=-1)
             delta = derivative(z, labels) / n - _gather(xp, alpha, idx)
             change = xp.sum(rows * delta[..., None], axis=1)
-            alpha = _scatter_add(xp, alpha, idx, delta)
+            alpha = scatter_add_rows(alpha, idx, delta)
             direction = (r + (n / b) * change if variant == "SAGA" else r + change) + l2 * w
             r = r + change
         s = constraint.lmo(direction)
@@ -665,9 +653,9 @@ def stochastic_frank_wolfe(
             sigma_b = _gather(xp, sigma, idx)
             target = xp.sum(rows * s[:, None, :], axis=-1)
             new_sigma = sigma_b + rho * (target - sigma_b)
-            sigma = _scatter_add(xp, sigma, idx, new_sigma - sigma_b)
+            sigma = scatter_add_rows(sigma, idx, new_sigma - sigma_b)
             delta = derivative(new_sigma, labels) / n - _gather(xp, alpha, idx)
-            alpha = _scatter_add(xp, alpha, idx, delta)
+            alpha = scatter_add_rows(alpha, idx, delta)
             r = r + xp.sum(rows * delta[..., None], axis=1)
         state["alpha"], state["r"] = alpha, r
         recorder.record(t + 1, w, grad_evals=(n if variant == "LF" else 0) + (t + 1) * b)

@@ -398,3 +398,12 @@ def test_top_k_mask_on_strict_device():
     assert mask.device == dev
     np.testing.assert_array_equal(to_numpy(mask), [[0, 0, 1, 1]])
     assert math.isclose(float(to_numpy(top_k_mask(scores, 9)).sum()), 4.0)
+
+
+def test_top_k_mask_keeps_exactly_k_under_ties(xp):
+    from mastbench.algorithms._phases import top_k_mask
+
+    scores = xp.asarray([[1.0, 2.0, 2.0, 2.0, 0.0], [3.0, 3.0, 3.0, 3.0, 3.0]])
+    mask = to_numpy(top_k_mask(scores, 2))
+    np.testing.assert_array_equal(mask.sum(axis=1), [2, 2])
+    assert mask[0, 0] == 0 and mask[0, 4] == 0  # only tied maxima are chosen
