@@ -129,57 +129,97 @@ def dsgd(
         optional:   g^t ← Q(g^t),  Q an unbiased compressor (fresh draw, E Q(g) = g)
         x^{t+1} = x^t − γ g^t
 
-    Option II with a compressor is the ABC setting of mast.md §3.1 / T-ABC.
+    Option II with a compressor is the ABC setting of mast.md §3.1 / T-ABC.  The draws of
+    S^t, of the minibatch B^t and of the compressor are independent of each other and of
+    the past, and independent across replicates.
 
     Parameters
     ----------
     problem : Problem or MASTObjective
         f (a :class:`~problems.base.FiniteSum` for option II), or the MAST objective
-        f_D = ``MASTObjective(f, D, v)`` itself (then ``sketch`` and ``shift`` are omitted).
+        f_D = ``MASTObjective(f, D, v)`` itself (then ``sketch`` and ``shift`` must be
+        omitted: passing either raises ``ValueError``).  Anything else raises ``TypeError``.
     x0 : array, shape (d,) or (replicates, d)
-        Start.
+        Start x^0, an array of the problem's namespace (else ``TypeError``), finite, of one
+        of the two shapes (else ``ValueError``); a (d,) start is shared by every replicate.
+        It is copied, never modified.
     sketch : sketch distribution, optional when ``problem`` is a MASTObjective
-        D, with E[S] = I (:mod:`mastbench.sketches`); dimension must equal ``problem.d``.
-        A Permutation sketch is used through its first block (marginal Rand-(d/n)).
+        D, with E[S] = I (:mod:`mastbench.sketches`); required otherwise (``TypeError``
+        when missing or not a sketch distribution); its dimension must equal ``problem.d``
+        (``ValueError``).  A Permutation sketch is used through its first block (marginal
+        Rand-(d/n)).
     step : float
-        γ > 0.
+        Step size γ > 0, finite (``TypeError`` if not a real number, ``ValueError`` if
+        ≤ 0 or not finite).  No upper bound is enforced: the rate theorems in
+        :mod:`theory.mast` state the range in which they hold (e.g. γ ≤ 1/(L L_S^max) in
+        the strongly convex rate).
     iters : int
-        Number of steps T ≥ 0.
+        Number of steps T ≥ 0 (``TypeError`` if not an integer, ``ValueError`` if < 0).
     rng : Generator
-        Source of all randomness (:func:`mastbench.backend.rng`).
-    replicates : int
-        Number R of independent runs, batched as one (R, d) array.
+        Source of all randomness (:func:`mastbench.backend.rng`); anything else raises
+        ``TypeError``.
+    replicates : int, default 1
+        Number R ≥ 1 of independent runs, batched as one (R, d) array.
     shift : array, shape (d,), optional
-        v (default 0).
-    option : {"I", "II"}
-        Exact sketched gradient, or data-minibatch gradient.
+        v, an array of the problem's namespace (``TypeError``), of shape (d,)
+        (``ValueError``) and finite; default ``None`` means v = 0.
+    option : {"I", "II"}, default "I"
+        "I": exact sketched gradient; "II": data-minibatch gradient (any other value raises
+        ``ValueError``).  Option II needs a :class:`~problems.base.FiniteSum` problem
+        (``TypeError`` otherwise).
     batch_size : int, optional
-        Minibatch size b (option II only), 1 ≤ b ≤ n (b ≤ n also without replacement).
-    replace : bool
-        Option II: sample the minibatch with (True) or without replacement.
+        Minibatch size b, 1 ≤ b ≤ n (``ValueError`` outside).  Required with option II and
+        forbidden with option I (``ValueError`` in both cases).
+    replace : bool, default True
+        Option II: draw the b indices of B^t uniformly with (True) or without (False)
+        replacement; ignored with option I.  A non-bool raises ``TypeError``.
     compressor : sketch distribution, optional
         An unbiased diagonal compressor applied to g^t: Q(g) = Diag(s) g with s drawn
-        from the distribution (e.g. ``RandK(d, k)``: ω = d/k − 1).
-    form : {"auto", "mask", "index"}
-        How the sketch is applied (see :class:`~mastbench.algorithms._sketch_ops.Sampler`);
-        option II and compressors use the mask form.
+        from the distribution (e.g. ``RandK(d, k)``: ω = d/k − 1).  Must have dimension d
+        and be diagonal (``ValueError``).  Default ``None``: no compression.
+    form : {"auto", "mask", "index"}, default "auto"
+        How the sketch is applied (see :class:`~mastbench.algorithms._sketch_ops.Sampler`):
+        "auto" uses the index form for Rand-K and Permutation (cost ∝ k per replicate), the
+        mask form for other diagonal sketches and the matrix form otherwise; "index" needs a
+        Rand-K or Permutation sketch and "mask" a diagonal one (``ValueError``).  Option II
+        and compressors use the mask form ("auto" resolves to it; "index" raises
+        ``ValueError``).  The form changes the cost, not the distribution of the iterates.
     checkpoints : array-like of int, optional
-        Where to record metrics (default log-spaced).
-    keep_iterates : bool
-        Keep the iterates at the checkpoints.
+        Iterations in [0, iters] at which metrics are recorded (``ValueError`` outside);
+        default :func:`mastbench.trace.checkpoints` (log-spaced, including 0 and iters).
+    keep_iterates : bool, default False
+        Also store the (R, d) iterates at the checkpoints in ``Trace.iterates``.
     metrics : sequence of str, optional
         Record only these of ``subopt``, ``subopt_D``, ``dist2``, ``gradnorm2_D`` (default
         all; the ``_D`` metrics cost an enumeration of the support for non-quadratic f; an
-        empty sequence records only counters and time, for benchmarks).
+        empty sequence records only counters and time, for benchmarks).  A string or a
+        non-string entry raises ``TypeError``, an unknown name ``ValueError``.
 
     Returns
     -------
     Trace
-        Metrics ``subopt`` (f − f*), ``subopt_D`` (f_D − f_D*), ``dist2`` (‖x − x_D*‖²),
-        ``gradnorm2_D`` (‖∇f_D‖²) where computable (``params["skipped_metrics"]`` says why
-        one is missing); counters ``grad_evals`` (oracle calls of ∇f or of a minibatch
-        gradient), ``sample_grads`` (component gradients, option II) and ``coords_touched``
-        (kept coordinates, mean over replicates).
+        ``algorithm="dsgd"``.  Metrics, each (C, R): ``subopt`` (f(x) − f*), ``subopt_D``
+        (f_D(x) − f_D*), ``dist2`` (‖x − x_D*‖²), ``gradnorm2_D`` (‖∇f_D(x)‖²), where
+        computable (``params["skipped_metrics"]`` maps each missing one to the reason).
+        Counters, cumulative, per replicate: ``grad_evals`` (oracle calls of ∇f or of a
+        minibatch gradient: one per step), ``sample_grads`` (component gradients ∇f_i, b per
+        step with option II, 0 with option I) and ``coords_touched`` (coordinates kept by
+        S^t, mean over replicates).  ``x`` is x^T, shape (R, d); ``params`` records
+        ``step``, ``iters``, ``replicates``, ``sketch``, ``option``, ``batch_size``,
+        ``replace``, ``compressor`` and the resolved ``form``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For invalid arguments, as listed under Parameters.
+
+    References
+    ----------
+    .. [1] Y. Demidovich, G. Malinovsky, E. Shulgin, P. Richtárik, "MAST: Model-Agnostic
+       Sparsified Training", ICLR 2025, arXiv 2311.16086: Algorithm 1 (Double Sketched
+       (S)GD; header [C], options I/II [R], the step line x^{t+1} = x^t − γ g^t [D]) and the
+       ABC condition, eqs. (8)–(9) [R; exact form U].  Tags as in ``shared/theory/mast.md``
+       §3.1: [C] confirmed, [R] reported by reviews, [D] derived there, [U] uncertain.
     """
     step, iters, replicates = check_common(step, iters, rng, replicates)
     problem, sketch, shift = _unpack(problem, sketch, shift)
@@ -367,16 +407,38 @@ def dsgd_importance(
     Parameters
     ----------
     problem, x0, step, iters, rng, replicates, shift, checkpoints, keep_iterates
-        As in :func:`dsgd`.
+        As in :func:`dsgd` (``problem`` may again be a ``MASTObjective`` whose sketch is a
+        Discrete distribution).
     sketch : Discrete
-        The sketch distribution.
+        D = Σ_j w_j δ_{S_j} (:class:`~mastbench.sketches.Discrete`, ``TypeError``
+        otherwise), of dimension d.  Diagonal supports are applied in mask form, others in
+        matrix form.
     q : array-like, shape (N,), optional
-        Sampling probabilities.
+        Sampling probabilities over the N support points: finite, ≥ 0, summing to 1 within
+        1e-12, and q_j > 0 wherever w_j > 0 and S_j ≠ 0 (else the estimate is biased); any
+        violation raises ``ValueError``.  Default :func:`importance_probabilities`,
+        q_j ∝ w_j λ_max(S_jᵀS_j) (``ValueError`` if every S_j is zero).
 
     Returns
     -------
     Trace
-        As :func:`dsgd`; ``params["q"]`` holds the probabilities used.
+        ``algorithm="dsgd_importance"``.  Metrics as :func:`dsgd` (all four, where
+        computable).  Counters: ``grad_evals`` (one ∇f call per step) and ``coords_touched``
+        (d per step: the dense forms touch every coordinate).  ``params`` records ``step``,
+        ``iters``, ``replicates``, ``q`` (the probabilities used) and ``skipped_metrics``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For invalid arguments, as listed under Parameters and in :func:`dsgd`.
+
+    References
+    ----------
+    .. [1] Y. Demidovich, G. Malinovsky, E. Shulgin, P. Richtárik, "MAST: Model-Agnostic
+       Sparsified Training", ICLR 2025, arXiv 2311.16086.  The abstract's "SGD with general
+       sampling" is [U]; this importance sampling over sketches, its unbiasedness and the
+       constant A = L_f E[L_S] for the default q are derived in ``shared/theory/mast.md``
+       §3.1 [D], not taken from the paper.
     """
     step, iters, replicates = check_common(step, iters, rng, replicates)
     problem, sketch, shift = _unpack(problem, sketch, shift)
@@ -434,19 +496,52 @@ def distributed_dsgd(
     Parameters
     ----------
     problems : sequence of Problem
-        f_1, …, f_M (same d, namespace and device).
+        f_1, …, f_M, M ≥ 1 (a non-empty sequence of :class:`~problems.base.Problem`, else
+        ``TypeError``), all with the same d and namespace (``ValueError`` otherwise).
+    x0 : array, shape (d,) or (replicates, d)
+        Start, as in :func:`dsgd` (checked against ``problems[0]``).
     sketches : sketch distribution or sequence of them
-        One per client, or one ``Permutation(d, M)`` sampled jointly for all clients.
-    form : {"auto", "mask", "index"}
-        How each client's sketch is applied.
-    x0, step, iters, rng, replicates, shift, checkpoints, keep_iterates
+        Either one :class:`~mastbench.sketches.Permutation` with n = M blocks, sampled
+        jointly (client i gets block i of the same permutation; ``ValueError`` if n ≠ M),
+        or a sequence of exactly M independent per-client distributions D_i
+        (``ValueError`` otherwise), each of dimension d (``TypeError``/``ValueError`` as in
+        :func:`dsgd`).
+    step, iters, rng, replicates, shift
+        As in :func:`dsgd` (γ, T, the generator, R, v).
+    form : {"auto", "mask", "index"}, default "auto"
+        How each client's sketch is applied, as ``form`` of :func:`dsgd` (``ValueError``
+        for an unknown form or one the sketch does not support).
+    checkpoints, keep_iterates
         As in :func:`dsgd`.
 
     Returns
     -------
     Trace
-        As :func:`dsgd`.  The ``_D`` metrics need quadratic clients (closed form); for other
-        clients they are skipped.
+        ``algorithm="distributed_dsgd"``.  Metrics as :func:`dsgd`, with f = (1/M) Σ_i f_i
+        and f_D the distributed MAST objective whose per-client sketch is D_i (Rand-(d/M)
+        for a joint permutation, its marginal).  They need quadratic clients (closed
+        forms); for other clients every metric is skipped (``params["skipped_metrics"]``
+        says why) and only counters and time are recorded.  Counters: ``grad_evals`` (M
+        client gradients per step) and ``coords_touched`` (coordinates kept, summed over
+        clients, mean over replicates).  ``params`` records ``step``, ``iters``,
+        ``replicates``, ``clients`` (M) and ``joint``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For invalid arguments, as listed under Parameters.
+
+    References
+    ----------
+    .. [1] Y. Demidovich, G. Malinovsky, E. Shulgin, P. Richtárik, "MAST: Model-Agnostic
+       Sparsified Training", ICLR 2025, arXiv 2311.16086: the distributed method and its
+       theorem (Theorem 6 in some versions) [R]; the server broadcast of
+       y_i^t = v + S_i^t(x^t − v) and per-client D_i [R]; the update line and the IST bias
+       x_D* = (n D̄)⁻¹ b̄ are derived in ``shared/theory/mast.md`` §3.2 [D].
+    .. [2] E. Shulgin, P. Richtárik, "Towards a Better Theoretical Understanding of
+       Independent Subnetwork Training", arXiv 2306.16484: IST with Perm-q sketches and
+       perfect reconstruction, eqs. (5)–(6) [C]; with one local step it is this method with
+       v = 0 and a joint Permutation.
     """
     from mastbench.sketches import Permutation, RandK
 
@@ -573,21 +668,49 @@ def l_svrdsg(
     Parameters
     ----------
     problem, x0, step, iters, rng, replicates, shift, checkpoints, keep_iterates
-        As in :func:`dsgd`.
+        As in :func:`dsgd` (``problem`` may be a ``MASTObjective`` with a Discrete sketch).
+        No upper bound on γ is enforced; the L-SVRG-type range is stated by the theorems in
+        :mod:`theory.mast`.
     sketch : Discrete
-        Uniform over N sketches.
+        Uniform over N sketches: a :class:`~mastbench.sketches.Discrete` (``TypeError``
+        otherwise) whose weights all equal 1/N within 1e-12 (``ValueError`` otherwise).
     prob : float, optional
-        p ∈ (0, 1], the reference-point update probability (default 1/N).
+        p ∈ (0, 1], the probability of moving the reference point each step (``TypeError``
+        if not a real number, ``ValueError`` outside (0, 1]); default 1/N.
     batch : int, optional
-        b ∈ [1, N] (default N).
-    minibatch : {"fixed", "resampled"}
-        The two variants above.
+        b ∈ [1, N], the number of sketches (drawn without replacement) in the reference
+        gradient G (``TypeError``/``ValueError`` outside); default N (exact ∇f_D(w)).
+    minibatch : {"fixed", "resampled"}, default "fixed"
+        The two variants above (``ValueError`` otherwise).
 
     Returns
     -------
     Trace
-        As :func:`dsgd`; ``grad_evals`` counts sketched gradients ∇f_j (mean over
-        replicates, so the reference refresh counts b·p per step on average).
+        ``algorithm="l_svrdsg"``.  Metrics as :func:`dsgd` (all four, where computable).
+        Counters: ``grad_evals`` counts sketched gradients ∇f_j, mean over replicates: b for
+        G^0, then 2 per step plus b per step ("resampled") or b times the fraction of
+        replicates whose reference moved ("fixed", b·p per step on average);
+        ``coords_touched`` is d·``grad_evals`` (dense forms).  ``params`` records ``step``,
+        ``iters``, ``replicates``, ``prob``, ``batch``, ``minibatch``, ``N`` and
+        ``skipped_metrics``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For invalid arguments, as listed under Parameters and in :func:`dsgd`.
+
+    References
+    ----------
+    .. [1] Y. Demidovich, G. Malinovsky, E. Shulgin, P. Richtárik, "MAST: Model-Agnostic
+       Sparsified Training", ICLR 2025, arXiv 2311.16086: Algorithm 3 (L-SVRDSG) and its
+       theorem (Theorem 5 in some versions) [R: the name, the finite set of N sketches, the
+       minibatch of b sketches without replacement, the (N − b)/b neighbourhood, exact
+       linear convergence at b = N].  The precise update above is reconstructed in
+       ``shared/theory/mast.md`` §3.3 [D]; the "resampled" variant is [U].
+    .. [2] D. Kovalev, S. Horváth, P. Richtárik, "Don't Jump Through Hoops and Remove Those
+       Loops: SVRG and Katyusha are Better Without the Outer Loop", ALT 2020,
+       arXiv 1901.08689: L-SVRG, Algorithm 1, which this is with b = N on the finite sum
+       f_D = (1/N) Σ_j f_j.
     """
     step, iters, replicates = check_common(step, iters, rng, replicates)
     problem, sketch, shift = _unpack(problem, sketch, shift)

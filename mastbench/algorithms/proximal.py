@@ -305,50 +305,117 @@ def ramda(
 ) -> Trace:
     """RAMDA (arXiv 2403.14398, Algorithm 1, eqs. (2)–(5)).
 
-    For t = 1, 2, ... (t restarts at every milestone):
-    G^t = ∇f_ξt(W^{t−1}), s_t = η_t√t, α_t = α_{t−1} + s_t, V^t = V^{t−1} + s_t G^t,
-    U^t = U^{t−1} + s_t G^t∘G^t, P^t = Diag(∛U^t + ε),
-    Ŵ^t ≈ argmin_W α_t ψ(W) + ⟨V^t, W⟩ + ½⟨W − W⁰, P^t(W − W⁰)⟩,  W^t = (1 − c_t)W^{t−1} + c_tŴ^t.
+    For k = 1, …, T, with t the step within the current stage (t restarts at 1 after every
+    milestone), W⁰ the stage's anchor and α_0 = 0, V^0 = U^0 = 0::
+
+        G^t = ∇f_ξt(W^{t−1})                       (full ∇f when batch_size is None)
+        s_t = η_k √t,  α_t = α_{t−1} + s_t
+        V^t = V^{t−1} + s_t G^t,  U^t = U^{t−1} + s_t G^t∘G^t
+        P^t = Diag(∛U^t + ε)
+        Ŵ^t ≈ argmin_W Q_t(W) = α_t ψ(W) + ⟨V^t, W⟩ + ½⟨W − W⁰, P^t(W − W⁰)⟩      (4)
+        W^t = (1 − c_k) W^{t−1} + c_k Ŵ^t                                         (5)
+
+    The subproblem (4) is solved by PG (Algorithm 2) warm-started at W^{t−1}, or exactly.
 
     Parameters
     ----------
     problem : Composite
-        F = f + ψ.
-    x0 : array (d,)
-        W⁰, the anchor of the dual averaging.
+        F = f + ψ (:class:`problems.composite.Composite`; ``TypeError`` otherwise).
+    x0 : array, shape (d,)
+        W⁰, the anchor of the dual averaging, shared by every replicate: an array of the
+        problem's namespace (``TypeError``) of shape (d,) (``ValueError``).
     iters : int
-        Number of steps.
-    lr : float or callable
-        η (or k ↦ η_k); the paper's package default 1e-2.
-    momentum : float or callable
-        c_t ∈ (0, 1] (c = 1: no averaging).
-    rng, replicates, batch_size
-        Minibatch sampling (``batch_size=None``: full gradient, deterministic).
-    eps : float
-        ε of the preconditioner.
-    solver : {"pg", "exact"}
-        PG (Algorithm 2, with safe screening) or the exact solution (ψ = 0, ℓ1, group lasso).
-    stop : {"condition7", "heuristic"}
-        PG stopping: condition (7) with ε_t = eps_sub·t^(−eps_sub_power) (summable squares for
-        power > 1/2, eq. (8)), or the official code's relative-decrease rule with ``rtol``.
-    pg_max_iters : int
-        T2, the cap on PG steps.
-    milestones, gamma, ramp
-        Stage-wise restarts (App. A.1): at each milestone iteration lr ← γ·lr, ε ← γ·ε,
-        t, α, V, U ← 0 and W⁰ ← W; ``ramp``: c_t = min(c√i, 1) in the final stage, i its step.
-    output : {"hat", "avg"}
-        Which iterate the metrics and ``Trace.x`` describe: Ŵ^t (structured) or W^t.
-    track_optimum, track_moments
-        Record F − F* and support errors (needs W*); record ‖V/α − ∇f(W)‖², the relative
-        ‖U/α − E[g∘g](W)‖² and the minibatch noise E‖g − ∇f‖² (stochastic runs only).
-    checkpoints, keep_iterates
-        As in :class:`~mastbench.trace.TraceRecorder`.
+        Number of steps T ≥ 0 (``TypeError`` if not an integer, ``ValueError`` if < 0).
+    lr : float or callable, default 1e-2
+        η > 0 (``TypeError``/``ValueError`` otherwise), or k ↦ η_k evaluated at the global
+        step k = 1, …, T (not validated); 1e-2 is the RAMDA package default.
+    momentum : float or callable, default 0.1
+        c ∈ (0, 1] (``ValueError`` otherwise; c = 1: no averaging, W^t = Ŵ^t), or k ↦ c_k
+        (not validated).
+    rng : Generator, optional
+        Source of the minibatch indices; required when ``batch_size`` is given
+        (``ValueError``), unused otherwise.
+    replicates : int, default 1
+        Number R ≥ 1 of independent runs, batched as (R, d) arrays.
+    batch_size : int, optional
+        b ≥ 1: each replicate draws b component indices uniformly with replacement per step
+        and uses their mean gradient; needs f to be a :class:`~problems.base.FiniteSum`
+        (``TypeError``).  ``None`` (default): the full gradient ∇f (deterministic run).
+    eps : float, default 1e-6
+        ε > 0 of the preconditioner P^t (``ValueError`` otherwise).
+    solver : {"pg", "exact"}, default "pg"
+        PG (Algorithm 2, with safe screening) or the exact minimizer of (4), available for
+        ψ = 0, ℓ1 and group lasso (``NotImplementedError`` at the first step for other ψ).
+        Any other value raises ``ValueError``.
+    stop : {"condition7", "heuristic"}, default "condition7"
+        PG stopping rule: condition (7), ‖s_j‖ ≤ ε_t and Q_t(Z^j) ≤ Q_t(Z⁰), with the
+        residual s_j of eq. (9); or the official code's relative-decrease rule with ``rtol``.
+        Any other value raises ``ValueError``.
+    eps_sub : float, default 1e-6
+        ε_0 > 0 in the tolerance ε_t = ε_0 t^(−p) of condition (7) (``ValueError``
+        otherwise).
+    eps_sub_power : float, default 0.6
+        p ≥ 0 in ε_t = ε_0 t^(−p) (``ValueError`` if negative); p > 1/2 makes Σ ε_t² finite,
+        the summability condition (8).
+    pg_max_iters : int, default 100
+        T2 ≥ 1, the cap on PG steps per subproblem (``ValueError`` below 1).
+    rtol : float, default 1e-8
+        Relative decrease threshold of ``stop="heuristic"`` (> 0, ``ValueError`` otherwise);
+        unused with condition (7).
+    screening : bool, default True
+        Safe screening in PG: groups of a group-lasso ψ proved zero at the solution are
+        fixed at zero (no effect for other ψ or with ``solver="exact"``).
+    milestones : tuple of int, default ()
+        Stage-wise restarts (App. A.1): strictly increasing iterations in [1, iters]
+        (``TypeError``/``ValueError`` otherwise).  After step m of a milestone m: η ← γ·η,
+        ε ← γ·ε, t, α, V, U ← 0 and W⁰ ← W^m; the c schedule is not reset.
+    gamma : float, default 0.1
+        γ > 0, the factor applied to η and ε at each milestone (``ValueError`` otherwise).
+    ramp : bool, default False
+        In the final stage (after the last milestone, or from the start without
+        milestones) use c_k ← min(c_k √i, 1), i the step within that stage, so W^t → Ŵ^t.
+    output : {"hat", "avg"}, default "hat"
+        Which iterate the metrics and ``Trace.x`` describe: Ŵ^t (structured) or W^t
+        (``ValueError`` otherwise).
+    track_optimum : bool, default True
+        Also record ``subopt`` and ``support_errors``, which need the Composite's certified
+        minimizer W* (computed on first use).
+    track_moments : bool, default False
+        Also record ``dual_gap2``, ``moment_gap2_rel`` and ``grad_noise2`` (below); needs
+        ``batch_size`` (``ValueError``) and costs O(n) component gradients per replicate
+        at every checkpoint.
+    checkpoints : array-like of int, optional
+        Iterations in [0, iters] at which metrics are recorded (``ValueError`` outside);
+        default :func:`mastbench.trace.checkpoints` (log-spaced, including 0 and iters).
+    keep_iterates : bool, default False
+        Also store the recorded (R, d) iterates at the checkpoints in ``Trace.iterates``.
 
     Returns
     -------
     Trace
-        Counters ``grad_evals``, ``pg_iters`` (mean PG steps, cumulative) and
-        ``unmet_condition7`` (subproblems that hit ``pg_max_iters``).
+        ``algorithm="ramda"``.  Metrics, each (C, R), of Ŵ^t (``output="hat"``) or W^t
+        (``"avg"``), and of W⁰ at k = 0: ``objective`` F, ``stationarity2``
+        dist(0, ∂F)², ``support`` (number of active groups), ``avg_gap2`` ‖W^t − Ŵ^t‖²;
+        with ``track_optimum`` ``subopt`` F − F* and ``support_errors`` |supp Δ S*|; with
+        ``track_moments`` (all at W^t; the first two are 0 at k = 0, where α = 0)
+        ``dual_gap2`` ‖V^t/α_t − ∇f(W^t)‖², ``moment_gap2_rel``
+        ‖U^t/α_t − E[g∘g](W^t)‖² / ‖E[g∘g](W^t)‖² and ``grad_noise2`` E‖g − ∇f(W^t)‖² of
+        the minibatch gradient g.  Counters, cumulative, per replicate: ``grad_evals``
+        (component gradients, k·b; or full gradients, k), ``pg_iters`` (PG steps, mean over
+        replicates, summed over steps; 0 with ``solver="exact"``) and ``unmet_condition7``
+        (subproblems, summed over replicates, whose stopping rule was not met within
+        ``pg_max_iters``).  ``x`` is Ŵ^T or W^T, shape (R, d); ``params`` records ``lr``
+        (``None`` when callable), ``batch_size``, ``solver``, ``stop``, ``milestones`` and
+        ``output``.
+
+    References
+    ----------
+    .. [1] Z.-S. Huang, C.-p. Lee, "Regularized Adaptive Momentum Dual Averaging with an
+       Efficient Inexact Subproblem Solver for Training Structured Neural Network",
+       NeurIPS 2024, arXiv 2403.14398: Algorithm 1 and eqs. (2)–(5) (update), Algorithm 2
+       (PG), condition (7) with (8) (inexactness), eq. (9) (checkable residual), App. A.1
+       (stage-wise schedule).  The ``heuristic`` stop, the ramp and the defaults follow the
+       official code (``shared/theory/ramda.md`` §2, §3, §8).
     """
     return _dual_averaging(
         "ramda",
@@ -400,9 +467,51 @@ def rmda(
 ) -> Trace:
     """RMDA (Huang & Lee, ICLR 2022; as described in arXiv 2403.14398 §2, Table 6).
 
-    s_t = η_t√t, α_t = Σ s_k, V^t = Σ s_k G^k, β_t = √t,
-    Ŵ^t = prox_{(α_t/β_t)ψ}(W⁰ − V^t/β_t),  W^t = (1 − c_t)W^{t−1} + c_tŴ^t.
-    Restarts, ramp and outputs as in :func:`ramda`; ψ = 0 gives MDA.
+    For k = 1, …, T, with t the step within the current stage and W⁰ its anchor::
+
+        G^t = ∇f_ξt(W^{t−1}),  s_t = η_k √t,  α_t = Σ_{i≤t} s_i,  V^t = Σ_{i≤t} s_i G^i
+        β_t = √t
+        Ŵ^t = prox_{(α_t/β_t)ψ}(W⁰ − V^t/β_t)
+        W^t = (1 − c_k) W^{t−1} + c_k Ŵ^t
+
+    This is RAMDA with P^t = β_t I (closed-form subproblem); ψ = 0 gives MDA.
+
+    Parameters
+    ----------
+    problem, x0, iters, rng, replicates, batch_size, checkpoints, keep_iterates
+        As in :func:`ramda`.
+    lr : float or callable, default 1e-1
+        η > 0 (``TypeError``/``ValueError`` otherwise) or k ↦ η_k (not validated); 1e-1 is
+        the paper's logistic-regression setting (App. A.1).
+    momentum : float or callable, default 0.1
+        c ∈ (0, 1] (``ValueError`` otherwise) or k ↦ c_k (not validated).
+    milestones, gamma, ramp
+        Stage-wise restarts and the momentum ramp as in :func:`ramda` (at a milestone η ←
+        γ·η, t, α, V ← 0, W⁰ ← W).
+    output : {"hat", "avg"}, default "hat"
+        As in :func:`ramda`.
+    track_optimum : bool, default True
+        As in :func:`ramda`.
+
+    Returns
+    -------
+    Trace
+        ``algorithm="rmda"``.  Metrics ``objective``, ``stationarity2``, ``support``,
+        ``avg_gap2`` and, with ``track_optimum``, ``subopt`` and ``support_errors``, as in
+        :func:`ramda`.  Counters ``grad_evals`` as in :func:`ramda`; ``pg_iters`` and
+        ``unmet_condition7`` are recorded and always 0 (the prox is exact).  ``params`` as
+        in :func:`ramda` (``solver="exact"``).
+
+    References
+    ----------
+    .. [1] Z.-S. Huang, C.-p. Lee, "Training Structured Neural Networks Through Manifold
+       Identification and Variance Reduction", ICLR 2022, arXiv 2112.02612 (RMDA).  That
+       paper's text was not consulted: the update above is the one described in [2] and
+       the official code (``shared/theory/ramda.md`` §4).
+    .. [2] Z.-S. Huang, C.-p. Lee, "Regularized Adaptive Momentum Dual Averaging with an
+       Efficient Inexact Subproblem Solver for Training Structured Neural Network",
+       NeurIPS 2024, arXiv 2403.14398: §2 and Table 6 (RMDA as RAMDA with P^t a multiple
+       of I), App. A.1 (schedule).
     """
     return _dual_averaging(
         "rmda",
@@ -511,9 +620,51 @@ def prox_gen(
 ) -> Trace:
     """ProxGen as ProxAdamW (Yun et al. 2021; arXiv 2403.14398 eq. (6), Algorithm 3).
 
-    W ← W(1 − η·wd); m, v Adam moments with bias correction; D = √v̂ + ε; m̃ = η·m̂;
-    W^t ≈ argmin_W ⟨m̃, W⟩ + ½⟨W − W^{t−1}, D(W − W^{t−1})⟩ + η ψ(W), solved by the same PG as
-    RAMDA (warm start W^{t−1}, screening, condition (7) or the code's heuristic) or exactly.
+    For k = 1, …, T, with m_0 = v_0 = 0 and G^k = ∇f_ξk(W^{k−1})::
+
+        W' = W^{k−1}(1 − η·wd)                                  (decoupled weight decay)
+        m_k = β1 m_{k−1} + (1 − β1)G^k,  v_k = β2 v_{k−1} + (1 − β2)G^k∘G^k
+        m̂ = m_k/(1 − β1^k),  v̂ = v_k/(1 − β2^k),  D = Diag(√v̂ + ε)
+        W^k ≈ argmin_W ⟨η m̂, W⟩ + ½⟨W − W', D(W − W')⟩ + η ψ(W)              (6)
+
+    (6) is solved by the same PG as RAMDA (warm start W', safe screening, condition (7) with
+    ε_k = eps_sub·k^(−eps_sub_power), or the code's heuristic) or exactly.
+
+    Parameters
+    ----------
+    problem, x0, iters, rng, replicates, batch_size, track_optimum, checkpoints, keep_iterates
+        As in :func:`ramda`.
+    lr : float, default 1e-3
+        η > 0 (``TypeError``/``ValueError`` otherwise).
+    betas : tuple of two floats, default (0.9, 0.999)
+        (β1, β2), each in [0, 1) (``ValueError`` otherwise).
+    eps : float, default 1e-8
+        ε > 0 in D (``ValueError`` otherwise).
+    weight_decay : float, default 0.0
+        wd ≥ 0, decoupled (``ValueError`` if negative or not finite).
+    solver, stop : str
+        As in :func:`ramda` (defaults "pg", "condition7").
+    eps_sub, eps_sub_power, pg_max_iters, rtol, screening
+        As in :func:`ramda` (defaults 1e-6, 0.6, 100, 1e-8, True), with the global step k
+        in the tolerance.  Not validated here: with ``stop="condition7"`` a non-positive
+        tolerance raises ``ValueError`` in the solver.
+
+    Returns
+    -------
+    Trace
+        ``algorithm="prox_gen"``.  Metrics of W^k: ``objective``, ``stationarity2``,
+        ``support`` and, with ``track_optimum``, ``subopt`` and ``support_errors`` (as in
+        :func:`ramda`).  Counters ``grad_evals`` (as in :func:`ramda`) and ``pg_iters``
+        (PG steps, mean over replicates, summed over steps; 0 with ``solver="exact"``).
+        ``params`` records ``batch_size``, ``lr``, ``eps``, ``solver`` and ``stop``.
+
+    References
+    ----------
+    .. [1] J. Yun, A. C. Lozano, E. Yang, "Adaptive Proximal Gradient Methods for Structured
+       Neural Networks", NeurIPS 2021 (ProxGen).
+    .. [2] Z.-S. Huang, C.-p. Lee, arXiv 2403.14398: eq. (6) and Algorithm 3 (ProxGen with
+       the inexact PG solver, Algorithm 2 and condition (7)); the AdamW instance and its
+       defaults follow the official ``ProxAdamW`` code (``shared/theory/ramda.md`` §5).
     """
     lr = check_positive("lr", lr)
     eps = check_positive("eps", eps)
@@ -579,10 +730,39 @@ def prox_ssi(
 ) -> Trace:
     """ProxSSI (Deleu & Bengio 2021; arXiv 2403.14398 Table 6), as in ``ramda_exp``.
 
-    AdamW step X = W − η m̂/(√v̂ + ε), then the weighted prox
-    W = argmin_Z ½Σ_i d_i (Z_i − X_i)² + η ψ(Z), d = √v̂ + ε, solved exactly (the code's
-    Newton–Raphson solves the same secular equation to 1e-7; here bisection to machine
-    precision).
+    For k = 1, …, T, with Adam moments m̂, v̂ as in :func:`prox_gen` (no weight decay)::
+
+        X = W^{k−1} − η m̂/(√v̂ + ε)
+        W^k = argmin_Z ½ Σ_i d_i (Z_i − X_i)² + η ψ(Z),   d = √v̂ + ε
+
+    The weighted prox is solved exactly (ψ = 0, ℓ1, group lasso; the code's Newton–Raphson
+    solves the same secular equation to 1e-7, here bisection to machine precision).
+
+    Parameters
+    ----------
+    problem, x0, iters, rng, replicates, batch_size, track_optimum, checkpoints, keep_iterates
+        As in :func:`ramda`.  Other ψ raise ``NotImplementedError`` at the first step.
+    lr : float, default 1e-3
+        η > 0 (``TypeError``/``ValueError`` otherwise).
+    betas : tuple of two floats, default (0.9, 0.999)
+        (β1, β2), each in [0, 1) (``ValueError`` otherwise).
+    eps : float, default 1e-6
+        ε > 0 (``ValueError`` otherwise).
+
+    Returns
+    -------
+    Trace
+        ``algorithm="prox_ssi"``.  Metrics of W^k as :func:`prox_gen`.  Counters
+        ``grad_evals`` (as in :func:`ramda`) and ``pg_iters`` (always 0: exact prox).
+        ``params`` records ``batch_size``, ``lr`` and ``eps``.
+
+    References
+    ----------
+    .. [1] T. Deleu, Y. Bengio, "Structured Sparsity Inducing Adaptive Optimizers for Deep
+       Learning", arXiv 2102.03869, 2021 (ProxSSI).
+    .. [2] Z.-S. Huang, C.-p. Lee, arXiv 2403.14398, Table 6 (ProxSSI as a baseline); the
+       AdamW step and weighted prox follow the ``ramda_exp`` code
+       (``shared/theory/ramda.md`` §5).
     """
     lr = check_positive("lr", lr)
     eps = check_positive("eps", eps)
@@ -629,7 +809,34 @@ def prox_sgd(
 ) -> Trace:
     """ProxSGD (Yang et al. 2020) with unit step, as used in arXiv 2403.14398 (App. A.1).
 
-    buf_1 = ρG¹, buf_t = (1 − ρ)buf_{t−1} + ρG^t, W^t = prox_{ηψ}(W^{t−1} − η buf_t).
+    For k = 1, …, T, with G^k = ∇f_ξk(W^{k−1})::
+
+        buf_1 = ρ G¹,  buf_k = (1 − ρ) buf_{k−1} + ρ G^k
+        W^k = prox_{ηψ}(W^{k−1} − η buf_k)
+
+    Parameters
+    ----------
+    problem, x0, iters, rng, replicates, batch_size, track_optimum, checkpoints, keep_iterates
+        As in :func:`ramda`.
+    lr : float, default 1e-1
+        η > 0 (``TypeError``/``ValueError`` otherwise).
+    rho : float, default 0.1
+        ρ ∈ (0, 1], the momentum weight on the new gradient (``ValueError`` otherwise).
+
+    Returns
+    -------
+    Trace
+        ``algorithm="prox_sgd"``.  Metrics of W^k as :func:`prox_gen`.  Counters
+        ``grad_evals`` (as in :func:`ramda`) and ``pg_iters`` (always 0: exact prox).
+        ``params`` records ``batch_size``, ``lr`` and ``rho``.
+
+    References
+    ----------
+    .. [1] Y. Yang, Y. Yuan, A. Chatzimichailidis, R. J. G. van Sloun, L. Lei,
+       S. Chatzinotas, "ProxSGD: Training Structured Neural Networks under Regularization
+       and Constraints", ICLR 2020.
+    .. [2] Z.-S. Huang, C.-p. Lee, arXiv 2403.14398, App. A.1 and Table 6 (ProxSGD with unit
+       step size as a baseline; defaults ρ = 0.1, η = 0.1, ``shared/theory/ramda.md`` §5).
     """
     lr = check_positive("lr", lr)
     if not 0 < rho <= 1:
@@ -719,8 +926,47 @@ def madgrad(
     batch_size: int | None = None,
     checkpoints: Any = None,
 ) -> Trace:
-    """MADGRAD (Defazio & Jelassi 2022): λ_k = η√k, s += λ_k g, v += λ_k g∘g,
-    z = x⁰ − s/(∛v + ε), x = (1 − c)x + c z.  RAMDA with ψ = 0 (arXiv 2403.14398 Table 6).
+    """MADGRAD (Defazio & Jelassi 2022), RAMDA with ψ = 0 (arXiv 2403.14398 Table 6).
+
+    For k = 1, …, T, with s^0 = v^0 = 0 and g^k = ∇f_ξk(x^{k−1})::
+
+        λ_k = η √k,  s^k = s^{k−1} + λ_k g^k,  v^k = v^{k−1} + λ_k g^k∘g^k
+        z^k = x⁰ − s^k/(∛v^k + ε)
+        x^k = (1 − c) x^{k−1} + c z^k
+
+    Parameters
+    ----------
+    f : Problem
+        The smooth objective (:class:`~problems.base.Problem`, ``TypeError`` otherwise).
+    x0 : array, shape (d,)
+        x⁰, the dual-averaging anchor, as ``x0`` of :func:`ramda`.
+    iters : int
+        Number of steps T ≥ 0 (``TypeError``/``ValueError`` otherwise).
+    lr : float, default 1e-2
+        η > 0 (``TypeError``/``ValueError`` otherwise).
+    momentum : float, default 0.1
+        c ∈ (0, 1] (``ValueError`` otherwise).
+    eps : float, default 1e-6
+        ε > 0 (``ValueError`` otherwise).
+    rng, replicates, batch_size
+        As in :func:`ramda` (``batch_size`` needs f to be a FiniteSum).
+    checkpoints : array-like of int, optional
+        As in :func:`ramda`.
+
+    Returns
+    -------
+    Trace
+        ``algorithm="madgrad"``.  Metrics of x^k, each (C, R): ``objective`` f and
+        ``gradnorm2`` ‖∇f‖².  Counter ``grad_evals`` (component gradients k·b, or full
+        gradients k).  ``params`` records ``lr``, ``momentum`` and ``batch_size``.
+
+    References
+    ----------
+    .. [1] A. Defazio, S. Jelassi, "Adaptivity without Compromise: A Momentumized, Adaptive,
+       Dual Averaged Gradient Method for Stochastic Optimization", JMLR 23(144), 2022,
+       arXiv 2101.11075 (MADGRAD; the recurrence above, with λ_k = η√(k+1) for k from 0).
+    .. [2] Z.-S. Huang, C.-p. Lee, arXiv 2403.14398, §2 and Table 6 (MADGRAD as the
+       unregularized counterpart of RAMDA).
     """
     eps = check_positive("eps", eps)
     return _smooth_loop(
@@ -750,8 +996,44 @@ def mda(
     batch_size: int | None = None,
     checkpoints: Any = None,
 ) -> Trace:
-    """MDA (Jelassi & Defazio 2020): s += η√k g, z = x⁰ − s/√k, x = (1 − c)x + c z.
-    RMDA with ψ = 0 (arXiv 2403.14398 Table 6).
+    """MDA (Jelassi & Defazio 2020), RMDA with ψ = 0 (arXiv 2403.14398 Table 6).
+
+    For k = 1, …, T, with s^0 = 0 and g^k = ∇f_ξk(x^{k−1})::
+
+        s^k = s^{k−1} + η √k g^k
+        z^k = x⁰ − s^k/√k
+        x^k = (1 − c) x^{k−1} + c z^k
+
+    Parameters
+    ----------
+    f : Problem
+        The smooth objective (:class:`~problems.base.Problem`, ``TypeError`` otherwise).
+    x0 : array, shape (d,)
+        x⁰, the dual-averaging anchor, as ``x0`` of :func:`ramda`.
+    iters : int
+        Number of steps T ≥ 0 (``TypeError``/``ValueError`` otherwise).
+    lr : float, default 1e-1
+        η > 0 (``TypeError``/``ValueError`` otherwise).
+    momentum : float, default 0.1
+        c ∈ (0, 1] (``ValueError`` otherwise).
+    rng, replicates, batch_size
+        As in :func:`ramda` (``batch_size`` needs f to be a FiniteSum).
+    checkpoints : array-like of int, optional
+        As in :func:`ramda`.
+
+    Returns
+    -------
+    Trace
+        ``algorithm="mda"``.  Metrics of x^k, each (C, R): ``objective`` f and
+        ``gradnorm2`` ‖∇f‖².  Counter ``grad_evals`` (component gradients k·b, or full
+        gradients k).  ``params`` records ``lr``, ``momentum`` and ``batch_size``.
+
+    References
+    ----------
+    .. [1] S. Jelassi, A. Defazio, "Dual Averaging is Surprisingly Effective for Deep
+       Learning Optimization", arXiv 2010.10502, 2020 (MDA).
+    .. [2] Z.-S. Huang, C.-p. Lee, arXiv 2403.14398, Table 6 (MDA as the unregularized
+       counterpart of RMDA).
     """
     return _smooth_loop(
         "mda",
