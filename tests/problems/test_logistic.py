@@ -63,3 +63,15 @@ def test_newton_reaches_certificate_near_round_off(seed):
 
     lg = random_problems.logistic(200, 6, rng(seed), l2=0.01)
     assert lg.certificate <= 1e-12 * max(1.0, float(np.linalg.norm(lg.grad_host(np.zeros(6)))))
+
+
+def test_stable_sigmoid_and_softplus_match_scipy_everywhere():
+    from scipy.special import expit
+
+    from problems.logistic import _log1pexp, _sigmoid
+
+    xp = np
+    z = np.concatenate([np.linspace(-800, 800, 4001), [-1e-300, 0.0, 1e-300, 36.7, -36.7]])
+    # atol: below 1e-300 both sides are subnormal round-off of exp(−800)
+    np.testing.assert_allclose(_sigmoid(xp, z), expit(z), rtol=1e-15, atol=1e-300)
+    np.testing.assert_allclose(_log1pexp(xp, z), np.logaddexp(0, z), rtol=1e-15, atol=0)
