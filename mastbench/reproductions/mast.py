@@ -25,7 +25,7 @@ import numpy as np
 from mastbench.algorithms import dsgd
 from mastbench.backend import rng, to_numpy
 from mastbench.sketches import RandK
-from mastbench.validation import check_int
+from mastbench.validation import check_int, check_matrix, check_same_length, check_vector
 from problems.datasets import load
 from problems.logistic import Logistic
 
@@ -72,14 +72,20 @@ def accuracy(X: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
     numpy.ndarray, shape (...)
         Fraction of correctly classified rows, per model.
     """
-    x = np.asarray(to_numpy(x), dtype=float)
-    scores = np.asarray(X) @ x.reshape(-1, x.shape[-1]).T
+    X, y, x = (np.asarray(to_numpy(a), dtype=float) for a in (X, y, x))
+    check_matrix("X", X)
+    check_vector("y", y, X.shape[0])
+    if x.ndim < 1 or x.shape[-1] != X.shape[1]:
+        raise ValueError(f"x must have last dimension d = {X.shape[1]}, got shape {x.shape}")
+    scores = X @ x.reshape(-1, x.shape[-1]).T
     predictions = np.where(scores > 0, 1.0, -1.0)
-    correct = np.mean(predictions == np.asarray(y)[:, None], axis=0)
+    correct = np.mean(predictions == y[:, None], axis=0)
     return correct.reshape(x.shape[:-1])
 
 
-def sparsified_accuracy(X: np.ndarray, y: np.ndarray, x: np.ndarray, kept: np.ndarray) -> Any:
+def sparsified_accuracy(
+    X: np.ndarray, y: np.ndarray, x: np.ndarray, kept: np.ndarray
+) -> np.ndarray:
     """Accuracy of the sparsified models S x, S = Rand-K with kept coordinates ``kept``.
 
     Parameters
@@ -98,6 +104,16 @@ def sparsified_accuracy(X: np.ndarray, y: np.ndarray, x: np.ndarray, kept: np.nd
     """
     x = np.asarray(to_numpy(x), dtype=float)
     kept = np.asarray(to_numpy(kept))
+    check_matrix("x", x)
+    if kept.ndim != 3 or not np.issubdtype(kept.dtype, np.integer):
+        raise ValueError(
+            f"kept must be a 3-D integer array (R, M, K), got {kept.dtype} {kept.shape}"
+        )
+    check_same_length("x", x, "kept", kept)
+    if kept.size and (kept.min() < 0 or kept.max() >= x.shape[1]):
+        raise ValueError(
+            f"kept: coordinates must lie in [0, {x.shape[1]}), got {kept.min()}..{kept.max()}"
+        )
     R, M, _ = kept.shape
     mask = np.zeros((R, M, x.shape[1]))
     np.put_along_axis(mask, kept, 1.0, axis=2)

@@ -151,3 +151,22 @@ def test_sparsified_accuracy_by_hand() -> None:
     # keep coordinate 0: scores 2, 0, 2, 0 → all correct; keep 1: scores 0, 3, 3, 0 → 2 of 4
     kept = np.array([[[0], [1], [0]]])
     np.testing.assert_array_equal(sparsified_accuracy(X, y, x, kept), [[1.0, 0.5, 1.0]])
+
+
+def test_bad_inputs_of_the_accuracy_helpers() -> None:
+    X, y = np.eye(3), np.array([1.0, -1.0, 1.0])
+    with pytest.raises(ValueError, match="y must have length 3"):
+        accuracy(X, y[:2], np.ones(3))
+    with pytest.raises(ValueError, match="x must have last dimension d = 3"):
+        accuracy(X, y, np.ones(4))
+    with pytest.raises(ValueError, match="X must be 2-D"):
+        accuracy(np.ones(3), y, np.ones(3))
+    x = np.ones((2, 3))
+    with pytest.raises(ValueError, match="kept must be a 3-D integer array"):
+        sparsified_accuracy(X, y, x, np.zeros((2, 1), dtype=int))
+    with pytest.raises(ValueError, match="kept must be a 3-D integer array"):
+        sparsified_accuracy(X, y, x, np.zeros((2, 1, 1)))
+    with pytest.raises(ValueError, match="same number of rows"):
+        sparsified_accuracy(X, y, x, np.zeros((3, 1, 1), dtype=int))
+    with pytest.raises(ValueError, match=r"kept: coordinates must lie in \[0, 3\)"):
+        sparsified_accuracy(X, y, x, np.full((2, 1, 1), 3))
