@@ -130,6 +130,8 @@ def curve_figure(title: str, curve: Mapping[str, Any]) -> Any:
                     widths=0.9 * width,
                     patch_artist=True,
                     manage_ticks=False,
+                    medianprops={"color": "black", "lw": 1.2},
+                    flierprops={"marker": ".", "markersize": 3, "markeredgecolor": color},
                 )
                 for box in parts["boxes"]:
                     box.set(facecolor=color, alpha=0.5, edgecolor=color)

@@ -70,6 +70,8 @@ def _unpack(problem: Any, sketch: Any, shift: Any) -> tuple[Problem, Any, Any]:
 
 
 def _objective(problem: Problem, sketch: Any, v: Any) -> Any:
+    """f_D for the metrics, or a stand-in saying why it cannot be evaluated exactly (a
+    non-quadratic f with a support too large to enumerate); the run itself needs neither."""
     from problems.mast_objective import MASTObjective
 
     try:

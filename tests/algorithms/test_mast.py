@@ -482,3 +482,14 @@ def test_a_mast_objective_can_be_passed_instead_of_problem_sketch_and_shift():
         dsgd(MASTObjective(problem, sketch, v), x0, sketch=sketch, rng=rng(0), **common)
     with pytest.raises(TypeError, match="sketch is required"):
         dsgd(problem, x0, rng=rng(0), **common)
+
+
+def test_dsgd_runs_when_f_D_cannot_be_evaluated():
+    """Logistic f with a Rand-K support too large to enumerate: the run needs no f_D."""
+    from problems.random import logistic
+
+    problem = logistic(20, 30, rng(0))
+    trace = dsgd(problem, np.zeros(30), sketch=RandK(30, 10), step=0.1, iters=3, rng=rng(1))
+    assert set(trace.metrics) == {"subopt"}
+    assert "cannot be enumerated" in trace.params["skipped_metrics"]["subopt_D"]
+    assert np.all(np.isfinite(to_numpy(trace.x)))
