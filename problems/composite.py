@@ -205,7 +205,9 @@ def _newton_polish(problem: Composite, w: np.ndarray) -> np.ndarray:
     def grad_hess(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         full = embed(z)
         g = problem._grad_host(full)
-        H = to_numpy(f.hess(f.asarray(full)))
+        # a private copy: f.hess may hand out f's own cached matrix (a quadratic form's),
+        # and adding the penalty's curvature into it in place would change f itself
+        H = np.array(to_numpy(f.hess(f.asarray(full))), dtype=float)
         if isinstance(psi, GroupLasso):
             lam = psi.thresholds()
             for k in active_groups:

@@ -189,3 +189,20 @@ def test_libsvm_instance(libsvm_dir) -> None:
     problem = libsvm_group_logistic("a1a", group_size=4, lam_ratio=0.5)
     assert problem.psi.n_groups == problem.d // 4
     assert problem.certificate <= 1e-12 * _scale(problem)
+
+
+# -- regression: group least squares with unpenalized groups -------------------------------
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_polish_leaves_f_intact_and_free_groups_are_solved() -> None:
+    """The polish once added the penalty's curvature into f's cached Hessian in place, so f
+    changed under FISTA's fixed step 1/L and a second solve on the same f overflowed."""
+    from problems.group_random import planted_least_squares
+
+    f, _ = planted_least_squares(24, 3, 2, rng(0), k=2)
+    hessian = f.hessian_host(np.zeros(f.d)).copy()
+    members = f.groups.members
+    first = Composite(f, GroupLasso(list(members), 1.0, d=f.d))
+    assert first.certificate <= 1e-12 * _scale(first)
+    free_first = Composite(f, GroupLasso(list(members[1:]), 1.0, d=f.d))
+    assert free_first.certificate <= 1e-12 * _scale(free_first)
+    np.testing.assert_array_equal(f.hessian_host(np.zeros(f.d)), hessian)
