@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mastbench.backend import rng, to_numpy
-from problems.composite import Composite, solve_composite
+from problems.composite import Composite, minimize_composite, solve_composite
 from problems.group_sparse import (
     digits_feature_groups,
     lambda_max,
@@ -111,6 +111,21 @@ def test_composite_bad_input() -> None:
         Composite(f, GroupLasso([[0, 1, 2]], 1.0))
     with pytest.raises(ValueError, match="tol"):
         Composite(f, L1(1.0), tol=0.0)
+    with pytest.raises(TypeError, match="Composite"):
+        minimize_composite(f)
+    with pytest.raises(ValueError, match="x0"):
+        minimize_composite(Composite(f, L1(1.0)), x0=np.array([0.0, np.nan]))
+
+
+def test_warm_start_at_the_solution() -> None:
+    gen = rng(13)
+    f = LeastSquares(gen.normal((30, 4)), gen.normal((30,)), l2=0.1)
+    problem = Composite(f, GroupLasso.contiguous(2, 2, 0.05))
+    cold = minimize_composite(problem)
+    warm = minimize_composite(problem, x0=cold.x)
+    assert warm.certificate <= 1e-12 * _scale(problem)
+    np.testing.assert_allclose(warm.x, cold.x, atol=1e-12)
+    assert 0 < warm.iterations <= cold.iterations
 
 
 # -- multinomial logistic ------------------------------------------------------------------
