@@ -13,6 +13,7 @@ Reference: Huang & Lee, arXiv 2403.14398, §5 (Theorem 3 and its nondegeneracy c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -22,15 +23,25 @@ from mastbench.backend import to_numpy
 from problems.base import Problem
 from problems.regularizers import L1, GroupLasso, Regularizer, Zero
 
-__all__ = ["Composite", "solve_composite"]
+__all__ = [
+    "Composite",
+    "CompositeSolution",
+    "minimize_composite",
+    "newton_polish",
+    "solve_composite",
+]
 
 
 def _fista(
     grad: Any, prox: Any, dist: Any, x0: np.ndarray, L: float, tol: float, max_iter: int
-) -> np.ndarray:
-    """FISTA with step 1/L and the gradient restart of O'Donoghue & Candès (2015)."""
+) -> tuple[np.ndarray, int]:
+    """FISTA with step 1/L and the gradient restart of O'Donoghue & Candès (2015).
+
+    Returns the last iterate and the number of iterations run.
+    """
     x = y = np.array(x0, dtype=float)
     momentum = 1.0
+    it = -1
     for it in range(max_iter):
         x_new = prox(y - grad(y) / L, 1.0 / L)
         if (y - x_new) @ (x_new - x) > 0:
@@ -43,7 +54,7 @@ def _fista(
         x = x_new
         if it % 50 == 49 and dist(x) <= tol:
             break
-    return x
+    return x, it + 1
 
 
 class Composite:
@@ -177,21 +188,40 @@ class Composite:
         return f"Composite({self.f!r}, {self.psi!r})"
 
 
-def _newton_polish(problem: Composite, w: np.ndarray) -> np.ndarray:
-    """Newton on F restricted to the support of w (smooth there), Armijo backtracking."""
-    psi, f = problem.psi, problem.f
-    d = problem.d
+def _polish_coordinates(psi: Regularizer, w: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """Coordinates on which F is smooth near w, and the active groups of a group lasso."""
     if isinstance(psi, GroupLasso):
-        active_groups = [k for k, g in enumerate(psi.groups) if np.linalg.norm(w[g]) > 0]
-        idx = np.sort(
-            np.concatenate([psi.groups[k] for k in active_groups] + [psi.free]).astype(int)
-        )
-    elif isinstance(psi, L1):
-        idx = np.flatnonzero(w != 0)
-    else:
-        idx = np.arange(d)
+        active = [k for k, g in enumerate(psi.groups) if np.linalg.norm(w[g]) > 0]
+        idx = np.concatenate([psi.groups[k] for k in active] + [psi.free]).astype(int)
+        return np.sort(idx), active
+    if isinstance(psi, L1):
+        return np.flatnonzero(w != 0), []
+    return np.arange(w.size), []
+
+
+def newton_polish(problem: Composite, w: np.ndarray, *, max_steps: int = 50) -> np.ndarray:
+    """Newton's method on F restricted to the support of w, where F is smooth.
+
+    The support is the active groups of a :class:`~problems.regularizers.GroupLasso` with its
+    free coordinates, the nonzero coordinates for :class:`~problems.regularizers.L1`, every
+    coordinate for :class:`~problems.regularizers.Zero`.  With g and H the gradient and
+    Hessian of F on the support, the step is z ← z − s·H⁻¹g, where s halves until
+
+    * F(z − sH⁻¹g) ≤ F(z) − 10⁻⁴·s·gᵀH⁻¹g (Armijo), while the Newton decrement gᵀH⁻¹g
+      exceeds 10⁻¹⁰·(1 + |F(z)|);
+    * ‖g(z − sH⁻¹g)‖ < ‖g(z)‖ (the stationarity measure on the support decreases) once it
+      does not: there differences of F are at its round-off level and cannot rank steps
+      (as in :func:`problems.logistic.newton`).
+
+    A step that would zero an active group is rejected (F is not smooth there).  Stops when
+    ‖g‖ ≤ 10⁻¹⁵·max(1, ‖z‖), when no s ≥ 10⁻¹⁰ is accepted, or after ``max_steps`` steps.
+    """
+    psi, f, d = problem.psi, problem.f, problem.d
+    w = np.asarray(w, dtype=float)
+    idx, active = _polish_coordinates(psi, w)
     if idx.size == 0:
         return w
+    lam = psi.thresholds() if isinstance(psi, GroupLasso) else None
 
     def embed(z: np.ndarray) -> np.ndarray:
         full = np.zeros(d)
@@ -202,76 +232,118 @@ def _newton_polish(problem: Composite, w: np.ndarray) -> np.ndarray:
         full = embed(z)
         return float(f.value_host(full)) + float(psi.value(full))
 
-    def grad_hess(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def keeps_support(z: np.ndarray) -> bool:
+        full = embed(z)
+        return all(np.linalg.norm(full[psi.groups[k]]) > 0 for k in active)
+
+    def gradient(z: np.ndarray) -> np.ndarray:
         full = embed(z)
         g = problem._grad_host(full)
-        H = to_numpy(f.hess(f.asarray(full)))
-        if isinstance(psi, GroupLasso):
-            lam = psi.thresholds()
-            for k in active_groups:
-                gi = psi.groups[k]
-                wg = full[gi]
-                nrm = np.linalg.norm(wg)
-                g[gi] += lam[k] * wg / nrm
-                H[np.ix_(gi, gi)] += lam[k] * (np.eye(gi.size) / nrm - np.outer(wg, wg) / nrm**3)
-        elif isinstance(psi, L1):
+        for k in active:
+            gi = psi.groups[k]
+            g[gi] += lam[k] * full[gi] / np.linalg.norm(full[gi])
+        if isinstance(psi, L1):
             g = g + psi.lam * np.sign(full)
-        return g[idx], H[np.ix_(idx, idx)]
+        return g[idx]
+
+    def hessian(z: np.ndarray) -> np.ndarray:
+        full = embed(z)
+        # a private copy: f.hess may hand out f's own cached matrix (a quadratic form's),
+        # and adding the penalty's curvature into it in place would change f itself
+        H = np.array(to_numpy(f.hess(f.asarray(full))), dtype=float)
+        for k in active:
+            gi = psi.groups[k]
+            wg = full[gi]
+            nrm = np.linalg.norm(wg)
+            H[np.ix_(gi, gi)] += lam[k] * (np.eye(gi.size) / nrm - np.outer(wg, wg) / nrm**3)
+        return H[np.ix_(idx, idx)]
 
     z = w[idx].copy()
-    for _ in range(50):
-        g, H = grad_hess(z)
-        if np.linalg.norm(g) <= 1e-15 * max(1.0, np.linalg.norm(z)):
+    g = gradient(z)
+    for _ in range(max_steps):
+        g_norm = float(np.linalg.norm(g))
+        if g_norm <= 1e-15 * max(1.0, float(np.linalg.norm(z))):
             break
         try:
-            step_dir = np.linalg.solve(H, g)
+            direction = np.linalg.solve(hessian(z), g)
         except np.linalg.LinAlgError:
             break
-        fz, step = value(z), 1.0
-        while step > 1e-10:
-            cand = z - step * step_dir
-            if isinstance(psi, GroupLasso) and any(
-                np.linalg.norm(embed(cand)[psi.groups[k]]) == 0 for k in active_groups
-            ):
-                step *= 0.5
-                continue
-            if value(cand) <= fz - 1e-4 * step * float(g @ step_dir):
-                break
+        fz, decrement2, step = value(z), float(g @ direction), 1.0
+        by_value = decrement2 > 1e-10 * (1.0 + abs(fz))
+        while step >= 1e-10:
+            trial = z - step * direction
+            if keeps_support(trial):
+                g_trial = gradient(trial)
+                if (
+                    value(trial) <= fz - 1e-4 * step * decrement2
+                    if by_value
+                    else float(np.linalg.norm(g_trial)) < g_norm
+                ):
+                    break
             step *= 0.5
         else:
             break
-        z = z - step * step_dir
+        z, g = trial, g_trial
     return embed(z)
 
 
-def solve_composite(
-    problem: Composite, *, tol: float = 1e-12, max_iter: int = 200_000
-) -> tuple[np.ndarray, float]:
-    """W* of F = f + ψ to dist(0, ∂F(W*)) ≤ tol·max(1, ‖∇f(0)‖), in float64 on the host.
+@dataclass(frozen=True)
+class CompositeSolution:
+    """W* of a :class:`Composite` with its certificate.
 
-    FISTA with gradient restart (step 1/L) until the distance stalls or meets the target,
-    then Newton's method on the smooth restriction of F to the identified support (for the
-    group lasso and ℓ1; a pure FISTA run otherwise), alternated until the target is met.
-
-    Returns
-    -------
-    W_star : numpy.ndarray
+    Attributes
+    ----------
+    x : numpy.ndarray
+        W* (host float64).
     certificate : float
         dist(0, ∂F(W*)) achieved.
+    iterations : int
+        FISTA iterations used (over all rounds).
+    """
+
+    x: np.ndarray
+    certificate: float
+    iterations: int
+
+
+def minimize_composite(
+    problem: Composite,
+    *,
+    tol: float = 1e-12,
+    max_iter: int = 200_000,
+    x0: np.ndarray | None = None,
+) -> CompositeSolution:
+    """W* of F = f + ψ to dist(0, ∂F(W*)) ≤ tol·max(1, ‖∇f(0)‖), in float64 on the host.
+
+    From ``x0`` (default 0): FISTA with gradient restart (step 1/L) until the distance stalls
+    or meets the target, then :func:`newton_polish` on the smooth restriction of F to the
+    identified support (for the group lasso, ℓ1 and ψ = 0; a pure FISTA run otherwise),
+    alternated (at most 8 rounds of at most ``max_iter`` FISTA iterations) until the target
+    is met.
 
     Raises
     ------
+    ValueError
+        If ``x0`` is not a finite vector of length d.
     RuntimeError
         If the target accuracy is not reached.
     """
-    psi = problem.psi
-    scale = max(1.0, float(np.linalg.norm(problem._grad_host(np.zeros(problem.d)))))
+    if not isinstance(problem, Composite):
+        raise TypeError(f"problem must be a Composite, got {type(problem).__name__}")
+    psi, d = problem.psi, problem.d
+    if x0 is None:
+        w = np.zeros(d)
+    else:
+        w = np.array(to_numpy(x0), dtype=float)
+        if w.shape != (d,) or not np.all(np.isfinite(w)):
+            raise ValueError(f"x0 must be a finite vector of shape ({d},), got shape {w.shape}")
+    scale = max(1.0, float(np.linalg.norm(problem._grad_host(np.zeros(d)))))
     target = tol * scale
-    w = np.zeros(problem.d)
     L = float(problem.f.L)
     smooth_restriction = isinstance(psi, GroupLasso | L1 | Zero)
+    iterations = 0
     for _ in range(8):
-        w = _fista(
+        w, used = _fista(
             problem._grad_host,
             lambda y, t: np.asarray(psi.prox(y, t)),
             problem._dist_host,
@@ -280,11 +352,26 @@ def solve_composite(
             max(target, 1e-7 * scale) if smooth_restriction else target,
             max_iter,
         )
+        iterations += used
         if smooth_restriction:
-            w = _newton_polish(problem, w)
+            w = newton_polish(problem, w)
         cert = problem._dist_host(w)
         if cert <= target:
-            return w, cert
+            return CompositeSolution(w, cert, iterations)
     raise RuntimeError(
         f"solve_composite: dist(0, ∂F) = {cert:.3e} > target {target:.1e} for {problem!r}"
     )
+
+
+def solve_composite(
+    problem: Composite, *, tol: float = 1e-12, max_iter: int = 200_000
+) -> tuple[np.ndarray, float]:
+    """(W*, dist(0, ∂F(W*))) by :func:`minimize_composite` from 0.
+
+    Raises
+    ------
+    RuntimeError
+        If the target accuracy is not reached.
+    """
+    sol = minimize_composite(problem, tol=tol, max_iter=max_iter)
+    return sol.x, sol.certificate

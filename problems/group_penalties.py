@@ -8,9 +8,11 @@
   and Lemma 2.3 (powerpropagation) give group LASSO; Lemma 2.1 (unnormalized softmax mask)
   gives q(a) = W(2a²)²/4 + W(2a²)/2 with W the Lambert W function; Lemma 2.2 (ℓ1 mask) gives
   q(a) = (3/2)·2^{1/3}·a^{2/3}.
-* :func:`group_lasso`: min_β 𝓛(β) + λ Σ_{i∉S} ‖β_i‖₂ by FISTA with adaptive restart, then a
-  Newton polish on the active groups, certified by the KKT residual; :func:`threshold` (τ, the
-  max-gradient group at β^S) and :func:`one_sparse_window` (bisection with a KKT check).
+* :func:`group_lasso`: min_β 𝓛(β) + λ Σ_{i∉S} ‖β_i‖₂, solved as the composite problem
+  :class:`problems.composite.Composite` (𝓛, :class:`~problems.regularizers.GroupLasso` with
+  unit weights over the groups outside S) and certified by the KKT residual;
+  :func:`threshold` (τ, the max-gradient group at β^S) and :func:`one_sparse_window`
+  (bisection with a KKT check after :func:`problems.composite.newton_polish`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ import numpy as np
 from scipy.special import lambertw as _scipy_lambertw
 
 from mastbench.validation import check_positive
+from problems.composite import Composite, minimize_composite, newton_polish
 from problems.group_structured import GroupProblem
+from problems.regularizers import GroupLasso, Regularizer, Zero
 
 __all__ = [
     "ADMISSIBLE_Q",
@@ -226,71 +230,13 @@ def group_lasso_kkt(
     return float(res.max())
 
 
-def _prox(z: np.ndarray, groups, thresh: np.ndarray) -> np.ndarray:
-    norms = groups.norms_host(z)
-    factor = np.maximum(0.0, 1.0 - thresh / np.where(norms > 0, norms, 1.0))
-    return z * factor[groups.assignment]
-
-
-def _newton_polish(
-    problem: GroupProblem, x: np.ndarray, lam: float, pen: np.ndarray, steps: int = 30
-) -> np.ndarray:
-    """Newton's method on the active groups, where the penalty is smooth.
-
-    A step is accepted when it lowers the objective or the gradient norm: near the optimum
-    the objective's round-off (≈ 1e-16·𝓛(0)) exceeds the decrease, the gradient's does not.
-    """
-    groups = problem.groups
-    norms = groups.norms_host(x)
-    keep = (~pen) | (norms > 1e-10 * max(norms.max(), 1e-300))
-    idx = groups.coords(np.flatnonzero(keep))
-    if idx.size == 0:
-        return x
-    sub_group = groups.assignment[idx]
-    penalized = [np.flatnonzero(sub_group == i) for i in np.unique(sub_group) if pen[i]]
-
-    def embed(z: np.ndarray) -> np.ndarray:
-        full = np.zeros(groups.d)
-        full[idx] = z
-        return full
-
-    def objective(z: np.ndarray) -> float:
-        full = embed(z)
-        return problem.value_host(full) + lam * float(np.sum(groups.norms_host(full)[pen]))
-
-    def gradient(z: np.ndarray) -> np.ndarray | None:
-        g = problem.grad_host(embed(z))[idx]
-        for loc in penalized:
-            r = float(np.linalg.norm(z[loc]))
-            if r <= 0:
-                return None
-            g[loc] += lam * z[loc] / r
-        return g
-
-    z = x[idx].copy()
-    g = gradient(z)
-    for _ in range(steps):
-        if g is None or np.linalg.norm(g) <= 1e-15 * max(1.0, np.linalg.norm(z)):
-            break
-        H = problem.hessian_host(embed(z))[np.ix_(idx, idx)].copy()
-        for loc in penalized:
-            zi = z[loc]
-            r = float(np.linalg.norm(zi))
-            H[np.ix_(loc, loc)] += lam * (np.eye(loc.size) / r - np.outer(zi, zi) / r**3)
-        direction = np.linalg.solve(H, g)
-        step, f0, g0 = 1.0, objective(z), float(np.linalg.norm(g))
-        while step > 1e-10:
-            trial = z - step * direction
-            g_trial = gradient(trial)
-            if objective(trial) <= f0 or (
-                g_trial is not None and float(np.linalg.norm(g_trial)) < g0
-            ):
-                break
-            step *= 0.5
-        if step <= 1e-10:
-            break
-        z, g = trial, g_trial
-    return embed(z)
+def _penalty(problem: GroupProblem, lam: float, pen: np.ndarray) -> Regularizer:
+    """λ Σ_{i∉S} ‖β_i‖₂ as a regularizer: unit group weights (λ_i = λ), the groups of S left
+    out of the :class:`~problems.regularizers.GroupLasso` and hence free (ψ = 0 if all are)."""
+    members = [problem.groups.members[i] for i in np.flatnonzero(pen)]
+    if not members:
+        return Zero()
+    return GroupLasso(members, lam, d=problem.d, weights=np.ones(len(members)))
 
 
 def group_lasso(
@@ -304,51 +250,31 @@ def group_lasso(
 ) -> GroupLassoSolution:
     """Solve min_β 𝓛(β) + λ Σ_{i∉S} ‖β|_{T_i}‖₂ with a KKT certificate.
 
-    FISTA with adaptive (function-value) restart and step 1/L, then Newton on the active
-    groups; repeated until the KKT residual (:func:`group_lasso_kkt`) is ≤ ``tol``·scale,
-    scale = max(1, ‖∇𝓛(0)‖).
+    The solver of :func:`problems.composite.minimize_composite` on
+    F = 𝓛 + λ Σ_{i∉S} ‖β_i‖ (FISTA with gradient restart and step 1/L, then Newton on the
+    active groups, repeated) from ``x0`` (default 0), to dist(0, ∂F) ≤ ``tol``·scale with
+    scale = max(1, ‖∇𝓛(0)‖) (at most ``max_iter`` FISTA iterations per round).  That
+    distance bounds the KKT residual of :func:`group_lasso_kkt` (the largest per-group
+    residual), so the returned ``kkt`` is ≤ ``tol``·scale as well.
 
     Raises
     ------
     RuntimeError
-        If the certificate is not reached within ``max_iter`` iterations.
+        If the certificate is not reached.
     """
     lam = check_positive("lam", lam, strict=False)
     S = tuple(int(i) for i in unpenalized)
     pen = _penalized(problem, S)
-    groups = problem.groups
-    thresh = np.where(pen, lam / problem.L, 0.0)
-    x = np.zeros(groups.d) if x0 is None else np.array(x0, dtype=float)
-    scale = max(1.0, float(np.linalg.norm(problem.grad_host(np.zeros(groups.d)))))
-
-    def objective(v: np.ndarray) -> float:
-        return problem.value_host(v) + lam * float(np.sum(groups.norms_host(v)[pen]))
-
-    y, theta, fx, it = x.copy(), 1.0, objective(x), 0
-    kkt = np.inf
-    while it < max_iter:
-        for _ in range(200):
-            it += 1
-            x_new = _prox(y - problem.grad_host(y) / problem.L, groups, thresh)
-            f_new = objective(x_new)
-            if f_new > fx:
-                y, theta = x.copy(), 1.0
-                continue
-            theta_new = 0.5 * (1 + np.sqrt(1 + 4 * theta * theta))
-            y = x_new + ((theta - 1) / theta_new) * (x_new - x)
-            x, fx, theta = x_new, f_new, theta_new
-        polished = _newton_polish(problem, x, lam, pen)
-        kkt_p = group_lasso_kkt(problem, polished, lam, S)
-        kkt_x = group_lasso_kkt(problem, x, lam, S)
-        if kkt_p < kkt_x:
-            x, fx, y, theta = polished, objective(polished), polished.copy(), 1.0
-        kkt = min(kkt_p, kkt_x)
-        if kkt <= tol * scale:
-            norms = groups.norms_host(x)
-            top = norms.max()
-            active = tuple(int(i) for i in np.flatnonzero(pen & (norms > 1e-10 * max(top, 1e-300))))
-            return GroupLassoSolution(x, fx, kkt, active, it)
-    raise RuntimeError(f"group_lasso: KKT residual {kkt:.3e} > {tol * scale:.1e} after {it}")
+    composite = Composite(problem, _penalty(problem, lam, pen))
+    try:
+        sol = minimize_composite(composite, tol=tol, max_iter=max_iter, x0=x0)
+    except RuntimeError as err:
+        raise RuntimeError(f"group_lasso: {err}") from err
+    x = sol.x
+    norms = problem.groups.norms_host(x)
+    value = problem.value_host(x) + lam * float(np.sum(norms[pen]))
+    active = tuple(int(i) for i in np.flatnonzero(pen & (norms > 1e-10 * max(norms.max(), 1e-300))))
+    return GroupLassoSolution(x, value, group_lasso_kkt(problem, x, lam, S), active, sol.iterations)
 
 
 @dataclass(frozen=True)
@@ -412,7 +338,7 @@ def one_sparse_window(
     def one_sparse(lam: float) -> bool:
         x = start.copy()
         x[j] = -g[j] * 1e-3 / max(np.linalg.norm(g[j]), 1e-300)
-        trial = _newton_polish(problem, x, lam, pen, steps=60)
+        trial = newton_polish(Composite(problem, _penalty(problem, lam, pen)), x, max_steps=60)
         return group_lasso_kkt(problem, trial, lam, S) <= 1e-9 * max(1.0, thr.tau)
 
     lo, hi = 0.0, thr.tau

@@ -122,7 +122,8 @@ class L1(Regularizer):
 
 
 class GroupLasso(Regularizer):
-    """ψ(x) = λ Σ_g √|g| ‖x_g‖₂ over disjoint groups; coordinates in no group are free.
+    """ψ(x) = λ Σ_g w_g ‖x_g‖₂ over disjoint groups (w_g = √|g| by default); coordinates in
+    no group are free.
 
     Parameters
     ----------
@@ -130,9 +131,12 @@ class GroupLasso(Regularizer):
         Disjoint index sets of the coordinates (each non-empty).  Coordinates that appear in
         no group are not regularized (biases, as in the paper's experiments).
     lam : float
-        λ ≥ 0; group g has threshold λ_g = λ√|g|.
+        λ ≥ 0; group g has threshold λ_g = λ·w_g.
     d : int, optional
         Dimension (default: one past the largest index).
+    weights : sequence of float, optional
+        Per-group weights w_g ≥ 0, one per group (default √|g|, as in the RAMDA code;
+        SequentialAttention++ uses w_g = 1).
 
     Notes
     -----
@@ -143,7 +147,14 @@ class GroupLasso(Regularizer):
     groups).
     """
 
-    def __init__(self, groups: Sequence[Sequence[int]], lam: float, *, d: int | None = None):
+    def __init__(
+        self,
+        groups: Sequence[Sequence[int]],
+        lam: float,
+        *,
+        d: int | None = None,
+        weights: Sequence[float] | None = None,
+    ):
         self.lam = check_positive("lam", lam, strict=False)
         if isinstance(groups, str | bytes) or len(groups) == 0:
             raise ValueError("groups must be a non-empty sequence of index sequences")
@@ -162,7 +173,17 @@ class GroupLasso(Regularizer):
         self.groups = host
         self.sizes = np.asarray([g.size for g in host], dtype=np.int64)
         self.n_groups = len(host)
-        self.weights = np.sqrt(self.sizes.astype(float))
+        if weights is None:
+            self.weights = np.sqrt(self.sizes.astype(float))
+        else:
+            self.weights = np.asarray(weights, dtype=float).reshape(-1)
+            if self.weights.size != self.n_groups:
+                raise ValueError(
+                    f"weights must hold one value per group ({self.n_groups}), "
+                    f"got {self.weights.size}"
+                )
+            if not np.all(np.isfinite(self.weights)) or np.any(self.weights < 0):
+                raise ValueError("weights must be finite and non-negative")
         width = int(self.sizes.max())
         table = np.full((self.n_groups, width), self.d, dtype=np.int64)
         for k, g in enumerate(host):
@@ -189,7 +210,7 @@ class GroupLasso(Regularizer):
         return self._free
 
     def thresholds(self) -> np.ndarray:
-        """λ_g = λ√|g| for every group (host float64)."""
+        """λ_g = λ·w_g for every group (host float64)."""
         return self.lam * self.weights
 
     # -- gather / scatter ----------------------------------------------------------------

@@ -133,6 +133,38 @@ def test_threshold_on_multinomial_picks_the_max_gradient_row():
     assert group_lasso(problem, 0.5 * (low + tau)).active == (thr.argmax,)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("S", [(), (0,), (1,), (0, 1), (0, 1, 2)])
+def test_group_lasso_with_free_groups_is_the_unit_weight_composite(S):
+    """The reported overflow case: GroupLeastSquares(n=24, p=3, K=2, t=3), groups S free."""
+    problem, _ = planted_least_squares(24, 3, 2, rng(0), k=2)
+    pen = [i for i in range(3) if i not in S]
+    lam = 0.5 * (threshold(problem, S).tau if pen else 1.0)
+    sol = group_lasso(problem, lam, unpenalized=S)
+    scale = max(1.0, float(np.linalg.norm(problem.grad_host(np.zeros(problem.d)))))
+    assert sol.kkt <= 1e-11 * scale
+    g = problem.grad_host(sol.x)
+    norms = problem.groups.norms_host(sol.x)
+    for i in S:  # free groups are stationary
+        assert np.linalg.norm(g[problem.groups.members[i]]) <= 1e-11 * scale
+    for i in pen:  # penalized groups: threshold λ (unit weight), not λ√|T_i|
+        grad_norm = np.linalg.norm(g[problem.groups.members[i]])
+        if norms[i] > 0:
+            assert grad_norm == pytest.approx(lam, rel=1e-9)
+        else:
+            assert grad_norm <= lam * (1 + 1e-12)
+    if not pen:
+        np.testing.assert_allclose(sol.x, problem.x_star_host, atol=1e-11)
+    warm = group_lasso(problem, lam, unpenalized=S, x0=sol.x)
+    np.testing.assert_allclose(warm.x, sol.x, atol=1e-10)
+
+
+def test_group_lasso_rejects_bad_start():
+    problem, _ = planted_least_squares(30, 3, 1, rng(3), k=1)
+    with pytest.raises(ValueError, match="x0"):
+        group_lasso(problem, 0.1, x0=np.zeros(problem.d + 1))
+
+
 @pytest.mark.parametrize(
     "call, match",
     [

@@ -93,6 +93,16 @@ def test_group_lasso_weights_and_value() -> None:
     assert float(psi.weighted_sparsity(np.array([0, 0, 0, 0, 1.0]))) == pytest.approx(0.8)
 
 
+def test_group_lasso_explicit_weights() -> None:
+    """Per-group weights replace √|g|; a zero weight leaves its group unshrunk."""
+    psi = GroupLasso([[0, 1, 2, 3], [4], [5, 6]], 0.5, weights=[1.0, 2.0, 0.0], d=8)
+    np.testing.assert_allclose(psi.thresholds(), [0.5, 1.0, 0.0])
+    x = np.array([1.0, 1.0, 1.0, 1.0, -3.0, 3.0, 4.0, 7.0])
+    assert float(psi.value(x)) == pytest.approx(0.5 * 2 + 1.0 * 3)
+    out = np.asarray(psi.prox(x, 1.0))
+    np.testing.assert_allclose(out, [0.75, 0.75, 0.75, 0.75, -2.0, 3.0, 4.0, 7.0])
+
+
 def test_dist2_by_hand() -> None:
     """One active and one zero group, worked out by hand."""
     psi = GroupLasso([[0, 1], [2, 3]], 1.0 / np.sqrt(2))  # λ_g = 1
@@ -160,6 +170,9 @@ def test_batched_step_per_point(xp) -> None:
         (lambda: L1(1.0).prox(np.ones(3), -1.0), "step"),
         (lambda: GroupLasso([[0, 1]], 1.0).prox(np.ones(3), 1.0), "last dimension"),
         (lambda: L1(1.0).prox(np.ones((2, 3)), np.ones(3)), "step"),
+        (lambda: GroupLasso([[0], [1]], 1.0, weights=[1.0]), "one value per group"),
+        (lambda: GroupLasso([[0], [1]], 1.0, weights=[1.0, -1.0]), "non-negative"),
+        (lambda: GroupLasso([[0], [1]], 1.0, weights=[1.0, np.inf]), "finite"),
     ],
 )
 def test_bad_input(make, match) -> None:
