@@ -100,7 +100,11 @@ def device_of(x: Any) -> Any:
 
 
 def to_numpy(x: Any) -> np.ndarray:
-    """Copy an array of any supported backend to a NumPy array on the host."""
+    """An array of any supported backend as a NumPy array on the host.
+
+    NumPy input is returned as it is (no copy): copy before mutating the result.  Arrays of
+    other backends are transferred (a new host array).
+    """
     if isinstance(x, np.ndarray | np.generic | int | float):
         return np.asarray(x)
     if array_api_compat.is_cupy_array(x):
