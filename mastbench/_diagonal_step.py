@@ -51,7 +51,8 @@ class _Coefficients:
 
         self.dA = dA
         self.a0 = W2()[0]
-        self.a_diag = single(W2, 0, 1, scale=dA)  # Ā = a0·A + Diag(a_diag)
+        self.a_pair = single(W2, 0, 1)  # E[SXS] = a0·X + Diag(a_pair∘diag X)
+        self.a_diag = self.a_pair * dA
         self.w0 = W4()[0]
         self.e01 = single(W4, 0, 1, scale=dA)
         self.e23 = single(W4, 2, 3, scale=dA)
@@ -187,62 +188,77 @@ class SymmetricDiagonalStep:
     """(m, P) ↦ (m⁺, sym P⁺) of DSGD option I for symmetric A and symmetric P.
 
     With P and A symmetric, sym(M) = ½(M + Mᵀ) of the map M does not change when any term of
-    M is replaced by its transpose; turning AP into PA, A·Diag(q) into Diag(q)·A and Pᵀ into P
-    gives M', and P⁺ = Z + Zᵀ with Z = ½M' (the symmetrization of the propagation, built in).
-    Parameters as for :class:`GeneralDiagonalStep`, with A_bar = Ā.
+    M is replaced by its transpose.  Choosing one term of each transposed pair gives
+    P⁺ = W + Wᵀ with (the symmetrization of the propagation built in)
+
+        W = [A | c | c | A·Diag(½γ²f12∘dP)]·[Y; βᵀ; ½γ²a0·cᵀ; A] + P∘K + Diag(δ),
+        Y = P·L₀ᵀ + Diag(ρ),   L₀ = ½γ²(w0·A + Diag(e01 + e23)) − γa0·I,
+        β = (γ²(b0·A + Diag(r01)) − γI)m,
+
+    K, ρ, δ fixed combinations of the pattern weights (ρ, δ linear in dP, diag AP, diag APA,
+    m, Am and 1), and E[SᵀccᵀS] = a0·ccᵀ + Diag(a01∘c²) split between the product and δ.
+    One step costs two matrix products (P·[L₀ᵀ | A] and the one above), four matrix–vector
+    products and nine elementwise operations.  Parameters as for
+    :class:`GeneralDiagonalStep`, with A_bar = Ā instead of the noise.
     """
 
-    def __init__(self, coef: _Coefficients, A: np.ndarray, c: np.ndarray, step, noise, A_bar):
+    def __init__(self, coef: _Coefficients, A: np.ndarray, c: np.ndarray, step, A_bar):
         d = A.shape[0]
         g, g2 = step, step * step
         h2 = 0.5 * g2
         eye = np.eye(d)
         ad = coef.a_diag
-        # X = (½γ²w0·A + ½γ²Diag(e01 + e23) − γa0·I)P + ½γ²A·Diag(f12∘dP) + Diag(rows)
-        self._left = np.vstack(
-            [h2 * coef.w0 * A + np.diag(h2 * (coef.e01 + coef.e23)) - g * coef.a0 * eye, A]
+        L0 = h2 * coef.w0 * A + np.diag(h2 * (coef.e01 + coef.e23)) - g * coef.a0 * eye
+        self._right = np.hstack([L0.T, A])  # P·[L₀ᵀ | A] = [P·L₀ᵀ | PA]
+        self._f12 = h2 * coef.f12
+        K = 0.5 - 0.5 * g * (ad[:, None] + ad[None, :]) + h2 * (coef.H1() + coef.H2(A))
+        self._had = np.ascontiguousarray(K.T)
+        self._m_Am = np.vstack([eye, A])
+        self._beta_mean = np.vstack(  # [β; (I − γĀ)m]
+            [g2 * (coef.b0 * A + np.diag(coef.r01)) - g * eye, eye - g * A_bar]
         )
-        self._A_f12 = h2 * A * coef.f12[None, :]
-        self._had = 0.5 - 0.5 * g * (ad[:, None] + ad[None, :]) + h2 * (coef.H1() + coef.H2(A))
-        # [m; Am; β = −γm + γ²(b0·Am + r01∘m); (I − γĀ)m]
-        self._mean_left = np.vstack(
-            [eye, A, g2 * (coef.b0 * A + np.diag(coef.r01)) - g * eye, eye - g * A_bar]
-        )
-        # state vectors (dP, dAP = dPA, dAPA, m, Am) ↦ (rows of X, diagonal of Z)
-        z = np.zeros((d, d))
+        self._gc = g * c
+        # (1, dP, dAP = dPA, dAPA, m, Am) ↦ (ρ, δ)
+        z, D = np.zeros((d, d)), np.diag
         self._weights = np.block(
             [
-                [np.diag(h2 * (coef.t012 + coef.t123)), np.diag(h2 * (coef.f02 + coef.f13)), z,
-                 np.diag(g2 * coef.r12c), z],
-                [h2 * coef.G(A), np.diag(h2 * (coef.t013 + coef.t023)), np.diag(h2 * coef.d03),
-                 np.diag(g2 * coef.r012c), np.diag(g2 * coef.r02c)],
+                [z, D(h2 * (coef.t012 + coef.t123)), D(h2 * (coef.f02 + coef.f13)), z,
+                 D(g2 * coef.r12c), z],
+                [D(h2 * coef.a_pair * c * c), h2 * coef.G(A), D(h2 * (coef.t013 + coef.t023)),
+                 D(h2 * coef.d03), D(g2 * coef.r012c), D(g2 * coef.r02c)],
             ]
         )  # fmt: skip
-        self._A, self._c, self._step = A, c, g
-        self._masks = np.stack([eye, A])
-        self._products = np.empty((3, d, d))
-        self._vectors = np.empty((7, d))
-        self._scaled = np.empty(2 * d)
+        self._A = A
+        self._left = np.empty((d, 2 * d + 2))  # [A | c | c | A·Diag(½γ²f12∘dP)]
+        self._left[:, :d], self._left[:, d], self._left[:, d + 1] = A, c, c
+        self._stack = np.zeros((2 * d + 2, 2 * d))  # rows [P·L₀ᵀ | PA], [β | m⁺ + γc], ½γ²a0·c, A
+        self._stack[d + 1, :d] = h2 * coef.a0 * c
+        self._stack[d + 2 :, :d] = A
+        flat = self._stack.reshape(-1)
+        self._Y_diag = flat[: d * (2 * d + 1) : 2 * d + 1]
+        self._PA_diag = flat[d : d * (2 * d + 1) : 2 * d + 1]
+        self._vectors = np.empty((6, d))  # 1, dP, dAP, dAPA, m, Am
+        self._vectors[0] = 1.0
         self._ones = np.ones(d)
-        self._noise = h2 * noise
+        self._scaled = np.empty(2 * d)
+        self._W = np.empty((d, d))
+        self._W_diag = self._W.reshape(-1)[:: d + 1]
         self._buffer = np.empty((d, d))
 
     def __call__(self, m: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(E[y⁺], E[y⁺y⁺ᵀ]) from m = E[y] and symmetric P = E[yyᵀ] (new arrays)."""
-        A, buf, vec, prod = self._A, self._buffer, self._vectors, self._products
-        d = A.shape[0]
-        T = self._left @ P
-        X, AP = T[:d], T[d:]
-        np.multiply(P, self._masks, out=prod[:2])
-        np.multiply(AP, A, out=prod[2])
-        np.dot(prod.reshape(3 * d, d), self._ones, out=vec[:3].reshape(3 * d))
-        np.dot(self._mean_left, m, out=vec[3:].reshape(4 * d))
-        np.dot(self._weights, vec[:5].reshape(5 * d), out=self._scaled)
-        X += np.multiply(self._A_f12, vec[0], out=buf)
-        X.ravel()[:: d + 1] += self._scaled[:d]
-        Z = X @ A
-        Z += np.multiply(P, self._had, out=buf)
-        Z += np.multiply(vec[5][:, None], self._c, out=buf)
-        Z.ravel()[:: d + 1] += self._scaled[d:]
-        Z += self._noise
-        return vec[6] - self._step * self._c, Z + Z.T
+        buf, vec, stack, W = self._buffer, self._vectors, self._stack, self._W
+        d = m.shape[0]
+        np.dot(P, self._right, out=stack[:d])
+        vec[1] = np.diagonal(P)
+        vec[2] = self._PA_diag
+        np.dot(self._ones, np.multiply(stack[:d, d:], self._A, out=buf), out=vec[3])  # diag APA
+        np.dot(self._m_Am, m, out=vec[4:].reshape(2 * d))
+        np.dot(self._beta_mean, m, out=stack[d])
+        np.dot(self._weights, vec.reshape(6 * d), out=self._scaled)
+        np.multiply(self._A, self._f12 * vec[1], out=self._left[:, d + 2 :])
+        self._Y_diag += self._scaled[:d]
+        np.dot(self._left, stack[:, :d], out=W)
+        W += np.multiply(P, self._had, out=buf)
+        self._W_diag += self._scaled[d:]
+        return stack[d, d:] - self._gc, W + W.T

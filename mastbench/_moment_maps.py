@@ -123,7 +123,7 @@ class SketchedStep(MomentMap):
     @cached_property
     def _symmetric_kernel(self) -> SymmetricDiagonalStep:
         coef = self._coefficients
-        return SymmetricDiagonalStep(coef, self.A, self.c, self.step, self.noise, self.A_bar)
+        return SymmetricDiagonalStep(coef, self.A, self.c, self.step, self.A_bar)
 
     def advance(self, m: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self._symmetric:
