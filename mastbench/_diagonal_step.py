@@ -196,9 +196,9 @@ class SymmetricDiagonalStep:
         β = (γ²(b0·A + Diag(r01)) − γI)m,
 
     K, ρ, δ fixed combinations of the pattern weights (ρ, δ linear in dP, diag AP, diag APA,
-    m, Am and 1), and E[SᵀccᵀS] = a0·ccᵀ + Diag(a01∘c²) split between the product and δ.
-    One step costs two matrix products (P·[L₀ᵀ | A] and the one above), four matrix–vector
-    products and nine elementwise operations.  Parameters as for
+    m and 1), and E[SᵀccᵀS] = a0·ccᵀ + Diag(a01∘c²) split between the product and δ.
+    One step costs two matrix products (P·[L₀ᵀ | A] and the one above), three matrix–vector
+    products and ten elementwise operations on preallocated buffers.  Parameters as for
     :class:`GeneralDiagonalStep`, with A_bar = Ā instead of the noise.
     """
 
@@ -213,19 +213,18 @@ class SymmetricDiagonalStep:
         self._f12 = h2 * coef.f12
         K = 0.5 - 0.5 * g * (ad[:, None] + ad[None, :]) + h2 * (coef.H1() + coef.H2(A))
         self._had = np.ascontiguousarray(K.T)
-        self._m_Am = np.vstack([eye, A])
         self._beta_mean = np.vstack(  # [β; (I − γĀ)m]
             [g2 * (coef.b0 * A + np.diag(coef.r01)) - g * eye, eye - g * A_bar]
         )
         self._gc = g * c
-        # (1, dP, dAP = dPA, dAPA, m, Am) ↦ (ρ, δ)
+        # (1, dP, dAP = dPA, dAPA, m) ↦ (ρ, δ)
         z, D = np.zeros((d, d)), np.diag
         self._weights = np.block(
             [
                 [z, D(h2 * (coef.t012 + coef.t123)), D(h2 * (coef.f02 + coef.f13)), z,
-                 D(g2 * coef.r12c), z],
+                 D(g2 * coef.r12c)],
                 [D(h2 * coef.a_pair * c * c), h2 * coef.G(A), D(h2 * (coef.t013 + coef.t023)),
-                 D(h2 * coef.d03), D(g2 * coef.r012c), D(g2 * coef.r02c)],
+                 D(h2 * coef.d03), D(g2 * coef.r012c) + g2 * coef.r02c[:, None] * A],
             ]
         )  # fmt: skip
         self._A = A
@@ -237,7 +236,7 @@ class SymmetricDiagonalStep:
         flat = self._stack.reshape(-1)
         self._Y_diag = flat[: d * (2 * d + 1) : 2 * d + 1]
         self._PA_diag = flat[d : d * (2 * d + 1) : 2 * d + 1]
-        self._vectors = np.empty((6, d))  # 1, dP, dAP, dAPA, m, Am
+        self._vectors = np.empty((5, d))  # 1, dP, dAP, dAPA, m
         self._vectors[0] = 1.0
         self._ones = np.ones(d)
         self._scaled = np.empty(2 * d)
@@ -253,9 +252,9 @@ class SymmetricDiagonalStep:
         vec[1] = np.diagonal(P)
         vec[2] = self._PA_diag
         np.dot(self._ones, np.multiply(stack[:d, d:], self._A, out=buf), out=vec[3])  # diag APA
-        np.dot(self._m_Am, m, out=vec[4:].reshape(2 * d))
+        vec[4] = m
         np.dot(self._beta_mean, m, out=stack[d])
-        np.dot(self._weights, vec.reshape(6 * d), out=self._scaled)
+        np.dot(self._weights, vec.reshape(5 * d), out=self._scaled)
         np.multiply(self._A, self._f12 * vec[1], out=self._left[:, d + 2 :])
         self._Y_diag += self._scaled[:d]
         np.dot(self._left, stack[:, :d], out=W)

@@ -240,14 +240,14 @@ def propagate(
     means = np.empty((len(record), D))
     seconds = np.empty((len(record), D, D))
     m, P = m0, 0.5 * (P0 + P0.T)
-    slot = 0
+    slot, advance = 0, step.advance
     for t in range(iters + 1):
         if t == record[slot]:
             means[slot], seconds[slot] = m, P
             slot += 1
             if slot == len(record):
                 break
-        m, P = step.advance(m, P)
+        m, P = advance(m, P)
     return means, seconds
 
 
