@@ -206,58 +206,69 @@ class SymmetricDiagonalStep:
         d = A.shape[0]
         g, g2 = step, step * step
         h2 = 0.5 * g2
-        eye = np.eye(d)
         ad = coef.a_diag
-        L0 = h2 * coef.w0 * A + np.diag(h2 * (coef.e01 + coef.e23)) - g * coef.a0 * eye
-        self._right = np.hstack([L0.T, A])  # P·[L₀ᵀ | A] = [P·L₀ᵀ | PA]
+        # (dP, m, 1, dAP = dPA, dAPA) ↦ (ρ, δ), one matrix–vector product
+        weights = np.zeros((2, d, 5, d))  # [output, i, vector, j]
+        rho, delta = weights[0], weights[1]
+        np.multiply(coef.G(A), h2, out=delta[:, 0])
+        np.multiply(A, g2 * coef.r02c[:, None], out=delta[:, 1])
+        for block, diag in (
+            (rho[:, 0], h2 * (coef.t012 + coef.t123)),
+            (rho[:, 1], g2 * coef.r12c),
+            (rho[:, 3], h2 * (coef.f02 + coef.f13)),
+            (delta[:, 1], g2 * coef.r012c),
+            (delta[:, 2], h2 * coef.a_pair * c * c),
+            (delta[:, 3], h2 * (coef.t013 + coef.t023)),
+            (delta[:, 4], h2 * coef.d03),
+        ):
+            block[np.diag_indices(d)] += diag
+        self._weights = weights.reshape(2 * d, 5 * d)
+        self._had = np.ascontiguousarray((h2 * (coef.H1() + coef.H2(A))).T)
+        self._had -= 0.5 * g * (ad[:, None] + ad[None, :])
+        self._had += 0.5
+        self._right = np.empty((d, 2 * d))  # P·[L₀ᵀ | A] = [P·L₀ᵀ | PA]
+        np.multiply(A.T, h2 * coef.w0, out=self._right[:, :d])
+        self._right[:, :d][np.diag_indices(d)] += h2 * (coef.e01 + coef.e23) - g * coef.a0
+        self._right[:, d:] = A
+        self._beta_mean = np.empty((2 * d, d))  # [β; (I − γĀ)m]
+        np.multiply(A, g2 * coef.b0, out=self._beta_mean[:d])
+        self._beta_mean[:d][np.diag_indices(d)] += g2 * coef.r01 - g
+        np.multiply(A_bar, -g, out=self._beta_mean[d:])
+        self._beta_mean[d:][np.diag_indices(d)] += 1.0
         self._f12 = h2 * coef.f12
-        K = 0.5 - 0.5 * g * (ad[:, None] + ad[None, :]) + h2 * (coef.H1() + coef.H2(A))
-        self._had = np.ascontiguousarray(K.T)
-        self._beta_mean = np.vstack(  # [β; (I − γĀ)m]
-            [g2 * (coef.b0 * A + np.diag(coef.r01)) - g * eye, eye - g * A_bar]
-        )
         self._gc = g * c
-        # (1, dP, dAP = dPA, dAPA, m) ↦ (ρ, δ)
-        z, D = np.zeros((d, d)), np.diag
-        self._weights = np.block(
-            [
-                [z, D(h2 * (coef.t012 + coef.t123)), D(h2 * (coef.f02 + coef.f13)), z,
-                 D(g2 * coef.r12c)],
-                [D(h2 * coef.a_pair * c * c), h2 * coef.G(A), D(h2 * (coef.t013 + coef.t023)),
-                 D(h2 * coef.d03), D(g2 * coef.r012c) + g2 * coef.r02c[:, None] * A],
-            ]
-        )  # fmt: skip
         self._A = A
         self._left = np.empty((d, 2 * d + 2))  # [A | c | c | A·Diag(½γ²f12∘dP)]
         self._left[:, :d], self._left[:, d], self._left[:, d + 1] = A, c, c
-        self._stack = np.zeros((2 * d + 2, 2 * d))  # rows [P·L₀ᵀ | PA], [β | m⁺ + γc], ½γ²a0·c, A
+        # rows [P·L₀ᵀ | PA], [β | m⁺ + γc], [½γ²a0·c | ·], [A | ·]
+        self._stack = np.empty((2 * d + 2, 2 * d))
         self._stack[d + 1, :d] = h2 * coef.a0 * c
         self._stack[d + 2 :, :d] = A
+        self._buffer = np.empty((d, d))
         flat = self._stack.reshape(-1)
         self._Y_diag = flat[: d * (2 * d + 1) : 2 * d + 1]
         self._PA_diag = flat[d : d * (2 * d + 1) : 2 * d + 1]
-        self._vectors = np.empty((5, d))  # 1, dP, dAP, dAPA, m
-        self._vectors[0] = 1.0
+        self._vectors = np.empty((5, d))  # dP, m, 1, dAP, dAPA
+        self._vectors[2] = 1.0
         self._ones = np.ones(d)
         self._scaled = np.empty(2 * d)
         self._W = np.empty((d, d))
         self._W_diag = self._W.reshape(-1)[:: d + 1]
-        self._buffer = np.empty((d, d))
 
     def __call__(self, m: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(E[y⁺], E[y⁺y⁺ᵀ]) from m = E[y] and symmetric P = E[yyᵀ] (new arrays)."""
-        buf, vec, stack, W = self._buffer, self._vectors, self._stack, self._W
+        buf, vec, stack, W, scaled = self._buffer, self._vectors, self._stack, self._W, self._scaled
         d = m.shape[0]
         np.dot(P, self._right, out=stack[:d])
-        vec[1] = np.diagonal(P)
-        vec[2] = self._PA_diag
-        np.dot(self._ones, np.multiply(stack[:d, d:], self._A, out=buf), out=vec[3])  # diag APA
-        vec[4] = m
+        vec[0] = np.diagonal(P)
+        vec[1] = m
+        vec[3] = self._PA_diag
+        np.dot(self._ones, np.multiply(stack[:d, d:], self._A, out=buf), out=vec[4])  # diag APA
         np.dot(self._beta_mean, m, out=stack[d])
-        np.dot(self._weights, vec.reshape(5 * d), out=self._scaled)
-        np.multiply(self._A, self._f12 * vec[1], out=self._left[:, d + 2 :])
-        self._Y_diag += self._scaled[:d]
+        np.dot(self._weights, vec.reshape(5 * d), out=scaled)
+        np.multiply(self._A, self._f12 * vec[0], out=self._left[:, d + 2 :])
+        self._Y_diag += scaled[:d]
         np.dot(self._left, stack[:, :d], out=W)
         W += np.multiply(P, self._had, out=buf)
-        self._W_diag += self._scaled[d:]
+        self._W_diag += scaled[d:]
         return stack[d, d:] - self._gc, W + W.T
