@@ -191,7 +191,7 @@ class SymmetricDiagonalStep:
     M is replaced by its transpose.  Choosing one term of each transposed pair gives
     P⁺ = W + Wᵀ with (the symmetrization of the propagation built in)
 
-        W = [A | c | c | A·Diag(½γ²f12∘dP)]·[Y; βᵀ; ½γ²a0·cᵀ; A] + P∘K + Diag(δ),
+        W = [A | c | c | A·Diag(½γ²f12)]·[Y; βᵀ; ½γ²a0·cᵀ; Diag(dP)·A] + P∘K + Diag(δ),
         Y = P·L₀ᵀ + Diag(ρ),   L₀ = ½γ²(w0·A + Diag(e01 + e23)) − γa0·I,
         β = (γ²(b0·A + Diag(r01)) − γI)m,
 
@@ -235,15 +235,14 @@ class SymmetricDiagonalStep:
         self._beta_mean[:d][np.diag_indices(d)] += g2 * coef.r01 - g
         np.multiply(A_bar, -g, out=self._beta_mean[d:])
         self._beta_mean[d:][np.diag_indices(d)] += 1.0
-        self._f12 = h2 * coef.f12
         self._gc = g * c
         self._A = A
-        self._left = np.empty((d, 2 * d + 2))  # [A | c | c | A·Diag(½γ²f12∘dP)]
+        self._left = np.empty((d, 2 * d + 2))  # [A | c | c | A·Diag(½γ²f12)]
         self._left[:, :d], self._left[:, d], self._left[:, d + 1] = A, c, c
-        # rows [P·L₀ᵀ | PA], [β | m⁺ + γc], [½γ²a0·c | ·], [A | ·]
+        np.multiply(A, h2 * coef.f12, out=self._left[:, d + 2 :])
+        # rows [P·L₀ᵀ | PA], [β | m⁺ + γc], [½γ²a0·c | ·], [Diag(dP)·A | ·]
         self._stack = np.empty((2 * d + 2, 2 * d))
         self._stack[d + 1, :d] = h2 * coef.a0 * c
-        self._stack[d + 2 :, :d] = A
         self._buffer = np.empty((d, d))
         flat = self._stack.reshape(-1)
         self._Y_diag = flat[: d * (2 * d + 1) : 2 * d + 1]
@@ -266,7 +265,7 @@ class SymmetricDiagonalStep:
         np.dot(self._ones, np.multiply(stack[:d, d:], self._A, out=buf), out=vec[4])  # diag APA
         np.dot(self._beta_mean, m, out=stack[d])
         np.dot(self._weights, vec.reshape(5 * d), out=scaled)
-        np.multiply(self._A, self._f12 * vec[0], out=self._left[:, d + 2 :])
+        np.multiply(self._A, vec[0][:, None], out=stack[d + 2 :, :d])
         self._Y_diag += scaled[:d]
         np.dot(self._left, stack[:, :d], out=W)
         W += np.multiply(P, self._had, out=buf)
