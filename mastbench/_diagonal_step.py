@@ -13,18 +13,19 @@ E[s_i A_ik s_k m_k c_j s_j]).  Everything that does not depend on the state (m, 
 here, once per run, into a few matrices and coefficient vectors:
 
 - the matrix products of the patterns ∅, (0,1), (1,2), (2,3) and the −γ(ĀP + PĀ) term become
-  one stacked product [L₀; A]·P and one product X·A;
+  two matrix products with fixed factors (one of them stacked);
 - the Hadamard patterns ((0,1),(2,3)), ((0,2),(1,3)) and the P and Diag(Ā)-parts of
   −γ(ĀP + PĀ) become one entrywise product with a fixed matrix;
 - the scalings of A and of the diagonal by the state vectors dP = diag P, diag AP, diag PA,
-  diag APA, m, Am become one matrix–vector product with a fixed coefficient matrix.
+  diag APA, m, Am become matrix–vector products with fixed coefficient matrices.
 
 :class:`GeneralDiagonalStep` is this map for any square P and A (used by the fixed point,
-which assembles the map on the non-symmetric basis matrices).  :class:`SymmetricDiagonalStep`
-advances (m, P) for symmetric A and P (the propagation): then the map is Z + Zᵀ with Z
-holding half of each self-transposed term and one term of each transposed pair, which halves
-the work and returns P⁺ symmetric.  Both agree with the pattern formulas to rounding
-(``tests/test_diagonal_step.py``).
+which assembles the map on the non-symmetric basis matrices, and for non-symmetric A).
+:class:`SymmetricDiagonalStep` advances (m, P) for symmetric A and P (the propagation): the
+map is then W + Wᵀ with W holding half of each self-transposed term and one term of each
+transposed pair, which saves work and returns P⁺ exactly symmetric; the rank-one and noise
+terms ride in one of its two matrix products.  Per step it allocates only the two arrays it
+returns.  Both agree with the pattern formulas to rounding (``tests/test_diagonal_step.py``).
 """
 
 from __future__ import annotations
