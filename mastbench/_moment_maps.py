@@ -15,11 +15,17 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from mastbench.sketches import Sketch
+from mastbench._diagonal_step import (
+    GeneralDiagonalStep,
+    SymmetricDiagonalStep,
+    pattern_coefficients,
+)
+from mastbench.sketches import Sketch, _closed_form_patterns
 
 __all__ = [
     "EnumeratedStep",
@@ -54,6 +60,15 @@ class MomentMap(ABC):
         Linear in P (any square P, symmetric or not) and affine in m.
         """
 
+    def advance(self, m: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One step of the propagation: (mean_step(m), sym second_step(P, m)) for symmetric P.
+
+        sym X = ½(X + Xᵀ) removes the rounding asymmetry; maps with a fused kernel override
+        this with the same result up to rounding.
+        """
+        P = self.second_step(P, m)
+        return self.mean_step(m), 0.5 * (P + P.T)
+
 
 class SketchedStep(MomentMap):
     """DSGD on a quadratic, options I and II (``theory/mast.md`` §3.1, §6.1).
@@ -64,6 +79,12 @@ class SketchedStep(MomentMap):
     E_B[A_B ⊗ A_B] = α Σ_i A_i ⊗ A_i + β A ⊗ A (and likewise for (A_B, c_B) and (c_B, c_B)),
     exact for sampling with or without replacement, so the step costs O((n+1) d³) with the
     structured sketch contractions.
+
+    Option I (no components, no compressor, β = 1) with a closed-form diagonal sketch
+    (Bernoulli, Rand-K, Identity, Permutation's marginal) uses the fused kernels of
+    :mod:`mastbench._diagonal_step`, with every state-independent piece precomputed: a few
+    matrix products and elementwise operations per step instead of the ~20 pattern
+    contractions.
     """
 
     def __init__(
@@ -87,6 +108,27 @@ class SketchedStep(MomentMap):
         if components is not None and alpha != 0.0:
             ccT = ccT + alpha * np.einsum("ni,nj->ij", components[1], components[1])
         self.noise = sketch.expected_sandwich(ccT)
+        option_one = components is None and compressor is None and beta == 1.0
+        self._patterns = _closed_form_patterns(sketch) if option_one else None
+        self._symmetric = self._patterns is not None and bool(np.array_equal(A, A.T))
+
+    @cached_property
+    def _coefficients(self):
+        return pattern_coefficients(self._patterns, self.A, self.c)
+
+    @cached_property
+    def _general_kernel(self) -> GeneralDiagonalStep:
+        return GeneralDiagonalStep(self._coefficients, self.A, self.c, self.step, self.noise)
+
+    @cached_property
+    def _symmetric_kernel(self) -> SymmetricDiagonalStep:
+        coef = self._coefficients
+        return SymmetricDiagonalStep(coef, self.A, self.c, self.step, self.A_bar)
+
+    def advance(self, m: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._symmetric:
+            return self._symmetric_kernel(m, P)
+        return super().advance(m, P)
 
     def _compress(self, X: np.ndarray) -> np.ndarray:
         return X if self.compressor_second is None else X * self.compressor_second
@@ -95,6 +137,12 @@ class SketchedStep(MomentMap):
         return m - self.step * (self.A_bar @ m + self.c)
 
     def second_step(self, P: np.ndarray, m: np.ndarray) -> np.ndarray:
+        if self._patterns is not None:
+            return self._general_kernel(P, m)
+        return self.pattern_second_step(P, m)
+
+    def pattern_second_step(self, P: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """:meth:`second_step` from the sketch's Q4/R3 contractions (no fused kernel)."""
         sk, g = self.sketch, self.step
         quartic = self.beta * sk.expected_quartic(self.A, P)
         cubic = self.beta * sk.expected_cubic(self.A, m, self.c)
@@ -184,21 +232,22 @@ def propagate(
     -------
     means : ndarray, shape (C, D)
     seconds : ndarray, shape (C, D, D)
-        E[u_t] and E[u_t u_tᵀ] for t in ``checkpoints`` (P is re-symmetrized each step).
+        E[u_t] and E[u_t u_tᵀ] for t in ``checkpoints`` (P0 is symmetrized, and P after each
+        step, by :meth:`MomentMap.advance`).
     """
     D = step.dim
-    means = np.empty((checkpoints.size, D))
-    seconds = np.empty((checkpoints.size, D, D))
-    m, P = m0, P0
-    slot = 0
+    record = checkpoints.tolist()
+    means = np.empty((len(record), D))
+    seconds = np.empty((len(record), D, D))
+    m, P = m0, 0.5 * (P0 + P0.T)
+    slot, advance = 0, step.advance
     for t in range(iters + 1):
-        if t == checkpoints[slot]:
+        if t == record[slot]:
             means[slot], seconds[slot] = m, P
             slot += 1
-            if slot == checkpoints.size:
+            if slot == len(record):
                 break
-        m, P = step.mean_step(m), step.second_step(P, m)
-        P = 0.5 * (P + P.T)
+        m, P = advance(m, P)
     return means, seconds
 
 

@@ -407,6 +407,18 @@ class _DiagonalClosedForm(Sketch):
         return self._moment_tensor(4, 12)
 
 
+def _closed_form_patterns(sketch: Sketch) -> dict[int, _PatternWeights] | None:
+    """The 2-, 3- and 4-position pattern weights of a closed-form diagonal sketch, else None.
+
+    ``Permutation`` gives those of its Rand-K marginal (single-sketch moments).
+    """
+    if isinstance(sketch, Permutation):
+        sketch = sketch.marginal
+    if isinstance(sketch, _DiagonalClosedForm):
+        return sketch._patterns
+    return None
+
+
 # -- Bernoulli ---------------------------------------------------------------------------------
 class Bernoulli(_DiagonalClosedForm):
     """Independent Bernoulli ("Dropout") sketch S = Diag(c_j/p_j), c_j ~ Bern(p_j) independent.
