@@ -134,3 +134,18 @@ def test_generated_instances_hold(theorem_id):
         assert verify(thm, instance).status in ("holds", "not applicable")
 
     check()
+
+
+@pytest.mark.parametrize(
+    "theorem_id",
+    ["seqattn.mask-equivalence", "seqattn.normalized-softmax", "seqattn.unique-sparse-minimum"],
+)
+def test_rewritten_inequalities_compare_nonnegative_sides(theorem_id):
+    """Both sides of every compared inequality are nonnegative, so measured/bound is a tightness
+    in [0, 1] (a difference against a round-off tolerance gave ratios like −9e10)."""
+    thm = theory.get(theorem_id)
+    for instance in thm.instances(True):
+        verdict = verify(thm, instance)
+        evidence = verdict.evidence
+        assert np.all(evidence.measured >= 0) and np.all(evidence.bound > 0), instance.name
+        assert 0.0 <= verdict.tightness <= 1.0 + 1e-9, verdict.summary()
