@@ -149,3 +149,15 @@ def test_rewritten_inequalities_compare_nonnegative_sides(theorem_id):
         evidence = verdict.evidence
         assert np.all(evidence.measured >= 0) and np.all(evidence.bound > 0), instance.name
         assert 0.0 <= verdict.tightness <= 1.0 + 1e-9, verdict.summary()
+
+
+def test_group_omp_rate_compares_the_excess_gap():
+    """Past k′ = k group OMP beats β*_k (signed gap < 0); the compared excess is its positive part,
+    so the tightness lies in [0, 1] while the signed gaps stay in ``extra``."""
+    thm = theory.get("seqattn.group-omp-rate")
+    instance = thm.instances(True)[0]
+    verdict = verify(thm, instance)
+    gap = np.array(verdict.evidence.extra["gap"])
+    assert gap[-1] < 0
+    np.testing.assert_array_equal(verdict.evidence.measured, np.maximum(gap[1:], 0.0))
+    assert verdict.status == "holds" and 0.0 <= verdict.tightness <= 1.0
