@@ -744,7 +744,7 @@ def sc_logistic(inst: Instance, params: dict[str, Any]) -> Evidence:
         lower=est.lower,
         upper=est.upper,
         atol=atol(dist0),
-        extra={"Delta": delta, "replicates": inst.replicates},
+        extra={"Delta": delta, "replicates": inst.replicates, "interval": est.interval()},
     )
 
 

@@ -10,7 +10,6 @@ few ulps of |f|; nothing is loosened beyond round-off.  Mathematics and tags:
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ from mastbench.algorithms.frank_wolfe import (
     stochastic_frank_wolfe,
 )
 from mastbench.backend import rng
+from mastbench.montecarlo import estimate
 from problems.constraints import L1Ball, LInfBall, Simplex
 from problems.least_squares import LeastSquares
 from problems.logistic import Logistic
@@ -600,7 +600,8 @@ def _sfw(instance: Instance, params: dict[str, Any]) -> Evidence:
     so the shape is tested: C = max over checkpoints t ∈ [n/b, 8n/b] of t·(mean subopt), then
     mean subopt ≤ C/t on every checkpoint after n/b; likewise C_g = max √t·(mean gap) on the
     same window and mean gap ≤ C_g/√t later (the gap → 0).  Monte Carlo over independent
-    replicates, 95% normal confidence intervals (violation only if the lower bound exceeds).
+    replicates, simultaneous 95% Student-t intervals (Bonferroni over all compared points;
+    violation only if a lower end exceeds the envelope).
 
     Assumptions: f = (1/n)Σφ_i(x_iᵀw) (+ ridge), C compact.  Reference: Négiar et al. ICML 2020,
     Algorithm 1 (SAG variant) and its convex O(1/t) theorem.  Negative control: the envelope
@@ -628,23 +629,22 @@ def _sfw(instance: Instance, params: dict[str, Any]) -> Evidence:
     t = trace.iterations
     keep = t >= m
     t = t[keep].astype(float)
-    out = {}
-    for name, power in (("subopt", 1.0), ("gap", 0.5)):
-        values = trace.metrics[name][keep]
-        mean = values.mean(axis=1)
-        half = 1.96 * values.std(axis=1, ddof=1) / math.sqrt(values.shape[1])
-        window = t <= 8 * m
+    samples = np.concatenate([trace.metrics["subopt"][keep], trace.metrics["gap"][keep]])
+    est = estimate(samples, level=0.95, method="t", simultaneous=True)
+    window = t <= 8 * m
+    envelope, constants = [], []
+    for mean, power in ((est.mean[: t.size], 1.0), (est.mean[t.size :], 0.5)):
         C = float(np.max(t[window] ** power * mean[window]))
-        out[name] = (mean, mean - half, mean + half, C / t**power, C)
-    ts = np.concatenate([t, t])
+        envelope.append(C / t**power)
+        constants.append(C)
     return Evidence(
-        ts,
-        np.concatenate([out["subopt"][0], out["gap"][0]]),
-        np.concatenate([out["subopt"][3], out["gap"][3]]),
-        lower=np.concatenate([out["subopt"][1], out["gap"][1]]),
-        upper=np.concatenate([out["subopt"][2], out["gap"][2]]),
+        np.concatenate([t, t]),
+        est.mean,
+        np.concatenate(envelope),
+        lower=est.lower,
+        upper=est.upper,
         atol=_atol(instance),
-        extra={"C": out["subopt"][4], "C_g": out["gap"][4], "n/b": m},
+        extra={"C": constants[0], "C_g": constants[1], "n/b": m, "interval": est.interval()},
     )
 
 

@@ -7,6 +7,7 @@ a check that cannot fail proves nothing.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import theory
@@ -45,3 +46,19 @@ def test_ids_are_unique_and_families_known():
     ids = [t.id for t in THEOREMS]
     assert len(ids) == len(set(ids))
     assert set(theory.families()) <= {"mast", "ramda", "fw", "seqattn"}
+
+
+MONTE_CARLO = [t for t in THEOREMS if t.method == "montecarlo"]
+
+
+@pytest.mark.parametrize("thm", MONTE_CARLO, ids=lambda t: t.id)
+def test_monte_carlo_intervals_are_simultaneous_student_t(thm):
+    """A Monte-Carlo verdict compares lower confidence ends with the bound at every point at
+    once, so each interval is a Student-t interval at the Bonferroni level over those points."""
+    evidence = verify(thm, thm.instances(True)[0]).evidence
+    interval = evidence.extra["interval"]
+    assert interval["method"] == "t" and interval["simultaneous"]
+    assert interval["points"] == evidence.measured.size
+    assert interval["point_level"] >= 1 - (1 - interval["level"]) / interval["points"] - 1e-15
+    assert np.all(evidence.lower <= evidence.measured)
+    assert np.all(evidence.measured <= evidence.upper)
