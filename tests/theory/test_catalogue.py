@@ -62,3 +62,16 @@ def test_monte_carlo_intervals_are_simultaneous_student_t(thm):
     assert interval["point_level"] >= 1 - (1 - interval["level"]) / interval["points"] - 1e-15
     assert np.all(evidence.lower <= evidence.measured)
     assert np.all(evidence.measured <= evidence.upper)
+
+
+def test_no_control_mixes_an_input_change_with_bound_scaling():
+    """A control that changes the input (step, constant, instance) must be caught by that change;
+    one that also scales the bound can be caught by the scaling alone (as the former
+    "step 3/λ_max(Ā), bound x 0.01" control of mast.dist was), so the two are kept apart."""
+    mixed = [
+        f"{t.id}: {c.name}"
+        for t in THEOREMS
+        for c in t.controls
+        if c.bound_scale is not None and (c.params is not None or c.instance is not None)
+    ]
+    assert not mixed, mixed
