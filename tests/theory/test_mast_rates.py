@@ -251,3 +251,14 @@ def test_dist_step_beyond_range_is_not_applicable_and_not_detected(theorem_id):
     assert verify(thm, inst, params).status == "not applicable"
     assert verify(thm, inst, params, check_assumptions=False).status == "holds"
     assert [c.name for c in thm.controls] == ["bound x 0.01"]
+
+
+def test_sc_logistic_step_control_is_caught_by_the_monte_carlo_run():
+    """Three times the maximal step: the lower confidence ends exceed the bound after t = 0,
+    i.e. the violation is statistically significant in the random part of the run."""
+    thm = theory.get("mast.sc-logistic")
+    control = next(c for c in thm.controls if c.name.startswith("step"))
+    verdict = verify_control(thm, thm.instances(True)[0], control)
+    evidence = verdict.evidence
+    assert verdict.status == "violated"
+    assert np.any((evidence.lower > evidence.bound) & (evidence.t > 0))
