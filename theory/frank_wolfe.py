@@ -101,6 +101,15 @@ def _delta_lmo(instance: Instance, delta: float) -> Any:
 # -- strategies ---------------------------------------------------------------------------------
 
 
+def _convex_assumptions(instance: Instance) -> list[str]:
+    """f convex: one of the package's convex problems (a PSD quadratic form, least squares,
+    ℓ2-regularized logistic regression); any other objective is not covered by the theorem."""
+    if isinstance(instance.problem, LeastSquares | Logistic | QuadraticForm):
+        return []
+    name = type(instance.problem).__name__
+    return [f"f must be convex (least squares, logistic or a PSD quadratic form), got {name}"]
+
+
 def _strategy(kinds: tuple[str, ...], losses: tuple[str, ...] = ("least_squares",)) -> Any:
     from mastbench.strategies import fw_instances
 
@@ -268,6 +277,7 @@ def _fw_instances(quick: bool) -> list[Instance]:
     measure="f(x_k) - f* (vs g(x_k)) and f* - f(x_k) (vs 0)",
     method="deterministic",
     instances=_fw_instances,
+    assumptions=_convex_assumptions,
     default_params=lambda instance: {"rule": _rule(instance), "iters": 100, "f_star_shift": 0.0},
     controls=(
         NegativeControl(
@@ -319,6 +329,7 @@ def _gap_certificate(instance: Instance, params: dict[str, Any]) -> Evidence:
         *_fw_instances(quick),
         fw_instance("l1", 8, 0, name="least_squares-l1-d8-delta"),
     ],
+    assumptions=_convex_assumptions,
     default_params=lambda instance: {
         "rule": _rule(instance),
         "iters": 200,
@@ -376,6 +387,7 @@ def _jaggi_primal(instance: Instance, params: dict[str, Any]) -> Evidence:
     measure="min_{1<=k<=K} g(x_k)",
     method="deterministic",
     instances=_fw_instances,
+    assumptions=_convex_assumptions,
     default_params=lambda instance: {"rule": _rule(instance), "iters": 200, "lmo": "exact"},
     controls=(
         NegativeControl("LMO returns the maximizer", params=lambda inst, p: {**p, "lmo": "worst"}),
@@ -425,6 +437,7 @@ def _jaggi_dual(instance: Instance, params: dict[str, Any]) -> Evidence:
         *(inst for inst in _fw_instances(quick) if "rule" not in inst.fields),
         fw_instance("l1", 8, 7, loss="logistic"),
     ],
+    assumptions=_convex_assumptions,
     default_params=lambda instance: {"iters": 150, "L_init": None},
     controls=(NegativeControl("bound x 0.5", bound_scale=0.5),),
     strategy=lambda: _strategy(("l1", "group", "l2", "simplex"), ("least_squares", "logistic")),
