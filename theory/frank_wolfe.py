@@ -438,8 +438,15 @@ def _jaggi_dual(instance: Instance, params: dict[str, Any]) -> Evidence:
         fw_instance("l1", 8, 7, loss="logistic"),
     ],
     assumptions=_convex_assumptions,
-    default_params=lambda instance: {"iters": 150, "L_init": None},
-    controls=(NegativeControl("bound x 0.5", bound_scale=0.5),),
+    default_params=lambda instance: {"iters": 150, "L_init": None, "L_bar_factor": TAU},
+    controls=(
+        NegativeControl(
+            "L̄ = L (τ dropped; backtracking overshoots L)",
+            params=lambda inst, p: {**p, "L_bar_factor": 1.0},
+            instance=lambda inst: fw_instance("simplex", 6, 1, loss="quadratic"),
+        ),
+        NegativeControl("bound x 0.5", bound_scale=0.5),
+    ),
     strategy=lambda: _strategy(("l1", "group", "l2", "simplex"), ("least_squares", "logistic")),
 )
 def _adafw(instance: Instance, params: dict[str, Any]) -> Evidence:
@@ -450,6 +457,9 @@ def _adafw(instance: Instance, params: dict[str, Any]) -> Evidence:
     τ = 2 (L_t grows only when sufficient decrease fails, impossible once L_t ≥ L; the warm
     start with η = 0.9 never increases it); and therefore (induction with γ' = 2/(t+2))
     f(x_t) − f* ≤ 2 L̄ diam₂(D)²/(t+2) for t ≥ 1.  The three checks are stacked.
+    ``params["L_bar_factor"]`` is the τ in L̄ (the algorithm's own τ = 2 by default); the
+    control L̄ = L (τ dropped) is caught on the quadratic-simplex instance, where backtracking
+    raises L_t to about 1.6 L.
 
     Assumptions: f convex and L-smooth (Euclidean).  Reference: Pedregosa et al. 2020, Alg. 1
     (AdaFW) and its O(1/t) theorem; the constant 2L̄diam² is the derived statement of
@@ -470,7 +480,7 @@ def _adafw(instance: Instance, params: dict[str, Any]) -> Evidence:
     subopt = trace.metrics["subopt"][:, 0]
     L_est = trace.metrics["L_est"][:, 0]
     excess = trace.metrics["sufficient_decrease"][:, 0]
-    L_bar = max(TAU * problem.L, float(L_est[0]))
+    L_bar = max(float(params["L_bar_factor"]) * problem.L, float(L_est[0]))
     diam = instance.constraint.diameter_in(problem.d)
     t = trace.iterations
     slack = 10 * _EPS * max(1.0, abs(instance.f_star) + float(np.max(subopt)))

@@ -163,3 +163,15 @@ def test_a_nonconvex_objective_is_not_applicable(theorem_id):
     verdict = verify(thm, instance.replace(problem=_Concave(instance.problem.d)))
     assert verdict.status == "not applicable" and "convex" in verdict.reasons[0]
     assert verify(thm, instance).status == "holds"
+
+
+def test_adafw_wrong_L_bar_is_caught_by_the_backtracking_estimates():
+    """With τ dropped (L̄ = L) the check L_t ≤ L̄ fails: backtracking raises L_t above L."""
+    thm = theory.get("fw.adafw")
+    control = next(c for c in thm.controls if c.name.startswith("L̄ = L"))
+    verdict = verify_control(thm, thm.instances(True)[0], control)
+    evidence = verdict.evidence
+    L = fw_instance("simplex", 6, 1, loss="quadratic").problem.L
+    assert verdict.status == "violated" and evidence.extra["L_bar"] == pytest.approx(L)
+    over = evidence.measured > evidence.bound * (1 + 1e-9) + evidence.atol
+    assert np.all(evidence.bound[over] == evidence.extra["L_bar"])
