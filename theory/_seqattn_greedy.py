@@ -173,6 +173,11 @@ group_omp_rate = theorem(
             "rate x k·L1/μ (factor 0)",
             params=lambda inst, p: {**p, "rate_scale": 1e6},
         ),
+        NegativeControl(
+            "1/k dropped: (1 − μ/L₁)^k′, on ls-K3-t9-k3",
+            params=lambda inst, p: {**p, "rate_scale": float(inst.k)},
+            instance=lambda inst: _omp_rate_instances(False)[1],
+        ),
     ),
     strategy=strategy("omp_rate_instances"),
     doc="""Group OMP converges geometrically to the best k-group value (fully corrective greedy).

@@ -161,3 +161,13 @@ def test_group_omp_rate_compares_the_excess_gap():
     assert gap[-1] < 0
     np.testing.assert_array_equal(verdict.evidence.measured, np.maximum(gap[1:], 0.0))
     assert verdict.status == "holds" and 0.0 <= verdict.tightness <= 1.0
+
+
+def test_group_omp_rate_needs_its_1_over_k():
+    """On the k = 3 instance the bound holds with rate μ/(kL₁) and fails without the 1/k."""
+    thm = theory.get("seqattn.group-omp-rate")
+    control = next(c for c in thm.controls if c.name.startswith("1/k dropped"))
+    instance = control.instance(thm.instances(True)[0])
+    assert instance.k == 3
+    assert verify(thm, instance).status == "holds"
+    assert verify_control(thm, thm.instances(True)[0], control).status == "violated"
