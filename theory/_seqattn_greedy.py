@@ -224,6 +224,13 @@ def _ompr_assumptions(instance: Instance) -> list[str]:
     k_prime, _, _ = minimal_k_prime(instance.problem, instance.k)
     if k_prime is None:
         return ["no k′ ≤ t − k satisfies k′ ≥ k(L₂²/μ²_{k+k′} + 1)"]
+    if instance.fields.get("k_prime") is not None:
+        k, given = instance.k, int(instance.k_prime)
+        mu = instance.problem.restricted_constants(min(k + given, instance.problem.groups.t)).mu
+        L2 = instance.problem.restricted_constants(2).L
+        if k + given > instance.problem.groups.t or given < k * (L2**2 / mu**2 + 1):
+            return [f"k′ = {given} violates k′ ≥ k(L₂²/μ²_{{k+k′}} + 1), k + k′ ≤ t"]
+        k_prime = given
     if instance.problem.groups.t - instance.k < k_prime:
         return ["a start disjoint from the best k groups needs t − k ≥ k′"]
     return []
@@ -232,6 +239,9 @@ def _ompr_assumptions(instance: Instance) -> list[str]:
 def _ompr_evaluate(instance: Instance, params: dict[str, Any]) -> Evidence:
     problem, k, iters = instance.problem, instance.k, instance.iters
     k_prime, mu, L2 = minimal_k_prime(problem, k)
+    if instance.fields.get("k_prime") is not None:
+        k_prime = int(instance.k_prime)
+        mu = problem.restricted_constants(k + k_prime).mu
     best = problem.best_k_groups(k)
     order = np.argsort(problem.gradient_norms_host(np.zeros(problem.d)))
     init = [int(i) for i in order if i not in best.support][:k_prime]
@@ -266,7 +276,13 @@ ompr_theorem = theorem(
     instances=_ompr_instances,
     assumptions=_ompr_assumptions,
     default_params=lambda inst: {"rate_scale": 1.0},
-    controls=(NegativeControl("rate x 1e6", params=lambda inst, p: {**p, "rate_scale": 1e6}),),
+    controls=(
+        NegativeControl("rate x 1e6", params=lambda inst, p: {**p, "rate_scale": 1e6}),
+        NegativeControl(
+            "k′ = k (condition on k′ violated; the literal swap cycles)",
+            instance=lambda inst: inst.replace(k_prime=inst.k),
+        ),
+    ),
     strategy=strategy("ompr_instances"),
     doc="""OMPR with a bicriteria guarantee (SA++ Theorem B.3).
 
@@ -279,7 +295,9 @@ ompr_theorem = theorem(
     smallest value satisfying the condition and exact constants by enumeration.
     ``extra["literal_k_prime_eq_k_cycle"]`` records the cycling observation (the literal rule
     with k′ = k may oscillate with period 2; not asserted).
-    Assumptions: such a k′ ≤ t − k exists.
+    An instance field ``k_prime`` overrides k′ (default: the minimal admissible value); the
+    control k′ = k breaks the condition and the gap then exceeds the bound.
+    Assumptions: such a k′ ≤ t − k exists (and a given ``k_prime`` satisfies the condition).
     Reference: arXiv 2402.17902v1 Appendix B, Algorithm 2, Theorem B.3 (via Axiotis & Yasuda
     2023 Cor. A.10); tag C.
     """,

@@ -171,3 +171,15 @@ def test_group_omp_rate_needs_its_1_over_k():
     assert instance.k == 3
     assert verify(thm, instance).status == "holds"
     assert verify_control(thm, thm.instances(True)[0], control).status == "violated"
+
+
+def test_ompr_with_k_prime_equal_to_k_is_not_applicable_and_fails_when_measured():
+    thm = theory.get("seqattn.ompr")
+    instance = thm.instances(True)[0]
+    bad = instance.replace(k_prime=instance.k)
+    verdict = verify(thm, bad)
+    assert verdict.status == "not applicable" and "k′" in verdict.reasons[0]
+    measured = verify(thm, bad, check_assumptions=False)
+    assert measured.status == "violated"
+    minimal = thm.evaluate(instance, thm.default_params(instance)).extra["k_prime"]
+    assert verify(thm, instance.replace(k_prime=minimal)).status == "holds"
