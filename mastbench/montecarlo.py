@@ -58,6 +58,17 @@ class Estimate:
     method: str
     simultaneous: bool
 
+    def interval(self) -> dict[str, Any]:
+        """How the intervals were built: level, per-point level, method, replicates, Bonferroni."""
+        return {
+            "level": self.level,
+            "point_level": self.point_level,
+            "method": self.method,
+            "n": self.n,
+            "simultaneous": self.simultaneous,
+            "points": int(self.mean.size),
+        }
+
     def contains(self, value: Any) -> np.ndarray:
         """Whether each interval contains ``value`` (scalar or shape (K,))."""
         value = np.broadcast_to(np.asarray(value, dtype=float), self.mean.shape)

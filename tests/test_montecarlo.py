@@ -84,3 +84,15 @@ def test_bad_input(kwargs, error, message):
     samples = kwargs.pop("samples")
     with pytest.raises(error, match=message):
         estimate(samples, **kwargs)
+
+
+def test_interval_describes_how_it_was_built():
+    est = estimate(np.arange(30.0).reshape(3, 10), level=0.9, simultaneous=True)
+    assert est.interval() == {
+        "level": 0.9,
+        "point_level": pytest.approx(1 - 0.1 / 3),
+        "method": "t",
+        "n": 10,
+        "simultaneous": True,
+        "points": 3,
+    }

@@ -697,7 +697,13 @@ def _logistic_step(inst: Instance) -> float:
     assumptions=sc_assumptions,
     default_params=lambda inst: {"step": _logistic_step(inst), "iters": inst.iters},
     step_size=_logistic_step,
-    controls=(NegativeControl("bound x 0.5", bound_scale=0.5),),
+    controls=(
+        NegativeControl(
+            "step 3/(L_f L_S^max) (3× the max)",
+            params=lambda inst, p: {**p, "step": 3.0 * _logistic_step(inst)},
+        ),
+        NegativeControl("bound x 0.5", bound_scale=0.5),
+    ),
     strategy=lambda: _logistic_strategy(),
 )
 def sc_logistic(inst: Instance, params: dict[str, Any]) -> Evidence:
@@ -744,7 +750,7 @@ def sc_logistic(inst: Instance, params: dict[str, Any]) -> Evidence:
         lower=est.lower,
         upper=est.upper,
         atol=atol(dist0),
-        extra={"Delta": delta, "replicates": inst.replicates},
+        extra={"Delta": delta, "replicates": inst.replicates, "interval": est.interval()},
     )
 
 

@@ -141,12 +141,14 @@ def _omp_rate_evaluate(instance: Instance, params: dict[str, Any]) -> Evidence:
     mu = np.array([problem.restricted_constants(k + j).mu for j in range(1, steps + 1)])
     factor = np.maximum(0.0, 1.0 - params["rate_scale"] * mu / (k * L1))
     bound = gap[0] * factor ** np.arange(1, steps + 1)
+    # Past k′ = k, OMP holds more than k groups and can beat β*_k (gap < 0); the bound is ≥ 0,
+    # so comparing the excess gap⁺ = max(gap, 0) is the same check with a nonnegative ratio.
     return Evidence(
         np.arange(1, steps + 1),
-        gap[1:],
+        np.maximum(gap[1:], 0.0),
         bound,
         atol=1e-12 * max(1.0, gap[0]),
-        extra={"L1": L1, "mu": mu.tolist(), "order": trace.params["order"]},
+        extra={"L1": L1, "mu": mu.tolist(), "order": trace.params["order"], "gap": gap.tolist()},
     )
 
 
@@ -157,7 +159,7 @@ group_omp_rate = theorem(
     tag="D",
     statement="gap_{k′} ≤ gap₀·(1 − μ_{k+k′}/(k·L₁))^{k′}, gap = 𝓛(β^{S_{k′}}) − 𝓛(β*_k)",
     algorithm="group_omp",
-    measure="L(β^{S_k'}) − L(β*_k)",
+    measure="max(L(β^{S_k'}) − L(β*_k), 0)",
     method="exact",
     instances=_omp_rate_instances,
     assumptions=lambda inst: (
@@ -171,6 +173,11 @@ group_omp_rate = theorem(
             "rate x k·L1/μ (factor 0)",
             params=lambda inst, p: {**p, "rate_scale": 1e6},
         ),
+        NegativeControl(
+            "1/k dropped: (1 − μ/L₁)^k′, on ls-K3-t9-k3",
+            params=lambda inst, p: {**p, "rate_scale": float(inst.k)},
+            instance=lambda inst: _omp_rate_instances(False)[1],
+        ),
     ),
     strategy=strategy("omp_rate_instances"),
     doc="""Group OMP converges geometrically to the best k-group value (fully corrective greedy).
@@ -181,7 +188,9 @@ group_omp_rate = theorem(
     gap(S) ≤ k·max_i‖∇_i𝓛(β^S)‖²/(2μ_{k+|S|}); RSS at sparsity 1 makes the greedy step decrease
     𝓛 by ≥ max_i‖∇_i‖²/(2L₁); μ_{k+j} is non-increasing in j.
     Measured: exact gaps of :func:`group_omp` (restricted least-squares solves) with exact μ and
-    L₁ by enumeration of group subsets.
+    L₁ by enumeration of group subsets; past k′ = k the gap can be negative (more than k
+    groups), so the positive part is compared (equivalent, the bound being ≥ 0) and the signed
+    gaps are kept in ``extra["gap"]``.
     Assumptions: k + k′ ≤ t.
     Reference: ``shared/theory/seqattn.md`` §2 (derived; the statement SA++ alludes to in §1 of
     arXiv 2402.17902); tag D.
@@ -215,6 +224,13 @@ def _ompr_assumptions(instance: Instance) -> list[str]:
     k_prime, _, _ = minimal_k_prime(instance.problem, instance.k)
     if k_prime is None:
         return ["no k′ ≤ t − k satisfies k′ ≥ k(L₂²/μ²_{k+k′} + 1)"]
+    if instance.fields.get("k_prime") is not None:
+        k, given = instance.k, int(instance.k_prime)
+        mu = instance.problem.restricted_constants(min(k + given, instance.problem.groups.t)).mu
+        L2 = instance.problem.restricted_constants(2).L
+        if k + given > instance.problem.groups.t or given < k * (L2**2 / mu**2 + 1):
+            return [f"k′ = {given} violates k′ ≥ k(L₂²/μ²_{{k+k′}} + 1), k + k′ ≤ t"]
+        k_prime = given
     if instance.problem.groups.t - instance.k < k_prime:
         return ["a start disjoint from the best k groups needs t − k ≥ k′"]
     return []
@@ -223,6 +239,9 @@ def _ompr_assumptions(instance: Instance) -> list[str]:
 def _ompr_evaluate(instance: Instance, params: dict[str, Any]) -> Evidence:
     problem, k, iters = instance.problem, instance.k, instance.iters
     k_prime, mu, L2 = minimal_k_prime(problem, k)
+    if instance.fields.get("k_prime") is not None:
+        k_prime = int(instance.k_prime)
+        mu = problem.restricted_constants(k + k_prime).mu
     best = problem.best_k_groups(k)
     order = np.argsort(problem.gradient_norms_host(np.zeros(problem.d)))
     init = [int(i) for i in order if i not in best.support][:k_prime]
@@ -257,7 +276,13 @@ ompr_theorem = theorem(
     instances=_ompr_instances,
     assumptions=_ompr_assumptions,
     default_params=lambda inst: {"rate_scale": 1.0},
-    controls=(NegativeControl("rate x 1e6", params=lambda inst, p: {**p, "rate_scale": 1e6}),),
+    controls=(
+        NegativeControl("rate x 1e6", params=lambda inst, p: {**p, "rate_scale": 1e6}),
+        NegativeControl(
+            "k′ = k (condition on k′ violated; the literal swap cycles)",
+            instance=lambda inst: inst.replace(k_prime=inst.k),
+        ),
+    ),
     strategy=strategy("ompr_instances"),
     doc="""OMPR with a bicriteria guarantee (SA++ Theorem B.3).
 
@@ -270,7 +295,9 @@ ompr_theorem = theorem(
     smallest value satisfying the condition and exact constants by enumeration.
     ``extra["literal_k_prime_eq_k_cycle"]`` records the cycling observation (the literal rule
     with k′ = k may oscillate with period 2; not asserted).
-    Assumptions: such a k′ ≤ t − k exists.
+    An instance field ``k_prime`` overrides k′ (default: the minimal admissible value); the
+    control k′ = k breaks the condition and the gap then exceeds the bound.
+    Assumptions: such a k′ ≤ t − k exists (and a given ``k_prime`` satisfies the condition).
     Reference: arXiv 2402.17902v1 Appendix B, Algorithm 2, Theorem B.3 (via Axiotis & Yasuda
     2023 Cor. A.10); tag C.
     """,

@@ -10,7 +10,6 @@ few ulps of |f|; nothing is loosened beyond round-off.  Mathematics and tags:
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ from mastbench.algorithms.frank_wolfe import (
     stochastic_frank_wolfe,
 )
 from mastbench.backend import rng
+from mastbench.montecarlo import estimate
 from problems.constraints import L1Ball, LInfBall, Simplex
 from problems.least_squares import LeastSquares
 from problems.logistic import Logistic
@@ -99,6 +99,15 @@ def _delta_lmo(instance: Instance, delta: float) -> Any:
 
 
 # -- strategies ---------------------------------------------------------------------------------
+
+
+def _convex_assumptions(instance: Instance) -> list[str]:
+    """f convex: one of the package's convex problems (a PSD quadratic form, least squares,
+    ℓ2-regularized logistic regression); any other objective is not covered by the theorem."""
+    if isinstance(instance.problem, LeastSquares | Logistic | QuadraticForm):
+        return []
+    name = type(instance.problem).__name__
+    return [f"f must be convex (least squares, logistic or a PSD quadratic form), got {name}"]
 
 
 def _strategy(kinds: tuple[str, ...], losses: tuple[str, ...] = ("least_squares",)) -> Any:
@@ -268,6 +277,7 @@ def _fw_instances(quick: bool) -> list[Instance]:
     measure="f(x_k) - f* (vs g(x_k)) and f* - f(x_k) (vs 0)",
     method="deterministic",
     instances=_fw_instances,
+    assumptions=_convex_assumptions,
     default_params=lambda instance: {"rule": _rule(instance), "iters": 100, "f_star_shift": 0.0},
     controls=(
         NegativeControl(
@@ -319,6 +329,7 @@ def _gap_certificate(instance: Instance, params: dict[str, Any]) -> Evidence:
         *_fw_instances(quick),
         fw_instance("l1", 8, 0, name="least_squares-l1-d8-delta"),
     ],
+    assumptions=_convex_assumptions,
     default_params=lambda instance: {
         "rule": _rule(instance),
         "iters": 200,
@@ -376,6 +387,7 @@ def _jaggi_primal(instance: Instance, params: dict[str, Any]) -> Evidence:
     measure="min_{1<=k<=K} g(x_k)",
     method="deterministic",
     instances=_fw_instances,
+    assumptions=_convex_assumptions,
     default_params=lambda instance: {"rule": _rule(instance), "iters": 200, "lmo": "exact"},
     controls=(
         NegativeControl("LMO returns the maximizer", params=lambda inst, p: {**p, "lmo": "worst"}),
@@ -425,8 +437,16 @@ def _jaggi_dual(instance: Instance, params: dict[str, Any]) -> Evidence:
         *(inst for inst in _fw_instances(quick) if "rule" not in inst.fields),
         fw_instance("l1", 8, 7, loss="logistic"),
     ],
-    default_params=lambda instance: {"iters": 150, "L_init": None},
-    controls=(NegativeControl("bound x 0.5", bound_scale=0.5),),
+    assumptions=_convex_assumptions,
+    default_params=lambda instance: {"iters": 150, "L_init": None, "L_bar_factor": TAU},
+    controls=(
+        NegativeControl(
+            "L̄ = L (τ dropped; backtracking overshoots L)",
+            params=lambda inst, p: {**p, "L_bar_factor": 1.0},
+            instance=lambda inst: fw_instance("simplex", 6, 1, loss="quadratic"),
+        ),
+        NegativeControl("bound x 0.5", bound_scale=0.5),
+    ),
     strategy=lambda: _strategy(("l1", "group", "l2", "simplex"), ("least_squares", "logistic")),
 )
 def _adafw(instance: Instance, params: dict[str, Any]) -> Evidence:
@@ -437,6 +457,9 @@ def _adafw(instance: Instance, params: dict[str, Any]) -> Evidence:
     τ = 2 (L_t grows only when sufficient decrease fails, impossible once L_t ≥ L; the warm
     start with η = 0.9 never increases it); and therefore (induction with γ' = 2/(t+2))
     f(x_t) − f* ≤ 2 L̄ diam₂(D)²/(t+2) for t ≥ 1.  The three checks are stacked.
+    ``params["L_bar_factor"]`` is the τ in L̄ (the algorithm's own τ = 2 by default); the
+    control L̄ = L (τ dropped) is caught on the quadratic-simplex instance, where backtracking
+    raises L_t to about 1.6 L.
 
     Assumptions: f convex and L-smooth (Euclidean).  Reference: Pedregosa et al. 2020, Alg. 1
     (AdaFW) and its O(1/t) theorem; the constant 2L̄diam² is the derived statement of
@@ -457,7 +480,7 @@ def _adafw(instance: Instance, params: dict[str, Any]) -> Evidence:
     subopt = trace.metrics["subopt"][:, 0]
     L_est = trace.metrics["L_est"][:, 0]
     excess = trace.metrics["sufficient_decrease"][:, 0]
-    L_bar = max(TAU * problem.L, float(L_est[0]))
+    L_bar = max(float(params["L_bar_factor"]) * problem.L, float(L_est[0]))
     diam = instance.constraint.diameter_in(problem.d)
     t = trace.iterations
     slack = 10 * _EPS * max(1.0, abs(instance.f_star) + float(np.max(subopt)))
@@ -600,7 +623,8 @@ def _sfw(instance: Instance, params: dict[str, Any]) -> Evidence:
     so the shape is tested: C = max over checkpoints t ∈ [n/b, 8n/b] of t·(mean subopt), then
     mean subopt ≤ C/t on every checkpoint after n/b; likewise C_g = max √t·(mean gap) on the
     same window and mean gap ≤ C_g/√t later (the gap → 0).  Monte Carlo over independent
-    replicates, 95% normal confidence intervals (violation only if the lower bound exceeds).
+    replicates, simultaneous 95% Student-t intervals (Bonferroni over all compared points;
+    violation only if a lower end exceeds the envelope).
 
     Assumptions: f = (1/n)Σφ_i(x_iᵀw) (+ ridge), C compact.  Reference: Négiar et al. ICML 2020,
     Algorithm 1 (SAG variant) and its convex O(1/t) theorem.  Negative control: the envelope
@@ -628,23 +652,22 @@ def _sfw(instance: Instance, params: dict[str, Any]) -> Evidence:
     t = trace.iterations
     keep = t >= m
     t = t[keep].astype(float)
-    out = {}
-    for name, power in (("subopt", 1.0), ("gap", 0.5)):
-        values = trace.metrics[name][keep]
-        mean = values.mean(axis=1)
-        half = 1.96 * values.std(axis=1, ddof=1) / math.sqrt(values.shape[1])
-        window = t <= 8 * m
+    samples = np.concatenate([trace.metrics["subopt"][keep], trace.metrics["gap"][keep]])
+    est = estimate(samples, level=0.95, method="t", simultaneous=True)
+    window = t <= 8 * m
+    envelope, constants = [], []
+    for mean, power in ((est.mean[: t.size], 1.0), (est.mean[t.size :], 0.5)):
         C = float(np.max(t[window] ** power * mean[window]))
-        out[name] = (mean, mean - half, mean + half, C / t**power, C)
-    ts = np.concatenate([t, t])
+        envelope.append(C / t**power)
+        constants.append(C)
     return Evidence(
-        ts,
-        np.concatenate([out["subopt"][0], out["gap"][0]]),
-        np.concatenate([out["subopt"][3], out["gap"][3]]),
-        lower=np.concatenate([out["subopt"][1], out["gap"][1]]),
-        upper=np.concatenate([out["subopt"][2], out["gap"][2]]),
+        np.concatenate([t, t]),
+        est.mean,
+        np.concatenate(envelope),
+        lower=est.lower,
+        upper=est.upper,
         atol=_atol(instance),
-        extra={"C": out["subopt"][4], "C_g": out["gap"][4], "n/b": m},
+        extra={"C": constants[0], "C_g": constants[1], "n/b": m, "interval": est.interval()},
     )
 
 

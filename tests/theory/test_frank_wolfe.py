@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import theory
 from mastbench.verify import verify, verify_control
+from problems.base import Problem
 from theory._fw_instances import fw_instance, tie_instance
 
 IDS = (
@@ -126,3 +127,51 @@ def test_instance_builders_reject_bad_arguments():
         make_constraint("nuclear", 7, 1.0)
     with pytest.raises(ValueError, match="loss must be"):
         fw_instance("l1", 3, 0, loss="hinge")
+
+
+class _Concave(Problem):
+    """f(x) = −½‖x‖²: concave, outside every convex FW theorem."""
+
+    def __init__(self, d):
+        self.d = d
+
+    def value(self, x):
+        return -0.5 * (x * x).sum(axis=-1)
+
+    def grad(self, x):
+        return -x
+
+    @property
+    def L(self):
+        return 1.0
+
+    @property
+    def mu(self):
+        return -1.0
+
+    @property
+    def x_star_host(self):
+        return np.zeros(self.d)
+
+
+@pytest.mark.parametrize(
+    "theorem_id", ["fw.adafw", "fw.gap-certificate", "fw.jaggi-dual", "fw.jaggi-primal"]
+)
+def test_a_nonconvex_objective_is_not_applicable(theorem_id):
+    thm = theory.get(theorem_id)
+    instance = thm.instances(True)[0]
+    verdict = verify(thm, instance.replace(problem=_Concave(instance.problem.d)))
+    assert verdict.status == "not applicable" and "convex" in verdict.reasons[0]
+    assert verify(thm, instance).status == "holds"
+
+
+def test_adafw_wrong_L_bar_is_caught_by_the_backtracking_estimates():
+    """With τ dropped (L̄ = L) the check L_t ≤ L̄ fails: backtracking raises L_t above L."""
+    thm = theory.get("fw.adafw")
+    control = next(c for c in thm.controls if c.name.startswith("L̄ = L"))
+    verdict = verify_control(thm, thm.instances(True)[0], control)
+    evidence = verdict.evidence
+    L = fw_instance("simplex", 6, 1, loss="quadratic").problem.L
+    assert verdict.status == "violated" and evidence.extra["L_bar"] == pytest.approx(L)
+    over = evidence.measured > evidence.bound * (1 + 1e-9) + evidence.atol
+    assert np.all(evidence.bound[over] == evidence.extra["L_bar"])

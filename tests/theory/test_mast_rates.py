@@ -16,6 +16,7 @@ from mastbench.sketches import Bernoulli, Discrete, Gaussian, Permutation, RandK
 from mastbench.verify import verify, verify_control
 from problems.random import least_squares, quadratic
 from theory._mast_common import quadratic_instance
+from theory._mast_rates_multi import _distsetting
 
 RATE_IDS = (
     "mast.sc",
@@ -237,3 +238,27 @@ def test_sc_logistic_holds_on_a5a(libsvm_dir):
     assert verdict.status == "holds", verdict.summary()
     control = verify_control(thm, inst, thm.controls[0])
     assert control.status == "violated"
+
+
+@pytest.mark.parametrize("theorem_id", ["mast.dist", "mast.dist-dmax"])
+def test_dist_step_beyond_range_is_not_applicable_and_not_detected(theorem_id):
+    """A step 3/λ_max(Ā) is outside the range (not applicable); measured anyway, the loose bound
+    still holds, which is why the theorem's control is a bound scaling and says so."""
+    thm = theory.get(theorem_id)
+    inst = thm.instances(True)[0]
+    setting = _distsetting(inst)
+    params = {"step": 3.0 / float(np.linalg.eigvalsh(setting.A_bar)[-1]), "horizons": (5, 20, 40)}
+    assert verify(thm, inst, params).status == "not applicable"
+    assert verify(thm, inst, params, check_assumptions=False).status == "holds"
+    assert [c.name for c in thm.controls] == ["bound x 0.01"]
+
+
+def test_sc_logistic_step_control_is_caught_by_the_monte_carlo_run():
+    """Three times the maximal step: the lower confidence ends exceed the bound after t = 0,
+    i.e. the violation is statistically significant in the random part of the run."""
+    thm = theory.get("mast.sc-logistic")
+    control = next(c for c in thm.controls if c.name.startswith("step"))
+    verdict = verify_control(thm, thm.instances(True)[0], control)
+    evidence = verdict.evidence
+    assert verdict.status == "violated"
+    assert np.any((evidence.lower > evidence.bound) & (evidence.t > 0))

@@ -134,3 +134,52 @@ def test_generated_instances_hold(theorem_id):
         assert verify(thm, instance).status in ("holds", "not applicable")
 
     check()
+
+
+@pytest.mark.parametrize(
+    "theorem_id",
+    ["seqattn.mask-equivalence", "seqattn.normalized-softmax", "seqattn.unique-sparse-minimum"],
+)
+def test_rewritten_inequalities_compare_nonnegative_sides(theorem_id):
+    """Both sides of every compared inequality are nonnegative, so measured/bound is a tightness
+    in [0, 1] (a difference against a round-off tolerance gave ratios like −9e10)."""
+    thm = theory.get(theorem_id)
+    for instance in thm.instances(True):
+        verdict = verify(thm, instance)
+        evidence = verdict.evidence
+        assert np.all(evidence.measured >= 0) and np.all(evidence.bound > 0), instance.name
+        assert 0.0 <= verdict.tightness <= 1.0 + 1e-9, verdict.summary()
+
+
+def test_group_omp_rate_compares_the_excess_gap():
+    """Past k′ = k group OMP beats β*_k (signed gap < 0); the compared excess is its positive part,
+    so the tightness lies in [0, 1] while the signed gaps stay in ``extra``."""
+    thm = theory.get("seqattn.group-omp-rate")
+    instance = thm.instances(True)[0]
+    verdict = verify(thm, instance)
+    gap = np.array(verdict.evidence.extra["gap"])
+    assert gap[-1] < 0
+    np.testing.assert_array_equal(verdict.evidence.measured, np.maximum(gap[1:], 0.0))
+    assert verdict.status == "holds" and 0.0 <= verdict.tightness <= 1.0
+
+
+def test_group_omp_rate_needs_its_1_over_k():
+    """On the k = 3 instance the bound holds with rate μ/(kL₁) and fails without the 1/k."""
+    thm = theory.get("seqattn.group-omp-rate")
+    control = next(c for c in thm.controls if c.name.startswith("1/k dropped"))
+    instance = control.instance(thm.instances(True)[0])
+    assert instance.k == 3
+    assert verify(thm, instance).status == "holds"
+    assert verify_control(thm, thm.instances(True)[0], control).status == "violated"
+
+
+def test_ompr_with_k_prime_equal_to_k_is_not_applicable_and_fails_when_measured():
+    thm = theory.get("seqattn.ompr")
+    instance = thm.instances(True)[0]
+    bad = instance.replace(k_prime=instance.k)
+    verdict = verify(thm, bad)
+    assert verdict.status == "not applicable" and "k′" in verdict.reasons[0]
+    measured = verify(thm, bad, check_assumptions=False)
+    assert measured.status == "violated"
+    minimal = thm.evaluate(instance, thm.default_params(instance)).extra["k_prime"]
+    assert verify(thm, instance.replace(k_prime=minimal)).status == "holds"
