@@ -71,7 +71,7 @@ def check_shift(problem: Problem, shift: Any) -> Any:
 def broadcast_start(problem: Problem, x0: Any, replicates: int) -> Any:
     """x0 of shape (d,) or (R, d) as a fresh (R, d) array (a copy the algorithm may mutate)."""
     xp = problem.xp
-    if array_namespace(x0) is not xp:
+    if not hasattr(x0, "shape") or array_namespace(x0) is not xp:
         raise TypeError(f"x0 must be an array of the problem's namespace {xp.__name__}")
     shape = tuple(x0.shape)
     if shape not in ((problem.d,), (replicates, problem.d)):

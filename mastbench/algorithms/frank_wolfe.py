@@ -53,7 +53,7 @@ _MAX_BACKTRACK = 100
 def _start(problem: Any, constraint: Any, x0: Any) -> Any:
     """x0 as an (R, d) batch in the problem's namespace, checked to be feasible."""
     xp = problem.xp
-    if array_namespace(x0) is not xp:
+    if not hasattr(x0, "shape") or array_namespace(x0) is not xp:
         raise TypeError(f"x0 must be an array of the problem's namespace {xp.__name__}")
     if x0.ndim not in (1, 2) or x0.shape[-1] != problem.d:
         raise ValueError(f"x0 must have shape (d,) or (R, d) with d={problem.d}, got {x0.shape}")
