@@ -101,10 +101,22 @@ class Problem(ABC):
         """Device of the data."""
         return self._device
 
-    def _set_backend(self, *arrays: Any) -> None:
-        self.xp = array_namespace(*arrays)
-        self._dtype = arrays[0].dtype
-        self._device = device_of(arrays[0])
+    def _set_backend(self, **arrays: Any) -> None:
+        """Take namespace, dtype and device from the named data ``arrays`` (all one namespace)."""
+        for name, a in arrays.items():
+            if not hasattr(a, "shape"):
+                raise TypeError(f"{name} must be an array, got {type(a).__name__}")
+        names = list(arrays)
+        first = arrays[names[0]]
+        self.xp = array_namespace(first)
+        for name in names[1:]:
+            if array_namespace(arrays[name]) is not self.xp:
+                raise TypeError(
+                    f"{name} must be an array of the same namespace as {names[0]} "
+                    f"({self.xp.__name__})"
+                )
+        self._dtype = first.dtype
+        self._device = device_of(first)
         if not self.xp.isdtype(self._dtype, "real floating"):
             raise TypeError(f"data must be real floating point, got dtype {self._dtype}")
 

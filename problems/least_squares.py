@@ -34,8 +34,8 @@ class LeastSquares(QuadraticForm, FiniteSum):
     """
 
     def __init__(self, X: Any, y: Any, l2: float = 0.0):
+        self._set_backend(X=X, y=y)
         self.l2 = check_design(X, y, l2)
-        self._set_backend(X, y)
         self.X, self.y = X, y
         self.n, self.d = (int(s) for s in X.shape)
 

@@ -88,9 +88,9 @@ class Logistic(FiniteSum):
     """
 
     def __init__(self, X: Any, y: Any, l2: float):
+        self._set_backend(X=X, y=y)
         self.l2 = check_design(X, y, l2)
         check_binary_labels(y)
-        self._set_backend(X, y)
         self.X, self.y = X, y
         self.n, self.d = (int(s) for s in X.shape)
         # Half signed rows h_i = y_i x_i / 2, so that m_i/2 = xᵀh_i: with

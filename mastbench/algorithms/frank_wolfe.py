@@ -52,6 +52,9 @@ _MAX_BACKTRACK = 100
 
 def _start(problem: Any, constraint: Any, x0: Any) -> Any:
     """x0 as an (R, d) batch in the problem's namespace, checked to be feasible."""
+    from problems.constraints import check_constraint
+
+    check_constraint(problem, constraint)
     xp = problem.xp
     if not hasattr(x0, "shape") or array_namespace(x0) is not xp:
         raise TypeError(f"x0 must be an array of the problem's namespace {xp.__name__}")
