@@ -24,7 +24,7 @@ import numpy as np
 from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
 from mastbench.backend import Generator, array_namespace, device_of, scatter_add_rows
 from mastbench.trace import Trace, TraceRecorder
-from mastbench.validation import check_int, check_positive
+from mastbench.validation import check_int, check_positive, check_real
 
 __all__ = [
     "SFW_VARIANTS",
@@ -69,7 +69,7 @@ def _start(problem: Any, constraint: Any, x0: Any) -> Any:
 
 def _f_star(problem: Any, constraint: Any, f_star: float | None) -> float:
     if f_star is not None:
-        return float(f_star)
+        return check_real("f_star", f_star)
     from problems.constraints import constrained_minimum
 
     return constrained_minimum(problem, constraint).f_star

@@ -24,7 +24,7 @@ from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
 from mastbench.algorithms._subproblem import solve_exact, solve_pg
 from mastbench.backend import Generator, array_namespace, device_of
 from mastbench.trace import Trace, TraceRecorder
-from mastbench.validation import check_finite, check_int, check_positive
+from mastbench.validation import check_finite, check_in_range, check_int, check_positive
 from problems.base import FiniteSum, Problem
 from problems.composite import Composite
 
@@ -233,7 +233,7 @@ def _dual_averaging(
         state["t"] += 1
         t = state["t"]
         G = oracle(state["W"])
-        s_t = state["lr_scale"] * _value_at(lr, k) * math.sqrt(t)
+        s_t = state["lr_scale"] * check_positive(f"lr({k})", _value_at(lr, k)) * math.sqrt(t)
         state["alpha"] += s_t
         alpha = state["alpha"]
         state["V"] = state["V"] + s_t * G
@@ -262,7 +262,9 @@ def _dual_averaging(
         else:
             beta = math.sqrt(t)
             hat = psi.prox(W0 - state["V"] / beta, alpha / beta) if alpha > 0 else W0
-        c = _value_at(momentum, k)
+        c = check_in_range(
+            f"momentum({k})", _value_at(momentum, k), 0.0, 1.0, low_open=True, high_open=False
+        )
         if ramp and k > final_stage_start:
             c = min(c * math.sqrt(k - final_stage_start), 1.0)
         state["hat"] = hat

@@ -257,6 +257,8 @@ def test_full_batch_ramda_converges(planted) -> None:
         (lambda p, x: prox_gen(p, x, iters=3, pg_max_iters=0), "pg_max_iters"),
         (lambda p, x: prox_gen(p, x, iters=3, rtol=-1.0), "rtol"),
         (lambda p, x: ramda(p, x * np.nan, iters=3), "x0"),
+        (lambda p, x: ramda(p, x, iters=3, lr=lambda k: np.nan), r"lr\(1\)"),
+        (lambda p, x: ramda(p, x, iters=3, momentum=lambda k: 1.5), r"momentum\(1\)"),
         (lambda p, x: prox_sgd(p, x, iters=3, rho=0.0), "rho"),
         (lambda p, x: madgrad(p, x, iters=3), "Problem"),
         (lambda p, x: mda(p.f, x, iters=3, momentum=2.0), "momentum"),
