@@ -163,6 +163,19 @@ class FiniteSum(Problem):
             (1/b) Σ_{i ∈ idx[r]} ∇f_i(x[r]) for each replicate r.
         """
 
+    def _check_batch(self, x: Any, idx: Any) -> tuple[int, int]:
+        """(R, b) of an index batch ``idx`` after checking it matches the points ``x`` (R, d)."""
+        if len(idx.shape) != 2:
+            raise ValueError(f"idx must have shape (R, b), got {tuple(idx.shape)}")
+        if not self.xp.isdtype(idx.dtype, "integral"):
+            raise TypeError(f"idx must hold integer indices, got dtype {idx.dtype}")
+        R, b = (int(s) for s in idx.shape)
+        if tuple(x.shape) != (R, self.d):
+            raise ValueError(
+                f"x must have shape (R, d) = ({R}, {self.d}) to match idx, got {tuple(x.shape)}"
+            )
+        return R, b
+
     @property
     @abstractmethod
     def L_i(self) -> np.ndarray:

@@ -65,7 +65,7 @@ class LeastSquares(QuadraticForm, FiniteSum):
 
     def grad_batch(self, x: Any, idx: Any) -> Any:
         xp = self.xp
-        R, b = idx.shape
+        R, b = self._check_batch(x, idx)
         rows = xp.take(self.X, xp.reshape(idx, (-1,)), axis=0)
         rows = xp.reshape(rows, (R, b, self.d))
         targets = xp.reshape(xp.take(self.y, xp.reshape(idx, (-1,))), (R, b))

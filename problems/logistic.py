@@ -121,7 +121,7 @@ class Logistic(FiniteSum):
 
     def grad_batch(self, x: Any, idx: Any) -> Any:
         xp = self.xp
-        R, b = idx.shape
+        R, b = self._check_batch(x, idx)
         flat = xp.reshape(idx, (-1,))
         rows = xp.reshape(xp.take(self.X, flat, axis=0), (R, b, self.d))
         labels = xp.reshape(xp.take(self.y, flat), (R, b))

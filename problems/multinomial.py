@@ -93,7 +93,7 @@ class MultinomialLogistic(FiniteSum):
 
     def grad_batch(self, x: Any, idx: Any) -> Any:
         xp = self.xp
-        R, b = idx.shape
+        R, b = self._check_batch(x, idx)
         flat = xp.reshape(idx, (-1,))
         rows = xp.reshape(xp.take(self.X, flat, axis=0), (R, b, self.p))
         onehot = xp.reshape(xp.take(self.Y, flat, axis=0), (R, b, self.n_classes))
