@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from mastbench.backend import to_numpy
+from mastbench.backend import Generator, to_numpy
 
 __all__ = [
     "check_finite",
+    "check_generator",
     "check_in_range",
     "check_int",
     "check_matrix",
@@ -27,6 +28,16 @@ __all__ = [
     "check_symmetric",
     "check_vector",
 ]
+
+
+def check_generator(name: str, value: Any) -> Generator:
+    """Check that ``value`` is a :class:`mastbench.backend.Generator` (the explicit RNG)."""
+    if not isinstance(value, Generator):
+        raise TypeError(
+            f"{name} must be a mastbench.backend.Generator (from mastbench.backend.rng), "
+            f"got {type(value).__name__}"
+        )
+    return value
 
 
 def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:

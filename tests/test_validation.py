@@ -60,3 +60,12 @@ def test_real_accepts_any_sign():
     assert v.check_real("f_star", -2) == -2.0 and isinstance(
         v.check_real("f_star", np.int64(3)), float
     )
+
+
+def test_generator_check_names_the_argument():
+    from mastbench.backend import rng
+
+    gen = rng(0)
+    assert v.check_generator("rng", gen) is gen
+    with pytest.raises(TypeError, match=r"rng must be a mastbench\.backend\.Generator"):
+        v.check_generator("rng", np.random.default_rng(0))

@@ -24,7 +24,7 @@ import numpy as np
 from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
 from mastbench.backend import Generator, array_namespace, device_of, scatter_add_rows
 from mastbench.trace import Trace, TraceRecorder
-from mastbench.validation import check_int, check_positive, check_real
+from mastbench.validation import check_generator, check_int, check_positive, check_real
 
 __all__ = [
     "SFW_VARIANTS",
@@ -587,8 +587,7 @@ def stochastic_frank_wolfe(
     """
     if variant not in SFW_VARIANTS:
         raise ValueError(f"variant must be one of {SFW_VARIANTS}, got {variant!r}")
-    if not isinstance(rng, Generator):
-        raise TypeError("rng must be a mastbench.backend.Generator")
+    check_generator("rng", rng)
     derivative = _glm_derivative(problem)
     xp = problem.xp
     n, d = problem.n, problem.d
