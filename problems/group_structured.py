@@ -406,6 +406,7 @@ class GroupMultinomial(GroupProblem, MultinomialLogistic):
 
     def __init__(self, X: Any, labels: Any, K: int, groups: Groups, l2: float):
         check_positive("l2", l2)
+        K = check_int("K", K, low=2)
         MultinomialLogistic.__init__(self, X, labels, K, l2)
         self.K = self.n_classes
         self.groups = _check_groups(groups, self.d)
