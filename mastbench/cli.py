@@ -20,7 +20,10 @@ __all__ = ["main"]
 def _cmd_list(args: argparse.Namespace) -> int:
     from mastbench import catalogue
 
-    for section, rows in catalogue.sections().items():
+    sections = catalogue.sections()
+    if args.what is not None and args.what not in sections:
+        raise ValueError(f"unknown section {args.what!r}; known sections: {', '.join(sections)}")
+    for section, rows in sections.items():
         if args.what not in (None, section):
             continue
         print(f"{section}:")

@@ -241,7 +241,10 @@ def load_performance(path: str | Path) -> Table | None:
         with open(path, newline="") as fh:
             rows: list[Any] = list(csv.DictReader(fh))
     else:
-        data = json.loads(path.read_text())
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not valid JSON ({exc})") from None
         if isinstance(data, Mapping):
             title = str(data.get("title", title))
             notes = str(data.get("notes", ""))
@@ -336,6 +339,10 @@ def build_report(
     import theory
 
     output = Path(output)
+    if output.exists() and not output.is_dir():
+        raise ValueError(f"output must be a directory, got the file {output}")
+    if performance is not None and not Path(performance).is_file():
+        raise FileNotFoundError(f"performance: no benchmark table at {performance}")
     store = ResultStore(results if results is not None else output / "results")
     writer = _Writer(output, command or provenance.command_line())
     theorems = theory.all() if theorems is None else list(theorems)

@@ -202,6 +202,8 @@ def trace_rows(trace: Any, **context: Any) -> list[dict[str, Any]]:
         Columns shared by every row (``family``, ``problem``, ``seed``, ``backend``...).  A
         ``params`` mapping here is merged over ``trace.params``.
     """
+    if not callable(getattr(trace, "records", None)):
+        raise TypeError(f"trace must be a Trace (with records()), got {type(trace).__name__}")
     params = {**getattr(trace, "params", {}), **dict(context.pop("params", None) or {})}
     shared = _context({"params": to_json(params), **context})
     return [normalize_row({**shared, **record}) for record in trace.records()]
@@ -216,8 +218,10 @@ def verdict_rows(
     reasons.  ``ratio`` is measured / bound as the verifier computes it; ``holds`` says whether
     that point passed the verifier's check.
     """
-    from mastbench.verify import check_evidence
+    from mastbench.verify import Verdict, check_evidence
 
+    if not isinstance(verdict, Verdict):
+        raise TypeError(f"verdict must be a mastbench.verify.Verdict, got {type(verdict).__name__}")
     shared: dict[str, Any] = {
         "theorem": verdict.theorem,
         "instance": verdict.instance,
@@ -410,6 +414,8 @@ class ResultStore:
 
     def __init__(self, root: str | os.PathLike, fmt: str | None = None):
         self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise ValueError(f"root must be a directory, got the file {self.root}")
         self.fmt = _check_format(fmt) if fmt is not None else default_format()
         self.runs = self.root / "runs"
 

@@ -12,20 +12,32 @@ from typing import Any
 
 import numpy as np
 
-from mastbench.backend import to_numpy
+from mastbench.backend import Generator, to_numpy
 
 __all__ = [
     "check_finite",
+    "check_generator",
     "check_in_range",
     "check_int",
     "check_matrix",
     "check_positive",
     "check_probability",
     "check_psd",
+    "check_real",
     "check_same_length",
     "check_symmetric",
     "check_vector",
 ]
+
+
+def check_generator(name: str, value: Any) -> Generator:
+    """Check that ``value`` is a :class:`mastbench.backend.Generator` (the explicit RNG)."""
+    if not isinstance(value, Generator):
+        raise TypeError(
+            f"{name} must be a mastbench.backend.Generator (from mastbench.backend.rng), "
+            f"got {type(value).__name__}"
+        )
+    return value
 
 
 def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
@@ -40,13 +52,19 @@ def check_int(name: str, value: Any, *, low: int | None = None, high: int | None
     return value
 
 
-def check_positive(name: str, value: Any, *, strict: bool = True) -> float:
-    """Return ``value`` as a finite ``float`` that is > 0 (or >= 0 when ``strict=False``)."""
+def check_real(name: str, value: Any) -> float:
+    """Return ``value`` as a finite ``float`` (any sign)."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def check_positive(name: str, value: Any, *, strict: bool = True) -> float:
+    """Return ``value`` as a finite ``float`` that is > 0 (or >= 0 when ``strict=False``)."""
+    value = check_real(name, value)
     if strict and value <= 0:
         raise ValueError(f"{name} must be > 0, got {value}")
     if not strict and value < 0:

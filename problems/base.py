@@ -101,10 +101,22 @@ class Problem(ABC):
         """Device of the data."""
         return self._device
 
-    def _set_backend(self, *arrays: Any) -> None:
-        self.xp = array_namespace(*arrays)
-        self._dtype = arrays[0].dtype
-        self._device = device_of(arrays[0])
+    def _set_backend(self, **arrays: Any) -> None:
+        """Take namespace, dtype and device from the named data ``arrays`` (all one namespace)."""
+        for name, a in arrays.items():
+            if not hasattr(a, "shape"):
+                raise TypeError(f"{name} must be an array, got {type(a).__name__}")
+        names = list(arrays)
+        first = arrays[names[0]]
+        self.xp = array_namespace(first)
+        for name in names[1:]:
+            if array_namespace(arrays[name]) is not self.xp:
+                raise TypeError(
+                    f"{name} must be an array of the same namespace as {names[0]} "
+                    f"({self.xp.__name__})"
+                )
+        self._dtype = first.dtype
+        self._device = device_of(first)
         if not self.xp.isdtype(self._dtype, "real floating"):
             raise TypeError(f"data must be real floating point, got dtype {self._dtype}")
 
@@ -150,6 +162,19 @@ class FiniteSum(Problem):
         array, shape (R, d)
             (1/b) Σ_{i ∈ idx[r]} ∇f_i(x[r]) for each replicate r.
         """
+
+    def _check_batch(self, x: Any, idx: Any) -> tuple[int, int]:
+        """(R, b) of an index batch ``idx`` after checking it matches the points ``x`` (R, d)."""
+        if len(idx.shape) != 2:
+            raise ValueError(f"idx must have shape (R, b), got {tuple(idx.shape)}")
+        if not self.xp.isdtype(idx.dtype, "integral"):
+            raise TypeError(f"idx must hold integer indices, got dtype {idx.dtype}")
+        R, b = (int(s) for s in idx.shape)
+        if tuple(x.shape) != (R, self.d):
+            raise ValueError(
+                f"x must have shape (R, d) = ({R}, {self.d}) to match idx, got {tuple(x.shape)}"
+            )
+        return R, b
 
     @property
     @abstractmethod

@@ -565,6 +565,22 @@ class NuclearBall(Constraint):
 # -- curvature constants and the constrained minimum -------------------------------------------
 
 
+def check_constraint(problem: Any, constraint: Any) -> Constraint:
+    """Check that ``constraint`` is a :class:`Constraint` of the problem's dimension."""
+    if not isinstance(constraint, Constraint):
+        raise TypeError(
+            "constraint must be a problems.constraints.Constraint, "
+            f"got {type(constraint).__name__} {constraint!r}"
+        )
+    expected = getattr(constraint, "d", None)
+    if expected is not None and expected != problem.d:
+        raise ValueError(
+            f"constraint {constraint!r} lives in dimension {expected}, but the problem has "
+            f"d={problem.d}"
+        )
+    return constraint
+
+
 def curvature_constant(problem: Any, constraint: Constraint) -> float:
     """The curvature constant C_f of ``problem`` over ``constraint`` (frank_wolfe.md §1).
 
@@ -575,6 +591,7 @@ def curvature_constant(problem: Any, constraint: Constraint) -> float:
     from problems.logistic import Logistic
     from problems.quadratic import QuadraticForm
 
+    check_constraint(problem, constraint)
     if isinstance(problem, QuadraticForm):
         A, _, _ = problem.quadratic_form()
         return constraint.quadratic_curvature(A)
@@ -624,9 +641,15 @@ def constrained_minimum(
 
     Raises
     ------
+    TypeError, ValueError
+        If ``constraint`` is not a :class:`Constraint` of the problem's dimension, ``tol`` is
+        not a finite positive number or ``max_iter`` not a positive integer.
     RuntimeError
         If the gap tolerance is not met within ``max_iter`` iterations.
     """
+    check_constraint(problem, constraint)
+    tol = check_positive("tol", tol)
+    max_iter = check_int("max_iter", max_iter, low=1)
     cache = _SOLUTIONS.setdefault(problem, {})
     key = (id(constraint), tol)
     if key in cache and cache[key][0] is constraint:

@@ -295,13 +295,13 @@ class GroupLeastSquares(GroupProblem):
     """
 
     def __init__(self, X: Any, Y: Any, groups: Groups, l2: float = 0.0):
+        self._set_backend(X=X, Y=Y)
         check_matrix("X", X)
         if len(Y.shape) not in (1, 2) or Y.shape[0] != X.shape[0]:
             raise ValueError(f"Y must have shape (n,) or (n, K) with n={X.shape[0]}, got {Y.shape}")
         check_finite("X", X)
         check_finite("Y", Y)
         self.l2 = check_positive("l2", l2, strict=False)
-        self._set_backend(X, Y)
         self.X = X
         self.Y = Y if len(Y.shape) == 2 else self.xp.reshape(Y, (-1, 1))
         self.n, self.p = (int(s) for s in X.shape)
@@ -406,6 +406,7 @@ class GroupMultinomial(GroupProblem, MultinomialLogistic):
 
     def __init__(self, X: Any, labels: Any, K: int, groups: Groups, l2: float):
         check_positive("l2", l2)
+        K = check_int("K", K, low=2)
         MultinomialLogistic.__init__(self, X, labels, K, l2)
         self.K = self.n_classes
         self.groups = _check_groups(groups, self.d)

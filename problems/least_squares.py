@@ -34,8 +34,8 @@ class LeastSquares(QuadraticForm, FiniteSum):
     """
 
     def __init__(self, X: Any, y: Any, l2: float = 0.0):
+        self._set_backend(X=X, y=y)
         self.l2 = check_design(X, y, l2)
-        self._set_backend(X, y)
         self.X, self.y = X, y
         self.n, self.d = (int(s) for s in X.shape)
 
@@ -65,7 +65,7 @@ class LeastSquares(QuadraticForm, FiniteSum):
 
     def grad_batch(self, x: Any, idx: Any) -> Any:
         xp = self.xp
-        R, b = idx.shape
+        R, b = self._check_batch(x, idx)
         rows = xp.take(self.X, xp.reshape(idx, (-1,)), axis=0)
         rows = xp.reshape(rows, (R, b, self.d))
         targets = xp.reshape(xp.take(self.y, xp.reshape(idx, (-1,))), (R, b))

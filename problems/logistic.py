@@ -88,9 +88,9 @@ class Logistic(FiniteSum):
     """
 
     def __init__(self, X: Any, y: Any, l2: float):
+        self._set_backend(X=X, y=y)
         self.l2 = check_design(X, y, l2)
         check_binary_labels(y)
-        self._set_backend(X, y)
         self.X, self.y = X, y
         self.n, self.d = (int(s) for s in X.shape)
         # Half signed rows h_i = y_i x_i / 2, so that m_i/2 = xᵀh_i: with
@@ -121,7 +121,7 @@ class Logistic(FiniteSum):
 
     def grad_batch(self, x: Any, idx: Any) -> Any:
         xp = self.xp
-        R, b = idx.shape
+        R, b = self._check_batch(x, idx)
         flat = xp.reshape(idx, (-1,))
         rows = xp.reshape(xp.take(self.X, flat, axis=0), (R, b, self.d))
         labels = xp.reshape(xp.take(self.y, flat), (R, b))

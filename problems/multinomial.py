@@ -47,12 +47,12 @@ class MultinomialLogistic(FiniteSum):
     """
 
     def __init__(self, X: Any, y: Any, n_classes: int, l2: float):
+        self._set_backend(X=X)
         self.l2 = check_design(X, y, l2)
         self.n_classes = check_int("n_classes", n_classes, low=2)
         labels = to_numpy(y)
         if not np.all((labels == np.round(labels)) & (labels >= 0) & (labels < n_classes)):
             raise ValueError(f"y must hold class indices in 0..{n_classes - 1}")
-        self._set_backend(X)
         self.X = X
         self.n, self.p = (int(s) for s in X.shape)
         self.d = self.p * self.n_classes
@@ -93,7 +93,7 @@ class MultinomialLogistic(FiniteSum):
 
     def grad_batch(self, x: Any, idx: Any) -> Any:
         xp = self.xp
-        R, b = idx.shape
+        R, b = self._check_batch(x, idx)
         flat = xp.reshape(idx, (-1,))
         rows = xp.reshape(xp.take(self.X, flat, axis=0), (R, b, self.p))
         onehot = xp.reshape(xp.take(self.Y, flat, axis=0), (R, b, self.n_classes))

@@ -84,7 +84,7 @@ class Quadratic(QuadraticForm, Problem):
     """
 
     def __init__(self, A: Any, b: Any):
-        self._set_backend(A, b)
+        self._set_backend(A=A, b=b)
         check_psd("A", A)
         self.d = int(A.shape[0])
         check_vector("b", b, self.d)

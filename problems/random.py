@@ -7,7 +7,7 @@ in float64 on the generator's namespace and device.
 from __future__ import annotations
 
 from mastbench.backend import Generator, to_numpy
-from mastbench.validation import check_int, check_positive
+from mastbench.validation import check_generator, check_in_range, check_int, check_positive
 from problems.least_squares import LeastSquares
 from problems.logistic import Logistic
 from problems.quadratic import Quadratic
@@ -25,6 +25,7 @@ def quadratic(d: int, condition_number: float, rng: Generator, *, mu: float = 1.
     import numpy as np
 
     d = check_int("d", d, low=1)
+    check_generator("rng", rng)
     condition_number = check_positive("condition_number", condition_number)
     if condition_number < 1:
         raise ValueError(f"condition_number must be >= 1, got {condition_number}")
@@ -52,6 +53,8 @@ def least_squares(n: int, d: int, rng: Generator, *, l2: float = 0.0, noise: flo
     """Gaussian design least squares with a planted model and Gaussian noise."""
     n = check_int("n", n, low=1)
     d = check_int("d", d, low=1)
+    check_generator("rng", rng)
+    noise = check_positive("noise", noise, strict=False)
     X = rng.normal((n, d))
     w = rng.normal((d,))
     y = X @ w + noise * rng.normal((n,))
@@ -62,6 +65,8 @@ def logistic(n: int, d: int, rng: Generator, *, l2: float = 1e-2, flip: float = 
     """Gaussian features, labels sign(xᵀw) with a fraction ``flip`` flipped (non-separable)."""
     n = check_int("n", n, low=1)
     d = check_int("d", d, low=1)
+    check_generator("rng", rng)
+    flip = check_in_range("flip", flip, 0.0, 1.0, low_open=False, high_open=False)
     xp = rng.xp
     X = rng.normal((n, d))
     w = rng.normal((d,))

@@ -91,6 +91,10 @@ def test_run_stores_traces_over_a_grid(tmp_path, capsys, fake_family):
         (["run", "fake_gd", "--replicates", "0", *FAKE], "--replicates"),
         (["run", "fake_gd", "--iters", "-1", *FAKE], "--iters"),
         (["report", "--jobs", "-3"], "positive integer"),
+        (["list", "no_such_section"], "unknown section"),
+        (["verify", "--theorem", "no.such.theorem"], "unknown theorem id"),
+        (["verify", "--family", "no_such_family"], "unknown family"),
+        (["falsify", "no.such.theorem"], "unknown theorem id"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(capsys, fake_family, argv, match):

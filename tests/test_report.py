@@ -199,6 +199,20 @@ def test_performance_table_formats(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps({"rows": 3}))
     with pytest.raises(ValueError, match="list of row objects"):
         load_performance(tmp_path / "bad.json")
+    (tmp_path / "broken.json").write_text("{rows")
+    with pytest.raises(ValueError, match=r"broken\.json: not valid JSON"):
+        load_performance(tmp_path / "broken.json")
+
+
+def test_build_report_rejects_a_file_output_and_a_missing_performance_table(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="output must be a directory"):
+        build_report(tmp_path / "file", theorems=[], reproductions=[])
+    with pytest.raises(FileNotFoundError, match="performance"):
+        build_report(
+            tmp_path / "out", theorems=[], reproductions=[], performance=tmp_path / "none.json"
+        )
+    assert not (tmp_path / "out").exists()
 
 
 def test_report_without_performance_file_skips_it(tmp_path, fake_family):

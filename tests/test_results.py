@@ -137,6 +137,16 @@ def test_bad_format_and_key_are_rejected(tmp_path):
         ResultStore(tmp_path).get("missing")
 
 
+def test_store_root_that_is_a_file_and_wrong_row_sources_are_rejected(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="root must be a directory"):
+        ResultStore(tmp_path / "file")
+    with pytest.raises(TypeError, match="trace must be a Trace"):
+        trace_rows({"iteration": 0})
+    with pytest.raises(TypeError, match=r"verdict must be a mastbench\.verify\.Verdict"):
+        verdict_rows("holds")
+
+
 def test_atomic_write_leaves_old_file_when_the_rename_fails(tmp_path, monkeypatch):
     target = atomic_write_bytes(tmp_path / "f.csv", b"old")
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~_umask()

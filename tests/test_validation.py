@@ -40,3 +40,32 @@ def test_positive_and_range():
     with pytest.raises(ValueError, match=r"q must lie in \(0, 1\)"):
         v.check_in_range("q", 1.0, 0.0, 1.0, low_open=True, high_open=True)
     assert v.check_in_range("q", 1.0, 0.0, 1.0, low_open=True, high_open=False) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("value", "exc", "match"),
+    [
+        (float("nan"), ValueError, "f_star must be finite"),
+        (float("-inf"), ValueError, "f_star must be finite"),
+        ("0.5", TypeError, "f_star must be a real number"),
+        (True, TypeError, "f_star must be a real number"),
+    ],
+)
+def test_real_refuses_non_finite_and_non_numbers(value, exc, match):
+    with pytest.raises(exc, match=match):
+        v.check_real("f_star", value)
+
+
+def test_real_accepts_any_sign():
+    assert v.check_real("f_star", -2) == -2.0 and isinstance(
+        v.check_real("f_star", np.int64(3)), float
+    )
+
+
+def test_generator_check_names_the_argument():
+    from mastbench.backend import rng
+
+    gen = rng(0)
+    assert v.check_generator("rng", gen) is gen
+    with pytest.raises(TypeError, match=r"rng must be a mastbench\.backend\.Generator"):
+        v.check_generator("rng", np.random.default_rng(0))

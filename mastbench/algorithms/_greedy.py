@@ -14,7 +14,7 @@ import numpy as np
 from mastbench.algorithms._phases import initial_weights, sparse_metrics, top_k_mask
 from mastbench.backend import Generator, to_numpy
 from mastbench.trace import Trace, TraceRecorder, checkpoints
-from mastbench.validation import check_int, check_positive
+from mastbench.validation import check_in_range, check_int, check_positive
 from problems.group_structured import GroupProblem
 
 __all__ = ["group_omp", "iht", "ompr", "sequential_attention"]
@@ -294,6 +294,8 @@ def sequential_attention(
     step = 0.5 / problem.L if step is None else check_positive("step", step)
     xp, t = problem.xp, problem.groups.t
     R = check_int("replicates", replicates, low=1)
+    position = check_in_range("position", position, 0.0, 1.0, low_open=False, high_open=True)
+    init_scale = check_positive("init_scale", init_scale)
     if rng is None:
         raise ValueError("rng is required (random initialization of w and θ)")
     theta = initial_weights(problem, None, rng, R, init_scale)

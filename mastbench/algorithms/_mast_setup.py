@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from mastbench.backend import Generator, array_namespace, to_numpy
-from mastbench.validation import check_finite, check_int, check_positive
+from mastbench.backend import array_namespace, to_numpy
+from mastbench.validation import check_finite, check_generator, check_int, check_positive
 from problems.base import Problem
 
 __all__ = [
@@ -28,11 +28,7 @@ def check_common(step: Any, iters: Any, rng: Any, replicates: Any) -> tuple[floa
     step = check_positive("step", step)
     iters = check_int("iters", iters, low=0)
     replicates = check_int("replicates", replicates, low=1)
-    if not isinstance(rng, Generator):
-        raise TypeError(
-            f"rng must be a mastbench.backend.Generator (from mastbench.backend.rng), "
-            f"got {type(rng).__name__}"
-        )
+    check_generator("rng", rng)
     return step, iters, replicates
 
 
@@ -71,7 +67,7 @@ def check_shift(problem: Problem, shift: Any) -> Any:
 def broadcast_start(problem: Problem, x0: Any, replicates: int) -> Any:
     """x0 of shape (d,) or (R, d) as a fresh (R, d) array (a copy the algorithm may mutate)."""
     xp = problem.xp
-    if array_namespace(x0) is not xp:
+    if not hasattr(x0, "shape") or array_namespace(x0) is not xp:
         raise TypeError(f"x0 must be an array of the problem's namespace {xp.__name__}")
     shape = tuple(x0.shape)
     if shape not in ((problem.d,), (replicates, problem.d)):

@@ -24,7 +24,7 @@ import numpy as np
 from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
 from mastbench.backend import Generator, array_namespace, device_of, scatter_add_rows
 from mastbench.trace import Trace, TraceRecorder
-from mastbench.validation import check_int, check_positive
+from mastbench.validation import check_generator, check_int, check_positive, check_real
 
 __all__ = [
     "SFW_VARIANTS",
@@ -52,8 +52,11 @@ _MAX_BACKTRACK = 100
 
 def _start(problem: Any, constraint: Any, x0: Any) -> Any:
     """x0 as an (R, d) batch in the problem's namespace, checked to be feasible."""
+    from problems.constraints import check_constraint
+
+    check_constraint(problem, constraint)
     xp = problem.xp
-    if array_namespace(x0) is not xp:
+    if not hasattr(x0, "shape") or array_namespace(x0) is not xp:
         raise TypeError(f"x0 must be an array of the problem's namespace {xp.__name__}")
     if x0.ndim not in (1, 2) or x0.shape[-1] != problem.d:
         raise ValueError(f"x0 must have shape (d,) or (R, d) with d={problem.d}, got {x0.shape}")
@@ -66,7 +69,7 @@ def _start(problem: Any, constraint: Any, x0: Any) -> Any:
 
 def _f_star(problem: Any, constraint: Any, f_star: float | None) -> float:
     if f_star is not None:
-        return float(f_star)
+        return check_real("f_star", f_star)
     from problems.constraints import constrained_minimum
 
     return constrained_minimum(problem, constraint).f_star
@@ -584,8 +587,7 @@ def stochastic_frank_wolfe(
     """
     if variant not in SFW_VARIANTS:
         raise ValueError(f"variant must be one of {SFW_VARIANTS}, got {variant!r}")
-    if not isinstance(rng, Generator):
-        raise TypeError("rng must be a mastbench.backend.Generator")
+    check_generator("rng", rng)
     derivative = _glm_derivative(problem)
     xp = problem.xp
     n, d = problem.n, problem.d

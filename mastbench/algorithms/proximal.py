@@ -24,7 +24,7 @@ from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
 from mastbench.algorithms._subproblem import solve_exact, solve_pg
 from mastbench.backend import Generator, array_namespace, device_of
 from mastbench.trace import Trace, TraceRecorder
-from mastbench.validation import check_int, check_positive
+from mastbench.validation import check_finite, check_in_range, check_int, check_positive
 from problems.base import FiniteSum, Problem
 from problems.composite import Composite
 
@@ -52,10 +52,11 @@ def _value_at(schedule: Schedule, k: int) -> float:
 def _start(problem: Any, x0: Any, replicates: int) -> Any:
     xp = problem.xp
     replicates = check_int("replicates", replicates, low=1)
-    if array_namespace(x0) is not xp:
+    if not hasattr(x0, "shape") or array_namespace(x0) is not xp:
         raise TypeError("x0 must be an array of the problem's namespace")
     if x0.ndim != 1 or x0.shape[0] != problem.d:
         raise ValueError(f"x0 must have shape (d,) with d={problem.d}, got {x0.shape}")
+    check_finite("x0", x0)
     return xp.broadcast_to(problem.asarray(x0)[None, :], (replicates, problem.d)) + 0.0
 
 
@@ -232,7 +233,7 @@ def _dual_averaging(
         state["t"] += 1
         t = state["t"]
         G = oracle(state["W"])
-        s_t = state["lr_scale"] * _value_at(lr, k) * math.sqrt(t)
+        s_t = state["lr_scale"] * check_positive(f"lr({k})", _value_at(lr, k)) * math.sqrt(t)
         state["alpha"] += s_t
         alpha = state["alpha"]
         state["V"] = state["V"] + s_t * G
@@ -261,7 +262,9 @@ def _dual_averaging(
         else:
             beta = math.sqrt(t)
             hat = psi.prox(W0 - state["V"] / beta, alpha / beta) if alpha > 0 else W0
-        c = _value_at(momentum, k)
+        c = check_in_range(
+            f"momentum({k})", _value_at(momentum, k), 0.0, 1.0, low_open=True, high_open=False
+        )
         if ramp and k > final_stage_start:
             c = min(c * math.sqrt(k - final_stage_start), 1.0)
         state["hat"] = hat
@@ -672,6 +675,10 @@ def prox_gen(
     weight_decay = check_positive("weight_decay", weight_decay, strict=False)
     _check_choice("solver", solver, ("pg", "exact"))
     _check_choice("stop", stop, ("condition7", "heuristic"))
+    eps_sub = check_positive("eps_sub", eps_sub)
+    eps_sub_power = check_positive("eps_sub_power", eps_sub_power, strict=False)
+    pg_max_iters = check_int("pg_max_iters", pg_max_iters, low=1)
+    rtol = check_positive("rtol", rtol)
     psi = _check_composite(problem).psi
     xp = problem.xp
     state: dict[str, Any] = {}

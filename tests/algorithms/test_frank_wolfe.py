@@ -216,6 +216,12 @@ def test_frank_wolfe_bad_input():
 
     with pytest.raises(TypeError, match="namespace"):
         frank_wolfe(problem, ball, strict.zeros(8, dtype=strict.float64))
+    with pytest.raises(ValueError, match="f_star must be finite"):
+        frank_wolfe(problem, ball, np.zeros(8), f_star=float("nan"))
+    with pytest.raises(TypeError, match="constraint must be"):
+        frank_wolfe(problem, "l1", np.zeros(8))
+    with pytest.raises(ValueError, match="d=8"):
+        frank_wolfe(problem, NuclearBall((2, 2), 1.0), np.zeros(8))
 
 
 # -- away and pairwise --------------------------------------------------------------------------

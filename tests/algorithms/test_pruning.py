@@ -376,6 +376,21 @@ def test_sequential_attention_matches_omp_order():
         (lambda p: iht(p, k=9, step=0.1, iters=3), ValueError, "k"),
         (lambda p: iht(p, p.asarray(np.zeros(3)), k=1, step=0.1, iters=3), ValueError, "x0"),
         (lambda p: sequential_attention(p, k=1, steps=5), ValueError, "rng"),
+        (
+            lambda p: sequential_attention(p, k=1, steps=5, rng=rng(0), position=1.0),
+            ValueError,
+            "position",
+        ),
+        (
+            lambda p: sequential_attention(p, k=1, steps=5, rng=rng(0), init_scale=math.nan),
+            ValueError,
+            "init_scale",
+        ),
+        (
+            lambda p: iht(p, p.asarray(np.full(p.d, np.nan)), k=1, step=0.1, iters=3),
+            ValueError,
+            "x0",
+        ),
         (lambda p: group_omp(p, k=2, steps=0), ValueError, "steps"),
         (
             lambda p: block_powerprop(p, k=1, step=0.1, rng=rng(0), dense_steps=-1),

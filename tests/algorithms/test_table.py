@@ -2,10 +2,13 @@
 
 For each :class:`~mastbench.algorithms.AlgorithmSpec`: a small call built by its ``make_case``
 returns a :class:`~mastbench.trace.Trace` with (C, R) metrics, finite values, final iterates
-in the input namespace; the same seed reproduces it; NumPy and array_api_strict agree.
+in the input namespace; the same seed reproduces it; NumPy and array_api_strict agree; a bad
+starting point x0 is refused at the call with an error naming ``x0``.
 """
 
 from __future__ import annotations
+
+import inspect
 
 import numpy as np
 import pytest
@@ -63,3 +66,32 @@ def test_docstring_states_the_method(spec):
     for section in ("Parameters", "Returns", "References"):
         assert section in doc, f"{spec.name}'s docstring has no {section} section"
     assert spec.paper, f"{spec.name} cites no paper"
+
+
+def _bad_starts(d: int) -> dict[str, object]:
+    strict = pytest.importorskip("array_api_strict")
+    return {
+        "nan": np.full(d, np.nan),
+        "list": [0.0] * d,
+        "other-namespace": strict.zeros(d, dtype=strict.float64),
+    }
+
+
+X0_SPECS = [s for s in SPECS if "x0" in inspect.signature(s.run).parameters]
+
+
+@pytest.mark.parametrize("bad", ["nan", "list", "other-namespace"])
+@pytest.mark.parametrize("spec", X0_SPECS, ids=lambda s: s.name)
+def test_bad_start_is_refused(spec, bad):
+    args, kwargs = spec.make_case(namespace("numpy"), None)
+    if spec.stochastic:
+        kwargs = {**kwargs, "rng": rng(0), "replicates": REPLICATES}
+    problem = args[0][0] if isinstance(args[0], list) else args[0]
+    x0 = _bad_starts(problem.d)[bad]
+    position = list(inspect.signature(spec.run).parameters).index("x0")
+    if position < len(args):
+        args = (*args[:position], x0, *args[position + 1 :])
+    else:
+        kwargs = {**kwargs, "x0": x0}
+    with pytest.raises((ValueError, TypeError), match="x0"):
+        spec.run(*args, **kwargs)

@@ -246,6 +246,31 @@ def test_bad_shapes_and_matrices():
         make_constraint("l7", 3, 1.0)
 
 
+def _quadratic(d: int) -> LeastSquares:
+    return LeastSquares(np.eye(d), np.ones(d))
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "match"),
+    [
+        (lambda: constrained_minimum(_quadratic(3), "l1"), TypeError, "constraint"),
+        (lambda: constrained_minimum(_quadratic(3), NuclearBall((2, 2), 1.0)), ValueError, "d=3"),
+        (lambda: constrained_minimum(_quadratic(3), L1Ball(1.0), tol=0.0), ValueError, "tol"),
+        (lambda: constrained_minimum(_quadratic(3), L1Ball(1.0), tol=np.nan), ValueError, "tol"),
+        (
+            lambda: constrained_minimum(_quadratic(3), L1Ball(1.0), max_iter=0),
+            ValueError,
+            "max_iter",
+        ),
+        (lambda: curvature_constant(_quadratic(3), NuclearBall((2, 2), 1.0)), ValueError, "d=3"),
+        (lambda: curvature_constant(_quadratic(3), None), TypeError, "constraint"),
+    ],
+)
+def test_bad_problem_constraint_pair(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
 @settings(max_examples=20)
 @given(st.integers(2, 7), st.floats(0.1, 10.0), st.integers(0, 2**16))
 def test_l1_projection_matches_bisection(d, radius, seed):

@@ -216,6 +216,11 @@ def test_digits_instance_is_standardized_and_small():
             ValueError,
             "l2",
         ),
+        (
+            lambda: GroupMultinomial(np.ones((3, 2)), np.array([0, 0, 0]), 1, Groups.rows(2, 1), 1),
+            ValueError,
+            "K must be >= 2",
+        ),
     ],
 )
 def test_problem_bad_input(call, exc, match):

@@ -99,3 +99,19 @@ def test_least_squares_shape_mismatch():
         LeastSquares(np.ones((3, 2)), np.ones(4))
     with pytest.raises(ValueError, match="l2 must be >= 0"):
         LeastSquares(np.ones((3, 2)), np.ones(3), l2=-1.0)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda strict: Quadratic([[1.0, 0.0], [0.0, 1.0]], np.ones(2)), "A must be an array"),
+        (lambda strict: Quadratic(np.eye(2), [1.0, 1.0]), "b must be an array"),
+        (lambda strict: Quadratic(np.eye(2), strict.ones(2)), "b must be an array of the same"),
+        (lambda strict: LeastSquares(np.ones((3, 2)), [1.0, 2.0, 3.0]), "y must be an array"),
+        (lambda strict: LeastSquares(strict.ones((3, 2)), np.ones(3)), "y must be an array of"),
+    ],
+)
+def test_data_of_another_type_or_namespace_is_refused(make, match):
+    strict = pytest.importorskip("array_api_strict")
+    with pytest.raises(TypeError, match=match):
+        make(strict)
