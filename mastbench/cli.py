@@ -189,7 +189,7 @@ def _cmd_falsify(args: argparse.Namespace) -> int:
     if counterexample is None:
         print(f"{args.theorem}: no counterexample in {args.max_examples} examples")
         return 0
-    print(f"{args.theorem}: falsified\n{counterexample}")
+    print(counterexample.summary())
     return 1
 
 

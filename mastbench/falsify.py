@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from mastbench.verify import Verdict
+
 __all__ = ["falsify"]
 
 
-def falsify(theorem_id: str, *, max_examples: int = 200, seed: int = 0) -> str | None:
+def falsify(theorem_id: str, *, max_examples: int = 200, seed: int = 0) -> Verdict | None:
     """Run hypothesis over ``theorem.strategy()`` looking for a violated instance.
 
     Parameters
@@ -19,9 +21,9 @@ def falsify(theorem_id: str, *, max_examples: int = 200, seed: int = 0) -> str |
 
     Returns
     -------
-    str or None
-        The verdict on the minimal counterexample hypothesis shrank to, or ``None`` when no
-        instance violated the theorem.
+    Verdict or None
+        The verdict, with status ``"falsified"``, on the minimal counterexample hypothesis
+        shrank to, or ``None`` when no instance violated the theorem.
 
     Raises
     ------
@@ -42,7 +44,7 @@ def falsify(theorem_id: str, *, max_examples: int = 200, seed: int = 0) -> str |
     thm = theory.get(theorem_id)
     if thm.strategy is None:
         raise ValueError(f"theorem {theorem_id!r} has no instance strategy to search over")
-    found: list[str] = []
+    found: list[Verdict] = []
 
     @hypothesis_seed(seed)
     @settings(
@@ -56,11 +58,13 @@ def falsify(theorem_id: str, *, max_examples: int = 200, seed: int = 0) -> str |
     def search(instance):
         verdict = verify(thm, instance)
         if verdict.status == "violated":
-            found[:] = [verdict.summary()]
+            verdict.status = "falsified"
+            found.append(verdict)
             raise AssertionError(verdict.summary())
 
     try:
         search()
     except AssertionError:
-        return found[-1] if found else "counterexample found"
+        # hypothesis replays the shrunk example last: the final verdict is the minimal one
+        return found[-1]
     return None
