@@ -80,7 +80,7 @@ def test_falsify_needs_a_strategy():
                 method="exact",
                 evaluate=_contraction,
                 instances=lambda quick: [],
-            )  # fmt: skip
+            )
         )
         try:
             falsify("toy.nostrategy")

@@ -236,8 +236,10 @@ def test_sc_logistic_holds_on_a5a(libsvm_dir):
     assert inst.problem.n == 6414
     verdict = verify(thm, inst)
     assert verdict.status == "holds", verdict.summary()
-    control = verify_control(thm, inst, thm.controls[0])
-    assert control.status == "violated"
+    # On a5a only the scaled bound is caught: at 3x the step the (loose) bound still holds
+    # there; the step control is proven on the quick instance (test_catalogue).
+    scaled = next(c for c in thm.controls if c.bound_scale is not None)
+    assert verify_control(thm, inst, scaled).status == "violated"
 
 
 @pytest.mark.parametrize("theorem_id", ["mast.dist", "mast.dist-dmax"])
