@@ -92,20 +92,28 @@ def _sc_instances(quick: bool) -> list[Instance]:
     return out
 
 
-def _sc_strategy() -> Any:
+def _quadratic_cases(*, singular: bool = False, with_gap: bool = False, **fields: Any) -> Any:
+    """Hypothesis instances for the quadratic rate theorems: a random MAST case
+    (``mastbench.strategies.mast_quadratic_cases``) with the theorem's own fixed ``fields``."""
     from mastbench.strategies import mast_quadratic_cases
 
-    return mast_quadratic_cases().map(
-        lambda case: quadratic_instance(
+    def build(case: dict) -> Instance:
+        gap = {"gap": case["gap"]} if with_gap else {}
+        return quadratic_instance(
             "hypothesis",
             case["problem"],
             case["sketch"],
             shift=case["shift"],
             seed=case["seed"],
-            iters=60,
-            gap=case["gap"],
+            **gap,
+            **fields,
         )
-    )
+
+    return mast_quadratic_cases(singular=singular).map(build)
+
+
+def _sc_strategy() -> Any:
+    return _quadratic_cases(with_gap=True, iters=60)
 
 
 @theorem(
@@ -249,18 +257,7 @@ def convex(inst: Instance, params: dict[str, Any]) -> Evidence:
 
 
 def _sc_strategy_singular() -> Any:
-    from mastbench.strategies import mast_quadratic_cases
-
-    return mast_quadratic_cases(singular=True).map(
-        lambda case: quadratic_instance(
-            "hypothesis",
-            case["problem"],
-            case["sketch"],
-            shift=case["shift"],
-            seed=case["seed"],
-            iters=60,
-        )
-    )
+    return _quadratic_cases(singular=True, iters=60)
 
 
 # -- T-NC --
@@ -360,18 +357,7 @@ def nc(inst: Instance, params: dict[str, Any]) -> Evidence:
 
 
 def _nc_strategy() -> Any:
-    from mastbench.strategies import mast_quadratic_cases
-
-    return mast_quadratic_cases().map(
-        lambda case: quadratic_instance(
-            "hypothesis",
-            case["problem"],
-            case["sketch"],
-            shift=case["shift"],
-            seed=case["seed"],
-            horizons=(5, 30),
-        )
-    )
+    return _quadratic_cases(horizons=(5, 30))
 
 
 # -- corollary of T-NC --
