@@ -232,6 +232,46 @@ def acdc(
     )
 
 
+def _train_then_prune(
+    name: str,
+    parameterization: str,
+    problem: GroupProblem,
+    x0: Any,
+    *,
+    k: int,
+    step: float,
+    rng: Generator | None,
+    replicates: int,
+    dense_steps: int,
+    final_steps: int,
+    weight_decay: float,
+    optimizer: str,
+    momentum: float,
+    init_scale: float,
+) -> Trace:
+    """Dense training, one prune to the k largest blocks, fine-tuning on the support (optimizer
+    reset at the prune): the shared schedule of magnitude pruning and powerprop."""
+    k = _check(problem, k)
+    s = _steps(dense_steps=dense_steps, final_steps=final_steps)
+    plan = [("dense", s["dense_steps"]), ("sparse", s["final_steps"])]
+    W = initial_weights(problem, x0, rng, replicates, check_positive("init_scale", init_scale))
+    return run_phases(
+        name,
+        problem,
+        W,
+        param=Parameterization(parameterization, problem),
+        plan=plan,
+        k=k,
+        optimizer=Optimizer(optimizer, step, momentum),
+        weight_decay=weight_decay,
+        logit_decay=0.0,
+        mode="pruning",
+        reset_optimizer=True,
+        c=4.0,
+        params={"k": k, "step": step, "plan": plan},
+    )
+
+
 def block_magnitude_pruning(
     problem: GroupProblem,
     x0: Any = None,
@@ -283,24 +323,21 @@ def block_magnitude_pruning(
     ----------
     The magnitude baseline of arXiv 2402.17902 §4 (block version, per-layer top-k).
     """
-    k = _check(problem, k)
-    s = _steps(dense_steps=dense_steps, final_steps=final_steps)
-    plan = [("dense", s["dense_steps"]), ("sparse", s["final_steps"])]
-    W = initial_weights(problem, x0, rng, replicates, check_positive("init_scale", init_scale))
-    return run_phases(
+    return _train_then_prune(
         "block_magnitude_pruning",
+        "plain",
         problem,
-        W,
-        param=Parameterization("plain", problem),
-        plan=plan,
+        x0,
         k=k,
-        optimizer=Optimizer(optimizer, step, momentum),
+        step=step,
+        rng=rng,
+        replicates=replicates,
+        dense_steps=dense_steps,
+        final_steps=final_steps,
         weight_decay=weight_decay,
-        logit_decay=0.0,
-        mode="pruning",
-        reset_optimizer=True,
-        c=4.0,
-        params={"k": k, "step": step, "plan": plan},
+        optimizer=optimizer,
+        momentum=momentum,
+        init_scale=init_scale,
     )
 
 
@@ -358,24 +395,21 @@ def block_powerprop(
     J. Schwarz et al., Powerpropagation, NeurIPS 2021, arXiv 2110.00296; group form: Lemma 2.3
     of arXiv 2402.17902.
     """
-    k = _check(problem, k)
-    s = _steps(dense_steps=dense_steps, final_steps=final_steps)
-    plan = [("dense", s["dense_steps"]), ("sparse", s["final_steps"])]
-    V = initial_weights(problem, x0, rng, replicates, check_positive("init_scale", init_scale))
-    return run_phases(
+    return _train_then_prune(
         "block_powerprop",
+        "powerprop",
         problem,
-        V,
-        param=Parameterization("powerprop", problem),
-        plan=plan,
+        x0,
         k=k,
-        optimizer=Optimizer(optimizer, step, momentum),
+        step=step,
+        rng=rng,
+        replicates=replicates,
+        dense_steps=dense_steps,
+        final_steps=final_steps,
         weight_decay=weight_decay,
-        logit_decay=0.0,
-        mode="pruning",
-        reset_optimizer=True,
-        c=4.0,
-        params={"k": k, "step": step, "plan": plan},
+        optimizer=optimizer,
+        momentum=momentum,
+        init_scale=init_scale,
     )
 
 
