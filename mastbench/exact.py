@@ -58,7 +58,7 @@ from mastbench._moment_maps import (
 )
 from mastbench.backend import to_numpy
 from mastbench.sketches import Permutation, Sketch
-from mastbench.validation import check_int, check_positive, check_probability
+from mastbench.validation import check_int, check_positive, check_probability, host_array
 
 __all__ = [
     "MAX_BRANCHES",
@@ -285,15 +285,6 @@ def _form(problem: Any, name: str = "problem") -> tuple[np.ndarray, np.ndarray, 
     return np.asarray(A, dtype=float), np.asarray(b, dtype=float), float(const)
 
 
-def _host_vector(name: str, x: Any, d: int) -> np.ndarray:
-    arr = np.asarray(to_numpy(x), dtype=float)
-    if arr.shape != (d,):
-        raise ValueError(f"{name} must have shape ({d},), got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must not contain NaN or infinity")
-    return arr
-
-
 def _check_sketch(name: str, sketch: Any, d: int) -> Sketch:
     if not isinstance(sketch, Sketch):
         raise TypeError(f"{name} must be a mastbench.sketches.Sketch, got {type(sketch).__name__}")
@@ -306,8 +297,8 @@ def _common(problem, sketch, shift, x0, step, iters):
     A, b, const = _form(problem)
     d = A.shape[0]
     sketch = _check_sketch("sketch", sketch, d)
-    v = np.zeros(d) if shift is None else _host_vector("shift", shift, d)
-    y0 = _host_vector("x0", x0, d) - v
+    v = np.zeros(d) if shift is None else host_array("shift", shift, (d,))
+    y0 = host_array("x0", x0, (d,)) - v
     step = check_positive("step", step)
     iters = check_int("iters", iters, low=0)
     return A, b, const, d, sketch, v, y0, step, iters
@@ -538,7 +529,7 @@ def affine_moments(
     seconds : ndarray, shape (C, D, D)
     """
     step_map = _branches(Ks, hs, weights)
-    u0 = _host_vector("u0", u0, step_map.dim)
+    u0 = host_array("u0", u0, (step_map.dim,))
     iters = check_int("iters", iters, low=0)
     points = checkpoint_array(iters, checkpoints)
     means, seconds = propagate(step_map, u0, np.outer(u0, u0), iters, points)
@@ -725,8 +716,8 @@ def _distributed_setup(problems, sketches, shift, x0, step, iters):
     if any(f[0].shape != (d, d) for f in forms):
         raise ValueError("all client problems must have the same dimension")
     M = len(problems)
-    v = np.zeros(d) if shift is None else _host_vector("shift", shift, d)
-    y0 = _host_vector("x0", x0, d) - v
+    v = np.zeros(d) if shift is None else host_array("shift", shift, (d,))
+    y0 = host_array("x0", x0, (d,)) - v
     step = check_positive("step", step)
     iters = check_int("iters", iters, low=0)
     As = [f[0] for f in forms]

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from mastbench.backend import Generator, scatter_add_rows, to_numpy
-from mastbench.validation import check_int, check_probability
+from mastbench.validation import check_int, check_probability, host_array
 
 __all__ = [
     "Bernoulli",
@@ -172,24 +172,6 @@ def _quartic_from_patterns(W: _PatternWeights, A, P, B) -> np.ndarray:
 
 
 # -- input checks ------------------------------------------------------------------------------
-def _host_matrix(name: str, a: Any, d: int) -> np.ndarray:
-    arr = np.asarray(to_numpy(a), dtype=float)
-    if arr.shape != (d, d):
-        raise ValueError(f"{name} must have shape ({d}, {d}), got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must not contain NaN or infinity")
-    return arr
-
-
-def _host_vector(name: str, v: Any, d: int) -> np.ndarray:
-    arr = np.asarray(to_numpy(v), dtype=float)
-    if arr.shape != (d,):
-        raise ValueError(f"{name} must have shape ({d},), got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must not contain NaN or infinity")
-    return arr
-
-
 def _check_size(size: Any) -> int:
     return check_int("size", size, low=1)
 
@@ -299,15 +281,15 @@ class Sketch(ABC):
 
     def expected_sandwich(self, A: Any) -> np.ndarray:
         """Ā = E[SᵀAS] for a fixed (d, d) matrix A (``theory/mast.md`` §2.1)."""
-        A = _host_matrix("A", A, self.d)
+        A = host_array("A", A, (self.d, self.d))
         mats, w = self._support_matrices()
         return np.tensordot(w, np.swapaxes(mats, 1, 2) @ A @ mats, axes=1)
 
     def expected_cubic(self, A: Any, m: Any, c: Any) -> np.ndarray:
         """R3 = E[SᵀAS m cᵀS] for fixed A (d, d), m, c (d,) (``theory/mast.md`` §6.1)."""
-        A = _host_matrix("A", A, self.d)
-        m = _host_vector("m", m, self.d)
-        c = _host_vector("c", c, self.d)
+        A = host_array("A", A, (self.d, self.d))
+        m = host_array("m", m, (self.d,))
+        c = host_array("c", c, (self.d,))
         mats, w = self._support_matrices()
         left = np.swapaxes(mats, 1, 2) @ A @ mats @ m
         right = c @ mats
@@ -319,9 +301,9 @@ class Sketch(ABC):
         ``theory/mast.md`` §6.1; the bilinear form in (A, B) serves minibatch sampling, where
         A and B are data components.
         """
-        A = _host_matrix("A", A, self.d)
-        P = _host_matrix("P", P, self.d)
-        B = A if B is None else _host_matrix("B", B, self.d)
+        A = host_array("A", A, (self.d, self.d))
+        P = host_array("P", P, (self.d, self.d))
+        B = A if B is None else host_array("B", B, (self.d, self.d))
         mats, w = self._support_matrices()
         left = np.swapaxes(mats, 1, 2) @ A @ mats
         right = left if B is A else np.swapaxes(mats, 1, 2) @ B @ mats
@@ -372,20 +354,20 @@ class _DiagonalClosedForm(Sketch):
         return _sandwich_from_patterns(self._patterns[2], np.ones((self.d, self.d)))
 
     def expected_sandwich(self, A: Any) -> np.ndarray:
-        return _sandwich_from_patterns(self._patterns[2], _host_matrix("A", A, self.d))
+        return _sandwich_from_patterns(self._patterns[2], host_array("A", A, (self.d, self.d)))
 
     def expected_cubic(self, A: Any, m: Any, c: Any) -> np.ndarray:
         return _cubic_from_patterns(
             self._patterns[3],
-            _host_matrix("A", A, self.d),
-            _host_vector("m", m, self.d),
-            _host_vector("c", c, self.d),
+            host_array("A", A, (self.d, self.d)),
+            host_array("m", m, (self.d,)),
+            host_array("c", c, (self.d,)),
         )
 
     def expected_quartic(self, A: Any, P: Any, B: Any = None) -> np.ndarray:
-        A = _host_matrix("A", A, self.d)
-        B = A if B is None else _host_matrix("B", B, self.d)
-        return _quartic_from_patterns(self._patterns[4], A, _host_matrix("P", P, self.d), B)
+        A = host_array("A", A, (self.d, self.d))
+        B = A if B is None else host_array("B", B, (self.d, self.d))
+        return _quartic_from_patterns(self._patterns[4], A, host_array("P", P, (self.d, self.d)), B)
 
     def _moment_tensor(self, order: int, max_d: int) -> np.ndarray:
         if self.d > max_d:
@@ -824,7 +806,7 @@ class Gaussian(Sketch):
         return (1.0 + (self.d + 1) / self.m) * np.eye(self.d)
 
     def expected_sandwich(self, A: Any) -> np.ndarray:
-        A = _host_matrix("A", A, self.d)
+        A = host_array("A", A, (self.d, self.d))
         m = self.m
         return (1 - 1 / m) * A + (A + A.T) / m + np.trace(A) / m * np.eye(self.d)
 

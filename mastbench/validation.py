@@ -27,6 +27,7 @@ __all__ = [
     "check_same_length",
     "check_symmetric",
     "check_vector",
+    "host_array",
 ]
 
 
@@ -156,3 +157,17 @@ def check_same_length(name_a: str, a: Any, name_b: str, b: Any) -> None:
             f"{name_a} and {name_b} must have the same number of rows, "
             f"got {a.shape[0]} and {b.shape[0]}"
         )
+
+
+def host_array(name: str, x: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``x`` as a float64 NumPy array on the host, checked to have ``shape`` and finite entries.
+
+    For host-side exact computations (moments, constants) that accept arrays of any backend.
+    """
+    arr = np.asarray(to_numpy(x), dtype=float)
+    if arr.shape != tuple(shape):
+        expected = "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+        raise ValueError(f"{name} must have shape {expected}, got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must not contain NaN or infinity")
+    return arr

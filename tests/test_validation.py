@@ -69,3 +69,13 @@ def test_generator_check_names_the_argument():
     assert v.check_generator("rng", gen) is gen
     with pytest.raises(TypeError, match=r"rng must be a mastbench\.backend\.Generator"):
         v.check_generator("rng", np.random.default_rng(0))
+
+
+def test_host_array_checks_shape_and_finiteness():
+    np.testing.assert_array_equal(v.host_array("m", [1, 2], (2,)), [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"m must have shape \(3,\), got \(2,\)"):
+        v.host_array("m", [1.0, 2.0], (3,))
+    with pytest.raises(ValueError, match=r"A must have shape \(2, 2\)"):
+        v.host_array("A", np.ones(4), (2, 2))
+    with pytest.raises(ValueError, match="A must not contain NaN"):
+        v.host_array("A", np.full((1, 1), np.nan), (1, 1))
