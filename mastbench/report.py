@@ -42,7 +42,6 @@ import html
 import importlib
 import json
 import math
-import pkgutil
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from mastbench import provenance
+from mastbench._discovery import public_submodules
 from mastbench.jobs import execute, summarize_verdict, verify_jobs
 from mastbench.report_tables import (
     Table,
@@ -194,13 +194,7 @@ def _series(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
 
 def discover_reproductions() -> list[str]:
     """Full module names of the reproductions in :mod:`mastbench.reproductions`, sorted."""
-    import mastbench.reproductions as package
-
-    return sorted(
-        f"{package.__name__}.{m.name}"
-        for m in pkgutil.iter_modules(package.__path__)
-        if not m.name.startswith("_")
-    )
+    return public_submodules("mastbench.reproductions")
 
 
 def _check_reproduction(name: str, result: Any) -> dict[str, Any]:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from typing import Any
 
+from mastbench._discovery import import_public_submodules
 from theory._core import Theorem
 
 __all__ = ["all_theorems", "families", "get", "register", "theorem"]
 
 _REGISTRY: dict[str, Theorem] = {}
-_LOADED = False
 
 
 def register(thm: Theorem) -> Theorem:
@@ -38,15 +36,7 @@ def theorem(**fields: Any) -> Callable[[Callable[..., Any]], Theorem]:
 
 
 def _load_families() -> None:
-    global _LOADED
-    if _LOADED:
-        return
-    import theory
-
-    for module in pkgutil.iter_modules(theory.__path__):
-        if not module.name.startswith("_"):
-            importlib.import_module(f"theory.{module.name}")
-    _LOADED = True
+    import_public_submodules("theory")
 
 
 def get(theorem_id: str) -> Theorem:

@@ -9,11 +9,11 @@ the seed, the same results on every backend, and clear errors on bad input.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from mastbench._discovery import import_public_submodules
 
 __all__ = ["AlgorithmSpec", "all_algorithms", "get_algorithm", "register_algorithm"]
 
@@ -49,7 +49,6 @@ class AlgorithmSpec:
 
 
 _ALGORITHMS: dict[str, AlgorithmSpec] = {}
-_LOADED = False
 
 
 def register_algorithm(spec: AlgorithmSpec) -> AlgorithmSpec:
@@ -61,15 +60,7 @@ def register_algorithm(spec: AlgorithmSpec) -> AlgorithmSpec:
 
 
 def _load() -> None:
-    global _LOADED
-    if _LOADED:
-        return
-    import mastbench.algorithms as package
-
-    for module in pkgutil.iter_modules(package.__path__):
-        if not module.name.startswith("_"):
-            importlib.import_module(f"mastbench.algorithms.{module.name}")
-    _LOADED = True
+    import_public_submodules("mastbench.algorithms")
 
 
 def all_algorithms(family: str | None = None) -> list[AlgorithmSpec]:
