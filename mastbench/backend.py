@@ -202,6 +202,10 @@ class Generator:
             return a
         return self.xp.asarray(a, device=self.device)
 
+    def asarray(self, a: Any) -> Any:
+        """``a`` (host data) as an array of this generator's namespace on its device."""
+        return self.xp.asarray(a, device=self.device)
+
     def spawn(self, n: int) -> list[Generator]:
         """``n`` independent child generators on the same namespace and device."""
         if self._on_cupy:

@@ -48,10 +48,6 @@ def _design(n: int, p: int, rng: Generator, correlation: float) -> np.ndarray:
     return np.sqrt(1 - correlation) * X + np.sqrt(correlation) * common
 
 
-def _on(rng: Generator, a: np.ndarray) -> Any:
-    return rng.xp.asarray(a, device=rng.device) if rng.device is not None else rng.xp.asarray(a)
-
-
 def planted_least_squares(
     n: int,
     p: int,
@@ -82,7 +78,7 @@ def planted_least_squares(
     support, w = _planted(groups, k, rng, scale)
     X = _design(n, p, rng, correlation)
     Y = X @ w.reshape(p, K) + noise * to_numpy(rng.normal((n, K)))
-    return GroupLeastSquares(_on(rng, X), _on(rng, Y), groups, l2=l2), support
+    return GroupLeastSquares(rng.asarray(X), rng.asarray(Y), groups, l2=l2), support
 
 
 def planted_multinomial(
@@ -118,7 +114,7 @@ def planted_multinomial(
     prob /= prob.sum(axis=1, keepdims=True)
     u = to_numpy(rng.random((n, 1)))
     labels = np.minimum((np.cumsum(prob, axis=1) < u).sum(axis=1), K - 1)
-    return GroupMultinomial(_on(rng, X), labels, K, groups, l2=l2), support
+    return GroupMultinomial(rng.asarray(X), labels, K, groups, l2=l2), support
 
 
 def dataset_multinomial(

@@ -42,11 +42,7 @@ def quadratic(d: int, condition_number: float, rng: Generator, *, mu: float = 1.
     b = to_numpy(rng.normal((d,)))
     if mu == 0:
         b = A @ np.linalg.lstsq(A, b, rcond=None)[0]
-    xp = rng.xp
-    return Quadratic(
-        xp.asarray(A, device=rng.device) if rng.device is not None else xp.asarray(A),
-        xp.asarray(b, device=rng.device) if rng.device is not None else xp.asarray(b),
-    )
+    return Quadratic(rng.asarray(A), rng.asarray(b))
 
 
 def least_squares(n: int, d: int, rng: Generator, *, l2: float = 0.0, noise: float = 0.1):

@@ -84,3 +84,10 @@ def test_subsets_are_exactly_uniform_over_all_k_subsets(d, k):
     counts = np.bincount([index[tuple(row)] for row in idx.tolist()], minlength=len(index))
     p = 1 / comb(d, k)
     assert np.all(np.abs(counts / draws - p) < 5 * np.sqrt(p * (1 - p) / draws))
+
+
+def test_generator_asarray_places_host_data_on_its_device(xp):
+    out = xp.rng(0).asarray(np.arange(3.0))
+    assert backend.array_namespace(out) is xp.xp
+    if xp.device is not None:
+        assert backend.device_of(out) == xp.device
