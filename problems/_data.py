@@ -8,13 +8,18 @@ import numpy as np
 
 from mastbench.backend import to_numpy
 from mastbench.validation import check_finite, check_matrix, check_positive, check_same_length
+from problems.design import is_sparse
 
 __all__ = ["check_binary_labels", "check_design"]
 
 
 def check_design(X: Any, y: Any, l2: float) -> float:
-    """Check X is a finite 2-D array, y a finite vector with one entry per row, l2 ≥ 0."""
-    check_matrix("X", X)
+    """Check X is a finite 2-D array, y a finite vector with one entry per row, l2 ≥ 0.
+
+    A SciPy sparse X is checked by :func:`problems.design.as_sparse_design` beforehand.
+    """
+    if not is_sparse(X):
+        check_matrix("X", X)
     if len(y.shape) != 1:
         raise ValueError(f"y must be 1-D, got shape {tuple(y.shape)}")
     check_same_length("X", X, "y", y)

@@ -596,9 +596,7 @@ def curvature_constant(problem: Any, constraint: Constraint) -> float:
         A, _, _ = problem.quadratic_form()
         return constraint.quadratic_curvature(A)
     if isinstance(problem, Logistic):
-        X = to_numpy(problem.X).astype(float)
-        H = X.T @ X / (4 * problem.n) + problem.l2 * np.eye(problem.d)
-        return constraint.quadratic_curvature(H)
+        return constraint.quadratic_curvature(problem.hessian_bound)
     return float(problem.L * constraint.diameter_in(problem.d) ** 2)
 
 

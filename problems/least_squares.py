@@ -10,6 +10,16 @@ import numpy as np
 from mastbench.backend import to_numpy
 from problems._data import check_design
 from problems.base import FiniteSum
+from problems.design import (
+    as_sparse_design,
+    gram,
+    host_design,
+    is_sparse,
+    row_inner_products,
+    row_norms_squared,
+    take_rows,
+    weighted_row_sum,
+)
 from problems.quadratic import QuadraticForm
 
 __all__ = ["LeastSquares"]
@@ -20,8 +30,8 @@ class LeastSquares(QuadraticForm, FiniteSum):
 
     Parameters
     ----------
-    X : array, shape (n, d)
-        Design matrix.
+    X : array or SciPy sparse matrix, shape (n, d)
+        Design matrix.  A sparse X (any SciPy format, stored as CSR) needs NumPy ``y``.
     y : array, shape (n,)
         Targets.
     l2 : float
@@ -34,16 +44,20 @@ class LeastSquares(QuadraticForm, FiniteSum):
     """
 
     def __init__(self, X: Any, y: Any, l2: float = 0.0):
-        self._set_backend(X=X, y=y)
+        if is_sparse(X):
+            X = as_sparse_design("X", X, y)
+            self._set_backend(y=y)
+        else:
+            self._set_backend(X=X, y=y)
         self.l2 = check_design(X, y, l2)
         self.X, self.y = X, y
         self.n, self.d = (int(s) for s in X.shape)
 
     @cached_property
     def _form(self) -> tuple[np.ndarray, np.ndarray, float]:
-        X = to_numpy(self.X).astype(float)
+        X = host_design(self.X)
         y = to_numpy(self.y).astype(float)
-        A = X.T @ X / self.n + self.l2 * np.eye(self.d)
+        A = gram(X) / self.n + self.l2 * np.eye(self.d)
         return A, X.T @ y / self.n, float(y @ y) / (2 * self.n)
 
     def quadratic_form(self) -> tuple[np.ndarray, np.ndarray, float]:
@@ -52,13 +66,13 @@ class LeastSquares(QuadraticForm, FiniteSum):
     def value(self, x: Any) -> Any:
         self._check_point(x)
         xp = self.xp
-        residual = x @ self.X.T - self.y
+        residual = row_inner_products(self.X, x) - self.y
         return 0.5 * xp.sum(residual**2, axis=-1) / self.n + 0.5 * self.l2 * xp.sum(x * x, axis=-1)
 
     def grad(self, x: Any) -> Any:
         self._check_point(x)
-        residual = x @ self.X.T - self.y
-        return residual @ self.X / self.n + self.l2 * x
+        residual = row_inner_products(self.X, x) - self.y
+        return weighted_row_sum(self.X, residual) / self.n + self.l2 * x
 
     def hess(self, x: Any) -> Any:
         return self.asarray(self._form[0])
@@ -66,7 +80,7 @@ class LeastSquares(QuadraticForm, FiniteSum):
     def grad_batch(self, x: Any, idx: Any) -> Any:
         xp = self.xp
         R, b = self._check_batch(x, idx)
-        rows = xp.take(self.X, xp.reshape(idx, (-1,)), axis=0)
+        rows = take_rows(self.X, xp.reshape(idx, (-1,)), xp)
         rows = xp.reshape(rows, (R, b, self.d))
         targets = xp.reshape(xp.take(self.y, xp.reshape(idx, (-1,))), (R, b))
         residual = xp.sum(rows * x[:, None, :], axis=-1) - targets
@@ -74,8 +88,7 @@ class LeastSquares(QuadraticForm, FiniteSum):
 
     @cached_property
     def L_i(self) -> np.ndarray:
-        X = to_numpy(self.X).astype(float)
-        return np.einsum("ij,ij->i", X, X) + self.l2
+        return row_norms_squared(host_design(self.X)) + self.l2
 
     def __repr__(self) -> str:
         return f"LeastSquares(n={self.n}, d={self.d}, l2={self.l2:g})"

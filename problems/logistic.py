@@ -8,9 +8,19 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from mastbench.backend import array_namespace, to_numpy
+from mastbench.backend import is_numpy, to_numpy
 from problems._data import check_binary_labels, check_design
 from problems.base import FiniteSum
+from problems.design import (
+    as_sparse_design,
+    gram,
+    host_design,
+    is_sparse,
+    row_inner_products,
+    row_norms_squared,
+    take_rows,
+    weighted_row_sum,
+)
 
 __all__ = ["Logistic", "newton"]
 
@@ -72,8 +82,9 @@ class Logistic(FiniteSum):
 
     Parameters
     ----------
-    X : array, shape (n, d)
-        Features.
+    X : array or SciPy sparse matrix, shape (n, d)
+        Features.  A sparse X (any SciPy format, stored as CSR) needs NumPy ``y``; the batched
+        gradient then costs O(R·nnz(X)) instead of O(R·n·d) (see ``problems.design``).
     y : array, shape (n,)
         Labels, exactly ±1.
     l2 : float
@@ -88,31 +99,46 @@ class Logistic(FiniteSum):
     """
 
     def __init__(self, X: Any, y: Any, l2: float):
-        self._set_backend(X=X, y=y)
+        if is_sparse(X):
+            X = as_sparse_design("X", X, y)
+            self._set_backend(y=y)
+        else:
+            self._set_backend(X=X, y=y)
         self.l2 = check_design(X, y, l2)
         check_binary_labels(y)
         self.X, self.y = X, y
         self.n, self.d = (int(s) for s in X.shape)
         # Half signed rows h_i = y_i x_i / 2, so that m_i/2 = xᵀh_i: with
-        # σ(−m) = ½(1 − tanh(m/2)) the gradient is (tanh(x Hᵀ) H − Σ_i h_i)/n + l2·x, two GEMMs
-        # and one elementwise pass over the (R, n) margins (the hot path of batched runs).
-        self._half_rows = X * (y / 2)[:, None]
-        self._half_rows_sum = array_namespace(X).sum(self._half_rows, axis=0)
+        # σ(−m) = ½(1 − tanh(m/2)) the gradient is (tanh(x Hᵀ) H − Σ_i h_i)/n + l2·x, two
+        # matrix products and one elementwise pass over the (R, n) margins (the hot path of
+        # batched runs).
+        half_labels = y / 2
+        if is_sparse(X):
+            self._half_rows = X.multiply(half_labels[:, None]).tocsr()
+        else:
+            self._half_rows = X * half_labels[:, None]
+        self._half_rows_sum = weighted_row_sum(self._half_rows, self.xp.ones_like(half_labels))
 
     # -- oracles on any backend --------------------------------------------------------------
     def value(self, x: Any) -> Any:
         self._check_point(x)
         xp = self.xp
-        margins = 2 * (x @ self._half_rows.T)
+        margins = 2 * row_inner_products(self._half_rows, x)
         return xp.mean(_log1pexp(xp, -margins), axis=-1) + 0.5 * self.l2 * xp.sum(x * x, axis=-1)
 
     def grad(self, x: Any) -> Any:
         self._check_point(x)
-        half_margins = x @ self._half_rows.T
-        tanh_part = self.xp.tanh(half_margins) @ self._half_rows
+        half_margins = row_inner_products(self._half_rows, x)
+        if is_numpy(self.xp):  # the margins are a fresh (R, n) temporary: no second one
+            np.tanh(half_margins, out=half_margins)
+        else:
+            half_margins = self.xp.tanh(half_margins)
+        tanh_part = weighted_row_sum(self._half_rows, half_margins)
         return (tanh_part - self._half_rows_sum) / self.n + self.l2 * x
 
     def hess(self, x: Any) -> Any:
+        if is_sparse(self.X):
+            return self._host_hess(to_numpy(x).astype(np.float64))
         xp = self.xp
         p = _sigmoid(xp, self.X @ x)
         weighted = self.X * (p * (1 - p))[:, None]
@@ -123,7 +149,7 @@ class Logistic(FiniteSum):
         xp = self.xp
         R, b = self._check_batch(x, idx)
         flat = xp.reshape(idx, (-1,))
-        rows = xp.reshape(xp.take(self.X, flat, axis=0), (R, b, self.d))
+        rows = xp.reshape(take_rows(self.X, flat, xp), (R, b, self.d))
         labels = xp.reshape(xp.take(self.y, flat), (R, b))
         margins = xp.sum(rows * x[:, None, :], axis=-1) * labels
         weights = -_sigmoid(xp, -margins) * labels
@@ -131,13 +157,18 @@ class Logistic(FiniteSum):
 
     # -- exact constants ---------------------------------------------------------------------
     @cached_property
-    def _host(self) -> tuple[np.ndarray, np.ndarray]:
-        return to_numpy(self.X).astype(float), to_numpy(self.y).astype(float)
+    def _host(self) -> tuple[Any, np.ndarray]:
+        return host_design(self.X), to_numpy(self.y).astype(float)
+
+    @cached_property
+    def hessian_bound(self) -> np.ndarray:
+        """XᵀX/(4n) + l2·I ⪰ ∇²f(w) for every w (σ(1 − σ) ≤ 1/4), host float64 (d, d)."""
+        X, _ = self._host
+        return gram(X) / (4 * self.n) + self.l2 * np.eye(self.d)
 
     @cached_property
     def L(self) -> float:
-        X, _ = self._host
-        return float(np.linalg.norm(X, 2) ** 2 / (4 * self.n) + self.l2)
+        return float(np.linalg.eigvalsh(self.hessian_bound)[-1])
 
     @property
     def mu(self) -> float:
@@ -146,7 +177,7 @@ class Logistic(FiniteSum):
     @cached_property
     def L_i(self) -> np.ndarray:
         X, _ = self._host
-        return np.einsum("ij,ij->i", X, X) / 4 + self.l2
+        return row_norms_squared(X) / 4 + self.l2
 
     def _host_value(self, w: np.ndarray) -> float:
         X, y = self._host
@@ -159,7 +190,7 @@ class Logistic(FiniteSum):
     def _host_hess(self, w: np.ndarray) -> np.ndarray:
         X, _ = self._host
         p = expit(X @ w)
-        return (X.T * (p * (1 - p))) @ X / self.n + self.l2 * np.eye(self.d)
+        return gram(X, p * (1 - p)) / self.n + self.l2 * np.eye(self.d)
 
     @cached_property
     def _solution(self) -> tuple[np.ndarray, float]:

@@ -382,8 +382,7 @@ class MASTObjective(Problem):
         if self.quadratic:
             return float(max(self._eig_A_bar[-1], 0.0))
         if isinstance(self.problem, Logistic):
-            X = to_numpy(self.problem.X).astype(float)
-            H_bar = X.T @ X / (4 * self.problem.n) + self.problem.l2 * np.eye(self.d)
+            H_bar = self.problem.hessian_bound
             return float(np.linalg.eigvalsh(self._single.expected_sandwich(H_bar))[-1])
         return float(self.problem.L * np.linalg.eigvalsh(self.expected_gram)[-1])
 

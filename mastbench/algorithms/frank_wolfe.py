@@ -25,6 +25,7 @@ from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
 from mastbench.backend import Generator, array_namespace, device_of, scatter_add_rows
 from mastbench.trace import Trace, TraceRecorder
 from mastbench.validation import check_generator, check_int, check_positive, check_real
+from problems.design import row_inner_products, take_rows, weighted_row_sum
 
 __all__ = [
     "SFW_VARIANTS",
@@ -605,15 +606,19 @@ def stochastic_frank_wolfe(
     m = n // b
     dev = device_of(w)
     if variant == "LF":
-        sigma = w @ X.T
+        sigma = row_inner_products(X, w)
         alpha = derivative(sigma, y[None, :]) / n
     else:
         alpha = xp.zeros((R, n), dtype=w.dtype, device=dev)
-    r = alpha @ X
+    r = weighted_row_sum(X, alpha)
     state = {"alpha": alpha, "r": r}
     metrics = _metrics(problem, constraint, fs)
     if variant != "MHK":
-        metrics["memory_error"] = lambda w: xp.max(xp.abs(state["r"] - state["alpha"] @ X), axis=1)
+
+        def memory_error(w: Any) -> Any:
+            return xp.max(xp.abs(state["r"] - weighted_row_sum(X, state["alpha"])), axis=1)
+
+        metrics["memory_error"] = memory_error
     recorder = TraceRecorder(
         f"stochastic_frank_wolfe[{variant}]",
         iters,
@@ -628,7 +633,7 @@ def stochastic_frank_wolfe(
         if j == 0:
             perm = rng.permutations(R, n)
         idx = perm[:, j * b : (j + 1) * b]
-        rows = xp.reshape(xp.take(X, xp.reshape(idx, (-1,)), axis=0), (R, b, d))
+        rows = xp.reshape(take_rows(X, xp.reshape(idx, (-1,)), xp), (R, b, d))
         labels = xp.reshape(xp.take(y, xp.reshape(idx, (-1,))), (R, b))
         if variant == "MHK":
             gamma = 2.0 / (t + 8)
