@@ -1,13 +1,15 @@
 """Batched oracles of the foundation problems on every backend.
 
 The gradient of a quadratic at R replicates is one GEMM, (R, d) @ (d, d); the logistic
-minibatch gradient gathers R·b rows.  These are the inner loops of every algorithm, so
-their cost bounds what the algorithms can reach.
+minibatch gradient gathers R·b rows; the full logistic gradient at R points is two products
+with the design matrix, dense or sparse (LIBSVM sets are sparse).  These are the inner loops
+of every algorithm, so their cost bounds what the algorithms can reach.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from mastbench.backend import rng
 from problems import Logistic, Quadratic
@@ -59,3 +61,33 @@ class LogisticGradBatch(XPBenchmark):
 
     def time_grad_batch(self, cache: dict, backend: str, batch: int) -> None:
         self.sync(self.problem.grad_batch(self.x, self.idx))
+
+
+class LogisticGradDesign:
+    """∇f at R points of logistic regression on an a5a-shaped binary design, dense vs CSR.
+
+    n = 6414, d = 123, 11 % nonzeros (as a5a): two (R, n)-sized products with X per gradient,
+    O(R·n·d) dense and O(R·nnz) sparse.  NumPy only (SciPy sparse data live on the host).
+    """
+
+    params = (["dense", "sparse"],)
+    param_names = ("storage",)
+    n, d, replicates, density = size(6414, 50), size(123, 8), size(100, 3), 0.11
+
+    def setup_cache(self) -> dict:
+        generator = np.random.default_rng(0)
+        X = sp.random_array((self.n, self.d), density=self.density, rng=generator, format="csr")
+        X.data[:] = 1.0
+        y = np.where(generator.random(self.n) < 0.5, -1.0, 1.0)
+        return {"X": X, "y": y}
+
+    def setup(self, cache: dict, storage: str) -> None:
+        X = cache["X"] if storage == "sparse" else cache["X"].toarray()
+        self.problem = Logistic(X, cache["y"], 1e-3)
+        self.x = np.random.default_rng(1).normal(size=(self.replicates, self.d)) * 0.1
+
+    def time_grad(self, cache: dict, storage: str) -> None:
+        self.problem.grad(self.x)
+
+    def peakmem_grad(self, cache: dict, storage: str) -> None:
+        self.problem.grad(self.x)
