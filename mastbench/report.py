@@ -255,6 +255,19 @@ def load_performance(path: str | Path) -> Table | None:
     return table_from_rows(title, rows, notes)
 
 
+def _theorem(item: Any) -> Any:
+    """A Theorem from a Theorem or a registered id (KeyError lists the known ids)."""
+    import theory
+
+    if isinstance(item, str):
+        return theory.get(item)
+    if not isinstance(item, theory.Theorem):
+        raise TypeError(
+            f"theorems: expected Theorem objects or theorem ids, got {type(item).__name__}"
+        )
+    return item
+
+
 class _Writer:
     """Writes stamped text files and figures, remembering what it wrote."""
 
@@ -319,7 +332,7 @@ def build_report(
         Modules the workers import first (plugins registering theorems).
     performance : path, optional
         Benchmark table (default ``<output>/performance.json``, then ``.csv``).
-    theorems : sequence of Theorem, optional
+    theorems : sequence of Theorem or theorem ids, optional
         The theorems to verify and tabulate (default: every registered one).
     reproductions : sequence of str, optional
         Module names of reproductions (default: :func:`discover_reproductions`).
@@ -337,9 +350,9 @@ def build_report(
         raise ValueError(f"output must be a directory, got the file {output}")
     if performance is not None and not Path(performance).is_file():
         raise FileNotFoundError(f"performance: no benchmark table at {performance}")
+    theorems = theory.all() if theorems is None else [_theorem(item) for item in theorems]
     store = ResultStore(results if results is not None else output / "results")
     writer = _Writer(output, command or provenance.command_line())
-    theorems = theory.all() if theorems is None else list(theorems)
     jobs = verify_jobs(theorems, quick=quick, controls=True, modules=modules)
     job_rows = run_jobs(
         jobs, execute, store=store, n_jobs=n_jobs, scheduler=scheduler, progress=progress

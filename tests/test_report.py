@@ -212,6 +212,10 @@ def test_build_report_rejects_a_file_output_and_a_missing_performance_table(tmp_
         build_report(
             tmp_path / "out", theorems=[], reproductions=[], performance=tmp_path / "none.json"
         )
+    with pytest.raises(TypeError, match="theorems: expected Theorem objects or theorem ids"):
+        build_report(tmp_path / "out", theorems=[3], reproductions=[])
+    with pytest.raises(KeyError, match=r"unknown theorem id 'mast\.nope'"):
+        build_report(tmp_path / "out", theorems=["mast.nope"], reproductions=[])
     assert not (tmp_path / "out").exists()
 
 
