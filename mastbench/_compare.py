@@ -222,8 +222,10 @@ def _exact(quick: bool) -> list[Row]:
             return moments(p, s, x0=np.ones(n), step=g, iters=iters_n, checkpoints=[0, iters_n])
 
         costs.append(_per_step(run, steps, 3 * steps))
-    # the slope of the largest sizes, where the O(d³) contractions dominate the fixed
-    # per-step overhead of the fused step (about 14 NumPy calls)
+    # the slope of the largest sizes, where the O(d³) matrix products dominate the fixed
+    # per-step overhead: about 14 NumPy calls on the NumPy loop, a few BLAS calls in the
+    # compiled loop (mastbench._diagonal_kernel), which with numba installed runs both
+    # lengths of every size from d = 64 on (iters·d³ >= MIN_WORK) and neither at d = 32
     slope = float(np.polyfit(np.log(sizes[-3:]), np.log(costs[-3:]), 1)[0])
     return [
         _row(
