@@ -13,11 +13,11 @@ two products of (d, d) matrices (``np.dot``, i.e. BLAS) per step instead of the 
 (d, d)·(d, 2d) and (d, 2d+2)·(2d+2, d), with the elementwise work fused into loops.  It
 agrees with the NumPy step to rounding (``tests/test_diagonal_kernel.py``).
 
-The compiled function is cached on disk (``cache=True``: in ``__pycache__`` beside this file,
-else numba's user-wide cache directory, or ``NUMBA_CACHE_DIR`` when set; without any
-writable location it is compiled in memory once per process).  Its first use in a process
-imports numba and loads it from the cache (about 0.4 s); on a cold cache it is compiled
-once per machine (about 2 s more).  :func:`worthwhile` therefore keeps small propagations
+The compiled function is cached on disk (``cache=True``: in ``NUMBA_CACHE_DIR`` when set,
+else in ``__pycache__`` beside this file, else in numba's user-wide cache directory; without
+any writable location it is compiled in memory once per process).  Its first use in a process
+imports numba and loads it from the cache (about 0.4 s); on a cold cache it is compiled,
+once per machine (about 1.6 s in all).  :func:`worthwhile` therefore keeps small propagations
 (tests, quick verification) on the NumPy loop, which then never imports numba.  Set
 :data:`enabled` to False to force the NumPy loop (the reference) everywhere.
 """
@@ -124,7 +124,7 @@ def worthwhile(d: int, iters: int) -> bool:
     size of the unit tests and of ``mastbench verify --quick``) the compiled loop would save
     at most ~10 ms per propagation, less than its one-off cost in a process; above it the
     propagations are those of benchmarks, sweeps and full verification runs, where the
-    one-off cost is amortized and each step is 2–15× cheaper (d = 128 … 10).
+    one-off cost is amortized and each step is about 2× (d = 128) to 17× (d = 10) cheaper.
     """
     return iters * float(d) ** 3 >= MIN_WORK
 

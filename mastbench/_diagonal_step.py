@@ -26,6 +26,8 @@ map is then W + Wᵀ with W holding half of each self-transposed term and one te
 transposed pair, which saves work and returns P⁺ exactly symmetric; the rank-one and noise
 terms ride in one of its two matrix products.  Per step it allocates only the two arrays it
 returns.  Both agree with the pattern formulas to rounding (``tests/test_diagonal_step.py``).
+:attr:`SymmetricDiagonalStep.factors` hands its precomputed pieces to the compiled
+propagation of :mod:`mastbench._diagonal_kernel`.
 """
 
 from __future__ import annotations
