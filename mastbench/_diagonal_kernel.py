@@ -120,11 +120,13 @@ def available() -> bool:
 def worthwhile(d: int, iters: int) -> bool:
     """Whether a propagation of ``iters`` steps at dimension d goes to the compiled loop.
 
-    True from iters·d³ ≥ :data:`MIN_WORK` on.  Below it (e.g. d ≤ 12 with T ≤ 1000, the
-    size of the unit tests and of ``mastbench verify --quick``) the compiled loop would save
-    at most ~10 ms per propagation, less than its one-off cost in a process; above it the
-    propagations are those of benchmarks, sweeps and full verification runs, where the
-    one-off cost is amortized and each step is about 2× (d = 128) to 17× (d = 10) cheaper.
+    True from iters·d³ ≥ :data:`MIN_WORK` on.  The threshold is a policy, not a break-even
+    point of one call: it keeps the sizes of the unit tests and of ``mastbench verify
+    --quick`` (d ≤ 12 with T ≤ 1000, where the compiled loop would save ≲ 15 ms per
+    propagation) from importing numba at all, and sends benchmark-sized propagations (d = 30,
+    T = 1000, or d ≥ 64, or small d with T ≳ 10⁵) to it, where the one-off cost in a process
+    is amortized over its propagations and each step is about 2× (d = 128) to 17× (d = 10)
+    cheaper.
     """
     return iters * float(d) ** 3 >= MIN_WORK
 
