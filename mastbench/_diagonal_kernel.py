@@ -84,14 +84,13 @@ def _propagate(
                 Z[i, j] = w0_half * PA[i, j] + P[i, j] * l0_diag[j] + s * A[i, j]
             Z[i, i] += scaled[i]
         np.dot(A, Z, AZ)
-        for i in range(d):  # P⁺ = W + Wᵀ over the lower triangle
-            for j in range(i):
-                w_ij = AZ[i, j] + c[i] * u[j] + P[i, j] * had[i, j]
-                w_ji = AZ[j, i] + c[j] * u[i] + P[j, i] * had[j, i]
-                nxt[i, j] = w_ij + w_ji
-                nxt[j, i] = nxt[i, j]
-            w_ii = AZ[i, i] + c[i] * u[i] + P[i, i] * had[i, i] + scaled[d + i]
-            nxt[i, i] = w_ii + w_ii
+        for i in range(d):  # W, in the buffer of Z
+            for j in range(d):
+                Z[i, j] = AZ[i, j] + c[i] * u[j] + P[i, j] * had[i, j]
+            Z[i, i] += scaled[d + i]
+        for i in range(d):  # P⁺ = W + Wᵀ
+            for j in range(d):
+                nxt[i, j] = Z[i, j] + Z[j, i]
         for i in range(d):
             m[i] = bm[d + i] - gc[i]
         P, nxt = nxt, P
