@@ -26,13 +26,22 @@ map is then W + Wᵀ with W holding half of each self-transposed term and one te
 transposed pair, which saves work and returns P⁺ exactly symmetric; the rank-one and noise
 terms ride in one of its two matrix products.  Per step it allocates only the two arrays it
 returns.  Both agree with the pattern formulas to rounding (``tests/test_diagonal_step.py``).
+:attr:`SymmetricDiagonalStep.factors` hands its precomputed pieces to the compiled
+propagation of :mod:`mastbench._diagonal_kernel`.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-__all__ = ["GeneralDiagonalStep", "SymmetricDiagonalStep", "pattern_coefficients"]
+__all__ = [
+    "GeneralDiagonalStep",
+    "SymmetricDiagonalStep",
+    "SymmetricFactors",
+    "pattern_coefficients",
+]
 
 
 class _Coefficients:
@@ -185,6 +194,51 @@ class GeneralDiagonalStep:
         return out
 
 
+class SymmetricFactors(NamedTuple):
+    """The state-independent pieces of :class:`SymmetricDiagonalStep`, for a compiled loop.
+
+    With A symmetric, L₀ᵀ = L₀ = w0_half·A + Diag(l0_diag), so P·L₀ᵀ follows entrywise from PA
+    and the step reads, with one product PA and one product A·Z,
+
+        Z = w0_half·PA + P·Diag(l0_diag) + Diag(ρ) + Diag(f12_half∘dP)·A,
+        W = A·Z + c·(β + a0c_half)ᵀ + P∘had + Diag(δ),      P⁺ = W + Wᵀ,
+        [β; m⁺ + γc] = beta_mean·m,    [ρ; δ] = weights·[dP; m; 1; diag PA; diag APA].
+
+    Attributes
+    ----------
+    A : ndarray, shape (d, d)
+    w0_half : float
+        ½γ²w0.
+    l0_diag : ndarray, shape (d,)
+        ½γ²(e01 + e23) − γa0.
+    f12_half : ndarray, shape (d,)
+        ½γ²f12.
+    a0c_half : ndarray, shape (d,)
+        ½γ²a0·c.
+    c : ndarray, shape (d,)
+        ∇f(v).
+    gc : ndarray, shape (d,)
+        γc.
+    had : ndarray, shape (d, d)
+        K, the entrywise weights of P in W.
+    weights : ndarray, shape (2d, 5d)
+        The map of the state vectors to (ρ, δ).
+    beta_mean : ndarray, shape (2d, d)
+        [γ²(b0·A + Diag(r01)) − γI; I − γĀ].
+    """
+
+    A: np.ndarray
+    w0_half: float
+    l0_diag: np.ndarray
+    f12_half: np.ndarray
+    a0c_half: np.ndarray
+    c: np.ndarray
+    gc: np.ndarray
+    had: np.ndarray
+    weights: np.ndarray
+    beta_mean: np.ndarray
+
+
 class SymmetricDiagonalStep:
     """(m, P) ↦ (m⁺, sym P⁺) of DSGD option I for symmetric A and symmetric P.
 
@@ -227,23 +281,28 @@ class SymmetricDiagonalStep:
         self._had = np.ascontiguousarray((h2 * (coef.H1() + coef.H2(A))).T)
         self._had -= 0.5 * g * (ad[:, None] + ad[None, :])
         self._had += 0.5
+        # L₀ = w0_half·A + Diag(l0_diag), the factor A·Diag(f12_half) and ½γ²a0·c
+        self._w0_half = h2 * coef.w0
+        self._l0_diag = h2 * (coef.e01 + coef.e23) - g * coef.a0
+        self._f12_half = h2 * coef.f12
+        self._a0c_half = h2 * coef.a0 * c
         self._right = np.empty((d, 2 * d))  # P·[L₀ᵀ | A] = [P·L₀ᵀ | PA]
-        np.multiply(A.T, h2 * coef.w0, out=self._right[:, :d])
-        self._right[:, :d][np.diag_indices(d)] += h2 * (coef.e01 + coef.e23) - g * coef.a0
+        np.multiply(A.T, self._w0_half, out=self._right[:, :d])
+        self._right[:, :d][np.diag_indices(d)] += self._l0_diag
         self._right[:, d:] = A
         self._beta_mean = np.empty((2 * d, d))  # [β; (I − γĀ)m]
         np.multiply(A, g2 * coef.b0, out=self._beta_mean[:d])
         self._beta_mean[:d][np.diag_indices(d)] += g2 * coef.r01 - g
         np.multiply(A_bar, -g, out=self._beta_mean[d:])
         self._beta_mean[d:][np.diag_indices(d)] += 1.0
-        self._gc = g * c
+        self._c, self._gc = c, g * c
         self._A = A
         self._left = np.empty((d, 2 * d + 2))  # [A | c | c | A·Diag(½γ²f12)]
         self._left[:, :d], self._left[:, d], self._left[:, d + 1] = A, c, c
-        np.multiply(A, h2 * coef.f12, out=self._left[:, d + 2 :])
+        np.multiply(A, self._f12_half, out=self._left[:, d + 2 :])
         # rows [P·L₀ᵀ | PA], [β | m⁺ + γc], [½γ²a0·c | ·], [Diag(dP)·A | ·]
         self._stack = np.empty((2 * d + 2, 2 * d))
-        self._stack[d + 1, :d] = h2 * coef.a0 * c
+        self._stack[d + 1, :d] = self._a0c_half
         self._buffer = np.empty((d, d))
         flat = self._stack.reshape(-1)
         self._Y_diag = flat[: d * (2 * d + 1) : 2 * d + 1]
@@ -254,6 +313,22 @@ class SymmetricDiagonalStep:
         self._scaled = np.empty(2 * d)
         self._W = np.empty((d, d))
         self._W_diag = self._W.reshape(-1)[:: d + 1]
+
+    @property
+    def factors(self) -> SymmetricFactors:
+        """The precomputed pieces of the step (its own arrays, not copies), for a compiled loop."""
+        return SymmetricFactors(
+            self._A,
+            float(self._w0_half),
+            self._l0_diag,
+            self._f12_half,
+            self._a0c_half,
+            self._c,
+            self._gc,
+            self._had,
+            self._weights,
+            self._beta_mean,
+        )
 
     def __call__(self, m: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(E[y⁺], E[y⁺y⁺ᵀ]) from m = E[y] and symmetric P = E[yyᵀ] (new arrays)."""

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from mastbench import _diagonal_kernel
 from mastbench._diagonal_step import (
     GeneralDiagonalStep,
     SymmetricDiagonalStep,
@@ -125,6 +126,11 @@ class SketchedStep(MomentMap):
         coef = self._coefficients
         return SymmetricDiagonalStep(coef, self.A, self.c, self.step, self.A_bar)
 
+    @property
+    def symmetric_kernel(self) -> SymmetricDiagonalStep | None:
+        """The fused step for symmetric A (option I, closed-form diagonal sketch), else None."""
+        return self._symmetric_kernel if self._symmetric else None
+
     def advance(self, m: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self._symmetric:
             return self._symmetric_kernel(m, P)
@@ -228,6 +234,11 @@ def propagate(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Iterate the moment map from (m0, P0); return the moments at the checkpoints.
 
+    The symmetric fused DSGD step (:attr:`SketchedStep.symmetric_kernel`) runs in one compiled
+    loop (:mod:`mastbench._diagonal_kernel`) when numba is importable and the propagation is
+    long enough (:func:`~mastbench._diagonal_kernel.worthwhile`); every other map, or with
+    ``mastbench._diagonal_kernel.enabled = False``, steps through :meth:`MomentMap.advance`.
+
     Returns
     -------
     means : ndarray, shape (C, D)
@@ -236,10 +247,17 @@ def propagate(
         step, by :meth:`MomentMap.advance`).
     """
     D = step.dim
+    m, P = m0, 0.5 * (P0 + P0.T)
+    fused = step.symmetric_kernel if isinstance(step, SketchedStep) else None
+    if (
+        fused is not None
+        and _diagonal_kernel.worthwhile(D, int(checkpoints[-1]))
+        and _diagonal_kernel.available()
+    ):
+        return _diagonal_kernel.propagate_symmetric(fused.factors, m, P, iters, checkpoints)
     record = checkpoints.tolist()
     means = np.empty((len(record), D))
     seconds = np.empty((len(record), D, D))
-    m, P = m0, 0.5 * (P0 + P0.T)
     slot, advance = 0, step.advance
     for t in range(iters + 1):
         if t == record[slot]:

@@ -27,6 +27,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -212,6 +213,10 @@ def stamp(command: str) -> dict[str, Any]:
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     versions = {"python": platform.python_version(), "numpy": np.__version__}
+    try:  # numba compiles the exact engine's propagation (mastbench._diagonal_kernel)
+        versions["numba"] = metadata.version("numba")
+    except metadata.PackageNotFoundError:
+        versions["numba"] = None
     try:
         import torch
 

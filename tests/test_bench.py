@@ -107,7 +107,7 @@ def test_cli_compare_writes_the_json_schema(monkeypatch, tmp_path, capsys):
     payload = json.loads(out.read_text())
     assert set(payload) == {"stamp", "rows"}
     assert payload["stamp"]["command"] == "mastbench bench --compare --quick"
-    assert {"date", "commit", "numpy", "python"} <= set(payload["stamp"])
+    assert {"date", "commit", "numpy", "numba", "python"} <= set(payload["stamp"])
     for row in payload["rows"]:
         assert set(row) == {"name", "value", "unit", "goal", "met", "detail"}
     assert "| fast path |" in capsys.readouterr().out

@@ -1,0 +1,263 @@
+"""The compiled propagation of the symmetric fused step equals the NumPy loop, and dispatch.
+
+``mastbench._diagonal_kernel`` runs the whole propagation of (m, P) in one numba-compiled
+loop in a reduced form (P·L₀ᵀ from PA entrywise, one product A·Z); these tests pin it to the
+NumPy step (:class:`~mastbench._diagonal_step.SymmetricDiagonalStep`, itself pinned to the
+pattern formulas by ``tests/test_diagonal_step.py``) and to the pattern-only propagation, and
+check when :func:`~mastbench._moment_maps.propagate` uses it.  Tests of the compiled loop
+skip without numba; the dispatch tests without numba run everywhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mastbench import _diagonal_kernel, exact
+from mastbench._moment_maps import MomentMap, SketchedStep, propagate
+from mastbench.backend import rng
+from mastbench.sketches import Bernoulli, Discrete, Identity, Permutation, RandK
+from problems import random as random_problems
+
+RTOL = 1e-12
+
+
+def _assert_close(actual: np.ndarray, expected: np.ndarray) -> None:
+    scale = max(float(np.max(np.abs(expected))), 1e-300)
+    assert float(np.max(np.abs(actual - expected))) <= RTOL * scale
+
+
+def _sketches(d: int, rs: np.random.Generator):
+    p = rs.uniform(0.15, 1.0, d)
+    p[0] = 1.0
+    out = [Bernoulli(p), Bernoulli(0.3, d), RandK(d, 1), RandK(d, d), Identity(d)]
+    if d > 2:
+        out.append(RandK(d, d // 2))
+    if d % 2 == 0:
+        out.append(Permutation(d, 2))
+    return out
+
+
+def _symmetric_step(sketch, rs: np.random.Generator, scale: float = 0.2) -> SketchedStep:
+    d = sketch.d
+    A = rs.normal(size=(d, d))
+    A = A @ A.T / d + 0.1 * np.eye(d)
+    c = rs.normal(size=d)
+    step = SketchedStep(sketch, A, c, scale / (np.linalg.norm(A, 2) * sketch.L_S_max))
+    assert step.symmetric_kernel is not None
+    return step
+
+
+def _numpy_propagate(step, m0, P0, iters, points):
+    enabled = _diagonal_kernel.enabled
+    _diagonal_kernel.enabled = False
+    try:
+        return propagate(step, m0, P0, iters, points)
+    finally:
+        _diagonal_kernel.enabled = enabled
+
+
+class _PatternOnly(MomentMap):
+    """The same moment map evaluated only through the pattern contractions."""
+
+    def __init__(self, step: SketchedStep):
+        self.inner, self.dim = step, step.dim
+
+    def mean_step(self, m):
+        return self.inner.mean_step(m)
+
+    def second_step(self, P, m):
+        return self.inner.pattern_second_step(P, m)
+
+
+@pytest.fixture
+def compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled loop, used by :func:`propagate` at every size."""
+    pytest.importorskip("numba")
+    if not _diagonal_kernel.available():
+        pytest.skip("numba's JIT is disabled")
+    monkeypatch.setattr(_diagonal_kernel, "MIN_WORK", 0.0)
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Records the dimension of each call of the compiled propagation (not running it)."""
+    calls: list[int] = []
+
+    def fake(factors, m0, P0, iters, checkpoints):
+        calls.append(m0.shape[0])
+        return "compiled", None
+
+    monkeypatch.setattr(_diagonal_kernel, "propagate_symmetric", fake)
+    return calls
+
+
+# -- the compiled loop equals the NumPy step -------------------------------------------------
+
+
+@pytest.mark.parametrize("d", [1, 2, 5, 12])
+def test_compiled_propagation_equals_numpy_loop(compiled, d):
+    rs = np.random.default_rng(11 + d)
+    points = np.array([0, 1, 17, 300])
+    for sketch in _sketches(d, rs):
+        step = _symmetric_step(sketch, rs)
+        y0 = rs.normal(size=d)
+        P0 = np.outer(y0, y0) + np.eye(d)
+        fast = _diagonal_kernel.propagate_symmetric(
+            step.symmetric_kernel.factors, y0, P0, 300, points
+        )
+        reference = _numpy_propagate(step, y0, P0, 300, points)
+        for a, b in zip(fast, reference, strict=True):
+            _assert_close(a, b)
+        np.testing.assert_array_equal(fast[1], np.swapaxes(fast[1], 1, 2))
+
+
+@pytest.mark.parametrize("sketch", [Bernoulli(0.4, 6), RandK(6, 2), Identity(6)], ids=repr)
+def test_compiled_propagation_equals_pattern_propagation(compiled, sketch):
+    step = _symmetric_step(sketch, np.random.default_rng(3))
+    y0 = np.linspace(-1.0, 2.0, 6)
+    points = np.array([0, 1, 17, 300])
+    fast = propagate(step, y0, np.outer(y0, y0), 300, points)
+    slow = propagate(_PatternOnly(step), y0, np.outer(y0, y0), 300, points)
+    for a, b in zip(fast, slow, strict=True):
+        _assert_close(a, b)
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    d=st.integers(1, 9),
+    kind=st.sampled_from(["bernoulli", "randk", "identity"]),
+    scale=st.floats(0.05, 0.45),
+    start=st.integers(0, 40),
+)
+def test_compiled_propagation_equals_numpy_loop_property(compiled, seed, d, kind, scale, start):
+    rs = np.random.default_rng(seed)
+    sketch = {
+        "bernoulli": lambda: Bernoulli(rs.uniform(0.1, 1.0, d)),
+        "randk": lambda: RandK(d, int(rs.integers(1, d + 1))),
+        "identity": lambda: Identity(d),
+    }[kind]()
+    step = _symmetric_step(sketch, rs, scale)
+    y0 = rs.normal(size=d)
+    points = np.array([start, start + 1, start + 60])
+    fast = propagate(step, y0, np.outer(y0, y0), start + 60, points)
+    reference = _numpy_propagate(step, y0, np.outer(y0, y0), start + 60, points)
+    for a, b in zip(fast, reference, strict=True):
+        _assert_close(a, b)
+
+
+def test_compiled_propagation_with_no_steps_returns_the_start(compiled):
+    step = _symmetric_step(Bernoulli(0.5, 4), np.random.default_rng(0))
+    y0 = np.arange(4.0)
+    P0 = np.outer(y0, y0) + np.eye(4)
+    means, seconds = propagate(step, y0, P0, 0, np.array([0]))
+    np.testing.assert_array_equal(means, y0[None])
+    np.testing.assert_array_equal(seconds, P0[None])
+
+
+def test_dsgd_moments_same_on_both_paths_at_the_benchmark_size(compiled, monkeypatch):
+    d, iters = 30, 1000
+    problem = random_problems.quadratic(d, 10.0, rng(4))
+    sketch = Bernoulli(0.5, d)
+    step = 0.5 / (problem.L * sketch.L_S_max)
+
+    def run():
+        return exact.dsgd_moments(
+            problem, sketch, x0=np.ones(d), step=step, iters=iters, checkpoints=[0, 10, iters]
+        )
+
+    fast = run()
+    monkeypatch.setattr(_diagonal_kernel, "enabled", False)
+    reference = run()
+    for name in ("mean", "second", "dist2"):
+        _assert_close(np.asarray(getattr(fast, name)), np.asarray(getattr(reference, name)))
+
+
+# -- dispatch --------------------------------------------------------------------------------
+
+
+def test_propagate_dispatches_symmetric_fused_step_when_worthwhile(monkeypatch, spy):
+    monkeypatch.setattr(_diagonal_kernel, "_compiled", lambda: object())
+    rs = np.random.default_rng(1)
+    step = _symmetric_step(RandK(5, 2), rs)
+    y0 = rs.normal(size=5)
+    monkeypatch.setattr(_diagonal_kernel, "MIN_WORK", 5**3 * 40)
+    assert propagate(step, y0, np.eye(5), 40, np.array([0, 40]))[0] == "compiled"
+    assert spy == [5]
+    # the work counts the steps up to the last checkpoint
+    means, _ = propagate(step, y0, np.eye(5), 40, np.array([0, 39]))
+    assert spy == [5] and means.shape == (2, 5)
+    monkeypatch.setattr(_diagonal_kernel, "enabled", False)
+    propagate(step, y0, np.eye(5), 40, np.array([0, 40]))
+    assert spy == [5]
+
+
+def test_propagate_keeps_other_maps_on_the_numpy_loop(monkeypatch, spy):
+    monkeypatch.setattr(_diagonal_kernel, "_compiled", lambda: object())
+    monkeypatch.setattr(_diagonal_kernel, "MIN_WORK", 0.0)
+    rs = np.random.default_rng(2)
+    A = rs.normal(size=(4, 4))
+    c, y0 = rs.normal(size=4), rs.normal(size=4)
+    discrete = Discrete(np.array([[2.0, 0, 2, 0], [0, 2.0, 0, 2]]), np.array([0.5, 0.5]))
+    S = A @ A.T + np.eye(4)
+    for step in (
+        SketchedStep(RandK(4, 2), A, c, 0.01),  # non-symmetric A
+        SketchedStep(discrete, S, c, 0.01),  # no closed-form patterns
+        SketchedStep(RandK(4, 2), S, c, 0.01, compressor=Bernoulli(0.5, 4)),  # not option I
+    ):
+        assert step.symmetric_kernel is None
+        means, _ = propagate(step, y0, np.eye(4), 20, np.array([0, 20]))
+        assert means.shape == (2, 4)
+    assert spy == []
+
+
+def test_without_numba_the_numpy_loop_runs(monkeypatch, spy):
+    monkeypatch.setattr(_diagonal_kernel, "_compiled", lambda: None)
+    monkeypatch.setattr(_diagonal_kernel, "MIN_WORK", 0.0)
+    assert not _diagonal_kernel.available()
+    step = _symmetric_step(Bernoulli(0.5, 3), np.random.default_rng(4))
+    means, _ = propagate(step, np.ones(3), np.eye(3), 30, np.array([0, 30]))
+    assert means.shape == (2, 3) and spy == []
+
+
+def test_propagate_symmetric_without_numba_raises(monkeypatch):
+    monkeypatch.setattr(_diagonal_kernel, "_compiled", lambda: None)
+    step = _symmetric_step(Bernoulli(0.5, 3), np.random.default_rng(5))
+    with pytest.raises(RuntimeError, match="numba"):
+        _diagonal_kernel.propagate_symmetric(
+            step.symmetric_kernel.factors, np.ones(3), np.eye(3), 3, np.array([0, 3])
+        )
+
+
+def test_small_propagations_stay_on_numpy_and_the_benchmark_size_does_not():
+    # unit tests and quick verification: d <= 12 with at most 1000 steps
+    assert not _diagonal_kernel.worthwhile(12, 1000)
+    assert not _diagonal_kernel.worthwhile(3, 10_000)
+    # bench --compare: d = 30, T = 1000, and the cost-slope sizes d >= 64 at 10 steps
+    assert _diagonal_kernel.worthwhile(30, 1000)
+    assert _diagonal_kernel.worthwhile(64, 10)
+
+
+# -- compilation -----------------------------------------------------------------------------
+
+
+def test_compiles_in_memory_without_a_writable_cache(monkeypatch):
+    numba = pytest.importorskip("numba")
+    njit = numba.njit
+
+    def no_cache(*args, cache=False, **kwargs):
+        if cache:
+            raise RuntimeError("cannot cache function: no locator available")
+        return njit(*args, **kwargs)
+
+    monkeypatch.setattr(numba, "njit", no_cache)
+    kernel = _diagonal_kernel._compiled.__wrapped__()
+    assert kernel.py_func is _diagonal_kernel._propagate
+
+
+def test_disabled_jit_means_no_compiled_loop(monkeypatch):
+    numba = pytest.importorskip("numba")
+    monkeypatch.setattr(numba.config, "DISABLE_JIT", True)
+    assert _diagonal_kernel._compiled.__wrapped__() is None
