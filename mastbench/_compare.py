@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
@@ -202,16 +201,15 @@ def _exact(quick: bool) -> list[Row]:
         )  # fmt: skip
         return np.asarray(trace.metrics["dist2"][-1], dtype=float)
 
-    start = time.perf_counter()
+    t_pilot = best_time(lambda: monte_carlo(pilot, 5), repeat=3)  # as the exact side
     samples = monte_carlo(pilot, 5)
-    t_pilot = time.perf_counter() - start
     mean, sd = float(samples.mean()), float(samples.std(ddof=1))
     needed = math.ceil((1.96 * sd / (0.01 * mean)) ** 2)
     t_mc = t_pilot * needed / pilot
     mc_error = abs(mean - exact_value) / exact_value
 
-    sizes = (4, 8, 16) if quick else (32, 64, 128, 256)
-    steps = 5 if quick else 10
+    sizes = (4, 8, 16) if quick else (64, 128, 256)
+    steps = 5 if quick else 50
     costs = []
     for n in sizes:
         prob_n = random_problems.quadratic(n, 10.0, rng(n))
@@ -222,11 +220,11 @@ def _exact(quick: bool) -> list[Row]:
             return moments(p, s, x0=np.ones(n), step=g, iters=iters_n, checkpoints=[0, iters_n])
 
         costs.append(_per_step(run, steps, 3 * steps))
-    # the slope of the largest sizes, where the O(d³) matrix products dominate the fixed
-    # per-step overhead: about 14 NumPy calls on the NumPy loop, a few BLAS calls in the
-    # compiled loop (mastbench._diagonal_kernel), which with numba installed runs both
-    # lengths of every size from d = 64 on (iters·d³ >= MIN_WORK) and neither at d = 32
-    slope = float(np.polyfit(np.log(sizes[-3:]), np.log(costs[-3:]), 1)[0])
+    # sizes where the O(d³) matrix products dominate the fixed per-step overhead (about 14
+    # NumPy calls on the NumPy loop, a few BLAS calls in the compiled loop of
+    # mastbench._diagonal_kernel, which with numba installed runs both lengths of every size,
+    # iters·d³ >= MIN_WORK); 50 and 150 steps keep the fixed cost of a run from dominating
+    slope = float(np.polyfit(np.log(sizes), np.log(costs), 1)[0])
     return [
         _row(
             f"exact engine vs Monte Carlo to 1% relative error (95%) on E‖x_t − x*‖², d={d}, "
@@ -240,7 +238,7 @@ def _exact(quick: bool) -> list[Row]:
             f"{100 * mc_error:.2f}%",
         ),
         _row(
-            f"exact engine cost per step vs d (log-log slope over d={sizes[-3:]})",
+            f"exact engine cost per step vs d (log-log slope over d={sizes})",
             slope,
             "slope",
             "<= 3",
@@ -306,6 +304,7 @@ def _torch(quick: bool) -> list[Row]:
     X_dense = X_sparse.toarray()
     R, iters = (10, 50) if quick else (100, 1000)
     torch_replicates = 2 if quick else 5
+    repeats = 1 if quick else 3  # best of 3 on both sides
     l2, p = 1e-3, 0.5
 
     def ours(X: Any) -> float:
@@ -320,19 +319,23 @@ def _torch(quick: bool) -> list[Row]:
             )  # fmt: skip
 
         _ = problem.f_star  # f* of the metric (a Newton solve) is cached set-up, not the run
-        return best_time(run, repeat=1)
+        return best_time(run, repeat=repeats)
 
     t_sparse, t_dense = ours(X_sparse), ours(X_dense)
     problem = Logistic(X_sparse, y, l2)
     step = 0.5 / (problem.L * sk.Bernoulli(p, problem.d).L_S_max)
-    start = time.perf_counter()
-    torch_dsgd_loop(X_dense, y, l2=l2, p=p, step=step, iters=iters, replicates=torch_replicates)
-    t_torch = (time.perf_counter() - start) * R / torch_replicates
+    t_torch = best_time(
+        lambda: torch_dsgd_loop(
+            X_dense, y, l2=l2, p=p, step=step, iters=iters, replicates=torch_replicates
+        ),
+        repeat=repeats,
+    ) * (R / torch_replicates)
     n, d = X_dense.shape
     density = X_sparse.nnz / (n * d)
     torch_detail = (
-        f"PyTorch {t_torch:.1f} s (dense float64 X, autograd; timed on {torch_replicates} "
-        f"replicates and scaled by {R}/{torch_replicates}: its replicates run one after another)"
+        f"PyTorch {t_torch:.1f} s (dense float64 X, autograd; best of {repeats} on "
+        f"{torch_replicates} replicates, scaled by {R}/{torch_replicates}: its replicates run "
+        "one after another)"
     )
     what = f"logistic a5a (n={n}, d={d}), {R} replicates × {iters} steps"
     return [
