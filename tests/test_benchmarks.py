@@ -107,3 +107,21 @@ def test_every_benchmark_runs_once_on_numpy_at_tiny_size(monkeypatch):
                 instance.teardown(*args)
     assert ran > 0
     assert os.environ["MASTBENCH_BENCH_SIZE"] == "tiny"
+
+
+def test_mastbench_bench_runs_a_benchmark_through_asv(tmp_path):
+    """``mastbench bench run`` end to end (asv discovery, setup_cache, params, timing)."""
+    env = {**os.environ, "HOME": str(tmp_path), "MASTBENCH_BENCH_SIZE": "tiny"}
+    command = [sys.executable, "-m", "mastbench", "bench", "run", "--"]
+    result = subprocess.run(
+        [*command, "--bench", "LogisticGradDesign", "--dry-run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "LogisticGradDesign.time_grad" in output and "failed" not in output
+    assert (tmp_path / ".asv-machine.json").is_file()  # machine info set non-interactively
