@@ -2,7 +2,8 @@
 
 ``asv check`` validates the suite as asv sees it; the smoke test imports every benchmark
 module at tiny sizes and runs each benchmark's ``setup_cache``/``setup`` and one call on the
-NumPy backend, so a benchmark broken by an API change fails here and not in a nightly run.
+NumPy backend, so a benchmark broken by an API change fails here and not in a nightly run;
+one benchmark also goes through ``mastbench bench run`` (asv itself, as a dry run).
 """
 
 from __future__ import annotations
