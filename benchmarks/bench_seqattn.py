@@ -21,7 +21,7 @@ combinatorial ones are deterministic (R = 1).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -173,7 +173,7 @@ class Budget(_PlantedCase):
     """Time and peak memory of a short call and of a fixed budget (C(32, 4) > 20000 supports:
     no brute-force reference inside the call, metrics ``objective`` and ``support`` only)."""
 
-    instance = {
+    instance: ClassVar[dict[str, Any]] = {
         "n": size(500, 40),
         "p": size(64, 8),
         "K": size(8, 2),
@@ -212,7 +212,7 @@ class Accuracy(_PlantedCase):
     change of the algorithm (or of its random stream), not noise.
     """
 
-    instance = {
+    instance: ClassVar[dict[str, Any]] = {
         "n": 200,
         "p": size(12, 6),
         "K": 4,
