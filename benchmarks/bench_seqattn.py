@@ -74,9 +74,9 @@ BUDGETS: dict[str, dict[str, int]] = {
     },
     "block_magnitude_pruning": {"dense_steps": size(300, 3), "final_steps": size(200, 2)},
     "block_powerprop": {"dense_steps": size(300, 3), "final_steps": size(200, 2)},
-    "iht": {"iters": size(500, 4)},
+    "iht": {"iters": size(2000, 4)},
     "group_omp": {},
-    "ompr": {"iters": size(50, 2)},
+    "ompr": {"iters": size(200, 2)},
     "sequential_attention": {"steps": size(100, 2)},
 }
 
