@@ -27,6 +27,8 @@ from theory._mast_common import (
     sketch_support,
 )
 
+__all__ = ["SAMPLING_CONTROL", "abc", "minibatch_variance_factor"]
+
 
 # -- T-ABC --
 def _restricted_inf(A: np.ndarray, b: np.ndarray, c0: float, v: np.ndarray, S: np.ndarray) -> float:
