@@ -19,6 +19,7 @@ IDS = (
     "ramda.variance-reduction",
     "ramda.identification",
     "ramda.proxgen",
+    "ramda.stagewise",
 )
 
 
@@ -87,6 +88,54 @@ def test_proxgen_step_beyond_range_not_applicable() -> None:
     step = thm.step_size(instance)
     verdict = verify(thm, instance, {"step": 2 * step})
     assert verdict.status == "not applicable"
+
+
+def test_stagewise_restarts_without_decay_do_not_lower_the_floor() -> None:
+    """Restarting t, α, V, U and W⁰ while keeping η (γ = 1) leaves the noise floor where it
+    was: the first stage-to-stage comparison of F − F* is then significantly above ρ, so the
+    decrease the theorem checks comes from η ← γη, not from the restart itself."""
+    thm = _registry.get("ramda.stagewise")
+    verdict = verify(thm, thm.instances(True)[0], {"gamma": 1.0}, check_assumptions=False)
+    assert verdict.status == "violated", verdict.summary()
+    evidence = verdict.evidence
+    assert evidence.lower[0] > evidence.bound[0]
+
+
+def test_stagewise_intervals_come_from_paired_differences() -> None:
+    """measured − bound is the mean of the paired differences X_(k+1) − ρX_k, and the interval
+    around it is symmetric (Student-t), centred on E X_(k+1)."""
+    thm = _registry.get("ramda.stagewise")
+    instance = thm.instances(True)[0]
+    evidence = verify(thm, instance).evidence
+    means = evidence.extra["stage_means"]
+    rho = thm.default_params(instance)["rho"]
+    later = np.concatenate([values[1:] for values in means.values()])
+    earlier = np.concatenate([values[:-1] for values in means.values()])
+    np.testing.assert_allclose(evidence.measured, later, rtol=1e-12)
+    np.testing.assert_allclose(evidence.bound, rho * earlier, rtol=1e-12)
+    np.testing.assert_allclose(
+        evidence.upper - evidence.measured, evidence.measured - evidence.lower, rtol=1e-9
+    )
+    assert np.all(evidence.lower < evidence.measured)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        ({"stages": 1}, ValueError, "stages"),
+        ({"stages": 2.5}, TypeError, "stages"),
+        ({"replicates": 1}, ValueError, "replicates"),
+        ({"window": 0.0}, ValueError, "window"),
+        ({"window": 1.5}, ValueError, "window"),
+        ({"rho": 0.0}, ValueError, "rho"),
+        ({"iters": 2}, ValueError, "iters"),
+    ],
+)
+def test_stagewise_rejects_bad_params(change, error, match) -> None:
+    thm = _registry.get("ramda.stagewise")
+    instance = thm.instances(True)[0]
+    with pytest.raises(error, match=match):
+        thm.evaluate(instance, {**thm.default_params(instance), **change})
 
 
 @pytest.mark.slow
