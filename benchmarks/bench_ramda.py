@@ -224,8 +224,9 @@ class RAMDAMemory(_GroupLassoCase):
 class RegularizedAccuracy(_GroupLassoCase):
     """Lower-is-better accuracy and structure recovery after a fixed budget, per algorithm.
 
-    Smaller instance (d = 200, 40 groups of which 8 planted, R = 8, b = 32), T = 150 steps
-    with metrics every 5 steps (so the iteration counts below are multiples of 5).
+    Smaller instance (n = 1000, d = 200, 40 groups of which 8 planted, R = 8, b = 32),
+    T = 150 steps with metrics every 5 steps: the iteration counts below are multiples of 5,
+    or T + 1 = 151 when the event does not happen within the budget.
     These are statistics of a seeded run, identical on every run of one commit: a change
     flags a change of the algorithm (or of its random stream), not noise.
     """
