@@ -395,10 +395,11 @@ class SFWDesign:
     """SFW (SAG) on an a5a-shaped binary design, dense array vs SciPy CSR (NumPy only).
 
     n = 6414, d = 123, 11 % nonzeros, labels of a planted model with 10 % flipped,
-    l2 = 1/n, ‖w‖₁ ≤ 2; R = 16, b = n/50 = 128, 100 steps.  The rows of a step are gathered
-    densely either way (R·b·d); the sparse design saves on the set-up and the final metrics
-    (O(R·nnz) instead of O(R·n·d) per full gradient) and on memory: the CSR design is
-    ~1 MB against 6.3 MB dense, next to the (R, n) memory α (0.8 MB).
+    l2 = 1/n, ‖w‖₁ ≤ 2; R = 16, b = n/50 = 128, 100 steps.  Each step gathers R·b rows (a
+    dense ``take``, or CSR row indexing then densified), O(R·b·d) either way; the set-up and
+    the final metrics take full products with X, O(R·n·d) dense against O(R·nnz) sparse.
+    Peak memory: the design (6.3 MB dense, ~1 MB CSR), the (R, n) memory α (0.8 MB), the
+    epoch's (R, n) permutations and per-step temporaries of R·b·d floats (2 MB).
     """
 
     params = (["dense", "sparse"],)
