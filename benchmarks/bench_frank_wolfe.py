@@ -407,7 +407,7 @@ class SFWDesign:
     """SFW (SAG) on an a5a-shaped binary design, dense array vs SciPy CSR (NumPy only).
 
     n = 6414, d = 123, 11 % nonzeros, labels of a planted model with 10 % flipped,
-    l2 = 1/n, ‖w‖₁ ≤ 2; R = 16, b = n/50 = 128, 100 steps.  Each step gathers R·b rows (a
+    l2 = 1/n, ‖w‖₁ ≤ 2; R = 16, b = n/50 = 128, 300 steps.  Each step gathers R·b rows (a
     dense ``take``, or CSR row indexing then densified), O(R·b·d) either way; the set-up and
     the final metrics take full products with X, O(R·n·d) dense against O(R·nnz) sparse.
     Peak memory: the design (6.3 MB dense, ~1 MB CSR), the (R, n) memory α (0.8 MB), the
@@ -418,7 +418,7 @@ class SFWDesign:
     param_names = ("storage",)
     n, d, density = size(6414, 60), size(123, 8), 0.11
     radius = 2.0
-    replicates, budget = size(16, 2), size(100, 3)
+    replicates, budget = size(16, 2), size(300, 3)
 
     def setup_cache(self) -> dict:
         from problems import Logistic
