@@ -123,9 +123,9 @@ def to_numpy(x: Any) -> np.ndarray:
 def scatter_add_rows(a: Any, idx: Any, values: Any) -> Any:
     """A copy of ``a`` (R, n) with ``a[r, idx[r, j]] += values[r, j]`` for every r, j.
 
-    Indices must be distinct within a row.  NumPy and CuPy use one fancy-indexed in-place
-    add, O(R·b); namespaces without integer-array assignment (array_api_strict) compare
-    against ``arange(n)``, O(R·b·n) — exact in both cases.
+    Indices must be distinct within a row.  NumPy, CuPy and PyTorch use one fancy-indexed
+    in-place add, O(R·b); namespaces without integer-array assignment (array_api_strict)
+    compare against ``arange(n)``, O(R·b·n) — exact in both cases.
 
     Parameters
     ----------
@@ -137,6 +137,11 @@ def scatter_add_rows(a: Any, idx: Any, values: Any) -> Any:
     if is_numpy(xp) or array_api_compat.is_cupy_array(a):
         out = a.copy()
         rows = xp.arange(a.shape[0])[:, None]
+        out[rows, idx] += values
+        return out
+    if array_api_compat.is_torch_array(a):
+        out = a.clone()
+        rows = xp.arange(a.shape[0], device=a.device)[:, None]
         out[rows, idx] += values
         return out
     cols = xp.arange(a.shape[1], dtype=idx.dtype, device=device_of(idx))

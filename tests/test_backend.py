@@ -91,3 +91,38 @@ def test_generator_asarray_places_host_data_on_its_device(xp):
     assert backend.array_namespace(out) is xp.xp
     if xp.device is not None:
         assert backend.device_of(out) == xp.device
+
+
+def _scatter_case(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    generator = np.random.default_rng(seed)
+    a = generator.normal(size=(4, 9))
+    idx = np.stack([generator.permutation(9)[:3] for _ in range(4)])
+    return a, idx, generator.normal(size=(4, 3))
+
+
+def _scatter_reference(a: np.ndarray, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
+    out = a.copy()
+    for r in range(a.shape[0]):
+        for j in range(idx.shape[1]):
+            out[r, idx[r, j]] += values[r, j]
+    return out
+
+
+def test_scatter_add_rows_matches_the_loop_and_leaves_its_input(xp):
+    a, idx, values = _scatter_case(0)
+    a_xp = xp.asarray(a)
+    out = backend.scatter_add_rows(a_xp, xp.asarray(idx), xp.asarray(values))
+    np.testing.assert_array_equal(backend.to_numpy(out), _scatter_reference(a, idx, values))
+    np.testing.assert_array_equal(backend.to_numpy(a_xp), a)
+
+
+def test_scatter_add_rows_on_torch_matches_numpy_and_copies():
+    torch = pytest.importorskip("torch")
+    a, idx, values = _scatter_case(1)
+    a_t = torch.asarray(a)
+    out = backend.scatter_add_rows(a_t, torch.asarray(idx), torch.asarray(values))
+    assert isinstance(out, torch.Tensor)
+    np.testing.assert_array_equal(out.numpy(), _scatter_reference(a, idx, values))
+    np.testing.assert_array_equal(a_t.numpy(), a)
+    scalar = backend.scatter_add_rows(a_t, torch.asarray(idx), 1.0)
+    np.testing.assert_array_equal(scalar.numpy(), _scatter_reference(a, idx, np.ones((4, 3))))
