@@ -26,6 +26,7 @@ from theory._mast_common import (
     random_quadratic,
     setting,
 )
+from theory._mast_rates import nc_interpolation
 
 __all__ = ["khaled_richtarik_weights", "nc_weighted"]
 
@@ -93,15 +94,7 @@ def _instances(quick: bool) -> list[Instance]:
 
 def _interpolation(inst: Instance) -> Instance:
     """v = x* (Δ = Δ' = 0): the γ-growing neighbourhood term cannot hide a violation."""
-    return quadratic_instance(
-        inst.name + " v=x*",
-        inst.problem,
-        inst.sketch,
-        shift="interpolation",
-        seed=0,
-        horizons=inst.horizons,
-        gap="delta",
-    )
+    return nc_interpolation(inst, gap="delta")
 
 
 #: Ten times T-NC's step for the largest horizon, with (1 + Lγ²A)^T replaced by e, the bound

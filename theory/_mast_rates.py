@@ -282,7 +282,8 @@ def _nc_instances(quick: bool) -> list[Instance]:
     ]
 
 
-def _nc_interpolation(inst: Instance) -> Instance:
+def nc_interpolation(inst: Instance, **fields: Any) -> Instance:
+    """The T-NC instance ``inst`` with v = x* (Δ = Δ' = 0), extra instance ``fields`` added."""
     return quadratic_instance(
         inst.name + " v=x*",
         inst.problem,
@@ -290,6 +291,7 @@ def _nc_interpolation(inst: Instance) -> Instance:
         shift="interpolation",
         seed=0,
         horizons=inst.horizons,
+        **fields,
     )
 
 
@@ -312,7 +314,7 @@ def _nc_interpolation(inst: Instance) -> Instance:
     controls=(
         NegativeControl(
             "v=x* and step 3/λ_max(Ā)",
-            instance=_nc_interpolation,
+            instance=nc_interpolation,
             params=lambda inst, p: {
                 **p,
                 "step": 3.0 / setting(inst).lam_max_A_bar,
