@@ -32,6 +32,7 @@ __all__ = [
     "EnumeratedStep",
     "IndependentClientsStep",
     "MomentMap",
+    "PatternStep",
     "SketchedStep",
     "checkpoint_array",
     "fixed_point",
@@ -161,6 +162,23 @@ class SketchedStep(MomentMap):
         mc = np.outer(m, self.c)
         out = P - g * (AP + P @ self.A_bar) - g * (mc + mc.T)
         return out + g * g * (quartic + cubic + cubic.T + self._compress(self.noise))
+
+
+class PatternStep(MomentMap):
+    """A :class:`SketchedStep` evaluated only through the sketch's Q4/R3 contractions.
+
+    The reference for the fused kernels (:mod:`mastbench._diagonal_step`,
+    :mod:`mastbench._diagonal_kernel`): the same moment map, without any fused step.
+    """
+
+    def __init__(self, step: SketchedStep):
+        self.inner, self.dim = step, step.dim
+
+    def mean_step(self, m: np.ndarray) -> np.ndarray:
+        return self.inner.mean_step(m)
+
+    def second_step(self, P: np.ndarray, m: np.ndarray) -> np.ndarray:
+        return self.inner.pattern_second_step(P, m)
 
 
 class IndependentClientsStep(MomentMap):
