@@ -252,9 +252,9 @@ def sequential_attention(
     ``init_scale`` noise (``reset_weights`` of the released code).  By Hoff's identity the
     inner problem is the group LASSO with S unpenalized; λ defaults to
     λ_low + ``position``·(τ − λ_low) inside its 1-sparse window [λ_low, τ)
-    (:func:`problems.group_penalties.one_sparse_window`), per replicate; nearer λ_low the
-    selected group escapes 0 faster (rate ∝ τ − λ).  ``params["order"]``
-    is the (R, k) selection order.
+    (:func:`problems.group_penalties.one_sparse_window`) of each replicate's selected set
+    (computed once per distinct set); nearer λ_low the selected group escapes 0 faster
+    (rate ∝ τ − λ).  ``params["order"]`` is the (R, k) selection order.
 
     Parameters
     ----------
@@ -314,8 +314,10 @@ def sequential_attention(
     lams = []
     for j in range(k):
         if lam is None:
-            windows = [one_sparse_window(problem, order[r, :j]) for r in range(R)]
-            values = [low + position * (tau - low) for low, tau in windows]
+            # the window depends on the selected set only: one bisection per distinct set
+            sets = [tuple(sorted(order[r, :j].tolist())) for r in range(R)]
+            windows = {S: one_sparse_window(problem, S) for S in set(sets)}
+            values = [low + position * (tau - low) for low, tau in map(windows.get, sets)]
         else:
             values = [check_positive("lam", lam)] * R
         lams.append(values)

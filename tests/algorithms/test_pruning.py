@@ -364,6 +364,18 @@ def test_sequential_attention_matches_omp_order():
     np.testing.assert_array_equal(order.params["order"], np.array([omp, omp]))
 
 
+def test_sequential_attention_lambda_sits_in_each_replicates_own_window():
+    from problems.group_penalties import one_sparse_window
+
+    problem, _ = planted_least_squares(80, 6, 1, rng(9), k=2, noise=0.5)
+    trace = sequential_attention(problem, k=2, steps=200, rng=rng(1), replicates=3)
+    order, lam = trace.params["order"], trace.params["lam"]
+    for r in range(3):
+        for j in range(2):
+            low, tau = one_sparse_window(problem, order[r, :j])
+            assert lam[r, j] == pytest.approx(low + 0.25 * (tau - low), rel=1e-12)
+
+
 @pytest.mark.parametrize(
     "call, exc, match",
     [
