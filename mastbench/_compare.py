@@ -219,7 +219,7 @@ def _exact(quick: bool) -> list[Row]:
         def run(iters_n: int, p=prob_n, s=sk_n, g=step_n, n=n) -> Any:
             return moments(p, s, x0=np.ones(n), step=g, iters=iters_n, checkpoints=[0, iters_n])
 
-        costs.append(_per_step(run, steps, 3 * steps))
+        costs.append(_per_step(run, steps, 3 * steps, repeat=5))
     # sizes where the O(d³) matrix products dominate the fixed per-step overhead (about 14
     # NumPy calls on the NumPy loop, a few BLAS calls in the compiled loop of
     # mastbench._diagonal_kernel, which with numba installed runs both lengths of every size,

@@ -260,7 +260,7 @@ def write_json(
 
 
 def blas_threads() -> int | None:
-    """Threads of the BLAS library NumPy uses now (``None`` when it cannot be told)."""
+    """Most threads of any BLAS library loaded now, NumPy's or SciPy's (``None``: none seen)."""
     from threadpoolctl import threadpool_info
 
     counts = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
@@ -299,6 +299,9 @@ def compare(
         )
     if threads is None:
         return _measure(_compare.COMPARISONS, only, quick, progress)
+    # threadpoolctl limits the BLAS libraries loaded when the limit is set: load SciPy's
+    # own OpenBLAS first (the compiled exact-engine loop calls it through scipy.linalg)
+    import scipy.linalg  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     from mastbench.validation import check_int

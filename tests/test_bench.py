@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -162,6 +165,28 @@ def test_compare_limits_blas_threads_during_the_run(monkeypatch):
     monkeypatch.setattr(_compare, "COMPARISONS", {"t": ([("t", ">= 1")], measure)})
     bench.compare(threads=1)
     assert seen == [1] or seen == [None]
+
+
+def test_compare_thread_limit_covers_scipys_own_blas_in_a_fresh_process():
+    """SciPy's OpenBLAS (the compiled exact-engine loop calls it) is limited as NumPy's is."""
+    script = textwrap.dedent(
+        """
+        from mastbench import _compare, bench
+
+        def measure(quick):
+            import scipy.linalg  # SciPy's BLAS, first loaded here in this process
+            print("threads", bench.blas_threads())
+            return [bench._row("t", 1.0, "x", ">= 1", "")]
+
+        _compare.COMPARISONS = {"t": ([("t", ">= 1")], measure)}
+        bench.compare(threads=1)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "threads 1" in result.stdout, result.stdout
 
 
 def test_compare_rejects_bad_thread_count():
