@@ -18,12 +18,11 @@ or PyTorch program), so a regression on either side shows up in ``asv continuous
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from mastbench.backend import rng
 from mastbench.bench import dense_quadratic_data
 
-from .common import size
+from .common import binary_design, random_labels, size
 
 try:
     from mastbench import exact
@@ -117,10 +116,8 @@ class HandWrittenTorchLoop:
 
     def setup_cache(self) -> dict:
         generator = np.random.default_rng(0)
-        X = sp.random_array((self.n, self.d), density=self.density, rng=generator, format="csr")
-        X.data[:] = 1.0
-        y = np.where(generator.random(self.n) < 0.5, -1.0, 1.0)
-        return {"X": X, "y": y}
+        X = binary_design(self.n, self.d, self.density, generator)
+        return {"X": X, "y": random_labels(self.n, generator)}
 
     def setup(self, cache: dict, implementation: str) -> None:
         _require()

@@ -22,11 +22,10 @@ f* is computed once per environment in ``setup_cache`` by
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from mastbench.backend import rng
 
-from .common import XPBenchmark, size
+from .common import XPBenchmark, binary_design, size
 
 try:
     from mastbench.algorithms.frank_wolfe import (
@@ -424,8 +423,7 @@ class SFWDesign:
         from problems import Logistic
 
         generator = np.random.default_rng(0)
-        X = sp.random_array((self.n, self.d), density=self.density, rng=generator, format="csr")
-        X.data[:] = 1.0
+        X = binary_design(self.n, self.d, self.density, generator)
         margins = X @ generator.normal(size=self.d)
         y = np.where(margins >= np.median(margins), 1.0, -1.0)
         y = np.where(generator.random(self.n) < 0.1, -y, y)

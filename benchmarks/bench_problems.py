@@ -9,13 +9,12 @@ of every algorithm, so their cost bounds what the algorithms can reach.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from mastbench.backend import rng
 from problems import Logistic, Quadratic
 from problems import random as random_problems
 
-from .common import XPBenchmark, size
+from .common import XPBenchmark, binary_design, random_labels, size
 
 
 class QuadraticGrad(XPBenchmark):
@@ -76,10 +75,8 @@ class LogisticGradDesign:
 
     def setup_cache(self) -> dict:
         generator = np.random.default_rng(0)
-        X = sp.random_array((self.n, self.d), density=self.density, rng=generator, format="csr")
-        X.data[:] = 1.0
-        y = np.where(generator.random(self.n) < 0.5, -1.0, 1.0)
-        return {"X": X, "y": y}
+        X = binary_design(self.n, self.d, self.density, generator)
+        return {"X": X, "y": random_labels(self.n, generator)}
 
     def setup(self, cache: dict, storage: str) -> None:
         X = cache["X"] if storage == "sparse" else cache["X"].toarray()

@@ -24,7 +24,7 @@ import numpy as np
 
 from mastbench.backend import BACKENDS, available, namespace, synchronize
 
-__all__ = ["XPBenchmark", "size", "tiny"]
+__all__ = ["XPBenchmark", "binary_design", "random_labels", "size", "tiny"]
 
 
 def tiny() -> bool:
@@ -35,6 +35,23 @@ def tiny() -> bool:
 def size(full: Any, small: Any) -> Any:
     """``full`` for real benchmark runs, ``small`` under ``MASTBENCH_BENCH_SIZE=tiny``."""
     return small if tiny() else full
+
+
+def binary_design(n: int, d: int, density: float, generator: np.random.Generator) -> Any:
+    """A random (n, d) CSR design of ones at a fraction ``density`` of the entries.
+
+    The shape of a binary LIBSVM set without reading one (a5a: 6414 × 123, 11 % nonzeros).
+    """
+    import scipy.sparse as sp
+
+    X = sp.random_array((n, d), density=density, rng=generator, format="csr")
+    X.data[:] = 1.0
+    return X
+
+
+def random_labels(n: int, generator: np.random.Generator) -> np.ndarray:
+    """n labels ±1, each with probability 1/2."""
+    return np.where(generator.random(n) < 0.5, -1.0, 1.0)
 
 
 class XPBenchmark:
