@@ -59,13 +59,17 @@ class _QuadraticCase(XPBenchmark):
     d = size(512, 16)
     replicates = size(64, 2)
 
-    def _setup_problem(self, cache: dict, backend: str) -> None:
+    def _setup_problem(self, cache: dict, backend: str, sketch: object = None) -> None:
+        """The problem on ``backend``; with a ``sketch``, also the step 0.5/(L·L_S^max)."""
         _require_mast()
         super().setup(backend)
         from problems import Quadratic
 
         self.problem = Quadratic(self.asarray(cache["A"]), self.asarray(cache["b"]))
         self.x0 = self.asarray(np.zeros(self.d))
+        if sketch is not None:
+            self.sketch = sketch
+            self.step = 0.5 / (cache["L"] * sketch.L_S_max)
 
     def _run(self, iters: int, **kwargs) -> object:
         kwargs.setdefault("metrics", ["subopt"])  # f − f* only: no per-call set-up of f_D
@@ -95,10 +99,8 @@ class DSGDStep(_QuadraticCase):
         return _quadratic_cache(self.d)
 
     def setup(self, cache: dict, backend: str, sketch: str) -> None:
-        self._setup_problem(cache, backend)
         make, self.form = SKETCH_CASES[sketch]
-        self.sketch = make(self.d)
-        self.step = 0.5 / (cache["L"] * self.sketch.L_S_max)
+        self._setup_problem(cache, backend, make(self.d))
         self._run(1, form=self.form, checkpoints=[1])
 
     def time_one_step(self, cache: dict, backend: str, sketch: str) -> None:
@@ -127,9 +129,7 @@ class DSGDMemory(_QuadraticCase):
         return _quadratic_cache(self.d)
 
     def setup(self, cache: dict, backend: str) -> None:
-        self._setup_problem(cache, backend)
-        self.sketch = Bernoulli(0.5, self.d)
-        self.step = 0.5 / (cache["L"] * self.sketch.L_S_max)
+        self._setup_problem(cache, backend, Bernoulli(0.5, self.d))
 
     def peakmem_budget(self, cache: dict, backend: str) -> None:
         self._run(size(10, 2), checkpoints=[0, size(10, 2)])
@@ -195,9 +195,7 @@ class DSGDAccuracy(_QuadraticCase):
         return _quadratic_cache(self.d)
 
     def setup(self, cache: dict, backend: str) -> None:
-        self._setup_problem(cache, backend)
-        self.sketch = Bernoulli(0.5, self.d)
-        self.step = 0.5 / (cache["L"] * self.sketch.L_S_max)
+        self._setup_problem(cache, backend, Bernoulli(0.5, self.d))
         self.trace = self._run(
             self.budget, checkpoints=np.arange(self.budget + 1), metrics=["subopt", "dist2"]
         )
