@@ -18,26 +18,9 @@ from hypothesis import strategies as st
 from mastbench import _diagonal_kernel, exact
 from mastbench._moment_maps import PatternStep, SketchedStep, propagate
 from mastbench.backend import rng
-from mastbench.sketches import Bernoulli, Discrete, Identity, Permutation, RandK
+from mastbench.sketches import Bernoulli, Discrete, Identity, RandK
 from problems import random as random_problems
-
-RTOL = 1e-12
-
-
-def _assert_close(actual: np.ndarray, expected: np.ndarray) -> None:
-    scale = max(float(np.max(np.abs(expected))), 1e-300)
-    assert float(np.max(np.abs(actual - expected))) <= RTOL * scale
-
-
-def _sketches(d: int, rs: np.random.Generator):
-    p = rs.uniform(0.15, 1.0, d)
-    p[0] = 1.0
-    out = [Bernoulli(p), Bernoulli(0.3, d), RandK(d, 1), RandK(d, d), Identity(d)]
-    if d > 2:
-        out.append(RandK(d, d // 2))
-    if d % 2 == 0:
-        out.append(Permutation(d, 2))
-    return out
+from tests.diagonal_cases import assert_close, diagonal_sketches
 
 
 def _symmetric_step(sketch, rs: np.random.Generator, scale: float = 0.2) -> SketchedStep:
@@ -88,7 +71,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def test_compiled_propagation_equals_numpy_loop(compiled, d):
     rs = np.random.default_rng(11 + d)
     points = np.array([0, 1, 17, 300])
-    for sketch in _sketches(d, rs):
+    for sketch in diagonal_sketches(d, rs):
         step = _symmetric_step(sketch, rs)
         y0 = rs.normal(size=d)
         P0 = np.outer(y0, y0) + np.eye(d)
@@ -97,7 +80,7 @@ def test_compiled_propagation_equals_numpy_loop(compiled, d):
         )
         reference = _numpy_propagate(step, y0, P0, 300, points)
         for a, b in zip(fast, reference, strict=True):
-            _assert_close(a, b)
+            assert_close(a, b)
         np.testing.assert_array_equal(fast[1], np.swapaxes(fast[1], 1, 2))
 
 
@@ -109,7 +92,7 @@ def test_compiled_propagation_equals_pattern_propagation(compiled, sketch):
     fast = propagate(step, y0, np.outer(y0, y0), 300, points)
     slow = propagate(PatternStep(step), y0, np.outer(y0, y0), 300, points)
     for a, b in zip(fast, slow, strict=True):
-        _assert_close(a, b)
+        assert_close(a, b)
 
 
 @given(
@@ -132,7 +115,7 @@ def test_compiled_propagation_equals_numpy_loop_property(compiled, seed, d, kind
     fast = propagate(step, y0, np.outer(y0, y0), start + 60, points)
     reference = _numpy_propagate(step, y0, np.outer(y0, y0), start + 60, points)
     for a, b in zip(fast, reference, strict=True):
-        _assert_close(a, b)
+        assert_close(a, b)
 
 
 def test_compiled_propagation_with_no_steps_returns_the_start(compiled):
@@ -159,7 +142,7 @@ def test_dsgd_moments_same_on_both_paths_at_the_benchmark_size(compiled, monkeyp
     monkeypatch.setattr(_diagonal_kernel, "enabled", False)
     reference = run()
     for name in ("mean", "second", "dist2"):
-        _assert_close(np.asarray(getattr(fast, name)), np.asarray(getattr(reference, name)))
+        assert_close(np.asarray(getattr(fast, name)), np.asarray(getattr(reference, name)))
 
 
 # -- dispatch --------------------------------------------------------------------------------

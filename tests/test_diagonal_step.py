@@ -20,19 +20,7 @@ from mastbench.sketches import (
     RandK,
     _closed_form_patterns,
 )
-
-RTOL = 1e-12
-
-
-def _sketches(d: int, rs: np.random.Generator):
-    p = rs.uniform(0.15, 1.0, d)
-    p[0] = 1.0  # a coordinate that is always kept: zero cumulants
-    out = [Bernoulli(p), Bernoulli(0.3, d), RandK(d, 1), RandK(d, d), Identity(d)]
-    if d > 2:
-        out.append(RandK(d, d // 2))
-    if d % 2 == 0:
-        out.append(Permutation(d, 2))
-    return out
+from tests.diagonal_cases import assert_close, diagonal_sketches
 
 
 def _instance(d: int, rs: np.random.Generator, symmetric: bool):
@@ -42,37 +30,32 @@ def _instance(d: int, rs: np.random.Generator, symmetric: bool):
     return A, rs.normal(size=d), rs.normal(size=(d, d)), rs.normal(size=d)
 
 
-def _assert_close(actual: np.ndarray, expected: np.ndarray) -> None:
-    scale = max(float(np.max(np.abs(expected))), 1e-300)
-    assert float(np.max(np.abs(actual - expected))) <= RTOL * scale
-
-
 @pytest.mark.parametrize("d", [1, 2, 5, 12])
 @pytest.mark.parametrize("symmetric", [True, False])
 def test_general_kernel_equals_pattern_formulas(d, symmetric):
     rs = np.random.default_rng(100 * d + symmetric)
-    for sketch in _sketches(d, rs):
+    for sketch in diagonal_sketches(d, rs):
         A, c, P, m = _instance(d, rs, symmetric)
         step = SketchedStep(sketch, A, c, 0.37 / max(1.0, float(np.abs(A).sum())))
         assert step._patterns is not None
-        _assert_close(step.second_step(P, m), step.pattern_second_step(P, m))
+        assert_close(step.second_step(P, m), step.pattern_second_step(P, m))
         # the fixed point assembles the map on basis matrices and at m = 0
         E = np.zeros((d, d))
         E[0, d - 1] = 1.0
-        _assert_close(step.second_step(E, 0 * m), step.pattern_second_step(E, 0 * m))
+        assert_close(step.second_step(E, 0 * m), step.pattern_second_step(E, 0 * m))
 
 
 @pytest.mark.parametrize("d", [1, 2, 5, 12])
 def test_symmetric_kernel_equals_symmetrized_pattern_step(d):
     rs = np.random.default_rng(7 + d)
-    for sketch in _sketches(d, rs):
+    for sketch in diagonal_sketches(d, rs):
         A, c, P, m = _instance(d, rs, symmetric=True)
         P = P @ P.T
         step = SketchedStep(sketch, A, c, 0.21 / np.linalg.norm(A, 2))
         mean, second = step.advance(m, P)
         expected = step.pattern_second_step(P, m)
-        _assert_close(mean, step.mean_step(m))
-        _assert_close(second, 0.5 * (expected + expected.T))
+        assert_close(mean, step.mean_step(m))
+        assert_close(second, 0.5 * (expected + expected.T))
         np.testing.assert_array_equal(second, second.T)
 
 
@@ -86,7 +69,7 @@ def test_propagation_equals_pattern_propagation(sketch, symmetric):
     fast = propagate(step, y0, np.outer(y0, y0), 300, points)
     slow = propagate(PatternStep(step), y0, np.outer(y0, y0), 300, points)
     for a, b in zip(fast, slow, strict=True):
-        _assert_close(a, b)
+        assert_close(a, b)
 
 
 def test_fused_kernel_only_for_option_one_with_closed_form_sketches():
@@ -102,4 +85,4 @@ def test_fused_kernel_only_for_option_one_with_closed_form_sketches():
     assert compressed._patterns is None
     perm = SketchedStep(Permutation(4, 2), A, c, 0.1)
     assert perm._patterns is not None
-    _assert_close(perm.second_step(P, m), SketchedStep(RandK(4, 2), A, c, 0.1).second_step(P, m))
+    assert_close(perm.second_step(P, m), SketchedStep(RandK(4, 2), A, c, 0.1).second_step(P, m))
