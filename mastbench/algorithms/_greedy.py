@@ -308,9 +308,6 @@ def sequential_attention(
     )
     recorder.record(0, theta * problem.expand(selected + (1 - selected) * w))
 
-    def selected_coords(sel: Any) -> Any:
-        return problem.expand(sel)
-
     lams = []
     for j in range(k):
         if lam is None:
@@ -323,16 +320,18 @@ def sequential_attention(
         lams.append(values)
         lam_r = problem.asarray(np.asarray(values)[:, None])
         free = 1 - selected
+        kept, penalized = problem.expand(selected), problem.expand(free)
         fresh = initial_weights(problem, None, rng, R, init_scale)
-        theta = selected_coords(selected) * theta + (1 - selected_coords(selected)) * fresh
+        theta = kept * theta + (1 - kept) * fresh
         w = selected + free * problem.asarray(to_numpy(rng.normal((R, t)))) * init_scale
         for i in range(steps):
-            s = selected + free * w
-            g = problem.grad(theta * problem.expand(s))
-            g_theta = g * problem.expand(s) + lam_r * theta * problem.expand(free)
+            s_coords = problem.expand(selected + free * w)
+            g = problem.grad(theta * s_coords)
+            g_theta = g * s_coords + lam_r * theta * penalized
             g_w = free * ((g * theta) @ problem.membership + lam_r * w)
             theta, w = theta - step * g_theta, w - step * g_w
-            recorder.record(j * steps + i + 1, theta * problem.expand(selected + free * w))
+            if recorder.due(j * steps + i + 1):
+                recorder.record(j * steps + i + 1, theta * problem.expand(selected + free * w))
         score = xp.where(selected > 0, xp.full_like(w, -1.0), xp.abs(w))
         pick = xp.argmax(score, axis=-1)
         order[:, j] = to_numpy(pick)

@@ -323,7 +323,8 @@ def run_phases(
             else:
                 W, logits = optimizer.update([W, logits], [gW, gL + logit_decay * logits])
             step += 1
-            recorder.record(step, param.effective(W, logits, mask))
+            if recorder.due(step):
+                recorder.record(step, param.effective(W, logits, mask))
     recorder.params["boundaries"] = boundaries
     recorder.params["final_mask"] = to_numpy(mask)
     return recorder.finish(param.effective(W, logits, mask))
