@@ -11,19 +11,18 @@ from typing import Any
 
 import numpy as np
 
-from mastbench.algorithms._phases import initial_weights, sparse_metrics, top_k_mask
+from mastbench.algorithms._phases import (
+    check_group_count,
+    initial_weights,
+    sparse_metrics,
+    top_k_mask,
+)
 from mastbench.backend import Generator, to_numpy
 from mastbench.trace import Trace, TraceRecorder, checkpoints
 from mastbench.validation import check_in_range, check_int, check_positive
 from problems.group_structured import GroupProblem
 
 __all__ = ["group_omp", "iht", "ompr", "sequential_attention"]
-
-
-def _check(problem: Any, k: int, name: str = "k") -> int:
-    if not isinstance(problem, GroupProblem):
-        raise TypeError(f"problem must be a GroupProblem, got {type(problem).__name__}")
-    return check_int(name, k, low=1, high=problem.groups.t)
 
 
 def _gradient_norms(problem: GroupProblem, x_host: np.ndarray) -> np.ndarray:
@@ -61,8 +60,8 @@ def group_omp(problem: GroupProblem, *, k: int, steps: int | None = None) -> Tra
     ----------
     arXiv 2402.17902 §1 ("group OMP"); the rate is derived in ``shared/theory/seqattn.md`` §2.
     """
-    k = _check(problem, k)
-    steps = k if steps is None else _check(problem, steps, "steps")
+    k = check_group_count(problem, k)
+    steps = k if steps is None else check_group_count(problem, steps, "steps")
     recorder = TraceRecorder(
         "group_omp", steps, sparse_metrics(problem, k), checkpoints=range(steps + 1)
     )
@@ -122,8 +121,8 @@ def ompr(
     ----------
     arXiv 2402.17902v1, Appendix B, Algorithm 2 and Theorem B.3.
     """
-    k = _check(problem, k)
-    k_prime = _check(problem, k_prime, "k_prime")
+    k = check_group_count(problem, k)
+    k_prime = check_group_count(problem, k_prime, "k_prime")
     if k_prime >= problem.groups.t:
         raise ValueError(f"k_prime must be < t = {problem.groups.t} for a swap to exist")
     iters = check_int("iters", iters, low=0)
@@ -201,7 +200,7 @@ def iht(
     ----------
     T. Blumensath, M. E. Davies, Iterative Hard Thresholding for Compressed Sensing, ACHA 2009.
     """
-    k = _check(problem, k)
+    k = check_group_count(problem, k)
     step = check_positive("step", step)
     iters = check_int("iters", iters, low=0)
     if x0 is None:
@@ -289,7 +288,7 @@ def sequential_attention(
     """
     from problems.group_penalties import one_sparse_window
 
-    k = _check(problem, k)
+    k = check_group_count(problem, k)
     steps = check_int("steps", steps, low=1)
     step = 0.5 / problem.L if step is None else check_positive("step", step)
     xp, t = problem.xp, problem.groups.t

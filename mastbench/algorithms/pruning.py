@@ -24,6 +24,7 @@ from mastbench.algorithms._greedy import group_omp, iht, ompr, sequential_attent
 from mastbench.algorithms._phases import (
     Optimizer,
     Parameterization,
+    check_group_count,
     initial_weights,
     run_phases,
 )
@@ -45,12 +46,6 @@ __all__ = [
 ]
 
 PAPER = "Yasuda, Axiotis, Fu, Bateni, Mirrokni, SequentialAttention++, arXiv 2402.17902"
-
-
-def _check(problem: Any, k: int) -> int:
-    if not isinstance(problem, GroupProblem):
-        raise TypeError(f"problem must be a GroupProblem, got {type(problem).__name__}")
-    return check_int("k", k, low=1, high=problem.groups.t)
 
 
 def _steps(**steps: int) -> dict[str, int]:
@@ -108,7 +103,7 @@ def sequential_attention_pp(
     T. Yasuda, K. Axiotis, G. Fu, M. Bateni, V. Mirrokni, SequentialAttention++ for Block
     Sparsification, arXiv 2402.17902 (Algorithm 1, §3, Appendix C.1).
     """
-    k = _check(problem, k)
+    k = check_group_count(problem, k)
     s = _steps(
         dense_steps=dense_steps,
         sparsify_steps=sparsify_steps,
@@ -206,7 +201,7 @@ def acdc(
     A. Peste, E. Iofinova, A. Vladu, D. Alistarh, AC/DC: Alternating Compressed/DeCompressed
     Training of Deep Neural Networks, NeurIPS 2021, arXiv 2106.12379.
     """
-    k = _check(problem, k)
+    k = check_group_count(problem, k)
     s = _steps(
         dense_steps=dense_steps, sparse_steps=sparse_steps, cycles=cycles, final_steps=final_steps
     )
@@ -251,7 +246,7 @@ def _train_then_prune(
 ) -> Trace:
     """Dense training, one prune to the k largest blocks, fine-tuning on the support (optimizer
     reset at the prune): the shared schedule of magnitude pruning and powerprop."""
-    k = _check(problem, k)
+    k = check_group_count(problem, k)
     s = _steps(dense_steps=dense_steps, final_steps=final_steps)
     plan = [("dense", s["dense_steps"]), ("sparse", s["final_steps"])]
     W = initial_weights(problem, x0, rng, replicates, check_positive("init_scale", init_scale))
