@@ -409,77 +409,46 @@ def block_powerprop(
 
 
 # -- the algorithm table -------------------------------------------------------------------
-def _small_problem(xp: Any, device: Any) -> GroupProblem:
-    from mastbench.backend import rng
-    from problems.group_random import planted_least_squares
-
-    problem, _ = planted_least_squares(60, 4, 2, rng(0, xp, device), k=2)
-    return problem
+SA_PAPER = "Yasuda, Bateni, Chen, Fahrbach, Fu, Mirrokni, Sequential Attention, arXiv 2209.14881"
 
 
-def _phase_case(**extra: Any):
+def _case(groups: int = 4, size: int = 2, **kwargs: Any):
+    """make_case: a planted least-squares problem (60 samples, ``groups`` groups of ``size``,
+    2 planted) and the keyword arguments ``kwargs``."""
+
     def make_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        return (_small_problem(xp, device),), {"k": 2, "step": 0.05, **extra}
+        from mastbench.backend import rng
+        from problems.group_random import planted_least_squares
+
+        problem, _ = planted_least_squares(60, groups, size, rng(0, xp, device), k=2)
+        return (problem,), dict(kwargs)
 
     return make_case
 
 
-for _fn, _extra, _stochastic in (
+_PHASE = {"k": 2, "step": 0.05, "dense_steps": 5, "final_steps": 5}
+for _fn, _paper, _stochastic, _make_case in (
     (
         sequential_attention_pp,
-        {"dense_steps": 5, "sparsify_steps": 3, "sparse_steps": 3, "final_steps": 5, "cycles": 1},
+        PAPER,
         True,
+        _case(**_PHASE, sparsify_steps=3, sparse_steps=3, cycles=1),
     ),
-    (acdc, {"dense_steps": 5, "sparse_steps": 3, "final_steps": 5, "cycles": 1}, True),
-    (block_magnitude_pruning, {"dense_steps": 5, "final_steps": 5}, True),
-    (block_powerprop, {"dense_steps": 5, "final_steps": 5}, True),
-    (iht, {"iters": 5}, False),
+    (acdc, PAPER, True, _case(**_PHASE, sparse_steps=3, cycles=1)),
+    (block_magnitude_pruning, PAPER, True, _case(**_PHASE)),
+    (block_powerprop, PAPER, True, _case(**_PHASE)),
+    (iht, PAPER, False, _case(k=2, step=0.05, iters=5)),
+    (group_omp, PAPER, False, _case(k=2)),
+    (ompr, PAPER, False, _case(k=1, k_prime=2, iters=3)),
+    (sequential_attention, SA_PAPER, True, _case(groups=5, size=1, k=2, steps=50)),
 ):
     register_algorithm(
         AlgorithmSpec(
             name=_fn.__name__,
             family="seqattn",
             run=_fn,
-            paper=PAPER,
+            paper=_paper,
             stochastic=_stochastic,
-            make_case=_phase_case(**_extra),
+            make_case=_make_case,
         )
     )
-
-for _fn, _extra in (
-    (group_omp, {"k": 2}),
-    (ompr, {"k": 1, "k_prime": 2, "iters": 3}),
-):
-    register_algorithm(
-        AlgorithmSpec(
-            name=_fn.__name__,
-            family="seqattn",
-            run=_fn,
-            paper=PAPER,
-            stochastic=False,
-            make_case=(lambda extra: lambda xp, device: ((_small_problem(xp, device),), extra))(
-                _extra
-            ),
-        )
-    )
-
-
-def _sa_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    from mastbench.backend import rng
-    from problems.group_random import planted_least_squares
-
-    problem, _ = planted_least_squares(60, 5, 1, rng(0, xp, device), k=2)
-    return (problem,), {"k": 2, "steps": 50}
-
-
-register_algorithm(
-    AlgorithmSpec(
-        name="sequential_attention",
-        family="seqattn",
-        run=sequential_attention,
-        paper="Yasuda, Bateni, Chen, Fahrbach, Fu, Mirrokni, Sequential Attention, "
-        "arXiv 2209.14881",
-        stochastic=True,
-        make_case=_sa_case,
-    )
-)
