@@ -69,6 +69,10 @@ class Draw:
         kept = self.scale * xp.take_along_axis(g, self.values, axis=1)
         return scatter(xp, self.values, kept, g.shape[1])
 
+    def gradient(self, xp: Any, problem: Any, v: Any, z: Any) -> Any:
+        """The double-sketched gradient Sᵀ∇f(v + S z) of ``problem`` f, dense (R, d)."""
+        return self.adjoint(xp, problem.grad(self.point(xp, v, z)))
+
     def coords(self, xp: Any) -> Any:
         """Mean number of coordinates the sketch keeps, over the batch.
 
