@@ -11,19 +11,18 @@ from typing import Any
 
 import numpy as np
 
-from mastbench.algorithms._phases import initial_weights, sparse_metrics, top_k_mask
+from mastbench.algorithms._phases import (
+    check_group_count,
+    initial_weights,
+    sparse_metrics,
+    top_k_mask,
+)
 from mastbench.backend import Generator, to_numpy
 from mastbench.trace import Trace, TraceRecorder, checkpoints
 from mastbench.validation import check_in_range, check_int, check_positive
 from problems.group_structured import GroupProblem
 
 __all__ = ["group_omp", "iht", "ompr", "sequential_attention"]
-
-
-def _check(problem: Any, k: int, name: str = "k") -> int:
-    if not isinstance(problem, GroupProblem):
-        raise TypeError(f"problem must be a GroupProblem, got {type(problem).__name__}")
-    return check_int(name, k, low=1, high=problem.groups.t)
 
 
 def _gradient_norms(problem: GroupProblem, x_host: np.ndarray) -> np.ndarray:
@@ -61,8 +60,8 @@ def group_omp(problem: GroupProblem, *, k: int, steps: int | None = None) -> Tra
     ----------
     arXiv 2402.17902 §1 ("group OMP"); the rate is derived in ``shared/theory/seqattn.md`` §2.
     """
-    k = _check(problem, k)
-    steps = k if steps is None else _check(problem, steps, "steps")
+    k = check_group_count(problem, k)
+    steps = k if steps is None else check_group_count(problem, steps, "steps")
     recorder = TraceRecorder(
         "group_omp", steps, sparse_metrics(problem, k), checkpoints=range(steps + 1)
     )
@@ -122,8 +121,8 @@ def ompr(
     ----------
     arXiv 2402.17902v1, Appendix B, Algorithm 2 and Theorem B.3.
     """
-    k = _check(problem, k)
-    k_prime = _check(problem, k_prime, "k_prime")
+    k = check_group_count(problem, k)
+    k_prime = check_group_count(problem, k_prime, "k_prime")
     if k_prime >= problem.groups.t:
         raise ValueError(f"k_prime must be < t = {problem.groups.t} for a swap to exist")
     iters = check_int("iters", iters, low=0)
@@ -201,7 +200,7 @@ def iht(
     ----------
     T. Blumensath, M. E. Davies, Iterative Hard Thresholding for Compressed Sensing, ACHA 2009.
     """
-    k = _check(problem, k)
+    k = check_group_count(problem, k)
     step = check_positive("step", step)
     iters = check_int("iters", iters, low=0)
     if x0 is None:
@@ -289,7 +288,7 @@ def sequential_attention(
     """
     from problems.group_penalties import one_sparse_window
 
-    k = _check(problem, k)
+    k = check_group_count(problem, k)
     steps = check_int("steps", steps, low=1)
     step = 0.5 / problem.L if step is None else check_positive("step", step)
     xp, t = problem.xp, problem.groups.t
@@ -308,9 +307,6 @@ def sequential_attention(
     )
     recorder.record(0, theta * problem.expand(selected + (1 - selected) * w))
 
-    def selected_coords(sel: Any) -> Any:
-        return problem.expand(sel)
-
     lams = []
     for j in range(k):
         if lam is None:
@@ -323,16 +319,18 @@ def sequential_attention(
         lams.append(values)
         lam_r = problem.asarray(np.asarray(values)[:, None])
         free = 1 - selected
+        kept, penalized = problem.expand(selected), problem.expand(free)
         fresh = initial_weights(problem, None, rng, R, init_scale)
-        theta = selected_coords(selected) * theta + (1 - selected_coords(selected)) * fresh
+        theta = kept * theta + (1 - kept) * fresh
         w = selected + free * problem.asarray(to_numpy(rng.normal((R, t)))) * init_scale
         for i in range(steps):
-            s = selected + free * w
-            g = problem.grad(theta * problem.expand(s))
-            g_theta = g * problem.expand(s) + lam_r * theta * problem.expand(free)
+            s_coords = problem.expand(selected + free * w)
+            g = problem.grad(theta * s_coords)
+            g_theta = g * s_coords + lam_r * theta * penalized
             g_w = free * ((g * theta) @ problem.membership + lam_r * w)
             theta, w = theta - step * g_theta, w - step * g_w
-            recorder.record(j * steps + i + 1, theta * problem.expand(selected + free * w))
+            if recorder.due(j * steps + i + 1):
+                recorder.record(j * steps + i + 1, theta * problem.expand(selected + free * w))
         score = xp.where(selected > 0, xp.full_like(w, -1.0), xp.abs(w))
         pick = xp.argmax(score, axis=-1)
         order[:, j] = to_numpy(pick)

@@ -92,12 +92,16 @@ def check_metrics(metrics: Any) -> tuple[str, ...]:
     """``None`` (all of :data:`METRICS`) or a subset of them (empty: counters and time only)."""
     if metrics is None:
         return METRICS
-    if isinstance(metrics, str) or not all(isinstance(m, str) for m in metrics):
+    try:
+        names = tuple(metrics)
+    except TypeError:
+        names = None
+    if isinstance(metrics, str) or names is None or not all(isinstance(m, str) for m in names):
         raise TypeError("metrics must be a sequence of metric names")
-    unknown = sorted(set(metrics) - set(METRICS))
+    unknown = sorted(set(names) - set(METRICS))
     if unknown:
-        raise ValueError(f"metrics must be a subset of {METRICS}, got {list(metrics)}")
-    return tuple(metrics)
+        raise ValueError(f"metrics must be a subset of {METRICS}, got {list(names)}")
+    return names
 
 
 def mast_metrics(

@@ -29,6 +29,7 @@ from problems.group_structured import MAX_SUBSETS, GroupProblem
 __all__ = [
     "Optimizer",
     "Parameterization",
+    "check_group_count",
     "initial_weights",
     "kept_blocks",
     "run_phases",
@@ -38,6 +39,13 @@ __all__ = [
 ]
 
 PHASES = ("dense", "sparsify", "sparse")
+
+
+def check_group_count(problem: Any, k: int, name: str = "k") -> int:
+    """``k`` checked as a number of groups in [1, t] of ``problem``, a GroupProblem."""
+    if not isinstance(problem, GroupProblem):
+        raise TypeError(f"problem must be a GroupProblem, got {type(problem).__name__}")
+    return check_int(name, k, low=1, high=problem.groups.t)
 
 
 def top_k_mask(scores: Any, k: int) -> Any:
@@ -323,7 +331,8 @@ def run_phases(
             else:
                 W, logits = optimizer.update([W, logits], [gW, gL + logit_decay * logits])
             step += 1
-            recorder.record(step, param.effective(W, logits, mask))
+            if recorder.due(step):
+                recorder.record(step, param.effective(W, logits, mask))
     recorder.params["boundaries"] = boundaries
     recorder.params["final_mask"] = to_numpy(mask)
     return recorder.finish(param.effective(W, logits, mask))

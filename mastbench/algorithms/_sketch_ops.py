@@ -18,7 +18,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from mastbench.backend import Generator, to_numpy
+from mastbench.backend import Generator
 from problems.quadratic import Quadratic
 
 __all__ = [
@@ -69,13 +69,19 @@ class Draw:
         kept = self.scale * xp.take_along_axis(g, self.values, axis=1)
         return scatter(xp, self.values, kept, g.shape[1])
 
-    def coords(self, xp: Any) -> float:
-        """Mean number of coordinates the sketch keeps, over the batch."""
-        if self.form == "index":
-            return float(self.values.shape[1])
-        if self.form == "matrix":
-            return float(self.values.shape[1])
-        return float(to_numpy(xp.mean(xp.sum(xp.astype(self.values != 0, xp.float64), axis=1))))
+    def gradient(self, xp: Any, problem: Any, v: Any, z: Any) -> Any:
+        """The double-sketched gradient Sᵀ∇f(v + S z) of ``problem`` f, dense (R, d)."""
+        return self.adjoint(xp, problem.grad(self.point(xp, v, z)))
+
+    def coords(self, xp: Any) -> Any:
+        """Mean number of coordinates the sketch keeps, over the batch.
+
+        A float in index and matrix form; in mask form a 0-d float64 array left on the
+        device, so that a running sum of it syncs only where a checkpoint converts it.
+        """
+        if self.form == "mask":
+            return xp.mean(xp.sum(xp.astype(self.values != 0, xp.float64), axis=1))
+        return float(self.values.shape[1])
 
 
 class Sampler:

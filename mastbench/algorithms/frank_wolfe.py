@@ -506,14 +506,6 @@ def _glm_derivative(problem: Any) -> Callable[[Any, Any], Any]:
     )
 
 
-def _gather(xp: Any, a: Any, idx: Any) -> Any:
-    """a[r, idx[r, j]] for a of shape (R, n), idx of shape (R, b)."""
-    R, n = a.shape
-    offsets = xp.arange(R, dtype=idx.dtype, device=device_of(idx))[:, None] * n
-    flat = xp.reshape(idx + offsets, (-1,))
-    return xp.reshape(xp.take(xp.reshape(a, (-1,)), flat), idx.shape)
-
-
 def stochastic_frank_wolfe(
     problem: Any,
     constraint: Any,
@@ -649,7 +641,7 @@ def stochastic_frank_wolfe(
         else:
             gamma = 2.0 / (t + 2)
             z = xp.sum(rows * w[:, None, :], axis=-1)
-            delta = derivative(z, labels) / n - _gather(xp, alpha, idx)
+            delta = derivative(z, labels) / n - xp.take_along_axis(alpha, idx, axis=1)
             change = xp.sum(rows * delta[..., None], axis=1)
             alpha = scatter_add_rows(alpha, idx, delta)
             direction = (r + (n / b) * change if variant == "SAGA" else r + change) + l2 * w
@@ -657,11 +649,11 @@ def stochastic_frank_wolfe(
         s = constraint.lmo(direction)
         w = w + gamma * (s - w)
         if variant == "LF":
-            sigma_b = _gather(xp, sigma, idx)
+            sigma_b = xp.take_along_axis(sigma, idx, axis=1)
             target = xp.sum(rows * s[:, None, :], axis=-1)
             new_sigma = sigma_b + rho * (target - sigma_b)
             sigma = scatter_add_rows(sigma, idx, new_sigma - sigma_b)
-            delta = derivative(new_sigma, labels) / n - _gather(xp, alpha, idx)
+            delta = derivative(new_sigma, labels) / n - xp.take_along_axis(alpha, idx, axis=1)
             alpha = scatter_add_rows(alpha, idx, delta)
             r = r + xp.sum(rows * delta[..., None], axis=1)
         state["alpha"], state["r"] = alpha, r

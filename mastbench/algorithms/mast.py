@@ -379,7 +379,7 @@ def importance_estimates(
     table, form = _table(problem, sketch, matrices)
     z = broadcast_start(problem, x, matrices.shape[0]) - v
     draw = Draw(form, table)
-    g = draw.adjoint(xp, problem.grad(draw.point(xp, v, z)))
+    g = draw.gradient(xp, problem, v, z)
     return problem.asarray(ratio)[:, None] * g
 
 
@@ -464,7 +464,7 @@ def dsgd_importance(
         u = xp.astype(rng.random((replicates,)), cdf.dtype)
         j = xp.minimum(xp.searchsorted(cdf, u, side="right"), last)
         draw = Draw(form, xp.take(table, j, axis=0))
-        g = draw.adjoint(xp, problem.grad(draw.point(xp, v, x - v)))
+        g = draw.gradient(xp, problem, v, x - v)
         x = x - step * xp.take(ratio, j)[:, None] * g
         rec.record(t + 1, x, grad_evals=float(t + 1), coords_touched=float((t + 1) * d))
     return rec.finish(x)
@@ -606,7 +606,7 @@ def distributed_dsgd(
                 w = draw.scale * xp.take_along_axis(z, idx, axis=1)
                 update = scatter_subtract(xp, update, idx, -draw.scale * oracle(xp, idx, w))
             else:
-                update = update + draw.adjoint(xp, problem.grad(draw.point(xp, v, z)))
+                update = update + draw.gradient(xp, problem, v, z)
             coords += draw.coords(xp)
         x = x - (step / M) * update
         rec.record(t + 1, x, grad_evals=float(M * (t + 1)), coords_touched=coords)
@@ -733,8 +733,7 @@ def l_svrdsg(
     d = problem.d
 
     def sketched_grad(points: Any, values: Any) -> Any:
-        draw = Draw(form, values)
-        return draw.adjoint(xp, problem.grad(draw.point(xp, v, points - v)))
+        return Draw(form, values).gradient(xp, problem, v, points - v)
 
     def reference(w: Any) -> Any:
         B = xp.reshape(rng.subsets(replicates, N, batch), (-1,))

@@ -24,6 +24,7 @@ from mastbench.algorithms._greedy import group_omp, iht, ompr, sequential_attent
 from mastbench.algorithms._phases import (
     Optimizer,
     Parameterization,
+    check_group_count,
     initial_weights,
     run_phases,
 )
@@ -45,12 +46,6 @@ __all__ = [
 ]
 
 PAPER = "Yasuda, Axiotis, Fu, Bateni, Mirrokni, SequentialAttention++, arXiv 2402.17902"
-
-
-def _check(problem: Any, k: int) -> int:
-    if not isinstance(problem, GroupProblem):
-        raise TypeError(f"problem must be a GroupProblem, got {type(problem).__name__}")
-    return check_int("k", k, low=1, high=problem.groups.t)
 
 
 def _steps(**steps: int) -> dict[str, int]:
@@ -108,7 +103,7 @@ def sequential_attention_pp(
     T. Yasuda, K. Axiotis, G. Fu, M. Bateni, V. Mirrokni, SequentialAttention++ for Block
     Sparsification, arXiv 2402.17902 (Algorithm 1, §3, Appendix C.1).
     """
-    k = _check(problem, k)
+    k = check_group_count(problem, k)
     s = _steps(
         dense_steps=dense_steps,
         sparsify_steps=sparsify_steps,
@@ -206,7 +201,7 @@ def acdc(
     A. Peste, E. Iofinova, A. Vladu, D. Alistarh, AC/DC: Alternating Compressed/DeCompressed
     Training of Deep Neural Networks, NeurIPS 2021, arXiv 2106.12379.
     """
-    k = _check(problem, k)
+    k = check_group_count(problem, k)
     s = _steps(
         dense_steps=dense_steps, sparse_steps=sparse_steps, cycles=cycles, final_steps=final_steps
     )
@@ -251,7 +246,7 @@ def _train_then_prune(
 ) -> Trace:
     """Dense training, one prune to the k largest blocks, fine-tuning on the support (optimizer
     reset at the prune): the shared schedule of magnitude pruning and powerprop."""
-    k = _check(problem, k)
+    k = check_group_count(problem, k)
     s = _steps(dense_steps=dense_steps, final_steps=final_steps)
     plan = [("dense", s["dense_steps"]), ("sparse", s["final_steps"])]
     W = initial_weights(problem, x0, rng, replicates, check_positive("init_scale", init_scale))
@@ -414,77 +409,46 @@ def block_powerprop(
 
 
 # -- the algorithm table -------------------------------------------------------------------
-def _small_problem(xp: Any, device: Any) -> GroupProblem:
-    from mastbench.backend import rng
-    from problems.group_random import planted_least_squares
-
-    problem, _ = planted_least_squares(60, 4, 2, rng(0, xp, device), k=2)
-    return problem
+SA_PAPER = "Yasuda, Bateni, Chen, Fahrbach, Fu, Mirrokni, Sequential Attention, arXiv 2209.14881"
 
 
-def _phase_case(**extra: Any):
+def _case(groups: int = 4, size: int = 2, **kwargs: Any):
+    """make_case: a planted least-squares problem (60 samples, ``groups`` groups of ``size``,
+    2 planted) and the keyword arguments ``kwargs``."""
+
     def make_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        return (_small_problem(xp, device),), {"k": 2, "step": 0.05, **extra}
+        from mastbench.backend import rng
+        from problems.group_random import planted_least_squares
+
+        problem, _ = planted_least_squares(60, groups, size, rng(0, xp, device), k=2)
+        return (problem,), dict(kwargs)
 
     return make_case
 
 
-for _fn, _extra, _stochastic in (
+_PHASE = {"k": 2, "step": 0.05, "dense_steps": 5, "final_steps": 5}
+for _fn, _paper, _stochastic, _make_case in (
     (
         sequential_attention_pp,
-        {"dense_steps": 5, "sparsify_steps": 3, "sparse_steps": 3, "final_steps": 5, "cycles": 1},
+        PAPER,
         True,
+        _case(**_PHASE, sparsify_steps=3, sparse_steps=3, cycles=1),
     ),
-    (acdc, {"dense_steps": 5, "sparse_steps": 3, "final_steps": 5, "cycles": 1}, True),
-    (block_magnitude_pruning, {"dense_steps": 5, "final_steps": 5}, True),
-    (block_powerprop, {"dense_steps": 5, "final_steps": 5}, True),
-    (iht, {"iters": 5}, False),
+    (acdc, PAPER, True, _case(**_PHASE, sparse_steps=3, cycles=1)),
+    (block_magnitude_pruning, PAPER, True, _case(**_PHASE)),
+    (block_powerprop, PAPER, True, _case(**_PHASE)),
+    (iht, PAPER, False, _case(k=2, step=0.05, iters=5)),
+    (group_omp, PAPER, False, _case(k=2)),
+    (ompr, PAPER, False, _case(k=1, k_prime=2, iters=3)),
+    (sequential_attention, SA_PAPER, True, _case(groups=5, size=1, k=2, steps=50)),
 ):
     register_algorithm(
         AlgorithmSpec(
             name=_fn.__name__,
             family="seqattn",
             run=_fn,
-            paper=PAPER,
+            paper=_paper,
             stochastic=_stochastic,
-            make_case=_phase_case(**_extra),
+            make_case=_make_case,
         )
     )
-
-for _fn, _extra in (
-    (group_omp, {"k": 2}),
-    (ompr, {"k": 1, "k_prime": 2, "iters": 3}),
-):
-    register_algorithm(
-        AlgorithmSpec(
-            name=_fn.__name__,
-            family="seqattn",
-            run=_fn,
-            paper=PAPER,
-            stochastic=False,
-            make_case=(lambda extra: lambda xp, device: ((_small_problem(xp, device),), extra))(
-                _extra
-            ),
-        )
-    )
-
-
-def _sa_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    from mastbench.backend import rng
-    from problems.group_random import planted_least_squares
-
-    problem, _ = planted_least_squares(60, 5, 1, rng(0, xp, device), k=2)
-    return (problem,), {"k": 2, "steps": 50}
-
-
-register_algorithm(
-    AlgorithmSpec(
-        name="sequential_attention",
-        family="seqattn",
-        run=sequential_attention,
-        paper="Yasuda, Bateni, Chen, Fahrbach, Fu, Mirrokni, Sequential Attention, "
-        "arXiv 2209.14881",
-        stochastic=True,
-        make_case=_sa_case,
-    )
-)

@@ -389,6 +389,8 @@ def _bad_dsgd_calls():
         ("problem", (np.eye(4), x0), ok, TypeError, "problem must be a problems.Problem"),
         ("metrics", (problem, x0), {**ok, "metrics": ["loss"]}, ValueError, "subset of"),
         ("metrics str", (problem, x0), {**ok, "metrics": "dist2"}, TypeError, "sequence of"),
+        ("metrics int", (problem, x0), {**ok, "metrics": 3}, TypeError, "sequence of"),
+        ("metrics item", (problem, x0), {**ok, "metrics": ["dist2", 1]}, TypeError, "sequence of"),
     ]
 
 

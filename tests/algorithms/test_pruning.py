@@ -434,3 +434,14 @@ def test_top_k_mask_keeps_exactly_k_under_ties(xp):
     mask = to_numpy(top_k_mask(scores, 2))
     np.testing.assert_array_equal(mask.sum(axis=1), [2, 2])
     assert mask[0, 0] == 0 and mask[0, 4] == 0  # only tied maxima are chosen
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_every_entry_point_rejects_a_problem_without_groups(spec):
+    from problems.random import quadratic
+
+    args, kwargs = spec.make_case(namespace("numpy"), None)
+    plain = quadratic(args[0].d, 10.0, rng(0))
+    extra = {"rng": rng(0)} if spec.stochastic else {}
+    with pytest.raises(TypeError, match="problem must be a GroupProblem"):
+        spec.run(plain, *args[1:], **kwargs, **extra)
