@@ -293,15 +293,26 @@ def _check_sketch(name: str, sketch: Any, d: int) -> Sketch:
     return sketch
 
 
+def _start(d: int, shift, x0, step, iters):
+    """The shift v, y0 = x0 − v (x0 = 0 when None: a limit has no start), step and iters."""
+    v = np.zeros(d) if shift is None else host_array("shift", shift, (d,))
+    x0 = np.zeros(d) if x0 is None else host_array("x0", x0, (d,))
+    return v, x0 - v, check_positive("step", step), check_int("iters", iters, low=0)
+
+
 def _common(problem, sketch, shift, x0, step, iters):
     A, b, const = _form(problem)
     d = A.shape[0]
     sketch = _check_sketch("sketch", sketch, d)
-    v = np.zeros(d) if shift is None else host_array("shift", shift, (d,))
-    y0 = host_array("x0", x0, (d,)) - v
-    step = check_positive("step", step)
-    iters = check_int("iters", iters, low=0)
+    v, y0, step, iters = _start(d, shift, x0, step, iters)
     return A, b, const, d, sketch, v, y0, step, iters
+
+
+def _moments_from(geo: _Geometry, step_map, y0, iters, checkpoints) -> ExactMoments:
+    """Propagate the moments from the deterministic start y0; read out at the checkpoints."""
+    points = checkpoint_array(iters, checkpoints)
+    means, seconds = propagate(step_map, y0, np.outer(y0, y0), iters, points)
+    return _moments_result(geo, points, means, seconds)
 
 
 # -- DSGD option I -----------------------------------------------------------------------------
@@ -359,10 +370,8 @@ def dsgd_moments(
     Cost per step O(d³) for ``Bernoulli``, ``RandK``, ``Permutation`` (marginal) and
     ``Identity``; O(N d³) for ``Discrete`` with N outcomes.
     """
-    geo, step_map, y0, iters = _dsgd_setup(problem, sketch, shift, x0, step, iters)
-    points = checkpoint_array(iters, checkpoints)
-    means, seconds = propagate(step_map, y0, np.outer(y0, y0), iters, points)
-    return _moments_result(geo, points, means, seconds)
+    setup = _dsgd_setup(problem, sketch, shift, x0, step, iters)
+    return _moments_from(*setup, checkpoints)
 
 
 def dsgd_limit(
@@ -384,10 +393,8 @@ def dsgd_limit(
         If the recursion diverges (spectral radius ρ ≥ 1 of the second-moment map), or
         d > ``max_dim``.
     """
-    d = _form(problem)[0].shape[0]
-    geo, step_map, _, _ = _dsgd_setup(problem, sketch, shift, np.zeros(d), step, 0)
-    m, P, rho = fixed_point(step_map, max_dim)
-    return _limit_result(geo, m, P, rho)
+    geo, step_map, _, _ = _dsgd_setup(problem, sketch, shift, None, step, 0)
+    return _limit_result(geo, *fixed_point(step_map, max_dim))
 
 
 def dsgd(
@@ -467,10 +474,8 @@ def dsgd_importance_moments(
     q : array of shape (N,), optional
         Sampling probabilities, in the order of ``sketch.support()``.
     """
-    geo, step_map, y0, iters = _importance_setup(problem, sketch, q, shift, x0, step, iters)
-    points = checkpoint_array(iters, checkpoints)
-    means, seconds = propagate(step_map, y0, np.outer(y0, y0), iters, points)
-    return _moments_result(geo, points, means, seconds)
+    setup = _importance_setup(problem, sketch, q, shift, x0, step, iters)
+    return _moments_from(*setup, checkpoints)
 
 
 def dsgd_importance_limit(
@@ -483,10 +488,8 @@ def dsgd_importance_limit(
     max_dim: int = MAX_LIMIT_DIM,
 ) -> ExactLimit:
     """Exact t → ∞ moments of :func:`dsgd_importance_moments` (ValueError when ρ ≥ 1)."""
-    d = _form(problem)[0].shape[0]
-    geo, step_map, _, _ = _importance_setup(problem, sketch, q, shift, np.zeros(d), step, 0)
-    m, P, rho = fixed_point(step_map, max_dim)
-    return _limit_result(geo, m, P, rho)
+    geo, step_map, _, _ = _importance_setup(problem, sketch, q, shift, None, step, 0)
+    return _limit_result(geo, *fixed_point(step_map, max_dim))
 
 
 # -- any affine recursion with enumerated branches ---------------------------------------------
@@ -669,12 +672,10 @@ def dsgd_minibatch_moments(
         Quadratic components with f = (1/n)Σ f_i, f_i = ½xᵀA_ix − b_iᵀx + const_i; derived
         by :func:`quadratic_components` for ``LeastSquares`` when omitted.
     """
-    geo, step_map, y0, iters = _minibatch_setup(
+    setup = _minibatch_setup(
         problem, sketch, shift, x0, step, iters, batch_size, replacement, compressor, components
     )
-    points = checkpoint_array(iters, checkpoints)
-    means, seconds = propagate(step_map, y0, np.outer(y0, y0), iters, points)
-    return _moments_result(geo, points, means, seconds)
+    return _moments_from(*setup, checkpoints)
 
 
 def dsgd_minibatch_limit(
@@ -690,21 +691,10 @@ def dsgd_minibatch_limit(
     max_dim: int = MAX_LIMIT_DIM,
 ) -> ExactLimit:
     """Exact t → ∞ moments of :func:`dsgd_minibatch_moments` (ValueError when ρ ≥ 1)."""
-    A, _, _ = _form(problem)
     geo, step_map, _, _ = _minibatch_setup(
-        problem,
-        sketch,
-        shift,
-        np.zeros(A.shape[0]),
-        step,
-        0,
-        batch_size,
-        replacement,
-        compressor,
-        components,
+        problem, sketch, shift, None, step, 0, batch_size, replacement, compressor, components
     )
-    m, P, rho = fixed_point(step_map, max_dim)
-    return _limit_result(geo, m, P, rho)
+    return _limit_result(geo, *fixed_point(step_map, max_dim))
 
 
 # -- distributed / IST ------------------------------------------------------------------------
@@ -716,10 +706,7 @@ def _distributed_setup(problems, sketches, shift, x0, step, iters):
     if any(f[0].shape != (d, d) for f in forms):
         raise ValueError("all client problems must have the same dimension")
     M = len(problems)
-    v = np.zeros(d) if shift is None else host_array("shift", shift, (d,))
-    y0 = host_array("x0", x0, (d,)) - v
-    step = check_positive("step", step)
-    iters = check_int("iters", iters, low=0)
+    v, y0, step, iters = _start(d, shift, x0, step, iters)
     As = [f[0] for f in forms]
     cs = [f[0] @ v - f[1] for f in forms]
     A = sum(As) / M
@@ -779,10 +766,8 @@ def distributed_moments(
     x0, step, iters, shift, checkpoints
         As in :func:`dsgd_moments`.
     """
-    geo, step_map, y0, iters = _distributed_setup(problems, sketches, shift, x0, step, iters)
-    points = checkpoint_array(iters, checkpoints)
-    means, seconds = propagate(step_map, y0, np.outer(y0, y0), iters, points)
-    return _moments_result(geo, points, means, seconds)
+    setup = _distributed_setup(problems, sketches, shift, x0, step, iters)
+    return _moments_from(*setup, checkpoints)
 
 
 def distributed_limit(
@@ -794,10 +779,8 @@ def distributed_limit(
     max_dim: int = MAX_LIMIT_DIM,
 ) -> ExactLimit:
     """Exact t → ∞ moments of :func:`distributed_moments` (ValueError when ρ ≥ 1)."""
-    d = _form(problems[0], "problems[0]")[0].shape[0] if len(problems) else 0
-    geo, step_map, _, _ = _distributed_setup(problems, sketches, shift, np.zeros(d), step, 0)
-    m, P, rho = fixed_point(step_map, max_dim)
-    return _limit_result(geo, m, P, rho)
+    geo, step_map, _, _ = _distributed_setup(problems, sketches, shift, None, step, 0)
+    return _limit_result(geo, *fixed_point(step_map, max_dim))
 
 
 # -- L-SVRDSG ----------------------------------------------------------------------------------
@@ -953,9 +936,8 @@ def l_svrdsg_limit(
 
     The state has dimension 3d (2d when resampling), which ``max_dim`` bounds.
     """
-    A, _, _ = _form(problem)
     geo, step_map, _, _, _, H, c, step, prob = _l_svrdsg_setup(
-        problem, sketch, batch_size, prob, resample_each_step, shift, np.zeros(A.shape[0]), step, 0
+        problem, sketch, batch_size, prob, resample_each_step, shift, None, step, 0
     )
     m, P, rho = fixed_point(step_map, max_dim)
     extra = _l_svrdsg_extra(geo, m, P, H, c, step, prob, resample_each_step)
