@@ -806,27 +806,34 @@ def _l_svrdsg_setup(problem, sketch, batch_size, prob, resample_each_step, shift
     c = geo.c
     B = np.swapaxes(S, 1, 2) @ A @ S  # ∇f_j(v + y) = B_j y + e_j
     e = np.einsum("nki,k->ni", S, c)
-    batches = list(itertools.combinations(range(N), batch_size))
-    B_batch = np.stack([B[list(q)].mean(axis=0) for q in batches])
-    e_batch = np.stack([e[list(q)].mean(axis=0) for q in batches])
+    batches = np.array(list(itertools.combinations(range(N), batch_size)))
+    B_batch, e_batch = B[batches].mean(axis=1), e[batches].mean(axis=1)
     n_batch = len(batches)
     eye, zero = np.eye(d), np.zeros((d, d))
-    Ks, hs, ws = [], [], []
     if resample_each_step:
         # state (y, z): y⁺ = (I − γB_j)y + γ(B_j − B_Q)z − γe_Q;  z⁺ = y (coin) or z
         count = N * n_batch * 2
         if count > MAX_BRANCHES:
             raise ValueError(f"L-SVRDSG has {count} branches per step, more than {MAX_BRANCHES}")
-        for j in range(N):
-            for q in range(n_batch):
-                for coin, w in ((1, prob), (0, 1 - prob)):
-                    if w == 0:
-                        continue
-                    top = np.hstack([eye - step * B[j], step * (B[j] - B_batch[q])])
-                    bottom = np.hstack([eye, zero]) if coin else np.hstack([zero, eye])
-                    Ks.append(np.vstack([top, bottom]))
-                    hs.append(np.concatenate([-step * e_batch[q], np.zeros(d)]))
-                    ws.append(w / (N * n_batch))
+        # branches (j, Q, coin) in this order, a coin of probability 0 left out
+        coins = [(coin, w) for coin, w in ((1, prob), (0, 1 - prob)) if w != 0]
+        top = np.concatenate(
+            [
+                np.broadcast_to((eye - step * B)[:, None], (N, n_batch, d, d)),
+                step * (B[:, None] - B_batch[None]),
+            ],
+            axis=-1,
+        )
+        bottoms = np.stack(
+            [np.hstack([eye, zero]) if coin else np.hstack([zero, eye]) for coin, _ in coins]
+        )
+        tops = np.broadcast_to(top[:, :, None], (N, n_batch, len(coins), d, 2 * d))
+        Ks = np.concatenate(
+            [tops, np.broadcast_to(bottoms, (N, n_batch, len(coins), d, 2 * d))], axis=-2
+        ).reshape(-1, 2 * d, 2 * d)
+        h = np.concatenate([-step * e_batch, np.zeros((n_batch, d))], axis=-1)
+        hs = np.repeat(np.tile(h, (N, 1)), len(coins), axis=0)
+        ws = np.tile([w / (N * n_batch) for _, w in coins], N * n_batch)
         m0 = np.concatenate([y0, y0])
         P0 = np.outer(m0, m0)
     else:
@@ -834,29 +841,46 @@ def _l_svrdsg_setup(problem, sketch, batch_size, prob, resample_each_step, shift
         count = N * (1 + n_batch)
         if count > MAX_BRANCHES:
             raise ValueError(f"L-SVRDSG has {count} branches per step, more than {MAX_BRANCHES}")
-        for j in range(N):
-            top = np.hstack([eye - step * B[j], step * B[j], -step * eye])
-            if prob < 1:
-                Ks.append(
-                    np.vstack([top, np.hstack([zero, eye, zero]), np.hstack([zero, zero, eye])])
-                )
-                hs.append(np.zeros(3 * d))
-                ws.append((1 - prob) / N)
-            for q in range(n_batch):
-                Ks.append(
-                    np.vstack(
-                        [top, np.hstack([eye, zero, zero]), np.hstack([B_batch[q], zero, zero])]
-                    )
-                )
-                hs.append(np.concatenate([np.zeros(2 * d), e_batch[q]]))
-                ws.append(prob / (N * n_batch))
+        # per j: the branch without coin (when p < 1), then one per minibatch Q
+        top = np.concatenate(
+            [eye - step * B, step * B, np.broadcast_to(-step * eye, (N, d, d))], axis=-1
+        )
+        stay = np.vstack([np.hstack([zero, eye, zero]), np.hstack([zero, zero, eye])])
+        reset = np.concatenate(
+            [
+                np.broadcast_to(np.hstack([eye, zero, zero]), (n_batch, d, 3 * d)),
+                np.concatenate([B_batch, np.zeros((n_batch, d, 2 * d))], axis=-1),
+            ],
+            axis=-2,
+        )
+        h_reset = np.concatenate([np.zeros((n_batch, 2 * d)), e_batch], axis=-1)
+        w_reset = np.full(n_batch, prob / (N * n_batch))
+        if prob < 1:
+            reset = np.concatenate([stay[None], reset])
+            h_reset = np.concatenate([np.zeros((1, 3 * d)), h_reset])
+            w_reset = np.concatenate([[(1 - prob) / N], w_reset])
+        n_per_j = reset.shape[0]
+        Ks = np.concatenate(
+            [
+                np.broadcast_to(top[:, None], (N, n_per_j, d, 3 * d)),
+                np.broadcast_to(reset[None], (N, n_per_j, 2 * d, 3 * d)),
+            ],
+            axis=-2,
+        ).reshape(-1, 3 * d, 3 * d)
+        hs = np.tile(h_reset, (N, 1))
+        ws = np.tile(w_reset, N)
         # initial state: z0 = y0, G0 = B_Q y0 + e_Q over the initial minibatch Q
-        states = np.stack(
-            [np.concatenate([y0, y0, B_batch[q] @ y0 + e_batch[q]]) for q in range(n_batch)]
+        states = np.concatenate(
+            [
+                np.broadcast_to(y0, (n_batch, d)),
+                np.broadcast_to(y0, (n_batch, d)),
+                B_batch @ y0 + e_batch,
+            ],
+            axis=-1,
         )
         m0 = states.mean(axis=0)
         P0 = states.T @ states / n_batch
-    step_map = EnumeratedStep(np.array(Ks), np.array(hs), np.array(ws))
+    step_map = EnumeratedStep(Ks, hs, ws)
     H = np.einsum("nki,nkj->ij", B, B) / N  # (1/N) Σ_j B_jᵀB_j
     return geo, step_map, m0, P0, iters, H, c, step, prob
 
