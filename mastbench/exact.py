@@ -176,16 +176,19 @@ class ExactLimit:
 # -- geometry of the quadratic and of f_D ------------------------------------------------------
 def _quadratic_min(A: np.ndarray, b: np.ndarray, name: str) -> np.ndarray:
     """A minimizer of ½xᵀAx − bᵀx (A ⪰ 0; minimum norm if singular); ValueError if unbounded."""
+    tol = 1e-8 * max(1.0, float(np.linalg.norm(b)))
+
+    def solves(x: np.ndarray | None) -> bool:
+        return x is not None and np.all(np.isfinite(x)) and np.linalg.norm(A @ x - b) <= tol
+
     try:
         x = np.linalg.solve(A, b)
     except np.linalg.LinAlgError:
+        x = None
+    if not solves(x):
         x = np.linalg.lstsq(A, b, rcond=None)[0]
-    if not np.all(np.isfinite(x)) or np.linalg.norm(A @ x - b) > 1e-8 * max(
-        1.0, float(np.linalg.norm(b))
-    ):
-        x = np.linalg.lstsq(A, b, rcond=None)[0]
-    if np.linalg.norm(A @ x - b) > 1e-8 * max(1.0, float(np.linalg.norm(b))):
-        raise ValueError(f"{name} is unbounded below: the linear term is not in the range")
+        if not solves(x):
+            raise ValueError(f"{name} is unbounded below: the linear term is not in the range")
     return x
 
 
