@@ -59,6 +59,7 @@ from mastbench._moment_maps import (
 from mastbench.backend import to_numpy
 from mastbench.sketches import Permutation, Sketch
 from mastbench.validation import check_int, check_positive, check_probability, host_array
+from problems.design import host_design, is_sparse
 
 __all__ = [
     "MAX_BRANCHES",
@@ -559,8 +560,8 @@ def affine_limit(
 def quadratic_components(problem: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Quadratic components (A_i, b_i, const_i) of a finite sum f = (1/n) Σ_i f_i.
 
-    ``LeastSquares(X, y, l2)``: f_i(w) = ½(x_iᵀw − y_i)² + (l2/2)‖w‖², so A_i = x_i x_iᵀ + l2·I,
-    b_i = y_i x_i, const_i = y_i²/2.
+    ``LeastSquares(X, y, l2)`` (dense or sparse X): f_i(w) = ½(x_iᵀw − y_i)² + (l2/2)‖w‖²,
+    so A_i = x_i x_iᵀ + l2·I, b_i = y_i x_i, const_i = y_i²/2.
 
     Returns
     -------
@@ -575,7 +576,8 @@ def quadratic_components(problem: Any) -> tuple[np.ndarray, np.ndarray, np.ndarr
             "components can be derived from problems.LeastSquares only; pass components="
             f"(A_i, b_i, const_i) for {type(problem).__name__}"
         )
-    X = to_numpy(X).astype(float)
+    X = host_design(X)  # dense float64 on the host: the components are dense anyway
+    X = X.toarray() if is_sparse(X) else X
     y = to_numpy(y).astype(float)
     d = X.shape[1]
     A_i = np.einsum("ni,nj->nij", X, X) + problem.l2 * np.eye(d)

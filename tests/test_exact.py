@@ -694,6 +694,20 @@ def test_least_squares_is_accepted_directly():
     assert res.subopt[0] > res.subopt[-1] > 0
 
 
+def test_minibatch_moments_of_a_sparse_least_squares_equal_the_dense_ones():
+    import scipy.sparse as sp
+
+    X = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 0.0], [1.0, 1.0, 1.0], [0.0, 0.0, 3.0]])
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    kw = dict(batch_size=2, x0=np.ones(3), step=0.05, iters=3)
+    dense = exact.dsgd_minibatch_moments(LeastSquares(X, y, l2=0.1), RandK(3, 2), **kw)
+    sparse = exact.dsgd_minibatch_moments(
+        LeastSquares(sp.csr_array(X), y, l2=0.1), RandK(3, 2), **kw
+    )
+    _close(sparse.second, dense.second)
+    _close(sparse.subopt, dense.subopt)
+
+
 def test_inputs_from_any_backend_give_the_same_moments(xp):
     gen = xp.rng(3)
     problem = quadratic(3, 5.0, gen)
