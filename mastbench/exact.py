@@ -59,6 +59,7 @@ from mastbench._moment_maps import (
 from mastbench.backend import to_numpy
 from mastbench.sketches import Permutation, Sketch
 from mastbench.validation import check_int, check_positive, check_probability, host_array
+from problems.design import host_design, is_sparse
 
 __all__ = [
     "MAX_BRANCHES",
@@ -176,16 +177,19 @@ class ExactLimit:
 # -- geometry of the quadratic and of f_D ------------------------------------------------------
 def _quadratic_min(A: np.ndarray, b: np.ndarray, name: str) -> np.ndarray:
     """A minimizer of ½xᵀAx − bᵀx (A ⪰ 0; minimum norm if singular); ValueError if unbounded."""
+    tol = 1e-8 * max(1.0, float(np.linalg.norm(b)))
+
+    def solves(x: np.ndarray | None) -> bool:
+        return x is not None and np.all(np.isfinite(x)) and np.linalg.norm(A @ x - b) <= tol
+
     try:
         x = np.linalg.solve(A, b)
     except np.linalg.LinAlgError:
+        x = None
+    if not solves(x):
         x = np.linalg.lstsq(A, b, rcond=None)[0]
-    if not np.all(np.isfinite(x)) or np.linalg.norm(A @ x - b) > 1e-8 * max(
-        1.0, float(np.linalg.norm(b))
-    ):
-        x = np.linalg.lstsq(A, b, rcond=None)[0]
-    if np.linalg.norm(A @ x - b) > 1e-8 * max(1.0, float(np.linalg.norm(b))):
-        raise ValueError(f"{name} is unbounded below: the linear term is not in the range")
+        if not solves(x):
+            raise ValueError(f"{name} is unbounded below: the linear term is not in the range")
     return x
 
 
@@ -293,15 +297,26 @@ def _check_sketch(name: str, sketch: Any, d: int) -> Sketch:
     return sketch
 
 
+def _start(d: int, shift, x0, step, iters):
+    """The shift v, y0 = x0 − v (x0 = 0 when None: a limit has no start), step and iters."""
+    v = np.zeros(d) if shift is None else host_array("shift", shift, (d,))
+    x0 = np.zeros(d) if x0 is None else host_array("x0", x0, (d,))
+    return v, x0 - v, check_positive("step", step), check_int("iters", iters, low=0)
+
+
 def _common(problem, sketch, shift, x0, step, iters):
     A, b, const = _form(problem)
     d = A.shape[0]
     sketch = _check_sketch("sketch", sketch, d)
-    v = np.zeros(d) if shift is None else host_array("shift", shift, (d,))
-    y0 = host_array("x0", x0, (d,)) - v
-    step = check_positive("step", step)
-    iters = check_int("iters", iters, low=0)
+    v, y0, step, iters = _start(d, shift, x0, step, iters)
     return A, b, const, d, sketch, v, y0, step, iters
+
+
+def _moments_from(geo: _Geometry, step_map, y0, iters, checkpoints) -> ExactMoments:
+    """Propagate the moments from the deterministic start y0; read out at the checkpoints."""
+    points = checkpoint_array(iters, checkpoints)
+    means, seconds = propagate(step_map, y0, np.outer(y0, y0), iters, points)
+    return _moments_result(geo, points, means, seconds)
 
 
 # -- DSGD option I -----------------------------------------------------------------------------
@@ -359,10 +374,8 @@ def dsgd_moments(
     Cost per step O(d³) for ``Bernoulli``, ``RandK``, ``Permutation`` (marginal) and
     ``Identity``; O(N d³) for ``Discrete`` with N outcomes.
     """
-    geo, step_map, y0, iters = _dsgd_setup(problem, sketch, shift, x0, step, iters)
-    points = checkpoint_array(iters, checkpoints)
-    means, seconds = propagate(step_map, y0, np.outer(y0, y0), iters, points)
-    return _moments_result(geo, points, means, seconds)
+    setup = _dsgd_setup(problem, sketch, shift, x0, step, iters)
+    return _moments_from(*setup, checkpoints)
 
 
 def dsgd_limit(
@@ -384,10 +397,8 @@ def dsgd_limit(
         If the recursion diverges (spectral radius ρ ≥ 1 of the second-moment map), or
         d > ``max_dim``.
     """
-    d = _form(problem)[0].shape[0]
-    geo, step_map, _, _ = _dsgd_setup(problem, sketch, shift, np.zeros(d), step, 0)
-    m, P, rho = fixed_point(step_map, max_dim)
-    return _limit_result(geo, m, P, rho)
+    geo, step_map, _, _ = _dsgd_setup(problem, sketch, shift, None, step, 0)
+    return _limit_result(geo, *fixed_point(step_map, max_dim))
 
 
 def dsgd(
@@ -467,10 +478,8 @@ def dsgd_importance_moments(
     q : array of shape (N,), optional
         Sampling probabilities, in the order of ``sketch.support()``.
     """
-    geo, step_map, y0, iters = _importance_setup(problem, sketch, q, shift, x0, step, iters)
-    points = checkpoint_array(iters, checkpoints)
-    means, seconds = propagate(step_map, y0, np.outer(y0, y0), iters, points)
-    return _moments_result(geo, points, means, seconds)
+    setup = _importance_setup(problem, sketch, q, shift, x0, step, iters)
+    return _moments_from(*setup, checkpoints)
 
 
 def dsgd_importance_limit(
@@ -483,10 +492,8 @@ def dsgd_importance_limit(
     max_dim: int = MAX_LIMIT_DIM,
 ) -> ExactLimit:
     """Exact t → ∞ moments of :func:`dsgd_importance_moments` (ValueError when ρ ≥ 1)."""
-    d = _form(problem)[0].shape[0]
-    geo, step_map, _, _ = _importance_setup(problem, sketch, q, shift, np.zeros(d), step, 0)
-    m, P, rho = fixed_point(step_map, max_dim)
-    return _limit_result(geo, m, P, rho)
+    geo, step_map, _, _ = _importance_setup(problem, sketch, q, shift, None, step, 0)
+    return _limit_result(geo, *fixed_point(step_map, max_dim))
 
 
 # -- any affine recursion with enumerated branches ---------------------------------------------
@@ -553,8 +560,8 @@ def affine_limit(
 def quadratic_components(problem: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Quadratic components (A_i, b_i, const_i) of a finite sum f = (1/n) Σ_i f_i.
 
-    ``LeastSquares(X, y, l2)``: f_i(w) = ½(x_iᵀw − y_i)² + (l2/2)‖w‖², so A_i = x_i x_iᵀ + l2·I,
-    b_i = y_i x_i, const_i = y_i²/2.
+    ``LeastSquares(X, y, l2)`` (dense or sparse X): f_i(w) = ½(x_iᵀw − y_i)² + (l2/2)‖w‖²,
+    so A_i = x_i x_iᵀ + l2·I, b_i = y_i x_i, const_i = y_i²/2.
 
     Returns
     -------
@@ -569,7 +576,8 @@ def quadratic_components(problem: Any) -> tuple[np.ndarray, np.ndarray, np.ndarr
             "components can be derived from problems.LeastSquares only; pass components="
             f"(A_i, b_i, const_i) for {type(problem).__name__}"
         )
-    X = to_numpy(X).astype(float)
+    X = host_design(X)  # dense float64 on the host: the components are dense anyway
+    X = X.toarray() if is_sparse(X) else X
     y = to_numpy(y).astype(float)
     d = X.shape[1]
     A_i = np.einsum("ni,nj->nij", X, X) + problem.l2 * np.eye(d)
@@ -669,12 +677,10 @@ def dsgd_minibatch_moments(
         Quadratic components with f = (1/n)Σ f_i, f_i = ½xᵀA_ix − b_iᵀx + const_i; derived
         by :func:`quadratic_components` for ``LeastSquares`` when omitted.
     """
-    geo, step_map, y0, iters = _minibatch_setup(
+    setup = _minibatch_setup(
         problem, sketch, shift, x0, step, iters, batch_size, replacement, compressor, components
     )
-    points = checkpoint_array(iters, checkpoints)
-    means, seconds = propagate(step_map, y0, np.outer(y0, y0), iters, points)
-    return _moments_result(geo, points, means, seconds)
+    return _moments_from(*setup, checkpoints)
 
 
 def dsgd_minibatch_limit(
@@ -690,21 +696,10 @@ def dsgd_minibatch_limit(
     max_dim: int = MAX_LIMIT_DIM,
 ) -> ExactLimit:
     """Exact t → ∞ moments of :func:`dsgd_minibatch_moments` (ValueError when ρ ≥ 1)."""
-    A, _, _ = _form(problem)
     geo, step_map, _, _ = _minibatch_setup(
-        problem,
-        sketch,
-        shift,
-        np.zeros(A.shape[0]),
-        step,
-        0,
-        batch_size,
-        replacement,
-        compressor,
-        components,
+        problem, sketch, shift, None, step, 0, batch_size, replacement, compressor, components
     )
-    m, P, rho = fixed_point(step_map, max_dim)
-    return _limit_result(geo, m, P, rho)
+    return _limit_result(geo, *fixed_point(step_map, max_dim))
 
 
 # -- distributed / IST ------------------------------------------------------------------------
@@ -716,10 +711,7 @@ def _distributed_setup(problems, sketches, shift, x0, step, iters):
     if any(f[0].shape != (d, d) for f in forms):
         raise ValueError("all client problems must have the same dimension")
     M = len(problems)
-    v = np.zeros(d) if shift is None else host_array("shift", shift, (d,))
-    y0 = host_array("x0", x0, (d,)) - v
-    step = check_positive("step", step)
-    iters = check_int("iters", iters, low=0)
+    v, y0, step, iters = _start(d, shift, x0, step, iters)
     As = [f[0] for f in forms]
     cs = [f[0] @ v - f[1] for f in forms]
     A = sum(As) / M
@@ -779,10 +771,8 @@ def distributed_moments(
     x0, step, iters, shift, checkpoints
         As in :func:`dsgd_moments`.
     """
-    geo, step_map, y0, iters = _distributed_setup(problems, sketches, shift, x0, step, iters)
-    points = checkpoint_array(iters, checkpoints)
-    means, seconds = propagate(step_map, y0, np.outer(y0, y0), iters, points)
-    return _moments_result(geo, points, means, seconds)
+    setup = _distributed_setup(problems, sketches, shift, x0, step, iters)
+    return _moments_from(*setup, checkpoints)
 
 
 def distributed_limit(
@@ -794,10 +784,8 @@ def distributed_limit(
     max_dim: int = MAX_LIMIT_DIM,
 ) -> ExactLimit:
     """Exact t → ∞ moments of :func:`distributed_moments` (ValueError when ρ ≥ 1)."""
-    d = _form(problems[0], "problems[0]")[0].shape[0] if len(problems) else 0
-    geo, step_map, _, _ = _distributed_setup(problems, sketches, shift, np.zeros(d), step, 0)
-    m, P, rho = fixed_point(step_map, max_dim)
-    return _limit_result(geo, m, P, rho)
+    geo, step_map, _, _ = _distributed_setup(problems, sketches, shift, None, step, 0)
+    return _limit_result(geo, *fixed_point(step_map, max_dim))
 
 
 # -- L-SVRDSG ----------------------------------------------------------------------------------
@@ -823,27 +811,34 @@ def _l_svrdsg_setup(problem, sketch, batch_size, prob, resample_each_step, shift
     c = geo.c
     B = np.swapaxes(S, 1, 2) @ A @ S  # ∇f_j(v + y) = B_j y + e_j
     e = np.einsum("nki,k->ni", S, c)
-    batches = list(itertools.combinations(range(N), batch_size))
-    B_batch = np.stack([B[list(q)].mean(axis=0) for q in batches])
-    e_batch = np.stack([e[list(q)].mean(axis=0) for q in batches])
+    batches = np.array(list(itertools.combinations(range(N), batch_size)))
+    B_batch, e_batch = B[batches].mean(axis=1), e[batches].mean(axis=1)
     n_batch = len(batches)
     eye, zero = np.eye(d), np.zeros((d, d))
-    Ks, hs, ws = [], [], []
     if resample_each_step:
         # state (y, z): y⁺ = (I − γB_j)y + γ(B_j − B_Q)z − γe_Q;  z⁺ = y (coin) or z
         count = N * n_batch * 2
         if count > MAX_BRANCHES:
             raise ValueError(f"L-SVRDSG has {count} branches per step, more than {MAX_BRANCHES}")
-        for j in range(N):
-            for q in range(n_batch):
-                for coin, w in ((1, prob), (0, 1 - prob)):
-                    if w == 0:
-                        continue
-                    top = np.hstack([eye - step * B[j], step * (B[j] - B_batch[q])])
-                    bottom = np.hstack([eye, zero]) if coin else np.hstack([zero, eye])
-                    Ks.append(np.vstack([top, bottom]))
-                    hs.append(np.concatenate([-step * e_batch[q], np.zeros(d)]))
-                    ws.append(w / (N * n_batch))
+        # branches (j, Q, coin) in this order, a coin of probability 0 left out
+        coins = [(coin, w) for coin, w in ((1, prob), (0, 1 - prob)) if w != 0]
+        top = np.concatenate(
+            [
+                np.broadcast_to((eye - step * B)[:, None], (N, n_batch, d, d)),
+                step * (B[:, None] - B_batch[None]),
+            ],
+            axis=-1,
+        )
+        bottoms = np.stack(
+            [np.hstack([eye, zero]) if coin else np.hstack([zero, eye]) for coin, _ in coins]
+        )
+        tops = np.broadcast_to(top[:, :, None], (N, n_batch, len(coins), d, 2 * d))
+        Ks = np.concatenate(
+            [tops, np.broadcast_to(bottoms, (N, n_batch, len(coins), d, 2 * d))], axis=-2
+        ).reshape(-1, 2 * d, 2 * d)
+        h = np.concatenate([-step * e_batch, np.zeros((n_batch, d))], axis=-1)
+        hs = np.repeat(np.tile(h, (N, 1)), len(coins), axis=0)
+        ws = np.tile([w / (N * n_batch) for _, w in coins], N * n_batch)
         m0 = np.concatenate([y0, y0])
         P0 = np.outer(m0, m0)
     else:
@@ -851,29 +846,46 @@ def _l_svrdsg_setup(problem, sketch, batch_size, prob, resample_each_step, shift
         count = N * (1 + n_batch)
         if count > MAX_BRANCHES:
             raise ValueError(f"L-SVRDSG has {count} branches per step, more than {MAX_BRANCHES}")
-        for j in range(N):
-            top = np.hstack([eye - step * B[j], step * B[j], -step * eye])
-            if prob < 1:
-                Ks.append(
-                    np.vstack([top, np.hstack([zero, eye, zero]), np.hstack([zero, zero, eye])])
-                )
-                hs.append(np.zeros(3 * d))
-                ws.append((1 - prob) / N)
-            for q in range(n_batch):
-                Ks.append(
-                    np.vstack(
-                        [top, np.hstack([eye, zero, zero]), np.hstack([B_batch[q], zero, zero])]
-                    )
-                )
-                hs.append(np.concatenate([np.zeros(2 * d), e_batch[q]]))
-                ws.append(prob / (N * n_batch))
+        # per j: the branch without coin (when p < 1), then one per minibatch Q
+        top = np.concatenate(
+            [eye - step * B, step * B, np.broadcast_to(-step * eye, (N, d, d))], axis=-1
+        )
+        stay = np.vstack([np.hstack([zero, eye, zero]), np.hstack([zero, zero, eye])])
+        reset = np.concatenate(
+            [
+                np.broadcast_to(np.hstack([eye, zero, zero]), (n_batch, d, 3 * d)),
+                np.concatenate([B_batch, np.zeros((n_batch, d, 2 * d))], axis=-1),
+            ],
+            axis=-2,
+        )
+        h_reset = np.concatenate([np.zeros((n_batch, 2 * d)), e_batch], axis=-1)
+        w_reset = np.full(n_batch, prob / (N * n_batch))
+        if prob < 1:
+            reset = np.concatenate([stay[None], reset])
+            h_reset = np.concatenate([np.zeros((1, 3 * d)), h_reset])
+            w_reset = np.concatenate([[(1 - prob) / N], w_reset])
+        n_per_j = reset.shape[0]
+        Ks = np.concatenate(
+            [
+                np.broadcast_to(top[:, None], (N, n_per_j, d, 3 * d)),
+                np.broadcast_to(reset[None], (N, n_per_j, 2 * d, 3 * d)),
+            ],
+            axis=-2,
+        ).reshape(-1, 3 * d, 3 * d)
+        hs = np.tile(h_reset, (N, 1))
+        ws = np.tile(w_reset, N)
         # initial state: z0 = y0, G0 = B_Q y0 + e_Q over the initial minibatch Q
-        states = np.stack(
-            [np.concatenate([y0, y0, B_batch[q] @ y0 + e_batch[q]]) for q in range(n_batch)]
+        states = np.concatenate(
+            [
+                np.broadcast_to(y0, (n_batch, d)),
+                np.broadcast_to(y0, (n_batch, d)),
+                B_batch @ y0 + e_batch,
+            ],
+            axis=-1,
         )
         m0 = states.mean(axis=0)
         P0 = states.T @ states / n_batch
-    step_map = EnumeratedStep(np.array(Ks), np.array(hs), np.array(ws))
+    step_map = EnumeratedStep(Ks, hs, ws)
     H = np.einsum("nki,nkj->ij", B, B) / N  # (1/N) Σ_j B_jᵀB_j
     return geo, step_map, m0, P0, iters, H, c, step, prob
 
@@ -953,9 +965,8 @@ def l_svrdsg_limit(
 
     The state has dimension 3d (2d when resampling), which ``max_dim`` bounds.
     """
-    A, _, _ = _form(problem)
     geo, step_map, _, _, _, H, c, step, prob = _l_svrdsg_setup(
-        problem, sketch, batch_size, prob, resample_each_step, shift, np.zeros(A.shape[0]), step, 0
+        problem, sketch, batch_size, prob, resample_each_step, shift, None, step, 0
     )
     m, P, rho = fixed_point(step_map, max_dim)
     extra = _l_svrdsg_extra(geo, m, P, H, c, step, prob, resample_each_step)

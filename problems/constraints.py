@@ -407,13 +407,14 @@ class GroupL1Ball(Constraint):
         if labels.ndim != 1 or labels.size == 0 or not np.issubdtype(labels.dtype, np.integer):
             raise ValueError("groups must be a non-empty 1-D sequence of integer group labels")
         G = int(labels.max()) + 1
-        if labels.min() < 0 or np.unique(labels).size != G:
+        used, first = np.unique(labels, return_index=True)
+        if labels.min() < 0 or used.size != G:
             raise ValueError("groups must use every label 0..G-1 at least once")
         self.labels = labels
         self.d = labels.size
         self.n_groups = G
         self._membership = (labels[:, None] == np.arange(G)[None, :]).astype(float)
-        self._first = np.array([np.flatnonzero(labels == k)[0] for k in range(G)])
+        self._first = first  # the first coordinate of every group
 
     def _member(self, like: Any) -> Any:
         xp = array_namespace(like)
@@ -628,7 +629,7 @@ _SOLUTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def constrained_minimum(
     problem: Any, constraint: Constraint, *, tol: float = 1e-12, max_iter: int = 200_000
 ) -> ConstrainedSolution:
-    """min_{x ∈ D} f(x) by projected FISTA with function-value restart, in float64 on the host.
+    """min_{x ∈ D} f(x) by projected FISTA with gradient restart, in float64 on the host.
 
     Step 1/L; momentum restarted when ⟨y − x⁺, x⁺ − x⟩ > 0 (the gradient restart of
     O'Donoghue & Candès 2015, which unlike the function-value test keeps working below the

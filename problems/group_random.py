@@ -48,6 +48,16 @@ def _design(n: int, p: int, rng: Generator, correlation: float) -> np.ndarray:
     return np.sqrt(1 - correlation) * X + np.sqrt(correlation) * common
 
 
+def _planted_model(
+    n: int, p: int, K: int, rng: Generator, block, kind, k, scale, correlation
+) -> tuple[Groups, np.ndarray, np.ndarray, np.ndarray]:
+    """Groups, planted support, design X (n, p) and the planted responses XW* (n, K)."""
+    groups = block_groups(p, K, block, kind)
+    support, w = _planted(groups, k, rng, scale)
+    X = _design(n, p, rng, correlation)
+    return groups, support, X, X @ w.reshape(p, K)
+
+
 def planted_least_squares(
     n: int,
     p: int,
@@ -74,10 +84,8 @@ def planted_least_squares(
     """
     n, p, K = (check_int(a, v, low=1) for a, v in (("n", n), ("p", p), ("K", K)))
     noise = check_positive("noise", noise, strict=False)
-    groups = block_groups(p, K, block, kind)
-    support, w = _planted(groups, k, rng, scale)
-    X = _design(n, p, rng, correlation)
-    Y = X @ w.reshape(p, K) + noise * to_numpy(rng.normal((n, K)))
+    groups, support, X, signal = _planted_model(n, p, K, rng, block, kind, k, scale, correlation)
+    Y = signal + noise * to_numpy(rng.normal((n, K)))
     return GroupLeastSquares(rng.asarray(X), rng.asarray(Y), groups, l2=l2), support
 
 
@@ -106,10 +114,7 @@ def planted_multinomial(
     """
     n, p = check_int("n", n, low=1), check_int("p", p, low=1)
     K = check_int("K", K, low=2)
-    groups = block_groups(p, K, block, kind)
-    support, w = _planted(groups, k, rng, scale)
-    X = _design(n, p, rng, correlation)
-    z = X @ w.reshape(p, K)
+    groups, support, X, z = _planted_model(n, p, K, rng, block, kind, k, scale, correlation)
     prob = np.exp(z - z.max(axis=1, keepdims=True))
     prob /= prob.sum(axis=1, keepdims=True)
     u = to_numpy(rng.random((n, 1)))

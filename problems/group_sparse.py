@@ -35,9 +35,21 @@ def lambda_max(f: Any, groups: list[np.ndarray]) -> float:
     return float(max(np.linalg.norm(g[idx]) / np.sqrt(idx.size) for idx in groups))
 
 
+def _check_lam_ratio(lam_ratio: float) -> float:
+    return check_in_range("lam_ratio", lam_ratio, 0.0, 1.0, low_open=True, high_open=False)
+
+
+def _group_lasso_problem(
+    f: Any, groups: list[np.ndarray], lam_ratio: float, d: int | None = None
+) -> Composite:
+    """F = f + λΣ_g√|g|‖W_g‖ with λ = lam_ratio·λ_max (lam_ratio checked by the caller)."""
+    return Composite(f, GroupLasso(groups, lam_ratio * lambda_max(f, groups), d=d))
+
+
 def _planted(
     n: int, n_groups: int, group_size: int, n_active: int, rng: Generator
-) -> tuple[Any, Any]:
+) -> tuple[Any, Any, list[np.ndarray]]:
+    """Gaussian X (n, d), the planted signal Xw (first n_active groups) and the groups."""
     n = check_int("n", n, low=1)
     n_groups = check_int("n_groups", n_groups, low=1)
     group_size = check_int("group_size", group_size, low=1)
@@ -48,7 +60,7 @@ def _planted(
     mask = np.zeros(d)
     mask[: n_active * group_size] = 1.0
     w = rng.normal((d,)) * xp.asarray(mask, dtype=X.dtype, device=rng.device)
-    return X, X @ w
+    return X, X @ w, GroupLasso.contiguous(n_groups, group_size, 1.0).groups
 
 
 def random_group_logistic(
@@ -67,15 +79,14 @@ def random_group_logistic(
     The first ``n_active`` groups carry the planted weights; a fraction ``flip`` of labels is
     flipped.  λ = lam_ratio·λ_max.
     """
-    lam_ratio = check_in_range("lam_ratio", lam_ratio, 0.0, 1.0, low_open=True, high_open=False)
+    lam_ratio = _check_lam_ratio(lam_ratio)
     flip = check_in_range("flip", flip, 0.0, 0.5, low_open=False, high_open=True)
-    X, margin = _planted(n, n_groups, group_size, n_active, rng)
+    X, margin, groups = _planted(n, n_groups, group_size, n_active, rng)
     xp = rng.xp
     y = 2.0 * xp.astype(margin >= 0, X.dtype) - 1.0
     y = xp.where(rng.random((n,)) < flip, -y, y)
     f = Logistic(X, y, l2=l2)
-    groups = GroupLasso.contiguous(n_groups, group_size, 1.0).groups
-    return Composite(f, GroupLasso(groups, lam_ratio * lambda_max(f, groups)))
+    return _group_lasso_problem(f, groups, lam_ratio)
 
 
 def random_group_least_squares(
@@ -90,13 +101,12 @@ def random_group_least_squares(
     noise: float = 0.1,
 ) -> Composite:
     """Least squares ½‖Xw − y‖²/n with a planted group-sparse w and Gaussian noise."""
-    lam_ratio = check_in_range("lam_ratio", lam_ratio, 0.0, 1.0, low_open=True, high_open=False)
+    lam_ratio = _check_lam_ratio(lam_ratio)
     noise = check_positive("noise", noise, strict=False)
-    X, signal = _planted(n, n_groups, group_size, n_active, rng)
+    X, signal, groups = _planted(n, n_groups, group_size, n_active, rng)
     y = signal + noise * rng.normal((n,))
     f = LeastSquares(X, y, l2=l2)
-    groups = GroupLasso.contiguous(n_groups, group_size, 1.0).groups
-    return Composite(f, GroupLasso(groups, lam_ratio * lambda_max(f, groups)))
+    return _group_lasso_problem(f, groups, lam_ratio)
 
 
 def _to(xp: Any, device: Any, a: np.ndarray) -> Any:
@@ -151,6 +161,7 @@ def digits_feature_groups(
     """
     from problems.datasets import load
 
+    lam_ratio = _check_lam_ratio(lam_ratio)
     block = check_int("block", block, low=1, high=8)
     if 8 % block:
         raise ValueError(f"block must divide 8, got {block}")
@@ -162,7 +173,7 @@ def digits_feature_groups(
         for r in range(0, 8, block)
         for c in range(0, 8, block)
     ]
-    return Composite(f, GroupLasso(groups, lam_ratio * lambda_max(f, groups)))
+    return _group_lasso_problem(f, groups, lam_ratio)
 
 
 def libsvm_group_logistic(
@@ -179,10 +190,11 @@ def libsvm_group_logistic(
     """
     from problems.datasets import load
 
-    group_size = check_int("group_size", group_size, low=1)
+    lam_ratio = _check_lam_ratio(lam_ratio)
     data = load(name, data_dir=data_dir)
     X = np.asarray(to_numpy(data.X), dtype=float)
     f = Logistic(X, data.y, l2=l2)
+    group_size = check_int("group_size", group_size, low=1, high=f.d)
     n_groups = f.d // group_size
     groups = [np.arange(k * group_size, (k + 1) * group_size) for k in range(n_groups)]
-    return Composite(f, GroupLasso(groups, lam_ratio * lambda_max(f, groups), d=f.d))
+    return _group_lasso_problem(f, groups, lam_ratio, d=f.d)

@@ -22,7 +22,7 @@ from problems.design import (
     weighted_row_sum,
 )
 
-__all__ = ["Logistic", "newton"]
+__all__ = ["Logistic", "newton", "newton_minimizer"]
 
 
 def _log1pexp(xp: Any, z: Any) -> Any:
@@ -75,6 +75,27 @@ def newton(
     if norm <= tol:
         return x, norm, max_iter
     raise RuntimeError(f"Newton did not reach ‖∇f‖ <= {tol:.1e} (got {norm:.3e})")
+
+
+def newton_minimizer(grad: Any, hess: Any, value: Any, d: int) -> tuple[np.ndarray, float]:
+    """:func:`newton` from 0 to ‖∇f‖ ≤ 1e-12·max(1, ‖∇f(0)‖): the certified minimizer.
+
+    Returns
+    -------
+    x : numpy.ndarray
+        The minimizer found.
+    certificate : float
+        ‖∇f(x)‖ achieved.
+
+    Raises
+    ------
+    RuntimeError
+        If the tolerance is not reached (see :func:`newton`).
+    """
+    x0 = np.zeros(d)
+    scale = max(1.0, float(np.linalg.norm(grad(x0))))
+    x, certificate, _ = newton(grad, hess, value, x0, tol=1e-12 * scale)
+    return x, certificate
 
 
 class Logistic(FiniteSum):
@@ -196,15 +217,7 @@ class Logistic(FiniteSum):
     def _solution(self) -> tuple[np.ndarray, float]:
         if self.l2 <= 0:
             raise ValueError("Logistic with l2 = 0 may have no minimizer; use l2 > 0 for x_star")
-        scale = max(1.0, float(np.linalg.norm(self._host_grad(np.zeros(self.d)))))
-        x, cert, _ = newton(
-            self._host_grad,
-            self._host_hess,
-            self._host_value,
-            np.zeros(self.d),
-            tol=1e-12 * scale,
-        )
-        return x, cert
+        return newton_minimizer(self._host_grad, self._host_hess, self._host_value, self.d)
 
     @property
     def x_star_host(self) -> np.ndarray:

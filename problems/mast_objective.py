@@ -298,24 +298,24 @@ class MASTObjective(Problem):
             return self.shift + outcomes[None, ...] * y[:, None, :]
         return self.shift + self.xp.sum(outcomes[None, ...] * y[:, None, None, :], axis=-1)
 
-    def sketch_values(self, x: Any) -> Any:
-        """f_S(x) = f(v + S(x − v)) for every outcome S of the support: (N,) or (R, N)."""
+    def _at_points(self, x: Any, oracle: Any) -> Any:
+        """oracle(v + S_n(x − v)) for every outcome n, one batched call: shape (R, N, ...)."""
         self._check_point(x)
         xp = self.xp
-        x2 = x[None, :] if x.ndim == 1 else x
-        points = self._points(x2)
+        points = self._points(x[None, :] if x.ndim == 1 else x)
         R, N = points.shape[0], points.shape[1]
-        values = xp.reshape(self.problem.value(xp.reshape(points, (R * N, self.d))), (R, N))
+        out = oracle(xp.reshape(points, (R * N, self.d)))
+        return xp.reshape(out, (R, N, *out.shape[1:]))
+
+    def sketch_values(self, x: Any) -> Any:
+        """f_S(x) = f(v + S(x − v)) for every outcome S of the support: (N,) or (R, N)."""
+        values = self._at_points(x, self.problem.value)
         return values[0, ...] if x.ndim == 1 else values
 
     def sketch_grads(self, x: Any) -> Any:
         """∇f_S(x) = Sᵀ∇f(v + S(x − v)) for every outcome: (N, d) or (R, N, d)."""
-        self._check_point(x)
         xp = self.xp
-        x2 = x[None, :] if x.ndim == 1 else x
-        points = self._points(x2)
-        R, N = points.shape[0], points.shape[1]
-        grads = xp.reshape(self.problem.grad(xp.reshape(points, (R * N, self.d))), (R, N, self.d))
+        grads = self._at_points(x, self.problem.grad)
         outcomes, _ = self._device_support
         if self._diagonal:
             out = outcomes[None, ...] * grads

@@ -18,7 +18,7 @@ from mastbench.backend import to_numpy
 from mastbench.validation import check_int
 from problems._data import check_design
 from problems.base import FiniteSum
-from problems.logistic import newton
+from problems.logistic import newton_minimizer
 
 __all__ = ["MultinomialLogistic"]
 
@@ -158,11 +158,7 @@ class MultinomialLogistic(FiniteSum):
     def _solution(self) -> tuple[np.ndarray, float]:
         if self.l2 <= 0:
             raise ValueError("MultinomialLogistic with l2 = 0 has no unique minimizer; use l2 > 0")
-        scale = max(1.0, float(np.linalg.norm(self._host_grad(np.zeros(self.d)))))
-        x, cert, _ = newton(
-            self._host_grad, self._host_hess, self._host_value, np.zeros(self.d), tol=1e-12 * scale
-        )
-        return x, cert
+        return newton_minimizer(self._host_grad, self._host_hess, self._host_value, self.d)
 
     @property
     def x_star_host(self) -> np.ndarray:

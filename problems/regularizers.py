@@ -29,7 +29,7 @@ from mastbench.validation import check_int, check_positive
 __all__ = ["L1", "GroupLasso", "NuclearNorm", "Regularizer", "Zero"]
 
 
-def _step_column(xp: Any, x: Any, step: Any) -> Any:
+def _step_column(x: Any, step: Any) -> Any:
     """``step`` as something broadcastable against x[..., None] per point."""
     if isinstance(step, int | float | np.floating | np.integer):
         if not step > 0:
@@ -72,7 +72,7 @@ class Zero(Regularizer):
         return array_namespace(x).sum(x * 0.0, axis=-1)
 
     def prox(self, x: Any, step: Any) -> Any:
-        _step_column(array_namespace(x), x, step)
+        _step_column(x, step)
         return x
 
     def dist2(self, x: Any, g: Any, scale: float = 1.0) -> Any:
@@ -101,7 +101,7 @@ class L1(Regularizer):
 
     def prox(self, x: Any, step: Any) -> Any:
         xp = array_namespace(x)
-        thr = _step_column(xp, x, step) * self.lam
+        thr = _step_column(x, step) * self.lam
         return xp.sign(x) * xp.maximum(xp.abs(x) - thr, 0.0)
 
     def dist2(self, x: Any, g: Any, scale: float = 1.0) -> Any:
@@ -263,7 +263,7 @@ class GroupLasso(Regularizer):
 
     def prox(self, x: Any, step: Any) -> Any:
         xp = array_namespace(x)
-        thr = _step_column(xp, x, step) * self.lam_g(x)
+        thr = _step_column(x, step) * self.lam_g(x)
         b = self.blocks(x)
         norms = xp.linalg.vector_norm(b, axis=-1)
         safe = xp.where(norms > 0, norms, xp.ones_like(norms))
@@ -329,7 +329,7 @@ class NuclearNorm(Regularizer):
 
     def prox(self, x: Any, step: Any) -> Any:
         xp = array_namespace(x)
-        thr = _step_column(xp, x, step) * self.lam
+        thr = _step_column(x, step) * self.lam
         u, s, vt = xp.linalg.svd(self._mat(x), full_matrices=False)
         shrunk = xp.maximum(s - thr, 0.0)
         out = (u * shrunk[..., None, :]) @ vt

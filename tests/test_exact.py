@@ -674,10 +674,38 @@ def test_quadratic_unbounded_below_is_reported():
         exact.dsgd_moments(problem, Identity(2), x0=np.zeros(2), step=0.1, iters=1)
 
 
+def test_singular_but_bounded_quadratic_has_the_minimum_norm_minimizer():
+    # A singular, b in its range: f is bounded below, x* = A⁺b (the lstsq fallback); the
+    # same A with b off its range is the unbounded case above
+    A = np.array([[1.0, 1.0], [1.0, 1.0]])
+    problem = Quadratic(A, np.array([2.0, 2.0]))
+    res = exact.dsgd_moments(problem, Identity(2), x0=np.zeros(2), step=0.1, iters=1)
+    np.testing.assert_allclose(res.x_D_star, [1.0, 1.0], rtol=1e-12)
+    assert res.f_star == pytest.approx(-2.0, rel=1e-12)
+    with pytest.raises(ValueError, match="unbounded below"):
+        exact.dsgd_moments(
+            Quadratic(A, np.array([1.0, -1.0])), Identity(2), x0=np.zeros(2), step=0.1, iters=1
+        )
+
+
 def test_least_squares_is_accepted_directly():
     problem = LeastSquares(np.eye(3), np.ones(3), l2=0.1)
     res = exact.dsgd_moments(problem, RandK(3, 2), x0=np.zeros(3), step=0.1, iters=2)
     assert res.subopt[0] > res.subopt[-1] > 0
+
+
+def test_minibatch_moments_of_a_sparse_least_squares_equal_the_dense_ones():
+    import scipy.sparse as sp
+
+    X = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 0.0], [1.0, 1.0, 1.0], [0.0, 0.0, 3.0]])
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    kw = dict(batch_size=2, x0=np.ones(3), step=0.05, iters=3)
+    dense = exact.dsgd_minibatch_moments(LeastSquares(X, y, l2=0.1), RandK(3, 2), **kw)
+    sparse = exact.dsgd_minibatch_moments(
+        LeastSquares(sp.csr_array(X), y, l2=0.1), RandK(3, 2), **kw
+    )
+    _close(sparse.second, dense.second)
+    _close(sparse.subopt, dense.subopt)
 
 
 def test_inputs_from_any_backend_give_the_same_moments(xp):

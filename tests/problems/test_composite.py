@@ -206,6 +206,16 @@ def test_libsvm_instance(libsvm_dir) -> None:
     assert problem.certificate <= 1e-12 * _scale(problem)
 
 
+def test_data_instances_name_bad_lam_ratio_and_group_size(libsvm_dir) -> None:
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match="lam_ratio"):
+            digits_feature_groups(lam_ratio=bad)
+        with pytest.raises(ValueError, match="lam_ratio"):
+            libsvm_group_logistic("a1a", lam_ratio=bad)
+    with pytest.raises(ValueError, match="group_size"):
+        libsvm_group_logistic("a1a", group_size=10_000, lam_ratio=0.5)
+
+
 # -- regression: group least squares with unpenalized groups -------------------------------
 @pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_polish_leaves_f_intact_and_free_groups_are_solved() -> None:

@@ -88,3 +88,18 @@ def test_batched_gradient_matches_the_float64_expit_formula(xp, scale):
     want = np.stack([lg._host_grad(row) for row in x])
     data_scale = float(np.abs(to_numpy(lg.X)).max())
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-14 * data_scale + 1e-14 * scale * 1e-3)
+
+
+def test_newton_minimizer_certifies_and_fails_loudly():
+    from problems.logistic import newton_minimizer
+
+    A = np.array([[2.0, 0.5], [0.5, 1.0]])
+    b = np.array([1.0, -3.0])
+    x, certificate = newton_minimizer(
+        lambda x: A @ x - b, lambda x: A, lambda x: 0.5 * x @ A @ x - b @ x, 2
+    )
+    np.testing.assert_allclose(x, np.linalg.solve(A, b), rtol=1e-14)
+    assert certificate <= 1e-12 * np.linalg.norm(b)
+    # f(x) = Σx is unbounded below: its gradient never vanishes, the certificate is unmet
+    with pytest.raises(RuntimeError, match="Newton did not reach"):
+        newton_minimizer(lambda x: np.ones(2), lambda x: np.eye(2), lambda x: float(x.sum()), 2)
