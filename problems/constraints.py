@@ -67,9 +67,8 @@ def _one_hot(xp: Any, index: Any, d: int, value: Any, like: Any) -> Any:
 
 
 def _pick(xp: Any, values: Any, index: Any) -> Any:
-    """values[r, index[r]] for an (R, d) array, without take_along_axis."""
-    cols = xp.arange(values.shape[1], device=device_of(values))
-    return xp.sum(xp.where(cols[None, :] == index[:, None], values, 0.0), axis=1)
+    """values[r, index[r]] for an (R, d) array and an (R,) integer index, O(R)."""
+    return xp.take_along_axis(values, index[:, None], axis=1)[:, 0]
 
 
 def _project_l1(x: Any, radius: float) -> Any:
