@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
@@ -113,6 +114,71 @@ def _check_milestones(milestones: tuple[int, ...], iters: int) -> tuple[int, ...
     return ms
 
 
+@dataclass(frozen=True)
+class _Subproblem:
+    """How RAMDA's (4) and ProxGen's (6) are solved: exactly, or by PG (Algorithm 2)."""
+
+    solver: str
+    stop: str
+    eps_sub: float
+    eps_sub_power: float
+    pg_max_iters: int
+    rtol: float
+    screening: bool
+
+    @classmethod
+    def checked(
+        cls,
+        solver: str,
+        stop: str,
+        eps_sub: float,
+        eps_sub_power: float,
+        pg_max_iters: int,
+        rtol: float,
+        screening: bool,
+    ) -> _Subproblem:
+        return cls(
+            _check_choice("solver", solver, ("pg", "exact")),
+            _check_choice("stop", stop, ("condition7", "heuristic")),
+            check_positive("eps_sub", eps_sub),
+            check_positive("eps_sub_power", eps_sub_power, strict=False),
+            check_int("pg_max_iters", pg_max_iters, low=1),
+            check_positive("rtol", rtol),
+            bool(screening),
+        )
+
+    def solve(
+        self, psi: Any, a: float, V: Any, P: Any, C: Any, Z0: Any, t: int
+    ) -> tuple[Any, float, int]:
+        """(Ẑ, PG steps averaged over replicates, replicates whose stopping rule went unmet).
+
+        PG starts at Z0 and stops by condition (7) with ε_t = eps_sub·t^(−eps_sub_power), or
+        by the official code's heuristic.
+        """
+        if self.solver == "exact":
+            return solve_exact(psi, a, V, P, C), 0.0, 0
+        result = solve_pg(
+            psi,
+            a,
+            V,
+            P,
+            C,
+            Z0,
+            tol=self.eps_sub * t ** (-self.eps_sub_power),
+            stop=self.stop,
+            max_iters=self.pg_max_iters,
+            rtol=self.rtol,
+            screening=self.screening,
+        )
+        xp = array_namespace(V)
+        unmet = int(xp.sum(xp.astype(~result.satisfied, xp.int64)))
+        return result.Z, float(xp.mean(result.iterations)), unmet
+
+
+#: RMDA's record of how its subproblem is solved: in closed form, by the prox of ψ.
+_CLOSED_FORM = _Subproblem("exact", "condition7", 1.0, 0.0, 1, 1.0, False)
+
+
 def expected_squared_gradient(f: FiniteSum, W: Any, batch_size: int) -> Any:
     """E[g∘g] of the minibatch gradient g at each row of W (indices drawn with replacement).
 
@@ -144,13 +210,7 @@ def _dual_averaging(
     batch_size: int | None,
     adaptive: bool,
     eps: float,
-    solver: str,
-    stop: str,
-    eps_sub: float,
-    eps_sub_power: float,
-    pg_max_iters: int,
-    rtol: float,
-    screening: bool,
+    subproblem: _Subproblem,
     milestones: tuple[int, ...],
     gamma: float,
     ramp: bool,
@@ -162,8 +222,6 @@ def _dual_averaging(
 ) -> Trace:
     problem = _check_composite(problem)
     iters = check_int("iters", iters, low=0)
-    _check_choice("solver", solver, ("pg", "exact"))
-    _check_choice("stop", stop, ("condition7", "heuristic"))
     _check_choice("output", output, ("hat", "avg"))
     eps = check_positive("eps", eps)
     gamma = check_positive("gamma", gamma)
@@ -215,8 +273,8 @@ def _dual_averaging(
         params={
             "lr": None if callable(lr) else float(lr),
             "batch_size": batch_size,
-            "solver": solver,
-            "stop": stop,
+            "solver": subproblem.solver,
+            "stop": subproblem.stop,
             "milestones": list(milestones),
             "output": output,
         },
@@ -240,25 +298,9 @@ def _dual_averaging(
         state["U"] = state["U"] + s_t * G * G
         if adaptive:
             P = state["U"] ** (1.0 / 3.0) + state["eps"]
-            if solver == "exact":
-                hat = solve_exact(psi, alpha, state["V"], P, W0)
-            else:
-                result = solve_pg(
-                    psi,
-                    alpha,
-                    state["V"],
-                    P,
-                    W0,
-                    state["W"],
-                    tol=eps_sub * t ** (-eps_sub_power),
-                    stop=stop,
-                    max_iters=pg_max_iters,
-                    rtol=rtol,
-                    screening=screening,
-                )
-                hat = result.Z
-                state["pg_iters"] += float(xp.mean(result.iterations))
-                state["unmet"] += int(xp.sum(xp.astype(~result.satisfied, xp.int64)))
+            hat, steps, unmet = subproblem.solve(psi, alpha, state["V"], P, W0, state["W"], t)
+            state["pg_iters"] += steps
+            state["unmet"] += unmet
         else:
             beta = math.sqrt(t)
             hat = psi.prox(W0 - state["V"] / beta, alpha / beta) if alpha > 0 else W0
@@ -432,13 +474,9 @@ def ramda(
         batch_size=batch_size,
         adaptive=True,
         eps=eps,
-        solver=solver,
-        stop=stop,
-        eps_sub=check_positive("eps_sub", eps_sub),
-        eps_sub_power=check_positive("eps_sub_power", eps_sub_power, strict=False),
-        pg_max_iters=check_int("pg_max_iters", pg_max_iters, low=1),
-        rtol=check_positive("rtol", rtol),
-        screening=bool(screening),
+        subproblem=_Subproblem.checked(
+            solver, stop, eps_sub, eps_sub_power, pg_max_iters, rtol, screening
+        ),
         milestones=milestones,
         gamma=gamma,
         ramp=ramp,
@@ -528,13 +566,7 @@ def rmda(
         batch_size=batch_size,
         adaptive=False,
         eps=1.0,
-        solver="exact",
-        stop="condition7",
-        eps_sub=1.0,
-        eps_sub_power=0.0,
-        pg_max_iters=1,
-        rtol=1.0,
-        screening=False,
+        subproblem=_CLOSED_FORM,
         milestones=milestones,
         gamma=gamma,
         ramp=ramp,
@@ -648,9 +680,8 @@ def prox_gen(
     solver, stop : str
         As in :func:`ramda` (defaults "pg", "condition7").
     eps_sub, eps_sub_power, pg_max_iters, rtol, screening
-        As in :func:`ramda` (defaults 1e-6, 0.6, 100, 1e-8, True), with the global step k
-        in the tolerance.  Not validated here: with ``stop="condition7"`` a non-positive
-        tolerance raises ``ValueError`` in the solver.
+        As in :func:`ramda` (defaults 1e-6, 0.6, 100, 1e-8, True, validated the same way),
+        with the global step k in the tolerance.
 
     Returns
     -------
@@ -673,12 +704,9 @@ def prox_gen(
     eps = check_positive("eps", eps)
     betas = _check_betas(betas)
     weight_decay = check_positive("weight_decay", weight_decay, strict=False)
-    _check_choice("solver", solver, ("pg", "exact"))
-    _check_choice("stop", stop, ("condition7", "heuristic"))
-    eps_sub = check_positive("eps_sub", eps_sub)
-    eps_sub_power = check_positive("eps_sub_power", eps_sub_power, strict=False)
-    pg_max_iters = check_int("pg_max_iters", pg_max_iters, low=1)
-    rtol = check_positive("rtol", rtol)
+    subproblem = _Subproblem.checked(
+        solver, stop, eps_sub, eps_sub_power, pg_max_iters, rtol, screening
+    )
     psi = _check_composite(problem).psi
     xp = problem.xp
     state: dict[str, Any] = {}
@@ -687,22 +715,8 @@ def prox_gen(
         W = W * (1 - lr * weight_decay)
         m_hat, v_hat = _adam_moments(k, G, state, betas)
         D = xp.sqrt(v_hat) + eps
-        if solver == "exact":
-            return solve_exact(psi, lr, lr * m_hat, D, W), 0.0
-        result = solve_pg(
-            psi,
-            lr,
-            lr * m_hat,
-            D,
-            W,
-            W,
-            tol=eps_sub * k ** (-eps_sub_power),
-            stop=stop,
-            max_iters=pg_max_iters,
-            rtol=rtol,
-            screening=screening,
-        )
-        return result.Z, float(xp.mean(result.iterations))
+        Z, steps, _ = subproblem.solve(psi, lr, lr * m_hat, D, W, W, k)
+        return Z, steps
 
     return _prox_loop(
         "prox_gen",
