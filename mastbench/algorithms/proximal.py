@@ -79,6 +79,48 @@ def _gradient_oracle(
     return oracle
 
 
+#: step(k, W^{k−1}, G^k) -> (W^k, the iterate to record, increments of the counters).
+Step = Callable[[int, Any, Any], tuple[Any, Any, dict[str, float]]]
+
+
+def _run(
+    name: str,
+    f: Problem,
+    W: Any,
+    step: Step,
+    *,
+    iters: int,
+    rng: Generator | None,
+    batch_size: int | None,
+    metrics: dict[str, Callable[[Any], Any]],
+    params: dict[str, Any],
+    counters: tuple[str, ...],
+    checkpoints: Any,
+    keep_iterates: bool,
+) -> Trace:
+    """The loop every method here shares, from the started (R, d) batch W = W⁰.
+
+    For k = 1, …, T: G^k = ∇f_ξk(W^{k−1}) (full ∇f when batch_size is None), then
+    (W^k, X^k, increments) = step(k, W^{k−1}, G^k); X^k is recorded with ``grad_evals``
+    (k·b, or k) and each of ``counters`` summed over the increments so far, and the trace
+    ends at X^T (W⁰ when T = 0).
+    """
+    iters = check_int("iters", iters, low=0)
+    oracle = _gradient_oracle(f, batch_size, rng)
+    recorder = TraceRecorder(
+        name, iters, metrics, checkpoints=checkpoints, keep_iterates=keep_iterates, params=params
+    )
+    totals = dict.fromkeys(counters, 0.0)
+    recorder.record(0, W, grad_evals=0, **totals)
+    X = W
+    for k in range(1, iters + 1):
+        W, X, increments = step(k, W, oracle(W))
+        for counter, value in increments.items():
+            totals[counter] += value
+        recorder.record(k, X, grad_evals=k * (batch_size or 1), **totals)
+    return recorder.finish(X)
+
+
 def _composite_metrics(
     problem: Composite, track_optimum: bool, extra: dict[str, Callable[[Any], Any]] | None = None
 ) -> dict[str, Callable[[Any], Any]]:
@@ -233,10 +275,9 @@ def _dual_averaging(
     if track_moments and batch_size is None:
         raise ValueError("track_moments needs a batch_size (the minibatch second moment)")
     xp, psi = problem.xp, problem.psi
-    oracle = _gradient_oracle(problem.f, batch_size, rng)
     W = _start(problem, x0, replicates)
     state: dict[str, Any] = {"W": W, "hat": W, "V": xp.zeros_like(W), "U": xp.zeros_like(W)}
-    state.update(alpha=0.0, t=0, lr_scale=1.0, eps=eps, pg_iters=0.0, unmet=0)
+    state.update(alpha=0.0, t=0, lr_scale=1.0, eps=eps, W0=W)
 
     def avg_gap(_: Any) -> Any:
         diff = state["W"] - state["hat"]
@@ -264,12 +305,47 @@ def _dual_averaging(
             return xp.sum(target - grad * grad, axis=-1)
 
         extra.update(dual_gap2=dual_gap, moment_gap2_rel=moment_gap, grad_noise2=noise)
-    recorder = TraceRecorder(
+    final_stage_start = milestones[-1] if milestones else 0
+
+    def step(k: int, W: Any, G: Any) -> tuple[Any, Any, dict[str, float]]:
+        if k - 1 in milestones:
+            state["lr_scale"] *= gamma
+            state["eps"] *= gamma
+            state.update(alpha=0.0, t=0, V=xp.zeros_like(W), U=xp.zeros_like(W))
+            state["W0"] = W
+        state["t"] += 1
+        t = state["t"]
+        s_t = state["lr_scale"] * check_positive(f"lr({k})", _value_at(lr, k)) * math.sqrt(t)
+        state["alpha"] += s_t
+        alpha = state["alpha"]
+        state["V"] = state["V"] + s_t * G
+        state["U"] = state["U"] + s_t * G * G
+        if adaptive:
+            P = state["U"] ** (1.0 / 3.0) + state["eps"]
+            hat, steps, unmet = subproblem.solve(psi, alpha, state["V"], P, state["W0"], W, t)
+        else:
+            beta = math.sqrt(t)
+            hat = psi.prox(state["W0"] - state["V"] / beta, alpha / beta)
+            steps, unmet = 0.0, 0
+        c = check_in_range(
+            f"momentum({k})", _value_at(momentum, k), 0.0, 1.0, low_open=True, high_open=False
+        )
+        if ramp and k > final_stage_start:
+            c = min(c * math.sqrt(k - final_stage_start), 1.0)
+        state["hat"] = hat
+        state["W"] = (1.0 - c) * W + c * hat
+        counts = {"pg_iters": steps, "unmet_condition7": unmet}
+        return state["W"], hat if output == "hat" else state["W"], counts
+
+    return _run(
         name,
-        iters,
-        _composite_metrics(problem, track_optimum, extra),
-        checkpoints=checkpoints,
-        keep_iterates=keep_iterates,
+        problem.f,
+        W,
+        step,
+        iters=iters,
+        rng=rng,
+        batch_size=batch_size,
+        metrics=_composite_metrics(problem, track_optimum, extra),
         params={
             "lr": None if callable(lr) else float(lr),
             "batch_size": batch_size,
@@ -278,47 +354,10 @@ def _dual_averaging(
             "milestones": list(milestones),
             "output": output,
         },
+        counters=("pg_iters", "unmet_condition7"),
+        checkpoints=checkpoints,
+        keep_iterates=keep_iterates,
     )
-    recorder.record(0, W, grad_evals=0, pg_iters=0.0, unmet_condition7=0)
-    W0 = W
-    final_stage_start = milestones[-1] if milestones else 0
-    for k in range(1, iters + 1):
-        if k - 1 in milestones:
-            state["lr_scale"] *= gamma
-            state["eps"] *= gamma
-            state.update(alpha=0.0, t=0, V=xp.zeros_like(W), U=xp.zeros_like(W))
-            W0 = state["W"]
-        state["t"] += 1
-        t = state["t"]
-        G = oracle(state["W"])
-        s_t = state["lr_scale"] * check_positive(f"lr({k})", _value_at(lr, k)) * math.sqrt(t)
-        state["alpha"] += s_t
-        alpha = state["alpha"]
-        state["V"] = state["V"] + s_t * G
-        state["U"] = state["U"] + s_t * G * G
-        if adaptive:
-            P = state["U"] ** (1.0 / 3.0) + state["eps"]
-            hat, steps, unmet = subproblem.solve(psi, alpha, state["V"], P, W0, state["W"], t)
-            state["pg_iters"] += steps
-            state["unmet"] += unmet
-        else:
-            beta = math.sqrt(t)
-            hat = psi.prox(W0 - state["V"] / beta, alpha / beta) if alpha > 0 else W0
-        c = check_in_range(
-            f"momentum({k})", _value_at(momentum, k), 0.0, 1.0, low_open=True, high_open=False
-        )
-        if ramp and k > final_stage_start:
-            c = min(c * math.sqrt(k - final_stage_start), 1.0)
-        state["hat"] = hat
-        state["W"] = (1.0 - c) * state["W"] + c * hat
-        recorder.record(
-            k,
-            hat if output == "hat" else state["W"],
-            grad_evals=k * (batch_size or 1),
-            pg_iters=state["pg_iters"],
-            unmet_condition7=state["unmet"],
-        )
-    return recorder.finish(state["hat"] if output == "hat" else state["W"])
 
 
 def ramda(
@@ -595,24 +634,25 @@ def _prox_loop(
     params: dict[str, Any],
 ) -> Trace:
     problem = _check_composite(problem)
-    iters = check_int("iters", iters, low=0)
-    oracle = _gradient_oracle(problem.f, batch_size, rng)
-    W = _start(problem, x0, replicates)
-    recorder = TraceRecorder(
+
+    def step(k: int, W: Any, G: Any) -> tuple[Any, Any, dict[str, float]]:
+        W, used = step_fn(k, W, G)
+        return W, W, {"pg_iters": used}
+
+    return _run(
         name,
-        iters,
-        _composite_metrics(problem, track_optimum),
+        problem.f,
+        _start(problem, x0, replicates),
+        step,
+        iters=iters,
+        rng=rng,
+        batch_size=batch_size,
+        metrics=_composite_metrics(problem, track_optimum),
+        params={"batch_size": batch_size, **params},
+        counters=("pg_iters",),
         checkpoints=checkpoints,
         keep_iterates=keep_iterates,
-        params={"batch_size": batch_size, **params},
     )
-    recorder.record(0, W, grad_evals=0, pg_iters=0.0)
-    pg_iters = 0.0
-    for k in range(1, iters + 1):
-        W, used = step_fn(k, W, oracle(W))
-        pg_iters += used
-        recorder.record(k, W, grad_evals=k * (batch_size or 1), pg_iters=pg_iters)
-    return recorder.finish(W)
 
 
 def _adam_moments(
@@ -902,36 +942,38 @@ def _smooth_loop(
 ) -> Trace:
     if not isinstance(f, Problem):
         raise TypeError(f"f must be a problems.Problem, got {type(f).__name__}")
-    iters = check_int("iters", iters, low=0)
     lr = check_positive("lr", lr)
     if not 0 < momentum <= 1:
         raise ValueError(f"momentum must lie in (0, 1], got {momentum}")
     xp = f.xp
-    oracle = _gradient_oracle(f, batch_size, rng)
-    x = _start(f, x0, replicates)
-    x_init = x
-    s = xp.zeros_like(x)
-    v = xp.zeros_like(x)
-    recorder = TraceRecorder(
+    x_init = _start(f, x0, replicates)
+    state = {"s": xp.zeros_like(x_init), "v": xp.zeros_like(x_init)}
+
+    def step(k: int, x: Any, g: Any) -> tuple[Any, Any, dict[str, float]]:
+        lam = lr * math.sqrt(k)
+        state["s"] = state["s"] + lam * g
+        state["v"] = state["v"] + lam * g * g
+        z = x_init - state["s"] / denominator(k, state["v"])
+        x = (1 - momentum) * x + momentum * z
+        return x, x, {}
+
+    return _run(
         name,
-        iters,
-        {
+        f,
+        x_init,
+        step,
+        iters=iters,
+        rng=rng,
+        batch_size=batch_size,
+        metrics={
             "objective": f.value,
             "gradnorm2": lambda z: xp.sum(f.grad(z) ** 2, axis=-1),
         },
-        checkpoints=checkpoints,
         params={"lr": lr, "momentum": momentum, "batch_size": batch_size},
+        counters=(),
+        checkpoints=checkpoints,
+        keep_iterates=False,
     )
-    recorder.record(0, x, grad_evals=0)
-    for k in range(1, iters + 1):
-        g = oracle(x)
-        step = lr * math.sqrt(k)
-        s = s + step * g
-        v = v + step * g * g
-        z = x_init - s / denominator(k, v)
-        x = (1 - momentum) * x + momentum * z
-        recorder.record(k, x, grad_evals=k * (batch_size or 1))
-    return recorder.finish(x)
 
 
 def madgrad(
