@@ -149,6 +149,11 @@ def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _check_weight(name: str, value: Any) -> float:
+    """A momentum weight c (or ρ) in (0, 1]: 1 keeps only the newest term."""
+    return check_in_range(name, value, 0.0, 1.0, low_open=True, high_open=False)
+
+
 def _check_milestones(milestones: tuple[int, ...], iters: int) -> tuple[int, ...]:
     ms = tuple(check_int("milestones[i]", m, low=1, high=iters) for m in milestones)
     if list(ms) != sorted(set(ms)):
@@ -270,8 +275,8 @@ def _dual_averaging(
     milestones = _check_milestones(tuple(milestones), iters)
     if not callable(lr):
         check_positive("lr", lr)
-    if not callable(momentum) and not 0 < float(momentum) <= 1:
-        raise ValueError(f"momentum must lie in (0, 1], got {momentum}")
+    if not callable(momentum):
+        _check_weight("momentum", momentum)
     if track_moments and batch_size is None:
         raise ValueError("track_moments needs a batch_size (the minibatch second moment)")
     xp, psi = problem.xp, problem.psi
@@ -327,9 +332,7 @@ def _dual_averaging(
             beta = math.sqrt(t)
             hat = psi.prox(state["W0"] - state["V"] / beta, alpha / beta)
             steps, unmet = 0.0, 0
-        c = check_in_range(
-            f"momentum({k})", _value_at(momentum, k), 0.0, 1.0, low_open=True, high_open=False
-        )
+        c = _check_weight(f"momentum({k})", _value_at(momentum, k))
         if ramp and k > final_stage_start:
             c = min(c * math.sqrt(k - final_stage_start), 1.0)
         state["hat"] = hat
@@ -900,8 +903,7 @@ def prox_sgd(
        step size as a baseline; defaults ρ = 0.1, η = 0.1, ``shared/theory/ramda.md`` §5).
     """
     lr = check_positive("lr", lr)
-    if not 0 < rho <= 1:
-        raise ValueError(f"rho must lie in (0, 1], got {rho}")
+    rho = _check_weight("rho", rho)
     psi = _check_composite(problem).psi
     state: dict[str, Any] = {}
 
@@ -943,8 +945,7 @@ def _smooth_loop(
     if not isinstance(f, Problem):
         raise TypeError(f"f must be a problems.Problem, got {type(f).__name__}")
     lr = check_positive("lr", lr)
-    if not 0 < momentum <= 1:
-        raise ValueError(f"momentum must lie in (0, 1], got {momentum}")
+    momentum = _check_weight("momentum", momentum)
     xp = f.xp
     x_init = _start(f, x0, replicates)
     state = {"s": xp.zeros_like(x_init), "v": xp.zeros_like(x_init)}
