@@ -290,23 +290,33 @@ def _dual_averaging(
 
     extra: dict[str, Callable[[Any], Any]] = {"avg_gap2": avg_gap}
     if track_moments:
+        moments: dict[str, Any] = {"at": None}
+
+        def moments_at_W() -> tuple[Any, Any]:
+            """∇f(W^t) and E[g∘g](W^t), computed once per recorded W^t (O(n) gradients)."""
+            if moments["at"] is not state["W"]:
+                moments.update(
+                    at=state["W"],
+                    grad=problem.f.grad(state["W"]),
+                    second=expected_squared_gradient(problem.f, state["W"], batch_size),
+                )
+            return moments["grad"], moments["second"]
 
         def dual_gap(_: Any) -> Any:
             if state["alpha"] == 0:
                 return xp.zeros((W.shape[0],), dtype=W.dtype, device=device_of(W))
-            diff = state["V"] / state["alpha"] - problem.f.grad(state["W"])
+            diff = state["V"] / state["alpha"] - moments_at_W()[0]
             return xp.sum(diff * diff, axis=-1)
 
         def moment_gap(_: Any) -> Any:
             if state["alpha"] == 0:
                 return xp.zeros((W.shape[0],), dtype=W.dtype, device=device_of(W))
-            target = expected_squared_gradient(problem.f, state["W"], batch_size)
+            target = moments_at_W()[1]
             diff = state["U"] / state["alpha"] - target
             return xp.sum(diff * diff, axis=-1) / xp.sum(target * target, axis=-1)
 
         def noise(_: Any) -> Any:
-            target = expected_squared_gradient(problem.f, state["W"], batch_size)
-            grad = problem.f.grad(state["W"])
+            grad, target = moments_at_W()
             return xp.sum(target - grad * grad, axis=-1)
 
         extra.update(dual_gap2=dual_gap, moment_gap2_rel=moment_gap, grad_noise2=noise)
