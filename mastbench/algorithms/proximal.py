@@ -80,14 +80,14 @@ def _gradient_oracle(
 
 
 #: step(k, W^{k−1}, G^k) -> (W^k, the iterate to record, increments of the counters).
-Step = Callable[[int, Any, Any], tuple[Any, Any, dict[str, float]]]
+_Step = Callable[[int, Any, Any], tuple[Any, Any, dict[str, float]]]
 
 
 def _run(
     name: str,
     f: Problem,
     W: Any,
-    step: Step,
+    step: _Step,
     *,
     iters: int,
     rng: Generator | None,
