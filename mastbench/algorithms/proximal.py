@@ -230,7 +230,14 @@ def expected_squared_gradient(f: FiniteSum, W: Any, batch_size: int) -> Any:
     """E[g∘g] of the minibatch gradient g at each row of W (indices drawn with replacement).
 
     E[g∘g] = ∇f∘∇f + (1/b)((1/n)Σ_i ∇f_i∘∇f_i − ∇f∘∇f), exact (ramda.md §9, check 2(c)).
+    f must be a :class:`~problems.base.FiniteSum` (``TypeError``), W of shape (R, d)
+    (``ValueError``) and b = ``batch_size`` an integer ≥ 1 (``TypeError``/``ValueError``).
     """
+    if not isinstance(f, FiniteSum):
+        raise TypeError(f"f must be a problems.FiniteSum, got {type(f).__name__}")
+    if len(W.shape) != 2 or W.shape[1] != f.d:
+        raise ValueError(f"W must have shape (R, d) with d={f.d}, got {W.shape}")
+    batch_size = check_int("batch_size", batch_size, low=1)
     xp = f.xp
     R, d = W.shape
     n = f.n
@@ -678,9 +685,13 @@ def _adam_moments(
 
 
 def _check_betas(betas: tuple[float, float]) -> tuple[float, float]:
-    if len(betas) != 2 or not all(0 <= float(b) < 1 for b in betas):
-        raise ValueError(f"betas must be two numbers in [0, 1), got {betas}")
-    return float(betas[0]), float(betas[1])
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
+    b1, b2 = (
+        check_in_range(f"betas[{i}]", b, 0.0, 1.0, low_open=False, high_open=True)
+        for i, b in enumerate(betas)
+    )
+    return b1, b2
 
 
 def prox_gen(
