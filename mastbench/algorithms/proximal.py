@@ -432,10 +432,11 @@ def ramda(
         Number of steps T ≥ 0 (``TypeError`` if not an integer, ``ValueError`` if < 0).
     lr : float or callable, default 1e-2
         η > 0 (``TypeError``/``ValueError`` otherwise), or k ↦ η_k evaluated at the global
-        step k = 1, …, T (not validated); 1e-2 is the RAMDA package default.
+        step k = 1, …, T, each value checked when used (``ValueError`` naming ``lr(k)``);
+        1e-2 is the RAMDA package default.
     momentum : float or callable, default 0.1
-        c ∈ (0, 1] (``ValueError`` otherwise; c = 1: no averaging, W^t = Ŵ^t), or k ↦ c_k
-        (not validated).
+        c ∈ (0, 1] (``ValueError`` otherwise; c = 1: no averaging, W^t = Ŵ^t), or k ↦ c_k,
+        each value checked when used (``ValueError`` naming ``momentum(k)``).
     rng : Generator, optional
         Source of the minibatch indices; required when ``batch_size`` is given
         (``ValueError``), unused otherwise.
@@ -581,10 +582,10 @@ def rmda(
     problem, x0, iters, rng, replicates, batch_size, checkpoints, keep_iterates
         As in :func:`ramda`.
     lr : float or callable, default 1e-1
-        η > 0 (``TypeError``/``ValueError`` otherwise) or k ↦ η_k (not validated); 1e-1 is
-        the paper's logistic-regression setting (App. A.1).
+        η > 0 (``TypeError``/``ValueError`` otherwise) or k ↦ η_k (checked as in
+        :func:`ramda`); 1e-1 is the paper's logistic-regression setting (App. A.1).
     momentum : float or callable, default 0.1
-        c ∈ (0, 1] (``ValueError`` otherwise) or k ↦ c_k (not validated).
+        c ∈ (0, 1] (``ValueError`` otherwise) or k ↦ c_k (checked as in :func:`ramda`).
     milestones, gamma, ramp
         Stage-wise restarts and the momentum ramp as in :func:`ramda` (at a milestone η ←
         γ·η, t, α, V ← 0, W⁰ ← W).
