@@ -116,12 +116,11 @@ def solve_pg(
     max_iters: int = 100,
     rtol: float = 1e-8,
     screening: bool = True,
-    step: Any = None,
 ) -> PGResult:
     """Algorithm 2 of arXiv 2403.14398 (PG) on Q, batched over replicates.
 
-    Z^j = prox_{θaψ}(Z^{j−1} − θ(V + P(Z^{j−1} − C))), θ = 1/max_i P_i per replicate (or
-    ``step``, shape (R,)).  Stops per replicate when ``stop="condition7"`` and
+    Z^j = prox_{θaψ}(Z^{j−1} − θ(V + P(Z^{j−1} − C))), θ = 1/max_i P_i per replicate.
+    Stops per replicate when ``stop="condition7"`` and
     ‖s_j‖ ≤ ``tol`` and Q(Z^j) ≤ Q(Z⁰) (condition (7)), or when ``stop="heuristic"`` and
     (Q(Z^{j−1}) − Q(Z^j))/(|Q(Z^j)| + 1) < ``rtol`` with j ≥ 2 (the official code).
     Screened groups are fixed at zero (exactly optimal there, so their residual is 0).
@@ -131,7 +130,7 @@ def solve_pg(
         raise ValueError(f"stop must be 'condition7' or 'heuristic', got {stop!r}")
     if stop == "condition7" and (tol is None or not tol > 0):
         raise ValueError(f"tol must be positive for stop='condition7', got {tol}")
-    theta = 1.0 / xp.max(P, axis=-1) if step is None else step
+    theta = 1.0 / xp.max(P, axis=-1)
     keep = None
     if screening and isinstance(psi, GroupLasso):
         zeroed = screen(psi, a, V, P, C)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
@@ -78,6 +79,48 @@ def _gradient_oracle(
     return oracle
 
 
+#: step(k, W^{k−1}, G^k) -> (W^k, the iterate to record, increments of the counters).
+_Step = Callable[[int, Any, Any], tuple[Any, Any, dict[str, float]]]
+
+
+def _run(
+    name: str,
+    f: Problem,
+    W: Any,
+    step: _Step,
+    *,
+    iters: int,
+    rng: Generator | None,
+    batch_size: int | None,
+    metrics: dict[str, Callable[[Any], Any]],
+    params: dict[str, Any],
+    counters: tuple[str, ...],
+    checkpoints: Any,
+    keep_iterates: bool,
+) -> Trace:
+    """The loop every method here shares, from the started (R, d) batch W = W⁰.
+
+    For k = 1, …, T: G^k = ∇f_ξk(W^{k−1}) (full ∇f when batch_size is None), then
+    (W^k, X^k, increments) = step(k, W^{k−1}, G^k); X^k is recorded with ``grad_evals``
+    (k·b, or k) and each of ``counters`` summed over the increments so far, and the trace
+    ends at X^T (W⁰ when T = 0).
+    """
+    iters = check_int("iters", iters, low=0)
+    oracle = _gradient_oracle(f, batch_size, rng)
+    recorder = TraceRecorder(
+        name, iters, metrics, checkpoints=checkpoints, keep_iterates=keep_iterates, params=params
+    )
+    totals = dict.fromkeys(counters, 0.0)
+    recorder.record(0, W, grad_evals=0, **totals)
+    X = W
+    for k in range(1, iters + 1):
+        W, X, increments = step(k, W, oracle(W))
+        for counter, value in increments.items():
+            totals[counter] += value
+        recorder.record(k, X, grad_evals=k * (batch_size or 1), **totals)
+    return recorder.finish(X)
+
+
 def _composite_metrics(
     problem: Composite, track_optimum: bool, extra: dict[str, Callable[[Any], Any]] | None = None
 ) -> dict[str, Callable[[Any], Any]]:
@@ -106,6 +149,11 @@ def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _check_weight(name: str, value: Any) -> float:
+    """A momentum weight c (or ρ) in (0, 1]: 1 keeps only the newest term."""
+    return check_in_range(name, value, 0.0, 1.0, low_open=True, high_open=False)
+
+
 def _check_milestones(milestones: tuple[int, ...], iters: int) -> tuple[int, ...]:
     ms = tuple(check_int("milestones[i]", m, low=1, high=iters) for m in milestones)
     if list(ms) != sorted(set(ms)):
@@ -113,11 +161,83 @@ def _check_milestones(milestones: tuple[int, ...], iters: int) -> tuple[int, ...
     return ms
 
 
+@dataclass(frozen=True)
+class _Subproblem:
+    """How RAMDA's (4) and ProxGen's (6) are solved: exactly, or by PG (Algorithm 2)."""
+
+    solver: str
+    stop: str
+    eps_sub: float
+    eps_sub_power: float
+    pg_max_iters: int
+    rtol: float
+    screening: bool
+
+    @classmethod
+    def checked(
+        cls,
+        solver: str,
+        stop: str,
+        eps_sub: float,
+        eps_sub_power: float,
+        pg_max_iters: int,
+        rtol: float,
+        screening: bool,
+    ) -> _Subproblem:
+        return cls(
+            _check_choice("solver", solver, ("pg", "exact")),
+            _check_choice("stop", stop, ("condition7", "heuristic")),
+            check_positive("eps_sub", eps_sub),
+            check_positive("eps_sub_power", eps_sub_power, strict=False),
+            check_int("pg_max_iters", pg_max_iters, low=1),
+            check_positive("rtol", rtol),
+            bool(screening),
+        )
+
+    def solve(
+        self, psi: Any, a: float, V: Any, P: Any, C: Any, Z0: Any, t: int
+    ) -> tuple[Any, float, int]:
+        """(Ẑ, PG steps averaged over replicates, replicates whose stopping rule went unmet).
+
+        PG starts at Z0 and stops by condition (7) with ε_t = eps_sub·t^(−eps_sub_power), or
+        by the official code's heuristic.
+        """
+        if self.solver == "exact":
+            return solve_exact(psi, a, V, P, C), 0.0, 0
+        result = solve_pg(
+            psi,
+            a,
+            V,
+            P,
+            C,
+            Z0,
+            tol=self.eps_sub * t ** (-self.eps_sub_power),
+            stop=self.stop,
+            max_iters=self.pg_max_iters,
+            rtol=self.rtol,
+            screening=self.screening,
+        )
+        xp = array_namespace(V)
+        unmet = int(xp.sum(xp.astype(~result.satisfied, xp.int64)))
+        return result.Z, float(xp.mean(result.iterations)), unmet
+
+
+#: RMDA's record of how its subproblem is solved: in closed form, by the prox of ψ.
+_CLOSED_FORM = _Subproblem("exact", "condition7", 1.0, 0.0, 1, 1.0, False)
+
+
 def expected_squared_gradient(f: FiniteSum, W: Any, batch_size: int) -> Any:
     """E[g∘g] of the minibatch gradient g at each row of W (indices drawn with replacement).
 
     E[g∘g] = ∇f∘∇f + (1/b)((1/n)Σ_i ∇f_i∘∇f_i − ∇f∘∇f), exact (ramda.md §9, check 2(c)).
+    f must be a :class:`~problems.base.FiniteSum` (``TypeError``), W of shape (R, d)
+    (``ValueError``) and b = ``batch_size`` an integer ≥ 1 (``TypeError``/``ValueError``).
     """
+    if not isinstance(f, FiniteSum):
+        raise TypeError(f"f must be a problems.FiniteSum, got {type(f).__name__}")
+    if len(W.shape) != 2 or W.shape[1] != f.d:
+        raise ValueError(f"W must have shape (R, d) with d={f.d}, got {W.shape}")
+    batch_size = check_int("batch_size", batch_size, low=1)
     xp = f.xp
     R, d = W.shape
     n = f.n
@@ -144,13 +264,7 @@ def _dual_averaging(
     batch_size: int | None,
     adaptive: bool,
     eps: float,
-    solver: str,
-    stop: str,
-    eps_sub: float,
-    eps_sub_power: float,
-    pg_max_iters: int,
-    rtol: float,
-    screening: bool,
+    subproblem: _Subproblem,
     milestones: tuple[int, ...],
     gamma: float,
     ramp: bool,
@@ -162,23 +276,20 @@ def _dual_averaging(
 ) -> Trace:
     problem = _check_composite(problem)
     iters = check_int("iters", iters, low=0)
-    _check_choice("solver", solver, ("pg", "exact"))
-    _check_choice("stop", stop, ("condition7", "heuristic"))
     _check_choice("output", output, ("hat", "avg"))
     eps = check_positive("eps", eps)
     gamma = check_positive("gamma", gamma)
     milestones = _check_milestones(tuple(milestones), iters)
     if not callable(lr):
         check_positive("lr", lr)
-    if not callable(momentum) and not 0 < float(momentum) <= 1:
-        raise ValueError(f"momentum must lie in (0, 1], got {momentum}")
+    if not callable(momentum):
+        _check_weight("momentum", momentum)
     if track_moments and batch_size is None:
         raise ValueError("track_moments needs a batch_size (the minibatch second moment)")
     xp, psi = problem.xp, problem.psi
-    oracle = _gradient_oracle(problem.f, batch_size, rng)
     W = _start(problem, x0, replicates)
     state: dict[str, Any] = {"W": W, "hat": W, "V": xp.zeros_like(W), "U": xp.zeros_like(W)}
-    state.update(alpha=0.0, t=0, lr_scale=1.0, eps=eps, pg_iters=0.0, unmet=0)
+    state.update(alpha=0.0, t=0, lr_scale=1.0, eps=eps, W0=W)
 
     def avg_gap(_: Any) -> Any:
         diff = state["W"] - state["hat"]
@@ -186,53 +297,46 @@ def _dual_averaging(
 
     extra: dict[str, Callable[[Any], Any]] = {"avg_gap2": avg_gap}
     if track_moments:
+        moments: dict[str, Any] = {"at": None}
+
+        def moments_at_W() -> tuple[Any, Any]:
+            """∇f(W^t) and E[g∘g](W^t), computed once per recorded W^t (O(n) gradients)."""
+            if moments["at"] is not state["W"]:
+                moments.update(
+                    at=state["W"],
+                    grad=problem.f.grad(state["W"]),
+                    second=expected_squared_gradient(problem.f, state["W"], batch_size),
+                )
+            return moments["grad"], moments["second"]
 
         def dual_gap(_: Any) -> Any:
             if state["alpha"] == 0:
                 return xp.zeros((W.shape[0],), dtype=W.dtype, device=device_of(W))
-            diff = state["V"] / state["alpha"] - problem.f.grad(state["W"])
+            diff = state["V"] / state["alpha"] - moments_at_W()[0]
             return xp.sum(diff * diff, axis=-1)
 
         def moment_gap(_: Any) -> Any:
             if state["alpha"] == 0:
                 return xp.zeros((W.shape[0],), dtype=W.dtype, device=device_of(W))
-            target = expected_squared_gradient(problem.f, state["W"], batch_size)
+            target = moments_at_W()[1]
             diff = state["U"] / state["alpha"] - target
             return xp.sum(diff * diff, axis=-1) / xp.sum(target * target, axis=-1)
 
         def noise(_: Any) -> Any:
-            target = expected_squared_gradient(problem.f, state["W"], batch_size)
-            grad = problem.f.grad(state["W"])
+            grad, target = moments_at_W()
             return xp.sum(target - grad * grad, axis=-1)
 
         extra.update(dual_gap2=dual_gap, moment_gap2_rel=moment_gap, grad_noise2=noise)
-    recorder = TraceRecorder(
-        name,
-        iters,
-        _composite_metrics(problem, track_optimum, extra),
-        checkpoints=checkpoints,
-        keep_iterates=keep_iterates,
-        params={
-            "lr": None if callable(lr) else float(lr),
-            "batch_size": batch_size,
-            "solver": solver,
-            "stop": stop,
-            "milestones": list(milestones),
-            "output": output,
-        },
-    )
-    recorder.record(0, W, grad_evals=0, pg_iters=0.0, unmet_condition7=0)
-    W0 = W
     final_stage_start = milestones[-1] if milestones else 0
-    for k in range(1, iters + 1):
+
+    def step(k: int, W: Any, G: Any) -> tuple[Any, Any, dict[str, float]]:
         if k - 1 in milestones:
             state["lr_scale"] *= gamma
             state["eps"] *= gamma
             state.update(alpha=0.0, t=0, V=xp.zeros_like(W), U=xp.zeros_like(W))
-            W0 = state["W"]
+            state["W0"] = W
         state["t"] += 1
         t = state["t"]
-        G = oracle(state["W"])
         s_t = state["lr_scale"] * check_positive(f"lr({k})", _value_at(lr, k)) * math.sqrt(t)
         state["alpha"] += s_t
         alpha = state["alpha"]
@@ -240,43 +344,40 @@ def _dual_averaging(
         state["U"] = state["U"] + s_t * G * G
         if adaptive:
             P = state["U"] ** (1.0 / 3.0) + state["eps"]
-            if solver == "exact":
-                hat = solve_exact(psi, alpha, state["V"], P, W0)
-            else:
-                result = solve_pg(
-                    psi,
-                    alpha,
-                    state["V"],
-                    P,
-                    W0,
-                    state["W"],
-                    tol=eps_sub * t ** (-eps_sub_power),
-                    stop=stop,
-                    max_iters=pg_max_iters,
-                    rtol=rtol,
-                    screening=screening,
-                )
-                hat = result.Z
-                state["pg_iters"] += float(xp.mean(result.iterations))
-                state["unmet"] += int(xp.sum(xp.astype(~result.satisfied, xp.int64)))
+            hat, steps, unmet = subproblem.solve(psi, alpha, state["V"], P, state["W0"], W, t)
         else:
             beta = math.sqrt(t)
-            hat = psi.prox(W0 - state["V"] / beta, alpha / beta) if alpha > 0 else W0
-        c = check_in_range(
-            f"momentum({k})", _value_at(momentum, k), 0.0, 1.0, low_open=True, high_open=False
-        )
+            hat = psi.prox(state["W0"] - state["V"] / beta, alpha / beta)
+            steps, unmet = 0.0, 0
+        c = _check_weight(f"momentum({k})", _value_at(momentum, k))
         if ramp and k > final_stage_start:
             c = min(c * math.sqrt(k - final_stage_start), 1.0)
         state["hat"] = hat
-        state["W"] = (1.0 - c) * state["W"] + c * hat
-        recorder.record(
-            k,
-            hat if output == "hat" else state["W"],
-            grad_evals=k * (batch_size or 1),
-            pg_iters=state["pg_iters"],
-            unmet_condition7=state["unmet"],
-        )
-    return recorder.finish(state["hat"] if output == "hat" else state["W"])
+        state["W"] = (1.0 - c) * W + c * hat
+        counts = {"pg_iters": steps, "unmet_condition7": unmet}
+        return state["W"], hat if output == "hat" else state["W"], counts
+
+    return _run(
+        name,
+        problem.f,
+        W,
+        step,
+        iters=iters,
+        rng=rng,
+        batch_size=batch_size,
+        metrics=_composite_metrics(problem, track_optimum, extra),
+        params={
+            "lr": None if callable(lr) else float(lr),
+            "batch_size": batch_size,
+            "solver": subproblem.solver,
+            "stop": subproblem.stop,
+            "milestones": list(milestones),
+            "output": output,
+        },
+        counters=("pg_iters", "unmet_condition7"),
+        checkpoints=checkpoints,
+        keep_iterates=keep_iterates,
+    )
 
 
 def ramda(
@@ -331,10 +432,11 @@ def ramda(
         Number of steps T ≥ 0 (``TypeError`` if not an integer, ``ValueError`` if < 0).
     lr : float or callable, default 1e-2
         η > 0 (``TypeError``/``ValueError`` otherwise), or k ↦ η_k evaluated at the global
-        step k = 1, …, T (not validated); 1e-2 is the RAMDA package default.
+        step k = 1, …, T, each value checked when used (``ValueError`` naming ``lr(k)``);
+        1e-2 is the RAMDA package default.
     momentum : float or callable, default 0.1
-        c ∈ (0, 1] (``ValueError`` otherwise; c = 1: no averaging, W^t = Ŵ^t), or k ↦ c_k
-        (not validated).
+        c ∈ (0, 1] (``ValueError`` otherwise; c = 1: no averaging, W^t = Ŵ^t), or k ↦ c_k,
+        each value checked when used (``ValueError`` naming ``momentum(k)``).
     rng : Generator, optional
         Source of the minibatch indices; required when ``batch_size`` is given
         (``ValueError``), unused otherwise.
@@ -432,13 +534,9 @@ def ramda(
         batch_size=batch_size,
         adaptive=True,
         eps=eps,
-        solver=solver,
-        stop=stop,
-        eps_sub=check_positive("eps_sub", eps_sub),
-        eps_sub_power=check_positive("eps_sub_power", eps_sub_power, strict=False),
-        pg_max_iters=check_int("pg_max_iters", pg_max_iters, low=1),
-        rtol=check_positive("rtol", rtol),
-        screening=bool(screening),
+        subproblem=_Subproblem.checked(
+            solver, stop, eps_sub, eps_sub_power, pg_max_iters, rtol, screening
+        ),
         milestones=milestones,
         gamma=gamma,
         ramp=ramp,
@@ -484,10 +582,10 @@ def rmda(
     problem, x0, iters, rng, replicates, batch_size, checkpoints, keep_iterates
         As in :func:`ramda`.
     lr : float or callable, default 1e-1
-        η > 0 (``TypeError``/``ValueError`` otherwise) or k ↦ η_k (not validated); 1e-1 is
-        the paper's logistic-regression setting (App. A.1).
+        η > 0 (``TypeError``/``ValueError`` otherwise) or k ↦ η_k (checked as in
+        :func:`ramda`); 1e-1 is the paper's logistic-regression setting (App. A.1).
     momentum : float or callable, default 0.1
-        c ∈ (0, 1] (``ValueError`` otherwise) or k ↦ c_k (not validated).
+        c ∈ (0, 1] (``ValueError`` otherwise) or k ↦ c_k (checked as in :func:`ramda`).
     milestones, gamma, ramp
         Stage-wise restarts and the momentum ramp as in :func:`ramda` (at a milestone η ←
         γ·η, t, α, V ← 0, W⁰ ← W).
@@ -528,13 +626,7 @@ def rmda(
         batch_size=batch_size,
         adaptive=False,
         eps=1.0,
-        solver="exact",
-        stop="condition7",
-        eps_sub=1.0,
-        eps_sub_power=0.0,
-        pg_max_iters=1,
-        rtol=1.0,
-        screening=False,
+        subproblem=_CLOSED_FORM,
         milestones=milestones,
         gamma=gamma,
         ramp=ramp,
@@ -563,24 +655,25 @@ def _prox_loop(
     params: dict[str, Any],
 ) -> Trace:
     problem = _check_composite(problem)
-    iters = check_int("iters", iters, low=0)
-    oracle = _gradient_oracle(problem.f, batch_size, rng)
-    W = _start(problem, x0, replicates)
-    recorder = TraceRecorder(
+
+    def step(k: int, W: Any, G: Any) -> tuple[Any, Any, dict[str, float]]:
+        W, used = step_fn(k, W, G)
+        return W, W, {"pg_iters": used}
+
+    return _run(
         name,
-        iters,
-        _composite_metrics(problem, track_optimum),
+        problem.f,
+        _start(problem, x0, replicates),
+        step,
+        iters=iters,
+        rng=rng,
+        batch_size=batch_size,
+        metrics=_composite_metrics(problem, track_optimum),
+        params={"batch_size": batch_size, **params},
+        counters=("pg_iters",),
         checkpoints=checkpoints,
         keep_iterates=keep_iterates,
-        params={"batch_size": batch_size, **params},
     )
-    recorder.record(0, W, grad_evals=0, pg_iters=0.0)
-    pg_iters = 0.0
-    for k in range(1, iters + 1):
-        W, used = step_fn(k, W, oracle(W))
-        pg_iters += used
-        recorder.record(k, W, grad_evals=k * (batch_size or 1), pg_iters=pg_iters)
-    return recorder.finish(W)
 
 
 def _adam_moments(
@@ -593,9 +686,13 @@ def _adam_moments(
 
 
 def _check_betas(betas: tuple[float, float]) -> tuple[float, float]:
-    if len(betas) != 2 or not all(0 <= float(b) < 1 for b in betas):
-        raise ValueError(f"betas must be two numbers in [0, 1), got {betas}")
-    return float(betas[0]), float(betas[1])
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
+    b1, b2 = (
+        check_in_range(f"betas[{i}]", b, 0.0, 1.0, low_open=False, high_open=True)
+        for i, b in enumerate(betas)
+    )
+    return b1, b2
 
 
 def prox_gen(
@@ -648,9 +745,8 @@ def prox_gen(
     solver, stop : str
         As in :func:`ramda` (defaults "pg", "condition7").
     eps_sub, eps_sub_power, pg_max_iters, rtol, screening
-        As in :func:`ramda` (defaults 1e-6, 0.6, 100, 1e-8, True), with the global step k
-        in the tolerance.  Not validated here: with ``stop="condition7"`` a non-positive
-        tolerance raises ``ValueError`` in the solver.
+        As in :func:`ramda` (defaults 1e-6, 0.6, 100, 1e-8, True, validated the same way),
+        with the global step k in the tolerance.
 
     Returns
     -------
@@ -673,12 +769,9 @@ def prox_gen(
     eps = check_positive("eps", eps)
     betas = _check_betas(betas)
     weight_decay = check_positive("weight_decay", weight_decay, strict=False)
-    _check_choice("solver", solver, ("pg", "exact"))
-    _check_choice("stop", stop, ("condition7", "heuristic"))
-    eps_sub = check_positive("eps_sub", eps_sub)
-    eps_sub_power = check_positive("eps_sub_power", eps_sub_power, strict=False)
-    pg_max_iters = check_int("pg_max_iters", pg_max_iters, low=1)
-    rtol = check_positive("rtol", rtol)
+    subproblem = _Subproblem.checked(
+        solver, stop, eps_sub, eps_sub_power, pg_max_iters, rtol, screening
+    )
     psi = _check_composite(problem).psi
     xp = problem.xp
     state: dict[str, Any] = {}
@@ -687,22 +780,8 @@ def prox_gen(
         W = W * (1 - lr * weight_decay)
         m_hat, v_hat = _adam_moments(k, G, state, betas)
         D = xp.sqrt(v_hat) + eps
-        if solver == "exact":
-            return solve_exact(psi, lr, lr * m_hat, D, W), 0.0
-        result = solve_pg(
-            psi,
-            lr,
-            lr * m_hat,
-            D,
-            W,
-            W,
-            tol=eps_sub * k ** (-eps_sub_power),
-            stop=stop,
-            max_iters=pg_max_iters,
-            rtol=rtol,
-            screening=screening,
-        )
-        return result.Z, float(xp.mean(result.iterations))
+        Z, steps, _ = subproblem.solve(psi, lr, lr * m_hat, D, W, W, k)
+        return Z, steps
 
     return _prox_loop(
         "prox_gen",
@@ -846,8 +925,7 @@ def prox_sgd(
        step size as a baseline; defaults ρ = 0.1, η = 0.1, ``shared/theory/ramda.md`` §5).
     """
     lr = check_positive("lr", lr)
-    if not 0 < rho <= 1:
-        raise ValueError(f"rho must lie in (0, 1], got {rho}")
+    rho = _check_weight("rho", rho)
     psi = _check_composite(problem).psi
     state: dict[str, Any] = {}
 
@@ -888,36 +966,37 @@ def _smooth_loop(
 ) -> Trace:
     if not isinstance(f, Problem):
         raise TypeError(f"f must be a problems.Problem, got {type(f).__name__}")
-    iters = check_int("iters", iters, low=0)
     lr = check_positive("lr", lr)
-    if not 0 < momentum <= 1:
-        raise ValueError(f"momentum must lie in (0, 1], got {momentum}")
+    momentum = _check_weight("momentum", momentum)
     xp = f.xp
-    oracle = _gradient_oracle(f, batch_size, rng)
-    x = _start(f, x0, replicates)
-    x_init = x
-    s = xp.zeros_like(x)
-    v = xp.zeros_like(x)
-    recorder = TraceRecorder(
+    x_init = _start(f, x0, replicates)
+    state = {"s": xp.zeros_like(x_init), "v": xp.zeros_like(x_init)}
+
+    def step(k: int, x: Any, g: Any) -> tuple[Any, Any, dict[str, float]]:
+        lam = lr * math.sqrt(k)
+        state["s"] = state["s"] + lam * g
+        state["v"] = state["v"] + lam * g * g
+        z = x_init - state["s"] / denominator(k, state["v"])
+        x = (1 - momentum) * x + momentum * z
+        return x, x, {}
+
+    return _run(
         name,
-        iters,
-        {
+        f,
+        x_init,
+        step,
+        iters=iters,
+        rng=rng,
+        batch_size=batch_size,
+        metrics={
             "objective": f.value,
             "gradnorm2": lambda z: xp.sum(f.grad(z) ** 2, axis=-1),
         },
-        checkpoints=checkpoints,
         params={"lr": lr, "momentum": momentum, "batch_size": batch_size},
+        counters=(),
+        checkpoints=checkpoints,
+        keep_iterates=False,
     )
-    recorder.record(0, x, grad_evals=0)
-    for k in range(1, iters + 1):
-        g = oracle(x)
-        step = lr * math.sqrt(k)
-        s = s + step * g
-        v = v + step * g * g
-        z = x_init - s / denominator(k, v)
-        x = (1 - momentum) * x + momentum * z
-        recorder.record(k, x, grad_evals=k * (batch_size or 1))
-    return recorder.finish(x)
 
 
 def madgrad(
