@@ -98,6 +98,22 @@ class Evidence:
             if value is not None:
                 setattr(self, name, np.broadcast_to(np.asarray(value, float), self.t.shape))
 
+    @classmethod
+    def stacked(cls, parts: Sequence[tuple[Any, Any, Any]], **fields: Any) -> Evidence:
+        """One evidence for several checks, concatenated in order.
+
+        Each part is ``(t, measured, bound)``; ``t`` and ``bound`` are broadcast to the shape
+        of ``measured`` (a scalar 0 is a zero bound, a scalar t labels every point), so each
+        check's points stay aligned.  ``fields`` (``atol``, ``extra``, ...) are passed on.
+        """
+        ts, measured, bounds = [], [], []
+        for t, m, b in parts:
+            m = np.atleast_1d(np.asarray(m, dtype=float))
+            ts.append(np.broadcast_to(np.asarray(t), m.shape))
+            measured.append(m)
+            bounds.append(np.broadcast_to(np.asarray(b, dtype=float), m.shape))
+        return cls(np.concatenate(ts), np.concatenate(measured), np.concatenate(bounds), **fields)
+
     def scaled(self, factor: float) -> Evidence:
         """The same evidence against the bound multiplied by ``factor`` (negative controls)."""
         return Evidence(

@@ -305,12 +305,7 @@ def _gap_certificate(instance: Instance, params: dict[str, Any]) -> Evidence:
         shift = 2.0 * float(np.min(subopt)) + 1e-6
     subopt = subopt - float(shift)
     t = trace.iterations
-    return Evidence(
-        np.concatenate([t, t]),
-        np.concatenate([subopt, -subopt]),
-        np.concatenate([gap, np.zeros_like(gap)]),
-        atol=_atol(instance),
-    )
+    return Evidence.stacked([(t, subopt, gap), (t, -subopt, 0.0)], atol=_atol(instance))
 
 
 # -- fw.jaggi-primal ----------------------------------------------------------------------------
@@ -484,16 +479,12 @@ def _adafw(instance: Instance, params: dict[str, Any]) -> Evidence:
     diam = instance.constraint.diameter_in(problem.d)
     t = trace.iterations
     slack = 10 * _EPS * max(1.0, abs(instance.f_star) + float(np.max(subopt)))
-    return Evidence(
-        np.concatenate([t[1:], t, t[1:]]),
-        np.concatenate([subopt[1:], L_est, subopt[1:]]),
-        np.concatenate(
-            [
-                subopt[1:] - excess[1:] + slack,
-                np.full(t.shape, L_bar),
-                2 * L_bar * diam**2 / (t[1:] + 2),
-            ]
-        ),
+    return Evidence.stacked(
+        [
+            (t[1:], subopt[1:], subopt[1:] - excess[1:] + slack),
+            (t, L_est, L_bar),
+            (t[1:], subopt[1:], 2 * L_bar * diam**2 / (t[1:] + 2)),
+        ],
         atol=_atol(instance) + slack,
         extra={"L_bar": L_bar, "tau": TAU, "eta": ETA, "diam": diam},
     )
