@@ -24,12 +24,18 @@ from mastbench.algorithms.frank_wolfe import (
 )
 from mastbench.backend import rng
 from mastbench.montecarlo import estimate
-from problems.constraints import L1Ball, LInfBall, Simplex
+from problems.constraints import GroupL1Ball, L1Ball, L2Ball, LInfBall, NuclearBall, Simplex
 from problems.least_squares import LeastSquares
 from problems.logistic import Logistic
 from problems.quadratic import QuadraticForm
 from theory._core import Evidence, Instance, NegativeControl
-from theory._fw_instances import chop_l1_lmo, face_instance, fw_instance, tie_instance
+from theory._fw_instances import (
+    chop_l1_lmo,
+    face_instance,
+    fw_instance,
+    make_constraint,
+    tie_instance,
+)
 from theory._registry import theorem
 
 __all__: list[str] = []
@@ -135,8 +141,6 @@ def _with_rules(kinds: tuple[str, ...]) -> Any:
 
 def _brute_force_min(constraint: Any, g: np.ndarray) -> np.ndarray:
     """min_s ⟨g, s⟩ by enumeration: vertices, per-group spheres, or a full SVD."""
-    from problems.constraints import GroupL1Ball, L2Ball, NuclearBall
-
     d, r = g.shape[1], constraint.radius
     if isinstance(constraint, Simplex):
         vertices = r * np.eye(d)
@@ -174,8 +178,6 @@ def _lmo_instances(quick: bool) -> list[Instance]:
 
 
 def _constraint(kind: str, d: int) -> Any:
-    from theory._fw_instances import make_constraint
-
     return make_constraint(kind, d, 1.5)
 
 
