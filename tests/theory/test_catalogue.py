@@ -136,3 +136,40 @@ def test_the_interval_check_fails_on_pointwise_intervals():
     pointwise = replace(fake, default_params=lambda inst: {"simultaneous": False})
     with pytest.raises(AssertionError):
         test_monte_carlo_intervals_are_simultaneous_student_t(pointwise)
+
+
+STRATEGIES = [t for t in THEOREMS if t.strategy is not None]
+
+
+@pytest.mark.parametrize("thm", STRATEGIES, ids=lambda t: t.id)
+def test_strategy_generates_instances_inside_the_assumptions(thm):
+    """The generated-instance tests (and ``mastbench falsify``) accept "not applicable", so they
+    check something only if the strategy also draws instances the theorem applies to: the
+    first such draw ends the search (no shrinking)."""
+    from hypothesis import HealthCheck, Phase, find, settings
+
+    find(
+        thm.strategy(),
+        lambda instance: verify(thm, instance).status != "not applicable",
+        settings=settings(
+            max_examples=20,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
+
+
+def test_the_strategy_check_fails_when_every_draw_is_not_applicable():
+    from dataclasses import replace
+
+    from hypothesis import strategies as st
+    from hypothesis.errors import NoSuchExample
+
+    fake = replace(_fake_theorem(), strategy=lambda: st.builds(theory.Instance, st.just("any")))
+    test_strategy_generates_instances_inside_the_assumptions(fake)
+    outside = replace(fake, assumptions=lambda instance: ["never applicable"])
+    with pytest.raises(NoSuchExample):
+        test_strategy_generates_instances_inside_the_assumptions(outside)
