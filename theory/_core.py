@@ -53,6 +53,17 @@ class Instance:
         return f"Instance({self.name!r})"
 
 
+def _broadcast(name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``value`` as floats broadcast to ``shape``; a clear error naming ``name`` otherwise."""
+    value = np.asarray(value, dtype=float)
+    try:
+        return np.broadcast_to(value, shape)
+    except ValueError:
+        raise ValueError(
+            f"{name} must broadcast to the shape of measured {shape}, got shape {value.shape}"
+        ) from None
+
+
 @dataclass
 class Evidence:
     """What was measured and what the theorem predicts, point by point.
@@ -85,9 +96,7 @@ class Evidence:
     def __post_init__(self) -> None:
         self.t = np.atleast_1d(np.asarray(self.t))
         self.measured = np.atleast_1d(np.asarray(self.measured, dtype=float))
-        self.bound = np.broadcast_to(
-            np.asarray(self.bound, dtype=float), self.measured.shape
-        ).copy()
+        self.bound = _broadcast("bound", self.bound, self.measured.shape).copy()
         if self.t.shape != self.measured.shape:
             raise ValueError(
                 f"t and measured must have the same shape, got {self.t.shape} "
@@ -96,7 +105,23 @@ class Evidence:
         for name in ("lower", "upper"):
             value = getattr(self, name)
             if value is not None:
-                setattr(self, name, np.broadcast_to(np.asarray(value, float), self.t.shape))
+                setattr(self, name, _broadcast(name, value, self.t.shape))
+
+    @classmethod
+    def stacked(cls, parts: Sequence[tuple[Any, Any, Any]], **fields: Any) -> Evidence:
+        """One evidence for several checks, concatenated in order.
+
+        Each part is ``(t, measured, bound)``; ``t`` and ``bound`` are broadcast to the shape
+        of ``measured`` (a scalar 0 is a zero bound, a scalar t labels every point), so each
+        check's points stay aligned.  ``fields`` (``atol``, ``extra``, ...) are passed on.
+        """
+        ts, measured, bounds = [], [], []
+        for t, m, b in parts:
+            m = np.atleast_1d(np.asarray(m, dtype=float))
+            ts.append(np.broadcast_to(np.asarray(t), m.shape))
+            measured.append(m)
+            bounds.append(np.broadcast_to(np.asarray(b, dtype=float), m.shape))
+        return cls(np.concatenate(ts), np.concatenate(measured), np.concatenate(bounds), **fields)
 
     def scaled(self, factor: float) -> Evidence:
         """The same evidence against the bound multiplied by ``factor`` (negative controls)."""
@@ -135,6 +160,20 @@ class NegativeControl:
     bound_scale: float | None = None
     params: Callable[[Instance, dict[str, Any]], dict[str, Any]] | None = None
     instance: Callable[[Instance], Instance] | None = None
+
+    def __post_init__(self) -> None:
+        if self.bound_scale is None and self.params is None and self.instance is None:
+            raise ValueError(
+                f"negative control {self.name!r} changes nothing: give bound_scale, params "
+                "or instance"
+            )
+        if self.bound_scale is not None and not (
+            isinstance(self.bound_scale, int | float) and 0 <= self.bound_scale < np.inf
+        ):
+            raise ValueError(
+                f"bound_scale of negative control {self.name!r} must be a finite number "
+                f">= 0, got {self.bound_scale!r}"
+            )
 
 
 def _no_violations(instance: Instance) -> list[str]:
@@ -205,6 +244,11 @@ class Theorem:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
         if self.tag not in TAGS:
             raise ValueError(f"tag must be one of {TAGS}, got {self.tag!r}")
+        wrong = [c for c in self.controls if not isinstance(c, NegativeControl)]
+        if wrong:
+            raise TypeError(
+                f"controls of {self.id!r} must be NegativeControl values, got {wrong[0]!r}"
+            )
 
     @property
     def family(self) -> str:

@@ -24,12 +24,18 @@ from mastbench.algorithms.frank_wolfe import (
 )
 from mastbench.backend import rng
 from mastbench.montecarlo import estimate
-from problems.constraints import L1Ball, LInfBall, Simplex
+from problems.constraints import GroupL1Ball, L1Ball, L2Ball, LInfBall, NuclearBall, Simplex
 from problems.least_squares import LeastSquares
 from problems.logistic import Logistic
 from problems.quadratic import QuadraticForm
 from theory._core import Evidence, Instance, NegativeControl
-from theory._fw_instances import chop_l1_lmo, face_instance, fw_instance, tie_instance
+from theory._fw_instances import (
+    chop_l1_lmo,
+    face_instance,
+    fw_instance,
+    make_constraint,
+    tie_instance,
+)
 from theory._registry import theorem
 
 __all__: list[str] = []
@@ -135,8 +141,6 @@ def _with_rules(kinds: tuple[str, ...]) -> Any:
 
 def _brute_force_min(constraint: Any, g: np.ndarray) -> np.ndarray:
     """min_s ⟨g, s⟩ by enumeration: vertices, per-group spheres, or a full SVD."""
-    from problems.constraints import GroupL1Ball, L2Ball, NuclearBall
-
     d, r = g.shape[1], constraint.radius
     if isinstance(constraint, Simplex):
         vertices = r * np.eye(d)
@@ -174,8 +178,6 @@ def _lmo_instances(quick: bool) -> list[Instance]:
 
 
 def _constraint(kind: str, d: int) -> Any:
-    from theory._fw_instances import make_constraint
-
     return make_constraint(kind, d, 1.5)
 
 
@@ -305,12 +307,7 @@ def _gap_certificate(instance: Instance, params: dict[str, Any]) -> Evidence:
         shift = 2.0 * float(np.min(subopt)) + 1e-6
     subopt = subopt - float(shift)
     t = trace.iterations
-    return Evidence(
-        np.concatenate([t, t]),
-        np.concatenate([subopt, -subopt]),
-        np.concatenate([gap, np.zeros_like(gap)]),
-        atol=_atol(instance),
-    )
+    return Evidence.stacked([(t, subopt, gap), (t, -subopt, 0.0)], atol=_atol(instance))
 
 
 # -- fw.jaggi-primal ----------------------------------------------------------------------------
@@ -484,16 +481,12 @@ def _adafw(instance: Instance, params: dict[str, Any]) -> Evidence:
     diam = instance.constraint.diameter_in(problem.d)
     t = trace.iterations
     slack = 10 * _EPS * max(1.0, abs(instance.f_star) + float(np.max(subopt)))
-    return Evidence(
-        np.concatenate([t[1:], t, t[1:]]),
-        np.concatenate([subopt[1:], L_est, subopt[1:]]),
-        np.concatenate(
-            [
-                subopt[1:] - excess[1:] + slack,
-                np.full(t.shape, L_bar),
-                2 * L_bar * diam**2 / (t[1:] + 2),
-            ]
-        ),
+    return Evidence.stacked(
+        [
+            (t[1:], subopt[1:], subopt[1:] - excess[1:] + slack),
+            (t, L_est, L_bar),
+            (t[1:], subopt[1:], 2 * L_bar * diam**2 / (t[1:] + 2)),
+        ],
         atol=_atol(instance) + slack,
         extra={"L_bar": L_bar, "tau": TAU, "eta": ETA, "diam": diam},
     )

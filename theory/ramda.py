@@ -159,19 +159,17 @@ def _pg_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
         needed.append(first)
         allowed.append(pg_iterations_bound(L, mu, R0, eps))
     needed, allowed = np.asarray(needed), np.asarray(allowed)
-    n_rate, n_incl = gaps.size, incl.size
-    measured = np.concatenate([gaps.ravel(), incl.ravel(), needed.ravel()])
-    bound = np.concatenate([bounds.ravel(), np.zeros(n_incl), allowed.ravel()])
     steps = np.repeat(np.arange(1, J + 1), V.shape[0])
-    t = np.concatenate([steps, steps, np.repeat(np.arange(eps_grid.size), V.shape[0])])
     slope = np.polyfit(np.log(1 / eps_grid), needed.mean(axis=1), 1)[0]
-    return Evidence(
-        t=t,
-        measured=measured,
-        bound=bound,
+    return Evidence.stacked(
+        [
+            (steps, gaps.ravel(), bounds.ravel()),
+            (steps, incl.ravel(), 0.0),
+            (np.repeat(np.arange(eps_grid.size), V.shape[0]), needed.ravel(), allowed.ravel()),
+        ],
         atol=1e-10 * scale,
         extra={
-            "points": f"{n_rate} rate (11), {n_incl} inclusion s_j ∈ ∂Q(Z^j), "
+            "points": f"{gaps.size} rate (11), {incl.size} inclusion s_j ∈ ∂Q(Z^j), "
             f"{needed.size} iteration counts j(ε) for ε in {list(eps_grid)}",
             "iterations_per_log_eps": float(slope),
             "max_inclusion_residual": float(incl.max()),
@@ -272,17 +270,13 @@ def _convergence_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evid
     trace = _run_ramda(instance, params)
     late = trace.iterations >= T // 2
     tol = float(params["tol"])
-    parts, bounds, ts = [], [], []
+    parts = []
     for name in ("subopt", "stationarity2", "avg_gap2"):
         series = trace.metrics[name][:, 0]
         first = series[trace.iterations == 1][0]
-        parts.append(np.maximum(series[late], 0.0))
-        bounds.append(np.full(int(late.sum()), tol * first))
-        ts.append(trace.iterations[late])
-    return Evidence(
-        t=np.concatenate(ts),
-        measured=np.concatenate(parts),
-        bound=np.concatenate(bounds),
+        parts.append((trace.iterations[late], np.maximum(series[late], 0.0), tol * first))
+    return Evidence.stacked(
+        parts,
         atol=1e-14,
         extra={
             "series": "F(Ŵ_t) − F*, dist(0,∂F(Ŵ_t))², ‖W_t − Ŵ_t‖² for t ≥ T/2",
@@ -644,12 +638,11 @@ def _identification_evaluate(instance: Instance, params: Mapping[str, Any]) -> E
     T0 = np.where(wrong.any(axis=0), T - np.argmax(wrong[::-1], axis=0), -1)
     cut = int(float(params["identify_by"]) * T)
     late = trace.iterations >= cut
-    return Evidence(
-        t=np.concatenate(
-            [np.zeros(replicates, dtype=int), np.repeat(trace.iterations[late], replicates)]
-        ),
-        measured=np.concatenate([T0 + 1, errors[late].ravel()]),
-        bound=np.concatenate([np.full(replicates, cut), np.zeros(int(late.sum()) * replicates)]),
+    return Evidence.stacked(
+        [
+            (0, T0 + 1, cut),
+            (np.repeat(trace.iterations[late], replicates), errors[late].ravel(), 0.0),
+        ],
         extra={
             "points": f"T₀+1 per replicate (first t from which supp Ŵ_t = S* for good) ≤ {cut}, "
             f"then |supp Ŵ_t Δ S*| = 0 for every t ∈ [{cut}, {T}] and replicate",

@@ -75,3 +75,101 @@ def test_no_control_mixes_an_input_change_with_bound_scaling():
         if c.bound_scale is not None and (c.params is not None or c.instance is not None)
     ]
     assert not mixed, mixed
+
+
+def _fake_theorem(*controls: theory.NegativeControl) -> theory.Theorem:
+    """An unregistered theorem 1/t ≤ 2/t (step-free, holds) with the given controls."""
+    t = np.arange(1, 6)
+    return theory.Theorem(
+        id="fake.undetectable",
+        paper="nowhere",
+        label="1/t ≤ 2/t",
+        tag="U",
+        statement="1/t ≤ 2/t",
+        algorithm=None,
+        measure="1/t",
+        method="exact",
+        evaluate=lambda inst, params: theory.Evidence(t, params["c"] / t, 2.0 / t),
+        instances=lambda quick: [theory.Instance("any")],
+        default_params=lambda inst: {"c": 1.0},
+        controls=controls,
+    )
+
+
+def test_the_control_check_fails_on_an_undetectable_control():
+    """The contract above can fail: a control that leaves the measurement inside the bound
+    (a loosened bound, an input change too small to matter) is reported as undetected, and a
+    theorem without controls is reported too; a detectable control passes."""
+    detectable = theory.NegativeControl("c x 3", params=lambda inst, p: {**p, "c": 3.0})
+    test_every_negative_control_is_detected(_fake_theorem(detectable))
+    for control in (
+        theory.NegativeControl("bound x 2 (loosened)", bound_scale=2.0),
+        theory.NegativeControl("c x 1.5 (still inside)", params=lambda inst, p: {**p, "c": 1.5}),
+    ):
+        with pytest.raises(AssertionError, match="undetected"):
+            test_every_negative_control_is_detected(_fake_theorem(detectable, control))
+    with pytest.raises(AssertionError, match="no negative control"):
+        test_every_negative_control_is_detected(_fake_theorem())
+    assert "fake.undetectable" not in {t.id for t in theory.all()}
+
+
+def test_the_interval_check_fails_on_pointwise_intervals():
+    """The Monte-Carlo contract can fail: intervals at the per-point level (no Bonferroni)."""
+    from dataclasses import replace
+
+    from mastbench.montecarlo import estimate
+
+    samples = np.random.default_rng(0).exponential(size=(5, 64))
+
+    def evaluate(inst, params):
+        est = estimate(samples, level=0.95, method="t", simultaneous=params["simultaneous"])
+        extra = {"interval": est.interval()}
+        return theory.Evidence(np.arange(5), est.mean, 2.0, est.lower, est.upper, extra=extra)
+
+    fake = replace(
+        _fake_theorem(),
+        method="montecarlo",
+        evaluate=evaluate,
+        default_params=lambda inst: {"simultaneous": True},
+    )
+    test_monte_carlo_intervals_are_simultaneous_student_t(fake)
+    pointwise = replace(fake, default_params=lambda inst: {"simultaneous": False})
+    with pytest.raises(AssertionError):
+        test_monte_carlo_intervals_are_simultaneous_student_t(pointwise)
+
+
+STRATEGIES = [t for t in THEOREMS if t.strategy is not None]
+
+
+@pytest.mark.parametrize("thm", STRATEGIES, ids=lambda t: t.id)
+def test_strategy_generates_instances_inside_the_assumptions(thm):
+    """The generated-instance tests (and ``mastbench falsify``) accept "not applicable", so they
+    check something only if the strategy also draws instances the theorem applies to: the
+    first such draw ends the search (no shrinking)."""
+    from hypothesis import HealthCheck, Phase, find, settings
+
+    find(
+        thm.strategy(),
+        lambda instance: verify(thm, instance).status != "not applicable",
+        settings=settings(
+            max_examples=20,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
+
+
+def test_the_strategy_check_fails_when_every_draw_is_not_applicable():
+    from dataclasses import replace
+
+    from hypothesis import strategies as st
+    from hypothesis.errors import NoSuchExample
+
+    fake = replace(_fake_theorem(), strategy=lambda: st.builds(theory.Instance, st.just("any")))
+    test_strategy_generates_instances_inside_the_assumptions(fake)
+    outside = replace(fake, assumptions=lambda instance: ["never applicable"])
+    with pytest.raises(NoSuchExample):
+        test_strategy_generates_instances_inside_the_assumptions(outside)

@@ -245,14 +245,29 @@ def test_sc_logistic_holds_on_a5a(libsvm_dir):
 @pytest.mark.parametrize("theorem_id", ["mast.dist", "mast.dist-dmax"])
 def test_dist_step_beyond_range_is_not_applicable_and_not_detected(theorem_id):
     """A step 3/λ_max(Ā) is outside the range (not applicable); measured anyway, the loose bound
-    still holds, which is why the theorem's control is a bound scaling and says so."""
+    still holds, which is why the step control runs on identical unsketched clients
+    (Δ_dist = 0), and the bound scaling is kept beside it."""
     thm = theory.get(theorem_id)
     inst = thm.instances(True)[0]
     setting = _distsetting(inst)
     params = {"step": 3.0 / float(np.linalg.eigvalsh(setting.A_bar)[-1]), "horizons": (5, 20, 40)}
     assert verify(thm, inst, params).status == "not applicable"
     assert verify(thm, inst, params, check_assumptions=False).status == "holds"
-    assert [c.name for c in thm.controls] == ["bound x 0.01"]
+    step_control, scaled = thm.controls
+    assert step_control.name.startswith("step 3/L_f") and scaled.name == "bound x 0.01"
+
+
+@pytest.mark.parametrize("theorem_id", ["mast.dist", "mast.dist-dmax"])
+def test_dist_step_control_is_caught_by_the_step_alone(theorem_id):
+    """The control's instance (identical clients, S = I) satisfies the theorem at its own
+    step; only the step 3/L_f, beyond 1/√(LAT), breaks it."""
+    thm = theory.get(theorem_id)
+    control = thm.controls[0]
+    assert control.bound_scale is None
+    inst = control.instance(thm.instances(True)[0])
+    assert _distsetting(inst).delta_dist < 1e-12  # 0 up to rounding
+    assert verify(thm, inst).status == "holds"
+    assert verify_control(thm, thm.instances(True)[0], control).status == "violated"
 
 
 def test_sc_logistic_step_control_is_caught_by_the_monte_carlo_run():
