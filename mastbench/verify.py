@@ -132,6 +132,29 @@ def _step_reasons(theorem: Theorem, instance: Instance, params: Mapping[str, Any
     return []
 
 
+_EVIDENCE: dict[tuple[str, int, str], tuple[Instance, dict[str, Any], Evidence]] = {}
+_EVIDENCE_SIZE = 32
+
+
+def _evaluate(theorem: Theorem, instance: Instance, params: dict[str, Any]) -> Evidence:
+    """``theorem.evaluate``, reused for the same instance object and equal parameters.
+
+    A negative control that only scales the bound re-checks the very run of the plain check
+    (``verify_control`` on the instance ``verify`` saw): the run is not repeated.  Entries keep
+    their instance and parameters alive, so neither an id nor a callable's repr in the key can
+    be recycled by another object while the entry exists.
+    """
+    key = (theorem.id, id(instance), repr(sorted((k, repr(v)) for k, v in params.items())))
+    hit = _EVIDENCE.get(key)
+    if hit is not None and hit[0] is instance:
+        return hit[2]
+    evidence = theorem.evaluate(instance, params)
+    if len(_EVIDENCE) >= _EVIDENCE_SIZE:
+        _EVIDENCE.pop(next(iter(_EVIDENCE)))
+    _EVIDENCE[key] = (instance, params, evidence)
+    return evidence
+
+
 def verify(
     theorem: Theorem,
     instance: Instance,
@@ -171,7 +194,7 @@ def verify(
                 params=merged,
                 method=theorem.method,
             )
-    evidence = theorem.evaluate(instance, merged)
+    evidence = _evaluate(theorem, instance, merged)
     if bound_scale != 1.0:
         evidence = evidence.scaled(bound_scale)
     holds, violated, ratio = check_evidence(evidence, theorem.method)

@@ -89,3 +89,25 @@ def test_theorem_rejects_bad_fields():
         Theorem(**{**GD.__dict__, "method": "vibes"})
     with pytest.raises(ValueError, match=r"family\.name"):
         Theorem(**{**GD.__dict__, "id": "nodot"})
+
+
+def _counting_gd(calls: list) -> Theorem:
+    def evaluate(instance, params):
+        calls.append((instance.name, params["step"]))
+        return _evaluate(instance, params)
+
+    return Theorem(**{**GD.__dict__, "id": f"toy.gd-counted-{id(calls)}", "evaluate": evaluate})
+
+
+def test_bound_scaled_control_reuses_the_plain_run_and_other_inputs_do_not():
+    calls: list = []
+    theorem = _counting_gd(calls)
+    instance = theorem.instances(True)[0]
+    plain = verify(theorem, instance)
+    scaled = verify_control(theorem, instance, theorem.controls[1])
+    assert calls == [("diag", 0.25)]  # the bound-scaled control did not run GD again
+    np.testing.assert_array_equal(scaled.evidence.bound, 0.5 * plain.evidence.bound)
+    assert not scaled.holds
+    verify_control(theorem, instance, theorem.controls[0])  # other parameters: a new run
+    verify(theorem, Instance("diag", A=np.diag([1.0, 4.0])))  # another instance object
+    assert calls == [("diag", 0.25), ("diag", 0.55), ("diag", 0.25)]

@@ -54,24 +54,6 @@ PAPER = (
     "Subproblem Solver for Training Structured Neural Network, NeurIPS 2024, arXiv 2403.14398"
 )
 
-_MEMO: dict[tuple[str, int, str], tuple[Instance, Evidence]] = {}
-_MEMO_SIZE = 32
-
-
-def _memo(key: str, instance: Instance, params: Mapping[str, Any], fn: Any) -> Evidence:
-    """Reuse the evidence of the same instance object and parameters (bound-scaled controls
-    re-evaluate the theorem on the very same run); entries hold their instance, so an id is
-    never mistaken for another object's."""
-    tag = (key, id(instance), repr(sorted((k, repr(v)) for k, v in params.items())))
-    hit = _MEMO.get(tag)
-    if hit is not None and hit[0] is instance:
-        return hit[1]
-    evidence = fn()
-    if len(_MEMO) >= _MEMO_SIZE:
-        _MEMO.pop(next(iter(_MEMO)))
-    _MEMO[tag] = (instance, evidence)
-    return evidence
-
 
 # -- Theorem 1: the PG subproblem solver ---------------------------------------------------
 def _subproblem_instance(kind: str, seed: int, R: int, n_groups: int, spread: float) -> Instance:
@@ -218,7 +200,7 @@ def pg_solver(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     Reference
         arXiv 2403.14398, Algorithm 2, eqs. (7), (9), (11), Theorem 1.  Tag C/D.
     """
-    return _memo("pg", instance, params, lambda: _pg_evaluate(instance, params))
+    return _pg_evaluate(instance, params)
 
 
 # -- shared composite instances ------------------------------------------------------------
@@ -336,7 +318,7 @@ def convergence(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     Reference
         arXiv 2403.14398, Theorem 2, eqs. (7), (8), (13), (14).  Tag C/D.
     """
-    return _memo("conv", instance, params, lambda: _convergence_evaluate(instance, params))
+    return _convergence_evaluate(instance, params)
 
 
 # -- Theorem 2: variance reduction ---------------------------------------------------------
@@ -440,7 +422,7 @@ def variance_reduction(instance: Instance, params: Mapping[str, Any]) -> Evidenc
     Reference
         arXiv 2403.14398, proof of Theorem 2, eqs. (13), (17), (18).  Tag C/D.
     """
-    return _memo("vr", instance, params, lambda: _vr_evaluate(instance, params))
+    return _vr_evaluate(instance, params)
 
 
 # -- Theorem 2: stochastic, stage-wise restarts ----------------------------------------------
@@ -599,7 +581,7 @@ def stagewise(instance: Instance, params: Mapping[str, Any]) -> Evidence:
         arXiv 2403.14398, Theorem 2, eqs. (13), (14), App. A.1 (schedule); ramda.md §8, §9.
         Tag D.
     """
-    return _memo("stage", instance, params, lambda: _stagewise_evaluate(instance, params))
+    return _stagewise_evaluate(instance, params)
 
 
 # -- Theorem 3: identification --------------------------------------------------------------
@@ -741,7 +723,7 @@ def identification(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     Reference
         arXiv 2403.14398, Theorem 3, Definitions 1–2.  Tag C/D.
     """
-    return _memo("id", instance, params, lambda: _identification_evaluate(instance, params))
+    return _identification_evaluate(instance, params)
 
 
 # -- Theorem 4: ProxGen ---------------------------------------------------------------------
@@ -868,4 +850,4 @@ def proxgen(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     Reference
         arXiv 2403.14398, Theorem 4, eq. (6), Algorithm 3, App. B.1.  Tag D/U.
     """
-    return _memo("proxgen", instance, params, lambda: _proxgen_evaluate(instance, params))
+    return _proxgen_evaluate(instance, params)
