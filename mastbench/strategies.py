@@ -334,16 +334,26 @@ __all__ += ["group_lasso_regularizers", "ramda_subproblems"]
 
 @st.composite
 def group_least_squares(
-    draw: st.DrawFn, *, max_groups: int = 6, max_block: int = 2, max_responses: int = 2
+    draw: st.DrawFn,
+    *,
+    min_groups: int = 3,
+    max_groups: int = 6,
+    max_block: int = 2,
+    max_responses: int = 2,
+    rows_per_feature: int = 4,
 ):
-    """Planted-support multiple-response least squares (n ≥ 4d, so μ > 0), row blocks."""
+    """Planted-support multiple-response least squares, row blocks.
+
+    n ≥ ``rows_per_feature``·d rows (4 by default, so μ > 0; more rows give a better
+    conditioned Gram matrix, as conditions such as OMPR's k′ ≥ k(L²/μ² + 1) need).
+    """
     from problems.group_random import planted_least_squares
 
-    t = draw(st.integers(3, max_groups))
+    t = draw(st.integers(min_groups, max_groups))
     block = draw(st.integers(1, max_block))
     K = draw(st.integers(1, max_responses))
     k = draw(st.integers(1, min(2, t - 1)))
-    n = 4 * t * block * K + draw(st.integers(0, 40))
+    n = rows_per_feature * t * block * K + draw(st.integers(0, 40))
     problem, _ = planted_least_squares(
         n, t * block, K, rng(draw(seeds())), block=block, k=k, noise=draw(st.floats(0.05, 1.0))
     )
@@ -430,10 +440,13 @@ def omp_rate_instances() -> st.SearchStrategy:
 
 
 def ompr_instances() -> st.SearchStrategy:
-    """Instances of ``seqattn.ompr`` (k = 1; well-conditioned designs, n ≫ d)."""
+    """Instances of ``seqattn.ompr``: k = 1, t ≥ 5 and n ≥ 40·d, so that a k′ ≤ t − k with
+    k′ ≥ k(L²/μ² + 1) exists in most draws (at n ≥ 4·d almost none was applicable)."""
     return st.builds(
         lambda problem: _seqattn_instance(f"{problem!r}", problem=problem, k=1, iters=6),
-        group_least_squares(max_groups=8, max_block=1, max_responses=1),
+        group_least_squares(
+            min_groups=5, max_groups=10, max_block=1, max_responses=1, rows_per_feature=40
+        ),
     )
 
 
