@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from mastbench.algorithms._mast_setup import broadcast_start
 from mastbench.backend import array_namespace, device_of, to_numpy
 from mastbench.trace import Trace, TraceRecorder, checkpoints
-from mastbench.validation import check_finite, check_int, check_positive
+from mastbench.validation import check_int, check_positive
 from problems.group_structured import MAX_SUBSETS, GroupProblem
 
 __all__ = [
@@ -173,17 +174,11 @@ def sparse_metrics(problem: GroupProblem, k: int) -> dict[str, Callable[[Any], A
 def initial_weights(problem: GroupProblem, x0: Any, rng: Any, replicates: int, scale: float) -> Any:
     """x0 broadcast to (R, d), or ``scale`` × standard normal (R, d) when x0 is None."""
     replicates = check_int("replicates", replicates, low=1)
-    xp = problem.xp
     if x0 is None:
         if rng is None:
             raise ValueError("rng is required when x0 is None (random initialization)")
         return problem.asarray(to_numpy(rng.normal((replicates, problem.d)))) * scale
-    if not hasattr(x0, "shape") or array_namespace(x0) is not xp:
-        raise TypeError(f"x0 must be an array of the problem's namespace {xp.__name__}")
-    if x0.shape not in ((problem.d,), (replicates, problem.d)):
-        raise ValueError(f"x0 must have shape (d,) or (R, d) = ({replicates}, {problem.d})")
-    check_finite("x0", x0)
-    return xp.broadcast_to(xp.reshape(x0, (-1, problem.d)), (replicates, problem.d)) * 1.0
+    return broadcast_start(problem, x0, replicates)
 
 
 @dataclass
