@@ -175,6 +175,12 @@ class FiniteSum(Problem):
 
     def _check_batch(self, x: Any, idx: Any) -> tuple[int, int]:
         """(R, b) of an index batch ``idx`` after checking it matches the points ``x`` (R, d)."""
+        for name, a in (("x", x), ("idx", idx)):
+            if not hasattr(a, "shape") or array_namespace(a) is not self.xp:
+                raise TypeError(
+                    f"{name} must be an array of the problem's namespace {self.xp.__name__}, "
+                    f"got {type(a).__name__}"
+                )
         if len(idx.shape) != 2:
             raise ValueError(f"idx must have shape (R, b), got {tuple(idx.shape)}")
         if not self.xp.isdtype(idx.dtype, "integral"):
