@@ -32,8 +32,14 @@ from typing import Any
 
 import numpy as np
 
-from mastbench.backend import Generator, scatter_add_rows, to_numpy
-from mastbench.validation import check_generator, check_int, check_probability, host_array
+from mastbench.backend import Generator, scatter_add_rows
+from mastbench.validation import (
+    check_generator,
+    check_int,
+    check_probability,
+    host_array,
+    host_real,
+)
 
 __all__ = [
     "Bernoulli",
@@ -852,8 +858,8 @@ class Discrete(Sketch):
     """
 
     def __init__(self, matrices: Any, weights: Any):
-        mats = np.asarray(to_numpy(matrices), dtype=float)
-        w = np.asarray(to_numpy(weights), dtype=float)
+        mats = host_real("matrices", matrices)
+        w = host_real("weights", weights)
         if mats.ndim == 2:
             mats = np.einsum("ni,ij->nij", mats, np.eye(mats.shape[1]))
         if mats.ndim != 3 or mats.shape[1] != mats.shape[2] or mats.shape[0] < 1:

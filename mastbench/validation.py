@@ -28,6 +28,7 @@ __all__ = [
     "check_symmetric",
     "check_vector",
     "host_array",
+    "host_real",
 ]
 
 
@@ -87,7 +88,7 @@ def check_in_range(
     return value
 
 
-def _host_float64(name: str, x: Any) -> np.ndarray:
+def host_real(name: str, x: Any) -> np.ndarray:
     """``x`` as a float64 NumPy array, refusing complex or non-numeric entries by name."""
     arr = np.asarray(to_numpy(x))
     if arr.dtype.kind not in "biuf":
@@ -97,7 +98,7 @@ def _host_float64(name: str, x: Any) -> np.ndarray:
 
 def check_probability(name: str, p: Any) -> np.ndarray:
     """Check that every entry of ``p`` lies in (0, 1]; return it as a float64 NumPy array."""
-    arr = _host_float64(name, p)
+    arr = host_real(name, p)
     if arr.ndim > 1:
         raise ValueError(f"{name} must be a scalar or a 1-D array, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -172,7 +173,7 @@ def host_array(name: str, x: Any, shape: tuple[int, ...]) -> np.ndarray:
 
     For host-side exact computations (moments, constants) that accept arrays of any backend.
     """
-    arr = _host_float64(name, x)
+    arr = host_real(name, x)
     if arr.shape != tuple(shape):
         expected = "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
         raise ValueError(f"{name} must have shape {expected}, got {arr.shape}")

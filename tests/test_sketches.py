@@ -442,3 +442,15 @@ def test_sample_rejects_a_generator_not_from_mastbench(sketch, rng):
     if hasattr(sketch, "sample_indices"):
         with pytest.raises(TypeError, match=r"rng must be a mastbench\.backend\.Generator"):
             sketch.sample_indices(rng, 3)
+
+
+@pytest.mark.parametrize(
+    ("matrices", "weights", "match"),
+    [
+        (np.eye(2)[None] * (1 + 0j), np.ones(1), "matrices must hold real numbers"),
+        (np.eye(2)[None], np.array(["1"]), "weights must hold real numbers"),
+    ],
+)
+def test_discrete_refuses_non_real_matrices_or_weights(matrices, weights, match):
+    with pytest.raises(TypeError, match=match):
+        Discrete(matrices, weights)
