@@ -10,6 +10,7 @@ family) reach the workers.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -136,6 +137,23 @@ def _plain(value: Any) -> bool:
     return isinstance(value, (bool, int, float, str, np.generic)) or value is None
 
 
+def _with_problem(
+    run: Any, args: Sequence[Any], kwargs: Mapping[str, Any], problem: Any
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The case ``run(*args, **kwargs)`` on ``problem``: its first parameter (the problem)
+    replaced, and ``x0``, where ``run`` takes one, set to zeros of the problem's dimension.
+
+    Binding by name keeps the other arguments in place (Frank-Wolfe's ``constraint`` comes
+    before ``x0``; the greedy methods take no ``x0``).
+    """
+    signature = inspect.signature(run)
+    bound = signature.bind_partial(*args, **kwargs)
+    bound.arguments[next(iter(signature.parameters))] = problem
+    if "x0" in signature.parameters:
+        bound.arguments["x0"] = np.zeros(problem.d)
+    return bound.args, bound.kwargs
+
+
 def _execute_run(job: Mapping[str, Any]) -> Rows:
     from mastbench.algorithms import get_algorithm
     from mastbench.backend import rng
@@ -145,8 +163,7 @@ def _execute_run(job: Mapping[str, Any]) -> Rows:
     if job["problem"]:
         from mastbench.problem_factory import make_problem
 
-        problem = make_problem(job["problem"])
-        args = (problem, np.zeros(problem.d), *tuple(args)[2:])
+        args, kwargs = _with_problem(spec.run, args, kwargs, make_problem(job["problem"]))
     kwargs = {**kwargs, **job["params"]}
     if job["iters"] is not None:
         kwargs["iters"] = job["iters"]

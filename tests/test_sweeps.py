@@ -181,3 +181,21 @@ def test_unknown_control_is_a_clear_error(fake_family):
     job = {**verify_jobs(fake_family.THEOREMS, quick=True)[0], "control": "no such control"}
     with pytest.raises(ValueError, match="no negative control named 'no such control'"):
         execute(job)
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "error"),
+    [("frank_wolfe", None), ("dsgd", None), ("group_omp", "problem must be a GroupProblem")],
+)
+def test_run_job_puts_the_problem_and_x0_in_their_named_parameters(algorithm, error):
+    (job,) = run_jobs_for(
+        algorithm, problem="logistic:n=20,d=4", grid={}, seed=0, replicates=1, iters=2
+    )
+    if algorithm == "group_omp":
+        job["iters"] = None
+    if error is None:
+        rows = execute(job)
+        assert {row["problem"] for row in rows} == {"logistic:n=20,d=4"}
+    else:
+        with pytest.raises(TypeError, match=error):
+            execute(job)
