@@ -114,7 +114,20 @@ def run_jobs_for(
     iters: int | None,
     modules: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """One ``run`` job per point of the Cartesian product of ``grid``."""
+    """One ``run`` job per point of the Cartesian product of ``grid``.
+
+    Raises
+    ------
+    ValueError
+        If ``grid`` sweeps what the job sets itself: ``rng`` or ``replicates`` (from ``seed``
+        and ``replicates``), or ``iters`` when ``iters`` is given.
+    """
+    for key, setting in (("rng", "seed"), ("replicates", "replicates"), ("iters", "iters")):
+        if key in grid and (key != "iters" or iters is not None):
+            raise ValueError(
+                f"grid must not sweep {key!r}: the run sets it from {setting} "
+                f"(--{setting} on the command line)"
+            )
     points: list[dict[str, Any]] = [{}]
     for key, values in grid.items():
         points = [{**p, key: v} for p in points for v in values]
