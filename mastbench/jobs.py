@@ -10,6 +10,7 @@ family) reach the workers.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -113,7 +114,20 @@ def run_jobs_for(
     iters: int | None,
     modules: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """One ``run`` job per point of the Cartesian product of ``grid``."""
+    """One ``run`` job per point of the Cartesian product of ``grid``.
+
+    Raises
+    ------
+    ValueError
+        If ``grid`` sweeps what the job sets itself: ``rng`` or ``replicates`` (from ``seed``
+        and ``replicates``), or ``iters`` when ``iters`` is given.
+    """
+    for key, setting in (("rng", "seed"), ("replicates", "replicates"), ("iters", "iters")):
+        if key in grid and (key != "iters" or iters is not None):
+            raise ValueError(
+                f"grid must not sweep {key!r}: the run sets it from {setting} "
+                f"(--{setting} on the command line)"
+            )
     points: list[dict[str, Any]] = [{}]
     for key, values in grid.items():
         points = [{**p, key: v} for p in points for v in values]
@@ -136,6 +150,23 @@ def _plain(value: Any) -> bool:
     return isinstance(value, (bool, int, float, str, np.generic)) or value is None
 
 
+def _with_problem(
+    run: Any, args: Sequence[Any], kwargs: Mapping[str, Any], problem: Any
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The case ``run(*args, **kwargs)`` on ``problem``: its first parameter (the problem)
+    replaced, and ``x0``, where ``run`` takes one, set to zeros of the problem's dimension.
+
+    Binding by name keeps the other arguments in place (Frank-Wolfe's ``constraint`` comes
+    before ``x0``; the greedy methods take no ``x0``).
+    """
+    signature = inspect.signature(run)
+    bound = signature.bind_partial(*args, **kwargs)
+    bound.arguments[next(iter(signature.parameters))] = problem
+    if "x0" in signature.parameters:
+        bound.arguments["x0"] = np.zeros(problem.d)
+    return bound.args, bound.kwargs
+
+
 def _execute_run(job: Mapping[str, Any]) -> Rows:
     from mastbench.algorithms import get_algorithm
     from mastbench.backend import rng
@@ -145,8 +176,7 @@ def _execute_run(job: Mapping[str, Any]) -> Rows:
     if job["problem"]:
         from mastbench.problem_factory import make_problem
 
-        problem = make_problem(job["problem"])
-        args = (problem, np.zeros(problem.d), *tuple(args)[2:])
+        args, kwargs = _with_problem(spec.run, args, kwargs, make_problem(job["problem"]))
     kwargs = {**kwargs, **job["params"]}
     if job["iters"] is not None:
         kwargs["iters"] = job["iters"]

@@ -43,11 +43,14 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
     for item in filter(None, rest.split(",")):
         key, eq, value = item.partition("=")
         if not eq:
-            options["dataset"] = key.strip()
-            continue
-        if not key.strip() or not value.strip():
+            key, parsed = "dataset", key.strip()
+        elif not key.strip() or not value.strip():
             raise ValueError(f"problem option {item!r} must look like key=value")
-        options[key.strip()] = parse_value(value.strip())
+        else:
+            key, parsed = key.strip(), parse_value(value.strip())
+        if key in options:
+            raise ValueError(f"problem option {key!r} is given twice in {spec!r}")
+        options[key] = parsed
     return name.strip(), options
 
 

@@ -175,6 +175,10 @@ def _coerce(column: str, value: Any) -> Any:
 def normalize_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """A row with exactly :data:`COLUMNS`: missing ones filled (``""``, ``None``, NaN), values
     coerced to the column types, unknown keys moved into the ``extra`` JSON object."""
+    if not isinstance(row, Mapping):
+        raise TypeError(
+            f"row must be a mapping of column names to values, got {type(row).__name__}"
+        )
     extra_keys = sorted(set(row) - set(COLUMNS))
     out = {c: _coerce(c, row.get(c)) for c in COLUMNS}
     if extra_keys:
@@ -392,6 +396,13 @@ def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
     return [normalize_row(r) for r in pq.read_table(path).to_pylist()]
 
 
+def _check_name(argument: str, name: Any) -> str:
+    """A file stem inside the store: non-empty, of letters, digits, ``-`` and ``_`` only."""
+    if not isinstance(name, str) or not name or not all(ch.isalnum() or ch in "-_" for ch in name):
+        raise ValueError(f"{argument} must be a non-empty alphanumeric string, got {name!r}")
+    return name
+
+
 class ResultStore:
     """A directory of finished runs: ``runs/<key>.<fmt>``, one file per run.
 
@@ -449,9 +460,7 @@ class ResultStore:
 
     def put(self, key: str, rows: Iterable[Mapping[str, Any]]) -> Path:
         """Record finished run ``key`` with its rows (atomically)."""
-        if not key or not all(ch.isalnum() or ch in "-_" for ch in key):
-            raise ValueError(f"key must be a non-empty alphanumeric string, got {key!r}")
-        return write_table(self._path(key, self.fmt), rows, self.fmt)
+        return write_table(self._path(_check_name("key", key), self.fmt), rows, self.fmt)
 
     def get(self, key: str) -> list[dict[str, Any]]:
         """Rows of finished run ``key``; ``KeyError`` when it is not done."""
@@ -476,4 +485,5 @@ class ResultStore:
 
     def consolidate(self, name: str = "results") -> Path:
         """Write every run's rows into one file ``<root>/<name>.<fmt>`` (atomically)."""
+        name = _check_name("name", name)
         return write_table(self.root / f"{name}.{self.fmt}", self.rows(), self.fmt)

@@ -32,8 +32,14 @@ from typing import Any
 
 import numpy as np
 
-from mastbench.backend import Generator, scatter_add_rows, to_numpy
-from mastbench.validation import check_int, check_probability, host_array
+from mastbench.backend import Generator, scatter_add_rows
+from mastbench.validation import (
+    check_generator,
+    check_int,
+    check_probability,
+    host_array,
+    host_real,
+)
 
 __all__ = [
     "Bernoulli",
@@ -172,7 +178,9 @@ def _quartic_from_patterns(W: _PatternWeights, A, P, B) -> np.ndarray:
 
 
 # -- input checks ------------------------------------------------------------------------------
-def _check_size(size: Any) -> int:
+def _check_draw(rng: Any, size: Any) -> int:
+    """The number of sketches ``size`` to draw, after checking it and the generator ``rng``."""
+    check_generator("rng", rng)
     return check_int("size", size, low=1)
 
 
@@ -458,7 +466,7 @@ class Bernoulli(_DiagonalClosedForm):
 
     def sample(self, rng: Generator, size: int) -> Any:
         """Masks s = c/p of shape (size, d): s_j = 1/p_j with probability p_j, else 0."""
-        size = _check_size(size)
+        size = _check_draw(rng, size)
         xp = rng.xp
         p = _on_device(rng, self.p)
         u = rng.random((size, self.d))
@@ -552,7 +560,8 @@ class RandK(_DiagonalClosedForm):
 
         Uses the same random keys as :meth:`sample`: for one seed both give the same draws.
         """
-        return rng.subsets(_check_size(size), self.d, self.k)
+        size = _check_draw(rng, size)
+        return rng.subsets(size, self.d, self.k)
 
     def sample(self, rng: Generator, size: int) -> Any:
         """Masks of shape (size, d) with values d/k on the kept coordinates, 0 elsewhere.
@@ -614,7 +623,8 @@ class Identity(_DiagonalClosedForm):
 
     def sample(self, rng: Generator, size: int) -> Any:
         """All-ones diagonals of shape (size, d)."""
-        return rng.xp.ones((_check_size(size), self.d), device=rng.device)
+        size = _check_draw(rng, size)
+        return rng.xp.ones((size, self.d), device=rng.device)
 
     def support(self, max_outcomes: int = DEFAULT_MAX_OUTCOMES) -> tuple[np.ndarray, np.ndarray]:
         """One outcome, s = 1."""
@@ -671,13 +681,13 @@ class Permutation(Sketch):
         Client i's sketch is n·Diag(1[j ∈ block]); the same seed gives the same draws as
         :meth:`sample`.
         """
-        size = _check_size(size)
+        size = _check_draw(rng, size)
         perm = rng.permutations(size, self.d)
         return rng.xp.reshape(perm, (size, self.n, self.q))
 
     def sample(self, rng: Generator, size: int) -> Any:
         """Joint masks, shape (size, n, d): entry [r, i, j] = n if j is in client i's block."""
-        size = _check_size(size)
+        size = _check_draw(rng, size)
         xp = rng.xp
         keys = rng.random((size, self.d))
         rank = xp.argsort(xp.argsort(keys, axis=1), axis=1)
@@ -791,7 +801,7 @@ class Gaussian(Sketch):
 
     def sample(self, rng: Generator, size: int) -> Any:
         """Matrices of shape (size, d, d)."""
-        size = _check_size(size)
+        size = _check_draw(rng, size)
         xp = rng.xp
         Z = rng.normal((size, self.d, self.m))
         return xp.matmul(Z, xp.matrix_transpose(Z)) / self.m
@@ -848,8 +858,8 @@ class Discrete(Sketch):
     """
 
     def __init__(self, matrices: Any, weights: Any):
-        mats = np.asarray(to_numpy(matrices), dtype=float)
-        w = np.asarray(to_numpy(weights), dtype=float)
+        mats = host_real("matrices", matrices)
+        w = host_real("weights", weights)
         if mats.ndim == 2:
             mats = np.einsum("ni,ij->nij", mats, np.eye(mats.shape[1]))
         if mats.ndim != 3 or mats.shape[1] != mats.shape[2] or mats.shape[0] < 1:
@@ -890,7 +900,7 @@ class Discrete(Sketch):
 
     def sample_indices(self, rng: Generator, size: int) -> Any:
         """Indices j of the drawn outcomes, shape (size,), int64."""
-        size = _check_size(size)
+        size = _check_draw(rng, size)
         xp = rng.xp
         cdf = np.cumsum(self.weights)
         cdf[-1] = 1.0

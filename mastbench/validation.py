@@ -28,6 +28,7 @@ __all__ = [
     "check_symmetric",
     "check_vector",
     "host_array",
+    "host_real",
 ]
 
 
@@ -87,9 +88,17 @@ def check_in_range(
     return value
 
 
+def host_real(name: str, x: Any) -> np.ndarray:
+    """``x`` as a float64 NumPy array, refusing complex or non-numeric entries by name."""
+    arr = np.asarray(to_numpy(x))
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    return arr.astype(float)
+
+
 def check_probability(name: str, p: Any) -> np.ndarray:
     """Check that every entry of ``p`` lies in (0, 1]; return it as a float64 NumPy array."""
-    arr = np.asarray(to_numpy(p), dtype=float)
+    arr = host_real(name, p)
     if arr.ndim > 1:
         raise ValueError(f"{name} must be a scalar or a 1-D array, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -164,7 +173,7 @@ def host_array(name: str, x: Any, shape: tuple[int, ...]) -> np.ndarray:
 
     For host-side exact computations (moments, constants) that accept arrays of any backend.
     """
-    arr = np.asarray(to_numpy(x), dtype=float)
+    arr = host_real(name, x)
     if arr.shape != tuple(shape):
         expected = "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
         raise ValueError(f"{name} must have shape {expected}, got {arr.shape}")

@@ -24,8 +24,8 @@ def check_design(X: Any, y: Any, l2: float) -> float:
         raise ValueError(f"y must be 1-D, got shape {tuple(y.shape)}")
     check_same_length("X", X, "y", y)
     check_finite("y", y)
-    if X.shape[0] == 0:
-        raise ValueError("X must have at least one row")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X must have at least one row and one column, got shape {X.shape}")
     return check_positive("l2", l2, strict=False)
 
 

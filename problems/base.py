@@ -109,16 +109,26 @@ class Problem(ABC):
         names = list(arrays)
         first = arrays[names[0]]
         self.xp = array_namespace(first)
+        self._dtype = first.dtype
+        self._device = device_of(first)
         for name in names[1:]:
             if array_namespace(arrays[name]) is not self.xp:
                 raise TypeError(
                     f"{name} must be an array of the same namespace as {names[0]} "
                     f"({self.xp.__name__})"
                 )
-        self._dtype = first.dtype
-        self._device = device_of(first)
-        if not self.xp.isdtype(self._dtype, "real floating"):
-            raise TypeError(f"data must be real floating point, got dtype {self._dtype}")
+        for name, a in arrays.items():
+            if not self.xp.isdtype(a.dtype, "real floating"):
+                raise TypeError(f"{name} must be real floating point, got dtype {a.dtype}")
+            if a.dtype != self._dtype:
+                raise TypeError(
+                    f"{name} must have the same dtype as {names[0]} ({self._dtype}), got {a.dtype}"
+                )
+            if device_of(a) != self._device:
+                raise ValueError(
+                    f"{name} must be on the same device as {names[0]} ({self._device}), "
+                    f"got {device_of(a)}"
+                )
 
     def _check_point(self, x: Any) -> None:
         if array_namespace(x) is not self.xp:
@@ -165,6 +175,12 @@ class FiniteSum(Problem):
 
     def _check_batch(self, x: Any, idx: Any) -> tuple[int, int]:
         """(R, b) of an index batch ``idx`` after checking it matches the points ``x`` (R, d)."""
+        for name, a in (("x", x), ("idx", idx)):
+            if not hasattr(a, "shape") or array_namespace(a) is not self.xp:
+                raise TypeError(
+                    f"{name} must be an array of the problem's namespace {self.xp.__name__}, "
+                    f"got {type(a).__name__}"
+                )
         if len(idx.shape) != 2:
             raise ValueError(f"idx must have shape (R, b), got {tuple(idx.shape)}")
         if not self.xp.isdtype(idx.dtype, "integral"):

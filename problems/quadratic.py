@@ -87,6 +87,8 @@ class Quadratic(QuadraticForm, Problem):
         self._set_backend(A=A, b=b)
         check_psd("A", A)
         self.d = int(A.shape[0])
+        if self.d == 0:
+            raise ValueError("A must be at least 1×1, got shape (0, 0)")
         check_vector("b", b, self.d)
         self.A = A
         self.b = b

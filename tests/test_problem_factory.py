@@ -47,6 +47,9 @@ def test_libsvm_data_set(libsvm_dir, monkeypatch):
         ("quadratic:d=", ValueError, "key=value"),
         ("quadratic:d=0", ValueError, "d"),
         ("logistic:nope_data_set", FileNotFoundError, "nope_data_set"),
+        ("quadratic:d=3,d=4", ValueError, "option 'd' is given twice"),
+        ("logistic:a5a,a9a", ValueError, "option 'dataset' is given twice"),
+        ("logistic:a5a,dataset=a9a", ValueError, "option 'dataset' is given twice"),
     ],
 )
 def test_bad_specs_are_rejected(spec, error, match, monkeypatch, tmp_path):

@@ -147,6 +147,21 @@ def test_store_root_that_is_a_file_and_wrong_row_sources_are_rejected(tmp_path):
         verdict_rows("holds")
 
 
+def test_consolidate_refuses_a_name_that_leaves_the_store(tmp_path):
+    store = ResultStore(tmp_path / "store")
+    store.put("k1", SAMPLE)
+    for name in ("../escape", "", "a/b"):
+        with pytest.raises(ValueError, match="name must be a non-empty alphanumeric"):
+            store.consolidate(name)
+    assert not (tmp_path / "escape.parquet").exists()
+
+
+@pytest.mark.parametrize("rows", [[3], ["iteration"], [None]])
+def test_rows_that_are_not_mappings_are_refused(tmp_path, rows):
+    with pytest.raises(TypeError, match="row must be a mapping"):
+        write_table(tmp_path / "x.csv", rows)
+
+
 def test_atomic_write_leaves_old_file_when_the_rename_fails(tmp_path, monkeypatch):
     target = atomic_write_bytes(tmp_path / "f.csv", b"old")
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~_umask()

@@ -421,3 +421,36 @@ def test_contraction_operands_are_checked():
 def test_sample_rejects_bad_size():
     with pytest.raises(ValueError, match="size must be >= 1"):
         RandK(3, 1).sample(backend.rng(0), 0)
+
+
+@pytest.mark.parametrize(
+    "sketch",
+    [
+        Bernoulli(0.5, d=4),
+        RandK(4, 2),
+        Identity(4),
+        Permutation(4, 2),
+        Gaussian(4, 2),
+        Discrete(np.eye(4)[None], np.ones(1)),
+    ],
+    ids=repr,
+)
+@pytest.mark.parametrize("rng", [np.random.default_rng(0), 0, None], ids=["numpy", "int", "none"])
+def test_sample_rejects_a_generator_not_from_mastbench(sketch, rng):
+    with pytest.raises(TypeError, match=r"rng must be a mastbench\.backend\.Generator"):
+        sketch.sample(rng, 3)
+    if hasattr(sketch, "sample_indices"):
+        with pytest.raises(TypeError, match=r"rng must be a mastbench\.backend\.Generator"):
+            sketch.sample_indices(rng, 3)
+
+
+@pytest.mark.parametrize(
+    ("matrices", "weights", "match"),
+    [
+        (np.eye(2)[None] * (1 + 0j), np.ones(1), "matrices must hold real numbers"),
+        (np.eye(2)[None], np.array(["1"]), "weights must hold real numbers"),
+    ],
+)
+def test_discrete_refuses_non_real_matrices_or_weights(matrices, weights, match):
+    with pytest.raises(TypeError, match=match):
+        Discrete(matrices, weights)

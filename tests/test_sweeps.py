@@ -181,3 +181,41 @@ def test_unknown_control_is_a_clear_error(fake_family):
     job = {**verify_jobs(fake_family.THEOREMS, quick=True)[0], "control": "no such control"}
     with pytest.raises(ValueError, match="no negative control named 'no such control'"):
         execute(job)
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "error"),
+    [("frank_wolfe", None), ("dsgd", None), ("group_omp", "problem must be a GroupProblem")],
+)
+def test_run_job_puts_the_problem_and_x0_in_their_named_parameters(algorithm, error):
+    (job,) = run_jobs_for(
+        algorithm, problem="logistic:n=20,d=4", grid={}, seed=0, replicates=1, iters=2
+    )
+    if algorithm == "group_omp":
+        job["iters"] = None
+    if error is None:
+        rows = execute(job)
+        assert {row["problem"] for row in rows} == {"logistic:n=20,d=4"}
+    else:
+        with pytest.raises(TypeError, match=error):
+            execute(job)
+
+
+@pytest.mark.parametrize(
+    ("grid", "iters", "key"),
+    [
+        ({"rng": [3]}, None, "rng"),
+        ({"replicates": [3]}, None, "replicates"),
+        ({"iters": [3]}, 4, "iters"),
+    ],
+)
+def test_grid_must_not_sweep_what_the_run_sets_itself(grid, iters, key):
+    with pytest.raises(ValueError, match=f"grid must not sweep '{key}'"):
+        run_jobs_for("dsgd", problem=None, grid=grid, seed=0, replicates=1, iters=iters)
+
+
+def test_grid_may_sweep_iters_when_iters_is_not_given():
+    jobs = run_jobs_for(
+        "dsgd", problem=None, grid={"iters": [3, 4]}, seed=0, replicates=1, iters=None
+    )
+    assert [job["params"] for job in jobs] == [{"iters": 3}, {"iters": 4}]

@@ -79,3 +79,15 @@ def test_host_array_checks_shape_and_finiteness():
         v.host_array("A", np.ones(4), (2, 2))
     with pytest.raises(ValueError, match="A must not contain NaN"):
         v.host_array("A", np.full((1, 1), np.nan), (1, 1))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [np.array([0.5 + 0.1j]), ["a"], np.array([0.5, None])],
+    ids=["complex", "str", "object"],
+)
+def test_probability_and_host_array_refuse_non_real_entries(value):
+    with pytest.raises(TypeError, match="p must hold real numbers"):
+        v.check_probability("p", value)
+    with pytest.raises(TypeError, match="x0 must hold real numbers"):
+        v.host_array("x0", value, (len(value),))

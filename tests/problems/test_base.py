@@ -34,3 +34,17 @@ def test_grad_batch_of_all_components_is_the_gradient(make):
     x = np.full((2, problem.d), 0.3)
     idx = np.tile(np.arange(problem.n), (2, 1))
     np.testing.assert_allclose(problem.grad_batch(x, idx), problem.grad(x), rtol=1e-12)
+
+
+@pytest.mark.parametrize("make", FINITE_SUMS.values(), ids=FINITE_SUMS.keys())
+def test_grad_batch_refuses_points_or_indices_of_another_namespace(make):
+    strict = pytest.importorskip("array_api_strict")
+    problem = make()
+    x = np.zeros((1, problem.d))
+    idx = np.zeros((1, 2), dtype=np.int64)
+    with pytest.raises(TypeError, match="idx must be an array of the problem's namespace"):
+        problem.grad_batch(x, [[0, 1]])
+    with pytest.raises(TypeError, match="idx must be an array of the problem's namespace"):
+        problem.grad_batch(x, strict.asarray(idx))
+    with pytest.raises(TypeError, match="x must be an array of the problem's namespace"):
+        problem.grad_batch(strict.asarray(x), idx)

@@ -115,3 +115,43 @@ def test_data_of_another_type_or_namespace_is_refused(make, match):
     strict = pytest.importorskip("array_api_strict")
     with pytest.raises(TypeError, match=match):
         make(strict)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: Quadratic(np.eye(2), np.ones(2, dtype=np.int64)), "b must be real floating"),
+        (lambda: Quadratic(np.eye(2), np.ones(2, dtype=complex)), "b must be real floating"),
+        (lambda: Quadratic(np.eye(2), np.ones(2, dtype=np.float32)), "b must have the same dtype"),
+        (lambda: Quadratic(np.eye(2, dtype=np.int64), np.ones(2)), "A must be real floating"),
+        (lambda: LeastSquares(np.ones((3, 2)), np.ones(3, dtype=np.int64)), "y must be real"),
+        (lambda: LeastSquares(np.ones((3, 2)), np.ones(3, dtype=complex)), "y must be real"),
+        (
+            lambda: LeastSquares(np.ones((3, 2), dtype=np.float32), np.ones(3)),
+            "y must have the same dtype as X",
+        ),
+    ],
+)
+def test_data_of_another_dtype_is_refused(make, match):
+    with pytest.raises(TypeError, match=match):
+        make()
+
+
+def test_data_on_another_device_is_refused():
+    strict = pytest.importorskip("array_api_strict")
+    A = strict.asarray(np.eye(2))
+    b = strict.asarray(np.ones(2), device=strict.Device("device1"))
+    with pytest.raises(ValueError, match="b must be on the same device as A"):
+        Quadratic(A, b)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: Quadratic(np.zeros((0, 0)), np.zeros(0)), r"A must be at least 1×1"),
+        (lambda: LeastSquares(np.zeros((3, 0)), np.ones(3)), "X must have at least one row and"),
+    ],
+)
+def test_empty_dimension_is_refused(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
