@@ -27,6 +27,7 @@ from mastbench._diagonal_step import (
     pattern_coefficients,
 )
 from mastbench.sketches import Sketch, _closed_form_patterns
+from mastbench.validation import check_checkpoints
 
 __all__ = [
     "EnumeratedStep",
@@ -241,10 +242,7 @@ def checkpoint_array(iters: int, checkpoints: Any) -> np.ndarray:
     """Sorted unique iterations to record: every t in [0, iters] when ``checkpoints`` is None."""
     if checkpoints is None:
         return np.arange(iters + 1, dtype=np.int64)
-    arr = np.unique(np.asarray(checkpoints, dtype=np.int64))
-    if arr.ndim != 1 or arr.size == 0 or arr[0] < 0 or arr[-1] > iters:
-        raise ValueError(f"checkpoints must be iterations within [0, {iters}], got {checkpoints}")
-    return arr
+    return check_checkpoints(checkpoints, iters)
 
 
 def propagate(

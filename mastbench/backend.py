@@ -284,4 +284,6 @@ def rng(seed: int | np.random.SeedSequence = 0, xp: Any = None, device: Any = No
         raise TypeError("seed must be an int or SeedSequence; pass the Generator itself instead")
     if not isinstance(seed, int | np.integer | np.random.SeedSequence):
         raise TypeError(f"seed must be an int or numpy.random.SeedSequence, got {type(seed)!r}")
+    if not isinstance(seed, np.random.SeedSequence) and seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
     return Generator(seed, xp, device)

@@ -598,14 +598,16 @@ def _minibatch_setup(
     problem, sketch, shift, x0, step, iters, batch_size, replacement, compressor, components
 ):
     A, b, const, d, sketch, v, y0, step, iters = _common(problem, sketch, shift, x0, step, iters)
-    A_i, b_i, const_i = quadratic_components(problem) if components is None else components
-    A_i = np.asarray(A_i, dtype=float)
-    b_i = np.asarray(b_i, dtype=float)
-    n = A_i.shape[0]
-    if A_i.shape != (n, d, d) or b_i.shape != (n, d):
+    if components is None:
+        components = quadratic_components(problem)
+    if not isinstance(components, tuple | list) or len(components) != 3:
+        raise TypeError("components must be a tuple (A_i, b_i, const_i) of arrays")
+    A_i, b_i, const_i = (np.asarray(part, dtype=float) for part in components)
+    n = A_i.shape[0] if A_i.ndim == 3 else 0
+    if n == 0 or A_i.shape != (n, d, d) or b_i.shape != (n, d) or const_i.shape != (n,):
         raise ValueError(
             f"components must be (A_i (n, {d}, {d}), b_i (n, {d}), const_i (n,)), "
-            f"got shapes {A_i.shape}, {b_i.shape}"
+            f"got shapes {A_i.shape}, {b_i.shape}, {const_i.shape}"
         )
     scale = max(1.0, float(np.max(np.abs(A))), float(np.max(np.abs(b))))
     if (

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mastbench.backend import synchronize, to_numpy
-from mastbench.validation import check_int
+from mastbench.validation import check_checkpoints, check_int
 
 __all__ = ["Trace", "TraceRecorder", "checkpoints"]
 
@@ -152,9 +152,7 @@ class TraceRecorder:
         self.algorithm = algorithm
         self.iters = check_int("iters", iters, low=0)
         points = globals()["checkpoints"](iters) if checkpoints is None else checkpoints
-        self.iterations = np.unique(np.asarray(list(points), dtype=np.int64))
-        if self.iterations.size == 0 or self.iterations[0] < 0 or self.iterations[-1] > iters:
-            raise ValueError(f"checkpoints must lie in [0, iters={iters}]")
+        self.iterations = check_checkpoints(points, self.iters)
         self._due = set(int(t) for t in self.iterations)
         self._metric_fns = dict(metrics)
         self._values: dict[str, list[np.ndarray]] = {k: [] for k in self._metric_fns}

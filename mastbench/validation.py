@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from mastbench.backend import Generator, to_numpy
+from mastbench.backend import Generator, array_namespace, to_numpy
 
 __all__ = [
+    "check_checkpoints",
     "check_finite",
     "check_generator",
     "check_in_range",
@@ -24,6 +25,7 @@ __all__ = [
     "check_probability",
     "check_psd",
     "check_real",
+    "check_real_floating",
     "check_same_length",
     "check_symmetric",
     "check_vector",
@@ -180,3 +182,35 @@ def host_array(name: str, x: Any, shape: tuple[int, ...]) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must not contain NaN or infinity")
     return arr
+
+
+def check_checkpoints(checkpoints: Any, iters: int) -> np.ndarray:
+    """Sorted unique int64 iterations in [0, iters] from a 1-D sequence of integers.
+
+    Integral floats (from ``np.linspace``) are accepted; 1.5, a 2-D list or an empty one are
+    not (they used to be truncated or flattened silently).
+    """
+    values = checkpoints if hasattr(checkpoints, "shape") else list(checkpoints)
+    try:
+        arr = np.asarray(values)
+    except ValueError as exc:
+        raise ValueError(f"checkpoints must be a 1-D sequence of iterations ({exc})") from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"checkpoints must be a non-empty 1-D sequence, got shape {arr.shape}")
+    integral = np.issubdtype(arr.dtype, np.integer) or (
+        np.issubdtype(arr.dtype, np.floating) and bool(np.all(arr == np.round(arr)))
+    )
+    if arr.dtype == np.bool_ or not integral:
+        raise TypeError(f"checkpoints must be integers, got {values!r}")
+    arr = np.unique(arr.astype(np.int64))
+    if arr[0] < 0 or arr[-1] > iters:
+        raise ValueError(
+            f"checkpoints must be iterations within [0, iters={iters}], got {values!r}"
+        )
+    return arr
+
+
+def check_real_floating(name: str, x: Any) -> None:
+    """Raise ``TypeError`` unless the array ``x`` has a real floating dtype (any namespace)."""
+    if not array_namespace(x).isdtype(x.dtype, "real floating"):
+        raise TypeError(f"{name} must be real floating point, got dtype {x.dtype}")

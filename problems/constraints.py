@@ -30,6 +30,7 @@ import numpy as np
 
 from mastbench.backend import array_namespace, device_of, to_numpy
 from mastbench.validation import check_int, check_positive
+from problems.base import Problem
 
 __all__ = [
     "ConstrainedSolution",
@@ -566,7 +567,10 @@ class NuclearBall(Constraint):
 
 
 def check_constraint(problem: Any, constraint: Any) -> Constraint:
-    """Check that ``constraint`` is a :class:`Constraint` of the problem's dimension."""
+    """Check that ``problem`` is a Problem and ``constraint`` a :class:`Constraint` of its
+    dimension."""
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a problems.Problem, got {type(problem).__name__}")
     if not isinstance(constraint, Constraint):
         raise TypeError(
             "constraint must be a problems.constraints.Constraint, "

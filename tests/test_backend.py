@@ -126,3 +126,8 @@ def test_scatter_add_rows_on_torch_matches_numpy_and_copies():
     np.testing.assert_array_equal(a_t.numpy(), a)
     scalar = backend.scatter_add_rows(a_t, torch.asarray(idx), 1.0)
     np.testing.assert_array_equal(scalar.numpy(), _scatter_reference(a, idx, np.ones((4, 3))))
+
+
+def test_rng_rejects_a_negative_seed():
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        backend.rng(-1)

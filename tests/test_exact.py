@@ -601,12 +601,26 @@ def test_rejects_bad_arguments():
         exact.dsgd_moments(problem, RandK(3, 1), x0=np.zeros(2), step=0.1, iters=1)
     with pytest.raises(ValueError, match="checkpoints must be iterations within"):
         exact.dsgd_moments(problem, RandK(3, 1), x0=np.zeros(3), step=0.1, iters=2, checkpoints=[5])
+    with pytest.raises(TypeError, match="checkpoints must be integers"):
+        exact.dsgd_moments(
+            problem, RandK(3, 1), x0=np.zeros(3), step=0.1, iters=2, checkpoints=[1.5]
+        )
     with pytest.raises(ValueError, match="finite support"):
         exact.dsgd_moments(problem, Gaussian(3, 2), x0=np.zeros(3), step=0.1, iters=1)
 
 
 def test_minibatch_rejects_bad_arguments():
     problem = least_squares(3, 2, backend.rng(0))
+    with pytest.raises(TypeError, match="components must be a tuple"):
+        exact.dsgd_minibatch_moments(
+            problem, RandK(2, 1), x0=np.zeros(2), step=0.1, iters=1, batch_size=1,
+            components=(1, 2),
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="components must be"):
+        exact.dsgd_minibatch_moments(
+            problem, RandK(2, 1), x0=np.zeros(2), step=0.1, iters=1, batch_size=1,
+            components=(1, 2, 3),
+        )  # fmt: skip
     with pytest.raises(ValueError, match="batch_size must be <= 3"):
         exact.dsgd_minibatch_moments(
             problem, RandK(2, 1), batch_size=4, x0=np.zeros(2), step=0.1, iters=1

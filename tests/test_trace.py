@@ -43,5 +43,5 @@ def test_recorder_refuses_missing_checkpoints():
 
 
 def test_checkpoints_outside_range_rejected():
-    with pytest.raises(ValueError, match="checkpoints must lie"):
+    with pytest.raises(ValueError, match="checkpoints must be iterations within"):
         TraceRecorder("toy", 4, {}, checkpoints=[0, 5])

@@ -91,3 +91,30 @@ def test_probability_and_host_array_refuse_non_real_entries(value):
         v.check_probability("p", value)
     with pytest.raises(TypeError, match="x0 must hold real numbers"):
         v.host_array("x0", value, (len(value),))
+
+
+def test_check_checkpoints_sorts_and_accepts_integral_floats():
+    from mastbench.validation import check_checkpoints
+
+    np.testing.assert_array_equal(check_checkpoints([4, 0, 2, 2], 4), [0, 2, 4])
+    np.testing.assert_array_equal(check_checkpoints(np.linspace(0, 4, 3), 4), [0, 2, 4])
+    np.testing.assert_array_equal(check_checkpoints(iter([1, 3]), 4), [1, 3])
+
+
+@pytest.mark.parametrize(
+    "bad, exc, match",
+    [
+        ([1.5], TypeError, "integers"),
+        (["a"], TypeError, "integers"),
+        ([True, False], TypeError, "integers"),
+        ([[0, 1]], ValueError, "1-D"),
+        ([], ValueError, "non-empty"),
+        ([0, 5], ValueError, r"within \[0, iters=4\]"),
+        ([-1], ValueError, r"within \[0, iters=4\]"),
+    ],
+)
+def test_check_checkpoints_rejects_what_it_used_to_truncate_or_flatten(bad, exc, match):
+    from mastbench.validation import check_checkpoints
+
+    with pytest.raises(exc, match=match):
+        check_checkpoints(bad, 4)

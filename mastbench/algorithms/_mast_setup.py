@@ -8,7 +8,13 @@ from typing import Any
 import numpy as np
 
 from mastbench.backend import array_namespace, to_numpy
-from mastbench.validation import check_finite, check_generator, check_int, check_positive
+from mastbench.validation import (
+    check_finite,
+    check_generator,
+    check_int,
+    check_positive,
+    check_real_floating,
+)
 from problems.base import Problem
 
 __all__ = [
@@ -69,6 +75,7 @@ def broadcast_start(problem: Problem, x0: Any, replicates: int) -> Any:
     xp = problem.xp
     if not hasattr(x0, "shape") or array_namespace(x0) is not xp:
         raise TypeError(f"x0 must be an array of the problem's namespace {xp.__name__}")
+    check_real_floating("x0", x0)
     shape = tuple(x0.shape)
     if shape not in ((problem.d,), (replicates, problem.d)):
         raise ValueError(

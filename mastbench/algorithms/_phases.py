@@ -24,7 +24,7 @@ import numpy as np
 from mastbench.algorithms._mast_setup import broadcast_start
 from mastbench.backend import array_namespace, device_of, to_numpy
 from mastbench.trace import Trace, TraceRecorder, checkpoints
-from mastbench.validation import check_int, check_positive
+from mastbench.validation import check_generator, check_int, check_positive
 from problems.group_structured import MAX_SUBSETS, GroupProblem
 
 __all__ = [
@@ -174,6 +174,8 @@ def sparse_metrics(problem: GroupProblem, k: int) -> dict[str, Callable[[Any], A
 def initial_weights(problem: GroupProblem, x0: Any, rng: Any, replicates: int, scale: float) -> Any:
     """x0 broadcast to (R, d), or ``scale`` × standard normal (R, d) when x0 is None."""
     replicates = check_int("replicates", replicates, low=1)
+    if rng is not None:
+        check_generator("rng", rng)
     if x0 is None:
         if rng is None:
             raise ValueError("rng is required when x0 is None (random initialization)")

@@ -24,7 +24,13 @@ import numpy as np
 from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
 from mastbench.backend import Generator, array_namespace, device_of, scatter_add_rows
 from mastbench.trace import Trace, TraceRecorder
-from mastbench.validation import check_generator, check_int, check_positive, check_real
+from mastbench.validation import (
+    check_generator,
+    check_int,
+    check_positive,
+    check_real,
+    check_real_floating,
+)
 from problems.design import row_inner_products, take_rows, weighted_row_sum
 
 __all__ = [
@@ -59,6 +65,7 @@ def _start(problem: Any, constraint: Any, x0: Any) -> Any:
     xp = problem.xp
     if not hasattr(x0, "shape") or array_namespace(x0) is not xp:
         raise TypeError(f"x0 must be an array of the problem's namespace {xp.__name__}")
+    check_real_floating("x0", x0)
     if x0.ndim not in (1, 2) or x0.shape[-1] != problem.d:
         raise ValueError(f"x0 must have shape (d,) or (R, d) with d={problem.d}, got {x0.shape}")
     x = xp.reshape(x0, (1, problem.d)) if x0.ndim == 1 else x0
@@ -306,8 +313,8 @@ def _active_set_fw(
     L_init: float | None,
     f_star: float | None,
 ) -> Trace:
-    xp = problem.xp
     x = _start(problem, constraint, x0)
+    xp = problem.xp
     iters = check_int("iters", iters, low=0)
     if step == "open-loop":
         raise ValueError(f"{variant} FW needs step in ('short', 'line-search', 'backtracking')")
@@ -495,8 +502,8 @@ def _glm_derivative(problem: Any) -> Callable[[Any, Any], Any]:
     from problems.least_squares import LeastSquares
     from problems.logistic import Logistic, _sigmoid
 
-    xp = problem.xp
     if isinstance(problem, Logistic):
+        xp = problem.xp
         return lambda z, y: -_sigmoid(xp, -y * z) * y
     if isinstance(problem, LeastSquares):
         return lambda z, y: z - y

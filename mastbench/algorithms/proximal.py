@@ -25,7 +25,14 @@ from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
 from mastbench.algorithms._subproblem import solve_exact, solve_pg
 from mastbench.backend import Generator, array_namespace, device_of
 from mastbench.trace import Trace, TraceRecorder
-from mastbench.validation import check_finite, check_in_range, check_int, check_positive
+from mastbench.validation import (
+    check_finite,
+    check_generator,
+    check_in_range,
+    check_int,
+    check_positive,
+    check_real_floating,
+)
 from problems.base import FiniteSum, Problem
 from problems.composite import Composite
 
@@ -55,6 +62,7 @@ def _start(problem: Any, x0: Any, replicates: int) -> Any:
     replicates = check_int("replicates", replicates, low=1)
     if not hasattr(x0, "shape") or array_namespace(x0) is not xp:
         raise TypeError("x0 must be an array of the problem's namespace")
+    check_real_floating("x0", x0)
     if x0.ndim != 1 or x0.shape[0] != problem.d:
         raise ValueError(f"x0 must have shape (d,) with d={problem.d}, got {x0.shape}")
     check_finite("x0", x0)
@@ -71,6 +79,7 @@ def _gradient_oracle(
     batch_size = check_int("batch_size", batch_size, low=1)
     if rng is None:
         raise ValueError("rng is required when batch_size is given (stochastic gradients)")
+    check_generator("rng", rng)
 
     def oracle(W: Any) -> Any:
         idx = rng.integers(0, f.n, (W.shape[0], batch_size))

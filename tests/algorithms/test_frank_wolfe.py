@@ -222,6 +222,9 @@ def test_frank_wolfe_bad_input():
         frank_wolfe(problem, "l1", np.zeros(8))
     with pytest.raises(ValueError, match="d=8"):
         frank_wolfe(problem, NuclearBall((2, 2), 1.0), np.zeros(8))
+    for run in (frank_wolfe, away_frank_wolfe, pairwise_frank_wolfe):
+        with pytest.raises(TypeError, match=r"problem must be a problems\.Problem"):
+            run("least squares", ball, np.zeros(8))
 
 
 # -- away and pairwise --------------------------------------------------------------------------

@@ -74,13 +74,15 @@ def _bad_starts(d: int) -> dict[str, object]:
         "nan": np.full(d, np.nan),
         "list": [0.0] * d,
         "other-namespace": strict.zeros(d, dtype=strict.float64),
+        "integer": np.zeros(d, dtype=np.int64),
+        "complex": np.zeros(d, dtype=np.complex128),
     }
 
 
 X0_SPECS = [s for s in SPECS if "x0" in inspect.signature(s.run).parameters]
 
 
-@pytest.mark.parametrize("bad", ["nan", "list", "other-namespace"])
+@pytest.mark.parametrize("bad", ["nan", "list", "other-namespace", "integer", "complex"])
 @pytest.mark.parametrize("spec", X0_SPECS, ids=lambda s: s.name)
 def test_bad_start_is_refused(spec, bad):
     args, kwargs = spec.make_case(namespace("numpy"), None)
@@ -95,3 +97,14 @@ def test_bad_start_is_refused(spec, bad):
         kwargs = {**kwargs, "x0": x0}
     with pytest.raises((ValueError, TypeError), match="x0"):
         spec.run(*args, **kwargs)
+
+
+STOCHASTIC_SPECS = [s for s in SPECS if s.stochastic]
+
+
+@pytest.mark.parametrize("bad", [0, np.random.default_rng(0)], ids=["int", "numpy-generator"])
+@pytest.mark.parametrize("spec", STOCHASTIC_SPECS, ids=lambda s: s.name)
+def test_rng_that_is_not_a_mastbench_generator_is_refused(spec, bad):
+    args, kwargs = spec.make_case(namespace("numpy"), None)
+    with pytest.raises(TypeError, match="rng"):
+        spec.run(*args, **kwargs, rng=bad, replicates=REPLICATES)
