@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from mastbench.backend import array_namespace, device_of, to_numpy
+from problems._data import check_design
+from problems.design import as_sparse_design, is_sparse
 
 __all__ = ["FiniteSum", "Problem"]
 
@@ -172,6 +174,17 @@ class FiniteSum(Problem):
         array, shape (R, d)
             (1/b) Σ_{i ∈ idx[r]} ∇f_i(x[r]) for each replicate r.
         """
+
+    def _set_design(self, X: Any, y: Any, l2: float) -> Any:
+        """Backend, dtype and device from the data (from ``y`` alone for a SciPy sparse X,
+        which is kept as CSR), the data checks, ``self.l2``; returns X as stored."""
+        if is_sparse(X):
+            X = as_sparse_design("X", X, y)
+            self._set_backend(y=y)
+        else:
+            self._set_backend(X=X, y=y)
+        self.l2 = check_design(X, y, l2)
+        return X
 
     def _check_batch(self, x: Any, idx: Any) -> tuple[int, int]:
         """(R, b) of an index batch ``idx`` after checking it matches the points ``x`` (R, d)."""

@@ -8,13 +8,10 @@ from typing import Any
 import numpy as np
 
 from mastbench.backend import to_numpy
-from problems._data import check_design
 from problems.base import FiniteSum
 from problems.design import (
-    as_sparse_design,
     gram,
     host_design,
-    is_sparse,
     row_inner_products,
     row_norms_squared,
     take_rows,
@@ -44,12 +41,7 @@ class LeastSquares(QuadraticForm, FiniteSum):
     """
 
     def __init__(self, X: Any, y: Any, l2: float = 0.0):
-        if is_sparse(X):
-            X = as_sparse_design("X", X, y)
-            self._set_backend(y=y)
-        else:
-            self._set_backend(X=X, y=y)
-        self.l2 = check_design(X, y, l2)
+        X = self._set_design(X, y, l2)
         self.X, self.y = X, y
         self.n, self.d = (int(s) for s in X.shape)
 

@@ -9,10 +9,9 @@ import numpy as np
 from scipy.special import expit
 
 from mastbench.backend import is_numpy, to_numpy
-from problems._data import check_binary_labels, check_design
+from problems._data import check_binary_labels
 from problems.base import FiniteSum
 from problems.design import (
-    as_sparse_design,
     gram,
     host_design,
     is_sparse,
@@ -120,12 +119,7 @@ class Logistic(FiniteSum):
     """
 
     def __init__(self, X: Any, y: Any, l2: float):
-        if is_sparse(X):
-            X = as_sparse_design("X", X, y)
-            self._set_backend(y=y)
-        else:
-            self._set_backend(X=X, y=y)
-        self.l2 = check_design(X, y, l2)
+        X = self._set_design(X, y, l2)
         check_binary_labels(y)
         self.X, self.y = X, y
         self.n, self.d = (int(s) for s in X.shape)
