@@ -21,6 +21,7 @@ __all__ = [
     "check_in_range",
     "check_int",
     "check_matrix",
+    "check_matrix_shape",
     "check_positive",
     "check_probability",
     "check_psd",
@@ -214,3 +215,10 @@ def check_real_floating(name: str, x: Any) -> None:
     """Raise ``TypeError`` unless the array ``x`` has a real floating dtype (any namespace)."""
     if not array_namespace(x).isdtype(x.dtype, "real floating"):
         raise TypeError(f"{name} must be real floating point, got dtype {x.dtype}")
+
+
+def check_matrix_shape(name: str, shape: Any) -> tuple[int, int]:
+    """``shape`` as a pair (m, n) of positive integers."""
+    if not isinstance(shape, tuple | list) or len(shape) != 2:
+        raise ValueError(f"{name} must be (m, n), got {shape!r}")
+    return check_int(f"{name}[0]", shape[0], low=1), check_int(f"{name}[1]", shape[1], low=1)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from mastbench.backend import array_namespace, device_of, to_numpy
-from mastbench.validation import check_int, check_positive
+from mastbench.validation import check_int, check_matrix_shape, check_positive
 from problems.base import Problem
 
 __all__ = [
@@ -500,12 +500,7 @@ class NuclearBall(Constraint):
 
     def __init__(self, shape: tuple[int, int], radius: float):
         self.radius = check_positive("radius", radius)
-        if len(shape) != 2:
-            raise ValueError(f"shape must be (m, n), got {shape!r}")
-        self.shape = (
-            check_int("shape[0]", shape[0], low=1),
-            check_int("shape[1]", shape[1], low=1),
-        )
+        self.shape = check_matrix_shape("shape", shape)
         self.d = self.shape[0] * self.shape[1]
         self.last_curvature_exact = True
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from mastbench.backend import array_namespace, device_of
-from mastbench.validation import check_int, check_positive
+from mastbench.validation import check_int, check_matrix_shape, check_positive
 
 __all__ = ["L1", "GroupLasso", "NuclearNorm", "Regularizer", "Zero"]
 
@@ -309,12 +309,7 @@ class NuclearNorm(Regularizer):
 
     def __init__(self, lam: float, shape: tuple[int, int], *, rank_tol: float = 1e-12):
         self.lam = check_positive("lam", lam, strict=False)
-        if len(shape) != 2:
-            raise ValueError(f"shape must be (m, n), got {shape}")
-        self.shape = (
-            check_int("shape[0]", shape[0], low=1),
-            check_int("shape[1]", shape[1], low=1),
-        )
+        self.shape = check_matrix_shape("shape", shape)
         self.d = self.shape[0] * self.shape[1]
         self.rank_tol = check_positive("rank_tol", rank_tol)
 
