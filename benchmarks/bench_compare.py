@@ -25,12 +25,13 @@ from mastbench.bench import dense_quadratic_data
 from .common import binary_design, random_labels, size
 
 try:
+    from mastbench.problems import Logistic, Quadratic
+    from mastbench.problems import random as random_problems
+
     from mastbench import exact
     from mastbench._compare import torch_dsgd_loop
     from mastbench.algorithms import dsgd
     from mastbench.sketches import Bernoulli
-    from problems import Logistic, Quadratic
-    from problems import random as random_problems
 except ImportError:  # an older commit without these: asv skips the classes below
     dsgd = None
 

@@ -28,13 +28,7 @@ from mastbench.backend import rng
 from .common import XPBenchmark, binary_design, size
 
 try:
-    from mastbench.algorithms.frank_wolfe import (
-        away_frank_wolfe,
-        frank_wolfe,
-        pairwise_frank_wolfe,
-        stochastic_frank_wolfe,
-    )
-    from problems.constraints import (
+    from mastbench.problems.constraints import (
         GroupL1Ball,
         L1Ball,
         L2Ball,
@@ -42,6 +36,13 @@ try:
         NuclearBall,
         Simplex,
         constrained_minimum,
+    )
+
+    from mastbench.algorithms.frank_wolfe import (
+        away_frank_wolfe,
+        frank_wolfe,
+        pairwise_frank_wolfe,
+        stochastic_frank_wolfe,
     )
 except ImportError:  # an older commit without Frank-Wolfe: asv skips the classes below
     frank_wolfe = None
@@ -119,7 +120,7 @@ class LMO(XPBenchmark):
 
 def _least_squares_cache(n: int, d: int, radius: float, replicates: int) -> dict:
     """Gaussian least squares over the ℓ1 ball, its certified f*, and R projected starts."""
-    from problems import random as random_problems
+    from mastbench.problems import random as random_problems
 
     problem = random_problems.least_squares(n, d, rng(0))
     ball = L1Ball(radius)
@@ -148,7 +149,7 @@ class _LeastSquaresCase(XPBenchmark):
     def _setup_problem(self, cache: dict, backend: str) -> None:
         _require_fw()
         super().setup(backend)
-        from problems import LeastSquares
+        from mastbench.problems import LeastSquares
 
         self.problem = LeastSquares(self.asarray(cache["X"]), self.asarray(cache["y"]))
         self.ball = L1Ball(cache["radius"])
@@ -297,7 +298,7 @@ class FWAccuracy(_LeastSquaresCase):
 
 def _logistic_cache(n: int, d: int, radius: float) -> dict:
     """Gaussian logistic regression (l2 = 1/n) over the ℓ1 ball and its certified f*."""
-    from problems import random as random_problems
+    from mastbench.problems import random as random_problems
 
     problem = random_problems.logistic(n, d, rng(0), l2=1.0 / n)
     solution = constrained_minimum(problem, L1Ball(radius))
@@ -320,7 +321,7 @@ class _LogisticCase(XPBenchmark):
     def _setup_problem(self, cache: dict, backend: str) -> None:
         _require_fw()
         super().setup(backend)
-        from problems import Logistic
+        from mastbench.problems import Logistic
 
         self.problem = Logistic(self.asarray(cache["X"]), self.asarray(cache["y"]), 1.0 / self.n)
         self.ball = L1Ball(cache["radius"])
@@ -420,7 +421,7 @@ class SFWDesign:
     replicates, budget = size(16, 2), size(300, 3)
 
     def setup_cache(self) -> dict:
-        from problems import Logistic
+        from mastbench.problems import Logistic
 
         generator = np.random.default_rng(0)
         X = binary_design(self.n, self.d, self.density, generator)
@@ -432,7 +433,7 @@ class SFWDesign:
 
     def setup(self, cache: dict, storage: str) -> None:
         _require_fw()
-        from problems import Logistic
+        from mastbench.problems import Logistic
 
         X = cache["X"] if storage == "sparse" else cache["X"].toarray()
         self.problem = Logistic(X, cache["y"], 1.0 / self.n)

@@ -63,7 +63,7 @@ class _QuadraticCase(XPBenchmark):
         """The problem on ``backend``; with a ``sketch``, also the step 0.5/(L·L_S^max)."""
         _require_mast()
         super().setup(backend)
-        from problems import Quadratic
+        from mastbench.problems import Quadratic
 
         self.problem = Quadratic(self.asarray(cache["A"]), self.asarray(cache["b"]))
         self.x0 = self.asarray(np.zeros(self.d))
@@ -153,7 +153,7 @@ class VariantsBudget(XPBenchmark):
     def setup(self, cache: dict, backend: str, algorithm: str) -> None:
         _require_mast()
         super().setup(backend)
-        from problems import Quadratic
+        from mastbench.problems import Quadratic
 
         problems = [Quadratic(self.asarray(A), self.asarray(b)) for A, b in cache["data"]]
         x0 = self.asarray(np.zeros(self.d))
@@ -224,7 +224,7 @@ class ExactEngine:
     def setup(self, d: int) -> None:
         if exact is None or dsgd is None:
             raise NotImplementedError("mastbench.exact is not in this commit")
-        from problems import Quadratic
+        from mastbench.problems import Quadratic
 
         A, b = dense_quadratic_data(d, seed=d)
         self.problem = Quadratic(A, b)
@@ -249,7 +249,7 @@ class ExactEngine:
 
         Enumeration on a fixed tiny instance (d = 3, 4 steps: 8⁴ paths), whatever ``d``.
         """
-        from problems import Quadratic
+        from mastbench.problems import Quadratic
 
         A, b = dense_quadratic_data(3, seed=3)
         problem, sketch, steps = Quadratic(A, b), Bernoulli(0.5, 3), 4

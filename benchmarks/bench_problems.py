@@ -9,10 +9,10 @@ of every algorithm, so their cost bounds what the algorithms can reach.
 from __future__ import annotations
 
 import numpy as np
+from mastbench.problems import Logistic, Quadratic
+from mastbench.problems import random as random_problems
 
 from mastbench.backend import rng
-from problems import Logistic, Quadratic
-from problems import random as random_problems
 
 from .common import XPBenchmark, binary_design, random_labels, size
 

@@ -33,6 +33,11 @@ from mastbench.trace import checkpoints
 from .common import XPBenchmark, size
 
 try:
+    from mastbench.problems.composite import Composite
+    from mastbench.problems.group_sparse import random_group_logistic
+    from mastbench.problems.logistic import Logistic
+    from mastbench.problems.regularizers import GroupLasso
+
     from mastbench.algorithms.proximal import (
         madgrad,
         mda,
@@ -42,10 +47,6 @@ try:
         ramda,
         rmda,
     )
-    from problems.composite import Composite
-    from problems.group_sparse import random_group_logistic
-    from problems.logistic import Logistic
-    from problems.regularizers import GroupLasso
 except ImportError:  # an older commit without the RAMDA family: asv skips the classes below
     ramda = None
 

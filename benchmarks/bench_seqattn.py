@@ -30,6 +30,9 @@ from mastbench.backend import rng, to_numpy
 from .common import XPBenchmark, size
 
 try:
+    from mastbench.problems.group_random import planted_least_squares
+    from mastbench.problems.group_structured import GroupLeastSquares, Groups
+
     from mastbench.algorithms.pruning import (
         acdc,
         block_magnitude_pruning,
@@ -40,8 +43,6 @@ try:
         sequential_attention,
         sequential_attention_pp,
     )
-    from problems.group_random import planted_least_squares
-    from problems.group_structured import GroupLeastSquares, Groups
 except ImportError:  # an older commit without the SequentialAttention++ family
     sequential_attention_pp = None
 

@@ -61,7 +61,7 @@ def _per_step(run: Callable[[int], Any], short: int, long: int, repeat: int = 3)
 
 
 def _dense_quadratic(d: int, seed: int = 0) -> Any:
-    from problems import Quadratic
+    from mastbench.problems import Quadratic
 
     return Quadratic(*dense_quadratic_data(d, seed))
 
@@ -178,7 +178,7 @@ def _exact(quick: bool) -> list[Row]:
     moments = _exact_engine()
     dsgd = _dsgd()
     sk = _sketches()
-    from problems import random as random_problems
+    from mastbench.problems import random as random_problems
 
     d, iters = (10, 200) if quick else (30, 1000)
     problem = random_problems.quadratic(d, 10.0, rng(4))
@@ -253,7 +253,7 @@ def _exact(quick: bool) -> list[Row]:
 
 def _a5a() -> tuple[Any, np.ndarray]:
     """a5a as loaded from its LIBSVM file: CSR features (11 % nonzeros) and ±1 labels."""
-    datasets = _require("problems.datasets", "the data set loader")
+    datasets = _require("mastbench.problems.datasets", "the data set loader")
     try:
         data = datasets.load("a5a", data_dir=os.environ.get("MASTBENCH_DATA"), dense=False)
     except FileNotFoundError as exc:
@@ -296,7 +296,7 @@ def _torch(quick: bool) -> list[Row]:
         raise Skip("PyTorch is not installed (pip install '.[bench]')") from None
     dsgd = _dsgd()
     sk = _sketches()
-    from problems import Logistic
+    from mastbench.problems import Logistic
 
     X_sparse, y = _a5a()
     if quick:
@@ -402,7 +402,7 @@ def _memory(quick: bool) -> list[Row]:
         rows.append(Row("peak memory of the exact engine over 8·d² bytes", None, "x", "<= 40",
                         None, f"skipped: {reason}"))  # fmt: skip
         return rows
-    from problems import random as random_problems
+    from mastbench.problems import random as random_problems
 
     n = 16 if quick else 100
     prob_n = random_problems.quadratic(n, 10.0, rng(8))

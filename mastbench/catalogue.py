@@ -23,18 +23,18 @@ def _public(module_name: str) -> list[tuple[str, str]]:
 
 def sections() -> dict[str, list[tuple[str, str]]]:
     """Sections of the catalogue: name → rows of (name, one-line description)."""
-    import theory
+    from mastbench import theory
     from mastbench.algorithms import all_algorithms
 
     out = {
         "sketches": _public("mastbench.sketches"),
-        "problems": [row for row in _public("problems") if row[0][0].isupper()],
+        "problems": [row for row in _public("mastbench.problems") if row[0][0].isupper()],
         "datasets": [],
         "algorithms": [(s.name, f"[{s.family}] {_first_line(s.run)}") for s in all_algorithms()],
         "theorems": [(t.id, f"{t.label} [{t.tag}, {t.method}]") for t in theory.all()],
     }
     try:
-        from problems import datasets
+        from mastbench.problems import datasets
 
         out["datasets"] = [(name, desc) for name, desc in datasets.catalogue().items()]
     except ImportError:

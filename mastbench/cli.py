@@ -33,7 +33,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _selected_theorems(args: argparse.Namespace) -> list:
-    import theory
+    from mastbench import theory
 
     if args.theorem:
         return [theory.get(t) for t in args.theorem]
@@ -163,7 +163,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from mastbench.report import build_report
 
     _import_modules(args)
-    import theory
+    from mastbench import theory
 
     family = args.family
     report = build_report(

@@ -57,9 +57,9 @@ from mastbench._moment_maps import (
     propagate,
 )
 from mastbench.backend import to_numpy
+from mastbench.problems.design import host_design, is_sparse
 from mastbench.sketches import Permutation, Sketch
 from mastbench.validation import check_int, check_positive, check_probability, host_array
-from problems.design import host_design, is_sparse
 
 __all__ = [
     "MAX_BRANCHES",

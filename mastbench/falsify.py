@@ -32,7 +32,7 @@ def falsify(theorem_id: str, *, max_examples: int = 200, seed: int = 0) -> Verdi
     ImportError
         If hypothesis is not installed (``pip install mastbench[test]``).
     """
-    import theory
+    from mastbench import theory
     from mastbench.verify import verify
 
     try:

@@ -69,7 +69,7 @@ def verify_jobs(
 
 
 def _execute_verify(job: Mapping[str, Any]) -> Rows:
-    import theory
+    from mastbench import theory
     from mastbench.verify import verify, verify_control
 
     thm = theory.get(job["theorem"])

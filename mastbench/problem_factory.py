@@ -61,7 +61,7 @@ def _rng(options: dict[str, Any]):
 
 
 def _quadratic(options: dict[str, Any]):
-    from problems.random import quadratic
+    from mastbench.problems.random import quadratic
 
     generator = _rng(options)
     return quadratic(
@@ -84,8 +84,8 @@ def _load_libsvm(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _least_squares(options: dict[str, Any]):
-    from problems import LeastSquares
-    from problems.random import least_squares
+    from mastbench.problems import LeastSquares
+    from mastbench.problems.random import least_squares
 
     if "dataset" in options:
         X, y = _load_libsvm(options.pop("dataset"))
@@ -101,8 +101,8 @@ def _least_squares(options: dict[str, Any]):
 
 
 def _logistic(options: dict[str, Any]):
-    from problems import Logistic
-    from problems.random import logistic
+    from mastbench.problems import Logistic
+    from mastbench.problems.random import logistic
 
     if "dataset" in options:
         X, y = _load_libsvm(options.pop("dataset"))

@@ -257,7 +257,7 @@ def load_performance(path: str | Path) -> Table | None:
 
 def _theorem(item: Any) -> Any:
     """A Theorem from a Theorem or a registered id (KeyError lists the known ids)."""
-    import theory
+    from mastbench import theory
 
     if isinstance(item, str):
         return theory.get(item)
@@ -343,7 +343,7 @@ def build_report(
     progress : bool, optional
         Progress bar over jobs (default: when stderr is a TTY).
     """
-    import theory
+    from mastbench import theory
 
     output = Path(output)
     if output.exists() and not output.is_dir():

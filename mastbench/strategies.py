@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from mastbench.backend import rng
-from problems.quadratic import Quadratic
+from mastbench.problems.quadratic import Quadratic
 
 __all__ = ["condition_numbers", "dimensions", "probabilities", "quadratics", "seeds"]
 
@@ -40,7 +40,7 @@ def quadratics(
     draw: st.DrawFn, d: int | None = None, *, max_d: int = 6, singular: bool = False
 ) -> Quadratic:
     """Random quadratics ½xᵀAx − bᵀx with controlled conditioning (optionally singular A)."""
-    import problems.random as random_problems
+    import mastbench.problems.random as random_problems
 
     d = draw(dimensions(1, max_d)) if d is None else d
     kappa = draw(condition_numbers())
@@ -127,8 +127,8 @@ def mast_instances(
         With fields ``problem``, ``sketch``, ``shift`` (float64 host vector) and ``points``
         (float64, (points, d)).
     """
-    import problems.random as random_problems
-    from theory import Instance
+    import mastbench.problems.random as random_problems
+    from mastbench.theory import Instance
 
     sketch = draw(sketches(max_d=max_d, min_p=0.2))
     d = sketch.d
@@ -175,7 +175,7 @@ def fw_instances(
     which needs a matrix shape), a radius log-uniform in [0.1, 10] and a seed; see
     :func:`theory._fw_instances.fw_instance`.
     """
-    from theory._fw_instances import fw_instance
+    from mastbench.theory._fw_instances import fw_instance
 
     def build(kind: str, loss: str, d: int, exponent: float, seed: int):
         d = {2: 4, 3: 4, 5: 6, 7: 6, 8: 9}.get(d, d) if kind == "nuclear" else d
@@ -201,7 +201,7 @@ def group_lasso_regularizers(
     draw: st.DrawFn, *, max_groups: int = 5, max_size: int = 4
 ):  # -> problems.regularizers.GroupLasso
     """Group lassos on random partitions of range(d) into groups of unequal sizes."""
-    from problems.regularizers import GroupLasso
+    from mastbench.problems.regularizers import GroupLasso
 
     sizes = draw(st.lists(st.integers(1, max_size), min_size=1, max_size=max_groups))
     order = np.random.default_rng(draw(seeds())).permutation(sum(sizes))
@@ -282,8 +282,8 @@ def mast_uniform_sketches(d: int) -> st.SearchStrategy:
 @st.composite
 def mast_distributed_cases(draw: st.DrawFn, *, max_clients: int = 3) -> dict:
     """M quadratic clients (L_f in [1, 10]) with per-client sketches, or Perm-1 when M = d."""
+    from mastbench.problems.random import quadratic as random_quadratic
     from mastbench.sketches import Permutation
-    from problems.random import quadratic as random_quadratic
 
     d = draw(dimensions(2, 3))
     M = draw(st.integers(2, max_clients))
@@ -300,7 +300,7 @@ def mast_distributed_cases(draw: st.DrawFn, *, max_clients: int = 3) -> dict:
 @st.composite
 def mast_least_squares_cases(draw: st.DrawFn) -> dict:
     """A small least-squares finite sum (n ≤ 4, d ≤ 3, l2 > 0) with a sketch and a batch size."""
-    from problems.random import least_squares
+    from mastbench.problems.random import least_squares
 
     d = draw(dimensions(2, 3))
     n = draw(st.integers(2, 4))
@@ -316,7 +316,7 @@ def mast_least_squares_cases(draw: st.DrawFn) -> dict:
 @st.composite
 def mast_logistic_cases(draw: st.DrawFn) -> dict:
     """A small ℓ2-regularized logistic regression (n ≤ 30, d ≤ 3) with a sketch."""
-    from problems.random import logistic
+    from mastbench.problems.random import logistic
 
     d = draw(dimensions(2, 3))
     n = draw(st.integers(10, 30))
@@ -347,7 +347,7 @@ def group_least_squares(
     n ≥ ``rows_per_feature``·d rows (4 by default, so μ > 0; more rows give a better
     conditioned Gram matrix, as conditions such as OMPR's k′ ≥ k(L²/μ² + 1) need).
     """
-    from problems.group_random import planted_least_squares
+    from mastbench.problems.group_random import planted_least_squares
 
     t = draw(st.integers(min_groups, max_groups))
     block = draw(st.integers(1, max_block))
@@ -361,14 +361,14 @@ def group_least_squares(
 
 
 def _seqattn_instance(name: str, **fields):
-    from theory import Instance
+    from mastbench.theory import Instance
 
     return Instance(name, **fields)
 
 
 def mask_instances() -> st.SearchStrategy:
     """Instances of ``seqattn.mask-equivalence``: mask name, group count t, block size b."""
-    from problems.group_penalties import MASKS
+    from mastbench.problems.group_penalties import MASKS
 
     return st.builds(
         lambda mask, t, b, seed: _seqattn_instance(
@@ -406,7 +406,7 @@ def threshold_instances() -> st.SearchStrategy:
 
 def unique_minimum_instances() -> st.SearchStrategy:
     """Instances of ``seqattn.unique-sparse-minimum``: 3 groups × 2 variables, admissible q."""
-    from problems.group_penalties import ADMISSIBLE_Q
+    from mastbench.problems.group_penalties import ADMISSIBLE_Q
 
     return st.builds(
         lambda problem, q: _seqattn_instance(

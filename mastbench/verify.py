@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from theory import Evidence, Instance, NegativeControl, Theorem
+from mastbench.theory import Evidence, Instance, NegativeControl, Theorem
 
 __all__ = ["RTOL", "STATUSES", "Verdict", "check_evidence", "verify", "verify_control"]
 

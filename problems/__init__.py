@@ -5,9 +5,9 @@ constraint sets.
 Public names are re-exported here; see each module for the mathematics.
 """
 
-from problems.base import FiniteSum, Problem
-from problems.composite import Composite
-from problems.constraints import (
+from mastbench.problems.base import FiniteSum, Problem
+from mastbench.problems.composite import Composite
+from mastbench.problems.constraints import (
     GroupL1Ball,
     L1Ball,
     L2Ball,
@@ -17,13 +17,13 @@ from problems.constraints import (
     constrained_minimum,
     curvature_constant,
 )
-from problems.group_structured import GroupLeastSquares, GroupMultinomial, Groups
-from problems.least_squares import LeastSquares
-from problems.logistic import Logistic
-from problems.mast_objective import MASTObjective
-from problems.multinomial import MultinomialLogistic
-from problems.quadratic import Quadratic, QuadraticForm
-from problems.regularizers import L1, GroupLasso, NuclearNorm
+from mastbench.problems.group_structured import GroupLeastSquares, GroupMultinomial, Groups
+from mastbench.problems.least_squares import LeastSquares
+from mastbench.problems.logistic import Logistic
+from mastbench.problems.mast_objective import MASTObjective
+from mastbench.problems.multinomial import MultinomialLogistic
+from mastbench.problems.quadratic import Quadratic, QuadraticForm
+from mastbench.problems.regularizers import L1, GroupLasso, NuclearNorm
 
 __all__ = [
     "L1",

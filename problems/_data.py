@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from mastbench.problems.design import is_sparse
 
 from mastbench.backend import to_numpy
 from mastbench.validation import check_finite, check_matrix, check_positive, check_same_length
-from problems.design import is_sparse
 
 __all__ = ["check_binary_labels", "check_design"]
 

@@ -14,10 +14,10 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+from mastbench.problems._data import check_design
+from mastbench.problems.design import as_sparse_design, is_sparse
 
 from mastbench.backend import array_namespace, device_of, to_numpy
-from problems._data import check_design
-from problems.design import as_sparse_design, is_sparse
 
 __all__ = ["FiniteSum", "Problem"]
 

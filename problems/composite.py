@@ -18,10 +18,10 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+from mastbench.problems.base import Problem
+from mastbench.problems.regularizers import L1, GroupLasso, Regularizer, Zero
 
 from mastbench.backend import to_numpy
-from problems.base import Problem
-from problems.regularizers import L1, GroupLasso, Regularizer, Zero
 
 __all__ = [
     "Composite",

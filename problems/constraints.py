@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from mastbench.problems.base import Problem
 
 from mastbench.backend import array_namespace, device_of, to_numpy
 from mastbench.validation import check_int, check_matrix_shape, check_positive
-from problems.base import Problem
 
 __all__ = [
     "ConstrainedSolution",
@@ -587,8 +587,8 @@ def curvature_constant(problem: Any, constraint: Constraint) -> float:
     Logistic regression: C_f of the dominating quadratic with Hessian XᵀX/(4n) + l2·I, an
     upper bound (∇²f ⪯ that matrix everywhere).  Otherwise: L·diam(D)², the generic bound.
     """
-    from problems.logistic import Logistic
-    from problems.quadratic import QuadraticForm
+    from mastbench.problems.logistic import Logistic
+    from mastbench.problems.quadratic import QuadraticForm
 
     check_constraint(problem, constraint)
     if isinstance(problem, QuadraticForm):

@@ -21,12 +21,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
+from mastbench.problems.composite import Composite, minimize_composite, newton_polish
+from mastbench.problems.group_structured import GroupProblem
+from mastbench.problems.regularizers import GroupLasso, Regularizer, Zero
 from scipy.special import lambertw as _scipy_lambertw
 
 from mastbench.validation import check_positive
-from problems.composite import Composite, minimize_composite, newton_polish
-from problems.group_structured import GroupProblem
-from problems.regularizers import GroupLasso, Regularizer, Zero
 
 __all__ = [
     "ADMISSIBLE_Q",

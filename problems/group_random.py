@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from mastbench.problems.group_structured import GroupLeastSquares, GroupMultinomial, Groups
 
 from mastbench.backend import Generator, to_numpy
 from mastbench.validation import check_int, check_positive
-from problems.group_structured import GroupLeastSquares, GroupMultinomial, Groups
 
 __all__ = ["block_groups", "dataset_multinomial", "planted_least_squares", "planted_multinomial"]
 
@@ -146,8 +146,9 @@ def dataset_multinomial(
     ValueError
         For a regression data set, or fewer than ``features`` non-constant columns.
     """
+    from mastbench.problems import datasets
+
     from mastbench.backend import namespace
-    from problems import datasets
 
     features = check_int("features", features, low=1)
     xp = namespace("numpy") if xp is None else xp

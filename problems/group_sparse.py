@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from mastbench.problems.composite import Composite
+from mastbench.problems.least_squares import LeastSquares
+from mastbench.problems.logistic import Logistic
+from mastbench.problems.multinomial import MultinomialLogistic
+from mastbench.problems.regularizers import GroupLasso
 
 from mastbench.backend import Generator, to_numpy
 from mastbench.validation import check_in_range, check_int, check_positive
-from problems.composite import Composite
-from problems.least_squares import LeastSquares
-from problems.logistic import Logistic
-from problems.multinomial import MultinomialLogistic
-from problems.regularizers import GroupLasso
 
 __all__ = [
     "digits_feature_groups",
@@ -138,7 +138,7 @@ def digits_multinomial(
     X_test, y_test : arrays
         Held-out features (with the intercept column) and class indices.
     """
-    from problems.datasets import load
+    from mastbench.problems.datasets import load
 
     lam = check_positive("lam", lam, strict=False)
     data = load("digits", test_size=test_size, seed=seed)
@@ -159,7 +159,7 @@ def digits_feature_groups(
     The 8×8 image is cut into (8/block)² square blocks of block² pixels; each block is a
     group.  Features scaled to [0, 1]; λ = lam_ratio·λ_max.
     """
-    from problems.datasets import load
+    from mastbench.problems.datasets import load
 
     lam_ratio = _check_lam_ratio(lam_ratio)
     block = check_int("block", block, low=1, high=8)
@@ -188,7 +188,7 @@ def libsvm_group_logistic(
 
     Trailing features that do not fill a group are left unregularized.
     """
-    from problems.datasets import load
+    from mastbench.problems.datasets import load
 
     lam_ratio = _check_lam_ratio(lam_ratio)
     data = load(name, data_dir=data_dir)

@@ -30,12 +30,12 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+from mastbench.problems.base import Problem
+from mastbench.problems.logistic import newton
+from mastbench.problems.multinomial import MultinomialLogistic
 
 from mastbench.backend import to_numpy
 from mastbench.validation import check_finite, check_int, check_matrix, check_positive
-from problems.base import Problem
-from problems.logistic import newton
-from problems.multinomial import MultinomialLogistic
 
 __all__ = [
     "GroupLeastSquares",

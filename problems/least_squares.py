@@ -6,10 +6,8 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-
-from mastbench.backend import to_numpy
-from problems.base import FiniteSum
-from problems.design import (
+from mastbench.problems.base import FiniteSum
+from mastbench.problems.design import (
     gram,
     host_design,
     row_inner_products,
@@ -17,7 +15,9 @@ from problems.design import (
     take_rows,
     weighted_row_sum,
 )
-from problems.quadratic import QuadraticForm
+from mastbench.problems.quadratic import QuadraticForm
+
+from mastbench.backend import to_numpy
 
 __all__ = ["LeastSquares"]
 

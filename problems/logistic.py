@@ -6,12 +6,9 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
-
-from mastbench.backend import is_numpy, to_numpy
-from problems._data import check_binary_labels
-from problems.base import FiniteSum
-from problems.design import (
+from mastbench.problems._data import check_binary_labels
+from mastbench.problems.base import FiniteSum
+from mastbench.problems.design import (
     gram,
     host_design,
     is_sparse,
@@ -20,6 +17,9 @@ from problems.design import (
     take_rows,
     weighted_row_sum,
 )
+from scipy.special import expit
+
+from mastbench.backend import is_numpy, to_numpy
 
 __all__ = ["Logistic", "newton", "newton_minimizer"]
 

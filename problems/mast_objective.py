@@ -34,12 +34,12 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+from mastbench.problems.base import Problem
+from mastbench.problems.logistic import Logistic, newton
+from mastbench.problems.quadratic import QuadraticForm
 
 from mastbench.backend import to_numpy
 from mastbench.validation import check_int, check_vector
-from problems.base import Problem
-from problems.logistic import Logistic, newton
-from problems.quadratic import QuadraticForm
 
 __all__ = ["MASTObjective"]
 

@@ -12,13 +12,13 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+from mastbench.problems._data import check_design
+from mastbench.problems.base import FiniteSum
+from mastbench.problems.logistic import newton_minimizer
 from scipy.special import logsumexp, softmax
 
 from mastbench.backend import to_numpy
 from mastbench.validation import check_int
-from problems._data import check_design
-from problems.base import FiniteSum
-from problems.logistic import newton_minimizer
 
 __all__ = ["MultinomialLogistic"]
 

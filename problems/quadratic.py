@@ -6,10 +6,10 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+from mastbench.problems.base import Problem
 
 from mastbench.backend import to_numpy
 from mastbench.validation import check_psd, check_vector
-from problems.base import Problem
 
 __all__ = ["Quadratic", "QuadraticForm"]
 

@@ -6,11 +6,12 @@ in float64 on the generator's namespace and device.
 
 from __future__ import annotations
 
+from mastbench.problems.least_squares import LeastSquares
+from mastbench.problems.logistic import Logistic
+from mastbench.problems.quadratic import Quadratic
+
 from mastbench.backend import Generator, to_numpy
 from mastbench.validation import check_generator, check_in_range, check_int, check_positive
-from problems.least_squares import LeastSquares
-from problems.logistic import Logistic
-from problems.quadratic import Quadratic
 
 __all__ = ["least_squares", "logistic", "quadratic"]
 

@@ -9,14 +9,14 @@ that fails).
 """
 
 import numpy as np
+from mastbench.problems.random import quadratic
+from mastbench.theory import Evidence, Instance, NegativeControl, Theorem, _registry
 
-import theory
+from mastbench import theory
 from mastbench.algorithms import AlgorithmSpec, register_algorithm
 from mastbench.algorithms import _registry as _algorithms
 from mastbench.backend import rng as make_rng
 from mastbench.trace import TraceRecorder
-from problems.random import quadratic
-from theory import Evidence, Instance, NegativeControl, Theorem, _registry
 
 
 def fake_gd(problem, x0, *, step, iters, rng, replicates=1):

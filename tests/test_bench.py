@@ -141,7 +141,7 @@ def test_dense_quadratic_data_is_spd_and_reproducible():
 
 def test_torch_loop_with_p_one_is_gradient_descent():
     pytest.importorskip("torch")
-    from problems import Logistic
+    from mastbench.problems import Logistic
 
     gen = np.random.default_rng(0)
     X = gen.standard_normal((30, 4))

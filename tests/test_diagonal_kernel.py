@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from mastbench.problems import random as random_problems
 
 from mastbench import _diagonal_kernel, exact
 from mastbench._moment_maps import PatternStep, SketchedStep, propagate
 from mastbench.backend import rng
 from mastbench.sketches import Bernoulli, Discrete, Identity, RandK
-from problems import random as random_problems
 from tests.diagonal_cases import assert_close, diagonal_sketches
 
 

@@ -10,7 +10,7 @@ def test_public_submodules_skip_private_ones():
 
 
 def test_import_public_submodules_imports_each_once():
-    names = import_public_submodules("theory")
-    assert names == tuple(public_submodules("theory"))
+    names = import_public_submodules("mastbench.theory")
+    assert names == tuple(public_submodules("mastbench.theory"))
     assert all(name in sys.modules for name in names)
-    assert import_public_submodules("theory") is names  # cached: no second discovery
+    assert import_public_submodules("mastbench.theory") is names  # cached: no second discovery

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from mastbench.problems import LeastSquares, Quadratic
+from mastbench.problems.random import least_squares, logistic, quadratic
 
 from mastbench import backend, exact
 from mastbench.sketches import Bernoulli, Discrete, Gaussian, Identity, Permutation, RandK
 from mastbench.strategies import seeds, sketches
-from problems import LeastSquares, Quadratic
-from problems.random import least_squares, logistic, quadratic
 
 # -- helpers -----------------------------------------------------------------------------------
 

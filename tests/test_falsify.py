@@ -5,11 +5,11 @@ import ast
 import numpy as np
 import pytest
 from hypothesis import strategies as st
+from mastbench.theory import Evidence, Instance, Theorem, _registry
 
-import theory
+from mastbench import theory
 from mastbench.cli import main
 from mastbench.falsify import falsify
-from theory import Evidence, Instance, Theorem, _registry
 
 
 def _contraction(instance, params):

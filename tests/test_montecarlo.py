@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
+from mastbench.problems.random import quadratic
 
 from mastbench.algorithms import dsgd
 from mastbench.backend import rng
 from mastbench.montecarlo import Estimate, estimate, from_trace
 from mastbench.sketches import RandK
-from problems.random import quadratic
 
 
 def test_mean_stderr_and_t_interval():

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from mastbench.problems import LeastSquares, Logistic, Quadratic
 
 from mastbench.problem_factory import make_problem, parse_spec, parse_value
-from problems import LeastSquares, Logistic, Quadratic
 
 
 def test_parse_spec_and_values():

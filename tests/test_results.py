@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mastbench.theory import Instance
 
 from mastbench import results
 from mastbench.results import (
@@ -30,7 +31,6 @@ from mastbench.results import (
 )
 from mastbench.trace import TraceRecorder
 from mastbench.verify import verify, verify_control
-from theory import Instance
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMATS = [

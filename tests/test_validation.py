@@ -122,8 +122,8 @@ def test_check_checkpoints_rejects_what_it_used_to_truncate_or_flatten(bad, exc,
 
 @pytest.mark.parametrize("bad", [4, (2,), (2, 3, 1), (0, 2), (2, 1.5)])
 def test_nuclear_sets_check_their_matrix_shape_by_name(bad):
-    from problems.constraints import NuclearBall
-    from problems.regularizers import NuclearNorm
+    from mastbench.problems.constraints import NuclearBall
+    from mastbench.problems.regularizers import NuclearNorm
 
     for build in (lambda: NuclearBall(bad, 1.0), lambda: NuclearNorm(0.1, bad)):
         with pytest.raises((ValueError, TypeError), match="shape"):

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from mastbench.theory import Evidence, Instance, NegativeControl, Theorem
 
 from mastbench.verify import Verdict, check_evidence, verify, verify_control
-from theory import Evidence, Instance, NegativeControl, Theorem
 
 
 def _evaluate(instance, params):

@@ -5,8 +5,8 @@ first use of :func:`get` or :func:`all`; each registers its theorems with
 :func:`theory.theorem` or :func:`theory.register`.
 """
 
-from theory._core import METHODS, TAGS, Evidence, Instance, NegativeControl, Theorem
-from theory._registry import all_theorems, families, get, register, theorem
+from mastbench.theory._core import METHODS, TAGS, Evidence, Instance, NegativeControl, Theorem
+from mastbench.theory._registry import all_theorems, families, get, register, theorem
 
 #: The issue's public name: ``theory.all(family=None)``.
 all = all_theorems

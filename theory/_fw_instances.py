@@ -10,9 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
-from mastbench.backend import namespace, rng
-from problems.constraints import (
+from mastbench.problems.constraints import (
     Constraint,
     GroupL1Ball,
     L1Ball,
@@ -23,10 +21,12 @@ from problems.constraints import (
     constrained_minimum,
     curvature_constant,
 )
-from problems.least_squares import LeastSquares
-from problems.logistic import Logistic
-from problems.quadratic import Quadratic
-from theory._core import Instance
+from mastbench.problems.least_squares import LeastSquares
+from mastbench.problems.logistic import Logistic
+from mastbench.problems.quadratic import Quadratic
+from mastbench.theory._core import Instance
+
+from mastbench.backend import namespace, rng
 
 __all__ = [
     "SETS",
@@ -88,7 +88,7 @@ def fw_instance(
         y = np.where(gen.random((n,)) < 0.1, -y, y)
         problem = Logistic(X, y, l2=1e-3)
     elif loss == "quadratic":
-        import problems.random as random_problems
+        import mastbench.problems.random as random_problems
 
         problem = random_problems.quadratic(d, 10.0, gen)
     else:

@@ -11,13 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
-from mastbench import exact
-from mastbench.backend import rng
-from mastbench.sketches import Bernoulli, RandK
-from problems.mast_objective import MASTObjective
-from theory import Evidence, Instance, NegativeControl, theorem
-from theory._mast_common import (
+from mastbench.problems.mast_objective import MASTObjective
+from mastbench.theory import Evidence, Instance, NegativeControl, theorem
+from mastbench.theory._mast_common import (
     PAPER,
     STEP_CONTROL,
     atol,
@@ -26,6 +22,10 @@ from theory._mast_common import (
     setting,
     sketch_support,
 )
+
+from mastbench import exact
+from mastbench.backend import rng
+from mastbench.sketches import Bernoulli, RandK
 
 __all__ = ["SAMPLING_CONTROL", "abc", "minibatch_variance_factor"]
 
@@ -127,7 +127,7 @@ def _abc_instance(
     *,
     replacement: bool = True,
 ) -> Instance:
-    from problems.random import least_squares
+    from mastbench.problems.random import least_squares
 
     problem = least_squares(4, sketch.d, rng(seed), l2=0.5)
     return quadratic_instance(

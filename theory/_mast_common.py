@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from mastbench.problems.mast_objective import MASTObjective
+from mastbench.problems.quadratic import Quadratic
+from mastbench.theory import Instance, NegativeControl
 
 from mastbench import exact
 from mastbench.backend import rng
-from problems.mast_objective import MASTObjective
-from problems.quadratic import Quadratic
-from theory import Instance, NegativeControl
 
 __all__ = [
     "ATOL",
@@ -77,7 +77,7 @@ def quadratic_instance(
 
 def random_quadratic(d: int, kappa: float, seed: int, *, mu: float = 1.0) -> Quadratic:
     """A random quadratic with eigenvalues log-spaced in [μ, μκ] (``problems.random``)."""
-    from problems import random as random_problems
+    from mastbench.problems import random as random_problems
 
     return random_problems.quadratic(d, kappa, rng(seed), mu=mu)
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from mastbench.problems import LeastSquares, Logistic, MASTObjective
+from mastbench.theory._core import Evidence, Instance, NegativeControl
+from mastbench.theory._registry import theorem
 
 from mastbench.backend import Generator, rng, to_numpy
 from mastbench.sketches import (
@@ -26,9 +29,6 @@ from mastbench.sketches import (
     RandK,
     Sketch,
 )
-from problems import LeastSquares, Logistic, MASTObjective
-from theory._core import Evidence, Instance, NegativeControl
-from theory._registry import theorem
 
 __all__ = ["ScaledSketch", "reference_constants"]
 
@@ -171,7 +171,7 @@ def _random_points(d: int, seed: int, count: int = 6, radius: float = 2.0) -> np
 
 # -- instances -------------------------------------------------------------------------------
 def _quadratic_instance(name: str, d: int, sketch: Any, seed: int, *, kappa: float = 20.0):
-    import problems.random as random_problems
+    import mastbench.problems.random as random_problems
 
     problem = random_problems.quadratic(d, kappa, rng(seed))
     shift = np.random.default_rng(seed + 1).normal(size=d)
@@ -181,7 +181,7 @@ def _quadratic_instance(name: str, d: int, sketch: Any, seed: int, *, kappa: flo
 
 
 def _logistic_instance(name: str, d: int, sketch: Any, seed: int, *, l2: float = 0.05):
-    import problems.random as random_problems
+    import mastbench.problems.random as random_problems
 
     problem = random_problems.logistic(40, d, rng(seed), l2=l2)
     shift = np.random.default_rng(seed + 1).normal(size=d)
@@ -218,7 +218,7 @@ def _duplicated_features(t: float = 1.5) -> Instance:
 
 def _a5a_instance(features: int = 4) -> list[Instance]:
     """a5a restricted to its first informative features (when the data set is available)."""
-    from problems import datasets
+    from mastbench.problems import datasets
 
     try:
         data = datasets.load("a5a")

@@ -14,10 +14,8 @@ import math
 from typing import Any
 
 import numpy as np
-
-from mastbench.sketches import Bernoulli, RandK
-from theory import Evidence, Instance, NegativeControl, theorem
-from theory._mast_common import (
+from mastbench.theory import Evidence, Instance, NegativeControl, theorem
+from mastbench.theory._mast_common import (
     PAPER,
     atol,
     dsgd_readouts,
@@ -26,7 +24,9 @@ from theory._mast_common import (
     random_quadratic,
     setting,
 )
-from theory._mast_rates import nc_interpolation
+from mastbench.theory._mast_rates import nc_interpolation
+
+from mastbench.sketches import Bernoulli, RandK
 
 __all__ = ["khaled_richtarik_weights", "nc_weighted"]
 

@@ -19,13 +19,10 @@ import math
 from typing import Any
 
 import numpy as np
-
-from mastbench.backend import rng
-from mastbench.sketches import Bernoulli, RandK
-from problems.mast_objective import MASTObjective
-from problems.quadratic import QuadraticForm
-from theory import Evidence, Instance, NegativeControl, _mast_rates_multi, theorem
-from theory._mast_common import (
+from mastbench.problems.mast_objective import MASTObjective
+from mastbench.problems.quadratic import QuadraticForm
+from mastbench.theory import Evidence, Instance, NegativeControl, _mast_rates_multi, theorem
+from mastbench.theory._mast_common import (
     PAPER,
     STEP_CONTROL,
     atol,
@@ -36,6 +33,9 @@ from theory._mast_common import (
     sc_assumptions,
     setting,
 )
+
+from mastbench.backend import rng
+from mastbench.sketches import Bernoulli, RandK
 
 #: Importing registers T-VR, T-DIST and the IST link as well.
 __all__ = ["_mast_rates_multi"]
@@ -465,7 +465,7 @@ def nc_corollary(inst: Instance, params: dict[str, Any]) -> Evidence:
 
 # -- T-SC on logistic regression (Monte Carlo) --
 def _logistic_instances(quick: bool) -> list[Instance]:
-    from problems.random import logistic
+    from mastbench.problems.random import logistic
 
     problem = logistic(30, 3, rng(31), l2=0.5)
     out = [
@@ -498,8 +498,8 @@ def a5a_logistic(features: int = A5A_FEATURES, l2: float = 0.05) -> Any:
     FileNotFoundError
         If the a5a file is not available (``MASTBENCH_DATA``).
     """
-    from problems.datasets import load
-    from problems.logistic import Logistic
+    from mastbench.problems.datasets import load
+    from mastbench.problems.logistic import Logistic
 
     data = load("a5a")
     X = np.asarray(data.X, dtype=float)

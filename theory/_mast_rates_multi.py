@@ -11,13 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
-
-from mastbench import exact
-from mastbench.sketches import Bernoulli, Discrete, Identity, Permutation, RandK
-from problems.quadratic import Quadratic
-from theory import Evidence, Instance, NegativeControl, theorem
-from theory._mast_common import (
+from mastbench.problems.quadratic import Quadratic
+from mastbench.theory import Evidence, Instance, NegativeControl, theorem
+from mastbench.theory._mast_common import (
     PAPER,
     STEP_CONTROL,
     atol,
@@ -27,6 +23,10 @@ from theory._mast_common import (
     sc_assumptions,
     sketch_support,
 )
+from threadpoolctl import threadpool_limits
+
+from mastbench import exact
+from mastbench.sketches import Bernoulli, Discrete, Identity, Permutation, RandK
 
 __all__: list[str] = []
 

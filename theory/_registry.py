@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mastbench.theory._core import Theorem
+
 from mastbench._discovery import import_public_submodules
-from theory._core import Theorem
 
 __all__ = ["all_theorems", "families", "get", "register", "theorem"]
 
@@ -36,7 +37,7 @@ def theorem(**fields: Any) -> Callable[[Callable[..., Any]], Theorem]:
 
 
 def _load_families() -> None:
-    import_public_submodules("theory")
+    import_public_submodules("mastbench.theory")
 
 
 def get(theorem_id: str) -> Theorem:

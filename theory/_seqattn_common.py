@@ -7,11 +7,11 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from mastbench.problems.group_random import planted_least_squares
+from mastbench.problems.group_structured import GroupLeastSquares, Groups
+from mastbench.theory._core import Evidence
 
 from mastbench.backend import rng
-from problems.group_random import planted_least_squares
-from problems.group_structured import GroupLeastSquares, Groups
-from theory._core import Evidence
 
 PAPER = (
     "T. Yasuda, K. Axiotis, G. Fu, M. Bateni, V. Mirrokni, SequentialAttention++ for Block "

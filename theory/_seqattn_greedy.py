@@ -9,13 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
-from mastbench.algorithms.pruning import group_omp, iht, ompr, sequential_attention
-from mastbench.backend import rng
-from problems.group_penalties import group_lasso, one_sparse_window
-from theory._core import Evidence, Instance, NegativeControl
-from theory._registry import theorem
-from theory._seqattn_common import (
+from mastbench.problems.group_penalties import group_lasso, one_sparse_window
+from mastbench.theory._core import Evidence, Instance, NegativeControl
+from mastbench.theory._registry import theorem
+from mastbench.theory._seqattn_common import (
     PAPER,
     PAPER_SA,
     correlated_least_squares,
@@ -23,6 +20,9 @@ from theory._seqattn_common import (
     stack,
     strategy,
 )
+
+from mastbench.algorithms.pruning import group_omp, iht, ompr, sequential_attention
+from mastbench.backend import rng
 
 
 # -- Sequential Attention ≡ Sequential LASSO ≡ OMP ----------------------------------------------

@@ -9,9 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize, minimize_scalar
-
-from problems.group_penalties import (
+from mastbench.problems.group_penalties import (
     ADMISSIBLE_Q,
     MASKS,
     group_lasso,
@@ -19,9 +17,10 @@ from problems.group_penalties import (
     q_regularizer,
     threshold,
 )
-from theory._core import Evidence, Instance, NegativeControl
-from theory._registry import theorem
-from theory._seqattn_common import PAPER, least_squares, stack, strategy
+from mastbench.theory._core import Evidence, Instance, NegativeControl
+from mastbench.theory._registry import theorem
+from mastbench.theory._seqattn_common import PAPER, least_squares, stack, strategy
+from scipy.optimize import minimize, minimize_scalar
 
 
 # -- mask equivalence ----------------------------------------------------------------------
@@ -228,8 +227,9 @@ def normalized_softmax(instance: Instance, params: dict[str, Any]) -> Evidence:
 
 # -- group-LASSO threshold ---------------------------------------------------------------------
 def _threshold_instances(quick: bool) -> list[Instance]:
+    from mastbench.problems.group_random import planted_multinomial
+
     from mastbench.backend import rng
-    from problems.group_random import planted_multinomial
 
     out = [
         Instance("ls-rows-S0", problem=least_squares(3, 120, 6, 2, 1, 2), S=()),

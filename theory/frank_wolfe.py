@@ -13,6 +13,26 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from mastbench.problems.constraints import (
+    GroupL1Ball,
+    L1Ball,
+    L2Ball,
+    LInfBall,
+    NuclearBall,
+    Simplex,
+)
+from mastbench.problems.least_squares import LeastSquares
+from mastbench.problems.logistic import Logistic
+from mastbench.problems.quadratic import QuadraticForm
+from mastbench.theory._core import Evidence, Instance, NegativeControl
+from mastbench.theory._fw_instances import (
+    chop_l1_lmo,
+    face_instance,
+    fw_instance,
+    make_constraint,
+    tie_instance,
+)
+from mastbench.theory._registry import theorem
 
 from mastbench.algorithms.frank_wolfe import (
     ETA,
@@ -24,19 +44,6 @@ from mastbench.algorithms.frank_wolfe import (
 )
 from mastbench.backend import rng
 from mastbench.montecarlo import estimate
-from problems.constraints import GroupL1Ball, L1Ball, L2Ball, LInfBall, NuclearBall, Simplex
-from problems.least_squares import LeastSquares
-from problems.logistic import Logistic
-from problems.quadratic import QuadraticForm
-from theory._core import Evidence, Instance, NegativeControl
-from theory._fw_instances import (
-    chop_l1_lmo,
-    face_instance,
-    fw_instance,
-    make_constraint,
-    tie_instance,
-)
-from theory._registry import theorem
 
 __all__: list[str] = []
 

@@ -8,6 +8,6 @@ Importing this module registers all of them.  Statements are named by content (T
 ...), since the paper's numbering differs between versions (``shared/theory/mast.md`` §0).
 """
 
-from theory import _mast_abc, _mast_lemmas, _mast_nc_weighted, _mast_rates
+from mastbench.theory import _mast_abc, _mast_lemmas, _mast_nc_weighted, _mast_rates
 
 __all__ = ["_mast_abc", "_mast_lemmas", "_mast_nc_weighted", "_mast_rates"]

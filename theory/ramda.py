@@ -26,6 +26,11 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+from mastbench.problems.composite import Composite
+from mastbench.problems.group_sparse import random_group_logistic
+from mastbench.problems.regularizers import L1, GroupLasso
+from mastbench.theory._core import Evidence, Instance, NegativeControl
+from mastbench.theory._registry import theorem
 from scipy import stats
 
 from mastbench import algorithms
@@ -33,11 +38,6 @@ from mastbench.algorithms import _subproblem as sub
 from mastbench.backend import rng as make_rng
 from mastbench.montecarlo import estimate
 from mastbench.validation import check_in_range, check_int, check_positive
-from problems.composite import Composite
-from problems.group_sparse import random_group_logistic
-from problems.regularizers import L1, GroupLasso
-from theory._core import Evidence, Instance, NegativeControl
-from theory._registry import theorem
 
 __all__ = [
     "convergence",

@@ -10,6 +10,6 @@ Importing this module registers all of them.  Mathematics and caveats:
 Theorem 1.1; the normalized softmax the algorithm uses is a squared group-ℓ1 penalty).
 """
 
-from theory import _seqattn_greedy, _seqattn_regularizers
+from mastbench.theory import _seqattn_greedy, _seqattn_regularizers
 
 __all__ = ["_seqattn_greedy", "_seqattn_regularizers"]

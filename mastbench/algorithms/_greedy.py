@@ -18,9 +18,9 @@ from mastbench.algorithms._phases import (
     top_k_mask,
 )
 from mastbench.backend import Generator, to_numpy
+from mastbench.problems.group_structured import GroupProblem
 from mastbench.trace import Trace, TraceRecorder, checkpoints
 from mastbench.validation import check_in_range, check_int, check_positive
-from problems.group_structured import GroupProblem
 
 __all__ = ["group_omp", "iht", "ompr", "sequential_attention"]
 
@@ -286,7 +286,7 @@ def sequential_attention(
     T. Yasuda, M. Bateni, L. Chen, M. Fahrbach, G. Fu, V. Mirrokni, Sequential Attention for
     Feature Selection, ICLR 2023, arXiv 2209.14881.
     """
-    from problems.group_penalties import one_sparse_window
+    from mastbench.problems.group_penalties import one_sparse_window
 
     k = check_group_count(problem, k)
     steps = check_int("steps", steps, low=1)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from mastbench.backend import array_namespace, to_numpy
+from mastbench.problems.base import Problem
 from mastbench.validation import (
     check_finite,
     check_generator,
@@ -15,7 +16,6 @@ from mastbench.validation import (
     check_positive,
     check_real_floating,
 )
-from problems.base import Problem
 
 __all__ = [
     "METRICS",
@@ -235,7 +235,7 @@ class AverageQuadratic:
     """f = (1/M) Σ_i f_i for quadratic clients: value on batches and the closed-form f*."""
 
     def __init__(self, problems: Sequence[Any], A: np.ndarray, b: np.ndarray, c0: float):
-        from problems.quadratic import Quadratic
+        from mastbench.problems.quadratic import Quadratic
 
         self._problems = list(problems)
         self._reference = Quadratic(A, b)

@@ -23,9 +23,9 @@ import numpy as np
 
 from mastbench.algorithms._mast_setup import broadcast_start
 from mastbench.backend import array_namespace, device_of, to_numpy
+from mastbench.problems.group_structured import MAX_SUBSETS, GroupProblem
 from mastbench.trace import Trace, TraceRecorder, checkpoints
 from mastbench.validation import check_generator, check_int, check_positive
-from problems.group_structured import MAX_SUBSETS, GroupProblem
 
 __all__ = [
     "Optimizer",

@@ -19,7 +19,7 @@ import array_api_compat
 import numpy as np
 
 from mastbench.backend import Generator
-from problems.quadratic import Quadratic
+from mastbench.problems.quadratic import Quadratic
 
 __all__ = [
     "Draw",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mastbench.backend import array_namespace, device_of
-from problems.regularizers import L1, GroupLasso, Regularizer, Zero
+from mastbench.problems.regularizers import L1, GroupLasso, Regularizer, Zero
 
 __all__ = ["PGResult", "screen", "solve_exact", "solve_pg", "subgradient_residual", "value"]
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
 from mastbench.backend import Generator, array_namespace, device_of, scatter_add_rows
+from mastbench.problems.design import row_inner_products, take_rows, weighted_row_sum
 from mastbench.trace import Trace, TraceRecorder
 from mastbench.validation import (
     check_generator,
@@ -31,7 +32,6 @@ from mastbench.validation import (
     check_real,
     check_real_floating,
 )
-from problems.design import row_inner_products, take_rows, weighted_row_sum
 
 __all__ = [
     "SFW_VARIANTS",
@@ -59,7 +59,7 @@ _MAX_BACKTRACK = 100
 
 def _start(problem: Any, constraint: Any, x0: Any) -> Any:
     """x0 as an (R, d) batch in the problem's namespace, checked to be feasible."""
-    from problems.constraints import check_constraint
+    from mastbench.problems.constraints import check_constraint
 
     check_constraint(problem, constraint)
     xp = problem.xp
@@ -78,7 +78,7 @@ def _start(problem: Any, constraint: Any, x0: Any) -> Any:
 def _f_star(problem: Any, constraint: Any, f_star: float | None) -> float:
     if f_star is not None:
         return check_real("f_star", f_star)
-    from problems.constraints import constrained_minimum
+    from mastbench.problems.constraints import constrained_minimum
 
     return constrained_minimum(problem, constraint).f_star
 
@@ -101,7 +101,7 @@ class _StepRule:
     """
 
     def __init__(self, rule: str, problem: Any, L_init: float | None):
-        from problems.quadratic import QuadraticForm
+        from mastbench.problems.quadratic import QuadraticForm
 
         if rule not in STEP_RULES:
             raise ValueError(f"step must be one of {STEP_RULES}, got {rule!r}")
@@ -499,8 +499,8 @@ pairwise_frank_wolfe.__doc__ = (
 
 def _glm_derivative(problem: Any) -> Callable[[Any, Any], Any]:
     """φ'_i(z) of the per-sample loss φ_i(x_iᵀw) (the ridge term is handled separately)."""
-    from problems.least_squares import LeastSquares
-    from problems.logistic import Logistic, _sigmoid
+    from mastbench.problems.least_squares import LeastSquares
+    from mastbench.problems.logistic import Logistic, _sigmoid
 
     if isinstance(problem, Logistic):
         xp = problem.xp
@@ -673,8 +673,8 @@ def stochastic_frank_wolfe(
 
 def _case_problem(xp: Any, device: Any) -> tuple[Any, Any, Any]:
     from mastbench.backend import rng as make_rng
-    from problems.constraints import L1Ball
-    from problems.random import logistic
+    from mastbench.problems.constraints import L1Ball
+    from mastbench.problems.random import logistic
 
     problem = logistic(30, 5, make_rng(0, xp, device), l2=1e-2)
     x0 = xp.zeros(5, dtype=problem.dtype, device=device)

@@ -37,9 +37,9 @@ from mastbench.algorithms._sketch_ops import (
     scatter_subtract,
 )
 from mastbench.backend import Generator, to_numpy
+from mastbench.problems.base import FiniteSum, Problem
 from mastbench.trace import Trace, TraceRecorder
 from mastbench.validation import check_int, check_positive
-from problems.base import FiniteSum, Problem
 
 __all__ = [
     "distributed_dsgd",
@@ -55,7 +55,7 @@ PAPER = "Demidovich, Malinovsky, Shulgin, Richtárik, MAST, arXiv 2311.16086"
 
 def _unpack(problem: Any, sketch: Any, shift: Any) -> tuple[Problem, Any, Any]:
     """(f, D, v) from a problem with ``sketch``/``shift``, or from a ``MASTObjective``."""
-    from problems.mast_objective import MASTObjective
+    from mastbench.problems.mast_objective import MASTObjective
 
     if isinstance(problem, MASTObjective):
         if sketch is not None or shift is not None:
@@ -72,7 +72,7 @@ def _unpack(problem: Any, sketch: Any, shift: Any) -> tuple[Problem, Any, Any]:
 def _objective(problem: Problem, sketch: Any, v: Any) -> Any:
     """f_D for the metrics, or a stand-in saying why it cannot be evaluated exactly (a
     non-quadratic f with a support too large to enumerate); the run itself needs neither."""
-    from problems.mast_objective import MASTObjective
+    from mastbench.problems.mast_objective import MASTObjective
 
     try:
         return MASTObjective(problem, sketch, v)
@@ -616,7 +616,7 @@ def distributed_dsgd(
 def _distributed_objectives(
     problems: Sequence[Problem], sketches: Sequence[Any], v: Any
 ) -> tuple[Any, Any]:
-    from problems.quadratic import QuadraticForm
+    from mastbench.problems.quadratic import QuadraticForm
 
     if not all(isinstance(p, QuadraticForm) for p in problems):
         return _Unavailable("f* of the average of non-quadratic clients"), _Unavailable(
@@ -780,7 +780,7 @@ def l_svrdsg(
 
 def _small_quadratic(xp: Any, device: Any, d: int = 4) -> tuple[Any, Any]:
     from mastbench.backend import rng
-    from problems.random import quadratic
+    from mastbench.problems.random import quadratic
 
     problem = quadratic(d, 10.0, rng(0, xp, device))
     return problem, xp.zeros((d,), dtype=xp.float64, device=device)
@@ -804,8 +804,8 @@ def _importance_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, A
 
 def _distributed_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
     from mastbench.backend import rng
+    from mastbench.problems.random import quadratic
     from mastbench.sketches import Permutation
-    from problems.random import quadratic
 
     gens = rng(1, xp, device).spawn(2)
     problems = [quadratic(4, 5.0, g) for g in gens]

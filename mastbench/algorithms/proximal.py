@@ -24,6 +24,8 @@ from typing import Any
 from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
 from mastbench.algorithms._subproblem import solve_exact, solve_pg
 from mastbench.backend import Generator, array_namespace, device_of
+from mastbench.problems.base import FiniteSum, Problem
+from mastbench.problems.composite import Composite
 from mastbench.trace import Trace, TraceRecorder
 from mastbench.validation import (
     check_finite,
@@ -33,8 +35,6 @@ from mastbench.validation import (
     check_positive,
     check_real_floating,
 )
-from problems.base import FiniteSum, Problem
-from problems.composite import Composite
 
 __all__ = [
     "expected_squared_gradient",
@@ -1149,8 +1149,8 @@ def mda(
 def _small_composite(xp: Any, device: Any) -> Composite:
     import numpy as np
 
-    from problems.logistic import Logistic
-    from problems.regularizers import GroupLasso
+    from mastbench.problems.logistic import Logistic
+    from mastbench.problems.regularizers import GroupLasso
 
     gen = np.random.default_rng(3)
     X = gen.standard_normal((40, 6))

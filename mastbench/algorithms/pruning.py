@@ -30,9 +30,9 @@ from mastbench.algorithms._phases import (
 )
 from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
 from mastbench.backend import Generator
+from mastbench.problems.group_structured import GroupProblem
 from mastbench.trace import Trace
 from mastbench.validation import check_int, check_positive
-from problems.group_structured import GroupProblem
 
 __all__ = [
     "acdc",
@@ -418,7 +418,7 @@ def _case(groups: int = 4, size: int = 2, **kwargs: Any):
 
     def make_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
         from mastbench.backend import rng
-        from problems.group_random import planted_least_squares
+        from mastbench.problems.group_random import planted_least_squares
 
         problem, _ = planted_least_squares(60, groups, size, rng(0, xp, device), k=2)
         return (problem,), dict(kwargs)

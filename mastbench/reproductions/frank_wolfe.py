@@ -29,9 +29,9 @@ from mastbench.algorithms.frank_wolfe import (
     stochastic_frank_wolfe,
 )
 from mastbench.backend import rng
+from mastbench.problems.constraints import L1Ball, constrained_minimum, curvature_constant
+from mastbench.problems.logistic import Logistic
 from mastbench.trace import checkpoints
-from problems.constraints import L1Ball, constrained_minimum, curvature_constant
-from problems.logistic import Logistic
 
 __all__ = ["reproduce"]
 
@@ -39,7 +39,7 @@ _RULES = ("open-loop", "short", "backtracking")
 
 
 def _datasets(quick: bool) -> list[tuple[str, Any]]:
-    from problems import datasets
+    from mastbench.problems import datasets
 
     out = [("breast_cancer", datasets.load("breast_cancer", standardize=True))]
     name = "a1a" if quick else "a9a"

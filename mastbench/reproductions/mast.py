@@ -24,10 +24,10 @@ import numpy as np
 
 from mastbench.algorithms import dsgd
 from mastbench.backend import rng, to_numpy
+from mastbench.problems.datasets import load
+from mastbench.problems.logistic import Logistic
 from mastbench.sketches import RandK
 from mastbench.validation import check_int, check_matrix, check_same_length, check_vector
-from problems.datasets import load
-from problems.logistic import Logistic
 
 __all__ = ["accuracy", "load_split", "reproduce", "sparsified_accuracy"]
 

@@ -21,11 +21,11 @@ import numpy as np
 
 from mastbench import algorithms
 from mastbench.backend import rng, to_numpy
+from mastbench.problems.composite import Composite
+from mastbench.problems.group_sparse import digits_multinomial, lambda_max
+from mastbench.problems.logistic import Logistic
+from mastbench.problems.regularizers import GroupLasso
 from mastbench.validation import check_int
-from problems.composite import Composite
-from problems.group_sparse import digits_multinomial, lambda_max
-from problems.logistic import Logistic
-from problems.regularizers import GroupLasso
 
 __all__ = ["reproduce"]
 
@@ -102,7 +102,7 @@ def _libsvm_rows(epochs: int, stage: int, seed: int) -> list[dict[str, Any]]:
 
     a1a has no official test file here: 20% of the rows (seeded) are held out.
     """
-    from problems.datasets import load
+    from mastbench.problems.datasets import load
 
     try:
         data = load("a1a", test_size=0.2, seed=seed)

@@ -22,7 +22,7 @@ from mastbench.algorithms.pruning import (
     sequential_attention_pp,
 )
 from mastbench.backend import rng
-from problems.group_random import planted_least_squares, planted_multinomial
+from mastbench.problems.group_random import planted_least_squares, planted_multinomial
 
 __all__ = ["reproduce"]
 

@@ -4,6 +4,18 @@ import sys
 
 import numpy as np
 import pytest
+from mastbench.problems.constraints import (
+    GroupL1Ball,
+    L1Ball,
+    L2Ball,
+    NuclearBall,
+    Simplex,
+    constrained_minimum,
+)
+from mastbench.problems.least_squares import LeastSquares
+from mastbench.problems.logistic import Logistic
+from mastbench.problems.quadratic import Quadratic
+from mastbench.theory._fw_instances import face_instance
 
 import mastbench.algorithms as algorithms
 from mastbench.algorithms import all_algorithms, get_algorithm
@@ -17,18 +29,6 @@ from mastbench.algorithms.frank_wolfe import (
     stochastic_frank_wolfe,
 )
 from mastbench.backend import rng, to_numpy
-from problems.constraints import (
-    GroupL1Ball,
-    L1Ball,
-    L2Ball,
-    NuclearBall,
-    Simplex,
-    constrained_minimum,
-)
-from problems.least_squares import LeastSquares
-from problems.logistic import Logistic
-from problems.quadratic import Quadratic
-from theory._fw_instances import face_instance
 
 
 def _least_squares(xp=None, n=40, d=8, seed=0):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mastbench.problems.quadratic import Quadratic
+from mastbench.problems.random import least_squares, quadratic
 
 from mastbench.algorithms import all_algorithms, distributed_dsgd, dsgd, dsgd_importance, l_svrdsg
 from mastbench.algorithms.mast import importance_estimates, importance_probabilities
 from mastbench.backend import rng, to_numpy
 from mastbench.sketches import Bernoulli, Discrete, Gaussian, Identity, Permutation, RandK
-from problems.quadratic import Quadratic
-from problems.random import least_squares, quadratic
 
 SPECS = all_algorithms("mast")
 
@@ -450,7 +450,7 @@ def test_metrics_that_cannot_be_computed_are_skipped_with_a_reason():
         problems, np.zeros(3), sketches=[RandK(3, 1)] * 2, step=0.01, iters=2, rng=rng(0)
     )
     assert "dist2" in quad_only.metrics
-    from problems.random import logistic
+    from mastbench.problems.random import logistic
 
     clients = [logistic(8, 3, g) for g in rng(0).spawn(2)]
     trace = distributed_dsgd(
@@ -471,7 +471,7 @@ def test_metrics_selection():
 
 
 def test_a_mast_objective_can_be_passed_instead_of_problem_sketch_and_shift():
-    from problems import MASTObjective
+    from mastbench.problems import MASTObjective
 
     problem, sketch = _quad(d=4), RandK(4, 2)
     v = problem.asarray(np.array([1.0, 0.0, -1.0, 0.5]))
@@ -488,7 +488,7 @@ def test_a_mast_objective_can_be_passed_instead_of_problem_sketch_and_shift():
 
 def test_dsgd_runs_when_f_D_cannot_be_evaluated():
     """Logistic f with a Rand-K support too large to enumerate: the run needs no f_D."""
-    from problems.random import logistic
+    from mastbench.problems.random import logistic
 
     problem = logistic(20, 30, rng(0))
     trace = dsgd(problem, np.zeros(30), sketch=RandK(30, 10), step=0.1, iters=3, rng=rng(1))

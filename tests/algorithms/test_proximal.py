@@ -8,16 +8,16 @@ import math
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from mastbench.problems.composite import Composite
+from mastbench.problems.group_sparse import random_group_logistic
+from mastbench.problems.logistic import Logistic
+from mastbench.problems.regularizers import L1, GroupLasso, Zero
 
 from mastbench.algorithms import _subproblem as sub
 from mastbench.algorithms import madgrad, mda, prox_gen, prox_sgd, prox_ssi, ramda, rmda
 from mastbench.algorithms.proximal import expected_squared_gradient
 from mastbench.backend import rng, to_numpy
 from mastbench.strategies import ramda_subproblems
-from problems.composite import Composite
-from problems.group_sparse import random_group_logistic
-from problems.logistic import Logistic
-from problems.regularizers import L1, GroupLasso, Zero
 
 
 @pytest.fixture(scope="module")
@@ -280,8 +280,8 @@ def test_bad_input(planted, call, match) -> None:
 
 def test_ramda_with_nuclear_norm_uses_pg() -> None:
     """Low-rank least squares: RAMDA's PG handles the nuclear norm (no exact solver)."""
-    from problems.least_squares import LeastSquares
-    from problems.regularizers import NuclearNorm
+    from mastbench.problems.least_squares import LeastSquares
+    from mastbench.problems.regularizers import NuclearNorm
 
     gen = rng(11)
     f = LeastSquares(gen.normal((60, 12)), gen.normal((60,)), l2=0.1)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from mastbench.problems.group_random import planted_least_squares, planted_multinomial
 
 from mastbench.algorithms import all_algorithms
 from mastbench.algorithms._phases import (
@@ -27,7 +28,6 @@ from mastbench.algorithms.pruning import (
 )
 from mastbench.backend import namespace, rng, to_numpy
 from mastbench.trace import Trace
-from problems.group_random import planted_least_squares, planted_multinomial
 
 SPECS = all_algorithms("seqattn")
 
@@ -334,7 +334,7 @@ def test_ompr_keeps_k_prime_groups_and_accept_rule_is_monotone():
 
 def test_ompr_literal_rule_cycles_and_accept_rule_does_not():
     """With k′ = k the literal swap leaves the optimum and oscillates with period 2 (§2)."""
-    from theory._seqattn_common import correlated_least_squares
+    from mastbench.theory._seqattn_common import correlated_least_squares
 
     problem = correlated_least_squares(0, 60, 8, 0.5)
     literal = ompr(problem, k=1, k_prime=1, iters=8, rule="literal")
@@ -365,7 +365,7 @@ def test_sequential_attention_matches_omp_order():
 
 
 def test_sequential_attention_lambda_sits_in_each_replicates_own_window():
-    from problems.group_penalties import one_sparse_window
+    from mastbench.problems.group_penalties import one_sparse_window
 
     problem, _ = planted_least_squares(80, 6, 1, rng(9), k=2, noise=0.5)
     trace = sequential_attention(problem, k=2, steps=200, rng=rng(1), replicates=3)
@@ -438,7 +438,7 @@ def test_top_k_mask_keeps_exactly_k_under_ties(xp):
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_every_entry_point_rejects_a_problem_without_groups(spec):
-    from problems.random import quadratic
+    from mastbench.problems.random import quadratic
 
     args, kwargs = spec.make_case(namespace("numpy"), None)
     plain = quadratic(args[0].d, 10.0, rng(0))

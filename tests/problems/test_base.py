@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-
-from problems import LeastSquares, Logistic, MultinomialLogistic
+from mastbench.problems import LeastSquares, Logistic, MultinomialLogistic
 
 X = np.random.default_rng(0).normal(size=(6, 3))
 FINITE_SUMS = {

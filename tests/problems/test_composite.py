@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from mastbench.backend import rng, to_numpy
-from problems.composite import Composite, minimize_composite, solve_composite
-from problems.group_sparse import (
+from mastbench.problems.composite import Composite, minimize_composite, solve_composite
+from mastbench.problems.group_sparse import (
     digits_feature_groups,
     lambda_max,
     libsvm_group_logistic,
     random_group_least_squares,
     random_group_logistic,
 )
-from problems.least_squares import LeastSquares
-from problems.multinomial import MultinomialLogistic
-from problems.regularizers import L1, GroupLasso, NuclearNorm, Zero
+from mastbench.problems.least_squares import LeastSquares
+from mastbench.problems.multinomial import MultinomialLogistic
+from mastbench.problems.regularizers import L1, GroupLasso, NuclearNorm, Zero
+
+from mastbench.backend import rng, to_numpy
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def test_support_and_margin(planted) -> None:
 def test_stationarity_on_backends(xp, planted) -> None:
     X = xp.asarray(to_numpy(planted.f.X))
     y = xp.asarray(to_numpy(planted.f.y))
-    from problems.logistic import Logistic
+    from mastbench.problems.logistic import Logistic
 
     problem = Composite(Logistic(X, y, l2=planted.f.l2), planted.psi)
     W = xp.rng(2).normal((3, problem.d))
@@ -221,7 +221,7 @@ def test_data_instances_name_bad_lam_ratio_and_group_size(libsvm_dir) -> None:
 def test_polish_leaves_f_intact_and_free_groups_are_solved() -> None:
     """The polish once added the penalty's curvature into f's cached Hessian in place, so f
     changed under FISTA's fixed step 1/L and a second solve on the same f overflowed."""
-    from problems.group_random import planted_least_squares
+    from mastbench.problems.group_random import planted_least_squares
 
     f, _ = planted_least_squares(24, 3, 2, rng(0), k=2)
     hessian = f.hessian_host(np.zeros(f.d)).copy()
@@ -236,9 +236,9 @@ def test_polish_leaves_f_intact_and_free_groups_are_solved() -> None:
 def test_newton_polish_ranks_steps_by_stationarity_below_value_round_off() -> None:
     """Differences of F below 1e-10·|F| are noise: ranking steps by F there stalls the polish
     (it did, on 4 of these 6 starts); the stationarity measure still ranks them."""
-    from problems.composite import newton_polish
-    from problems.group_random import planted_least_squares
-    from problems.group_structured import GroupLeastSquares
+    from mastbench.problems.composite import newton_polish
+    from mastbench.problems.group_random import planted_least_squares
+    from mastbench.problems.group_structured import GroupLeastSquares
 
     class NoisyValue(GroupLeastSquares):
         def value_host(self, x: np.ndarray) -> float:

@@ -6,10 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from mastbench.backend import to_numpy
-from mastbench.strategies import fw_gradients
-from problems.constraints import (
+from mastbench.problems.constraints import (
     GroupL1Ball,
     L1Ball,
     L2Ball,
@@ -19,9 +16,12 @@ from problems.constraints import (
     constrained_minimum,
     curvature_constant,
 )
-from problems.least_squares import LeastSquares
-from problems.logistic import Logistic
-from theory._fw_instances import make_constraint
+from mastbench.problems.least_squares import LeastSquares
+from mastbench.problems.logistic import Logistic
+from mastbench.theory._fw_instances import make_constraint
+
+from mastbench.backend import to_numpy
+from mastbench.strategies import fw_gradients
 
 KINDS = ("l1", "group", "nuclear", "l2", "linf", "simplex")
 
@@ -297,8 +297,9 @@ def test_curvature_is_at_most_L_times_squared_diameter(kind):
 
 
 def test_public_names_on_the_problems_package():
-    import problems
-    import problems.constraints as module
+    import mastbench.problems.constraints as module
+
+    from mastbench import problems
 
     for name in ("L1Ball", "GroupL1Ball", "NuclearBall", "L2Ball", "LInfBall", "Simplex"):
         assert getattr(problems, name) is getattr(module, name)

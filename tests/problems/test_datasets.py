@@ -4,9 +4,8 @@ import gzip
 
 import numpy as np
 import pytest
-
-from problems import datasets
-from problems.datasets import Dataset, cache_dir, catalogue, load, load_libsvm
+from mastbench.problems import datasets
+from mastbench.problems.datasets import Dataset, cache_dir, catalogue, load, load_libsvm
 
 TINY = "+1 1:0.5 3:2\n-1 2:1.5\n+1 1:-1 2:1 3:1\n-1 3:4\n"
 TINY_X = np.array([[0.5, 0, 2], [0, 1.5, 0], [-1, 1, 1], [0, 0, 4]])

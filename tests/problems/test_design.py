@@ -6,13 +6,9 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from mastbench import sketches
-from mastbench.algorithms import dsgd, stochastic_frank_wolfe
-from mastbench.backend import rng
-from problems import LeastSquares, Logistic, datasets
-from problems.constraints import L1Ball
-from problems.design import (
+from mastbench.problems import LeastSquares, Logistic, datasets
+from mastbench.problems.constraints import L1Ball
+from mastbench.problems.design import (
     as_sparse_design,
     gram,
     host_design,
@@ -21,6 +17,10 @@ from problems.design import (
     take_rows,
     weighted_row_sum,
 )
+
+from mastbench import sketches
+from mastbench.algorithms import dsgd, stochastic_frank_wolfe
+from mastbench.backend import rng
 
 
 def _sparse_data(seed: int, n: int = 60, d: int = 7, density: float = 0.3):

@@ -5,11 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy.optimize import minimize_scalar
-
-from mastbench.backend import rng
-from mastbench.strategies import group_least_squares
-from problems.group_penalties import (
+from mastbench.problems.group_penalties import (
     ADMISSIBLE_Q,
     MASKS,
     Q_FUNCTIONS,
@@ -22,7 +18,11 @@ from problems.group_penalties import (
     softmax_q_inverse,
     threshold,
 )
-from problems.group_random import planted_least_squares, planted_multinomial
+from mastbench.problems.group_random import planted_least_squares, planted_multinomial
+from scipy.optimize import minimize_scalar
+
+from mastbench.backend import rng
+from mastbench.strategies import group_least_squares
 
 
 @given(st.floats(0.0, 1e6))

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from mastbench.problems.group_random import planted_least_squares, planted_multinomial
 
 from mastbench.backend import rng, to_numpy
-from problems.group_random import planted_least_squares, planted_multinomial
 
 
 def test_planted_least_squares_on_every_backend(xp):
@@ -46,7 +46,7 @@ def test_bad_input(call, match):
 
 
 def test_libsvm_binary_set_becomes_two_classes(libsvm_dir):
-    from problems.group_random import dataset_multinomial
+    from mastbench.problems.group_random import dataset_multinomial
 
     problem = dataset_multinomial("a1a", features=6, l2=0.05, data_dir=libsvm_dir)
     assert problem.K == 2 and problem.groups.t == 6
@@ -54,7 +54,7 @@ def test_libsvm_binary_set_becomes_two_classes(libsvm_dir):
 
 
 def test_dataset_multinomial_rejects_regression():
-    from problems.group_random import dataset_multinomial
+    from mastbench.problems.group_random import dataset_multinomial
 
     with pytest.raises(ValueError, match="regression"):
         dataset_multinomial("diabetes")

@@ -7,16 +7,16 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from mastbench.backend import rng, to_numpy
-from mastbench.strategies import group_least_squares
-from problems.group_random import (
+from mastbench.problems.group_random import (
     block_groups,
     dataset_multinomial,
     planted_least_squares,
     planted_multinomial,
 )
-from problems.group_structured import GroupLeastSquares, GroupMultinomial, Groups
+from mastbench.problems.group_structured import GroupLeastSquares, GroupMultinomial, Groups
+
+from mastbench.backend import rng, to_numpy
+from mastbench.strategies import group_least_squares
 
 
 # -- Groups ------------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ def test_best_k_groups_rejects_bad_k(k):
 
 
 def test_restricted_constants_fall_back_to_labelled_global_bounds(monkeypatch):
-    import problems.group_structured as gs
+    import mastbench.problems.group_structured as gs
 
     problem, _ = planted_least_squares(50, 6, 1, rng(10), k=2)
     exact = problem.restricted_constants(3)

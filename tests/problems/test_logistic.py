@@ -1,9 +1,9 @@
+import mastbench.problems.random as random_problems
 import numpy as np
 import pytest
+from mastbench.problems import Logistic
 
-import problems.random as random_problems
 from mastbench.backend import to_numpy
-from problems import Logistic
 
 
 def test_logistic_minimizer_is_certified(xp):
@@ -66,9 +66,8 @@ def test_newton_reaches_certificate_near_round_off(seed):
 
 
 def test_stable_sigmoid_and_softplus_match_scipy_everywhere():
+    from mastbench.problems.logistic import _log1pexp, _sigmoid
     from scipy.special import expit
-
-    from problems.logistic import _log1pexp, _sigmoid
 
     xp = np
     z = np.concatenate([np.linspace(-800, 800, 4001), [-1e-300, 0.0, 1e-300, 36.7, -36.7]])
@@ -91,7 +90,7 @@ def test_batched_gradient_matches_the_float64_expit_formula(xp, scale):
 
 
 def test_newton_minimizer_certifies_and_fails_loudly():
-    from problems.logistic import newton_minimizer
+    from mastbench.problems.logistic import newton_minimizer
 
     A = np.array([[2.0, 0.5], [0.5, 1.0]])
     b = np.array([1.0, -3.0])

@@ -1,15 +1,15 @@
 """The MAST objective f_D(x) = E_S f(v + S(x − v)): oracles, closed forms, minima gaps."""
 
+import mastbench.problems.random as random_problems
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mastbench.problems import LeastSquares, Logistic, MASTObjective, Quadratic
 
-import problems.random as random_problems
 from mastbench import strategies as mst
 from mastbench.backend import rng, to_numpy
 from mastbench.sketches import Bernoulli, Discrete, Gaussian, Identity, Permutation, RandK
-from problems import LeastSquares, Logistic, MASTObjective, Quadratic
 
 
 def _dense_discrete(d, seed=0):

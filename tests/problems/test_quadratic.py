@@ -1,11 +1,11 @@
+import mastbench.problems.random as random_problems
 import numpy as np
 import pytest
 from hypothesis import given
+from mastbench.problems import LeastSquares, Quadratic
 
-import problems.random as random_problems
 from mastbench import strategies
 from mastbench.backend import to_numpy
-from problems import LeastSquares, Quadratic
 
 
 def finite_difference_grad(problem, x, h=1e-6):

@@ -1,9 +1,9 @@
 """Bad arguments of the random problem generators fail at the call, naming the argument."""
 
+import mastbench.problems.random as random_problems
 import numpy as np
 import pytest
 
-import problems.random as random_problems
 from mastbench.backend import rng
 
 

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from mastbench.problems.regularizers import L1, GroupLasso, NuclearNorm, Zero
 from scipy.optimize import minimize
 
 from mastbench.backend import to_numpy
 from mastbench.strategies import group_lasso_regularizers
-from problems.regularizers import L1, GroupLasso, NuclearNorm, Zero
 
 
 def _brute_prox(psi, x: np.ndarray, step: float) -> np.ndarray:

@@ -6,6 +6,7 @@ import functools
 
 import numpy as np
 import pytest
+from mastbench.problems.logistic import Logistic
 
 from mastbench.reproductions.mast import (
     accuracy,
@@ -13,7 +14,6 @@ from mastbench.reproductions.mast import (
     reproduce,
     sparsified_accuracy,
 )
-from problems.logistic import Logistic
 
 QUICK_Q = [0.1, 0.3, 0.5, 0.7, 0.9]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import theory
+from mastbench import theory
 from mastbench.verify import verify, verify_control
 
 THEOREMS = theory.all()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from theory import Evidence, NegativeControl, Theorem
+from mastbench.theory import Evidence, NegativeControl, Theorem
 
 
 def test_stacked_concatenates_checks_in_order_and_broadcasts_t_and_bound():

@@ -12,12 +12,11 @@ import itertools
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from mastbench.theory._mast_abc import SAMPLING_CONTROL, _abc_constants, minibatch_variance_factor
+from mastbench.theory._mast_common import setting, sketch_support
 
-import theory
-from mastbench import exact
+from mastbench import exact, theory
 from mastbench.verify import verify, verify_control
-from theory._mast_abc import SAMPLING_CONTROL, _abc_constants, minibatch_variance_factor
-from theory._mast_common import setting, sketch_support
 
 THM = theory.get("mast.abc")
 QUICK = THM.instances(True)

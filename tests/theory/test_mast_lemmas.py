@@ -1,16 +1,16 @@
 """MAST lemmas (sketch constants, smoothness, T-GAP, key lemma): hold, controls detected."""
 
+import mastbench.problems.random as random_problems
 import numpy as np
 import pytest
+from mastbench.theory import Instance
+from mastbench.theory._mast_lemmas import ScaledSketch, reference_constants
 
-import problems.random as random_problems
-import theory
+from mastbench import theory
 from mastbench.backend import rng
 from mastbench.falsify import falsify
 from mastbench.sketches import Bernoulli, Gaussian, RandK
 from mastbench.verify import verify, verify_control
-from theory import Instance
-from theory._mast_lemmas import ScaledSketch, reference_constants
 
 IDS = ["mast.sketch-constants", "mast.smoothness", "mast.gap", "mast.key-lemma"]
 CASES = [(tid, c) for tid in IDS for c in theory.get(tid).controls]

@@ -12,11 +12,11 @@ import math
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from mastbench.theory._mast_common import dsgd_readouts, setting
+from mastbench.theory._mast_nc_weighted import STEP_CONTROL, khaled_richtarik_weights
 
-import theory
+from mastbench import theory
 from mastbench.verify import verify, verify_control
-from theory._mast_common import dsgd_readouts, setting
-from theory._mast_nc_weighted import STEP_CONTROL, khaled_richtarik_weights
 
 THM = theory.get("mast.nc-weighted")
 QUICK = THM.instances(True)

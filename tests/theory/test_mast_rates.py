@@ -6,17 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from mastbench.problems.random import least_squares, quadratic
+from mastbench.theory._mast_common import quadratic_instance
+from mastbench.theory._mast_rates_multi import _distsetting
 
-import theory
-from mastbench import exact
+from mastbench import exact, theory
 from mastbench.algorithms import distributed_dsgd, dsgd, l_svrdsg
 from mastbench.backend import rng
 from mastbench.montecarlo import estimate, from_trace
 from mastbench.sketches import Bernoulli, Discrete, Gaussian, Permutation, RandK
 from mastbench.verify import verify, verify_control
-from problems.random import least_squares, quadratic
-from theory._mast_common import quadratic_instance
-from theory._mast_rates_multi import _distsetting
 
 RATE_IDS = (
     "mast.sc",

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mastbench.problems.group_sparse import random_group_least_squares
+from mastbench.theory import _registry
+from mastbench.theory._core import Instance
+from mastbench.theory.ramda import pg_iterations_bound
 
 from mastbench.backend import rng
 from mastbench.verify import verify, verify_control
-from problems.group_sparse import random_group_least_squares
-from theory import _registry
-from theory._core import Instance
-from theory.ramda import pg_iterations_bound
 
 IDS = (
     "ramda.pg-solver",

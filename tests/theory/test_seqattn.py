@@ -6,10 +6,10 @@ import time
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from mastbench.problems.group_penalties import ADMISSIBLE_Q
 
-import theory
+from mastbench import theory
 from mastbench.verify import verify, verify_control
-from problems.group_penalties import ADMISSIBLE_Q
 
 IDS = {
     "seqattn.mask-equivalence",
@@ -111,7 +111,7 @@ def test_iht_step_beyond_range_is_not_applicable():
 
 
 def test_threshold_flags_ties_as_not_applicable():
-    from problems.group_structured import GroupLeastSquares, Groups
+    from mastbench.problems.group_structured import GroupLeastSquares, Groups
 
     X = np.eye(4)
     y = np.array([1.0, 1.0, 0.5, 0.2])
