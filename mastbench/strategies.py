@@ -173,9 +173,9 @@ def fw_instances(
 
     Draws the set ``kind``, the ``loss``, d ∈ [2, max_d] (d ∈ {4, 6, 9} for the nuclear ball,
     which needs a matrix shape), a radius log-uniform in [0.1, 10] and a seed; see
-    :func:`theory._fw_instances.fw_instance`.
+    :func:`mastbench.theory.frank_wolfe.instances.fw_instance`.
     """
-    from mastbench.theory._fw_instances import fw_instance
+    from mastbench.theory.frank_wolfe.instances import fw_instance
 
     def build(kind: str, loss: str, d: int, exponent: float, seed: int):
         d = {2: 4, 3: 4, 5: 6, 7: 6, 8: 9}.get(d, d) if kind == "nuclear" else d

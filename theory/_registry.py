@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -36,13 +37,25 @@ def theorem(**fields: Any) -> Callable[[Callable[..., Any]], Theorem]:
     return wrap
 
 
+#: The subpackage of :mod:`mastbench.theory` holding each family (id prefix → package).
+PACKAGES = {"mast": "mast", "ramda": "ramda", "fw": "frank_wolfe", "seqattn": "seqattn"}
+
+
 def _load_families() -> None:
     import_public_submodules("mastbench.theory")
 
 
 def get(theorem_id: str) -> Theorem:
-    """The registered theorem ``theorem_id``; a clear error lists the known ids otherwise."""
-    _load_families()
+    """The registered theorem ``theorem_id``, importing only its family's subpackage.
+
+    A clear error lists the known ids when there is no such theorem.
+    """
+    if theorem_id not in _REGISTRY:
+        package = PACKAGES.get(str(theorem_id).split(".", 1)[0])
+        if package is not None:
+            importlib.import_module(f"mastbench.theory.{package}")
+    if theorem_id not in _REGISTRY:
+        _load_families()
     try:
         return _REGISTRY[theorem_id]
     except KeyError:

@@ -15,7 +15,7 @@ from mastbench.problems.constraints import (
 from mastbench.problems.least_squares import LeastSquares
 from mastbench.problems.logistic import Logistic
 from mastbench.problems.quadratic import Quadratic
-from mastbench.theory._fw_instances import face_instance
+from mastbench.theory.frank_wolfe.instances import face_instance
 
 import mastbench.algorithms as algorithms
 from mastbench.algorithms import all_algorithms, get_algorithm

@@ -334,7 +334,7 @@ def test_ompr_keeps_k_prime_groups_and_accept_rule_is_monotone():
 
 def test_ompr_literal_rule_cycles_and_accept_rule_does_not():
     """With k′ = k the literal swap leaves the optimum and oscillates with period 2 (§2)."""
-    from mastbench.theory._seqattn_common import correlated_least_squares
+    from mastbench.theory.seqattn.common import correlated_least_squares
 
     problem = correlated_least_squares(0, 60, 8, 0.5)
     literal = ompr(problem, k=1, k_prime=1, iters=8, rule="literal")

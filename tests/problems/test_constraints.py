@@ -18,7 +18,7 @@ from mastbench.problems.constraints import (
 )
 from mastbench.problems.least_squares import LeastSquares
 from mastbench.problems.logistic import Logistic
-from mastbench.theory._fw_instances import make_constraint
+from mastbench.theory.frank_wolfe.instances import make_constraint
 
 from mastbench.backend import to_numpy
 from mastbench.strategies import fw_gradients

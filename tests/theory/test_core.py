@@ -59,3 +59,19 @@ def test_theorem_refuses_controls_that_are_not_negative_controls():
             instances=lambda quick: [],
             controls=("bound x 0.5",),
         )
+
+
+def test_get_imports_only_the_family_of_the_theorem():
+    import json
+    import subprocess
+    import sys
+
+    probe = (
+        "import json, sys\n"
+        "from mastbench import theory\n"
+        "theory.get('fw.jaggi-primal')\n"
+        "print(json.dumps(sorted({m.split('.')[2] for m in sys.modules"
+        " if m.startswith('mastbench.theory.') and not m.split('.')[2].startswith('_')})))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == ["frank_wolfe"]

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mastbench.problems.base import Problem
-from mastbench.theory._fw_instances import fw_instance, tie_instance
+from mastbench.theory.frank_wolfe.instances import fw_instance, tie_instance
 
 from mastbench import theory
 from mastbench.verify import verify, verify_control
@@ -106,7 +106,7 @@ def test_sparsity_control_instance_has_ties():
 
 
 def test_delta_lmo_meets_jaggis_condition_with_equality():
-    from mastbench.theory.frank_wolfe import _delta_lmo
+    from mastbench.theory.frank_wolfe.theorems import _delta_lmo
 
     instance = fw_instance("l1", 5, 4)
     lmo = _delta_lmo(instance, 0.5)
@@ -121,7 +121,7 @@ def test_delta_lmo_meets_jaggis_condition_with_equality():
 
 
 def test_instance_builders_reject_bad_arguments():
-    from mastbench.theory._fw_instances import make_constraint
+    from mastbench.theory.frank_wolfe.instances import make_constraint
 
     with pytest.raises(ValueError, match="nuclear ball needs"):
         make_constraint("nuclear", 7, 1.0)

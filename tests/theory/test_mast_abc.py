@@ -12,8 +12,8 @@ import itertools
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from mastbench.theory._mast_abc import SAMPLING_CONTROL, _abc_constants, minibatch_variance_factor
-from mastbench.theory._mast_common import setting, sketch_support
+from mastbench.theory.mast.abc import SAMPLING_CONTROL, _abc_constants, minibatch_variance_factor
+from mastbench.theory.mast.common import setting, sketch_support
 
 from mastbench import exact, theory
 from mastbench.verify import verify, verify_control

@@ -4,7 +4,7 @@ import mastbench.problems.random as random_problems
 import numpy as np
 import pytest
 from mastbench.theory import Instance
-from mastbench.theory._mast_lemmas import ScaledSketch, reference_constants
+from mastbench.theory.mast.lemmas import ScaledSketch, reference_constants
 
 from mastbench import theory
 from mastbench.backend import rng

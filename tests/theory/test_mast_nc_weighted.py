@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from mastbench.theory._mast_common import dsgd_readouts, setting
-from mastbench.theory._mast_nc_weighted import STEP_CONTROL, khaled_richtarik_weights
+from mastbench.theory.mast.common import dsgd_readouts, setting
+from mastbench.theory.mast.nc_weighted import STEP_CONTROL, khaled_richtarik_weights
 
 from mastbench import theory
 from mastbench.verify import verify, verify_control

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from mastbench.problems.random import least_squares, quadratic
-from mastbench.theory._mast_common import quadratic_instance
-from mastbench.theory._mast_rates_multi import _distsetting
+from mastbench.theory.mast.common import quadratic_instance
+from mastbench.theory.mast.rates_multi import _distsetting
 
 from mastbench import exact, theory
 from mastbench.algorithms import distributed_dsgd, dsgd, l_svrdsg

@@ -8,7 +8,7 @@ import pytest
 from mastbench.problems.group_sparse import random_group_least_squares
 from mastbench.theory import _registry
 from mastbench.theory._core import Instance
-from mastbench.theory.ramda import pg_iterations_bound
+from mastbench.theory.ramda.theorems import pg_iterations_bound
 
 from mastbench.backend import rng
 from mastbench.verify import verify, verify_control

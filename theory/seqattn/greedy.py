@@ -12,7 +12,7 @@ import numpy as np
 from mastbench.problems.group_penalties import group_lasso, one_sparse_window
 from mastbench.theory._core import Evidence, Instance, NegativeControl
 from mastbench.theory._registry import theorem
-from mastbench.theory._seqattn_common import (
+from mastbench.theory.seqattn.common import (
     PAPER,
     PAPER_SA,
     correlated_least_squares,

@@ -1,6 +1,6 @@
 """Shared pieces of the MAST rate theorems: instances, exact constants, controls.
 
-Used by :mod:`theory._mast_rates` (single-node rates) and :mod:`theory._mast_rates_multi`
+Used by :mod:`.rates` (single-node rates) and :mod:`.rates_multi`
 (variance reduction, distributed, IST).  Reference: arXiv 2311.16086; ``shared/theory/mast.md``.
 """
 

@@ -19,7 +19,7 @@ from mastbench.problems.group_penalties import (
 )
 from mastbench.theory._core import Evidence, Instance, NegativeControl
 from mastbench.theory._registry import theorem
-from mastbench.theory._seqattn_common import PAPER, least_squares, stack, strategy
+from mastbench.theory.seqattn.common import PAPER, least_squares, stack, strategy
 from scipy.optimize import minimize, minimize_scalar
 
 

@@ -1,6 +1,6 @@
 """MAST convergence theorems: T-SC, convex variant, T-NC, T-VR, T-DIST, IST link.
 
-T-ABC (option II) is in :mod:`theory._mast_abc`.
+T-ABC (option II) is in :mod:`.abc`.
 
 Reference: Y. Demidovich, G. Malinovsky, E. Shulgin, P. Richtárik, "MAST: Model-Agnostic
 Sparsified Training", ICLR 2025, arXiv 2311.16086; mathematics and certainty tags in
@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 from mastbench.problems.mast_objective import MASTObjective
 from mastbench.problems.quadratic import QuadraticForm
-from mastbench.theory import Evidence, Instance, NegativeControl, _mast_rates_multi, theorem
-from mastbench.theory._mast_common import (
+from mastbench.theory import Evidence, Instance, NegativeControl, theorem
+from mastbench.theory.mast import rates_multi as _mast_rates_multi
+from mastbench.theory.mast.common import (
     PAPER,
     STEP_CONTROL,
     atol,

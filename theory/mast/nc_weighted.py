@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from mastbench.theory import Evidence, Instance, NegativeControl, theorem
-from mastbench.theory._mast_common import (
+from mastbench.theory.mast.common import (
     PAPER,
     atol,
     dsgd_readouts,
@@ -24,7 +24,7 @@ from mastbench.theory._mast_common import (
     random_quadratic,
     setting,
 )
-from mastbench.theory._mast_rates import nc_interpolation
+from mastbench.theory.mast.rates import nc_interpolation
 
 from mastbench.sketches import Bernoulli, RandK
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from mastbench.problems.mast_objective import MASTObjective
 from mastbench.theory import Evidence, Instance, NegativeControl, theorem
-from mastbench.theory._mast_common import (
+from mastbench.theory.mast.common import (
     PAPER,
     STEP_CONTROL,
     atol,

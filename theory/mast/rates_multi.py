@@ -1,7 +1,7 @@
 """MAST rate theorems for the multi-sketch methods: T-VR (L-SVRDSG), T-DIST, IST link.
 
 Reference: arXiv 2311.16086; ``shared/theory/mast.md`` §3.2, §3.3, §4.  Measured exactly with
-:mod:`mastbench.exact`.  Registered on import (imported by :mod:`theory._mast_rates`).
+:mod:`mastbench.exact`.  Registered on import (imported by :mod:`.rates`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from mastbench.problems.quadratic import Quadratic
 from mastbench.theory import Evidence, Instance, NegativeControl, theorem
-from mastbench.theory._mast_common import (
+from mastbench.theory.mast.common import (
     PAPER,
     STEP_CONTROL,
     atol,

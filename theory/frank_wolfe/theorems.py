@@ -1,8 +1,8 @@
 """Frank-Wolfe (Jaggi 2013; AdaFW; away/pairwise FW; SFW): the theorem catalogue, family "fw".
 
 Every theorem runs the algorithms of :mod:`mastbench.algorithms.frank_wolfe` on NumPy
-instances from :mod:`theory._fw_instances` (a problem, a set, the curvature constant C_f and
-the certified constrained minimum f*), and compares with the bound point by point.  The
+instances from :mod:`.instances` (a problem, a set, the curvature constant C_f and the
+certified constrained minimum f*), and compares with the bound point by point.  The
 tolerance ``atol`` of the deterministic checks is the certificate of f* (its FW gap) plus a
 few ulps of |f|; nothing is loosened beyond round-off.  Mathematics and tags:
 ``shared/theory/frank_wolfe.md``.
@@ -25,14 +25,14 @@ from mastbench.problems.least_squares import LeastSquares
 from mastbench.problems.logistic import Logistic
 from mastbench.problems.quadratic import QuadraticForm
 from mastbench.theory._core import Evidence, Instance, NegativeControl
-from mastbench.theory._fw_instances import (
+from mastbench.theory._registry import theorem
+from mastbench.theory.frank_wolfe.instances import (
     chop_l1_lmo,
     face_instance,
     fw_instance,
     make_constraint,
     tie_instance,
 )
-from mastbench.theory._registry import theorem
 
 from mastbench.algorithms.frank_wolfe import (
     ETA,

@@ -1,0 +1,6 @@
+"""Frank-Wolfe (Jaggi 2013; AdaFW; away/pairwise FW; SFW): the theorems of family ``fw``
+(:mod:`.theorems`, instances in :mod:`.instances`)."""
+
+from mastbench._discovery import import_public_submodules
+
+import_public_submodules(__name__)
