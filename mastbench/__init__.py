@@ -6,3 +6,12 @@ Monte-Carlo engines, verification (:mod:`mastbench.verify`), results, reports an
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # ``mastbench.run`` without importing the algorithms at ``import mastbench``.
+    if name == "run":
+        from mastbench.algorithms.driver import run
+
+        return run
+    raise AttributeError(f"module 'mastbench' has no attribute {name!r}")

@@ -76,6 +76,9 @@ class Trace:
         Parameters of the run (step size, sketch, seed, ...), for the results store.
     iterates : numpy.ndarray or None
         (C, R, d) iterates at the checkpoints when ``keep_iterates=True`` was asked.
+    diverged_at : int or None
+        The first checkpoint at which some replicate's iterate is not finite (``None``: every
+        recorded iterate is finite).
     """
 
     algorithm: str
@@ -86,6 +89,7 @@ class Trace:
     x: Any
     params: dict[str, Any] = field(default_factory=dict)
     iterates: np.ndarray | None = None
+    diverged_at: int | None = None
 
     @property
     def replicates(self) -> int:
