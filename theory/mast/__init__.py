@@ -5,7 +5,8 @@ convergence theorems of the Double Sketched methods in :mod:`.rates` (with
 :mod:`.rates_multi`), T-ABC (option II, data minibatches) in
 :mod:`.abc`, T-NC's weighted-average form in :mod:`.nc_weighted`.
 Importing this package registers every theorem of its modules.  Statements are named by
-content (T-GAP, T-SC, ...), since the paper's numbering differs between versions (``shared/theory/mast.md`` §0).
+content (T-GAP, T-SC, ...), since the paper's numbering differs between versions
+(``shared/theory/mast.md`` §0).
 """
 
 from mastbench._discovery import import_public_submodules
