@@ -17,13 +17,15 @@ from mastbench.algorithms import all_algorithms
 from mastbench.backend import array_namespace, namespace, rng, to_numpy
 from mastbench.testing import Backend
 from mastbench.trace import Trace
+from tests.algorithms.cases import case_for
 
 SPECS = all_algorithms()
 REPLICATES = 3
 
 
 def _call(spec, backend, seed: int = 0) -> Trace:
-    args, kwargs = spec.make_case(backend.xp, backend.device)
+    make_case = case_for(spec.name) or spec.make_case
+    args, kwargs = make_case(backend.xp, backend.device)
     if spec.stochastic:
         kwargs = {**kwargs, "rng": rng(seed, backend.xp, backend.device), "replicates": REPLICATES}
     return spec.run(*args, **kwargs)
