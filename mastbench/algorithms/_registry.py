@@ -35,11 +35,11 @@ class AlgorithmSpec:
     stochastic : bool
         Whether the algorithm draws random numbers (then it takes ``rng`` and
         ``replicates``).
-    method : type or None
-        The :class:`~mastbench.algorithms.method.Method` class ``run`` wraps.
     make_case : callable or None
         Being moved to ``tests/algorithms/cases``: ``make_case(xp, device) -> (args,
         kwargs)``, a small valid call of ``run``.
+    method : type or None
+        The :class:`~mastbench.algorithms.method.Method` class ``run`` wraps.
     """
 
     name: str
@@ -47,8 +47,8 @@ class AlgorithmSpec:
     run: Callable[..., Any]
     paper: str
     stochastic: bool
-    method: type | None = None
     make_case: Callable[[Any, Any], tuple[tuple[Any, ...], dict[str, Any]]] | None = None
+    method: type | None = None
 
 
 _ALGORITHMS: dict[str, AlgorithmSpec] = {}

@@ -23,9 +23,12 @@ SPECS = all_algorithms()
 REPLICATES = 3
 
 
+def _case(spec, xp, device):
+    return (case_for(spec.name) or spec.make_case)(xp, device)
+
+
 def _call(spec, backend, seed: int = 0) -> Trace:
-    make_case = case_for(spec.name) or spec.make_case
-    args, kwargs = make_case(backend.xp, backend.device)
+    args, kwargs = _case(spec, backend.xp, backend.device)
     if spec.stochastic:
         kwargs = {**kwargs, "rng": rng(seed, backend.xp, backend.device), "replicates": REPLICATES}
     return spec.run(*args, **kwargs)
@@ -87,7 +90,7 @@ X0_SPECS = [s for s in SPECS if "x0" in inspect.signature(s.run).parameters]
 @pytest.mark.parametrize("bad", ["nan", "list", "other-namespace", "integer", "complex"])
 @pytest.mark.parametrize("spec", X0_SPECS, ids=lambda s: s.name)
 def test_bad_start_is_refused(spec, bad):
-    args, kwargs = spec.make_case(namespace("numpy"), None)
+    args, kwargs = _case(spec, namespace("numpy"), None)
     if spec.stochastic:
         kwargs = {**kwargs, "rng": rng(0), "replicates": REPLICATES}
     problem = args[0][0] if isinstance(args[0], list) else args[0]
@@ -107,6 +110,6 @@ STOCHASTIC_SPECS = [s for s in SPECS if s.stochastic]
 @pytest.mark.parametrize("bad", [0, np.random.default_rng(0)], ids=["int", "numpy-generator"])
 @pytest.mark.parametrize("spec", STOCHASTIC_SPECS, ids=lambda s: s.name)
 def test_rng_that_is_not_a_mastbench_generator_is_refused(spec, bad):
-    args, kwargs = spec.make_case(namespace("numpy"), None)
+    args, kwargs = _case(spec, namespace("numpy"), None)
     with pytest.raises(TypeError, match="rng"):
         spec.run(*args, **kwargs, rng=bad, replicates=REPLICATES)
