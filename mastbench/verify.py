@@ -21,7 +21,16 @@ import numpy as np
 
 from mastbench.theory import Evidence, Instance, NegativeControl, Theorem
 
-__all__ = ["RTOL", "STATUSES", "Verdict", "check_evidence", "verify", "verify_control"]
+__all__ = [
+    "RTOL",
+    "STATUSES",
+    "Verdict",
+    "check_evidence",
+    "nontrivial_worst",
+    "trivial_points",
+    "verify",
+    "verify_control",
+]
 
 #: Relative slack of exact comparisons (round-off only).
 RTOL = 1e-9
@@ -50,6 +59,12 @@ class Verdict:
         measured / bound at the last point: how close the bound is where it matters most.
     t_worst : int or None
         Where the worst ratio occurred.
+    nontrivial_ratio : float
+        max of measured / bound over the points that do not hold with equality by
+        construction (t = 0 of a rate bound, ``Evidence.trivial``): how tight the theorem is
+        where it says something (``nan`` when no such point).
+    t_nontrivial : int or None
+        Where the nontrivial worst ratio occurred.
     reasons : list of str
         Violated assumptions (not applicable) or where the bound failed (violated).
     params : dict
@@ -70,6 +85,8 @@ class Verdict:
     params: dict[str, Any] = field(default_factory=dict)
     evidence: Evidence | None = None
     method: str = ""
+    nontrivial_ratio: float = math.nan
+    t_nontrivial: int | None = None
 
     @property
     def holds(self) -> bool:
@@ -199,6 +216,7 @@ def verify(
         evidence = evidence.scaled(bound_scale)
     holds, violated, ratio = check_evidence(evidence, theorem.method)
     worst = int(np.argmax(ratio))
+    nontrivial, t_nontrivial = nontrivial_worst(evidence, ratio, theorem.method)
     reasons = []
     if not holds:
         first = int(np.flatnonzero(violated)[0])
@@ -217,7 +235,30 @@ def verify(
         params=merged,
         evidence=evidence,
         method=theorem.method,
+        nontrivial_ratio=nontrivial,
+        t_nontrivial=t_nontrivial,
     )
+
+
+def trivial_points(evidence: Evidence, method: str) -> np.ndarray:
+    """Which points of ``evidence`` hold with equality by construction (see
+    :attr:`Evidence.trivial`): by default t = 0 of a statement over iterations."""
+    if evidence.trivial is not None:
+        return evidence.trivial
+    if method == "pointwise":
+        return np.zeros(evidence.t.shape, dtype=bool)
+    return evidence.t == 0
+
+
+def nontrivial_worst(
+    evidence: Evidence, ratio: np.ndarray, method: str
+) -> tuple[float, int | None]:
+    """The worst ratio over the points that are not trivial, and where it occurs."""
+    keep = ~trivial_points(evidence, method)
+    if not np.any(keep):
+        return math.nan, None
+    index = np.flatnonzero(keep)[int(np.argmax(ratio[keep]))]
+    return float(ratio[index]), int(evidence.t[index])
 
 
 def verify_control(theorem: Theorem, instance: Instance, control: NegativeControl) -> Verdict:

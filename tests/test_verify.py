@@ -111,3 +111,15 @@ def test_bound_scaled_control_reuses_the_plain_run_and_other_inputs_do_not():
     verify_control(theorem, instance, theorem.controls[0])  # other parameters: a new run
     verify(theorem, Instance("diag", A=np.diag([1.0, 4.0])))  # another instance object
     assert calls == [("diag", 0.25), ("diag", 0.55), ("diag", 0.25)]
+
+
+def test_nontrivial_worst_ratio_excludes_points_equal_by_construction():
+    from mastbench.theory import Evidence
+    from mastbench.verify import nontrivial_worst
+
+    evidence = Evidence([0, 1, 2], [4.0, 1.0, 3.0], [4.0, 2.0, 4.0])
+    ratio = evidence.measured / evidence.bound
+    assert nontrivial_worst(evidence, ratio, "exact") == (0.75, 2)
+    assert nontrivial_worst(evidence, ratio, "pointwise") == (1.0, 0)
+    marked = Evidence([0, 1, 2], [4.0, 1.0, 3.0], [4.0, 2.0, 4.0], trivial=[False, False, True])
+    assert nontrivial_worst(marked, ratio, "exact") == (1.0, 0)

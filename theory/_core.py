@@ -83,6 +83,10 @@ class Evidence:
         Absolute tolerance: a few ulps of the scale of the quantity (exact methods).
     extra : dict
         Anything else worth showing (constants, limits, counts).
+    trivial : numpy.ndarray of bool or None
+        Points where measured = bound holds by construction (the start of a rate bound
+        C ρ^t r_0 at t = 0, an identity), excluded from the nontrivial worst ratio.  ``None``:
+        the points with t = 0 for statements over iterations, none for pointwise ones.
     """
 
     t: np.ndarray
@@ -92,6 +96,7 @@ class Evidence:
     upper: np.ndarray | None = None
     atol: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    trivial: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.t = np.atleast_1d(np.asarray(self.t))
@@ -106,6 +111,8 @@ class Evidence:
             value = getattr(self, name)
             if value is not None:
                 setattr(self, name, _broadcast(name, value, self.t.shape))
+        if self.trivial is not None:
+            self.trivial = np.broadcast_to(np.asarray(self.trivial, dtype=bool), self.t.shape)
 
     @classmethod
     def stacked(cls, parts: Sequence[tuple[Any, Any, Any]], **fields: Any) -> Evidence:
@@ -133,6 +140,7 @@ class Evidence:
             self.upper,
             self.atol,
             dict(self.extra),
+            self.trivial,
         )
 
 
