@@ -115,6 +115,7 @@ def test_bound_scaled_control_reuses_the_plain_run_and_other_inputs_do_not():
 
 def test_nontrivial_worst_ratio_excludes_points_equal_by_construction():
     from mastbench.theory import Evidence
+
     from mastbench.verify import nontrivial_worst
 
     evidence = Evidence([0, 1, 2], [4.0, 1.0, 3.0], [4.0, 2.0, 4.0])
