@@ -14,6 +14,7 @@ import inspect
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ _INSTANCES: dict[tuple[str, bool, int], list[Any]] = {}
 
 def _instances(thm: Any, quick: bool) -> list[Any]:
     """``thm.instances(quick)``, built once per process (jobs and workers share it)."""
-    key = (thm.id, bool(quick), id(thm))
+    key = (thm, bool(quick))
     if key not in _INSTANCES:
         _INSTANCES[key] = list(thm.instances(quick))
     return _INSTANCES[key]
@@ -68,9 +69,20 @@ def verify_jobs(
     return jobs
 
 
+@lru_cache(maxsize=4)
+def _plain_verdict(theorem_id: str, quick: bool, index: int) -> Any:
+    """The plain verdict of built-in instance ``index``; a bound-scaled control of the same
+    instance, run next in the same worker, re-checks its evidence."""
+    from mastbench import theory
+    from mastbench.verify import verify
+
+    thm = theory.get(theorem_id)
+    return verify(thm, _instances(thm, quick)[index])
+
+
 def _execute_verify(job: Mapping[str, Any]) -> Rows:
     from mastbench import theory
-    from mastbench.verify import verify, verify_control
+    from mastbench.verify import verify_control
 
     thm = theory.get(job["theorem"])
     instance = _instances(thm, job["quick"])[job["instance"]]
@@ -83,9 +95,11 @@ def _execute_verify(job: Mapping[str, Any]) -> Rows:
         controls = [c for c in thm.controls if c.name == job["control"]]
         if not controls:
             raise ValueError(f"{thm.id} has no negative control named {job['control']!r}")
-        verdict = verify_control(thm, instance, controls[0])
+        scaled_only = controls[0].params is None and controls[0].instance is None
+        plain = _plain_verdict(thm.id, job["quick"], job["instance"]) if scaled_only else None
+        verdict = verify_control(thm, instance, controls[0], plain)
     else:
-        verdict = verify(thm, instance)
+        verdict = _plain_verdict(thm.id, job["quick"], job["instance"])
     return verdict_rows(verdict, theorem=thm, control=job["control"], **_instance_context(instance))
 
 

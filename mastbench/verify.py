@@ -26,6 +26,7 @@ __all__ = [
     "STATUSES",
     "Verdict",
     "check_evidence",
+    "check_params",
     "nontrivial_worst",
     "trivial_points",
     "verify",
@@ -149,27 +150,40 @@ def _step_reasons(theorem: Theorem, instance: Instance, params: Mapping[str, Any
     return []
 
 
-_EVIDENCE: dict[tuple[str, int, str], tuple[Instance, dict[str, Any], Evidence]] = {}
-_EVIDENCE_SIZE = 32
+_INTEGRAL = ("iters", "steps", "epochs", "replicates", "stages", "seed", "batch_size")
 
 
-def _evaluate(theorem: Theorem, instance: Instance, params: dict[str, Any]) -> Evidence:
-    """``theorem.evaluate``, reused for the same instance object and equal parameters.
+def check_params(
+    theorem: Theorem, defaults: Mapping[str, Any], params: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``params`` checked against the parameters ``theorem`` takes: the keys of its defaults
+    and its ``optional_params``.
 
-    A negative control that only scales the bound re-checks the very run of the plain check
-    (``verify_control`` on the instance ``verify`` saw): the run is not repeated.  Entries keep
-    their instance and parameters alive, so neither an id nor a callable's repr in the key can
-    be recycled by another object while the entry exists.
+    Raises
+    ------
+    ValueError
+        For a key the theorem does not take (the message lists those it takes).
+    TypeError
+        For an iteration count, a seed or a size (an integer default) that is not an integer.
     """
-    key = (theorem.id, id(instance), repr(sorted((k, repr(v)) for k, v in params.items())))
-    hit = _EVIDENCE.get(key)
-    if hit is not None and hit[0] is instance:
-        return hit[2]
-    evidence = theorem.evaluate(instance, params)
-    if len(_EVIDENCE) >= _EVIDENCE_SIZE:
-        _EVIDENCE.pop(next(iter(_EVIDENCE)))
-    _EVIDENCE[key] = (instance, params, evidence)
-    return evidence
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a mapping, got {type(params).__name__}")
+    takes = set(defaults) | set(theorem.optional_params)
+    unknown = sorted(set(params) - takes)
+    if unknown:
+        raise ValueError(
+            f"{theorem.id} takes no parameter {', '.join(map(repr, unknown))}; "
+            f"it takes {sorted(takes) or 'none'}"
+        )
+    for key, value in params.items():
+        default = defaults.get(key)
+        counts = key in _INTEGRAL or (isinstance(default, int) and not isinstance(default, bool))
+        if counts and (isinstance(value, bool) or not isinstance(value, int | np.integer)):
+            raise TypeError(
+                f"{theorem.id}: parameter {key!r} must be an integer, got {value!r} "
+                f"({type(value).__name__})"
+            )
+    return dict(params)
 
 
 def verify(
@@ -179,6 +193,7 @@ def verify(
     *,
     check_assumptions: bool = True,
     bound_scale: float = 1.0,
+    evidence: Evidence | None = None,
 ) -> Verdict:
     """Check ``theorem`` on ``instance``.
 
@@ -194,12 +209,27 @@ def verify(
         When False, measure even outside the assumptions (negative controls only).
     bound_scale : float
         Multiply the bound by this factor (negative controls only).
+    evidence : Evidence, optional
+        The evidence of an earlier check of the same theorem, instance and parameters, reused
+        instead of evaluating again (a bound-scaled control re-checks its plain run).
 
     Returns
     -------
     Verdict
     """
-    merged = {**theorem.default_params(instance), **(params or {})}
+    defaults = theorem.default_params(instance)
+    merged = {**defaults, **check_params(theorem, defaults, params or {})}
+    return _verdict(theorem, instance, merged, check_assumptions, bound_scale, evidence)
+
+
+def _verdict(
+    theorem: Theorem,
+    instance: Instance,
+    merged: dict[str, Any],
+    check_assumptions: bool,
+    bound_scale: float,
+    evidence: Evidence | None,
+) -> Verdict:
     if check_assumptions:
         reasons = list(theorem.assumptions(instance)) + _step_reasons(theorem, instance, merged)
         if reasons:
@@ -211,7 +241,7 @@ def verify(
                 params=merged,
                 method=theorem.method,
             )
-    evidence = _evaluate(theorem, instance, merged)
+    evidence = theorem.evaluate(instance, merged) if evidence is None else evidence
     if bound_scale != 1.0:
         evidence = evidence.scaled(bound_scale)
     holds, violated, ratio = check_evidence(evidence, theorem.method)
@@ -261,18 +291,33 @@ def nontrivial_worst(
     return float(ratio[index]), int(evidence.t[index])
 
 
-def verify_control(theorem: Theorem, instance: Instance, control: NegativeControl) -> Verdict:
-    """Run a negative control: the verdict must be ``violated`` for the check to be able to fail."""
+def verify_control(
+    theorem: Theorem, instance: Instance, control: NegativeControl, plain: Verdict | None = None
+) -> Verdict:
+    """Run a negative control: the verdict must be ``violated`` for the check to be able to fail.
+
+    ``plain`` is the verdict of the plain check of ``theorem`` on ``instance``: a control that
+    only scales the bound re-checks its evidence instead of running again.
+    """
     target = control.instance(instance) if control.instance is not None else instance
     params = theorem.default_params(target)
     if control.params is not None:
         params = control.params(target, dict(params))
-    verdict = verify(
+    reuse = (
+        plain is not None
+        and control.params is None
+        and control.instance is None
+        and plain.theorem == theorem.id
+        and plain.instance == instance.name
+        and plain.evidence is not None
+    )
+    verdict = _verdict(
         theorem,
         target,
         params,
-        check_assumptions=False,
-        bound_scale=1.0 if control.bound_scale is None else control.bound_scale,
+        False,
+        1.0 if control.bound_scale is None else control.bound_scale,
+        plain.evidence if reuse else None,
     )
     verdict.instance = f"{instance.name} [control: {control.name}]"
     return verdict

@@ -104,13 +104,23 @@ def test_bound_scaled_control_reuses_the_plain_run_and_other_inputs_do_not():
     theorem = _counting_gd(calls)
     instance = theorem.instances(True)[0]
     plain = verify(theorem, instance)
-    scaled = verify_control(theorem, instance, theorem.controls[1])
+    scaled = verify_control(theorem, instance, theorem.controls[1], plain)
     assert calls == [("diag", 0.25)]  # the bound-scaled control did not run GD again
     np.testing.assert_array_equal(scaled.evidence.bound, 0.5 * plain.evidence.bound)
     assert not scaled.holds
-    verify_control(theorem, instance, theorem.controls[0])  # other parameters: a new run
-    verify(theorem, Instance("diag", A=np.diag([1.0, 4.0])))  # another instance object
+    verify_control(theorem, instance, theorem.controls[0], plain)  # other parameters: a new run
+    verify(theorem, Instance("diag", A=np.diag([1.0, 4.0])))  # another instance: a new run
     assert calls == [("diag", 0.25), ("diag", 0.55), ("diag", 0.25)]
+
+
+def test_params_the_theorem_does_not_take_are_refused():
+    theorem = GD
+    instance = theorem.instances(True)[0]
+    with pytest.raises(ValueError, match="takes no parameter 'stepp'"):
+        verify(theorem, instance, {"stepp": 0.1})
+    with pytest.raises(TypeError, match="'iters' must be an integer"):
+        verify(theorem, instance, {"iters": 10.5})
+    assert verify(theorem, instance, {"iters": np.int64(5)}).params["iters"] == 5
 
 
 def test_nontrivial_worst_ratio_excludes_points_equal_by_construction():

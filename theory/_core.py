@@ -224,6 +224,10 @@ class Theorem:
         Deliberate mistakes the verifier must flag.
     strategy : callable or None
         ``strategy() -> hypothesis strategy of Instance`` for falsification.
+    optional_params : tuple of str
+        Parameters ``evaluate`` accepts beyond the keys of ``default_params`` (a step given
+        instead of the derived one, a switch a negative control turns); ``verify`` refuses any
+        other key.
     family : str
         The paper family (derived from ``id``).
     """
@@ -243,6 +247,7 @@ class Theorem:
     step_size: Callable[[Instance], float] | None = None
     controls: tuple[NegativeControl, ...] = ()
     strategy: Callable[[], Any] | None = None
+    optional_params: tuple[str, ...] = ()
     doc: str = ""
 
     def __post_init__(self) -> None:

@@ -213,6 +213,7 @@ SAMPLING_CONTROL = NegativeControl(
 
 @theorem(
     id="mast.abc",
+    optional_params=("run_replacement",),
     paper=PAPER,
     label="T-ABC (DSGD option II, data minibatch, strongly convex)",
     tag="R/D",

@@ -128,6 +128,7 @@ def _strategy() -> Any:
 
 @theorem(
     id="mast.nc-weighted",
+    optional_params=("step", "factor"),
     paper=PAPER,
     label="T-NC, weighted-average form (Khaled–Richtárik Thm 2 template, B = 0)",
     tag="D",

@@ -298,6 +298,7 @@ def nc_interpolation(inst: Instance, **fields: Any) -> Instance:
 
 @theorem(
     id="mast.nc",
+    optional_params=("step",),
     paper=PAPER,
     label="T-NC (nonconvex, DSGD option I, min gradient norm)",
     tag="R/D",
@@ -411,6 +412,7 @@ def _corollary_strategy() -> Any:
 
 @theorem(
     id="mast.nc-corollary",
+    optional_params=("run_iters",),
     paper=PAPER,
     label="Corollary of T-NC (iteration complexity O(ε⁻⁴))",
     tag="D",

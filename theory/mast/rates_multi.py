@@ -378,6 +378,7 @@ _DIST_CONTROLS = (
 
 @theorem(
     id="mast.dist",
+    optional_params=("step",),
     paper=PAPER,
     label="T-DIST, safe form (distributed DSGD / IST / FL)",
     tag="D",
@@ -416,6 +417,7 @@ def dist(inst: Instance, params: dict[str, Any]) -> Evidence:
 
 @theorem(
     id="mast.dist-dmax",
+    optional_params=("step",),
     paper=PAPER,
     label="T-DIST, reported D_max form",
     tag="R/U",

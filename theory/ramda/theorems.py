@@ -372,6 +372,7 @@ def _vr_instances(quick: bool) -> list[Instance]:
 
 @theorem(
     id="ramda.variance-reduction",
+    optional_params=("geometric_weights",),
     paper=PAPER,
     label="Theorem 2, proof: eqs. (17), (18)",
     tag="C/D",
@@ -679,6 +680,7 @@ def _identification_params(instance: Instance) -> dict[str, Any]:
 
 @theorem(
     id="ramda.identification",
+    optional_params=("algorithm",),
     paper=PAPER,
     label="Theorem 3",
     tag="C/D",
@@ -799,6 +801,7 @@ def _proxgen_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence
 
 @theorem(
     id="ramda.proxgen",
+    optional_params=("ignore_batch",),
     paper=PAPER,
     label="Theorem 4 (ProxGen, Yun et al. 2021 Thm 1 with inexact PG)",
     tag="D/U",
