@@ -319,5 +319,5 @@ def verify_control(
         1.0 if control.bound_scale is None else control.bound_scale,
         plain.evidence if reuse else None,
     )
-    verdict.instance = f"{instance.name} [control: {control.name}]"
+    verdict.instance = f"{target.name} [control: {control.name}]"
     return verdict

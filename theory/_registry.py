@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +11,15 @@ from mastbench.theory._core import Theorem
 
 from mastbench._discovery import import_public_submodules
 
-__all__ = ["all_theorems", "families", "get", "register", "theorem"]
+__all__ = [
+    "PLUGIN_GROUP",
+    "all_theorems",
+    "families",
+    "get",
+    "load_plugins",
+    "register",
+    "theorem",
+]
 
 _REGISTRY: dict[str, Theorem] = {}
 
@@ -41,8 +50,34 @@ def theorem(**fields: Any) -> Callable[[Callable[..., Any]], Theorem]:
 PACKAGES = {"mast": "mast", "ramda": "ramda", "fw": "frank_wolfe", "seqattn": "seqattn"}
 
 
+#: Entry-point group of plugins: each entry names a module whose import registers theorems
+#: (and methods), e.g. ``[project.entry-points."mastbench.plugins"] mine = "my_pkg.theorems"``.
+PLUGIN_GROUP = "mastbench.plugins"
+
+
+def load_plugins() -> list[str]:
+    """Import every module registered under the ``mastbench.plugins`` entry-point group.
+
+    Returns
+    -------
+    list of str
+        The names of the plugin modules imported.
+    """
+    loaded = []
+    for entry in importlib.metadata.entry_points(group=PLUGIN_GROUP):
+        try:
+            entry.load()
+        except Exception as exc:
+            raise ImportError(
+                f"the mastbench plugin {entry.name!r} ({entry.value}) failed to import: {exc}"
+            ) from exc
+        loaded.append(entry.value)
+    return loaded
+
+
 def _load_families() -> None:
     import_public_submodules("mastbench.theory")
+    load_plugins()
 
 
 def get(theorem_id: str) -> Theorem:

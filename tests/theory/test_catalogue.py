@@ -42,10 +42,16 @@ def test_every_negative_control_is_detected(thm):
         assert verdict.status == "violated", f"{thm.id}: control {control.name!r} undetected"
 
 
-def test_ids_are_unique_and_families_known():
-    ids = [t.id for t in THEOREMS]
+def test_ids_are_unique_and_each_built_in_theorem_lives_in_its_family_subpackage():
+    from mastbench.theory._registry import PACKAGES
+
+    ids = [t.id for t in theory.all()]
     assert len(ids) == len(set(ids))
-    assert set(theory.families()) <= {"mast", "ramda", "fw", "seqattn"}
+    built_in = [t for t in theory.all() if t.evaluate.__module__.startswith("mastbench.theory.")]
+    assert {t.family for t in built_in} == set(PACKAGES)
+    for thm in built_in:
+        package = thm.evaluate.__module__.split(".")[2]
+        assert package == PACKAGES[thm.family], f"{thm.id} is registered from {package}"
 
 
 MONTE_CARLO = [t for t in THEOREMS if t.method == "montecarlo"]

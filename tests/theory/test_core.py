@@ -75,3 +75,24 @@ def test_get_imports_only_the_family_of_the_theorem():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == ["frank_wolfe"]
+
+
+def test_plugins_are_found_through_the_entry_point_group(monkeypatch):
+    import importlib.metadata
+
+    from mastbench.theory import _registry
+
+    from mastbench import theory
+
+    plugin = importlib.metadata.EntryPoint(
+        name="example", value="examples.my_theorem", group=_registry.PLUGIN_GROUP
+    )
+    seen = []
+
+    def entry_points(group):
+        seen.append(group)
+        return [plugin] if group == _registry.PLUGIN_GROUP else []
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    assert "example.decaying-gd" in [t.id for t in theory.all()]
+    assert _registry.PLUGIN_GROUP in seen
