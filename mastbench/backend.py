@@ -11,6 +11,7 @@ from its own generator; its numbers differ from NumPy's but are equally reproduc
 
 from __future__ import annotations
 
+import copy
 import importlib
 from collections.abc import Sequence
 from functools import cache
@@ -199,6 +200,14 @@ class Generator:
         else:
             self._gen = np.random.default_rng(seed)
             self._module = np
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Generator:
+        """A generator in the same state that draws the same numbers from here on (the
+        namespace and device are shared, the bit generator's state is copied)."""
+        twin = object.__new__(Generator)
+        twin.__dict__.update(self.__dict__)
+        twin._gen = copy.deepcopy(self._gen, memo)
+        return twin
 
     def _out(self, a: Any) -> Any:
         if self._on_cupy:
