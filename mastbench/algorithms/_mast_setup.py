@@ -30,14 +30,14 @@ def check_problem(name: str, problem: Any) -> Problem:
     return problem
 
 
-def check_sketch(name: str, sketch: Any, d: int) -> Any:
-    """``sketch`` must be a sketch distribution of dimension ``d``."""
+def check_sketch(name: str, sketch: Any, d: int | None = None) -> Any:
+    """``sketch`` must be a sketch distribution (of dimension ``d`` when given)."""
     if not (hasattr(sketch, "d") and hasattr(sketch, "sample")):
         raise TypeError(
             f"{name} must be a sketch distribution from mastbench.sketches, "
             f"got {type(sketch).__name__}"
         )
-    if int(sketch.d) != d:
+    if d is not None and int(sketch.d) != d:
         raise ValueError(f"{name} has dimension {sketch.d}, but the problem has d={d}")
     return sketch
 
@@ -163,12 +163,44 @@ class DistributedQuadraticMAST:
         self._asarray = problems[0].asarray
 
     @property
-    def x_star_host(self) -> np.ndarray:
-        """x_D* = v − Ā⁻¹c̄."""
+    def shift_host(self) -> np.ndarray:
+        """v on the host."""
+        return self._v
+
+    @property
+    def f_shift(self) -> float:
+        """f(v) = (1/M) Σ_i f_i(v)."""
+        return self.const
+
+    @property
+    def c_shift(self) -> np.ndarray:
+        """c̄ = ∇f(v) = (1/M) Σ_i ∇f_i(v)."""
+        return self.c_bar
+
+    @property
+    def problem_hessian(self) -> np.ndarray:
+        """A = (1/M) Σ_i A_i, the Hessian of f."""
+        return self.A
+
+    @property
+    def problem_f_star(self) -> float:
+        """f* = min f = c0 − ½ bᵀA⁺b."""
+        from mastbench.problems.quadratic import Quadratic
+
+        return float(Quadratic(self.A, self.b).f_star + self.c0)
+
+    @property
+    def y_star_host(self) -> np.ndarray:
+        """y* = x_D* − v = −Ā⁻¹c̄."""
         eig = np.linalg.eigvalsh(self.A_bar)
         if eig[0] <= eig.size * np.finfo(float).eps * max(eig[-1], 1.0):
             raise ValueError("the distributed MAST objective has a singular Hessian")
-        return self._v - np.linalg.solve(self.A_bar, self.c_bar)
+        return np.linalg.solve(self.A_bar, -self.c_bar)
+
+    @property
+    def x_star_host(self) -> np.ndarray:
+        """x_D* = v − Ā⁻¹c̄."""
+        return self._v + self.y_star_host
 
     @property
     def x_star(self) -> Any:

@@ -24,6 +24,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from mastbench.algorithms import _mast_moments
 from mastbench.algorithms._mast_setup import (
     AverageQuadratic,
     DistributedQuadraticMAST,
@@ -141,6 +142,9 @@ class DSGD(MethodBase):
             raise ValueError("option 'II' needs batch_size")
         if self.option == "I" and self.batch_size is not None:
             raise ValueError("batch_size is only used with option 'II'")
+        check_sketch("sketch", self.sketch)
+        if self.compressor is not None:
+            check_sketch("compressor", self.compressor)
         if self.compressor is not None and not getattr(self.compressor, "diagonal", True):
             raise ValueError("compressor must be a diagonal sketch distribution")
         dense = self.option == "II" or self.compressor is not None
@@ -199,6 +203,17 @@ class DSGD(MethodBase):
             "sample_grads": state.sample_grads,
             "coords_touched": state.coords_touched,
         }
+
+    def moment_map(self, problem: Problem) -> Any:
+        """The exact engine's moment map of this method on a quadratic ``problem``
+        (:mod:`mastbench.algorithms._mast_moments`)."""
+        return _mast_moments.dsgd_map(self, problem)
+
+    def moment_objective(self, problem: Problem) -> Any:
+        """f_D = E f(v + S(x − v)), whose geometry the exact engine reads."""
+        from mastbench.problems.mast_objective import MASTObjective
+
+        return MASTObjective(problem, self.sketch, self.shift)
 
     def params(self) -> dict[str, Any]:
         return {
@@ -525,6 +540,17 @@ class DSGDImportance(MethodBase):
             "coords_touched": state.grad_evals * state.x.shape[1],
         }
 
+    def moment_map(self, problem: Problem) -> Any:
+        """The exact engine's moment map of this method on a quadratic ``problem``
+        (:mod:`mastbench.algorithms._mast_moments`)."""
+        return _mast_moments.importance_map(self, problem)
+
+    def moment_objective(self, problem: Problem) -> Any:
+        """f_D = E f(v + S(x − v)), whose geometry the exact engine reads."""
+        from mastbench.problems.mast_objective import MASTObjective
+
+        return MASTObjective(problem, self.sketch, self.shift)
+
     def params(self) -> dict[str, Any]:
         return {"step": self.gamma, "q": self.probabilities.tolist()}
 
@@ -626,6 +652,10 @@ class Clients:
         return iter(self.problems)
 
 
+def _client_list(problem: Clients | Sequence[Problem]) -> tuple[Problem, ...]:
+    return problem.problems if isinstance(problem, Clients) else tuple(problem)
+
+
 class DistributedState(NamedTuple):
     """State of :class:`DistributedDSGD`: iterates, shift, per-client index oracles (``None``
     in mask/matrix form) and the cumulative counters."""
@@ -663,6 +693,8 @@ class DistributedDSGD(MethodBase):
             samplers = tuple(Sampler(self.sketches, self.form, block=i) for i in range(n))
         else:
             object.__setattr__(self, "sketches", tuple(self.sketches))
+            for i, s in enumerate(self.sketches):
+                check_sketch(f"sketches[{i}]", s)
             samplers = tuple(Sampler(s, self.form) for s in self.sketches)
         object.__setattr__(self, "samplers", samplers)
 
@@ -730,6 +762,17 @@ class DistributedDSGD(MethodBase):
 
     def counters(self, state: DistributedState) -> dict[str, Any]:
         return {"grad_evals": state.grad_evals, "coords_touched": state.coords_touched}
+
+    def moment_map(self, problem: Clients | Sequence[Problem]) -> Any:
+        """The exact engine's moment map on quadratic clients (a :class:`Clients` or a
+        sequence of problems)."""
+        return _mast_moments.distributed_map(self, _client_list(problem))
+
+    def moment_objective(self, problem: Clients | Sequence[Problem]) -> Any:
+        """f_D = (1/M) Σ_i E f_i(v + S_i(x − v)) of quadratic clients (closed form)."""
+        clients = _client_list(problem)
+        v = _mast_moments.host_shift(self.shift, clients[0].d)
+        return DistributedQuadraticMAST(clients, self.marginals, v)
 
     def params(self) -> dict[str, Any]:
         return {"step": self.gamma, "clients": len(self.samplers), "joint": self.joint}
@@ -979,6 +1022,17 @@ class LSVRDSG(MethodBase):
             "grad_evals": state.grad_evals,
             "coords_touched": state.grad_evals * state.x.shape[1],
         }
+
+    def moment_map(self, problem: Problem) -> Any:
+        """The exact engine's moment map of this method on a quadratic ``problem``
+        (:mod:`mastbench.algorithms._mast_moments`)."""
+        return _mast_moments.l_svrdsg_map(self, problem)
+
+    def moment_objective(self, problem: Problem) -> Any:
+        """f_D = E f(v + S(x − v)), whose geometry the exact engine reads."""
+        from mastbench.problems.mast_objective import MASTObjective
+
+        return MASTObjective(problem, self.sketch, self.shift)
 
     def params(self) -> dict[str, Any]:
         return {
