@@ -19,11 +19,13 @@ the two in agreement.
 
 Modules: :mod:`~mastbench.exact.engine` (``moments``, ``limit``, results),
 :mod:`~mastbench.exact.moment_maps` (the maps, propagation, fixed point),
+:mod:`~mastbench.exact.agreement` (the driver's batched runs against the exact moments),
 :mod:`~mastbench.exact.diagonal_step` (the fused step of diagonal sketches) and
 :mod:`~mastbench.exact.numba_kernel` (its compiled propagation; ``enabled = False`` forces
 the NumPy loop).
 """
 
+from mastbench.exact.agreement import Agreement, agreement
 from mastbench.exact.engine import (
     MAX_BRANCHES,
     MAX_LIMIT_DIM,
@@ -40,11 +42,13 @@ from mastbench.exact.engine import (
 __all__ = [
     "MAX_BRANCHES",
     "MAX_LIMIT_DIM",
+    "Agreement",
     "ExactLimit",
     "ExactMoments",
     "Geometry",
     "affine_limit",
     "affine_moments",
+    "agreement",
     "limit",
     "moments",
     "quadratic_components",
