@@ -31,6 +31,7 @@ try:
     from mastbench import exact
     from mastbench._compare import torch_dsgd_loop
     from mastbench.algorithms import dsgd
+    from mastbench.algorithms.mast import DSGD
     from mastbench.sketches import Bernoulli
 except ImportError:  # an older commit without these: asv skips the classes below
     dsgd = None
@@ -94,8 +95,8 @@ class ExactVersusMonteCarlo:
 
     def time_run(self, method: str) -> None:
         if method == "exact":
-            exact.dsgd_moments(
-                self.problem, self.sketch, x0=self.x0, step=self.step, iters=self.iters,
+            exact.moments(
+                DSGD(sketch=self.sketch, gamma=self.step), self.problem, self.x0, self.iters,
                 checkpoints=[0, self.iters],
             )  # fmt: skip
         else:

@@ -21,14 +21,16 @@ from mastbench.bench import dense_quadratic_data
 from .common import XPBenchmark, size
 
 try:
-    from mastbench.algorithms.mast import distributed_dsgd, dsgd, l_svrdsg
+    from mastbench.algorithms.mast import DSGD, distributed_dsgd, dsgd, l_svrdsg
     from mastbench.sketches import Bernoulli, Discrete, Permutation, RandK
 except ImportError:  # an older commit without MAST: asv skips the classes below
     dsgd = None
 
 try:
     from mastbench import exact
-except ImportError:
+
+    exact.moments  # noqa: B018 (an older commit has no exact.moments: asv skips ExactEngine)
+except (ImportError, AttributeError):
     exact = None
 
 #: sketch cases of :class:`DSGDStep`: name → (sketch factory of d, dsgd ``form``).
@@ -233,8 +235,8 @@ class ExactEngine:
         self.x0 = np.ones(d)
 
     def _moments(self, iters: int) -> object:
-        return exact.dsgd_moments(
-            self.problem, self.sketch, x0=self.x0, step=self.step, iters=iters,
+        return exact.moments(
+            DSGD(sketch=self.sketch, gamma=self.step), self.problem, self.x0, iters,
             checkpoints=[0, iters],
         )  # fmt: skip
 
@@ -255,8 +257,8 @@ class ExactEngine:
         problem, sketch, steps = Quadratic(A, b), Bernoulli(0.5, 3), 4
         step = 0.5 / (problem.L * sketch.L_S_max)
         x0 = np.array([1.0, -2.0, 0.5])
-        result = exact.dsgd_moments(
-            problem, sketch, x0=x0, step=step, iters=steps, checkpoints=np.arange(steps + 1)
+        result = exact.moments(
+            DSGD(sketch=sketch, gamma=step), problem, x0, steps, checkpoints=np.arange(steps + 1)
         )
         masks, probs = sketch.support()
         x_D = _x_star_D(problem, sketch)

@@ -164,10 +164,17 @@ def _randk(quick: bool) -> list[Row]:
 
 
 def _exact_engine() -> Callable[..., Any]:
+    """E‖x_t − x_D*‖² of DSGD option I by the exact engine: ``moments(problem, sketch, x0,
+    step, iters)`` at checkpoints 0 and iters."""
     exact = _require("mastbench.exact", "the exact moment engine")
-    if not hasattr(exact, "dsgd_moments"):
-        raise Skip("mastbench.exact has no dsgd_moments")
-    return exact.dsgd_moments
+    if not hasattr(exact, "moments"):
+        raise Skip("mastbench.exact has no moments")
+    DSGD = _require("mastbench.algorithms.mast", "the MAST algorithms").DSGD
+
+    def moments(problem: Any, sketch: Any, x0: Any, step: float, iters: int) -> Any:
+        return exact.moments(DSGD(sketch=sketch, gamma=step), problem, x0, iters, [0, iters])
+
+    return moments
 
 
 def _exact_dist2(result: Any) -> np.ndarray:
@@ -187,7 +194,7 @@ def _exact(quick: bool) -> list[Row]:
     x0 = np.ones(d)
 
     def engine() -> Any:
-        return moments(problem, sketch, x0=x0, step=step, iters=iters, checkpoints=[0, iters])
+        return moments(problem, sketch, x0, step, iters)
 
     t_exact = best_time(engine, repeat=3)
     exact_value = float(_exact_dist2(engine())[-1])
@@ -217,12 +224,12 @@ def _exact(quick: bool) -> list[Row]:
         step_n = 0.5 / (prob_n.L * sk_n.L_S_max)
 
         def run(iters_n: int, p=prob_n, s=sk_n, g=step_n, n=n) -> Any:
-            return moments(p, s, x0=np.ones(n), step=g, iters=iters_n, checkpoints=[0, iters_n])
+            return moments(p, s, np.ones(n), g, iters_n)
 
         costs.append(_per_step(run, steps, 3 * steps, repeat=5))
     # sizes where the O(d³) matrix products dominate the fixed per-step overhead (about 14
     # NumPy calls on the NumPy loop, a few BLAS calls in the compiled loop of
-    # mastbench._diagonal_kernel, which with numba installed runs both lengths of every size,
+    # mastbench.exact.numba_kernel, which with numba installed runs both lengths of every size,
     # iters·d³ >= MIN_WORK); 50 and 150 steps keep the fixed cost of a run from dominating
     slope = float(np.polyfit(np.log(sizes), np.log(costs), 1)[0])
     return [

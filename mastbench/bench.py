@@ -213,7 +213,7 @@ def stamp(command: str) -> dict[str, Any]:
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     versions = {"python": platform.python_version(), "numpy": np.__version__}
-    try:  # numba compiles the exact engine's propagation (mastbench._diagonal_kernel)
+    try:  # numba compiles the exact engine's propagation (mastbench.exact.numba_kernel)
         versions["numba"] = metadata.version("numba")
     except metadata.PackageNotFoundError:
         versions["numba"] = None

@@ -59,6 +59,19 @@ def _pinv_quadratic(B: np.ndarray, g: np.ndarray, what: str) -> tuple[np.ndarray
     return solution, float(g @ solution)
 
 
+def _solve_quadratic(B: np.ndarray, g: np.ndarray, what: str) -> tuple[np.ndarray, float]:
+    """(B⁻¹g, gᵀB⁻¹g) by an LU solve when it solves Bx = g to 1e-8·max(1, ‖g‖) (the accurate
+    route for a nonsingular B), else :func:`_pinv_quadratic`."""
+    try:
+        x = np.linalg.solve(B, g)
+    except np.linalg.LinAlgError:
+        x = None
+    tol = 1e-8 * max(1.0, float(np.linalg.norm(g)))
+    if x is not None and np.all(np.isfinite(x)) and np.linalg.norm(B @ x - g) <= tol:
+        return x, float(g @ x)
+    return _pinv_quadratic(B, g, what)
+
+
 def _minimize(grad: Any, hess: Any, value: Any, x0: np.ndarray) -> tuple[np.ndarray, float]:
     """Minimize a smooth strongly convex function on the host to ‖∇‖ ≤ 1e-12·max(1, ‖∇(x0)‖).
 
@@ -164,7 +177,7 @@ class MASTObjective(Problem):
         return self.problem.quadratic_form()
 
     @cached_property
-    def _f_shift(self) -> float:
+    def f_shift(self) -> float:
         """f(v), in float64 from the quadratic form when there is one."""
         if self.quadratic:
             A, b, c = self._form
@@ -173,12 +186,18 @@ class MASTObjective(Problem):
         return self.problem.value_host(self.shift_host)
 
     @cached_property
-    def _c_shift(self) -> np.ndarray:
+    def c_shift(self) -> np.ndarray:
         """c_v = ∇f(v) on the host, in float64 (Av − b for quadratics)."""
         if self.quadratic:
             A, b, _ = self._form
             return A @ self.shift_host - b
         return self.problem.grad_host(self.shift_host)
+
+    @cached_property
+    def problem_hessian(self) -> np.ndarray:
+        """A = ∇²f of a quadratic f (host, float64)."""
+        self._require_quadratic("problem_hessian")
+        return np.asarray(self._form[0], dtype=float)
 
     @cached_property
     def mean_sketch(self) -> np.ndarray:
@@ -205,7 +224,7 @@ class MASTObjective(Problem):
     @cached_property
     def _linear(self) -> np.ndarray:
         """S̄ᵀc_v, the gradient of f_D at v (quadratics)."""
-        return self.mean_sketch.T @ self._c_shift
+        return self.mean_sketch.T @ self.c_shift
 
     @cached_property
     def _device_quadratic(self) -> tuple[Any, Any]:
@@ -252,7 +271,7 @@ class MASTObjective(Problem):
             y = x - self.shift
             A_bar, linear = self._device_quadratic
             return (
-                self._f_shift + xp.sum(y * linear, axis=-1) + 0.5 * xp.sum(y * (y @ A_bar), axis=-1)
+                self.f_shift + xp.sum(y * linear, axis=-1) + 0.5 * xp.sum(y * (y @ A_bar), axis=-1)
             )
         return self.sketch_values(x) @ self._device_support[1]
 
@@ -344,11 +363,11 @@ class MASTObjective(Problem):
     def _sketch_infimum(self, S: np.ndarray) -> float:
         U = self._range_basis(S)
         if U.shape[1] == 0:
-            return self._f_shift
+            return self.f_shift
         if self.quadratic:
             A = self._form[0]
-            _, quad = _pinv_quadratic(U.T @ A @ U, U.T @ self._c_shift, "f_S")
-            return self._f_shift - 0.5 * quad
+            _, quad = _pinv_quadratic(U.T @ A @ U, U.T @ self.c_shift, "f_S")
+            return self.f_shift - 0.5 * quad
         self._require_strongly_convex("f_S^inf")
         v, problem = self.shift_host, self.problem
 
@@ -396,11 +415,13 @@ class MASTObjective(Problem):
         return float(self.problem.mu * np.linalg.eigvalsh(self.expected_gram)[0])
 
     @cached_property
-    def _solution(self) -> tuple[np.ndarray, float, float]:
+    def _solution(self) -> tuple[np.ndarray, float, float, np.ndarray]:
+        """(x_D*, f_D*, ‖∇f_D(x_D*)‖, y* = x_D* − v)."""
         if self.quadratic:
-            step, quad = _pinv_quadratic(self.A_bar, self._linear, "f_D")
+            step, quad = _solve_quadratic(self.A_bar, self._linear, "f_D")
             x = self.shift_host - step
-            return x, self._f_shift - 0.5 * quad, float(np.linalg.norm(self.grad_host(x)))
+            certificate = float(np.linalg.norm(self.grad_host(x)))
+            return x, self.f_shift - 0.5 * quad, certificate, -step
         self._require_strongly_convex("x_D*")
         x, certificate = _minimize(
             self.grad_host,
@@ -408,7 +429,7 @@ class MASTObjective(Problem):
             self.value_host,
             self.shift_host,
         )
-        return x, self.value_host(x), certificate
+        return x, self.value_host(x), certificate, x - self.shift_host
 
     @property
     def certificate(self) -> float:
@@ -446,6 +467,11 @@ class MASTObjective(Problem):
         return self._solution[0]
 
     @property
+    def y_star_host(self) -> np.ndarray:
+        """y* = x_D* − v (for quadratics −Ā⁻¹S̄ᵀ∇f(v) as solved, not a difference)."""
+        return self._solution[3]
+
+    @property
     def f_star(self) -> float:
         """f_D* = inf f_D."""
         return self._solution[1]
@@ -468,7 +494,7 @@ class MASTObjective(Problem):
         """
         if self.quadratic:
             A = self._form[0]
-            _, quad_f = _pinv_quadratic(A, self._c_shift, "f")
+            _, quad_f = _pinv_quadratic(A, self.c_shift, "f")
             _, quad_D = _pinv_quadratic(self.A_bar, self._linear, "f_D")
             return 0.5 * (quad_f - quad_D)
         return self.f_star - self.problem_f_star

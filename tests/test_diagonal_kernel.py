@@ -1,10 +1,10 @@
 """The compiled propagation of the symmetric fused step equals the NumPy loop, and dispatch.
 
-``mastbench._diagonal_kernel`` runs the whole propagation of (m, P) in one numba-compiled
+``mastbench.exact.numba_kernel`` runs the whole propagation of (m, P) in one numba-compiled
 loop in a reduced form (P·L₀ᵀ from PA entrywise, one product A·Z); these tests pin it to the
-NumPy step (:class:`~mastbench._diagonal_step.SymmetricDiagonalStep`, itself pinned to the
+NumPy step (:class:`~mastbench.exact.diagonal_step.SymmetricDiagonalStep`, itself pinned to the
 pattern formulas by ``tests/test_diagonal_step.py``) and to the pattern-only propagation, and
-check when :func:`~mastbench._moment_maps.propagate` uses it.  Tests of the compiled loop
+check when :func:`~mastbench.exact.moment_maps.propagate` uses it.  Tests of the compiled loop
 skip without numba; the dispatch tests without numba run everywhere.
 """
 
@@ -16,9 +16,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mastbench.problems import random as random_problems
 
-from mastbench import _diagonal_kernel, exact
-from mastbench._moment_maps import PatternStep, SketchedStep, propagate
+from mastbench import exact
+from mastbench.algorithms.mast import DSGD
 from mastbench.backend import rng
+from mastbench.exact import numba_kernel
+from mastbench.exact.moment_maps import PatternStep, SketchedStep, propagate
 from mastbench.sketches import Bernoulli, Discrete, Identity, RandK
 from tests.diagonal_cases import assert_close, diagonal_sketches
 
@@ -34,21 +36,21 @@ def _symmetric_step(sketch, rs: np.random.Generator, scale: float = 0.2) -> Sket
 
 
 def _numpy_propagate(step, m0, P0, iters, points):
-    enabled = _diagonal_kernel.enabled
-    _diagonal_kernel.enabled = False
+    enabled = numba_kernel.enabled
+    numba_kernel.enabled = False
     try:
         return propagate(step, m0, P0, iters, points)
     finally:
-        _diagonal_kernel.enabled = enabled
+        numba_kernel.enabled = enabled
 
 
 @pytest.fixture
 def compiled(monkeypatch: pytest.MonkeyPatch) -> None:
     """The compiled loop, used by :func:`propagate` at every size."""
     pytest.importorskip("numba")
-    if not _diagonal_kernel.available():
+    if not numba_kernel.available():
         pytest.skip("numba's JIT is disabled")
-    monkeypatch.setattr(_diagonal_kernel, "MIN_WORK", 0.0)
+    monkeypatch.setattr(numba_kernel, "MIN_WORK", 0.0)
 
 
 @pytest.fixture
@@ -60,7 +62,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls.append(m0.shape[0])
         return "compiled", None
 
-    monkeypatch.setattr(_diagonal_kernel, "propagate_symmetric", fake)
+    monkeypatch.setattr(numba_kernel, "propagate_symmetric", fake)
     return calls
 
 
@@ -75,9 +77,7 @@ def test_compiled_propagation_equals_numpy_loop(compiled, d):
         step = _symmetric_step(sketch, rs)
         y0 = rs.normal(size=d)
         P0 = np.outer(y0, y0) + np.eye(d)
-        fast = _diagonal_kernel.propagate_symmetric(
-            step.symmetric_kernel.factors, y0, P0, 300, points
-        )
+        fast = numba_kernel.propagate_symmetric(step.symmetric_kernel.factors, y0, P0, 300, points)
         reference = _numpy_propagate(step, y0, P0, 300, points)
         for a, b in zip(fast, reference, strict=True):
             assert_close(a, b)
@@ -134,12 +134,12 @@ def test_dsgd_moments_same_on_both_paths_at_the_benchmark_size(compiled, monkeyp
     step = 0.5 / (problem.L * sketch.L_S_max)
 
     def run():
-        return exact.dsgd_moments(
-            problem, sketch, x0=np.ones(d), step=step, iters=iters, checkpoints=[0, 10, iters]
+        return exact.moments(
+            DSGD(sketch=sketch, gamma=step), problem, np.ones(d), iters, checkpoints=[0, 10, iters]
         )
 
     fast = run()
-    monkeypatch.setattr(_diagonal_kernel, "enabled", False)
+    monkeypatch.setattr(numba_kernel, "enabled", False)
     reference = run()
     for name in ("mean", "second", "dist2"):
         assert_close(np.asarray(getattr(fast, name)), np.asarray(getattr(reference, name)))
@@ -149,24 +149,24 @@ def test_dsgd_moments_same_on_both_paths_at_the_benchmark_size(compiled, monkeyp
 
 
 def test_propagate_dispatches_symmetric_fused_step_when_worthwhile(monkeypatch, spy):
-    monkeypatch.setattr(_diagonal_kernel, "_compiled", lambda: object())
+    monkeypatch.setattr(numba_kernel, "_compiled", lambda: object())
     rs = np.random.default_rng(1)
     step = _symmetric_step(RandK(5, 2), rs)
     y0 = rs.normal(size=5)
-    monkeypatch.setattr(_diagonal_kernel, "MIN_WORK", 5**3 * 40)
+    monkeypatch.setattr(numba_kernel, "MIN_WORK", 5**3 * 40)
     assert propagate(step, y0, np.eye(5), 40, np.array([0, 40]))[0] == "compiled"
     assert spy == [5]
     # the work counts the steps up to the last checkpoint
     means, _ = propagate(step, y0, np.eye(5), 40, np.array([0, 39]))
     assert spy == [5] and means.shape == (2, 5)
-    monkeypatch.setattr(_diagonal_kernel, "enabled", False)
+    monkeypatch.setattr(numba_kernel, "enabled", False)
     propagate(step, y0, np.eye(5), 40, np.array([0, 40]))
     assert spy == [5]
 
 
 def test_propagate_keeps_other_maps_on_the_numpy_loop(monkeypatch, spy):
-    monkeypatch.setattr(_diagonal_kernel, "_compiled", lambda: object())
-    monkeypatch.setattr(_diagonal_kernel, "MIN_WORK", 0.0)
+    monkeypatch.setattr(numba_kernel, "_compiled", lambda: object())
+    monkeypatch.setattr(numba_kernel, "MIN_WORK", 0.0)
     rs = np.random.default_rng(2)
     A = rs.normal(size=(4, 4))
     c, y0 = rs.normal(size=4), rs.normal(size=4)
@@ -184,30 +184,30 @@ def test_propagate_keeps_other_maps_on_the_numpy_loop(monkeypatch, spy):
 
 
 def test_without_numba_the_numpy_loop_runs(monkeypatch, spy):
-    monkeypatch.setattr(_diagonal_kernel, "_compiled", lambda: None)
-    monkeypatch.setattr(_diagonal_kernel, "MIN_WORK", 0.0)
-    assert not _diagonal_kernel.available()
+    monkeypatch.setattr(numba_kernel, "_compiled", lambda: None)
+    monkeypatch.setattr(numba_kernel, "MIN_WORK", 0.0)
+    assert not numba_kernel.available()
     step = _symmetric_step(Bernoulli(0.5, 3), np.random.default_rng(4))
     means, _ = propagate(step, np.ones(3), np.eye(3), 30, np.array([0, 30]))
     assert means.shape == (2, 3) and spy == []
 
 
 def test_propagate_symmetric_without_numba_raises(monkeypatch):
-    monkeypatch.setattr(_diagonal_kernel, "_compiled", lambda: None)
+    monkeypatch.setattr(numba_kernel, "_compiled", lambda: None)
     step = _symmetric_step(Bernoulli(0.5, 3), np.random.default_rng(5))
     with pytest.raises(RuntimeError, match="numba"):
-        _diagonal_kernel.propagate_symmetric(
+        numba_kernel.propagate_symmetric(
             step.symmetric_kernel.factors, np.ones(3), np.eye(3), 3, np.array([0, 3])
         )
 
 
 def test_small_propagations_stay_on_numpy_and_the_benchmark_size_does_not():
     # unit tests and quick verification: d <= 12 with at most 1000 steps
-    assert not _diagonal_kernel.worthwhile(12, 1000)
-    assert not _diagonal_kernel.worthwhile(3, 10_000)
+    assert not numba_kernel.worthwhile(12, 1000)
+    assert not numba_kernel.worthwhile(3, 10_000)
     # bench --compare: d = 30, T = 1000, and the cost-slope sizes d >= 64 at 10 steps
-    assert _diagonal_kernel.worthwhile(30, 1000)
-    assert _diagonal_kernel.worthwhile(64, 10)
+    assert numba_kernel.worthwhile(30, 1000)
+    assert numba_kernel.worthwhile(64, 10)
 
 
 # -- compilation -----------------------------------------------------------------------------
@@ -223,11 +223,11 @@ def test_compiles_in_memory_without_a_writable_cache(monkeypatch):
         return njit(*args, **kwargs)
 
     monkeypatch.setattr(numba, "njit", no_cache)
-    kernel = _diagonal_kernel._compiled.__wrapped__()
-    assert kernel.py_func is _diagonal_kernel._propagate
+    kernel = numba_kernel._compiled.__wrapped__()
+    assert kernel.py_func is numba_kernel._propagate
 
 
 def test_disabled_jit_means_no_compiled_loop(monkeypatch):
     numba = pytest.importorskip("numba")
     monkeypatch.setattr(numba.config, "DISABLE_JIT", True)
-    assert _diagonal_kernel._compiled.__wrapped__() is None
+    assert numba_kernel._compiled.__wrapped__() is None

@@ -1,6 +1,6 @@
 """The fused DSGD option-I moment step equals the pattern-contraction formulas.
 
-``mastbench._diagonal_step`` folds the 15 quartic and 5 cubic pattern terms of
+``mastbench.exact.diagonal_step`` folds the 15 quartic and 5 cubic pattern terms of
 ``mastbench.sketches`` into a few precomputed matrices; these tests pin it, on random
 instances, to ``SketchedStep.pattern_second_step`` (the sketch's Q4/R3 contractions, which
 ``tests/test_sketches.py`` checks against enumeration of the support).
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mastbench._moment_maps import PatternStep, SketchedStep, propagate
+from mastbench.exact.moment_maps import PatternStep, SketchedStep, propagate
 from mastbench.sketches import (
     Bernoulli,
     Discrete,

@@ -10,6 +10,7 @@ from mastbench.problems import LeastSquares, Quadratic
 from mastbench.problems.random import least_squares, logistic, quadratic
 
 from mastbench import backend, exact
+from mastbench.algorithms.mast import DSGD, LSVRDSG, DistributedDSGD, DSGDImportance
 from mastbench.sketches import Bernoulli, Discrete, Gaussian, Identity, Permutation, RandK
 from mastbench.strategies import seeds, sketches
 
@@ -93,7 +94,7 @@ def test_dsgd_moments_equal_brute_force_enumeration_of_all_paths(sketch):
     x0, v = gen.normal(size=d), gen.normal(size=d)
     step = 0.5 / (problem.L * sketch.L_S_max)
     iters = 4
-    res = exact.dsgd_moments(problem, sketch, x0=x0, shift=v, step=step, iters=iters)
+    res = exact.moments(DSGD(sketch=sketch, gamma=step, shift=v), problem, x0, iters)
     brute = _brute_force_dsgd(problem, sketch, x0, v, step, iters)
     np.testing.assert_array_equal(res.iterations, np.arange(iters + 1))
     for t, (mean, second) in enumerate(brute):
@@ -108,7 +109,7 @@ def test_readouts_equal_direct_evaluation_over_paths():
     gen = np.random.default_rng(6)
     x0, v = gen.normal(size=3), gen.normal(size=3)
     step = 0.3 / (problem.L * sketch.L_S_max)
-    res = exact.dsgd_moments(problem, sketch, x0=x0, shift=v, step=step, iters=3)
+    res = exact.moments(DSGD(sketch=sketch, gamma=step, shift=v), problem, x0, 3)
     mats, probs = _matrices(sketch)
 
     def f(x):
@@ -171,7 +172,7 @@ def test_dsgd_moments_equal_augmented_state_operator(sketch, seed, scale):
     x0, v = gen.normal(size=d), gen.normal(size=d)
     step = scale / (problem.L * sketch.L_S_max)
     iters = 6
-    res = exact.dsgd_moments(problem, sketch, x0=x0, shift=v, step=step, iters=iters)
+    res = exact.moments(DSGD(sketch=sketch, gamma=step, shift=v), problem, x0, iters)
     T = _augmented_operator(sketch, A, A @ v - b, step)
     y0 = x0 - v
     z = np.concatenate([[1.0], y0, np.outer(y0, y0).ravel()])
@@ -191,8 +192,8 @@ def test_dsgd_monte_carlo_within_five_sigma_of_exact():
     x0, v = gen.normal(size=d), 0.5 * gen.normal(size=d)
     step = 1.0 / (problem.L * sketch.L_S_max)
     points = [0, 1, 3, 10, 30]
-    res = exact.dsgd_moments(
-        problem, sketch, x0=x0, shift=v, step=step, iters=iters, checkpoints=points
+    res = exact.moments(
+        DSGD(sketch=sketch, gamma=step, shift=v), problem, x0, iters, checkpoints=points
     )
     rng = backend.rng(9)
     x = np.tile(x0, (R, 1))
@@ -209,9 +210,9 @@ def test_dsgd_monte_carlo_within_five_sigma_of_exact():
 def test_checkpoints_subset_matches_full_run():
     sketch = RandK(4, 2)
     problem = _quad(4, 3)
-    full = exact.dsgd_moments(problem, sketch, x0=np.ones(4), step=0.05, iters=20)
-    some = exact.dsgd_moments(
-        problem, sketch, x0=np.ones(4), step=0.05, iters=20, checkpoints=[0, 5, 20]
+    full = exact.moments(DSGD(sketch=sketch, gamma=0.05), problem, np.ones(4), 20)
+    some = exact.moments(
+        DSGD(sketch=sketch, gamma=0.05), problem, np.ones(4), 20, checkpoints=[0, 5, 20]
     )
     np.testing.assert_array_equal(some.iterations, [0, 5, 20])
     _close(some.second, full.second[[0, 5, 20]])
@@ -222,7 +223,7 @@ def test_identity_sketch_is_deterministic_gradient_descent():
     problem = _quad(3, 4)
     A, b, _ = _form(problem)
     x = np.array([1.0, -2.0, 0.5])
-    res = exact.dsgd_moments(problem, Identity(3), x0=x, step=0.1, iters=5)
+    res = exact.moments(DSGD(sketch=Identity(3), gamma=0.1), problem, x, 5)
     for t in range(6):
         _close(res.mean[t], x)
         _close(res.second[t], np.outer(x, x))
@@ -238,11 +239,11 @@ def test_structured_path_costs_d_cubed_not_d_fourth():
     d = 200
     problem = _quad(d, 0, kappa=3.0)
     # one-off costs (imports, loading a compiled loop) outside the measurement
-    exact.dsgd_moments(problem, RandK(d, 40), x0=np.ones(d), step=0.01, iters=2)
+    exact.moments(DSGD(sketch=RandK(d, 40), gamma=0.01), problem, np.ones(d), 2)
     for sketch in (Bernoulli(np.linspace(0.3, 1.0, d)), RandK(d, 40)):
         tracemalloc.start()
         start = time.perf_counter()
-        exact.dsgd_moments(problem, sketch, x0=np.ones(d), step=0.01, iters=2)
+        exact.moments(DSGD(sketch=sketch, gamma=0.01), problem, np.ones(d), 2)
         elapsed = time.perf_counter() - start
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
@@ -259,15 +260,15 @@ def test_limit_equals_long_run_and_is_a_fixed_point(sketch):
     problem = _quad(3, 11, kappa=2.0)
     v = np.array([0.3, -0.2, 1.0])
     step = 1.0 / (problem.L * sketch.L_S_max)
-    lim = exact.dsgd_limit(problem, sketch, step=step, shift=v)
-    long = exact.dsgd_moments(
-        problem, sketch, x0=np.zeros(3), shift=v, step=step, iters=400, checkpoints=[400]
+    lim = exact.limit(DSGD(sketch=sketch, gamma=step, shift=v), problem)
+    long = exact.moments(
+        DSGD(sketch=sketch, gamma=step, shift=v), problem, np.zeros(3), 400, checkpoints=[400]
     )
     assert lim.rho < 1
     _close(lim.mean, long.mean[-1], tol=1e-10)
     _close(lim.second, long.second[-1], tol=1e-10)
     assert lim.dist2 == pytest.approx(long.dist2[-1], abs=1e-10)
-    again = exact.dsgd_moments(problem, sketch, x0=lim.mean, shift=v, step=step, iters=0)
+    again = exact.moments(DSGD(sketch=sketch, gamma=step, shift=v), problem, lim.mean, 0)
     assert again.x_D_star == pytest.approx(lim.mean, abs=1e-10)  # E x_∞ = x_D*
     assert lim.dist2 > 0
 
@@ -275,7 +276,9 @@ def test_limit_equals_long_run_and_is_a_fixed_point(sketch):
 def test_limit_is_exact_zero_under_interpolation():
     problem = _quad(3, 12)
     sketch = RandK(3, 1)
-    lim = exact.dsgd_limit(problem, sketch, step=0.5 / (problem.L * 9), shift=problem.x_star_host)
+    lim = exact.limit(
+        DSGD(sketch=sketch, gamma=0.5 / (problem.L * 9), shift=problem.x_star_host), problem
+    )
     assert lim.dist2 == pytest.approx(0.0, abs=1e-20)
     assert lim.subopt == pytest.approx(0.0, abs=1e-12)
 
@@ -283,12 +286,12 @@ def test_limit_is_exact_zero_under_interpolation():
 def test_limit_rejects_diverging_step():
     problem = _quad(3, 13)
     with pytest.raises(ValueError, match="diverges"):
-        exact.dsgd_limit(problem, RandK(3, 1), step=10.0 / problem.L)
+        exact.limit(DSGD(sketch=RandK(3, 1), gamma=10.0 / problem.L), problem)
 
 
 def test_limit_rejects_too_large_state():
     with pytest.raises(ValueError, match="exceeds the limit max_dim=5"):
-        exact.dsgd_limit(_quad(6, 0), RandK(6, 2), step=0.01, max_dim=5)
+        exact.limit(DSGD(sketch=RandK(6, 2), gamma=0.01), _quad(6, 0), max_dim=5)
 
 
 # -- option II: minibatches and compressors ----------------------------------------------------
@@ -347,16 +350,19 @@ def test_minibatch_moments_equal_brute_force(b, replacement, compressor):
     gen = np.random.default_rng(1)
     x0, v = gen.normal(size=2), gen.normal(size=2)
     step, iters = 0.2, 3
-    res = exact.dsgd_minibatch_moments(
+    res = exact.moments(
+        DSGD(
+            sketch=sketch,
+            gamma=step,
+            shift=v,
+            option="II",
+            batch_size=b,
+            replace=replacement,
+            compressor=compressor,
+        ),
         problem,
-        sketch,
-        batch_size=b,
-        replacement=replacement,
-        compressor=compressor,
-        x0=x0,
-        shift=v,
-        step=step,
-        iters=iters,
+        x0,
+        iters,
     )
     brute = _brute_force_minibatch(problem, sketch, x0, v, step, iters, b, replacement, compressor)
     for t, (mean, second) in enumerate(brute):
@@ -368,8 +374,10 @@ def test_full_batch_without_replacement_equals_option_one():
     problem = least_squares(4, 3, backend.rng(2), l2=0.05)
     sketch = RandK(3, 2)
     x0 = np.array([1.0, 0.0, -1.0])
-    a = exact.dsgd_minibatch_moments(problem, sketch, batch_size=4, x0=x0, step=0.1, iters=10)
-    b = exact.dsgd_moments(problem, sketch, x0=x0, step=0.1, iters=10)
+    a = exact.moments(
+        DSGD(sketch=sketch, gamma=0.1, option="II", batch_size=4, replace=False), problem, x0, 10
+    )
+    b = exact.moments(DSGD(sketch=sketch, gamma=0.1), problem, x0, 10)
     _close(a.second, b.second)
 
 
@@ -378,11 +386,15 @@ def test_minibatch_limit_grows_as_batch_shrinks():
     sketch = RandK(3, 2)
     step = 0.5 / (max(problem.L_i) * sketch.L_S_max)
     dist = [
-        exact.dsgd_minibatch_limit(problem, sketch, batch_size=b, step=step).dist2
+        exact.limit(
+            DSGD(sketch=sketch, gamma=step, option="II", batch_size=b, replace=False), problem
+        ).dist2
         for b in (1, 2, 3, 6)
     ]
     assert dist[0] > dist[1] > dist[2] > dist[3]
-    assert dist[3] == pytest.approx(exact.dsgd_limit(problem, sketch, step=step).dist2, rel=1e-10)
+    assert dist[3] == pytest.approx(
+        exact.limit(DSGD(sketch=sketch, gamma=step), problem).dist2, rel=1e-10
+    )
 
 
 def test_quadratic_components_average_to_the_problem():
@@ -425,7 +437,7 @@ def test_distributed_independent_clients_equal_product_enumeration():
     joint = [((S1, S2), w1 * w2) for (S1, w1), (S2, w2) in itertools.product(*supports)]
     gen = np.random.default_rng(3)
     x0, v = gen.normal(size=d), gen.normal(size=d)
-    res = exact.distributed_moments(problems, sketches_, x0=x0, shift=v, step=0.05, iters=3)
+    res = exact.moments(DistributedDSGD(sketches=sketches_, gamma=0.05, shift=v), problems, x0, 3)
     for t, (mean, second) in enumerate(_brute_force_distributed(problems, joint, x0, v, 0.05, 3)):
         _close(res.mean[t], mean)
         _close(res.second[t], second)
@@ -441,7 +453,7 @@ def test_distributed_permutation_equals_joint_enumeration():
     ]
     gen = np.random.default_rng(4)
     x0, v = gen.normal(size=d), gen.normal(size=d)
-    res = exact.distributed_moments(problems, perm, x0=x0, shift=v, step=0.05, iters=3)
+    res = exact.moments(DistributedDSGD(sketches=perm, gamma=0.05, shift=v), problems, x0, 3)
     for t, (mean, second) in enumerate(_brute_force_distributed(problems, joint, x0, v, 0.05, 3)):
         _close(res.mean[t], mean)
         _close(res.second[t], second)
@@ -454,19 +466,21 @@ def test_ist_link_perm_one_limit_point():
     perm = Permutation(d, d)
     D_bar = np.mean([np.diag(np.diag(A)) for A, _, _ in forms], axis=0)
     b_bar = np.mean([b for _, b, _ in forms], axis=0)
-    res = exact.distributed_moments(problems, perm, x0=np.zeros(d), step=0.01, iters=0)
+    res = exact.moments(DistributedDSGD(sketches=perm, gamma=0.01), problems, np.zeros(d), 0)
     _close(res.A_bar, d * D_bar)
     _close(res.x_D_star, np.linalg.solve(d * D_bar, b_bar))
-    lim = exact.distributed_limit(problems, perm, step=0.5 / (d * max(p.L for p in problems)))
+    lim = exact.limit(
+        DistributedDSGD(sketches=perm, gamma=0.5 / (d * max(p.L for p in problems))), problems
+    )
     _close(lim.mean, res.x_D_star, tol=1e-10)
 
 
 def test_distributed_identical_clients_with_identity_is_gradient_descent():
     problem = _quad(3, 8)
-    a = exact.distributed_moments(
-        [problem] * 2, [Identity(3)] * 2, x0=np.ones(3), step=0.1, iters=5
+    a = exact.moments(
+        DistributedDSGD(sketches=[Identity(3)] * 2, gamma=0.1), [problem] * 2, np.ones(3), 5
     )
-    b = exact.dsgd_moments(problem, Identity(3), x0=np.ones(3), step=0.1, iters=5)
+    b = exact.moments(DSGD(sketch=Identity(3), gamma=0.1), problem, np.ones(3), 5)
     _close(a.second, b.second)
 
 
@@ -534,16 +548,18 @@ def test_l_svrdsg_moments_equal_brute_force(b, resample):
     gen = np.random.default_rng(10)
     x0, v = gen.normal(size=d), gen.normal(size=d)
     step, p, iters = 0.1, 0.3, 3
-    res = exact.l_svrdsg_moments(
+    res = exact.moments(
+        LSVRDSG(
+            sketch=sketch,
+            gamma=step,
+            shift=v,
+            prob=p,
+            batch=b,
+            minibatch="resampled" if resample else "fixed",
+        ),
         problem,
-        sketch,
-        batch_size=b,
-        prob=p,
-        resample_each_step=resample,
-        x0=x0,
-        shift=v,
-        step=step,
-        iters=iters,
+        x0,
+        iters,
     )
     paths, grad_j, N = _brute_force_l_svrdsg(problem, sketch, x0, v, step, iters, b, p, resample)
     A, bb, _ = _form(problem)
@@ -568,11 +584,11 @@ def test_l_svrdsg_moments_equal_brute_force(b, resample):
 
 def test_l_svrdsg_full_batch_converges_exactly_and_small_batch_does_not():
     problem = _quad(3, 14)
-    sketch = RandK(3, 2)
+    sketch = Discrete(*RandK(3, 2).support())
     v = np.array([0.5, -1.0, 0.2])
-    step = 1 / (6 * problem.L * sketch.L_S_max)
-    full = exact.l_svrdsg_limit(problem, sketch, batch_size=3, prob=0.5, step=step, shift=v)
-    part = exact.l_svrdsg_limit(problem, sketch, batch_size=1, prob=0.5, step=step, shift=v)
+    step = 1 / (6 * problem.L * RandK(3, 2).L_S_max)
+    full = exact.limit(LSVRDSG(sketch=sketch, gamma=step, shift=v, prob=0.5, batch=3), problem)
+    part = exact.limit(LSVRDSG(sketch=sketch, gamma=step, shift=v, prob=0.5, batch=1), problem)
     assert full.dist2 == pytest.approx(0.0, abs=1e-12)
     assert part.dist2 > 1e-6
     assert full.extra["lyapunov"] == pytest.approx(0.0, abs=1e-12)
@@ -584,108 +600,99 @@ def test_l_svrdsg_full_batch_converges_exactly_and_small_batch_does_not():
 def test_rejects_non_quadratic_problem():
     problem = logistic(10, 3, backend.rng(0))
     with pytest.raises(TypeError, match="problem must be a quadratic"):
-        exact.dsgd_moments(problem, RandK(3, 1), x0=np.zeros(3), step=0.1, iters=1)
+        exact.moments(DSGD(sketch=RandK(3, 1), gamma=0.1), problem, np.zeros(3), 1)
 
 
 def test_rejects_bad_arguments():
     problem = _quad(3, 0)
     with pytest.raises(ValueError, match="sketch has dimension 2"):
-        exact.dsgd_moments(problem, RandK(2, 1), x0=np.zeros(3), step=0.1, iters=1)
-    with pytest.raises(TypeError, match=r"sketch must be a mastbench\.sketches\.Sketch"):
-        exact.dsgd_moments(problem, "randk", x0=np.zeros(3), step=0.1, iters=1)
+        exact.moments(DSGD(sketch=RandK(2, 1), gamma=0.1), problem, np.zeros(3), 1)
+    with pytest.raises(TypeError, match="sketch must be a sketch distribution"):
+        exact.moments(DSGD(sketch="randk", gamma=0.1), problem, np.zeros(3), 1)
     with pytest.raises(ValueError, match="step must be > 0"):
-        exact.dsgd_moments(problem, RandK(3, 1), x0=np.zeros(3), step=0.0, iters=1)
+        exact.moments(DSGD(sketch=RandK(3, 1), gamma=0.0), problem, np.zeros(3), 1)
     with pytest.raises(ValueError, match="iters must be >= 0"):
-        exact.dsgd_moments(problem, RandK(3, 1), x0=np.zeros(3), step=0.1, iters=-1)
+        exact.moments(DSGD(sketch=RandK(3, 1), gamma=0.1), problem, np.zeros(3), -1)
     with pytest.raises(ValueError, match=r"x0 must have shape \(3,\)"):
-        exact.dsgd_moments(problem, RandK(3, 1), x0=np.zeros(2), step=0.1, iters=1)
+        exact.moments(DSGD(sketch=RandK(3, 1), gamma=0.1), problem, np.zeros(2), 1)
     with pytest.raises(ValueError, match="checkpoints must be iterations within"):
-        exact.dsgd_moments(problem, RandK(3, 1), x0=np.zeros(3), step=0.1, iters=2, checkpoints=[5])
+        exact.moments(DSGD(sketch=RandK(3, 1), gamma=0.1), problem, np.zeros(3), 2, checkpoints=[5])
     with pytest.raises(TypeError, match="checkpoints must be integers"):
-        exact.dsgd_moments(
-            problem, RandK(3, 1), x0=np.zeros(3), step=0.1, iters=2, checkpoints=[1.5]
+        exact.moments(
+            DSGD(sketch=RandK(3, 1), gamma=0.1), problem, np.zeros(3), 2, checkpoints=[1.5]
         )
     with pytest.raises(ValueError, match="finite support"):
-        exact.dsgd_moments(problem, Gaussian(3, 2), x0=np.zeros(3), step=0.1, iters=1)
+        exact.moments(DSGD(sketch=Gaussian(3, 2), gamma=0.1), problem, np.zeros(3), 1)
 
 
 def test_minibatch_rejects_bad_arguments():
     problem = least_squares(3, 2, backend.rng(0))
-    with pytest.raises(TypeError, match="components must be a tuple"):
-        exact.dsgd_minibatch_moments(
-            problem, RandK(2, 1), x0=np.zeros(2), step=0.1, iters=1, batch_size=1,
-            components=(1, 2),
-        )  # fmt: skip
-    with pytest.raises(ValueError, match="components must be"):
-        exact.dsgd_minibatch_moments(
-            problem, RandK(2, 1), x0=np.zeros(2), step=0.1, iters=1, batch_size=1,
-            components=(1, 2, 3),
-        )  # fmt: skip
     with pytest.raises(ValueError, match="batch_size must be <= 3"):
-        exact.dsgd_minibatch_moments(
-            problem, RandK(2, 1), batch_size=4, x0=np.zeros(2), step=0.1, iters=1
+        exact.moments(
+            DSGD(sketch=RandK(2, 1), gamma=0.1, option="II", batch_size=4, replace=False),
+            problem,
+            np.zeros(2),
+            1,
         )
     with pytest.raises(ValueError, match="compressor must be a diagonal sketch"):
-        exact.dsgd_minibatch_moments(
+        exact.moments(
+            DSGD(
+                sketch=RandK(2, 1),
+                gamma=0.1,
+                option="II",
+                batch_size=1,
+                replace=False,
+                compressor=Gaussian(2, 1),
+            ),
             problem,
-            RandK(2, 1),
-            batch_size=1,
-            compressor=Gaussian(2, 1),
-            x0=np.zeros(2),
-            step=0.1,
-            iters=1,
-        )
-    with pytest.raises(ValueError, match="mean of the components"):
-        A_i, b_i, c_i = exact.quadratic_components(problem)
-        exact.dsgd_minibatch_moments(
-            problem,
-            RandK(2, 1),
-            batch_size=1,
-            components=(2 * A_i, b_i, c_i),
-            x0=np.zeros(2),
-            step=0.1,
-            iters=1,
+            np.zeros(2),
+            1,
         )
     with pytest.raises(TypeError, match="LeastSquares only"):
-        exact.dsgd_minibatch_moments(
-            _quad(2, 0), RandK(2, 1), batch_size=1, x0=np.zeros(2), step=0.1, iters=1
+        exact.moments(
+            DSGD(sketch=RandK(2, 1), gamma=0.1, option="II", batch_size=1, replace=False),
+            _quad(2, 0),
+            np.zeros(2),
+            1,
         )
 
 
 def test_distributed_rejects_mismatched_clients():
     problems = [_quad(4, 0), _quad(4, 1)]
     with pytest.raises(ValueError, match="n=4 blocks but there are 2 clients"):
-        exact.distributed_moments(problems, Permutation(4, 4), x0=np.zeros(4), step=0.1, iters=1)
+        exact.moments(
+            DistributedDSGD(sketches=Permutation(4, 4), gamma=0.1), problems, np.zeros(4), 1
+        )
     with pytest.raises(ValueError, match="one sketch per client"):
-        exact.distributed_moments(problems, [RandK(4, 1)], x0=np.zeros(4), step=0.1, iters=1)
+        exact.moments(DistributedDSGD(sketches=[RandK(4, 1)], gamma=0.1), problems, np.zeros(4), 1)
     with pytest.raises(ValueError, match="same dimension"):
-        exact.distributed_moments(
-            [_quad(4, 0), _quad(3, 0)], [RandK(4, 1)] * 2, x0=np.zeros(4), step=0.1, iters=1
+        exact.moments(
+            DistributedDSGD(sketches=[RandK(4, 1)] * 2, gamma=0.1),
+            [_quad(4, 0), _quad(3, 0)],
+            np.zeros(4),
+            1,
         )
 
 
 def test_l_svrdsg_rejects_non_uniform_and_bad_batch():
     problem = _quad(2, 0)
     skewed = Discrete(np.array([[2.0, 0.0], [0.0, 2.0], [1.0, 1.0]]), [0.25, 0.25, 0.5])
-    with pytest.raises(ValueError, match="uniform distribution"):
-        exact.l_svrdsg_moments(
-            problem, skewed, batch_size=1, prob=0.5, x0=np.zeros(2), step=0.1, iters=1
-        )
-    with pytest.raises(ValueError, match="batch_size must be <= 2"):
-        exact.l_svrdsg_moments(
-            problem, RandK(2, 1), batch_size=3, prob=0.5, x0=np.zeros(2), step=0.1, iters=1
-        )
-    with pytest.raises(ValueError, match="prob must lie in"):
-        exact.l_svrdsg_moments(
-            problem, RandK(2, 1), batch_size=1, prob=0.0, x0=np.zeros(2), step=0.1, iters=1
-        )
+    with pytest.raises(ValueError, match="uniform weights"):
+        exact.moments(LSVRDSG(sketch=skewed, gamma=0.1, prob=0.5, batch=1), problem, np.zeros(2), 1)
+    uniform = Discrete(*RandK(2, 1).support())
+    with pytest.raises(ValueError, match="batch must be <= 2"):
+        LSVRDSG(sketch=uniform, gamma=0.1, prob=0.5, batch=3)
+    with pytest.raises(ValueError, match="prob must be > 0"):
+        LSVRDSG(sketch=uniform, gamma=0.1, prob=0.0, batch=1)
+    with pytest.raises(TypeError, match="Discrete"):
+        LSVRDSG(sketch=RandK(2, 1), gamma=0.1)
 
 
 def test_quadratic_unbounded_below_is_reported():
     A = np.diag([1.0, 0.0])
     problem = Quadratic(A, np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match="unbounded below"):
-        exact.dsgd_moments(problem, Identity(2), x0=np.zeros(2), step=0.1, iters=1)
+        exact.moments(DSGD(sketch=Identity(2), gamma=0.1), problem, np.zeros(2), 1)
 
 
 def test_singular_but_bounded_quadratic_has_the_minimum_norm_minimizer():
@@ -693,18 +700,18 @@ def test_singular_but_bounded_quadratic_has_the_minimum_norm_minimizer():
     # same A with b off its range is the unbounded case above
     A = np.array([[1.0, 1.0], [1.0, 1.0]])
     problem = Quadratic(A, np.array([2.0, 2.0]))
-    res = exact.dsgd_moments(problem, Identity(2), x0=np.zeros(2), step=0.1, iters=1)
+    res = exact.moments(DSGD(sketch=Identity(2), gamma=0.1), problem, np.zeros(2), 1)
     np.testing.assert_allclose(res.x_D_star, [1.0, 1.0], rtol=1e-12)
     assert res.f_star == pytest.approx(-2.0, rel=1e-12)
     with pytest.raises(ValueError, match="unbounded below"):
-        exact.dsgd_moments(
-            Quadratic(A, np.array([1.0, -1.0])), Identity(2), x0=np.zeros(2), step=0.1, iters=1
+        exact.moments(
+            DSGD(sketch=Identity(2), gamma=0.1), Quadratic(A, np.array([1.0, -1.0])), np.zeros(2), 1
         )
 
 
 def test_least_squares_is_accepted_directly():
     problem = LeastSquares(np.eye(3), np.ones(3), l2=0.1)
-    res = exact.dsgd_moments(problem, RandK(3, 2), x0=np.zeros(3), step=0.1, iters=2)
+    res = exact.moments(DSGD(sketch=RandK(3, 2), gamma=0.1), problem, np.zeros(3), 2)
     assert res.subopt[0] > res.subopt[-1] > 0
 
 
@@ -713,11 +720,9 @@ def test_minibatch_moments_of_a_sparse_least_squares_equal_the_dense_ones():
 
     X = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 0.0], [1.0, 1.0, 1.0], [0.0, 0.0, 3.0]])
     y = np.array([1.0, 2.0, 3.0, 4.0])
-    kw = dict(batch_size=2, x0=np.ones(3), step=0.05, iters=3)
-    dense = exact.dsgd_minibatch_moments(LeastSquares(X, y, l2=0.1), RandK(3, 2), **kw)
-    sparse = exact.dsgd_minibatch_moments(
-        LeastSquares(sp.csr_array(X), y, l2=0.1), RandK(3, 2), **kw
-    )
+    method = DSGD(sketch=RandK(3, 2), gamma=0.05, option="II", batch_size=2, replace=False)
+    dense = exact.moments(method, LeastSquares(X, y, l2=0.1), np.ones(3), 3)
+    sparse = exact.moments(method, LeastSquares(sp.csr_array(X), y, l2=0.1), np.ones(3), 3)
     _close(sparse.second, dense.second)
     _close(sparse.subopt, dense.subopt)
 
@@ -726,9 +731,9 @@ def test_inputs_from_any_backend_give_the_same_moments(xp):
     gen = xp.rng(3)
     problem = quadratic(3, 5.0, gen)
     x0 = xp.asarray(np.array([1.0, 2.0, -1.0]))
-    res = exact.dsgd_moments(problem, RandK(3, 2), x0=x0, step=0.05, iters=3)
+    res = exact.moments(DSGD(sketch=RandK(3, 2), gamma=0.05), problem, x0, 3)
     host = Quadratic(*(np.asarray(a) for a in problem.quadratic_form()[:2]))
-    ref = exact.dsgd_moments(host, RandK(3, 2), x0=np.array([1.0, 2.0, -1.0]), step=0.05, iters=3)
+    ref = exact.moments(DSGD(sketch=RandK(3, 2), gamma=0.05), host, np.array([1.0, 2.0, -1.0]), 3)
     _close(res.second, ref.second)
     assert isinstance(res.dist2, np.ndarray)
 
@@ -737,7 +742,7 @@ def test_inputs_from_any_backend_give_the_same_moments(xp):
 
 
 def test_importance_sampling_equals_brute_force_over_branches():
-    sketch = Bernoulli(np.array([0.3, 0.9]))
+    sketch = Discrete(*Bernoulli(np.array([0.3, 0.9])).support())
     problem = _quad(2, 21)
     A, b, _ = _form(problem)
     mats, w = _matrices(sketch)
@@ -747,7 +752,7 @@ def test_importance_sampling_equals_brute_force_over_branches():
     gen = np.random.default_rng(22)
     x0, v = gen.normal(size=2), gen.normal(size=2)
     step, iters = 0.02, 4
-    res = exact.dsgd_importance_moments(problem, sketch, x0=x0, shift=v, step=step, iters=iters)
+    res = exact.moments(DSGDImportance(sketch=sketch, gamma=step, shift=v), problem, x0, iters)
     states, weights = x0[None], np.ones(1)
     for t in range(iters + 1):
         mean, second = _path_moments(states, weights)
@@ -760,26 +765,23 @@ def test_importance_sampling_equals_brute_force_over_branches():
 
 
 def test_importance_sampling_with_q_equal_w_is_plain_dsgd():
-    sketch = RandK(3, 2)
+    sketch = Discrete(*RandK(3, 2).support())
     problem = _quad(3, 23)
     q = sketch.support()[1]
-    a = exact.dsgd_importance_moments(problem, sketch, q=q, x0=np.ones(3), step=0.05, iters=6)
-    b = exact.dsgd_moments(problem, sketch, x0=np.ones(3), step=0.05, iters=6)
+    a = exact.moments(DSGDImportance(sketch=sketch, gamma=0.05, q=q), problem, np.ones(3), 6)
+    b = exact.moments(DSGD(sketch=sketch, gamma=0.05), problem, np.ones(3), 6)
     _close(a.second, b.second)
-    lim_a = exact.dsgd_importance_limit(problem, sketch, q=q, step=0.05)
-    lim_b = exact.dsgd_limit(problem, sketch, step=0.05)
+    lim_a = exact.limit(DSGDImportance(sketch=sketch, gamma=0.05, q=q), problem)
+    lim_b = exact.limit(DSGD(sketch=sketch, gamma=0.05), problem)
     assert lim_a.dist2 == pytest.approx(lim_b.dist2, rel=1e-10)
 
 
 def test_importance_sampling_rejects_bad_q():
-    with pytest.raises(ValueError, match="q must sum to 1 and be positive on every nonzero sketch"):
-        exact.dsgd_importance_moments(
-            _quad(2, 0), RandK(2, 1), q=[1.0, 0.0], x0=np.zeros(2), step=0.1, iters=1
-        )
-    with pytest.raises(ValueError, match="q must have one probability per outcome"):
-        exact.dsgd_importance_moments(
-            _quad(2, 0), RandK(2, 1), q=[1.0], x0=np.zeros(2), step=0.1, iters=1
-        )
+    sketch = Discrete(*RandK(2, 1).support())
+    with pytest.raises(ValueError, match="q must be > 0 wherever"):
+        DSGDImportance(sketch=sketch, gamma=0.1, q=[1.0, 0.0])
+    with pytest.raises(ValueError, match="q must have shape"):
+        DSGDImportance(sketch=sketch, gamma=0.1, q=[1.0])
 
 
 def test_affine_moments_reproduce_dsgd_from_its_branches():
@@ -793,14 +795,14 @@ def test_affine_moments_reproduce_dsgd_from_its_branches():
     hs = -0.1 * np.einsum("nki,k->ni", mats, c)
     x0 = np.array([1.0, -1.0, 0.5])
     its, means, seconds = exact.affine_moments(Ks, hs, w, u0=x0 - v, iters=5)
-    ref = exact.dsgd_moments(problem, sketch, x0=x0, shift=v, step=0.1, iters=5)
+    ref = exact.moments(DSGD(sketch=sketch, gamma=0.1, shift=v), problem, x0, 5)
     np.testing.assert_array_equal(its, ref.iterations)
     _close(means + v, ref.mean)
     vv = np.outer(v, v)
     shifted = means[:, :, None] * v[None, None, :] + v[None, :, None] * means[:, None, :]
     _close(seconds + shifted + vv, ref.second)
     m, P, rho = exact.affine_limit(Ks, hs, w)
-    lim = exact.dsgd_limit(problem, sketch, step=0.1, shift=v)
+    lim = exact.limit(DSGD(sketch=sketch, gamma=0.1, shift=v), problem)
     _close(m + v, lim.mean, tol=1e-10)
     _close(P + np.outer(m, v) + np.outer(v, m) + vv, lim.second, tol=1e-10)
     assert rho == pytest.approx(lim.rho, rel=1e-10)
@@ -813,13 +815,6 @@ def test_affine_moments_reject_bad_branches():
         exact.affine_moments(np.ones((2, 2, 2)), np.ones((2, 2)), [0.5, 0.6], u0=[0, 0], iters=1)
 
 
-def test_dsgd_on_a_mast_objective():
-    from types import SimpleNamespace
-
-    problem, sketch, v = _quad(3, 25), RandK(3, 1), np.array([0.5, 0.0, -0.5])
-    objective = SimpleNamespace(problem=problem, sketch=sketch, shift_host=v)
-    a = exact.dsgd(objective, np.ones(3), step=0.05, iters=4)
-    b = exact.dsgd_moments(problem, sketch, x0=np.ones(3), shift=v, step=0.05, iters=4)
-    _close(a.dist2, b.dist2)
-    with pytest.raises(TypeError, match="objective must be a MAST objective"):
-        exact.dsgd(problem, np.ones(3), step=0.05, iters=4)
+def test_a_method_without_a_moment_map_is_refused():
+    with pytest.raises(TypeError, match="declares no moment map"):
+        exact.moments(object(), _quad(3, 0), np.ones(3), 4)

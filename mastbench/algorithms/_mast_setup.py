@@ -1,41 +1,26 @@
-"""Argument checks and trace metrics shared by the MAST algorithms (private helpers)."""
+"""Argument checks, trace metrics and distributed objectives shared by the MAST algorithms."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from mastbench.algorithms.method import Unavailable
 from mastbench.backend import array_namespace, to_numpy
 from mastbench.problems.base import Problem
-from mastbench.validation import (
-    check_finite,
-    check_generator,
-    check_int,
-    check_positive,
-    check_real_floating,
-)
+from mastbench.validation import check_finite
 
 __all__ = [
     "METRICS",
     "DistributedQuadraticMAST",
-    "broadcast_start",
-    "check_common",
-    "check_metrics",
+    "MASTMetrics",
+    "check_problem",
     "check_shift",
     "check_sketch",
     "mast_metrics",
 ]
-
-
-def check_common(step: Any, iters: Any, rng: Any, replicates: Any) -> tuple[float, int, int]:
-    """Validate the arguments every MAST algorithm takes; return (step, iters, replicates)."""
-    step = check_positive("step", step)
-    iters = check_int("iters", iters, low=0)
-    replicates = check_int("replicates", replicates, low=1)
-    check_generator("rng", rng)
-    return step, iters, replicates
 
 
 def check_problem(name: str, problem: Any) -> Problem:
@@ -45,14 +30,14 @@ def check_problem(name: str, problem: Any) -> Problem:
     return problem
 
 
-def check_sketch(name: str, sketch: Any, d: int) -> Any:
-    """``sketch`` must be a sketch distribution of dimension ``d``."""
+def check_sketch(name: str, sketch: Any, d: int | None = None) -> Any:
+    """``sketch`` must be a sketch distribution (of dimension ``d`` when given)."""
     if not (hasattr(sketch, "d") and hasattr(sketch, "sample")):
         raise TypeError(
             f"{name} must be a sketch distribution from mastbench.sketches, "
             f"got {type(sketch).__name__}"
         )
-    if int(sketch.d) != d:
+    if d is not None and int(sketch.d) != d:
         raise ValueError(f"{name} has dimension {sketch.d}, but the problem has d={d}")
     return sketch
 
@@ -70,23 +55,6 @@ def check_shift(problem: Problem, shift: Any) -> Any:
     return xp.asarray(shift, dtype=problem.dtype, device=problem.device)
 
 
-def broadcast_start(problem: Problem, x0: Any, replicates: int) -> Any:
-    """x0 of shape (d,) or (R, d) as a fresh (R, d) array (a copy the algorithm may mutate)."""
-    xp = problem.xp
-    if not hasattr(x0, "shape") or array_namespace(x0) is not xp:
-        raise TypeError(f"x0 must be an array of the problem's namespace {xp.__name__}")
-    check_real_floating("x0", x0)
-    shape = tuple(x0.shape)
-    if shape not in ((problem.d,), (replicates, problem.d)):
-        raise ValueError(
-            f"x0 must have shape ({problem.d},) or (replicates={replicates}, {problem.d}), "
-            f"got {shape}"
-        )
-    check_finite("x0", x0)
-    x0 = xp.asarray(x0, dtype=problem.dtype, device=problem.device)
-    return xp.asarray(xp.broadcast_to(x0, (replicates, problem.d)), copy=True)
-
-
 def _sqnorm(xp: Any, z: Any) -> Any:
     return xp.sum(z * z, axis=1)
 
@@ -95,26 +63,13 @@ def _sqnorm(xp: Any, z: Any) -> Any:
 METRICS = ("subopt", "subopt_D", "dist2", "gradnorm2_D")
 
 
-def check_metrics(metrics: Any) -> tuple[str, ...]:
-    """``None`` (all of :data:`METRICS`) or a subset of them (empty: counters and time only)."""
-    if metrics is None:
-        return METRICS
-    try:
-        names = tuple(metrics)
-    except TypeError:
-        names = None
-    if isinstance(metrics, str) or names is None or not all(isinstance(m, str) for m in names):
-        raise TypeError("metrics must be a sequence of metric names")
-    unknown = sorted(set(names) - set(METRICS))
-    if unknown:
-        raise ValueError(f"metrics must be a subset of {METRICS}, got {list(names)}")
-    return names
+class MASTMetrics(Mapping):
+    """Metrics f − f*, f_D − f_D*, ‖x − x_D*‖², ‖∇f_D‖², each built when first looked up.
 
-
-def mast_metrics(
-    base: Any, objective: Any, x0: Any, names: tuple[str, ...] = METRICS
-) -> tuple[dict[str, Callable[[Any], Any]], dict[str, str]]:
-    """Metrics f − f*, f_D − f_D*, ‖x − x_D*‖², ‖∇f_D‖² where they are computable.
+    A metric that cannot be evaluated (e.g. f_D* needs an enumeration too large) is an
+    :class:`~mastbench.algorithms.method.Unavailable` with the reason; each is probed on
+    ``x0`` when looked up, so a run that records none of them (``metrics=()``) computes no
+    f_D* at all.
 
     Parameters
     ----------
@@ -124,34 +79,46 @@ def mast_metrics(
         f_D with ``value``, ``grad``, ``x_star``, ``f_star`` (for the ``_D`` metrics).
     x0 : array, shape (R, d)
         Start, used to probe that each metric evaluates.
-
-    Returns
-    -------
-    metrics : dict
-        Name → function of the (R, d) batch.
-    skipped : dict
-        Name → why the metric is not recorded (e.g. f_D* needs an enumeration too large).
     """
-    xp = array_namespace(x0)
-    candidates: dict[str, Callable[[], Callable[[Any], Any]]] = {
-        "subopt": lambda: _shifted(base.value, base.f_star),
-        "subopt_D": lambda: _shifted(objective.value, objective.f_star),
-        "dist2": lambda: _distance(xp, objective.x_star),
-        "gradnorm2_D": lambda: lambda x: _sqnorm(xp, objective.grad(x)),
-    }
-    metrics: dict[str, Callable[[Any], Any]] = {}
-    skipped: dict[str, str] = {}
-    for name, build in candidates.items():
-        if name not in names:
-            continue
-        try:
-            fn = build()
-            fn(x0)
-        except (NotImplementedError, ValueError, OverflowError, MemoryError) as exc:
-            skipped[name] = f"{type(exc).__name__}: {exc}"
-            continue
-        metrics[name] = fn
-    return metrics, skipped
+
+    def __init__(self, base: Any, objective: Any, x0: Any):
+        self._base, self._objective, self._x0 = base, objective, x0
+        self._built: dict[str, Callable[[Any], Any] | Unavailable] = {}
+
+    def _build(self, name: str) -> Callable[[Any], Any]:
+        xp = array_namespace(self._x0)
+        base, objective = self._base, self._objective
+        if name == "subopt":
+            return _shifted(base.value, base.f_star)
+        if name == "subopt_D":
+            return _shifted(objective.value, objective.f_star)
+        if name == "dist2":
+            return _distance(xp, objective.x_star)
+        return lambda x: _sqnorm(xp, objective.grad(x))
+
+    def __getitem__(self, name: str) -> Callable[[Any], Any] | Unavailable:
+        if name not in METRICS:
+            raise KeyError(name)
+        if name not in self._built:
+            try:
+                fn = self._build(name)
+                fn(self._x0)
+            except (NotImplementedError, ValueError, OverflowError, MemoryError) as exc:
+                self._built[name] = Unavailable(f"{type(exc).__name__}: {exc}")
+            else:
+                self._built[name] = fn
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(METRICS)
+
+    def __len__(self) -> int:
+        return len(METRICS)
+
+
+def mast_metrics(base: Any, objective: Any, x0: Any) -> MASTMetrics:
+    """The metrics of a MAST run on f = ``base`` with MAST objective ``objective``."""
+    return MASTMetrics(base, objective, x0)
 
 
 def _shifted(value: Callable[[Any], Any], minimum: float) -> Callable[[Any], Any]:
@@ -196,12 +163,44 @@ class DistributedQuadraticMAST:
         self._asarray = problems[0].asarray
 
     @property
-    def x_star_host(self) -> np.ndarray:
-        """x_D* = v − Ā⁻¹c̄."""
+    def shift_host(self) -> np.ndarray:
+        """v on the host."""
+        return self._v
+
+    @property
+    def f_shift(self) -> float:
+        """f(v) = (1/M) Σ_i f_i(v)."""
+        return self.const
+
+    @property
+    def c_shift(self) -> np.ndarray:
+        """c̄ = ∇f(v) = (1/M) Σ_i ∇f_i(v)."""
+        return self.c_bar
+
+    @property
+    def problem_hessian(self) -> np.ndarray:
+        """A = (1/M) Σ_i A_i, the Hessian of f."""
+        return self.A
+
+    @property
+    def problem_f_star(self) -> float:
+        """f* = min f = c0 − ½ bᵀA⁺b."""
+        from mastbench.problems.quadratic import Quadratic
+
+        return float(Quadratic(self.A, self.b).f_star + self.c0)
+
+    @property
+    def y_star_host(self) -> np.ndarray:
+        """y* = x_D* − v = −Ā⁻¹c̄."""
         eig = np.linalg.eigvalsh(self.A_bar)
         if eig[0] <= eig.size * np.finfo(float).eps * max(eig[-1], 1.0):
             raise ValueError("the distributed MAST objective has a singular Hessian")
-        return self._v - np.linalg.solve(self.A_bar, self.c_bar)
+        return np.linalg.solve(self.A_bar, -self.c_bar)
+
+    @property
+    def x_star_host(self) -> np.ndarray:
+        """x_D* = v − Ā⁻¹c̄."""
+        return self._v + self.y_star_host
 
     @property
     def x_star(self) -> Any:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from mastbench.algorithms._mast_setup import broadcast_start
+from mastbench.algorithms.driver import broadcast_start
 from mastbench.backend import array_namespace, device_of, to_numpy
 from mastbench.problems.group_structured import MAX_SUBSETS, GroupProblem
 from mastbench.trace import Trace, TraceRecorder, checkpoints

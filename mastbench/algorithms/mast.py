@@ -1,4 +1,4 @@
-"""MAST: Double Sketched (S)GD and its variants, batched over R replicates.
+"""MAST: Double Sketched (S)GD and its variants, as Methods batched over R replicates.
 
 Reference: Y. Demidovich, G. Malinovsky, E. Shulgin, P. Richtárik, "MAST: Model-Agnostic
 Sparsified Training", ICLR 2025, arXiv 2311.16086 (Algorithm 1 "Double Sketched (S)GD", the
@@ -8,21 +8,26 @@ Every algorithm minimizes the MAST objective f_D(x) = E_{S~D} f(v + S(x − v)) 
 double-sketched gradient ∇f_S(x) = Sᵀ∇f(v + S(x − v)), and runs R replicates as one (R, d)
 array.  Rand-K and Permutation sketches use the index form (cost ∝ k per replicate),
 Bernoulli/Identity the mask form, Gaussian/Discrete the matrix form.
+
+Each algorithm is a :class:`~mastbench.algorithms.method.Method` (:class:`DSGD`,
+:class:`DSGDImportance`, :class:`DistributedDSGD`, :class:`LSVRDSG`) run by
+:func:`mastbench.algorithms.driver.run`; the public functions validate their arguments, build
+the method and run it.  On NumPy and CuPy a step may update the iterate batch of the state in
+place (an O(k) scatter instead of an O(d) copy): a state is consumed by the next step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from mastbench.algorithms import _mast_moments
 from mastbench.algorithms._mast_setup import (
     AverageQuadratic,
     DistributedQuadraticMAST,
-    broadcast_start,
-    check_common,
-    check_metrics,
     check_problem,
     check_shift,
     check_sketch,
@@ -36,12 +41,19 @@ from mastbench.algorithms._sketch_ops import (
     host_lambda_max_gram,
     scatter_subtract,
 )
+from mastbench.algorithms.driver import broadcast_start, run
+from mastbench.algorithms.method import MethodBase
 from mastbench.backend import Generator, to_numpy
 from mastbench.problems.base import FiniteSum, Problem
-from mastbench.trace import Trace, TraceRecorder
+from mastbench.trace import Trace
 from mastbench.validation import check_int, check_positive
 
 __all__ = [
+    "DSGD",
+    "LSVRDSG",
+    "Clients",
+    "DSGDImportance",
+    "DistributedDSGD",
     "distributed_dsgd",
     "dsgd",
     "dsgd_importance",
@@ -80,27 +92,139 @@ def _objective(problem: Problem, sketch: Any, v: Any) -> Any:
         return _Unavailable(str(exc))
 
 
-def _recorder(
-    name: str,
-    base: Any,
-    objective: Any,
-    x: Any,
-    iters: int,
-    checkpoints: Any,
-    params: dict[str, Any],
-    keep_iterates: bool,
-    names: Any = None,
-) -> TraceRecorder:
-    metrics, skipped = mast_metrics(base, objective, x, check_metrics(names))
-    params = {**params, "skipped_metrics": skipped}
-    return TraceRecorder(
-        name,
-        iters,
-        metrics,
-        checkpoints=checkpoints,
-        params=params,
-        keep_iterates=keep_iterates,
-    )
+# -- Double Sketched (S)GD, options I and II ---------------------------------------------------
+class DSGDState(NamedTuple):
+    """State of :class:`DSGD`: the (R, d) iterates, the shift v and cumulative counters.
+
+    ``oracle`` is the restricted-gradient oracle of the index form (``None`` otherwise),
+    built once from the problem; ``coords_touched`` is a float, or a 0-d array left on the
+    device in mask form (converted at checkpoints only).
+    """
+
+    x: Any
+    v: Any
+    oracle: SparseGradient | None
+    grad_evals: float
+    sample_grads: float
+    coords_touched: Any
+
+
+@dataclass(frozen=True, eq=False)
+class DSGD(MethodBase):
+    """Double Sketched (S)GD as a :class:`~mastbench.algorithms.method.Method`.
+
+    The hyperparameters of :func:`dsgd` (which documents them): ``sketch`` D, ``gamma`` γ
+    (its ``step``), ``shift`` v (``None``: 0), ``option``, ``batch_size``, ``replace``,
+    ``compressor`` and ``form``.  Checks that need no problem are done here; :func:`dsgd`
+    checks the rest.
+    """
+
+    sketch: Any
+    gamma: float
+    shift: Any = None
+    option: str = "I"
+    batch_size: int | None = None
+    replace: bool = True
+    compressor: Any = None
+    form: str = "auto"
+    sampler: Sampler = field(init=False, repr=False)
+    compress: Sampler | None = field(init=False, repr=False)
+
+    name: ClassVar[str] = "dsgd"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gamma", check_positive("step", self.gamma))
+        if self.option not in ("I", "II"):
+            raise ValueError(f"option must be 'I' or 'II', got {self.option!r}")
+        if not isinstance(self.replace, bool):
+            raise TypeError(f"replace must be a bool, got {type(self.replace).__name__}")
+        if self.option == "II" and self.batch_size is None:
+            raise ValueError("option 'II' needs batch_size")
+        if self.option == "I" and self.batch_size is not None:
+            raise ValueError("batch_size is only used with option 'II'")
+        check_sketch("sketch", self.sketch)
+        if self.compressor is not None:
+            check_sketch("compressor", self.compressor)
+        if self.compressor is not None and not getattr(self.compressor, "diagonal", True):
+            raise ValueError("compressor must be a diagonal sketch distribution")
+        dense = self.option == "II" or self.compressor is not None
+        sampler = Sampler(self.sketch, "mask" if dense and self.form == "auto" else self.form)
+        if dense and sampler.form == "index":
+            raise ValueError("form='index' is not available with option 'II' or a compressor")
+        compress = None if self.compressor is None else Sampler(self.compressor, "mask")
+        object.__setattr__(self, "sampler", sampler)
+        object.__setattr__(self, "compress", compress)
+
+    def init(self, problem: Problem, x0: Any, rng: Generator) -> DSGDState:
+        v = check_shift(problem, self.shift)
+        oracle = SparseGradient(problem, v) if self.sampler.form == "index" else None
+        return DSGDState(x0, v, oracle, 0.0, 0.0, 0.0)
+
+    def step(self, problem: Problem, state: DSGDState, k: int, rng: Generator) -> DSGDState:
+        xp = problem.xp
+        x, v, oracle = state.x, state.v, state.oracle
+        replicates = x.shape[0]
+        sample_grads = state.sample_grads
+        draw = self.sampler.draw(rng, replicates)
+        if draw.form == "index":
+            idx = draw.values
+            w = draw.scale * oracle.deviation(xp, x, idx)
+            g_idx = draw.scale * oracle(xp, idx, w)
+            x = scatter_subtract(xp, x, idx, self.gamma * g_idx)
+        else:
+            y = draw.point(xp, v, x - v)
+            if self.option == "I":
+                g = problem.grad(y)
+            else:
+                batch = (
+                    rng.integers(0, problem.n, (replicates, self.batch_size))
+                    if self.replace
+                    else rng.subsets(replicates, problem.n, self.batch_size)
+                )
+                g = problem.grad_batch(y, batch)
+                sample_grads += self.batch_size
+            g = draw.adjoint(xp, g)
+            if self.compress is not None:
+                g = self.compress.draw(rng, replicates).adjoint(xp, g)
+            x = x - self.gamma * g
+        coords = state.coords_touched + draw.coords(xp)
+        return DSGDState(x, v, oracle, state.grad_evals + 1, sample_grads, coords)
+
+    def output(self, state: DSGDState) -> Any:
+        return state.x
+
+    def metrics(self, problem: Problem, x0: Any) -> Mapping[str, Any]:
+        v = check_shift(problem, self.shift)
+        return mast_metrics(problem, _objective(problem, self.sketch, v), x0)
+
+    def counters(self, state: DSGDState) -> dict[str, Any]:
+        return {
+            "grad_evals": state.grad_evals,
+            "sample_grads": state.sample_grads,
+            "coords_touched": state.coords_touched,
+        }
+
+    def moment_map(self, problem: Problem) -> Any:
+        """The exact engine's moment map of this method on a quadratic ``problem``
+        (:mod:`mastbench.algorithms._mast_moments`)."""
+        return _mast_moments.dsgd_map(self, problem)
+
+    def moment_objective(self, problem: Problem) -> Any:
+        """f_D = E f(v + S(x − v)), whose geometry the exact engine reads."""
+        from mastbench.problems.mast_objective import MASTObjective
+
+        return MASTObjective(problem, self.sketch, self.shift)
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "step": self.gamma,
+            "sketch": repr(self.sketch),
+            "option": self.option,
+            "batch_size": self.batch_size,
+            "replace": self.replace,
+            "compressor": None if self.compressor is None else repr(self.compressor),
+            "form": self.sampler.form,
+        }
 
 
 def dsgd(
@@ -223,81 +347,38 @@ def dsgd(
        ABC condition, eqs. (8)–(9) [R; exact form U].  Tags as in ``shared/theory/mast.md``
        §3.1: [C] confirmed, [R] reported by reviews, [D] derived there, [U] uncertain.
     """
-    step, iters, replicates = check_common(step, iters, rng, replicates)
     problem, sketch, shift = _unpack(problem, sketch, shift)
-    if option not in ("I", "II"):
-        raise ValueError(f"option must be 'I' or 'II', got {option!r}")
-    if not isinstance(replace, bool):
-        raise TypeError(f"replace must be a bool, got {type(replace).__name__}")
     if option == "II":
         if not isinstance(problem, FiniteSum):
             raise TypeError("option 'II' needs a problems.FiniteSum (it samples data)")
-        if batch_size is None:
-            raise ValueError("option 'II' needs batch_size")
-        batch_size = check_int("batch_size", batch_size, low=1, high=problem.n)
-    elif batch_size is not None:
-        raise ValueError("batch_size is only used with option 'II'")
+        if batch_size is not None:
+            batch_size = check_int("batch_size", batch_size, low=1, high=problem.n)
     if compressor is not None:
         compressor = check_sketch("compressor", compressor, problem.d)
-        if not getattr(compressor, "diagonal", True):
-            raise ValueError("compressor must be a diagonal sketch distribution")
-    v = check_shift(problem, shift)
-    x = broadcast_start(problem, x0, replicates)
-    dense = option == "II" or compressor is not None
-    sampler = Sampler(sketch, "mask" if dense and form == "auto" else form)
-    if dense and sampler.form == "index":
-        raise ValueError("form='index' is not available with option 'II' or a compressor")
-    compress = None if compressor is None else Sampler(compressor, "mask")
-    xp = problem.xp
-    oracle = SparseGradient(problem, v) if sampler.form == "index" else None
-    objective = _objective(problem, sketch, v)
-    params = {
-        "step": step,
-        "iters": iters,
-        "replicates": replicates,
-        "sketch": repr(sketch),
-        "option": option,
-        "batch_size": batch_size,
-        "replace": replace,
-        "compressor": None if compressor is None else repr(compressor),
-        "form": sampler.form,
-    }
-    rec = _recorder(
-        "dsgd", problem, objective, x, iters, checkpoints, params, keep_iterates, metrics
+    method = DSGD(
+        sketch=sketch,
+        gamma=step,
+        shift=shift,
+        option=option,
+        batch_size=batch_size,
+        replace=replace,
+        compressor=compressor,
+        form=form,
     )
-    grad_evals = sample_grads = coords = 0.0
-    rec.record(0, x, grad_evals=0.0, sample_grads=0.0, coords_touched=0.0)
-    for t in range(iters):
-        draw = sampler.draw(rng, replicates)
-        if draw.form == "index":
-            idx = draw.values
-            w = draw.scale * oracle.deviation(xp, x, idx)
-            g_idx = draw.scale * oracle(xp, idx, w)
-            x = scatter_subtract(xp, x, idx, step * g_idx)
-        else:
-            y = draw.point(xp, v, x - v)
-            if option == "I":
-                g = problem.grad(y)
-            else:
-                batch = (
-                    rng.integers(0, problem.n, (replicates, batch_size))
-                    if replace
-                    else rng.subsets(replicates, problem.n, batch_size)
-                )
-                g = problem.grad_batch(y, batch)
-                sample_grads += batch_size
-            g = draw.adjoint(xp, g)
-            if compress is not None:
-                g = compress.draw(rng, replicates).adjoint(xp, g)
-            x = x - step * g
-        grad_evals += 1
-        coords += draw.coords(xp)
-        rec.record(
-            t + 1, x, grad_evals=grad_evals, sample_grads=sample_grads, coords_touched=coords
-        )
-    return rec.finish(x)
+    return run(
+        method,
+        problem,
+        x0,
+        iters=iters,
+        rng=rng,
+        replicates=replicates,
+        checkpoints=checkpoints,
+        metrics=metrics,
+        keep_iterates=keep_iterates,
+    )
 
 
+# -- importance sampling over a finite sketch distribution -------------------------------------
 def importance_probabilities(sketch: Any) -> np.ndarray:
     """Default importance sampling over a Discrete sketch: q_j ∝ w_j λ_max(S_jᵀS_j).
 
@@ -383,6 +464,97 @@ def importance_estimates(
     return problem.asarray(ratio)[:, None] * g
 
 
+class ImportanceState(NamedTuple):
+    """State of :class:`DSGDImportance`: iterates, the sampling tables on the problem's device
+    (support, ratios w_j/q_j, the CDF of q and its last positive index) and the step count."""
+
+    x: Any
+    v: Any
+    table: Any
+    form: str
+    ratio: Any
+    cdf: Any
+    last: int
+    grad_evals: float
+
+
+@dataclass(frozen=True, eq=False)
+class DSGDImportance(MethodBase):
+    """DSGD with importance sampling over a Discrete sketch, as a Method.
+
+    Hyperparameters of :func:`dsgd_importance`: ``sketch`` (Discrete), ``gamma`` γ (its
+    ``step``), ``shift`` v and ``q`` (``None``: :func:`importance_probabilities`);
+    ``probabilities`` holds the q in use, on the host.
+    """
+
+    sketch: Any
+    gamma: float
+    shift: Any = None
+    q: Any = None
+    probabilities: np.ndarray = field(init=False, repr=False)
+
+    name: ClassVar[str] = "dsgd_importance"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gamma", check_positive("step", self.gamma))
+        matrices, weights = _discrete(self.sketch)
+        q = (
+            importance_probabilities(self.sketch)
+            if self.q is None
+            else _check_q(self.q, matrices, weights)
+        )
+        object.__setattr__(self, "probabilities", q)
+
+    def init(self, problem: Problem, x0: Any, rng: Generator) -> ImportanceState:
+        matrices, weights = _discrete(self.sketch)
+        q = self.probabilities
+        table, form = _table(problem, self.sketch, matrices)
+        ratio = problem.asarray(np.divide(weights, q, out=np.zeros_like(q), where=q > 0))
+        cdf = problem.asarray(np.minimum(np.cumsum(q), 1.0))
+        last = int(np.flatnonzero(q > 0)[-1])
+        v = check_shift(problem, self.shift)
+        return ImportanceState(x0, v, table, form, ratio, cdf, last, 0.0)
+
+    def step(
+        self, problem: Problem, state: ImportanceState, k: int, rng: Generator
+    ) -> ImportanceState:
+        xp = problem.xp
+        x = state.x
+        u = xp.astype(rng.random((x.shape[0],)), state.cdf.dtype)
+        j = xp.minimum(xp.searchsorted(state.cdf, u, side="right"), state.last)
+        draw = Draw(state.form, xp.take(state.table, j, axis=0))
+        g = draw.gradient(xp, problem, state.v, x - state.v)
+        x = x - self.gamma * xp.take(state.ratio, j)[:, None] * g
+        return state._replace(x=x, grad_evals=state.grad_evals + 1)
+
+    def output(self, state: ImportanceState) -> Any:
+        return state.x
+
+    def metrics(self, problem: Problem, x0: Any) -> Mapping[str, Any]:
+        v = check_shift(problem, self.shift)
+        return mast_metrics(problem, _objective(problem, self.sketch, v), x0)
+
+    def counters(self, state: ImportanceState) -> dict[str, float]:
+        return {
+            "grad_evals": state.grad_evals,
+            "coords_touched": state.grad_evals * state.x.shape[1],
+        }
+
+    def moment_map(self, problem: Problem) -> Any:
+        """The exact engine's moment map of this method on a quadratic ``problem``
+        (:mod:`mastbench.algorithms._mast_moments`)."""
+        return _mast_moments.importance_map(self, problem)
+
+    def moment_objective(self, problem: Problem) -> Any:
+        """f_D = E f(v + S(x − v)), whose geometry the exact engine reads."""
+        from mastbench.problems.mast_objective import MASTObjective
+
+        return MASTObjective(problem, self.sketch, self.shift)
+
+    def params(self) -> dict[str, Any]:
+        return {"step": self.gamma, "q": self.probabilities.tolist()}
+
+
 def dsgd_importance(
     problem: Problem,
     x0: Any,
@@ -442,32 +614,168 @@ def dsgd_importance(
        constant A = L_f E[L_S] for the default q are derived in ``shared/theory/mast.md``
        §3.1 [D], not taken from the paper.
     """
-    step, iters, replicates = check_common(step, iters, rng, replicates)
     problem, sketch, shift = _unpack(problem, sketch, shift)
-    matrices, weights = _discrete(sketch)
-    q = importance_probabilities(sketch) if q is None else _check_q(q, matrices, weights)
-    v = check_shift(problem, shift)
-    x = broadcast_start(problem, x0, replicates)
-    xp = problem.xp
-    table, form = _table(problem, sketch, matrices)
-    ratio = problem.asarray(np.divide(weights, q, out=np.zeros_like(q), where=q > 0))
-    cdf = problem.asarray(np.minimum(np.cumsum(q), 1.0))
-    last = int(np.flatnonzero(q > 0)[-1])
-    objective = _objective(problem, sketch, v)
-    params = {"step": step, "iters": iters, "replicates": replicates, "q": q.tolist()}
-    rec = _recorder(
-        "dsgd_importance", problem, objective, x, iters, checkpoints, params, keep_iterates
+    method = DSGDImportance(sketch=sketch, gamma=step, shift=shift, q=q)
+    return run(
+        method,
+        problem,
+        x0,
+        iters=iters,
+        rng=rng,
+        replicates=replicates,
+        checkpoints=checkpoints,
+        keep_iterates=keep_iterates,
     )
-    rec.record(0, x, grad_evals=0.0, coords_touched=0.0)
-    d = problem.d
-    for t in range(iters):
-        u = xp.astype(rng.random((replicates,)), cdf.dtype)
-        j = xp.minimum(xp.searchsorted(cdf, u, side="right"), last)
-        draw = Draw(form, xp.take(table, j, axis=0))
-        g = draw.gradient(xp, problem, v, x - v)
-        x = x - step * xp.take(ratio, j)[:, None] * g
-        rec.record(t + 1, x, grad_evals=float(t + 1), coords_touched=float((t + 1) * d))
-    return rec.finish(x)
+
+
+# -- distributed DSGD / IST --------------------------------------------------------------------
+class Clients:
+    """M client problems f_1, …, f_M as the one problem the driver runs (f = (1/M) Σ f_i).
+
+    Attributes
+    ----------
+    problems : tuple of Problem
+        The clients, with equal dimension and namespace.
+    d, xp, dtype, device
+        Those of the first client.
+    """
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = tuple(problems)
+        first = self.problems[0]
+        self.d, self.xp, self.dtype, self.device = first.d, first.xp, first.dtype, first.device
+
+    def __len__(self) -> int:
+        return len(self.problems)
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self.problems)
+
+
+def _client_list(problem: Clients | Sequence[Problem]) -> tuple[Problem, ...]:
+    return problem.problems if isinstance(problem, Clients) else tuple(problem)
+
+
+class DistributedState(NamedTuple):
+    """State of :class:`DistributedDSGD`: iterates, shift, per-client index oracles (``None``
+    in mask/matrix form) and the cumulative counters."""
+
+    x: Any
+    v: Any
+    oracles: tuple[SparseGradient | None, ...]
+    grad_evals: float
+    coords_touched: Any
+
+
+@dataclass(frozen=True, eq=False)
+class DistributedDSGD(MethodBase):
+    """Distributed Double Sketched GD (IST, federated submodels) as a Method.
+
+    Hyperparameters of :func:`distributed_dsgd`: ``sketches`` (a joint Permutation with one
+    block per client, or a sequence of per-client distributions), ``gamma`` γ (its ``step``),
+    ``shift`` v and ``form``.  Runs on :class:`Clients`.
+    """
+
+    sketches: Any
+    gamma: float
+    shift: Any = None
+    form: str = "auto"
+    samplers: tuple[Sampler, ...] = field(init=False, repr=False)
+
+    name: ClassVar[str] = "distributed_dsgd"
+
+    def __post_init__(self) -> None:
+        from mastbench.sketches import Permutation
+
+        object.__setattr__(self, "gamma", check_positive("step", self.gamma))
+        if isinstance(self.sketches, Permutation):
+            n = self.sketches.n
+            samplers = tuple(Sampler(self.sketches, self.form, block=i) for i in range(n))
+        else:
+            object.__setattr__(self, "sketches", tuple(self.sketches))
+            for i, s in enumerate(self.sketches):
+                check_sketch(f"sketches[{i}]", s)
+            samplers = tuple(Sampler(s, self.form) for s in self.sketches)
+        object.__setattr__(self, "samplers", samplers)
+
+    @property
+    def joint(self) -> bool:
+        """Whether the clients' sketches are the blocks of one Permutation."""
+        return not isinstance(self.sketches, tuple)
+
+    @property
+    def marginals(self) -> list[Any]:
+        """Each client's sketch distribution (Rand-(d/M) for a joint Permutation)."""
+        from mastbench.sketches import RandK
+
+        if self.joint:
+            M = self.sketches.n
+            return [RandK(self.sketches.d, self.sketches.d // M)] * M
+        return list(self.sketches)
+
+    def init(self, problem: Clients, x0: Any, rng: Generator) -> DistributedState:
+        clients = problem.problems
+        v = check_shift(clients[0], self.shift)
+        oracles = tuple(
+            SparseGradient(p, v) if s.form == "index" else None
+            for p, s in zip(clients, self.samplers, strict=True)
+        )
+        return DistributedState(x0, v, oracles, 0.0, 0.0)
+
+    def step(
+        self, problem: Clients, state: DistributedState, k: int, rng: Generator
+    ) -> DistributedState:
+        xp = problem.xp
+        x, v = state.x, state.v
+        replicates = x.shape[0]
+        if self.joint:
+            blocks = (
+                self.sketches.sample_indices(rng, replicates)
+                if self.samplers[0].form == "index"
+                else self.sketches.sample(rng, replicates)
+            )
+            draws = [s.split(blocks) for s in self.samplers]
+        else:
+            draws = [s.draw(rng, replicates) for s in self.samplers]
+        z = x - v
+        update = xp.zeros_like(x)
+        coords = state.coords_touched
+        for client, draw, oracle in zip(problem.problems, draws, state.oracles, strict=True):
+            if draw.form == "index":
+                idx = draw.values
+                w = draw.scale * xp.take_along_axis(z, idx, axis=1)
+                update = scatter_subtract(xp, update, idx, -draw.scale * oracle(xp, idx, w))
+            else:
+                update = update + draw.gradient(xp, client, v, z)
+            coords = coords + draw.coords(xp)
+        M = len(self.samplers)
+        x = x - (self.gamma / M) * update
+        return DistributedState(x, v, state.oracles, float(M * (k + 1)), coords)
+
+    def output(self, state: DistributedState) -> Any:
+        return state.x
+
+    def metrics(self, problem: Clients, x0: Any) -> Mapping[str, Any]:
+        v = check_shift(problem.problems[0], self.shift)
+        base, objective = _distributed_objectives(problem.problems, self.marginals, v)
+        return mast_metrics(base, objective, x0)
+
+    def counters(self, state: DistributedState) -> dict[str, Any]:
+        return {"grad_evals": state.grad_evals, "coords_touched": state.coords_touched}
+
+    def moment_map(self, problem: Clients | Sequence[Problem]) -> Any:
+        """The exact engine's moment map on quadratic clients (a :class:`Clients` or a
+        sequence of problems)."""
+        return _mast_moments.distributed_map(self, _client_list(problem))
+
+    def moment_objective(self, problem: Clients | Sequence[Problem]) -> Any:
+        """f_D = (1/M) Σ_i E f_i(v + S_i(x − v)) of quadratic clients (closed form)."""
+        clients = _client_list(problem)
+        v = _mast_moments.host_shift(self.shift, clients[0].d)
+        return DistributedQuadraticMAST(clients, self.marginals, v)
+
+    def params(self) -> dict[str, Any]:
+        return {"step": self.gamma, "clients": len(self.samplers), "joint": self.joint}
 
 
 def distributed_dsgd(
@@ -545,9 +853,8 @@ def distributed_dsgd(
        perfect reconstruction, eqs. (5)–(6) [C]; with one local step it is this method with
        v = 0 and a joint Permutation.
     """
-    from mastbench.sketches import Permutation, RandK
+    from mastbench.sketches import Permutation
 
-    step, iters, replicates = check_common(step, iters, rng, replicates)
     if isinstance(problems, Problem) or not isinstance(problems, Sequence) or not problems:
         raise TypeError("problems must be a non-empty sequence of problems.Problem")
     for i, p in enumerate(problems):
@@ -557,60 +864,28 @@ def distributed_dsgd(
         if p.d != first.d or p.xp is not first.xp:
             raise ValueError(f"problems[{i}] differs from problems[0] in dimension or namespace")
     M, d = len(problems), first.d
-    joint = isinstance(sketches, Permutation)
-    if joint:
+    if isinstance(sketches, Permutation):
         check_sketch("sketches", sketches, d)
         if sketches.n != M:
             raise ValueError(
                 f"a joint Permutation sketch needs n = M = {M} blocks, got {sketches.n}"
             )
-        samplers = [Sampler(sketches, form, block=i) for i in range(M)]
-        marginals = [RandK(d, d // M)] * M
     else:
         if not isinstance(sketches, Sequence) or len(sketches) != M:
             raise ValueError(f"sketches must be a joint Permutation or a sequence of {M} sketches")
         for i, s in enumerate(sketches):
             check_sketch(f"sketches[{i}]", s, d)
-        samplers = [Sampler(s, form) for s in sketches]
-        marginals = list(sketches)
-    v = check_shift(first, shift)
-    x = broadcast_start(first, x0, replicates)
-    xp = first.xp
-    oracles = [
-        SparseGradient(p, v) if s.form == "index" else None
-        for p, s in zip(problems, samplers, strict=True)
-    ]
-    params = {"step": step, "iters": iters, "replicates": replicates, "clients": M, "joint": joint}
-    base, objective = _distributed_objectives(problems, marginals, v)
-    rec = _recorder(
-        "distributed_dsgd", base, objective, x, iters, checkpoints, params, keep_iterates
+    method = DistributedDSGD(sketches=sketches, gamma=step, shift=shift, form=form)
+    return run(
+        method,
+        Clients(problems),
+        x0,
+        iters=iters,
+        rng=rng,
+        replicates=replicates,
+        checkpoints=checkpoints,
+        keep_iterates=keep_iterates,
     )
-    rec.record(0, x, grad_evals=0.0, coords_touched=0.0)
-    coords = 0.0
-    for t in range(iters):
-        if joint:
-            first_form = samplers[0].form
-            blocks = (
-                sketches.sample_indices(rng, replicates)
-                if first_form == "index"
-                else sketches.sample(rng, replicates)
-            )
-            draws = [s.split(blocks) for s in samplers]
-        else:
-            draws = [s.draw(rng, replicates) for s in samplers]
-        z = x - v
-        update = xp.zeros_like(x)
-        for problem, draw, oracle in zip(problems, draws, oracles, strict=True):
-            if draw.form == "index":
-                idx = draw.values
-                w = draw.scale * xp.take_along_axis(z, idx, axis=1)
-                update = scatter_subtract(xp, update, idx, -draw.scale * oracle(xp, idx, w))
-            else:
-                update = update + draw.gradient(xp, problem, v, z)
-            coords += draw.coords(xp)
-        x = x - (step / M) * update
-        rec.record(t + 1, x, grad_evals=float(M * (t + 1)), coords_touched=coords)
-    return rec.finish(x)
 
 
 def _distributed_objectives(
@@ -634,6 +909,139 @@ class _Unavailable:
 
     def __getattr__(self, name: str) -> Any:
         raise NotImplementedError(self.reason)
+
+
+# -- L-SVRDSG ----------------------------------------------------------------------------------
+class LSVRDSGState(NamedTuple):
+    """State of :class:`LSVRDSG`: iterates x, reference points w, reference gradients G (all
+    (R, d)), the support table on the device, the shift and the cumulative count of sketched
+    gradients."""
+
+    x: Any
+    w: Any
+    G: Any
+    v: Any
+    table: Any
+    form: str
+    grad_evals: float
+
+
+@dataclass(frozen=True, eq=False)
+class LSVRDSG(MethodBase):
+    """L-SVRDSG as a Method.
+
+    Hyperparameters of :func:`l_svrdsg`: ``sketch`` (Discrete, uniform weights), ``gamma`` γ
+    (its ``step``), ``shift`` v, ``prob`` p (``None``: 1/N), ``batch`` b (``None``: N) and
+    ``minibatch``.
+    """
+
+    sketch: Any
+    gamma: float
+    shift: Any = None
+    prob: float | None = None
+    batch: int | None = None
+    minibatch: str = "fixed"
+
+    name: ClassVar[str] = "l_svrdsg"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gamma", check_positive("step", self.gamma))
+        _, weights = _discrete(self.sketch)
+        N = weights.size
+        if not np.allclose(weights, 1.0 / N, rtol=0, atol=1e-12):
+            raise ValueError("l_svrdsg needs a Discrete sketch with uniform weights 1/N")
+        prob = 1.0 / N if self.prob is None else check_positive("prob", self.prob)
+        if prob > 1:
+            raise ValueError(f"prob must lie in (0, 1], got {prob}")
+        batch = N if self.batch is None else check_int("batch", self.batch, low=1, high=N)
+        if self.minibatch not in ("fixed", "resampled"):
+            raise ValueError(f"minibatch must be 'fixed' or 'resampled', got {self.minibatch!r}")
+        object.__setattr__(self, "prob", prob)
+        object.__setattr__(self, "batch", batch)
+
+    @property
+    def N(self) -> int:
+        """The number of sketches in the support."""
+        return int(self.sketch.num_outcomes)
+
+    def _sketched_grad(self, problem: Problem, state: Any, points: Any, values: Any) -> Any:
+        return Draw(state.form, values).gradient(problem.xp, problem, state.v, points - state.v)
+
+    def _reference(self, problem: Problem, state: Any, w: Any, rng: Generator) -> Any:
+        """G = (1/b) Σ_{k∈B} ∇f_k(w) over a fresh b-subset B per replicate."""
+        xp = problem.xp
+        replicates, d = w.shape
+        B = xp.reshape(rng.subsets(replicates, self.N, self.batch), (-1,))
+        S = xp.take(state.table, B, axis=0)
+        w_rep = xp.reshape(xp.broadcast_to(w[:, None, :], (replicates, self.batch, d)), (-1, d))
+        g = xp.reshape(self._sketched_grad(problem, state, w_rep, S), (replicates, self.batch, d))
+        return xp.mean(g, axis=1)
+
+    def init(self, problem: Problem, x0: Any, rng: Generator) -> LSVRDSGState:
+        matrices, _ = _discrete(self.sketch)
+        table, form = _table(problem, self.sketch, matrices)
+        v = check_shift(problem, self.shift)
+        w = problem.xp.asarray(x0, copy=True)
+        state = LSVRDSGState(x0, w, None, v, table, form, float(self.batch))
+        return state._replace(G=self._reference(problem, state, w, rng))
+
+    def step(self, problem: Problem, state: LSVRDSGState, k: int, rng: Generator) -> LSVRDSGState:
+        xp = problem.xp
+        x, w, G = state.x, state.w, state.G
+        replicates = x.shape[0]
+        j = rng.integers(0, self.N, (replicates,))
+        S = xp.take(state.table, j, axis=0)
+        g = (
+            self._sketched_grad(problem, state, x, S)
+            - self._sketched_grad(problem, state, w, S)
+            + G
+        )
+        coin = rng.random((replicates,)) < self.prob
+        x_new = x - self.gamma * g
+        w = xp.where(coin[:, None], x, w)
+        evals = state.grad_evals + 2.0
+        if self.minibatch == "resampled":
+            G = self._reference(problem, state, w, rng)
+            evals += self.batch
+        else:
+            refreshed = float(to_numpy(xp.mean(xp.astype(coin, xp.float64))))
+            if refreshed > 0:
+                G = xp.where(coin[:, None], self._reference(problem, state, w, rng), G)
+            evals += self.batch * refreshed
+        return state._replace(x=x_new, w=w, G=G, grad_evals=evals)
+
+    def output(self, state: LSVRDSGState) -> Any:
+        return state.x
+
+    def metrics(self, problem: Problem, x0: Any) -> Mapping[str, Any]:
+        v = check_shift(problem, self.shift)
+        return mast_metrics(problem, _objective(problem, self.sketch, v), x0)
+
+    def counters(self, state: LSVRDSGState) -> dict[str, float]:
+        return {
+            "grad_evals": state.grad_evals,
+            "coords_touched": state.grad_evals * state.x.shape[1],
+        }
+
+    def moment_map(self, problem: Problem) -> Any:
+        """The exact engine's moment map of this method on a quadratic ``problem``
+        (:mod:`mastbench.algorithms._mast_moments`)."""
+        return _mast_moments.l_svrdsg_map(self, problem)
+
+    def moment_objective(self, problem: Problem) -> Any:
+        """f_D = E f(v + S(x − v)), whose geometry the exact engine reads."""
+        from mastbench.problems.mast_objective import MASTObjective
+
+        return MASTObjective(problem, self.sketch, self.shift)
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "step": self.gamma,
+            "prob": self.prob,
+            "batch": self.batch,
+            "minibatch": self.minibatch,
+            "N": self.N,
+        }
 
 
 def l_svrdsg(
@@ -714,68 +1122,25 @@ def l_svrdsg(
        arXiv 1901.08689: L-SVRG, Algorithm 1, which this is with b = N on the finite sum
        f_D = (1/N) Σ_j f_j.
     """
-    step, iters, replicates = check_common(step, iters, rng, replicates)
     problem, sketch, shift = _unpack(problem, sketch, shift)
-    matrices, weights = _discrete(sketch)
-    N = weights.size
-    if not np.allclose(weights, 1.0 / N, rtol=0, atol=1e-12):
-        raise ValueError("l_svrdsg needs a Discrete sketch with uniform weights 1/N")
-    prob = 1.0 / N if prob is None else check_positive("prob", prob)
-    if prob > 1:
-        raise ValueError(f"prob must lie in (0, 1], got {prob}")
-    batch = N if batch is None else check_int("batch", batch, low=1, high=N)
-    if minibatch not in ("fixed", "resampled"):
-        raise ValueError(f"minibatch must be 'fixed' or 'resampled', got {minibatch!r}")
-    v = check_shift(problem, shift)
-    x = broadcast_start(problem, x0, replicates)
-    xp = problem.xp
-    table, form = _table(problem, sketch, matrices)
-    d = problem.d
-
-    def sketched_grad(points: Any, values: Any) -> Any:
-        return Draw(form, values).gradient(xp, problem, v, points - v)
-
-    def reference(w: Any) -> Any:
-        B = xp.reshape(rng.subsets(replicates, N, batch), (-1,))
-        S = xp.take(table, B, axis=0)
-        w_rep = xp.reshape(xp.broadcast_to(w[:, None, :], (replicates, batch, d)), (-1, d))
-        g = xp.reshape(sketched_grad(w_rep, S), (replicates, batch, d))
-        return xp.mean(g, axis=1)
-
-    objective = _objective(problem, sketch, v)
-    params = {
-        "step": step,
-        "iters": iters,
-        "replicates": replicates,
-        "prob": prob,
-        "batch": batch,
-        "minibatch": minibatch,
-        "N": N,
-    }
-    rec = _recorder("l_svrdsg", problem, objective, x, iters, checkpoints, params, keep_iterates)
-    w = xp.asarray(x, copy=True)
-    G = reference(w)
-    evals = float(batch)
-    rec.record(0, x, grad_evals=evals, coords_touched=evals * d)
-    for t in range(iters):
-        j = rng.integers(0, N, (replicates,))
-        S = xp.take(table, j, axis=0)
-        g = sketched_grad(x, S) - sketched_grad(w, S) + G
-        coin = rng.random((replicates,)) < prob
-        x_new = x - step * g
-        w = xp.where(coin[:, None], x, w)
-        evals += 2.0
-        if minibatch == "resampled":
-            G = reference(w)
-            evals += batch
-        else:
-            refreshed = float(to_numpy(xp.mean(xp.astype(coin, xp.float64))))
-            if refreshed > 0:
-                G = xp.where(coin[:, None], reference(w), G)
-            evals += batch * refreshed
-        x = x_new
-        rec.record(t + 1, x, grad_evals=evals, coords_touched=evals * d)
-    return rec.finish(x)
+    method = LSVRDSG(
+        sketch=sketch,
+        gamma=step,
+        shift=shift,
+        prob=prob,
+        batch=batch,
+        minibatch=minibatch,
+    )
+    return run(
+        method,
+        problem,
+        x0,
+        iters=iters,
+        rng=rng,
+        replicates=replicates,
+        checkpoints=checkpoints,
+        keep_iterates=keep_iterates,
+    )
 
 
 def _small_quadratic(xp: Any, device: Any, d: int = 4) -> tuple[Any, Any]:
@@ -827,11 +1192,23 @@ def _uniform_discrete_randk(d: int, k: int) -> Any:
     return Discrete(diagonals, weights)
 
 
-for _name, _run, _case, _label in (
-    ("dsgd", dsgd, _dsgd_case, "Algorithm 1 (Double Sketched (S)GD), options I/II"),
-    ("dsgd_importance", dsgd_importance, _importance_case, "§3.1 importance sampling [D]"),
-    ("distributed_dsgd", distributed_dsgd, _distributed_case, "distributed DSGD / IST"),
-    ("l_svrdsg", l_svrdsg, _l_svrdsg_case, "Algorithm 3 (L-SVRDSG)"),
+for _name, _run, _method, _case, _label in (
+    ("dsgd", dsgd, DSGD, _dsgd_case, "Algorithm 1 (Double Sketched (S)GD), options I/II"),
+    (
+        "dsgd_importance",
+        dsgd_importance,
+        DSGDImportance,
+        _importance_case,
+        "§3.1 importance sampling [D]",
+    ),
+    (
+        "distributed_dsgd",
+        distributed_dsgd,
+        DistributedDSGD,
+        _distributed_case,
+        "distributed DSGD / IST",
+    ),
+    ("l_svrdsg", l_svrdsg, LSVRDSG, _l_svrdsg_case, "Algorithm 3 (L-SVRDSG)"),
 ):
     register_algorithm(
         AlgorithmSpec(
@@ -841,5 +1218,6 @@ for _name, _run, _case, _label in (
             paper=f"{PAPER}, {_label}",
             stochastic=True,
             make_case=_case,
+            method=_method,
         )
     )

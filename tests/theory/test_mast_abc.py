@@ -16,6 +16,7 @@ from mastbench.theory.mast.abc import SAMPLING_CONTROL, _abc_constants, minibatc
 from mastbench.theory.mast.common import setting, sketch_support
 
 from mastbench import exact, theory
+from mastbench.algorithms.mast import DSGD
 from mastbench.verify import verify, verify_control
 
 THM = theory.get("mast.abc")
@@ -104,13 +105,11 @@ def test_sampling_mode_reaches_the_exact_engine():
     inst = base.replace(name="b = n", batch=base.problem.n)
     params = THM.default_params(inst)
     measured = verify(THM, inst, params).evidence.measured
-    option_one = exact.dsgd_moments(
+    option_one = exact.moments(
+        DSGD(sketch=inst.sketch, gamma=params["step"], shift=inst.shift),
         inst.problem,
-        inst.sketch,
-        x0=inst.x0,
-        step=params["step"],
-        iters=params["iters"],
-        shift=inst.shift,
+        inst.x0,
+        params["iters"],
     ).dist2
     np.testing.assert_allclose(measured, option_one, rtol=1e-10)
     resampled = verify(THM, inst, {**params, "run_replacement": True}, check_assumptions=False)
@@ -139,8 +138,16 @@ def test_without_replacement_has_smaller_constants_and_neighbourhood():
     assert c_without["C_prime"] < c_with["C_prime"]
     step = 1 / c_with["A_prime"]
     limits = [
-        exact.dsgd_minibatch_limit(
-            i.problem, i.sketch, batch_size=2, step=step, replacement=i.replacement, shift=i.shift
+        exact.limit(
+            DSGD(
+                sketch=i.sketch,
+                gamma=step,
+                shift=i.shift,
+                option="II",
+                batch_size=2,
+                replace=i.replacement,
+            ),
+            i.problem,
         ).dist2
         for i in (with_, without)
     ]

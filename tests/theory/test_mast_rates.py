@@ -12,6 +12,7 @@ from mastbench.theory.mast.rates_multi import _distsetting
 
 from mastbench import exact, theory
 from mastbench.algorithms import distributed_dsgd, dsgd, l_svrdsg
+from mastbench.algorithms.mast import DSGD, LSVRDSG, DistributedDSGD
 from mastbench.backend import rng
 from mastbench.montecarlo import estimate, from_trace
 from mastbench.sketches import Bernoulli, Discrete, Gaussian, Permutation, RandK
@@ -126,8 +127,8 @@ def test_exact_moments_agree_with_batched_dsgd_monte_carlo():
     v = np.array([0.5, 0.0, -0.5, 1.0])
     x0 = np.array([1.0, 1.0, -1.0, 0.0])
     points = [5, 20, 40]
-    moments = exact.dsgd_moments(
-        problem, sketch, x0=x0, step=0.05, iters=40, shift=v, checkpoints=points
+    moments = exact.moments(
+        DSGD(sketch=sketch, gamma=0.05, shift=v), problem, x0, 40, checkpoints=points
     )
     trace = dsgd(
         problem,
@@ -154,9 +155,10 @@ def test_exact_minibatch_moments_agree_with_option_two_monte_carlo(replace, comp
     sketch = Bernoulli(np.array([0.5, 0.8]))
     x0 = np.array([1.0, -1.0])
     common = {"step": 0.1, "iters": 15, "checkpoints": [3, 15], "compressor": compressor}
-    moments = exact.dsgd_minibatch_moments(
-        problem, sketch, batch_size=2, replacement=replace, x0=x0, **common
+    method = DSGD(
+        sketch=sketch, gamma=0.1, option="II", batch_size=2, replace=replace, compressor=compressor
     )
+    moments = exact.moments(method, problem, x0, 15, checkpoints=[3, 15])
     trace = dsgd(
         problem,
         x0,
@@ -176,8 +178,12 @@ def test_exact_minibatch_moments_agree_with_option_two_monte_carlo(replace, comp
 def test_exact_moments_agree_with_ist_monte_carlo():
     problems = [quadratic(3, 3.0, g) for g in rng(6).spawn(3)]
     x0 = np.array([1.0, 0.0, -1.0])
-    moments = exact.distributed_moments(
-        problems, Permutation(3, 3), x0=x0, step=0.1, iters=20, checkpoints=[5, 20]
+    moments = exact.moments(
+        DistributedDSGD(sketches=Permutation(3, 3), gamma=0.1),
+        problems,
+        x0,
+        20,
+        checkpoints=[5, 20],
     )
     trace = distributed_dsgd(
         problems,
@@ -198,9 +204,8 @@ def test_exact_lsvrdsg_moments_agree_with_monte_carlo(minibatch):
     sketch = Discrete(*RandK(3, 1).support())
     x0 = np.array([1.0, -1.0, 2.0])
     common = {"step": 0.05, "prob": 0.3, "iters": 30, "checkpoints": [10, 30]}
-    moments = exact.l_svrdsg_moments(
-        problem, sketch, batch_size=2, x0=x0, resample_each_step=minibatch == "resampled", **common
-    )
+    method = LSVRDSG(sketch=sketch, gamma=0.05, prob=0.3, batch=2, minibatch=minibatch)
+    moments = exact.moments(method, problem, x0, 30, checkpoints=[10, 30])
     trace = l_svrdsg(
         problem,
         x0,

@@ -24,6 +24,7 @@ from mastbench.theory.mast.common import (
 )
 
 from mastbench import exact
+from mastbench.algorithms.mast import DSGD
 from mastbench.backend import rng
 from mastbench.sketches import Bernoulli, RandK
 
@@ -258,17 +259,16 @@ def abc(inst: Instance, params: dict[str, Any]) -> Evidence:
     problem = inst.problem
     s = setting(inst)
     step, iters = float(params["step"]), int(params["iters"])
-    dist2 = exact.dsgd_minibatch_moments(
-        problem,
-        inst.sketch,
-        batch_size=inst.batch,
-        replacement=bool(params.get("run_replacement", _replacement(inst))),
-        compressor=getattr(inst, "compressor", None),
-        x0=inst.x0,
-        step=step,
-        iters=iters,
+    method = DSGD(
+        sketch=inst.sketch,
+        gamma=step,
         shift=inst.shift,
-    ).dist2
+        option="II",
+        batch_size=inst.batch,
+        replace=bool(params.get("run_replacement", _replacement(inst))),
+        compressor=getattr(inst, "compressor", None),
+    )
+    dist2 = exact.moments(method, problem, inst.x0, iters).dist2
     constants = _abc_constants(inst)
     mu = s.mu_f * s.mu_D
     t = np.arange(iters + 1)

@@ -15,6 +15,7 @@ from mastbench.problems.quadratic import Quadratic
 from mastbench.theory import Instance, NegativeControl
 
 from mastbench import exact
+from mastbench.algorithms.mast import DSGD
 from mastbench.backend import rng
 
 __all__ = [
@@ -128,9 +129,8 @@ def setting(inst: Instance) -> _Setting:
 
 def dsgd_readouts(inst: Instance, step: float, iters: int) -> exact.ExactMoments:
     """Exact E‖x_t − x_D*‖², E f_D(x_t) − f_D*, E‖∇f_D(x_t)‖², E f(x_t) − f* for t ≤ iters."""
-    return exact.dsgd_moments(
-        inst.problem, inst.sketch, x0=inst.x0, step=step, iters=iters, shift=inst.shift
-    )
+    method = DSGD(sketch=inst.sketch, gamma=step, shift=inst.shift)
+    return exact.moments(method, inst.problem, inst.x0, iters)
 
 
 def sketch_support(sketch: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -26,6 +26,7 @@ from mastbench.theory.mast.common import (
 from threadpoolctl import threadpool_limits
 
 from mastbench import exact
+from mastbench.algorithms.mast import LSVRDSG, DistributedDSGD
 from mastbench.sketches import Bernoulli, Discrete, Identity, Permutation, RandK
 
 __all__: list[str] = []
@@ -123,16 +124,10 @@ def vr(inst: Instance, params: dict[str, Any]) -> Evidence:
     """
     step, iters = float(params["step"]), int(params["iters"])
     prob = float(getattr(inst, "prob", None) or 1.0 / inst.sketch.num_outcomes)
-    phi = exact.l_svrdsg_moments(
-        inst.problem,
-        inst.sketch,
-        batch_size=_num_sketches(inst),
-        prob=prob,
-        x0=inst.x0,
-        step=step,
-        iters=iters,
-        shift=inst.shift,
-    ).extra["lyapunov"]
+    method = LSVRDSG(
+        sketch=inst.sketch, gamma=step, shift=inst.shift, prob=prob, batch=_num_sketches(inst)
+    )
+    phi = exact.moments(method, inst.problem, inst.x0, iters).extra["lyapunov"]
     L, mu = _vr_constants(inst)
     t = np.arange(iters + 1)
     bound = (1 - min(mu / (6 * L), prob / 2)) ** t * phi[0]
@@ -152,15 +147,15 @@ def _num_sketches(inst: Instance) -> int:
 
 def _vr_limit(inst: Instance, step: float, batch: int, prob: float) -> float:
     with threadpool_limits(limits=1):  # small dense eigenproblems: threads only contend
-        limit = exact.l_svrdsg_limit(
-            inst.problem,
-            inst.sketch,
-            batch_size=batch,
-            prob=prob,
-            step=step,
-            resample_each_step=inst.minibatch == "resampled",
+        method = LSVRDSG(
+            sketch=inst.sketch,
+            gamma=step,
             shift=inst.shift,
+            prob=prob,
+            batch=batch,
+            minibatch="resampled" if inst.minibatch == "resampled" else "fixed",
         )
+        limit = exact.limit(method, inst.problem)
     return limit.dist2
 
 
@@ -326,14 +321,8 @@ def _dist_evaluate(inst: Instance, params: dict[str, Any], constant: str) -> Evi
     delta0 = 0.5 * float(e0 @ s.A_bar @ e0)
     for T in params["horizons"]:
         step = float(params.get("step", 1.0 / math.sqrt(product * T)))
-        grad2 = exact.distributed_moments(
-            inst.problems,
-            inst.sketches,
-            x0=inst.x0,
-            step=step,
-            iters=T,
-            shift=inst.shift,
-        ).gradnorm2_D
+        method = DistributedDSGD(sketches=inst.sketches, gamma=step, shift=inst.shift)
+        grad2 = exact.moments(method, inst.problems, inst.x0, T).gradnorm2_D
         measured.append(np.min(grad2[:T]))
         bound.append(6 * delta0 / (step * T) + 2 * step * product * s.delta_dist)
         tol = max(tol, atol(grad2[0]))
@@ -526,7 +515,7 @@ def ist_link(inst: Instance, params: dict[str, Any]) -> Evidence:
     predicted = np.linalg.solve(n * D_bar, b_bar)
     step = 1.0 / float(np.linalg.eigvalsh(enumerated)[-1])
     with threadpool_limits(limits=1):
-        mean_limit = exact.distributed_limit(problems, sketch, step=step).mean
+        mean_limit = exact.limit(DistributedDSGD(sketches=sketch, gamma=step), problems).mean
     measured = [
         float(np.max(np.abs(enumerated - n * D_bar))),
         float(np.max(np.abs(np.linalg.solve(enumerated, b_bar) - predicted))),

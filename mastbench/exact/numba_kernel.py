@@ -1,10 +1,10 @@
 """The whole propagation of the symmetric fused diagonal step in one compiled loop (numba).
 
-:class:`mastbench._diagonal_step.SymmetricDiagonalStep` costs two small matrix products and
+:class:`mastbench.exact.diagonal_step.SymmetricDiagonalStep` costs two small matrix products and
 about a dozen NumPy calls per step; at d ≈ 30 the per-call overhead of NumPy outweighs the
 arithmetic.  :func:`propagate_symmetric` runs all T steps of (m, P) in one call of a function
 compiled by numba (the optional extra ``mastbench[fast]``), from the same precomputed pieces
-(:class:`~mastbench._diagonal_step.SymmetricFactors`), in the reduced form
+(:class:`~mastbench.exact.diagonal_step.SymmetricFactors`), in the reduced form
 
     PA = P·A,    Z = w0_half·PA + P·Diag(l0_diag) + Diag(ρ) + Diag(f12_half∘dP)·A,
     W = A·Z + c·(β + a0c_half)ᵀ + P∘had + Diag(δ),    P⁺ = W + Wᵀ,
@@ -29,11 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from mastbench._diagonal_step import SymmetricFactors
+from mastbench.exact.diagonal_step import SymmetricFactors
 
 __all__ = ["MIN_WORK", "available", "enabled", "propagate_symmetric", "worthwhile"]
 
-#: False forces :func:`mastbench._moment_maps.propagate` onto the NumPy loop.
+#: False forces :func:`mastbench.exact.moment_maps.propagate` onto the NumPy loop.
 enabled: bool = True
 
 #: Least iters·d³ for which the compiled loop is used (see :func:`worthwhile`).
@@ -142,7 +142,7 @@ def propagate_symmetric(
     Parameters
     ----------
     factors : SymmetricFactors
-        From :attr:`mastbench._diagonal_step.SymmetricDiagonalStep.factors`.
+        From :attr:`mastbench.exact.diagonal_step.SymmetricDiagonalStep.factors`.
     m0 : ndarray, shape (d,)
     P0 : ndarray, shape (d, d)
         Symmetric.

@@ -8,7 +8,7 @@ m_t = E[u_t], P_t = E[u_t u_tᵀ] that evolve deterministically (``theory/mast.m
 A :class:`MomentMap` evaluates these expectations for one family of recursions: DSGD with a
 sketch (closed-form sketch moments), distributed DSGD with independent clients, or any finite
 set of enumerated branches.  :func:`propagate` iterates the map; :func:`fixed_point` solves for
-its stationary point.  Used by :mod:`mastbench.exact`.
+its stationary point.  Methods declare theirs (``moment_map``); :mod:`mastbench.exact` reads it.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from mastbench import _diagonal_kernel
-from mastbench._diagonal_step import (
+from mastbench.exact import numba_kernel
+from mastbench.exact.diagonal_step import (
     GeneralDiagonalStep,
     SymmetricDiagonalStep,
     pattern_coefficients,
@@ -72,6 +72,18 @@ class MomentMap(ABC):
         P = self.second_step(P, m)
         return self.mean_step(m), 0.5 * (P + P.T)
 
+    def start(self, y0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The state moments (E u_0, E u_0u_0ᵀ) from the deterministic y_0 = x_0 − v.
+
+        The state is y itself unless an augmented-state map says otherwise.
+        """
+        return y0, np.outer(y0, y0)
+
+    def readouts(self, geometry: Any, m: np.ndarray, P: np.ndarray) -> dict[str, np.ndarray]:
+        """Method-specific readouts from state moments m (..., D), P (..., D, D) (none here);
+        ``geometry`` is the :class:`~mastbench.exact.engine.Geometry` of f and f_D."""
+        return {}
+
 
 class SketchedStep(MomentMap):
     """DSGD on a quadratic, options I and II (``theory/mast.md`` §3.1, §6.1).
@@ -85,7 +97,7 @@ class SketchedStep(MomentMap):
 
     Option I (no components, no compressor, β = 1) with a closed-form diagonal sketch
     (Bernoulli, Rand-K, Identity, Permutation's marginal) uses the fused kernels of
-    :mod:`mastbench._diagonal_step`, with every state-independent piece precomputed: a few
+    :mod:`mastbench.exact.diagonal_step`, with every state-independent piece precomputed: a few
     matrix products and elementwise operations per step instead of the ~20 pattern
     contractions.
     """
@@ -168,8 +180,8 @@ class SketchedStep(MomentMap):
 class PatternStep(MomentMap):
     """A :class:`SketchedStep` evaluated only through the sketch's Q4/R3 contractions.
 
-    The reference for the fused kernels (:mod:`mastbench._diagonal_step`,
-    :mod:`mastbench._diagonal_kernel`): the same moment map, without any fused step.
+    The reference for the fused kernels (:mod:`mastbench.exact.diagonal_step`,
+    :mod:`mastbench.exact.numba_kernel`): the same moment map, without any fused step.
     """
 
     def __init__(self, step: SketchedStep):
@@ -251,9 +263,9 @@ def propagate(
     """Iterate the moment map from (m0, P0); return the moments at the checkpoints.
 
     The symmetric fused DSGD step (:attr:`SketchedStep.symmetric_kernel`) runs in one compiled
-    loop (:mod:`mastbench._diagonal_kernel`) when numba is importable and the propagation is
-    long enough (:func:`~mastbench._diagonal_kernel.worthwhile`); every other map, or with
-    ``mastbench._diagonal_kernel.enabled = False``, steps through :meth:`MomentMap.advance`.
+    loop (:mod:`mastbench.exact.numba_kernel`) when numba is importable and the propagation is
+    long enough (:func:`~mastbench.exact.numba_kernel.worthwhile`); every other map, or with
+    ``mastbench.exact.numba_kernel.enabled = False``, steps through :meth:`MomentMap.advance`.
 
     Returns
     -------
@@ -267,10 +279,10 @@ def propagate(
     fused = step.symmetric_kernel if isinstance(step, SketchedStep) else None
     if (
         fused is not None
-        and _diagonal_kernel.worthwhile(D, int(checkpoints[-1]))
-        and _diagonal_kernel.available()
+        and numba_kernel.worthwhile(D, int(checkpoints[-1]))
+        and numba_kernel.available()
     ):
-        return _diagonal_kernel.propagate_symmetric(fused.factors, m, P, iters, checkpoints)
+        return numba_kernel.propagate_symmetric(fused.factors, m, P, iters, checkpoints)
     record = checkpoints.tolist()
     means = np.empty((len(record), D))
     seconds = np.empty((len(record), D, D))

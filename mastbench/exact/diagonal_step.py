@@ -27,7 +27,7 @@ transposed pair, which saves work and returns P⁺ exactly symmetric; the rank-o
 terms ride in one of its two matrix products.  Per step it allocates only the two arrays it
 returns.  Both agree with the pattern formulas to rounding (``tests/test_diagonal_step.py``).
 :attr:`SymmetricDiagonalStep.factors` hands its precomputed pieces to the compiled
-propagation of :mod:`mastbench._diagonal_kernel`.
+propagation of :mod:`mastbench.exact.numba_kernel`.
 """
 
 from __future__ import annotations

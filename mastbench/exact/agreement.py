@@ -1,0 +1,155 @@
+"""Checked as implemented: the method as run by the driver against its exact moments.
+
+A method that declares a moment map is run twice on the same quadratic instance: R batched
+replicates through :func:`mastbench.algorithms.driver.run` (the code users run), and
+:func:`mastbench.exact.moments` (its moment map).  At every compared iteration t the
+Monte-Carlo means of the d coordinates of x_t and of ‖x_t − x_D*‖² must contain the exact
+E x_t and E‖x_t − x_D*‖² in their confidence intervals; the intervals are simultaneous over
+all C·(d + 1) compared quantities (Bonferroni, :func:`mastbench.montecarlo.estimate`, Student
+t), so an instance that agrees is reported as disagreeing with probability at most
+1 − ``level``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mastbench.exact.engine import moments
+from mastbench.montecarlo import estimate
+from mastbench.validation import check_in_range, check_int
+
+__all__ = ["Agreement", "agreement"]
+
+#: Default simultaneous level: a correct method is reported in disagreement with probability
+#: at most 1e-6 per instance.
+LEVEL = 1.0 - 1e-6
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Whether a method's batched runs agree with its exact moments, and where not.
+
+    Attributes
+    ----------
+    holds : bool
+        Every exact value lies in its simultaneous interval.
+    reason : str
+        Empty when it holds; else "the implementation disagrees with the exact dynamics at
+        t = …" with the quantity and the interval.
+    first_t : int or None
+        The first compared iteration with a value outside its interval.
+    worst : float
+        max over the compared quantities of |MC mean − exact| / (interval half-width):
+        ≤ 1 where it holds.
+    iterations : numpy.ndarray
+        The compared iterations.
+    replicates : int
+        R.
+    level : float
+        The simultaneous confidence level.
+    """
+
+    holds: bool
+    reason: str
+    first_t: int | None
+    worst: float
+    iterations: np.ndarray
+    replicates: int
+    level: float
+
+
+def agreement(
+    method: Any,
+    problem: Any,
+    x0: Any,
+    iters: int,
+    *,
+    rng: Any,
+    replicates: int = 2000,
+    checkpoints: Any = None,
+    level: float = LEVEL,
+) -> Agreement:
+    """Compare the driver's R replicates of ``method`` with ``exact.moments`` of it.
+
+    Parameters
+    ----------
+    method : Method with a moment map
+        E.g. :class:`~mastbench.algorithms.mast.DSGD`.
+    problem : quadratic problem
+        As the driver takes it (:class:`~mastbench.algorithms.mast.Clients` for the
+        distributed method), NumPy arrays.
+    x0 : array, shape (d,)
+        The deterministic start.
+    iters : int
+        Horizon T ≥ 1.
+    rng : Generator
+        Source of the replicates' randomness.
+    replicates : int
+        R ≥ 2.
+    checkpoints : sequence of int, optional
+        Compared iterations (default 1..T); t = 0 is deterministic and never compared.
+    level : float
+        Simultaneous confidence level in (0, 1).
+
+    Returns
+    -------
+    Agreement
+    """
+    from mastbench.algorithms.driver import run
+
+    iters = check_int("iters", iters, low=1)
+    replicates = check_int("replicates", replicates, low=2)
+    level = check_in_range("level", level, 0.0, 1.0, low_open=True, high_open=True)
+    points = np.arange(1, iters + 1) if checkpoints is None else np.asarray(checkpoints)
+    points = np.unique(points[points > 0]).astype(np.int64)
+    exact = moments(method, problem, x0, iters, checkpoints=points)
+    trace = run(
+        method,
+        problem,
+        x0,
+        iters=iters,
+        rng=rng,
+        replicates=replicates,
+        checkpoints=points,
+        metrics=(),
+        keep_iterates=True,
+    )
+    X = trace.iterates  # (C, R, d)
+    C, _, d = X.shape
+    dist2 = np.sum((X - exact.x_D_star) ** 2, axis=2)  # (C, R)
+    samples = np.concatenate([np.swapaxes(X, 1, 2), dist2[:, None, :]], axis=1)  # (C, d+1, R)
+    targets = np.concatenate([exact.mean, exact.dist2[:, None]], axis=1)  # (C, d+1)
+    if not np.all(np.isfinite(samples)):
+        bad = int(points[np.flatnonzero(~np.all(np.isfinite(samples), axis=(1, 2)))[0]])
+        return Agreement(
+            False,
+            f"the implementation disagrees with the exact dynamics at t = {bad}: a replicate "
+            "is not finite",
+            bad,
+            float("inf"),
+            points,
+            replicates,
+            level,
+        )
+    est = estimate(samples.reshape(C * (d + 1), -1), level=level, simultaneous=True)
+    value = targets.reshape(-1)
+    half = 0.5 * (est.upper - est.lower)
+    slack = 1e-9 * np.maximum(1.0, np.abs(value))  # a deterministic quantity: rounding only
+    gap = np.abs(est.mean - value)
+    ratio = gap / (half + slack)
+    outside = (gap > half + slack).reshape(C, d + 1)
+    worst = float(ratio.max())
+    if not outside.any():
+        return Agreement(True, "", None, worst, points, replicates, level)
+    c, q = (int(i) for i in np.argwhere(outside)[0])
+    k = c * (d + 1) + q
+    what = f"E x_t[{q}]" if q < d else "E‖x_t − x_D*‖²"
+    reason = (
+        f"the implementation disagrees with the exact dynamics at t = {int(points[c])}: "
+        f"{what} = {value[k]:.6g} exactly, Monte Carlo {est.mean[k]:.6g} ± {half[k]:.3g} "
+        f"(R = {replicates}, simultaneous level {level})"
+    )
+    return Agreement(False, reason, int(points[c]), worst, points, replicates, level)
