@@ -73,6 +73,7 @@ def madgrad(
     replicates: int = 1,
     batch_size: int | None = None,
     checkpoints: Any = None,
+    keep_iterates: bool = False,
 ) -> Trace:
     """MADGRAD (Defazio & Jelassi 2022), RAMDA with ψ = 0 (arXiv 2403.14398 Table 6).
 
@@ -99,6 +100,8 @@ def madgrad(
     rng, replicates, batch_size
         As in :func:`ramda` (``batch_size`` needs f to be a FiniteSum).
     checkpoints : array-like of int, optional
+        As in :func:`ramda`.
+    keep_iterates : bool, default False
         As in :func:`ramda`.
 
     Returns
@@ -129,6 +132,7 @@ def madgrad(
         rng=rng,
         replicates=replicates,
         checkpoints=checkpoints,
+        keep_iterates=keep_iterates,
         params={"lr": lr, "momentum": momentum, "batch_size": method.batch_size},
     )
 
@@ -144,6 +148,7 @@ def mda(
     replicates: int = 1,
     batch_size: int | None = None,
     checkpoints: Any = None,
+    keep_iterates: bool = False,
 ) -> Trace:
     """MDA (Jelassi & Defazio 2020), RMDA with ψ = 0 (arXiv 2403.14398 Table 6).
 
@@ -168,6 +173,8 @@ def mda(
     rng, replicates, batch_size
         As in :func:`ramda` (``batch_size`` needs f to be a FiniteSum).
     checkpoints : array-like of int, optional
+        As in :func:`ramda`.
+    keep_iterates : bool, default False
         As in :func:`ramda`.
 
     Returns
@@ -196,5 +203,6 @@ def mda(
         rng=rng,
         replicates=replicates,
         checkpoints=checkpoints,
+        keep_iterates=keep_iterates,
         params={"lr": lr, "momentum": momentum, "batch_size": method.batch_size},
     )
