@@ -277,7 +277,7 @@ _CONTROL = NegativeControl(
     measure="max_i |W_t,i − W^ref_t,i|",
     method="deterministic",
     instances=lambda quick: [_instance("l1"), _instance("group")],
-    default_params=lambda inst: {"iters": 8, "lr": 0.25, "rho": 0.5},
+    default_params=lambda inst: {"iters": 8, "lr": 0.25, "rho": 0.375},
     controls=(_CONTROL,),
 )
 def prox_sgd_reference(instance: Instance, params: Mapping[str, Any]) -> Evidence:
@@ -288,7 +288,7 @@ def prox_sgd_reference(instance: Instance, params: Mapping[str, Any]) -> Evidenc
         2020, as used by arXiv 2403.14398, App. A.1) is buf_1 = ρG¹,
         buf_k = (1 − ρ)buf_{k−1} + ρG^k, W^k = prox_{ηψ}(W^{k−1} − η buf_k).
     Check
-        ``prox_sgd`` (full batch, T = 8, η = 1/4, ρ = 1/2) against the reference computed in
+        ``prox_sgd`` (full batch, T = 8, η = 1/4, ρ = 3/8) against the reference computed in
         exact rational arithmetic (:class:`fractions.Fraction`: the data, η, ρ, λ and l2 are
         dyadic rationals, and the ℓ1 prox is rational) on the ℓ1 instance, and in floats on
         the group-lasso instance; allowance 1e-12·max(1, max|W^ref|).  The comparison is an
@@ -444,7 +444,7 @@ def ramda_reference(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     return _compare(pairs, instance.tol, {"solver": instance.solver})
 
 
-_ADAM = {"iters": 8, "lr": 0.05, "betas": (0.5, 0.75)}
+_ADAM = {"iters": 8, "lr": 0.05, "betas": (0.625, 0.75)}
 
 
 @theorem(
@@ -477,7 +477,7 @@ def prox_gen_reference(instance: Instance, params: Mapping[str, Any]) -> Evidenc
         m̂ = m_k/(1 − β1^k), v̂ = v_k/(1 − β2^k), D = Diag(√v̂ + ε),
         W^k = argmin_W ⟨ηm̂, W⟩ + ½⟨W − W', D(W − W')⟩ + ηψ(W).
     Check
-        ``prox_gen`` (full batch, T = 8, η = 0.05, β = (1/2, 3/4), ε = 1e-2, wd = 1/2),
+        ``prox_gen`` (full batch, T = 8, η = 0.05, β = (5/8, 3/4), ε = 1e-2, wd = 1/2),
         subproblem exact (allowance 1e-12·scale) and by PG (to 1e-12, allowance 1e-9·scale),
         against the reference with ψ = λ‖·‖₁ (soft-thresholding of W' − ηm̂/D at ηλ/D).
         An identity: the worst ratio is ≈ 0 on a correct implementation.
@@ -528,7 +528,7 @@ def prox_ssi_reference(instance: Instance, params: Mapping[str, Any]) -> Evidenc
         ProxSSI (Deleu & Bengio 2021, as in ``ramda_exp``): Adam moments with bias correction,
         D = √v̂ + ε, X = W^{k−1} − ηm̂/D, W^k = argmin_Z ½Σ D_i(Z_i − X_i)² + ηψ(Z).
     Check
-        ``prox_ssi`` (full batch, T = 8, η = 0.05, β = (1/2, 3/4), ε = 1e-2) against the
+        ``prox_ssi`` (full batch, T = 8, η = 0.05, β = (5/8, 3/4), ε = 1e-2) against the
         reference with ψ = λ‖·‖₁ (soft-thresholding of X at ηλ/D); allowance
         1e-12·max(1, max|W^ref|).  An identity: the worst ratio is ≈ 0 when correct.
     Control
