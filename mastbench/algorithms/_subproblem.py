@@ -12,7 +12,10 @@ a = α_t, C = W⁰ (dual averaging); ProxGen (eq. (6)) has a = η_t, C = W^{t−
   safe screening (Deleu & Bengio 2021: group g is zero at the optimum iff
   ‖P_g C_g − V_g‖ ≤ aλ_g), and either the paper's inexactness condition (7) checked literally
   (‖s_j‖ ≤ ε with s_j = (P − θ⁻¹)(Z^j − Z^{j−1}) ∈ ∂Q(Z^j), eq. (9), and Q(Z^j) ≤ Q(Z⁰)) or the
-  official code's heuristic (relative decrease of Q below ``rtol`` after at least 2 steps).
+  official code's heuristic (relative decrease of Q below ``rtol`` after at least 2 steps),
+  or no early stop (exactly ``max_iters`` steps); with ``history=True`` it also returns every
+  iterate Z^j and residual s_j (:class:`PGHistory`), so a check can read the solver's own
+  iterates.
 """
 
 from __future__ import annotations
@@ -23,7 +26,15 @@ from typing import Any
 from mastbench.backend import array_namespace, device_of
 from mastbench.problems.regularizers import L1, GroupLasso, Regularizer, Zero
 
-__all__ = ["PGResult", "screen", "solve_exact", "solve_pg", "subgradient_residual", "value"]
+__all__ = [
+    "PGHistory",
+    "PGResult",
+    "screen",
+    "solve_exact",
+    "solve_pg",
+    "subgradient_residual",
+    "value",
+]
 
 _BISECTION_STEPS = 64
 
@@ -81,6 +92,26 @@ def subgradient_residual(psi: Regularizer, a: float, V: Any, P: Any, C: Any, Z: 
     return xp.sqrt(psi.dist2(Z, V + P * (Z - C), scale=a))
 
 
+@dataclass(frozen=True)
+class PGHistory:
+    """Every iterate of one :func:`solve_pg` call, batched over replicates.
+
+    Attributes
+    ----------
+    iterates : array (J + 1, R, d)
+        Z^0 (the warm start), Z^1, …, Z^J; a replicate that has stopped keeps its last Z.
+    residuals : array (J, R, d)
+        s_j = (P − θ⁻¹)(Z^j − Z^{j−1}) of eq. (9) for j = 1, …, J (zero on screened groups
+        and after a replicate has stopped).
+    theta : array (R,)
+        The step θ of each replicate.
+    """
+
+    iterates: Any
+    residuals: Any
+    theta: Any
+
+
 @dataclass
 class PGResult:
     """Outcome of :func:`solve_pg` per replicate.
@@ -94,13 +125,17 @@ class PGResult:
     residual : array (R,)
         ‖s_J‖, the certified upper bound of min ‖∂Q(Z)‖ from the last two PG iterates (eq. (9)).
     satisfied : array (R,) of bool
-        Whether the stopping rule was met (False: ``max_iters`` was reached first).
+        Whether the stopping rule was met (False: ``max_iters`` was reached first; always
+        False with ``stop="none"``).
+    history : PGHistory or None
+        Every iterate and residual, when asked with ``history=True``.
     """
 
     Z: Any
     iterations: Any
     residual: Any
     satisfied: Any
+    history: PGHistory | None = None
 
 
 def solve_pg(
@@ -116,21 +151,26 @@ def solve_pg(
     max_iters: int = 100,
     rtol: float = 1e-8,
     screening: bool = True,
+    theta: Any = None,
+    history: bool = False,
 ) -> PGResult:
     """Algorithm 2 of arXiv 2403.14398 (PG) on Q, batched over replicates.
 
-    Z^j = prox_{θaψ}(Z^{j−1} − θ(V + P(Z^{j−1} − C))), θ = 1/max_i P_i per replicate.
-    Stops per replicate when ``stop="condition7"`` and
+    Z^j = prox_{θaψ}(Z^{j−1} − θ(V + P(Z^{j−1} − C))), θ = 1/max_i P_i per replicate unless
+    ``theta`` (an (R,) array) is given.  Stops per replicate when ``stop="condition7"`` and
     ‖s_j‖ ≤ ``tol`` and Q(Z^j) ≤ Q(Z⁰) (condition (7)), or when ``stop="heuristic"`` and
-    (Q(Z^{j−1}) − Q(Z^j))/(|Q(Z^j)| + 1) < ``rtol`` with j ≥ 2 (the official code).
-    Screened groups are fixed at zero (exactly optimal there, so their residual is 0).
+    (Q(Z^{j−1}) − Q(Z^j))/(|Q(Z^j)| + 1) < ``rtol`` with j ≥ 2 (the official code); with
+    ``stop="none"`` it takes exactly ``max_iters`` steps.  Screened groups are fixed at zero
+    (exactly optimal there, so their residual is 0).  ``history=True`` also returns every
+    iterate and residual (:class:`PGHistory`).
     """
     xp = array_namespace(V)
-    if stop not in ("condition7", "heuristic"):
-        raise ValueError(f"stop must be 'condition7' or 'heuristic', got {stop!r}")
+    if stop not in ("condition7", "heuristic", "none"):
+        raise ValueError(f"stop must be 'condition7', 'heuristic' or 'none', got {stop!r}")
     if stop == "condition7" and (tol is None or not tol > 0):
         raise ValueError(f"tol must be positive for stop='condition7', got {tol}")
-    theta = 1.0 / xp.max(P, axis=-1)
+    if theta is None:
+        theta = 1.0 / xp.max(P, axis=-1)
     keep = None
     if screening and isinstance(psi, GroupLasso):
         zeroed = screen(psi, a, V, P, C)
@@ -142,6 +182,7 @@ def solve_pg(
     residual = xp.full((R,), float("inf"), dtype=V.dtype, device=device_of(V))
     q0 = value(psi, a, V, P, C, Z0)
     Z, q_prev = Z0, q0
+    iterates, residuals = [Z0], []
     for j in range(1, max_iters + 1):
         grad_q = V + P * (Z - C)
         Z_new = psi.prox(Z - theta[:, None] * grad_q, theta * a)
@@ -154,14 +195,23 @@ def solve_pg(
         q_new = value(psi, a, V, P, C, Z_new)
         if stop == "condition7":
             ok = (res <= tol) & (q_new <= q0)
-        else:
+        elif stop == "heuristic":
             ok = ((q_prev - q_new) / (xp.abs(q_new) + 1.0) < rtol) & (j >= 2)
+        else:
+            ok = xp.zeros_like(done)
         active = ~done
         Z = xp.where(active[:, None], Z_new, Z)
         residual = xp.where(active, res, residual)
         iterations = iterations + xp.astype(active, V.dtype)
         q_prev = xp.where(active, q_new, q_prev)
+        if history:
+            iterates.append(Z)
+            residuals.append(xp.where(active[:, None], s, 0.0))
         done = done | ok
         if bool(xp.all(done)):
             break
-    return PGResult(Z, iterations, residual, done)
+    record = None
+    if history:
+        empty = xp.zeros((0, *V.shape), dtype=V.dtype, device=device_of(V))
+        record = PGHistory(xp.stack(iterates), xp.stack(residuals) if residuals else empty, theta)
+    return PGResult(Z, iterations, residual, done, record)

@@ -18,6 +18,7 @@ from mastbench.algorithms import madgrad, mda, prox_gen, prox_sgd, prox_ssi, ram
 from mastbench.algorithms.proximal import expected_squared_gradient
 from mastbench.backend import rng, to_numpy
 from mastbench.strategies import ramda_subproblems
+from tests.algorithms.cases import case_for
 
 
 @pytest.fixture(scope="module")
@@ -302,7 +303,7 @@ def test_registered_cases_are_reproducible(xp, name) -> None:
 
     spec = get_algorithm(name)
     assert spec.family == "ramda" and spec.stochastic
-    args, kwargs = spec.make_case(xp.xp, xp.device)
+    args, kwargs = case_for(name)(xp.xp, xp.device)
     first = spec.run(*args, rng=xp.rng(12), replicates=2, **kwargs)
     again = spec.run(*args, rng=xp.rng(12), replicates=2, **kwargs)
     assert first.x.shape == (2, args[0].d)

@@ -121,14 +121,15 @@ def _pg_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     Z_star = np.asarray(sub.solve_exact(psi, a, V, P, C))
     q_star = np.asarray(sub.value(psi, a, V, P, C, Z_star))
     R0 = np.linalg.norm(Z0 - Z_star, axis=1)
-    Z, gaps, bounds, incl, res_norm = Z0, [], [], [], []
+    history = sub.solve_pg(
+        psi, a, V, P, C, Z0, theta=theta, stop="none", max_iters=J, screening=False, history=True
+    ).history
+    gaps, bounds, incl, res_norm = [], [], [], []
     for j in range(1, J + 1):
-        Z_new = np.asarray(psi.prox(Z - theta[:, None] * (V + P * (Z - C)), theta * a))
-        s = (P - 1.0 / theta[:, None]) * (Z_new - Z)
-        grad_q = V + P * (Z_new - C)
-        incl.append(np.sqrt(np.asarray(psi.dist2(Z_new, grad_q - s, scale=a))))
+        Z, s = np.asarray(history.iterates[j]), np.asarray(history.residuals[j - 1])
+        grad_q = V + P * (Z - C)
+        incl.append(np.sqrt(np.asarray(psi.dist2(Z, grad_q - s, scale=a))))
         res_norm.append(np.linalg.norm(s, axis=1))
-        Z = Z_new
         gaps.append(np.asarray(sub.value(psi, a, V, P, C, Z)) - q_star)
         bounds.append(0.5 * L * (1 - mu / L) ** j * R0**2)
     gaps, bounds, incl, res_norm = map(np.asarray, (gaps, bounds, incl, res_norm))
@@ -195,8 +196,10 @@ def pg_solver(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     Assumptions
         ψ convex (group lasso or ℓ1 here), P ≻ 0 diagonal, step ≤ 1/L.
     Measured
-        Q* and Z* from the exact secular-equation solution; every j ≤ ``iters`` on every
-        replicate; the inclusion as a·dist(0, ∇q(Z^j) − s_j + a∂ψ(Z^j)) (bound 0, atol 1e-10).
+        The iterates Z^j and residuals s_j of the solver itself (:func:`solve_pg` with
+        ``history=True``, no early stop, no screening, step θ = ``step``/L); Q* and Z* from
+        the exact secular-equation solution; every j ≤ ``iters`` on every replicate; the
+        inclusion as a·dist(0, ∇q(Z^j) − s_j + a∂ψ(Z^j)) (bound 0, atol 1e-10).
     Reference
         arXiv 2403.14398, Algorithm 2, eqs. (7), (9), (11), Theorem 1.  Tag C/D.
     """

@@ -1,0 +1,634 @@
+"""Reference trajectories of the RAMDA family: every algorithm, step by step, against an
+independent few-line reference written from its paper's update equations.
+
+* ``ramda.reference-prox-sgd`` — ProxSGD (Yang et al. 2020; arXiv 2403.14398 App. A.1), with
+  exact rational arithmetic (:class:`fractions.Fraction`) on the ℓ1 instance;
+* ``ramda.reference-rmda`` — RMDA (arXiv 2112.02612; arXiv 2403.14398 §2), with a restart and
+  the momentum ramp;
+* ``ramda.reference-ramda`` — RAMDA (arXiv 2403.14398, Algorithm 1, eqs. (2)–(5)), with a
+  restart and the ramp, subproblem (4) solved exactly and by PG (Algorithm 2);
+* ``ramda.reference-prox-gen`` — ProxGen as ProxAdamW (eq. (6), Algorithm 3);
+* ``ramda.reference-prox-ssi`` — ProxSSI (Deleu & Bengio 2021, as in ``ramda_exp``);
+* ``ramda.reference-madgrad`` and ``ramda.reference-mda`` — the unregularized counterparts.
+
+Each check runs the public function a user runs on a tiny deterministic (full-gradient)
+least-squares instance, records every iterate, and compares it with the reference: measured
+is max_i |x_t,i − x^ref_t,i| at each t = 0..T, bound is the round-off allowance
+tol·max(1, max|x^ref|) (1e-12, or 1e-9 where the subproblem is solved by PG to 1e-12).  The
+learning rate η_k = η/(1 + a·k) and the weight c_k = c/(1 + b·k) are schedules, so an
+off-by-one in k shows; the instances make soft-thresholding zero some coordinates along the
+way, so a wrong threshold shows.  The references share nothing with the implementation: the
+gradient, the proximal maps and the subproblem solutions are written out here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from fractions import Fraction
+from functools import cache
+from typing import Any
+
+import numpy as np
+from mastbench.problems.composite import Composite
+from mastbench.problems.least_squares import LeastSquares
+from mastbench.problems.regularizers import L1, GroupLasso
+from mastbench.theory._core import Evidence, Instance, NegativeControl
+from mastbench.theory._registry import theorem
+
+from mastbench import algorithms
+
+__all__ = [
+    "adam_prox_path",
+    "dual_averaging_path",
+    "madgrad_reference",
+    "mda_reference",
+    "prox_gen_reference",
+    "prox_sgd_path",
+    "prox_sgd_reference",
+    "prox_ssi_reference",
+    "ramda_reference",
+    "rmda_reference",
+    "smooth_dual_averaging_path",
+]
+
+PAPER = (
+    "Huang & Lee, Regularized Adaptive Momentum Dual Averaging with an Efficient Inexact "
+    "Subproblem Solver for Training Structured Neural Network, NeurIPS 2024, arXiv 2403.14398"
+)
+
+#: The design, targets and start of the instances (small dyadic rationals: exact in binary).
+_X = ((1, 2, 0, -1), (0, 1, -2, 1), (2, -1, 1, 0), (1, 0, 1, 2))
+_Y = (1, -2, Fraction(1, 2), 1)
+_X0 = (Fraction(1, 2), Fraction(-1, 4), 1, 0)
+_L2 = Fraction(1, 8)
+_LAM = Fraction(1, 4)
+_LAM_GROUP = 0.5
+
+
+@cache
+def _problem(regularizer: str) -> Composite:
+    f = LeastSquares(np.array(_X, dtype=float), np.array([float(v) for v in _Y]), l2=float(_L2))
+    psi = L1(float(_LAM)) if regularizer == "l1" else GroupLasso.contiguous(2, 2, _LAM_GROUP)
+    return Composite(f, psi)
+
+
+def _instance(regularizer: str, **fields: Any) -> Instance:
+    described = ", ".join(f"{k}={v}" for k, v in fields.items())
+    lam = "1/4" if regularizer == "l1" else f"{_LAM_GROUP:g}"
+    name = f"least squares n=4 d=4 l2=1/8, {regularizer} λ={lam}" + (
+        f" ({described})" if described else ""
+    )
+    return Instance(name, problem=_problem(regularizer), regularizer=regularizer, **fields)
+
+
+# -- the references (written from the papers' update equations) ---------------------------
+def _gradient(w: Any) -> Any:
+    """∇f(w) = Xᵀ(Xw − y)/n + l2·w for f = (1/2n)‖Xw − y‖² + (l2/2)‖w‖², entry by entry (works
+    on Fractions and floats)."""
+    n, d = len(_X), len(_X[0])
+    residual = [sum(_X[i][j] * w[j] for j in range(d)) - _Y[i] for i in range(n)]
+    return [sum(_X[i][j] * residual[i] for i in range(n)) / n + _L2 * w[j] for j in range(d)]
+
+
+def _soft(x: Any, threshold: Any) -> Any:
+    """sign(x)·max(|x| − threshold, 0), entrywise (the prox of threshold·|·|)."""
+    return [
+        (abs(v) - u if abs(v) > u else 0 * v) * (1 if v > 0 else -1)
+        for v, u in zip(x, threshold, strict=True)
+    ]
+
+
+def _prox(regularizer: str, y: Any, tau: float) -> Any:
+    """prox of τψ: ℓ1 soft-thresholding at τλ, or per group of 2 the shrinkage
+    max(0, 1 − τλ_G√2/‖y_g‖)·y_g of the group lasso λ_G Σ_g √2‖W_g‖."""
+    if regularizer == "l1":
+        return _soft(y, [tau * _LAM] * len(y))
+    out = []
+    for g in range(0, len(y), 2):
+        norm = math.hypot(y[g], y[g + 1])
+        shrink = max(0.0, 1.0 - tau * _LAM_GROUP * math.sqrt(2) / norm) if norm > 0 else 0.0
+        out += [shrink * y[g], shrink * y[g + 1]]
+    return out
+
+
+def _schedule(value: float, decay: float) -> Callable[[int], float]:
+    """k ↦ value/(1 + decay·k), the schedule η_k (or c_k) of the global step k = 1, 2, …"""
+    return lambda k: value / (1 + decay * k)
+
+
+def prox_sgd_path(regularizer: str, T: int, lr: Any, rho: Any) -> list[list[Any]]:
+    """ProxSGD with unit step: buf_1 = ρG¹, buf_k = (1 − ρ)buf_{k−1} + ρG^k,
+    W^k = prox_{ηψ}(W^{k−1} − η buf_k); exact in Fractions for ℓ1 with rational η, ρ."""
+    W = list(_X0) if regularizer == "l1" else [float(v) for v in _X0]
+    path, buf = [W], None
+    for _ in range(T):
+        G = _gradient(W)
+        buf = (
+            [rho * g for g in G]
+            if buf is None
+            else [(1 - rho) * b + rho * g for b, g in zip(buf, G, strict=True)]
+        )
+        W = _prox(regularizer, [w - lr * b for w, b in zip(W, buf, strict=True)], lr)
+        path.append(W)
+    return path
+
+
+def dual_averaging_path(
+    regularizer: str,
+    T: int,
+    params: Mapping[str, Any],
+    hat_of: Callable[[np.ndarray, np.ndarray, np.ndarray, float, int, float], np.ndarray],
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(Ŵ^t, W^t) for t = 0..T of the momentumized dual averaging (arXiv 2403.14398,
+    Algorithm 1): s_t = γ^r η_k √t, α_t = Σ s, V = Σ s G, U = Σ s G∘G, Ŵ^t from
+    ``hat_of(W⁰, V, U, α, t, ε)``, W^t = (1 − c_k)W^{t−1} + c_k Ŵ^t; a restart after each
+    milestone m (η, ε ← γ·, t, α, V, U ← 0, W⁰ ← W^m) and, with the ramp, c_k ← min(c_k √i, 1)
+    after the last milestone, i = k − last."""
+    lr = _schedule(params["lr"], params["lr_decay"])
+    weight = _schedule(params["momentum"], params["momentum_decay"])
+    milestones = tuple(params.get("milestones", ()))
+    last = milestones[-1] if milestones else 0
+    W = np.array([float(v) for v in _X0])
+    anchor, V, U = W.copy(), np.zeros(4), np.zeros(4)
+    alpha, t, scale, eps = 0.0, 0, 1.0, float(params.get("eps", 0.0))
+    hats, averages = [W.copy()], [W.copy()]
+    for k in range(1, T + 1):
+        G = np.array(_gradient(list(W)))
+        if k - 1 in milestones:
+            scale, eps = scale * params["gamma"], eps * params["gamma"]
+            anchor, V, U, alpha, t = W.copy(), np.zeros(4), np.zeros(4), 0.0, 0
+        t += 1
+        s = scale * lr(k) * math.sqrt(t)
+        alpha, V, U = alpha + s, V + s * G, U + s * G * G
+        hat = hat_of(anchor, V, U, alpha, t, eps)
+        c = weight(k)
+        if params.get("ramp") and k > last:
+            c = min(c * math.sqrt(k - last), 1.0)
+        W = (1 - c) * W + c * hat
+        hats.append(hat)
+        averages.append(W)
+    return hats, averages
+
+
+def _rmda_hat(regularizer: str) -> Callable[..., np.ndarray]:
+    """RMDA: Ŵ^t = prox_{(α_t/√t)ψ}(W⁰ − V^t/√t)."""
+
+    def hat(anchor: Any, V: Any, U: Any, alpha: float, t: int, eps: float) -> np.ndarray:
+        beta = math.sqrt(t)
+        return np.array(_prox(regularizer, list(anchor - V / beta), alpha / beta))
+
+    return hat
+
+
+def _ramda_hat(anchor: Any, V: Any, U: Any, alpha: float, t: int, eps: float) -> np.ndarray:
+    """RAMDA (4) with ψ = λ‖·‖₁ and P = ∛U + ε: coordinatewise
+    Ŵ_i = sign(x_i)·max(|x_i| − αλ/P_i, 0), x = W⁰ − V/P."""
+    P = np.cbrt(U) + eps
+    return np.array(_soft(list(anchor - V / P), list(alpha * float(_LAM) / P)))
+
+
+def adam_prox_path(T: int, params: Mapping[str, Any], weight_decay: float) -> list[np.ndarray]:
+    """ProxAdamW / ProxSSI with ψ = λ‖·‖₁: W' = W(1 − η·wd), Adam moments with bias
+    correction, D = √v̂ + ε, W^k = argmin ⟨η m̂, W⟩ + ½‖W − W'‖²_D + ηλ‖W‖₁, i.e.
+    soft-thresholding of W' − η m̂/D at ηλ/D."""
+    lr, eps = params["lr"], params["eps"]
+    b1, b2 = params["betas"]
+    W, m, v = np.array([float(x) for x in _X0]), np.zeros(4), np.zeros(4)
+    path = [W.copy()]
+    for k in range(1, T + 1):
+        G = np.array(_gradient(list(W)))
+        W = W * (1 - lr * weight_decay)
+        m, v = b1 * m + (1 - b1) * G, b2 * v + (1 - b2) * G**2
+        D = np.sqrt(v / (1 - b2**k)) + eps
+        W = np.array(_soft(list(W - lr * (m / (1 - b1**k)) / D), list(lr * float(_LAM) / D)))
+        path.append(W)
+    return path
+
+
+def smooth_dual_averaging_path(
+    T: int, params: Mapping[str, Any], adaptive: bool
+) -> list[np.ndarray]:
+    """MADGRAD (adaptive): λ_k = η√k, s += λ_k g, v += λ_k g∘g, z = x⁰ − s/(∛v + ε);
+    MDA: z = x⁰ − s/√k; then x = (1 − c)x + c·z."""
+    lr, c, eps = params["lr"], params["momentum"], params.get("eps", 0.0)
+    x0 = np.array([float(v) for v in _X0])
+    x, s, v = x0.copy(), np.zeros(4), np.zeros(4)
+    path = [x.copy()]
+    for k in range(1, T + 1):
+        g = np.array(_gradient(list(x)))
+        s, v = s + lr * math.sqrt(k) * g, v + lr * math.sqrt(k) * g * g
+        z = x0 - s / (np.cbrt(v) + eps) if adaptive else x0 - s / math.sqrt(k)
+        x = (1 - c) * x + c * z
+        path.append(x)
+    return path
+
+
+# -- the check ------------------------------------------------------------------------------
+def _implementation(
+    name: str, problem: Any, T: int, params: Mapping[str, Any], **kwargs: Any
+) -> np.ndarray:
+    """The iterates t = 0..T of the public function ``name`` (one replicate), shape (T+1, d)."""
+    x0 = problem.asarray(np.array([float(v) for v in _X0]))
+    trace = getattr(algorithms, name)(
+        problem, x0, iters=T, checkpoints=range(T + 1), keep_iterates=True, **kwargs
+    )
+    return np.asarray(trace.iterates)[:, 0, :]
+
+
+def _compare(pairs: list[tuple[np.ndarray, Any]], tol: float, extra: dict[str, Any]) -> Evidence:
+    """Evidence max_i |x_t,i − x^ref_t,i| ≤ tol·max(1, max|x^ref|) at every t, over the pairs
+    (implementation, reference) of the same T + 1 iterates."""
+    deviation, size = 0.0, 0.0
+    for implemented, reference in pairs:
+        ref = np.array([[float(v) for v in row] for row in reference])
+        deviation = np.maximum(deviation, np.abs(implemented - ref).max(axis=1))
+        size = max(size, float(np.abs(ref).max()))
+    T = pairs[0][0].shape[0] - 1
+    return Evidence(
+        t=np.arange(T + 1),
+        measured=deviation,
+        bound=np.full(T + 1, tol * max(1.0, size)),
+        extra={"comparison": "max_i |x_t,i − x^ref_t,i| per step", **extra},
+    )
+
+
+def _perturbed(params: Mapping[str, Any]) -> float:
+    """The implementation's learning-rate factor (1 + ``lr_error``; 1 unless a control)."""
+    return 1.0 + float(params.get("lr_error", 0.0))
+
+
+_CONTROL = NegativeControl(
+    "implementation's η × (1 + 1e-6), reference unchanged",
+    params=lambda i, p: {**p, "lr_error": 1e-6},
+)
+
+
+@theorem(
+    id="ramda.reference-prox-sgd",
+    paper=PAPER,
+    label="ProxSGD update (Yang et al. 2020; App. A.1)",
+    tag="C",
+    statement=(
+        "prox_sgd's iterates equal the reference buf_1 = ρG¹, buf_k = (1 − ρ)buf_{k−1} + ρG^k, "
+        "W^k = prox_{ηψ}(W^{k−1} − η buf_k) (exact rationals for ℓ1) at every step"
+    ),
+    algorithm="prox_sgd",
+    measure="max_i |W_t,i − W^ref_t,i|",
+    method="deterministic",
+    instances=lambda quick: [_instance("l1"), _instance("group")],
+    default_params=lambda inst: {"iters": 8, "lr": 0.25, "rho": 0.375},
+    controls=(_CONTROL,),
+)
+def prox_sgd_reference(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+    """ProxSGD step by step against an independent reference.
+
+    Statement
+        With the full gradient G^k = ∇f(W^{k−1}), ProxSGD with unit step (Yang et al., ICLR
+        2020, as used by arXiv 2403.14398, App. A.1) is buf_1 = ρG¹,
+        buf_k = (1 − ρ)buf_{k−1} + ρG^k, W^k = prox_{ηψ}(W^{k−1} − η buf_k).
+    Check
+        ``prox_sgd`` (full batch, T = 8, η = 1/4, ρ = 3/8) against the reference computed in
+        exact rational arithmetic (:class:`fractions.Fraction`: the data, η, ρ, λ and l2 are
+        dyadic rationals, and the ℓ1 prox is rational) on the ℓ1 instance, and in floats on
+        the group-lasso instance; allowance 1e-12·max(1, max|W^ref|).  The comparison is an
+        identity, so the worst ratio is ≈ 0 on a correct implementation; the bound is a
+        round-off allowance, not a rate.
+    Control
+        The implementation's η × (1 + 1e-6) (the reference keeps η) is reported at t = 1.
+    Reference
+        Yang et al., ProxSGD, ICLR 2020; arXiv 2403.14398, App. A.1; ramda.md §5.  Tag C.
+    """
+    T, rho = int(params["iters"]), params["rho"]
+    lr = Fraction(params["lr"]) if instance.regularizer == "l1" else float(params["lr"])
+    implemented = _implementation(
+        "prox_sgd",
+        instance.problem,
+        T,
+        params,
+        lr=float(lr) * _perturbed(params),
+        rho=float(rho),
+        track_optimum=False,
+    )
+    exact_rho = Fraction(rho) if instance.regularizer == "l1" else float(rho)
+    reference = prox_sgd_path(instance.regularizer, T, lr, exact_rho)
+    return _compare([(implemented, reference)], 1e-12, {"exact": instance.regularizer == "l1"})
+
+
+def _dual_averaging_params(inst: Instance) -> dict[str, Any]:
+    return {
+        "iters": 8,
+        "lr": 0.3,
+        "lr_decay": 0.25,
+        "momentum": 0.6,
+        "momentum_decay": 0.5,
+        "milestones": (4,),
+        "gamma": 0.5,
+        "ramp": True,
+    }
+
+
+def _dual_averaging_kwargs(params: Mapping[str, Any]) -> dict[str, Any]:
+    factor = _perturbed(params)
+    return {
+        "lr": _schedule(params["lr"] * factor, params["lr_decay"]),
+        "momentum": _schedule(params["momentum"], params["momentum_decay"]),
+        "milestones": tuple(params["milestones"]),
+        "gamma": params["gamma"],
+        "ramp": params["ramp"],
+        "track_optimum": False,
+    }
+
+
+@theorem(
+    id="ramda.reference-rmda",
+    paper=PAPER,
+    label="RMDA update (arXiv 2112.02612; arXiv 2403.14398 §2, App. A.1)",
+    tag="C",
+    statement=(
+        "rmda's Ŵ^t and W^t equal the reference s_t = γ^r η_k √t, α_t = Σ s, V = Σ sG, "
+        "Ŵ^t = prox_{(α_t/√t)ψ}(W⁰ − V^t/√t), W^t = (1 − c_k)W^{t−1} + c_k Ŵ^t, with a "
+        "restart and the ramp, at every step"
+    ),
+    algorithm="rmda",
+    measure="max_i |Ŵ_t,i − Ŵ^ref_t,i| and |W_t,i − W^ref_t,i|",
+    method="deterministic",
+    instances=lambda quick: [_instance("l1"), _instance("group")],
+    default_params=_dual_averaging_params,
+    controls=(_CONTROL,),
+)
+def rmda_reference(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+    """RMDA step by step against an independent reference.
+
+    Statement
+        RMDA (Huang & Lee, ICLR 2022, as described in arXiv 2403.14398 §2: RAMDA with
+        P^t = √t·I): G^t = ∇f(W^{t−1}), s_t = η_k√t, α_t = Σ s_i, V^t = Σ s_i G^i,
+        Ŵ^t = prox_{(α_t/√t)ψ}(W⁰ − V^t/√t), W^t = (1 − c_k)W^{t−1} + c_kŴ^t; the stage-wise
+        restart of App. A.1 (after step m: η ← γη, t, α, V ← 0, W⁰ ← W^m) and the ramp
+        c_k ← min(c_k√i, 1) in the final stage.
+    Check
+        ``rmda`` (full batch, T = 8, η_k = 0.3/(1 + k/4), c_k = 0.6/(1 + k/2), milestone 4,
+        γ = 1/2, ramp) with ``output="hat"`` and ``"avg"`` against the reference, on ℓ1 and
+        group-lasso instances; allowance 1e-12·max(1, max|W^ref|) (an identity: worst
+        ratio ≈ 0 on a correct implementation).
+    Control
+        The implementation's η × (1 + 1e-6) is reported at t = 1.
+    Reference
+        arXiv 2112.02612; arXiv 2403.14398 §2, Table 6, App. A.1; ramda.md §4, §8.  Tag C.
+    """
+    T, regularizer = int(params["iters"]), instance.regularizer
+    kwargs = _dual_averaging_kwargs(params)
+    hats, averages = dual_averaging_path(regularizer, T, params, _rmda_hat(regularizer))
+    pairs = [
+        (_implementation("rmda", instance.problem, T, params, output=out, **kwargs), path)
+        for out, path in (("hat", hats), ("avg", averages))
+    ]
+    return _compare(pairs, 1e-12, {})
+
+
+@theorem(
+    id="ramda.reference-ramda",
+    paper=PAPER,
+    label="Algorithm 1, eqs. (2)–(5)",
+    tag="C",
+    statement=(
+        "ramda's Ŵ^t and W^t equal the reference s_t = γ^r η_k √t, α_t = Σ s, V = Σ sG, "
+        "U = Σ sG∘G, P = ∛U + ε, Ŵ^t = argmin α_tψ + ⟨V, ·⟩ + ½‖· − W⁰‖²_P (4), "
+        "W^t = (1 − c_k)W^{t−1} + c_kŴ^t (5), with a restart and the ramp, at every step"
+    ),
+    algorithm="ramda",
+    measure="max_i |Ŵ_t,i − Ŵ^ref_t,i| and |W_t,i − W^ref_t,i|",
+    method="deterministic",
+    instances=lambda quick: [
+        _instance("l1", solver="exact", tol=1e-12),
+        _instance("l1", solver="pg", tol=1e-9),
+    ],
+    default_params=lambda inst: {**_dual_averaging_params(inst), "eps": 1e-3},
+    controls=(_CONTROL,),
+)
+def ramda_reference(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+    """RAMDA step by step against an independent reference.
+
+    Statement
+        RAMDA (arXiv 2403.14398, Algorithm 1): G^t = ∇f(W^{t−1}), s_t = η_k√t,
+        α_t = Σ s_i, V^t = Σ s_i G^i, U^t = Σ s_i G^i∘G^i, P^t = Diag(∛U^t + ε),
+        Ŵ^t = argmin_W α_tψ(W) + ⟨V^t, W⟩ + ½⟨W − W⁰, P^t(W − W⁰)⟩ (4),
+        W^t = (1 − c_k)W^{t−1} + c_kŴ^t (5); the restart of App. A.1 (η, ε ← γ·, t, α, V,
+        U ← 0, W⁰ ← W^m) and the ramp in the final stage.
+    Check
+        ``ramda`` (full batch, T = 8, ε = 1e-3, the schedules of ``ramda.reference-rmda``)
+        with ``output="hat"`` and ``"avg"``, subproblem solved exactly (allowance
+        1e-12·scale) and by PG (Algorithm 2 with condition (7) at ε_t = 1e-12·t^{−0.6},
+        allowance 1e-9·scale), against the reference with ψ = λ‖·‖₁, whose (4) is the
+        coordinatewise soft-thresholding of W⁰ − V/P at α_tλ/P.  An identity: the worst
+        ratio is ≈ 0 on a correct implementation.
+    Control
+        The implementation's η × (1 + 1e-6) is reported at t = 1.
+    Reference
+        arXiv 2403.14398, Algorithm 1, eqs. (2)–(5), Algorithm 2, App. A.1; ramda.md §2, §3,
+        §8.  Tag C.
+    """
+    T = int(params["iters"])
+    kwargs = {
+        **_dual_averaging_kwargs(params),
+        "eps": params["eps"],
+        "solver": instance.solver,
+        "eps_sub": 1e-12,
+        "pg_max_iters": 5000,
+    }
+    hats, averages = dual_averaging_path("l1", T, params, _ramda_hat)
+    pairs = [
+        (_implementation("ramda", instance.problem, T, params, output=out, **kwargs), path)
+        for out, path in (("hat", hats), ("avg", averages))
+    ]
+    return _compare(pairs, instance.tol, {"solver": instance.solver})
+
+
+_ADAM = {"iters": 8, "lr": 0.05, "betas": (0.625, 0.75)}
+
+
+@theorem(
+    id="ramda.reference-prox-gen",
+    paper=PAPER,
+    label="eq. (6), Algorithm 3 (ProxGen as ProxAdamW)",
+    tag="C",
+    statement=(
+        "prox_gen's iterates equal the reference W' = W(1 − η·wd), Adam moments with bias "
+        "correction, D = √v̂ + ε, W^k = argmin ⟨ηm̂, W⟩ + ½‖W − W'‖²_D + ηψ(W) (6), at every "
+        "step"
+    ),
+    algorithm="prox_gen",
+    measure="max_i |W_t,i − W^ref_t,i|",
+    method="deterministic",
+    instances=lambda quick: [
+        _instance("l1", solver="exact", tol=1e-12),
+        _instance("l1", solver="pg", tol=1e-9),
+    ],
+    default_params=lambda inst: {**_ADAM, "eps": 1e-2, "weight_decay": 0.5},
+    controls=(_CONTROL,),
+)
+def prox_gen_reference(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+    """ProxGen (ProxAdamW) step by step against an independent reference.
+
+    Statement
+        ProxGen (Yun et al., NeurIPS 2021) with the AdamW preconditioner, as in the
+        official ``ProxAdamW`` (arXiv 2403.14398, eq. (6), Algorithm 3): W' = W^{k−1}(1 − η·wd),
+        m_k = β1m_{k−1} + (1 − β1)G^k, v_k = β2v_{k−1} + (1 − β2)G^k∘G^k,
+        m̂ = m_k/(1 − β1^k), v̂ = v_k/(1 − β2^k), D = Diag(√v̂ + ε),
+        W^k = argmin_W ⟨ηm̂, W⟩ + ½⟨W − W', D(W − W')⟩ + ηψ(W).
+    Check
+        ``prox_gen`` (full batch, T = 8, η = 0.05, β = (5/8, 3/4), ε = 1e-2, wd = 1/2),
+        subproblem exact (allowance 1e-12·scale) and by PG (to 1e-12, allowance 1e-9·scale),
+        against the reference with ψ = λ‖·‖₁ (soft-thresholding of W' − ηm̂/D at ηλ/D).
+        An identity: the worst ratio is ≈ 0 on a correct implementation.
+    Control
+        The implementation's η × (1 + 1e-6) is reported at t = 1.
+    Reference
+        Yun et al. 2021; arXiv 2403.14398, eq. (6), Algorithm 3, App. B.1; ramda.md §5.  Tag C.
+    """
+    T = int(params["iters"])
+    implemented = _implementation(
+        "prox_gen",
+        instance.problem,
+        T,
+        params,
+        lr=params["lr"] * _perturbed(params),
+        betas=tuple(params["betas"]),
+        eps=params["eps"],
+        weight_decay=params["weight_decay"],
+        solver=instance.solver,
+        eps_sub=1e-12,
+        pg_max_iters=5000,
+        track_optimum=False,
+    )
+    reference = adam_prox_path(T, params, params["weight_decay"])
+    return _compare([(implemented, reference)], instance.tol, {"solver": instance.solver})
+
+
+@theorem(
+    id="ramda.reference-prox-ssi",
+    paper=PAPER,
+    label="ProxSSI (Deleu & Bengio 2021; Table 6)",
+    tag="C",
+    statement=(
+        "prox_ssi's iterates equal the reference: the AdamW step X = W − ηm̂/D then the "
+        "D-weighted prox of ηψ, D = √v̂ + ε, at every step"
+    ),
+    algorithm="prox_ssi",
+    measure="max_i |W_t,i − W^ref_t,i|",
+    method="deterministic",
+    instances=lambda quick: [_instance("l1")],
+    default_params=lambda inst: {**_ADAM, "eps": 1e-2},
+    controls=(_CONTROL,),
+)
+def prox_ssi_reference(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+    """ProxSSI step by step against an independent reference.
+
+    Statement
+        ProxSSI (Deleu & Bengio 2021, as in ``ramda_exp``): Adam moments with bias correction,
+        D = √v̂ + ε, X = W^{k−1} − ηm̂/D, W^k = argmin_Z ½Σ D_i(Z_i − X_i)² + ηψ(Z).
+    Check
+        ``prox_ssi`` (full batch, T = 8, η = 0.05, β = (5/8, 3/4), ε = 1e-2) against the
+        reference with ψ = λ‖·‖₁ (soft-thresholding of X at ηλ/D); allowance
+        1e-12·max(1, max|W^ref|).  An identity: the worst ratio is ≈ 0 when correct.
+    Control
+        The implementation's η × (1 + 1e-6) is reported at t = 1.
+    Reference
+        Deleu & Bengio, arXiv 2102.03869; arXiv 2403.14398, Table 6; ramda.md §5.  Tag C.
+    """
+    T = int(params["iters"])
+    implemented = _implementation(
+        "prox_ssi",
+        instance.problem,
+        T,
+        params,
+        lr=params["lr"] * _perturbed(params),
+        betas=tuple(params["betas"]),
+        eps=params["eps"],
+        track_optimum=False,
+    )
+    return _compare([(implemented, adam_prox_path(T, params, 0.0))], 1e-12, {})
+
+
+def _smooth_check(name: str, instance: Instance, params: Mapping[str, Any]) -> Evidence:
+    T, adaptive = int(params["iters"]), name == "madgrad"
+    kwargs = {"eps": params["eps"]} if adaptive else {}
+    implemented = _implementation(
+        name,
+        instance.problem.f,
+        T,
+        params,
+        lr=params["lr"] * _perturbed(params),
+        momentum=params["momentum"],
+        **kwargs,
+    )
+    reference = smooth_dual_averaging_path(T, params, adaptive)
+    return _compare([(implemented, reference)], 1e-12, {})
+
+
+@theorem(
+    id="ramda.reference-madgrad",
+    paper=PAPER,
+    label="MADGRAD (Defazio & Jelassi 2022; Table 6)",
+    tag="C",
+    statement=(
+        "madgrad's iterates equal the reference λ_k = η√k, s += λ_kg, v += λ_kg∘g, "
+        "z = x⁰ − s/(∛v + ε), x = (1 − c)x + cz, at every step"
+    ),
+    algorithm="madgrad",
+    measure="max_i |x_t,i − x^ref_t,i|",
+    method="deterministic",
+    instances=lambda quick: [_instance("l1")],
+    default_params=lambda inst: {"iters": 8, "lr": 0.2, "momentum": 0.4, "eps": 1e-3},
+    controls=(_CONTROL,),
+)
+def madgrad_reference(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+    """MADGRAD step by step against an independent reference.
+
+    Statement
+        MADGRAD (Defazio & Jelassi, JMLR 2022, arXiv 2101.11075; RAMDA with ψ = 0): with
+        g^k = ∇f(x^{k−1}), λ_k = η√k, s^k = s^{k−1} + λ_kg^k, v^k = v^{k−1} + λ_kg^k∘g^k,
+        z^k = x⁰ − s^k/(∛v^k + ε), x^k = (1 − c)x^{k−1} + cz^k.
+    Check
+        ``madgrad`` on the smooth part f of the instance (full batch, T = 8, η = 0.2,
+        c = 0.4, ε = 1e-3) against the reference; allowance 1e-12·max(1, max|x^ref|).
+    Control
+        The implementation's η × (1 + 1e-6) is reported at t = 1.
+    Reference
+        arXiv 2101.11075; arXiv 2403.14398 §2, Table 6.  Tag C.
+    """
+    return _smooth_check("madgrad", instance, params)
+
+
+@theorem(
+    id="ramda.reference-mda",
+    paper=PAPER,
+    label="MDA (Jelassi & Defazio 2020; Table 6)",
+    tag="C",
+    statement=(
+        "mda's iterates equal the reference s += η√k g, z = x⁰ − s/√k, x = (1 − c)x + cz, "
+        "at every step"
+    ),
+    algorithm="mda",
+    measure="max_i |x_t,i − x^ref_t,i|",
+    method="deterministic",
+    instances=lambda quick: [_instance("l1")],
+    default_params=lambda inst: {"iters": 8, "lr": 0.2, "momentum": 0.4},
+    controls=(_CONTROL,),
+)
+def mda_reference(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+    """MDA step by step against an independent reference.
+
+    Statement
+        MDA (Jelassi & Defazio 2020, arXiv 2010.10502; RMDA with ψ = 0): with
+        g^k = ∇f(x^{k−1}), s^k = s^{k−1} + η√k g^k, z^k = x⁰ − s^k/√k,
+        x^k = (1 − c)x^{k−1} + cz^k.
+    Check
+        ``mda`` on the smooth part f of the instance (full batch, T = 8, η = 0.2, c = 0.4)
+        against the reference; allowance 1e-12·max(1, max|x^ref|).
+    Control
+        The implementation's η × (1 + 1e-6) is reported at t = 1.
+    Reference
+        arXiv 2010.10502; arXiv 2403.14398, Table 6.  Tag C.
+    """
+    return _smooth_check("mda", instance, params)
