@@ -29,6 +29,7 @@ from mastbench.algorithms.frank_wolfe import (
     stochastic_frank_wolfe,
 )
 from mastbench.backend import rng, to_numpy
+from tests.algorithms.cases import case_for
 
 
 def _least_squares(xp=None, n=40, d=8, seed=0):
@@ -74,7 +75,7 @@ def test_registered_in_the_table():
 )
 def test_table_cases_run_on_every_backend(name, xp):
     spec = get_algorithm(name)
-    args, kwargs = spec.make_case(xp.xp, xp.device)
+    args, kwargs = case_for(name)(xp.xp, xp.device)
     if spec.stochastic:
         kwargs = {**kwargs, "rng": xp.rng(0), "replicates": 2}
     trace = spec.run(*args, **kwargs)
