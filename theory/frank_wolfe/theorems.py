@@ -34,12 +34,15 @@ from mastbench.theory.frank_wolfe.instances import (
     tie_instance,
 )
 
+from mastbench.algorithms.driver import run
 from mastbench.algorithms.frank_wolfe import (
     ETA,
     TAU,
-    away_frank_wolfe,
+    AwayFrankWolfe,
+    FrankWolfe,
+    PairwiseFrankWolfe,
+    StepRule,
     frank_wolfe,
-    pairwise_frank_wolfe,
     stochastic_frank_wolfe,
 )
 from mastbench.backend import rng
@@ -431,11 +434,15 @@ def _jaggi_dual(instance: Instance, params: dict[str, Any]) -> Evidence:
     label="AdaFW sufficient decrease, L_t ≤ max(τL, L_0), O(1/t) rate",
     tag="D",
     statement=(
-        "f(x_{t+1}) ≤ Q_t(γ_t, L_t); L_t ≤ L̄ = max(τL, L_0); "
+        "x_{t+1} = x_t + γ_t d_t with γ_t = min(g_t/(L_t‖d_t‖²), 1) and f(x_{t+1}) ≤ "
+        "Q_t(γ_t, L_t), recomputed from f, ∇f and the LMO; L_t ≤ L̄ = max(τL, L_0); "
         "f(x_t) − f* ≤ 2 L̄ diam₂(D)²/(t+2) for t ≥ 1"
     ),
     algorithm="frank_wolfe",
-    measure="f(x_{t+1}) - f* vs Q_t - f*; L_t vs L̄; f(x_t) - f*",
+    measure=(
+        "f(x_{t+1}) - f* vs recomputed Q_t - f*; |γ_t - rule|; |x_{t+1} - x_t - γ_t d_t|; "
+        "L_t vs L̄; f(x_t) - f*"
+    ),
     method="deterministic",
     instances=lambda quick: [
         *(inst for inst in _fw_instances(quick) if "rule" not in inst.fields),
@@ -456,41 +463,56 @@ def _jaggi_dual(instance: Instance, params: dict[str, Any]) -> Evidence:
 def _adafw(instance: Instance, params: dict[str, Any]) -> Evidence:
     """AdaFW (backtracking FW): sufficient decrease, bounded L_t, and the derived O(1/t) rate.
 
-    Statement: every accepted step satisfies f(x_{t+1}) ≤ Q_t(γ_t, L_t) = f(x_t) − γ_t g_t +
-    ½γ_t² L_t ‖d_t‖² (up to a round-off slack of 10·eps·|f|); L_t ≤ L̄ := max(τL, L_0) with
-    τ = 2 (L_t grows only when sufficient decrease fails, impossible once L_t ≥ L; the warm
-    start with η = 0.9 never increases it); and therefore (induction with γ' = 2/(t+2))
-    f(x_t) − f* ≤ 2 L̄ diam₂(D)²/(t+2) for t ≥ 1.  The three checks are stacked.
-    ``params["L_bar_factor"]`` is the τ in L̄ (the algorithm's own τ = 2 by default); the
-    control L̄ = L (τ dropped) is caught on the quadratic-simplex instance, where backtracking
-    raises L_t to about 1.6 L.
+    Statement: every step moves along the FW direction d_t = s_t − x_t (s_t the exact LMO
+    at x_t, g_t = −⟨∇f(x_t), d_t⟩) by γ_t = min(g_t/(L_t‖d_t‖²), 1) and satisfies sufficient
+    decrease f(x_{t+1}) ≤ Q_t(γ_t, L_t) = f(x_t) − γ_t g_t + ½γ_t² L_t ‖d_t‖² (up to a
+    round-off slack of 10·eps·|f|); L_t ≤ L̄ := max(τL, L_0) with τ = 2 (L_t grows only when
+    sufficient decrease fails, impossible once L_t ≥ L; the warm start with η = 0.9 never
+    increases it); and therefore (induction with γ' = 2/(t+2)) f(x_t) − f* ≤ 2 L̄
+    diam₂(D)²/(t+2) for t ≥ 1.  The first three checks are recomputed here from f, ∇f, the
+    set's exact LMO, the recorded iterates and the recorded (γ_t, L_t), not read from the
+    algorithm's own acceptance test; all checks are stacked.  ``params["L_bar_factor"]`` is the
+    τ in L̄ (the algorithm's own τ = 2 by default); the control L̄ = L (τ dropped) is caught on
+    the quadratic-simplex instance, where backtracking raises L_t to about 1.6 L.
 
     Assumptions: f convex and L-smooth (Euclidean).  Reference: Pedregosa et al. 2020, Alg. 1
     (AdaFW) and its O(1/t) theorem; the constant 2L̄diam² is the derived statement of
     ``frank_wolfe.md`` §4 [D] (the paper's own constant is not confirmed here).  Tag D.
     """
-    problem = instance.problem
+    problem, constraint = instance.problem, instance.constraint
     iters = int(params["iters"])
     trace = frank_wolfe(
         problem,
-        instance.constraint,
+        constraint,
         problem.asarray(instance.x0),
         step="backtracking",
         iters=iters,
         checkpoints=_every(iters),
         L_init=params["L_init"],
         f_star=instance.f_star,
+        keep_iterates=True,
     )
     subopt = trace.metrics["subopt"][:, 0]
     L_est = trace.metrics["L_est"][:, 0]
-    excess = trace.metrics["sufficient_decrease"][:, 0]
+    gamma = trace.metrics["step_size"][1:, 0]
+    x = trace.iterates[:, 0, :]
+    grad = np.asarray(problem.grad(x[:-1]))
+    d = np.asarray(constraint.lmo(grad)) - x[:-1]
+    slope = -np.sum(grad * d, axis=1)
+    dd = np.sum(d * d, axis=1)
+    L_t = L_est[1:]
+    rule = np.where(dd > 0, np.minimum(slope / np.where(dd > 0, L_t * dd, 1.0), 1.0), 0.0)
+    model = subopt[:-1] - gamma * slope + 0.5 * gamma**2 * L_t * dd
+    moved = np.max(np.abs(x[1:] - x[:-1] - gamma[:, None] * d), axis=1)
     L_bar = max(float(params["L_bar_factor"]) * problem.L, float(L_est[0]))
-    diam = instance.constraint.diameter_in(problem.d)
+    diam = constraint.diameter_in(problem.d)
     t = trace.iterations
     slack = 10 * _EPS * max(1.0, abs(instance.f_star) + float(np.max(subopt)))
     return Evidence.stacked(
         [
-            (t[1:], subopt[1:], subopt[1:] - excess[1:] + slack),
+            (t[1:], subopt[1:], model + slack),
+            (t[1:], np.abs(gamma - rule), 0.0),
+            (t[1:], moved, 0.0),
             (t, L_est, L_bar),
             (t[1:], subopt[1:], 2 * L_bar * diam**2 / (t[1:] + 2)),
         ],
@@ -548,8 +570,12 @@ def _pairwise_linear(instance: Instance, params: dict[str, Any]) -> Evidence:
     μ-strongly convex, L-smooth f over a polytope of diameter M and pyramidal width δ, every
     good step (one with γ < γ_max, i.e. not a drop or swap step) contracts f − f* by
     (1 − ρ), ρ = μδ²/(4LM²).  Hence f(x_t) − f* ≤ (1 − ρ)^{N_t}(f(x_0) − f*) with N_t = t −
-    (drop and swap steps up to t), counted on the trace.  For the simplex of radius α,
-    M = α√2 and δ ≥ 2α/√d, so ρ ≥ μ/(2Ld).
+    (drop and swap steps up to t).  The steps are recounted here from the iterates, not read
+    from the algorithm's counter: on the simplex the active set of x_k is its support
+    (x = Σ λ_i α e_i), and a step is a drop or swap step exactly when a coordinate of the
+    support of x_k is zero in x_{k+1} (a good pairwise step moves γ < λ_v off v; for away
+    steps a full FW step, γ = 1, is also counted as bad, which only weakens the bound).  For
+    the simplex of radius α, M = α√2 and δ ≥ 2α/√d, so ρ ≥ μ/(2Ld).
 
     Assumptions: D a scaled simplex, f a strongly convex quadratic.  Reference: Lacoste-Julien
     & Jaggi 2015, Theorem 1 and the pyramidal width of the simplex; AdaAFW/AdaPFW of
@@ -560,19 +586,35 @@ def _pairwise_linear(instance: Instance, params: dict[str, Any]) -> Evidence:
     """
     problem, constraint = instance.problem, instance.constraint
     iters = int(params["iters"])
-    run = {"pairwise": pairwise_frank_wolfe, "away": away_frank_wolfe}.get(params["variant"])
-    args = (problem, constraint, problem.asarray(instance.x0))
-    kwargs = {"iters": iters, "checkpoints": _every(iters), "f_star": instance.f_star}
-    if run is None:
-        trace = frank_wolfe(*args, step="open-loop", **kwargs)
-        good = trace.iterations.astype(float)
+    method = {"pairwise": PairwiseFrankWolfe, "away": AwayFrankWolfe}.get(params["variant"])
+    if method is None:
+        method = FrankWolfe(constraint, StepRule("open-loop"), f_star=instance.f_star)
     else:
-        trace = run(*args, step="line-search", **kwargs)
-        good = trace.iterations - trace.metrics["drop_steps"][:, 0]
+        method = method(constraint, StepRule("line-search"), f_star=instance.f_star)
+    trace = run(
+        method,
+        problem,
+        problem.asarray(instance.x0),
+        iters=iters,
+        checkpoints=_every(iters),
+        keep_iterates=True,
+    )
+    if params["variant"] in ("pairwise", "away"):
+        support = trace.iterates[:, 0, :] != 0
+        bad = np.any(support[:-1] & ~support[1:], axis=1)
+        good = np.concatenate([[0.0], np.cumsum(~bad)])
+    else:
+        good = trace.iterations.astype(float)
     subopt = trace.metrics["subopt"][:, 0]
     rho = problem.mu / (2 * problem.L * problem.d)
     bound = (1 - rho) ** good * subopt[0]
-    return Evidence(trace.iterations, subopt, bound, atol=_atol(instance), extra={"rho": rho})
+    return Evidence(
+        trace.iterations,
+        subopt,
+        bound,
+        atol=_atol(instance),
+        extra={"rho": rho, "good_steps": int(good[-1])},
+    )
 
 
 # -- fw.sfw -------------------------------------------------------------------------------------
