@@ -496,14 +496,20 @@ def _adafw(instance: Instance, params: dict[str, Any]) -> Evidence:
     L_est = trace.metrics["L_est"][:, 0]
     gamma = trace.metrics["step_size"][1:, 0]
     x = trace.iterates[:, 0, :]
-    grad = np.asarray(problem.grad(x[:-1]))
+    # one row at a time, as the run evaluates it: a batched gradient differs in the last bits,
+    # which near the optimum changes the LMO's vertex on a curved set
+    grad = np.concatenate([np.asarray(problem.grad(x[k : k + 1])) for k in range(iters)])
     d = np.asarray(constraint.lmo(grad)) - x[:-1]
     slope = -np.sum(grad * d, axis=1)
     dd = np.sum(d * d, axis=1)
     L_t = L_est[1:]
-    rule = np.where(dd > 0, np.minimum(slope / np.where(dd > 0, L_t * dd, 1.0), 1.0), 0.0)
-    model = subopt[:-1] - gamma * slope + 0.5 * gamma**2 * L_t * dd
+    rule = np.clip(slope / np.where(dd > 0, L_t * dd, 1.0), 0.0, 1.0) * (dd > 0)
+    # round-off of the slope g_t = −⟨∇f, d_t⟩, and what it does to γ_t and Q_t
+    slope_err = 64 * _EPS * (np.linalg.norm(grad, axis=1) * np.sqrt(dd) + np.abs(slope))
+    gamma_err = slope_err / np.where(dd > 0, L_t * dd, 1.0) + 4 * _EPS
+    model = subopt[:-1] - gamma * slope + 0.5 * gamma**2 * L_t * dd + gamma * slope_err
     moved = np.max(np.abs(x[1:] - x[:-1] - gamma[:, None] * d), axis=1)
+    scale = 8 * _EPS * (np.max(np.abs(x[:-1]), axis=1) + np.max(np.abs(d), axis=1))
     L_bar = max(float(params["L_bar_factor"]) * problem.L, float(L_est[0]))
     diam = constraint.diameter_in(problem.d)
     t = trace.iterations
@@ -511,8 +517,8 @@ def _adafw(instance: Instance, params: dict[str, Any]) -> Evidence:
     return Evidence.stacked(
         [
             (t[1:], subopt[1:], model + slack),
-            (t[1:], np.abs(gamma - rule), 0.0),
-            (t[1:], moved, 0.0),
+            (t[1:], np.abs(gamma - rule), gamma_err),
+            (t[1:], moved, scale),
             (t, L_est, L_bar),
             (t[1:], subopt[1:], 2 * L_bar * diam**2 / (t[1:] + 2)),
         ],
