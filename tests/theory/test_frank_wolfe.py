@@ -15,10 +15,12 @@ from mastbench.verify import verify, verify_control
 IDS = (
     "fw.adafw",
     "fw.gap-certificate",
+    "fw.invariants",
     "fw.jaggi-dual",
     "fw.jaggi-primal",
     "fw.lmo",
     "fw.pairwise-linear",
+    "fw.reference",
     "fw.sfw",
     "fw.sparsity",
 )
