@@ -36,12 +36,7 @@ def test_docstrings_state_reference_and_tag(theorem_id):
     assert "Reference" in thm.doc and "Assumptions" in thm.doc
     assert f"Tag {thm.tag}" in thm.doc
     assert thm.controls and thm.strategy is not None
-    expected = (
-        "montecarlo"
-        if theorem_id == "fw.sfw"
-        else ("exact" if theorem_id == "fw.lmo" else "deterministic")
-    )
-    assert thm.method == expected
+    assert thm.method == ("exact" if theorem_id == "fw.lmo" else "deterministic")
 
 
 @pytest.mark.parametrize("theorem_id", IDS)
@@ -177,3 +172,19 @@ def test_adafw_wrong_L_bar_is_caught_by_the_backtracking_estimates():
     assert verdict.status == "violated" and evidence.extra["L_bar"] == pytest.approx(L)
     over = evidence.measured > evidence.bound * (1 + 1e-9) + evidence.atol
     assert np.all(evidence.bound[over] == evidence.extra["L_bar"])
+
+
+def test_sfw_bound_needs_b_to_divide_n_and_is_computed_without_a_run():
+    from mastbench.theory.frank_wolfe.theorems import sfw_staleness_bound
+
+    sfw = theory.get("fw.sfw")
+    instance = sfw.instances(True)[0]
+    verdict = verify(sfw, instance.replace(batch_size=3))
+    assert verdict.status == "not applicable" and "divide" in verdict.reasons[0]
+    bound = sfw_staleness_bound(instance, 200)
+    # γ_0 = 1: B_1 = E_0 + C_f/2 does not depend on the start; afterwards O(m log t / t)
+    assert bound[1] >= instance.C_f / 2
+    assert bound[200] < bound[20]
+    no_memory_error = sfw_staleness_bound(instance, 200, staleness=0.0)
+    np.testing.assert_allclose(no_memory_error[1], instance.C_f / 2)
+    assert np.all(no_memory_error[1:] < bound[1:])

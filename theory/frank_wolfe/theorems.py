@@ -46,9 +46,8 @@ from mastbench.algorithms.frank_wolfe import (
     stochastic_frank_wolfe,
 )
 from mastbench.backend import rng
-from mastbench.montecarlo import estimate
 
-__all__: list[str] = []
+__all__ = ["sfw_staleness_bound"]
 
 _JAGGI = "M. Jaggi, Revisiting Frank-Wolfe: Projection-Free Sparse Convex Optimization, ICML 2013"
 _ADAFW = (
@@ -634,62 +633,111 @@ def _sfw_instances(quick: bool) -> list[Instance]:
 
 
 def _sfw_assumptions(instance: Instance) -> list[str]:
+    reasons = []
     if not isinstance(instance.problem, Logistic | LeastSquares):
-        return ["f must be a generalized linear finite sum (logistic or least squares)"]
-    return []
+        reasons.append("f must be a generalized linear finite sum (logistic or least squares)")
+    elif instance.problem.n % int(instance.batch_size):
+        reasons.append("the batch size b must divide n (every sample refreshed once per epoch)")
+    return reasons
+
+
+def sfw_staleness_bound(instance: Instance, iters: int, staleness: float = 1.0) -> np.ndarray:
+    """B_0..B_T of :func:`_sfw` from the instance's data alone (no run needed); ``staleness``
+    scales E_t (1: the derived bound).
+
+    B_0 = f(w_0) − f* and B_{t+1} = (1 − γ_t)B_t + γ_t E_t + ½γ_t²C_f with γ_t = 2/(t+2) and
+    E_t = Σ_i w_i·e_i(t), where w_i = max_{u,v ∈ C} x_iᵀ(u − v) is the width of C along x_i and
+    e_i(t) bounds the staleness |α_i − φ_i'(x_iᵀw_t)/n| of sample i's memory at step t:
+    (L_φ/n)·w_i·Σ_{k=τ}^{t−1}γ_k with τ = (⌊t/m⌋ − 1)m the start of the previous epoch
+    (every sample is refreshed once per epoch of m = n/b steps), and in the first epoch the
+    larger of that sum from τ = 0 and G_i/n, G_i = sup_{w ∈ C}|φ_i'(x_iᵀw)| (α_i = 0 before
+    its first refresh).  L_φ = 1/4 (logistic), 1 (least squares).
+    """
+    problem, constraint = instance.problem, instance.constraint
+    X = np.asarray(problem.X, dtype=float)
+    y = np.asarray(problem.y, dtype=float)
+    n, b = problem.n, int(instance.batch_size)
+    m = n // b
+    low, high = np.asarray(constraint.lmo(X)), np.asarray(constraint.lmo(-X))
+    z_low, z_high = np.sum(X * low, axis=1), np.sum(X * high, axis=1)
+    width = z_high - z_low
+    if isinstance(problem, Logistic):
+        L_phi, G = 0.25, np.ones(n)
+    else:
+        L_phi, G = 1.0, np.maximum(np.abs(z_low - y), np.abs(z_high - y))
+    t = np.arange(iters)
+    gamma = 2.0 / (t + 2)
+    cumulative = np.concatenate([[0.0], np.cumsum(gamma)])
+    since = np.maximum((t // m - 1) * m, 0)
+    drift = cumulative[t] - cumulative[since]
+    stale = (L_phi / n) * np.sum(width**2) * drift
+    first = (L_phi / n) * width[None, :] ** 2 * drift[:, None]
+    first = np.sum(np.maximum(first, (G * width)[None, :] / n), axis=1)
+    E = staleness * np.where(t < m, first, stale)
+    x0 = problem.asarray(instance.x0)
+    B = np.empty(iters + 1)
+    B[0] = float(problem.value(x0)) - instance.f_star + instance.f_star_gap
+    for k in range(iters):
+        B[k + 1] = (1 - gamma[k]) * B[k] + gamma[k] * E[k] + 0.5 * gamma[k] ** 2 * instance.C_f
+    return B
 
 
 @theorem(
     id="fw.sfw",
     paper=_SFW,
-    label="SFW O(1/t) envelope and vanishing gap (shape)",
-    tag="U",
+    label="SFW (SAG) pathwise O(1/t) bound with the memory staleness (derived)",
+    tag="D",
     statement=(
-        "for t ≥ n/b: E f(w_t) − f* ≤ C/t and E g(w_t) ≤ C_g/√t, C and C_g fitted on "
-        "[n/b, 8n/b] and checked on the later steps"
+        "on every run, f(w_t) − f* ≤ B_t, B_{t+1} = (1 − γ_t)B_t + γ_t E_t + ½γ_t²C_f, "
+        "γ_t = 2/(t+2), E_t the staleness bound of the SAG memory computed from X, C and n/b"
     ),
     algorithm="stochastic_frank_wolfe",
-    measure="mean over replicates of f(w_t) - f* and of the FW gap g(w_t)",
-    method="montecarlo",
+    measure="max over replicates of f(w_t) - f*",
+    method="deterministic",
     instances=_sfw_instances,
     assumptions=_sfw_assumptions,
-    default_params=lambda instance: {
-        "variant": "SAG",
-        "epochs": 200,
-        "replicates": 16,
-        "seed": 0,
-    },
-    controls=(NegativeControl("bound x 0.25", bound_scale=0.25),),
+    default_params=lambda instance: {"epochs": 50, "replicates": 8, "seed": 0},
+    controls=(NegativeControl("bound x 0.1", bound_scale=0.1),),
     strategy=lambda: _strategy(("l1",), ("logistic",)).map(lambda i: i.replace(batch_size=2)),
 )
 def _sfw(instance: Instance, params: dict[str, Any]) -> Evidence:
-    """Stochastic FW (SAG variant): O(1/t) suboptimality envelope and a vanishing FW gap.
+    """Stochastic FW (SAG variant): a pathwise O(1/t) bound whose constant comes from the data.
 
-    Statement (Négiar et al. 2020, main convex theorem, constant not confirmed): for a
-    generalized linear finite sum with smooth φ_i and constant batch size b, E f(w_t) − f* =
-    O(1/t).  The constant (depending on n/b, L and the diameter of {Xw : w ∈ C}) is uncertain,
-    so the shape is tested: C = max over checkpoints t ∈ [n/b, 8n/b] of t·(mean subopt), then
-    mean subopt ≤ C/t on every checkpoint after n/b; likewise C_g = max √t·(mean gap) on the
-    same window and mean gap ≤ C_g/√t later (the gap → 0).  Monte Carlo over independent
-    replicates, simultaneous 95% Student-t intervals (Bonferroni over all compared points;
-    violation only if a lower end exceeds the envelope).
+    Statement [D]: let w_t be the SAG-SFW iterates (Négiar et al. 2020, Alg. 1: memory α,
+    direction r_t = Xᵀα + l2·w_t after refreshing the batch at w_t, s_t = LMO(r_t), w_{t+1} =
+    w_t + γ_t(s_t − w_t), γ_t = 2/(t+2), batches of b | n from one permutation per epoch).  With
+    e_t = r_t − ∇f(w_t) = Σ_i (α_i − φ_i'(x_iᵀw_t)/n)x_i, the definition of C_f and the LMO
+    give f(w_{t+1}) − f* ≤ (1 − γ_t)(f(w_t) − f*) + γ_t⟨e_t, w* − s_t⟩ + ½γ_t²C_f, and
+    |⟨e_t, w* − s_t⟩| ≤ E_t (:func:`sfw_staleness_bound`: each memory entry is at most two
+    epochs old and φ_i' is L_φ-Lipschitz).  So f(w_t) − f* ≤ B_t on every run, every
+    replicate: a deterministic statement checked on 8 independent runs.  E_t = O(m/t), so
+    B_t = O(m log t / t) — the O(1/t) shape of the paper's convex theorem with a derived
+    constant (the paper's own constant is not confirmed here, ``frank_wolfe.md`` §5).
 
-    Assumptions: f = (1/n)Σφ_i(x_iᵀw) (+ ridge), C compact.  Reference: Négiar et al. ICML 2020,
-    Algorithm 1 (SAG variant) and its convex O(1/t) theorem.  Negative control: the envelope
-    scaled by 0.25, caught at the fitting window (a slower estimator such as MHK, with its
-    O(t^{-1/3}) guarantee, is not reliably separated from C/t at this horizon, so it is not
-    used as a control).  Tag U: a shape test with a fitted constant, labelled as such.
+    The bound is loose: nontrivial worst ratio 0.15 on the built-in instance and 0.34 at best
+    over a grid of 40 instances (ℓ1 ball, logistic and least squares, radius 0.1–10,
+    d ∈ {2, 5}, n ∈ {8, 40}), always at t = 1, and ≈ 1e-4 after 50 epochs.  E_t bounds every
+    memory entry by its worst-case drift Σγ_k along the widest direction of C at once, while
+    the runs' drift is much smaller and partly cancels; a sharper constant needs the paper's
+    analysis, which is not confirmed here.  ``params["staleness"]`` scales E_t (1 by
+    default).
+
+    Assumptions: f = (1/n)Σφ_i(x_iᵀw) (+ ridge) with φ_i convex and L_φ-smooth, C compact,
+    b divides n.  Reference: Négiar et al. ICML 2020, Algorithm 1 (SAG variant) and its convex
+    O(1/t) theorem.  Negative control: the bound scaled by 0.1, caught at t = 1 (dropping the
+    memory error, E_t = 0, is not caught: the runs stay under the deterministic FW recursion
+    too).  Tag D.
     """
     problem = instance.problem
     b = int(instance.batch_size)
     m = problem.n // b
     iters = int(params["epochs"]) * m
-    checkpoints = sorted(set(np.unique(np.geomspace(m, iters, 40).astype(int)).tolist()) | {0})
+    checkpoints = sorted(set(np.unique(np.geomspace(1, iters, 60).astype(int)).tolist()) | {0})
     trace = stochastic_frank_wolfe(
         problem,
         instance.constraint,
         problem.asarray(instance.x0),
-        variant=params["variant"],
+        variant="SAG",
         batch_size=b,
         iters=iters,
         rng=rng(int(params["seed"])),
@@ -697,25 +745,14 @@ def _sfw(instance: Instance, params: dict[str, Any]) -> Evidence:
         checkpoints=checkpoints,
         f_star=instance.f_star,
     )
+    B = sfw_staleness_bound(instance, iters, float(params.get("staleness", 1.0)))
     t = trace.iterations
-    keep = t >= m
-    t = t[keep].astype(float)
-    samples = np.concatenate([trace.metrics["subopt"][keep], trace.metrics["gap"][keep]])
-    est = estimate(samples, level=0.95, method="t", simultaneous=True)
-    window = t <= 8 * m
-    envelope, constants = [], []
-    for mean, power in ((est.mean[: t.size], 1.0), (est.mean[t.size :], 0.5)):
-        C = float(np.max(t[window] ** power * mean[window]))
-        envelope.append(C / t**power)
-        constants.append(C)
     return Evidence(
-        np.concatenate([t, t]),
-        est.mean,
-        np.concatenate(envelope),
-        lower=est.lower,
-        upper=est.upper,
+        t,
+        np.max(trace.metrics["subopt"], axis=1),
+        B[t],
         atol=_atol(instance),
-        extra={"C": constants[0], "C_g": constants[1], "n/b": m, "interval": est.interval()},
+        extra={"n/b": m, "replicates": int(params["replicates"])},
     )
 
 
