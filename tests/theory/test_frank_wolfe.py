@@ -188,3 +188,22 @@ def test_sfw_bound_needs_b_to_divide_n_and_is_computed_without_a_run():
     no_memory_error = sfw_staleness_bound(instance, 200, staleness=0.0)
     np.testing.assert_allclose(no_memory_error[1], instance.C_f / 2)
     assert np.all(no_memory_error[1:] < bound[1:])
+
+
+def test_the_tight_jaggi_primal_instance_is_the_optimum_of_a_search():
+    from mastbench.theory.frank_wolfe.instances import segment_instance
+    from scipy.optimize import minimize_scalar
+
+    primal = theory.get("fw.jaggi-primal")
+    params = {"rule": "open-loop", "iters": 60, "delta": 0.0, "lmo": "delta"}
+
+    def ratio(c):
+        return verify(primal, segment_instance(c), params).nontrivial_ratio
+
+    found = minimize_scalar(lambda c: -ratio(c), bounds=(-0.9, 0.9), method="bounded")
+    built_in = [i for i in primal.instances(True) if i.name.startswith("segment")]
+    verdict = verify(primal, built_in[0])
+    assert verdict.status == "holds" and verdict.t_nontrivial == 1
+    assert verdict.nontrivial_ratio >= 0.5
+    assert verdict.nontrivial_ratio >= -found.fun - 1e-3
+    np.testing.assert_allclose(verdict.nontrivial_ratio, 3 * 1.9**2 / 16, rtol=1e-12)

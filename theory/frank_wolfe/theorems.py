@@ -31,6 +31,7 @@ from mastbench.theory.frank_wolfe.instances import (
     face_instance,
     fw_instance,
     make_constraint,
+    segment_instance,
     tie_instance,
 )
 
@@ -334,6 +335,7 @@ def _gap_certificate(instance: Instance, params: dict[str, Any]) -> Evidence:
     instances=lambda quick: [
         *_fw_instances(quick),
         fw_instance("l1", 8, 0, name="least_squares-l1-d8-delta"),
+        segment_instance(-0.9),
     ],
     assumptions=_convex_assumptions,
     default_params=lambda instance: {
@@ -356,6 +358,11 @@ def _jaggi_primal(instance: Instance, params: dict[str, Any]) -> Evidence:
     of quality δ ≥ 0, i.e. ⟨ŝ, ∇f(x_k)⟩ ≤ min_s⟨s, ∇f(x_k)⟩ + ½δγ_k C_f, satisfies the bound.
     C_f is exact for quadratics (sup over D − D of dᵀAd) and the dominating-quadratic bound
     for logistic regression; with δ > 0 the oracle is the adversarial worst admissible point.
+    Tight instance: :func:`~.instances.segment_instance` (c = −0.9), where the first step spans
+    the diameter along the largest curvature; nontrivial worst ratio 3(1 − c)²/16 = 0.677 at
+    k = 1, the maximum over c ∈ [−0.9, 0.9] found by a bounded scalar search (the supremum
+    3/4 is approached as the minimizer tends to the start vertex).  On random least-squares
+    instances the ratio stays below 0.3: the rate is attained only by such worst cases.
 
     Assumptions: f convex with bounded curvature C_f on the compact set D.  Reference: Jaggi
     2013, Theorem 1 (Algorithms 1-2).  Negative control: an oracle returning the maximizer
