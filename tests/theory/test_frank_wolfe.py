@@ -22,6 +22,7 @@ IDS = (
     "fw.pairwise-linear",
     "fw.reference",
     "fw.sfw",
+    "fw.sfw-reference",
     "fw.sparsity",
 )
 

@@ -9,7 +9,9 @@ implementation.
 References: M. Jaggi, ICML 2013, Algorithm 1 (FW, γ_k = 2/(k+2), line search); V. F. Demyanov,
 A. M. Rubinov 1970 (short step min(g/(L‖d‖²), γ_max)); F. Pedregosa, G. Négiar, A. Askari,
 M. Jaggi, AISTATS 2020, Algorithm 1 (AdaFW backtracking, τ = 2, η = 0.9, with copt's warm
-start); S. Lacoste-Julien, M. Jaggi, NeurIPS 2015, Algorithms 1 (away steps) and 2 (pairwise).
+start); S. Lacoste-Julien, M. Jaggi, NeurIPS 2015, Algorithms 1 (away steps) and 2 (pairwise);
+G. Négiar et al., ICML 2020, Algorithm 1 (stochastic FW, SAG) and H. Lu, R. Freund, Math.
+Program. 2021 (LF), on least squares.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-__all__ = ["ExactQuadratic", "Record", "active_set_reference", "fw_reference"]
+__all__ = ["ExactQuadratic", "Record", "active_set_reference", "fw_reference", "sfw_reference"]
 
 Vector = list[Fraction]
 
@@ -193,5 +195,69 @@ def active_set_reference(
             for j in range(len(x))
         ]
         out.x.append(x)
+        out.gamma.append(gamma)
+    return out
+
+
+def sfw_reference(
+    X: list[Vector],
+    y: Vector,
+    radius: Fraction,
+    variant: str,
+    batch_size: int,
+    permutations: list[list[int]],
+    iters: int,
+) -> Record:
+    """Stochastic FW on least squares (1/2n)‖Xw − y‖² over the ℓ1 ball, one run from w = 0.
+
+    φ_i'(z) = z − y_i.  Step t uses the samples at positions [jb, (j+1)b) of the epoch's
+    permutation, j = t mod m, m = n/b (a new permutation, the next of ``permutations``, at
+    every j = 0).  SAG (Négiar et al. 2020, Alg. 1): α_i ← φ_i'(x_iᵀw_t)/n on the batch,
+    r ← r + Σ_B Δα_i x_i, direction r, γ_t = 2/(t+2).  SAGA: direction r_old + (n/b)Σ_B Δα_i
+    x_i.  LF (Lu & Freund): σ = Xw_0, α = φ'(σ)/n, direction r, γ_t = 2(2m+t)/((t+1)(4m+t)),
+    then σ_B ← σ_B + ρ_t(X_B s_t − σ_B), ρ_t = 2m/(2m+t+1), α_B = φ'(σ_B)/n.  The LMO of the
+    ℓ1 ball is −α·sign(r_i)e_i at the first i maximizing |r_i|.
+    """
+    n, d = len(X), len(X[0])
+    m = n // batch_size
+    w = [Fraction(0)] * d
+    sigma = [_dot(row, w) for row in X]
+    alpha = [(sigma[i] - y[i]) / n if variant == "LF" else Fraction(0) for i in range(n)]
+    r = [sum((alpha[i] * X[i][j] for i in range(n)), Fraction(0)) for j in range(d)]
+    out = Record([list(w)], [])
+    for t in range(iters):
+        j = t % m
+        batch = permutations[t // m][j * batch_size : (j + 1) * batch_size]
+        change = [Fraction(0)] * d
+        if variant in ("SAG", "SAGA"):
+            for i in batch:
+                new = (_dot(X[i], w) - y[i]) / n
+                change = _axpy(new - alpha[i], X[i], change)
+                alpha[i] = new
+        if variant == "SAGA":
+            direction = _axpy(Fraction(n, batch_size), change, r)
+        else:
+            direction = _axpy(Fraction(1), change, r)
+        r = _axpy(Fraction(1), change, r)
+        magnitudes = [abs(v) for v in direction]
+        top = max(magnitudes)
+        hits = [i for i in range(d) if magnitudes[i] == top]
+        if (len(hits) > 1 or top == 0) and out.first_tie is None:
+            out.first_tie = t
+        s = [Fraction(0)] * d
+        s[hits[0]] = -radius if direction[hits[0]] > 0 else radius
+        if variant == "LF":
+            gamma = Fraction(2 * (2 * m + t), (t + 1) * (4 * m + t))
+        else:
+            gamma = Fraction(2, t + 2)
+        w = _axpy(gamma, _sub(s, w), w)
+        if variant == "LF":
+            rho = Fraction(2 * m, 2 * m + t + 1)
+            for i in batch:
+                sigma[i] += rho * (_dot(X[i], s) - sigma[i])
+                new = (sigma[i] - y[i]) / n
+                r = _axpy(new - alpha[i], X[i], r)
+                alpha[i] = new
+        out.x.append(w)
         out.gamma.append(gamma)
     return out
