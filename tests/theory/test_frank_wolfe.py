@@ -208,3 +208,11 @@ def test_the_tight_jaggi_primal_instance_is_the_optimum_of_a_search():
     assert verdict.nontrivial_ratio >= 0.5
     assert verdict.nontrivial_ratio >= -found.fun - 1e-3
     np.testing.assert_allclose(verdict.nontrivial_ratio, 3 * 1.9**2 / 16, rtol=1e-12)
+
+
+@pytest.mark.parametrize("theorem_id", IDS)
+def test_every_control_trips_where_the_statement_says_something(theorem_id):
+    thm = theory.get(theorem_id)
+    for control in thm.controls:
+        verdict = verify_control(thm, thm.instances(True)[0], control)
+        assert verdict.nontrivial_ratio > 1, f"{control.name}: {verdict.summary()}"

@@ -258,7 +258,14 @@ def _lmo(instance: Instance, params: dict[str, Any]) -> Evidence:
     infeasible = np.array([0.0 if constraint.contains(row) else 1.0 for row in s])
     scale = constraint.radius * np.max(np.abs(g), axis=1, initial=1.0) * g.shape[1]
     measured = np.maximum(excess, infeasible * np.maximum(scale, 1.0))
-    return Evidence(np.arange(g.shape[0]), measured, 0.0, atol=float(64 * _EPS * np.max(scale)))
+    # the points are gradients, not iterations: none holds by construction
+    return Evidence(
+        np.arange(g.shape[0]),
+        measured,
+        0.0,
+        atol=float(64 * _EPS * np.max(scale)),
+        trivial=False,
+    )
 
 
 # -- fw.gap-certificate -------------------------------------------------------------------------
