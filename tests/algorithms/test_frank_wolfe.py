@@ -29,6 +29,7 @@ from mastbench.algorithms.frank_wolfe import (
     stochastic_frank_wolfe,
 )
 from mastbench.backend import rng, to_numpy
+from tests.algorithms.cases import case_for
 
 
 def _least_squares(xp=None, n=40, d=8, seed=0):
@@ -74,7 +75,7 @@ def test_registered_in_the_table():
 )
 def test_table_cases_run_on_every_backend(name, xp):
     spec = get_algorithm(name)
-    args, kwargs = spec.make_case(xp.xp, xp.device)
+    args, kwargs = case_for(name)(xp.xp, xp.device)
     if spec.stochastic:
         kwargs = {**kwargs, "rng": xp.rng(0), "replicates": 2}
     trace = spec.run(*args, **kwargs)
@@ -344,3 +345,167 @@ def test_sfw_bad_input():
         stochastic_frank_wolfe(problem, ball, np.zeros((2, 8)), rng=rng(0))
     with pytest.raises(ValueError, match="replicates"):
         stochastic_frank_wolfe(problem, ball, np.zeros(8), rng=rng(0), replicates=0)
+
+
+# -- first steps by hand ------------------------------------------------------------------------
+# f(x) = ½xᵀAx − bᵀx, ∇f = Ax − b; each expected iterate below is worked out by hand from the
+# papers' pseudo-code, independently of the implementation.
+
+
+def test_open_loop_first_steps_by_hand():
+    # ℓ1 ball α = 1, A = I, b = (0.3, −0.8), x0 = 0.  g0 = (−0.3, 0.8): s0 = −e2, γ0 = 1 →
+    # x1 = (0, −1); g1 = (−0.3, −0.2): s1 = e1, γ1 = 2/3 → x2 = (2/3, −1/3); g2 = (0.3667,
+    # 0.4667): s2 = −e2, γ2 = 1/2 → x3 = (1/3, −2/3).
+    problem = Quadratic(np.eye(2), np.array([0.3, -0.8]))
+    trace = frank_wolfe(
+        problem,
+        L1Ball(1.0),
+        np.zeros(2),
+        step="open-loop",
+        iters=3,
+        keep_iterates=True,
+        checkpoints=range(4),
+    )
+    expected = [[0, 0], [0, -1], [2 / 3, -1 / 3], [1 / 3, -2 / 3]]
+    np.testing.assert_allclose(trace.iterates[:, 0], expected, atol=1e-15)
+    np.testing.assert_allclose(trace.metrics["step_size"][1:, 0], [1, 2 / 3, 1 / 2])
+
+
+def test_short_step_and_line_search_first_steps_by_hand():
+    # short step, A = I (L = 1), b = (0.3, −0.8): d0 = (0, −1), g = 0.8, ‖d‖² = 1 → γ0 = 0.8,
+    # x1 = (0, −0.8); ∇f(x1) = (−0.3, 0): d1 = (1, 0.8), g = 0.3, ‖d‖² = 1.64 → γ1 = 15/82.
+    problem = Quadratic(np.eye(2), np.array([0.3, -0.8]))
+    short = frank_wolfe(
+        problem,
+        L1Ball(1.0),
+        np.zeros(2),
+        step="short",
+        iters=2,
+        keep_iterates=True,
+        checkpoints=range(3),
+    )
+    np.testing.assert_allclose(
+        short.iterates[:, 0], [[0, 0], [0, -0.8], [15 / 82, -0.8 + 0.8 * 15 / 82]], atol=1e-15
+    )
+    # line search, A = diag(2, 1), b = (0.6, −0.8): d0 = (0, −1), dᵀAd = 1 → γ0 = 0.8;
+    # ∇f(x1) = (−0.6, 0): d1 = (1, 0.8), g = 0.6, dᵀAd = 2 + 0.64 → γ1 = 5/22.
+    problem = Quadratic(np.diag([2.0, 1.0]), np.array([0.6, -0.8]))
+    exact = frank_wolfe(
+        problem,
+        L1Ball(1.0),
+        np.zeros(2),
+        step="line-search",
+        iters=2,
+        keep_iterates=True,
+        checkpoints=range(3),
+    )
+    np.testing.assert_allclose(
+        exact.iterates[:, 0], [[0, 0], [0, -0.8], [5 / 22, -0.8 + 0.8 * 5 / 22]], atol=1e-15
+    )
+
+
+def test_backtracking_first_steps_by_hand():
+    # A = I (L = 1), b = (0.3, −0.8), L0 = 1/4.  Step 0: d = (0, −1), g = 0.8, ‖d‖² = 1; L = 1/4
+    # and 1/2 give γ = 1 with f(x0 + d) = −0.3 above the models −0.675 and −0.55; L = 1 gives
+    # γ = 0.8 and f = −0.32 = Q (accepted), x1 = (0, −0.8).  Step 1: warm start
+    # min(0.3²/(2·0.32·1.64), 1) = 0.0857 < ηL = 0.9, so L = 0.9: γ = 0.3/(0.9·1.64) fails
+    # (f − Q = γ·0.3(1/2 − 1/1.8)... > 0), L = 1.8: γ = 0.3/(1.8·1.64) is accepted.
+    problem = Quadratic(np.eye(2), np.array([0.3, -0.8]))
+    trace = frank_wolfe(
+        problem,
+        L1Ball(1.0),
+        np.zeros(2),
+        step="backtracking",
+        L_init=0.25,
+        iters=2,
+        keep_iterates=True,
+        checkpoints=range(3),
+    )
+    gamma1 = 0.3 / (1.8 * 1.64)
+    np.testing.assert_allclose(trace.metrics["L_est"][:, 0], [0.25, 1.0, 1.8], rtol=1e-15)
+    np.testing.assert_allclose(trace.metrics["step_size"][1:, 0], [0.8, gamma1], rtol=1e-14)
+    np.testing.assert_allclose(
+        trace.iterates[:, 0], [[0, 0], [0, -0.8], [gamma1, -0.8 + 0.8 * gamma1]], atol=1e-15
+    )
+
+
+_SIMPLEX_A, _SIMPLEX_B = np.diag([2.0, 1.0, 1.0]), np.array([0.0, 0.6, 0.05])
+
+
+def test_away_step_first_steps_by_hand():
+    # simplex, A = diag(2, 1, 1) (L = 2), b = (0, 0.6, 0.05), x0 = e1, short steps.
+    # Step 0: g = (2, −0.6, −0.05), s = e2, S = {e1}: FW step d = e2 − e1, g·= 2.6, ‖d‖² = 2,
+    # γ = 0.65 → x1 = (0.35, 0.65, 0).  Step 1: g = (0.7, 0.05, −0.05), s = e3, v = e1;
+    # ⟨g, x⟩ = 0.2775: FW gap 0.3275 < away gap 0.4225, so the away step d = x − e1 =
+    # (−0.65, 0.65, 0), γ_max = 0.35/0.65, γ = 0.4225/(2·0.845) = 0.25 → x2 = (0.1875, 0.8125, 0).
+    # Step 2: g = (0.375, 0.2125, −0.05), ⟨g, x⟩ = 0.24296875: FW gap 0.29296875 ≥ away gap
+    # 0.13203125, FW step to e3 with γ = 0.29296875/(2·1.6953125).
+    problem = Quadratic(_SIMPLEX_A, _SIMPLEX_B)
+    trace = away_frank_wolfe(
+        problem,
+        Simplex(1.0),
+        np.array([1.0, 0, 0]),
+        step="short",
+        iters=3,
+        checkpoints=range(4),
+    )
+    gamma2 = 0.29296875 / (2 * 1.6953125)
+    x2 = np.array([0.1875, 0.8125, 0.0])
+    x3 = x2 + gamma2 * (np.array([0, 0, 1.0]) - x2)
+    np.testing.assert_allclose(trace.metrics["step_size"][1:, 0], [0.65, 0.25, gamma2])
+    np.testing.assert_allclose(to_numpy(trace.x)[0], x3, atol=1e-15)
+    np.testing.assert_array_equal(trace.metrics["active_size"][:, 0], [1, 2, 2, 3])
+    np.testing.assert_array_equal(trace.metrics["drop_steps"][:, 0], [0, 0, 0, 0])
+
+
+def test_pairwise_first_steps_by_hand():
+    # same problem.  Step 0 as above (x1 = (0.35, 0.65, 0)).  Step 1: g = (0.7, 0.05, −0.05),
+    # s = e3, v = e1: d = e3 − e1, γ_max = 0.35, g·= 0.75, ‖d‖² = 2 → γ = 0.1875, x2 =
+    # (0.1625, 0.65, 0.1875).  Step 2: g = (0.325, 0.05, 0.1375), s = e2, v = e1: d = e2 − e1,
+    # γ_max = 0.1625, g·= 0.275 → γ = 0.06875, x3 = (0.09375, 0.71875, 0.1875).
+    problem = Quadratic(_SIMPLEX_A, _SIMPLEX_B)
+    trace = pairwise_frank_wolfe(
+        problem,
+        Simplex(1.0),
+        np.array([1.0, 0, 0]),
+        step="short",
+        iters=3,
+        checkpoints=range(4),
+    )
+    np.testing.assert_allclose(trace.metrics["step_size"][1:, 0], [0.65, 0.1875, 0.06875])
+    np.testing.assert_allclose(to_numpy(trace.x)[0], [0.09375, 0.71875, 0.1875], atol=1e-15)
+
+
+def test_pairwise_drop_step_by_hand():
+    # A = I, b = (0, 0, 1), simplex, x0 = e1, short steps (L = 1).  Step 0: g = (1, 0, −1),
+    # s = e3, v = e1, d = e3 − e1, γ_max = 1, g·= 2, ‖d‖² = 2 → γ = 1 = γ_max: a drop step,
+    # x1 = e3 = the minimizer.
+    problem = Quadratic(np.eye(3), np.array([0.0, 0.0, 1.0]))
+    trace = pairwise_frank_wolfe(
+        problem, Simplex(1.0), np.array([1.0, 0, 0]), step="short", iters=1, checkpoints=[0, 1]
+    )
+    np.testing.assert_array_equal(to_numpy(trace.x)[0], [0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(trace.metrics["drop_steps"][:, 0], [0, 1])
+    np.testing.assert_array_equal(trace.metrics["active_size"][:, 0], [1, 1])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_sag_sfw_first_steps_by_hand(seed):
+    # X = I (n = d = 2), y = (1, −2), b = 1 (m = 2), ℓ1 ball α = 1, w0 = 0; φ'_i(z) = z − y_i.
+    # The first sample i refreshes α_i = −y_i/2: i = 0 gives r = (−1/2, 0), s = e1, w1 = e1;
+    # then i = 1: α_1 = (0 + 2)/2 = 1, r = (−1/2, 1), s = −e2, w2 = e1 + (2/3)(−e2 − e1).
+    # i = 1 first gives r = (0, 1), w1 = −e2; then α_0 = (0 − 1)/2, r = (−1/2, 1), s = −e2,
+    # w2 = −e2.
+    problem = LeastSquares(np.eye(2), np.array([1.0, -2.0]))
+    first = int(rng(seed).permutations(1, 2)[0, 0])
+    trace = stochastic_frank_wolfe(
+        problem,
+        L1Ball(1.0),
+        np.zeros(2),
+        batch_size=1,
+        iters=2,
+        rng=rng(seed),
+        checkpoints=[0, 1, 2],
+    )
+    w2 = [1 / 3, -2 / 3] if first == 0 else [0.0, -1.0]
+    np.testing.assert_allclose(to_numpy(trace.x)[0], w2, atol=1e-15)

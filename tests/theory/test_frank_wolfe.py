@@ -15,11 +15,14 @@ from mastbench.verify import verify, verify_control
 IDS = (
     "fw.adafw",
     "fw.gap-certificate",
+    "fw.invariants",
     "fw.jaggi-dual",
     "fw.jaggi-primal",
     "fw.lmo",
     "fw.pairwise-linear",
+    "fw.reference",
     "fw.sfw",
+    "fw.sfw-reference",
     "fw.sparsity",
 )
 
@@ -34,12 +37,7 @@ def test_docstrings_state_reference_and_tag(theorem_id):
     assert "Reference" in thm.doc and "Assumptions" in thm.doc
     assert f"Tag {thm.tag}" in thm.doc
     assert thm.controls and thm.strategy is not None
-    expected = (
-        "montecarlo"
-        if theorem_id == "fw.sfw"
-        else ("exact" if theorem_id == "fw.lmo" else "deterministic")
-    )
-    assert thm.method == expected
+    assert thm.method == ("exact" if theorem_id == "fw.lmo" else "deterministic")
 
 
 @pytest.mark.parametrize("theorem_id", IDS)
@@ -175,3 +173,46 @@ def test_adafw_wrong_L_bar_is_caught_by_the_backtracking_estimates():
     assert verdict.status == "violated" and evidence.extra["L_bar"] == pytest.approx(L)
     over = evidence.measured > evidence.bound * (1 + 1e-9) + evidence.atol
     assert np.all(evidence.bound[over] == evidence.extra["L_bar"])
+
+
+def test_sfw_bound_needs_b_to_divide_n_and_is_computed_without_a_run():
+    from mastbench.theory.frank_wolfe.theorems import sfw_staleness_bound
+
+    sfw = theory.get("fw.sfw")
+    instance = sfw.instances(True)[0]
+    verdict = verify(sfw, instance.replace(batch_size=3))
+    assert verdict.status == "not applicable" and "divide" in verdict.reasons[0]
+    bound = sfw_staleness_bound(instance, 200)
+    # γ_0 = 1: B_1 = E_0 + C_f/2 does not depend on the start; afterwards O(m log t / t)
+    assert bound[1] >= instance.C_f / 2
+    assert bound[200] < bound[20]
+    no_memory_error = sfw_staleness_bound(instance, 200, staleness=0.0)
+    np.testing.assert_allclose(no_memory_error[1], instance.C_f / 2)
+    assert np.all(no_memory_error[1:] < bound[1:])
+
+
+def test_the_tight_jaggi_primal_instance_is_the_optimum_of_a_search():
+    from mastbench.theory.frank_wolfe.instances import segment_instance
+    from scipy.optimize import minimize_scalar
+
+    primal = theory.get("fw.jaggi-primal")
+    params = {"rule": "open-loop", "iters": 60, "delta": 0.0, "lmo": "delta"}
+
+    def ratio(c):
+        return verify(primal, segment_instance(c), params).nontrivial_ratio
+
+    found = minimize_scalar(lambda c: -ratio(c), bounds=(-0.9, 0.9), method="bounded")
+    built_in = [i for i in primal.instances(True) if i.name.startswith("segment")]
+    verdict = verify(primal, built_in[0])
+    assert verdict.status == "holds" and verdict.t_nontrivial == 1
+    assert verdict.nontrivial_ratio >= 0.5
+    assert verdict.nontrivial_ratio >= -found.fun - 1e-3
+    np.testing.assert_allclose(verdict.nontrivial_ratio, 3 * 1.9**2 / 16, rtol=1e-12)
+
+
+@pytest.mark.parametrize("theorem_id", IDS)
+def test_every_control_trips_where_the_statement_says_something(theorem_id):
+    thm = theory.get(theorem_id)
+    for control in thm.controls:
+        verdict = verify_control(thm, thm.instances(True)[0], control)
+        assert verdict.nontrivial_ratio > 1, f"{control.name}: {verdict.summary()}"

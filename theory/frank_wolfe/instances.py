@@ -34,6 +34,7 @@ __all__ = [
     "face_instance",
     "fw_instance",
     "make_constraint",
+    "segment_instance",
     "tie_instance",
 ]
 
@@ -129,6 +130,26 @@ def face_instance(d: int, seed: int, *, kappa: float = 2.0, radius: float = 1.0)
     x0 = np.zeros(d)
     x0[-1] = radius
     return _finish(f"face-simplex-d{d}-k{kappa:g}-s{seed}", problem, Simplex(radius), x0)
+
+
+def segment_instance(c: float, *, d: int = 2, radius: float = 1.0) -> Instance:
+    """½‖x − cα e_1‖² (up to a constant) over the ℓ1 ball of radius α, from x0 = −α e_1.
+
+    The minimizer cα e_1 (|c| < 1) and every FW iterate lie on the segment [−α e_1, α e_1],
+    which spans the diameter along the direction of largest curvature, so C_f = 4α² is
+    attained by the first step: open-loop FW jumps (γ_0 = 1) to α e_1, and f(x_1) − f* =
+    ½α²(1 − c)² = (3(1 − c)²/16)·2C_f/3, Jaggi's Theorem 1 bound at k = 1 (ratio → 3/4 as
+    c → −1).  The other coordinates have zero gradient and stay 0.
+    """
+    if not -1.0 < c < 1.0:
+        raise ValueError(f"c must lie in (-1, 1), got {c}")
+    xp = namespace("numpy")
+    b = np.zeros(d)
+    b[0] = c * radius
+    problem = Quadratic(xp.asarray(np.eye(d)), xp.asarray(b))
+    x0 = np.zeros(d)
+    x0[0] = -radius
+    return _finish(f"segment-l1-d{d}-c{c:g}", problem, L1Ball(radius), x0)
 
 
 def tie_instance(d: int = 5, radius: float = 1.0) -> Instance:

@@ -31,21 +31,24 @@ from mastbench.theory.frank_wolfe.instances import (
     face_instance,
     fw_instance,
     make_constraint,
+    segment_instance,
     tie_instance,
 )
 
+from mastbench.algorithms.driver import run
 from mastbench.algorithms.frank_wolfe import (
     ETA,
     TAU,
-    away_frank_wolfe,
+    AwayFrankWolfe,
+    FrankWolfe,
+    PairwiseFrankWolfe,
+    StepRule,
     frank_wolfe,
-    pairwise_frank_wolfe,
     stochastic_frank_wolfe,
 )
 from mastbench.backend import rng
-from mastbench.montecarlo import estimate
 
-__all__: list[str] = []
+__all__ = ["sfw_staleness_bound"]
 
 _JAGGI = "M. Jaggi, Revisiting Frank-Wolfe: Projection-Free Sparse Convex Optimization, ICML 2013"
 _ADAFW = (
@@ -255,7 +258,14 @@ def _lmo(instance: Instance, params: dict[str, Any]) -> Evidence:
     infeasible = np.array([0.0 if constraint.contains(row) else 1.0 for row in s])
     scale = constraint.radius * np.max(np.abs(g), axis=1, initial=1.0) * g.shape[1]
     measured = np.maximum(excess, infeasible * np.maximum(scale, 1.0))
-    return Evidence(np.arange(g.shape[0]), measured, 0.0, atol=float(64 * _EPS * np.max(scale)))
+    # the points are gradients, not iterations: none holds by construction
+    return Evidence(
+        np.arange(g.shape[0]),
+        measured,
+        0.0,
+        atol=float(64 * _EPS * np.max(scale)),
+        trivial=False,
+    )
 
 
 # -- fw.gap-certificate -------------------------------------------------------------------------
@@ -332,6 +342,7 @@ def _gap_certificate(instance: Instance, params: dict[str, Any]) -> Evidence:
     instances=lambda quick: [
         *_fw_instances(quick),
         fw_instance("l1", 8, 0, name="least_squares-l1-d8-delta"),
+        segment_instance(-0.9),
     ],
     assumptions=_convex_assumptions,
     default_params=lambda instance: {
@@ -354,6 +365,11 @@ def _jaggi_primal(instance: Instance, params: dict[str, Any]) -> Evidence:
     of quality δ ≥ 0, i.e. ⟨ŝ, ∇f(x_k)⟩ ≤ min_s⟨s, ∇f(x_k)⟩ + ½δγ_k C_f, satisfies the bound.
     C_f is exact for quadratics (sup over D − D of dᵀAd) and the dominating-quadratic bound
     for logistic regression; with δ > 0 the oracle is the adversarial worst admissible point.
+    Tight instance: :func:`~.instances.segment_instance` (c = −0.9), where the first step spans
+    the diameter along the largest curvature; nontrivial worst ratio 3(1 − c)²/16 = 0.677 at
+    k = 1, the maximum over c ∈ [−0.9, 0.9] found by a bounded scalar search (the supremum
+    3/4 is approached as the minimizer tends to the start vertex).  On random least-squares
+    instances the ratio stays below 0.3: the rate is attained only by such worst cases.
 
     Assumptions: f convex with bounded curvature C_f on the compact set D.  Reference: Jaggi
     2013, Theorem 1 (Algorithms 1-2).  Negative control: an oracle returning the maximizer
@@ -431,11 +447,15 @@ def _jaggi_dual(instance: Instance, params: dict[str, Any]) -> Evidence:
     label="AdaFW sufficient decrease, L_t ≤ max(τL, L_0), O(1/t) rate",
     tag="D",
     statement=(
-        "f(x_{t+1}) ≤ Q_t(γ_t, L_t); L_t ≤ L̄ = max(τL, L_0); "
+        "x_{t+1} = x_t + γ_t d_t with γ_t = min(g_t/(L_t‖d_t‖²), 1) and f(x_{t+1}) ≤ "
+        "Q_t(γ_t, L_t), recomputed from f, ∇f and the LMO; L_t ≤ L̄ = max(τL, L_0); "
         "f(x_t) − f* ≤ 2 L̄ diam₂(D)²/(t+2) for t ≥ 1"
     ),
     algorithm="frank_wolfe",
-    measure="f(x_{t+1}) - f* vs Q_t - f*; L_t vs L̄; f(x_t) - f*",
+    measure=(
+        "f(x_{t+1}) - f* vs recomputed Q_t - f*; |γ_t - rule|; |x_{t+1} - x_t - γ_t d_t|; "
+        "L_t vs L̄; f(x_t) - f*"
+    ),
     method="deterministic",
     instances=lambda quick: [
         *(inst for inst in _fw_instances(quick) if "rule" not in inst.fields),
@@ -456,41 +476,62 @@ def _jaggi_dual(instance: Instance, params: dict[str, Any]) -> Evidence:
 def _adafw(instance: Instance, params: dict[str, Any]) -> Evidence:
     """AdaFW (backtracking FW): sufficient decrease, bounded L_t, and the derived O(1/t) rate.
 
-    Statement: every accepted step satisfies f(x_{t+1}) ≤ Q_t(γ_t, L_t) = f(x_t) − γ_t g_t +
-    ½γ_t² L_t ‖d_t‖² (up to a round-off slack of 10·eps·|f|); L_t ≤ L̄ := max(τL, L_0) with
-    τ = 2 (L_t grows only when sufficient decrease fails, impossible once L_t ≥ L; the warm
-    start with η = 0.9 never increases it); and therefore (induction with γ' = 2/(t+2))
-    f(x_t) − f* ≤ 2 L̄ diam₂(D)²/(t+2) for t ≥ 1.  The three checks are stacked.
-    ``params["L_bar_factor"]`` is the τ in L̄ (the algorithm's own τ = 2 by default); the
-    control L̄ = L (τ dropped) is caught on the quadratic-simplex instance, where backtracking
-    raises L_t to about 1.6 L.
+    Statement: every step moves along the FW direction d_t = s_t − x_t (s_t the exact LMO
+    at x_t, g_t = −⟨∇f(x_t), d_t⟩) by γ_t = min(g_t/(L_t‖d_t‖²), 1) and satisfies sufficient
+    decrease f(x_{t+1}) ≤ Q_t(γ_t, L_t) = f(x_t) − γ_t g_t + ½γ_t² L_t ‖d_t‖² (up to a
+    round-off slack of 10·eps·|f|); L_t ≤ L̄ := max(τL, L_0) with τ = 2 (L_t grows only when
+    sufficient decrease fails, impossible once L_t ≥ L; the warm start with η = 0.9 never
+    increases it); and therefore (induction with γ' = 2/(t+2)) f(x_t) − f* ≤ 2 L̄
+    diam₂(D)²/(t+2) for t ≥ 1.  The first three checks are recomputed here from f, ∇f, the
+    set's exact LMO, the recorded iterates and the recorded (γ_t, L_t), not read from the
+    algorithm's own acceptance test; all checks are stacked.  ``params["L_bar_factor"]`` is the
+    τ in L̄ (the algorithm's own τ = 2 by default); the control L̄ = L (τ dropped) is caught on
+    the quadratic-simplex instance, where backtracking raises L_t to about 1.6 L.
 
     Assumptions: f convex and L-smooth (Euclidean).  Reference: Pedregosa et al. 2020, Alg. 1
     (AdaFW) and its O(1/t) theorem; the constant 2L̄diam² is the derived statement of
     ``frank_wolfe.md`` §4 [D] (the paper's own constant is not confirmed here).  Tag D.
     """
-    problem = instance.problem
+    problem, constraint = instance.problem, instance.constraint
     iters = int(params["iters"])
     trace = frank_wolfe(
         problem,
-        instance.constraint,
+        constraint,
         problem.asarray(instance.x0),
         step="backtracking",
         iters=iters,
         checkpoints=_every(iters),
         L_init=params["L_init"],
         f_star=instance.f_star,
+        keep_iterates=True,
     )
     subopt = trace.metrics["subopt"][:, 0]
     L_est = trace.metrics["L_est"][:, 0]
-    excess = trace.metrics["sufficient_decrease"][:, 0]
+    gamma = trace.metrics["step_size"][1:, 0]
+    x = trace.iterates[:, 0, :]
+    # one row at a time, as the run evaluates it: a batched gradient differs in the last bits,
+    # which near the optimum changes the LMO's vertex on a curved set
+    grad = np.concatenate([np.asarray(problem.grad(x[k : k + 1])) for k in range(iters)])
+    d = np.asarray(constraint.lmo(grad)) - x[:-1]
+    slope = -np.sum(grad * d, axis=1)
+    dd = np.sum(d * d, axis=1)
+    L_t = L_est[1:]
+    rule = np.clip(slope / np.where(dd > 0, L_t * dd, 1.0), 0.0, 1.0) * (dd > 0)
+    # round-off of the slope g_t = −⟨∇f, d_t⟩, and what it does to γ_t and Q_t
+    slope_err = 64 * _EPS * (np.linalg.norm(grad, axis=1) * np.sqrt(dd) + np.abs(slope))
+    gamma_err = slope_err / np.where(dd > 0, L_t * dd, 1.0) + 4 * _EPS
+    model = subopt[:-1] - gamma * slope + 0.5 * gamma**2 * L_t * dd + gamma * slope_err
+    moved = np.max(np.abs(x[1:] - x[:-1] - gamma[:, None] * d), axis=1)
+    scale = 8 * _EPS * (np.max(np.abs(x[:-1]), axis=1) + np.max(np.abs(d), axis=1))
     L_bar = max(float(params["L_bar_factor"]) * problem.L, float(L_est[0]))
-    diam = instance.constraint.diameter_in(problem.d)
+    diam = constraint.diameter_in(problem.d)
     t = trace.iterations
     slack = 10 * _EPS * max(1.0, abs(instance.f_star) + float(np.max(subopt)))
     return Evidence.stacked(
         [
-            (t[1:], subopt[1:], subopt[1:] - excess[1:] + slack),
+            (t[1:], subopt[1:], model + slack),
+            (t[1:], np.abs(gamma - rule), gamma_err),
+            (t[1:], moved, scale),
             (t, L_est, L_bar),
             (t[1:], subopt[1:], 2 * L_bar * diam**2 / (t[1:] + 2)),
         ],
@@ -548,8 +589,12 @@ def _pairwise_linear(instance: Instance, params: dict[str, Any]) -> Evidence:
     μ-strongly convex, L-smooth f over a polytope of diameter M and pyramidal width δ, every
     good step (one with γ < γ_max, i.e. not a drop or swap step) contracts f − f* by
     (1 − ρ), ρ = μδ²/(4LM²).  Hence f(x_t) − f* ≤ (1 − ρ)^{N_t}(f(x_0) − f*) with N_t = t −
-    (drop and swap steps up to t), counted on the trace.  For the simplex of radius α,
-    M = α√2 and δ ≥ 2α/√d, so ρ ≥ μ/(2Ld).
+    (drop and swap steps up to t).  The steps are recounted here from the iterates, not read
+    from the algorithm's counter: on the simplex the active set of x_k is its support
+    (x = Σ λ_i α e_i), and a step is a drop or swap step exactly when a coordinate of the
+    support of x_k is zero in x_{k+1} (a good pairwise step moves γ < λ_v off v; for away
+    steps a full FW step, γ = 1, is also counted as bad, which only weakens the bound).  For
+    the simplex of radius α, M = α√2 and δ ≥ 2α/√d, so ρ ≥ μ/(2Ld).
 
     Assumptions: D a scaled simplex, f a strongly convex quadratic.  Reference: Lacoste-Julien
     & Jaggi 2015, Theorem 1 and the pyramidal width of the simplex; AdaAFW/AdaPFW of
@@ -560,19 +605,35 @@ def _pairwise_linear(instance: Instance, params: dict[str, Any]) -> Evidence:
     """
     problem, constraint = instance.problem, instance.constraint
     iters = int(params["iters"])
-    run = {"pairwise": pairwise_frank_wolfe, "away": away_frank_wolfe}.get(params["variant"])
-    args = (problem, constraint, problem.asarray(instance.x0))
-    kwargs = {"iters": iters, "checkpoints": _every(iters), "f_star": instance.f_star}
-    if run is None:
-        trace = frank_wolfe(*args, step="open-loop", **kwargs)
-        good = trace.iterations.astype(float)
+    method = {"pairwise": PairwiseFrankWolfe, "away": AwayFrankWolfe}.get(params["variant"])
+    if method is None:
+        method = FrankWolfe(constraint, StepRule("open-loop"), f_star=instance.f_star)
     else:
-        trace = run(*args, step="line-search", **kwargs)
-        good = trace.iterations - trace.metrics["drop_steps"][:, 0]
+        method = method(constraint, StepRule("line-search"), f_star=instance.f_star)
+    trace = run(
+        method,
+        problem,
+        problem.asarray(instance.x0),
+        iters=iters,
+        checkpoints=_every(iters),
+        keep_iterates=True,
+    )
+    if params["variant"] in ("pairwise", "away"):
+        support = trace.iterates[:, 0, :] != 0
+        bad = np.any(support[:-1] & ~support[1:], axis=1)
+        good = np.concatenate([[0.0], np.cumsum(~bad)])
+    else:
+        good = trace.iterations.astype(float)
     subopt = trace.metrics["subopt"][:, 0]
     rho = problem.mu / (2 * problem.L * problem.d)
     bound = (1 - rho) ** good * subopt[0]
-    return Evidence(trace.iterations, subopt, bound, atol=_atol(instance), extra={"rho": rho})
+    return Evidence(
+        trace.iterations,
+        subopt,
+        bound,
+        atol=_atol(instance),
+        extra={"rho": rho, "good_steps": int(good[-1])},
+    )
 
 
 # -- fw.sfw -------------------------------------------------------------------------------------
@@ -586,62 +647,111 @@ def _sfw_instances(quick: bool) -> list[Instance]:
 
 
 def _sfw_assumptions(instance: Instance) -> list[str]:
+    reasons = []
     if not isinstance(instance.problem, Logistic | LeastSquares):
-        return ["f must be a generalized linear finite sum (logistic or least squares)"]
-    return []
+        reasons.append("f must be a generalized linear finite sum (logistic or least squares)")
+    elif instance.problem.n % int(instance.batch_size):
+        reasons.append("the batch size b must divide n (every sample refreshed once per epoch)")
+    return reasons
+
+
+def sfw_staleness_bound(instance: Instance, iters: int, staleness: float = 1.0) -> np.ndarray:
+    """B_0..B_T of :func:`_sfw` from the instance's data alone (no run needed); ``staleness``
+    scales E_t (1: the derived bound).
+
+    B_0 = f(w_0) − f* and B_{t+1} = (1 − γ_t)B_t + γ_t E_t + ½γ_t²C_f with γ_t = 2/(t+2) and
+    E_t = Σ_i w_i·e_i(t), where w_i = max_{u,v ∈ C} x_iᵀ(u − v) is the width of C along x_i and
+    e_i(t) bounds the staleness |α_i − φ_i'(x_iᵀw_t)/n| of sample i's memory at step t:
+    (L_φ/n)·w_i·Σ_{k=τ}^{t−1}γ_k with τ = (⌊t/m⌋ − 1)m the start of the previous epoch
+    (every sample is refreshed once per epoch of m = n/b steps), and in the first epoch the
+    larger of that sum from τ = 0 and G_i/n, G_i = sup_{w ∈ C}|φ_i'(x_iᵀw)| (α_i = 0 before
+    its first refresh).  L_φ = 1/4 (logistic), 1 (least squares).
+    """
+    problem, constraint = instance.problem, instance.constraint
+    X = np.asarray(problem.X, dtype=float)
+    y = np.asarray(problem.y, dtype=float)
+    n, b = problem.n, int(instance.batch_size)
+    m = n // b
+    low, high = np.asarray(constraint.lmo(X)), np.asarray(constraint.lmo(-X))
+    z_low, z_high = np.sum(X * low, axis=1), np.sum(X * high, axis=1)
+    width = z_high - z_low
+    if isinstance(problem, Logistic):
+        L_phi, G = 0.25, np.ones(n)
+    else:
+        L_phi, G = 1.0, np.maximum(np.abs(z_low - y), np.abs(z_high - y))
+    t = np.arange(iters)
+    gamma = 2.0 / (t + 2)
+    cumulative = np.concatenate([[0.0], np.cumsum(gamma)])
+    since = np.maximum((t // m - 1) * m, 0)
+    drift = cumulative[t] - cumulative[since]
+    stale = (L_phi / n) * np.sum(width**2) * drift
+    first = (L_phi / n) * width[None, :] ** 2 * drift[:, None]
+    first = np.sum(np.maximum(first, (G * width)[None, :] / n), axis=1)
+    E = staleness * np.where(t < m, first, stale)
+    x0 = problem.asarray(instance.x0)
+    B = np.empty(iters + 1)
+    B[0] = float(problem.value(x0)) - instance.f_star + instance.f_star_gap
+    for k in range(iters):
+        B[k + 1] = (1 - gamma[k]) * B[k] + gamma[k] * E[k] + 0.5 * gamma[k] ** 2 * instance.C_f
+    return B
 
 
 @theorem(
     id="fw.sfw",
     paper=_SFW,
-    label="SFW O(1/t) envelope and vanishing gap (shape)",
-    tag="U",
+    label="SFW (SAG) pathwise O(1/t) bound with the memory staleness (derived)",
+    tag="D",
     statement=(
-        "for t ≥ n/b: E f(w_t) − f* ≤ C/t and E g(w_t) ≤ C_g/√t, C and C_g fitted on "
-        "[n/b, 8n/b] and checked on the later steps"
+        "on every run, f(w_t) − f* ≤ B_t, B_{t+1} = (1 − γ_t)B_t + γ_t E_t + ½γ_t²C_f, "
+        "γ_t = 2/(t+2), E_t the staleness bound of the SAG memory computed from X, C and n/b"
     ),
     algorithm="stochastic_frank_wolfe",
-    measure="mean over replicates of f(w_t) - f* and of the FW gap g(w_t)",
-    method="montecarlo",
+    measure="max over replicates of f(w_t) - f*",
+    method="deterministic",
     instances=_sfw_instances,
     assumptions=_sfw_assumptions,
-    default_params=lambda instance: {
-        "variant": "SAG",
-        "epochs": 200,
-        "replicates": 16,
-        "seed": 0,
-    },
-    controls=(NegativeControl("bound x 0.25", bound_scale=0.25),),
+    default_params=lambda instance: {"epochs": 50, "replicates": 8, "seed": 0},
+    controls=(NegativeControl("bound x 0.1", bound_scale=0.1),),
     strategy=lambda: _strategy(("l1",), ("logistic",)).map(lambda i: i.replace(batch_size=2)),
 )
 def _sfw(instance: Instance, params: dict[str, Any]) -> Evidence:
-    """Stochastic FW (SAG variant): O(1/t) suboptimality envelope and a vanishing FW gap.
+    """Stochastic FW (SAG variant): a pathwise O(1/t) bound whose constant comes from the data.
 
-    Statement (Négiar et al. 2020, main convex theorem, constant not confirmed): for a
-    generalized linear finite sum with smooth φ_i and constant batch size b, E f(w_t) − f* =
-    O(1/t).  The constant (depending on n/b, L and the diameter of {Xw : w ∈ C}) is uncertain,
-    so the shape is tested: C = max over checkpoints t ∈ [n/b, 8n/b] of t·(mean subopt), then
-    mean subopt ≤ C/t on every checkpoint after n/b; likewise C_g = max √t·(mean gap) on the
-    same window and mean gap ≤ C_g/√t later (the gap → 0).  Monte Carlo over independent
-    replicates, simultaneous 95% Student-t intervals (Bonferroni over all compared points;
-    violation only if a lower end exceeds the envelope).
+    Statement [D]: let w_t be the SAG-SFW iterates (Négiar et al. 2020, Alg. 1: memory α,
+    direction r_t = Xᵀα + l2·w_t after refreshing the batch at w_t, s_t = LMO(r_t), w_{t+1} =
+    w_t + γ_t(s_t − w_t), γ_t = 2/(t+2), batches of b | n from one permutation per epoch).  With
+    e_t = r_t − ∇f(w_t) = Σ_i (α_i − φ_i'(x_iᵀw_t)/n)x_i, the definition of C_f and the LMO
+    give f(w_{t+1}) − f* ≤ (1 − γ_t)(f(w_t) − f*) + γ_t⟨e_t, w* − s_t⟩ + ½γ_t²C_f, and
+    |⟨e_t, w* − s_t⟩| ≤ E_t (:func:`sfw_staleness_bound`: each memory entry is at most two
+    epochs old and φ_i' is L_φ-Lipschitz).  So f(w_t) − f* ≤ B_t on every run, every
+    replicate: a deterministic statement checked on 8 independent runs.  E_t = O(m/t), so
+    B_t = O(m log t / t) — the O(1/t) shape of the paper's convex theorem with a derived
+    constant (the paper's own constant is not confirmed here, ``frank_wolfe.md`` §5).
 
-    Assumptions: f = (1/n)Σφ_i(x_iᵀw) (+ ridge), C compact.  Reference: Négiar et al. ICML 2020,
-    Algorithm 1 (SAG variant) and its convex O(1/t) theorem.  Negative control: the envelope
-    scaled by 0.25, caught at the fitting window (a slower estimator such as MHK, with its
-    O(t^{-1/3}) guarantee, is not reliably separated from C/t at this horizon, so it is not
-    used as a control).  Tag U: a shape test with a fitted constant, labelled as such.
+    The bound is loose: nontrivial worst ratio 0.15 on the built-in instance and 0.34 at best
+    over a grid of 40 instances (ℓ1 ball, logistic and least squares, radius 0.1–10,
+    d ∈ {2, 5}, n ∈ {8, 40}), always at t = 1, and ≈ 1e-4 after 50 epochs.  E_t bounds every
+    memory entry by its worst-case drift Σγ_k along the widest direction of C at once, while
+    the runs' drift is much smaller and partly cancels; a sharper constant needs the paper's
+    analysis, which is not confirmed here.  ``params["staleness"]`` scales E_t (1 by
+    default).
+
+    Assumptions: f = (1/n)Σφ_i(x_iᵀw) (+ ridge) with φ_i convex and L_φ-smooth, C compact,
+    b divides n.  Reference: Négiar et al. ICML 2020, Algorithm 1 (SAG variant) and its convex
+    O(1/t) theorem.  Negative control: the bound scaled by 0.1, caught at t = 1 (dropping the
+    memory error, E_t = 0, is not caught: the runs stay under the deterministic FW recursion
+    too).  Tag D.
     """
     problem = instance.problem
     b = int(instance.batch_size)
     m = problem.n // b
     iters = int(params["epochs"]) * m
-    checkpoints = sorted(set(np.unique(np.geomspace(m, iters, 40).astype(int)).tolist()) | {0})
+    checkpoints = sorted(set(np.unique(np.geomspace(1, iters, 60).astype(int)).tolist()) | {0})
     trace = stochastic_frank_wolfe(
         problem,
         instance.constraint,
         problem.asarray(instance.x0),
-        variant=params["variant"],
+        variant="SAG",
         batch_size=b,
         iters=iters,
         rng=rng(int(params["seed"])),
@@ -649,25 +759,14 @@ def _sfw(instance: Instance, params: dict[str, Any]) -> Evidence:
         checkpoints=checkpoints,
         f_star=instance.f_star,
     )
+    B = sfw_staleness_bound(instance, iters, float(params.get("staleness", 1.0)))
     t = trace.iterations
-    keep = t >= m
-    t = t[keep].astype(float)
-    samples = np.concatenate([trace.metrics["subopt"][keep], trace.metrics["gap"][keep]])
-    est = estimate(samples, level=0.95, method="t", simultaneous=True)
-    window = t <= 8 * m
-    envelope, constants = [], []
-    for mean, power in ((est.mean[: t.size], 1.0), (est.mean[t.size :], 0.5)):
-        C = float(np.max(t[window] ** power * mean[window]))
-        envelope.append(C / t**power)
-        constants.append(C)
     return Evidence(
-        np.concatenate([t, t]),
-        est.mean,
-        np.concatenate(envelope),
-        lower=est.lower,
-        upper=est.upper,
+        t,
+        np.max(trace.metrics["subopt"], axis=1),
+        B[t],
         atol=_atol(instance),
-        extra={"C": constants[0], "C_g": constants[1], "n/b": m, "interval": est.interval()},
+        extra={"n/b": m, "replicates": int(params["replicates"])},
     )
 
 
