@@ -20,6 +20,13 @@ IDS = {
     "seqattn.group-omp-rate",
     "seqattn.ompr",
     "seqattn.iht",
+    "seqattn.iht-reference",
+    "seqattn.omp-reference",
+    "seqattn.ompr-reference",
+    "seqattn.sa-pp-reference",
+    "seqattn.acdc-reference",
+    "seqattn.magnitude-pruning-reference",
+    "seqattn.powerprop-reference",
 }
 THEOREMS = theory.all(family="seqattn")
 
@@ -123,7 +130,19 @@ def test_threshold_flags_ties_as_not_applicable():
 
 @pytest.mark.parametrize(
     "theorem_id",
-    ["seqattn.mask-equivalence", "seqattn.threshold", "seqattn.iht", "seqattn.group-omp-rate"],
+    [
+        "seqattn.mask-equivalence",
+        "seqattn.threshold",
+        "seqattn.iht",
+        "seqattn.group-omp-rate",
+        "seqattn.iht-reference",
+        "seqattn.omp-reference",
+        "seqattn.ompr-reference",
+        "seqattn.sa-pp-reference",
+        "seqattn.acdc-reference",
+        "seqattn.magnitude-pruning-reference",
+        "seqattn.powerprop-reference",
+    ],
 )
 def test_generated_instances_hold(theorem_id):
     thm = theory.get(theorem_id)
