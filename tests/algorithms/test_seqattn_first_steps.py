@@ -101,20 +101,39 @@ def test_ompr_first_three_swaps(rule, supports):
     )
 
 
-def test_sequential_attention_first_two_steps():
+def test_sequential_attention_first_two_rounds():
+    # Each round restarts the unselected (θ, w) from fresh noise and takes gradient steps on
+    # 𝓛(θ ⊙ s(w)) + (λ/2)(‖w_S̄‖² + ‖θ_S̄‖²), s = 1 on S; then S gains argmax_{i∉S} |w_i|.
     problem, eta, lam, scale = _problem(), 0.3, 0.1, 0.5
     gen = rng(3)
-    draws = [np.asarray(to_numpy(gen.normal(shape))) * scale for shape in ((1, 4),) * 4]
-    theta, w = draws[2], draws[3]  # the round's fresh θ and w (after the initial draws)
-    for _ in range(2):
-        u = theta * w
-        g = _grad(u)
-        theta, w = theta - eta * (g * w + lam * theta), w - eta * (g * theta + lam * w)
-    trace = sequential_attention(
+    draws = [np.asarray(to_numpy(gen.normal((1, 4))))[0] * scale for _ in range(6)]
+    theta, selected, order = draws[0], np.zeros(4), []
+    for r in range(2):
+        free = 1 - selected
+        theta = selected * theta + free * draws[2 + 2 * r]
+        w = selected + free * draws[3 + 2 * r]
+        for _ in range(2):
+            s = selected + free * w
+            g = _grad(theta * s)
+            theta, w = (
+                theta - eta * (g * s + lam * theta * free),
+                w - eta * free * (g * theta + lam * w),
+            )
+        order.append(int(np.argmax(np.where(selected > 0, -1.0, np.abs(w)))))
+        if r == 0:
+            u = theta * w
+            selected = np.eye(4)[order[0]]
+    one = sequential_attention(
         problem, k=1, steps=2, step=eta, lam=lam, init_scale=scale, rng=rng(3)
     )
-    np.testing.assert_allclose(to_numpy(trace.x), theta * w, rtol=1e-13)
-    assert trace.params["order"].tolist() == [[int(np.argmax(np.abs(w)))]]
+    np.testing.assert_allclose(to_numpy(one.x)[0], u, rtol=1e-13)
+    two = sequential_attention(
+        problem, k=2, steps=2, step=eta, lam=lam, init_scale=scale, rng=rng(3)
+    )
+    assert two.params["order"].tolist() == [order]
+    np.testing.assert_allclose(
+        to_numpy(two.x)[0], theta * (selected + (1 - selected) * w), rtol=1e-13
+    )
 
 
 X0 = np.array([[0.5, -1.0, 0.25, 2.0]])

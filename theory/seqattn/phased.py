@@ -154,8 +154,11 @@ def _instances(quick: bool) -> list[Instance]:
     return out
 
 
-def _evaluate(method: Any, kind: str, instance: Instance, params: dict[str, Any]) -> Evidence:
-    """Trajectory vs :func:`reference_phased`, kept blocks vs the schedule, 𝓛 ≥ 𝓛(β*_k)."""
+def _evaluate(
+    method: Any, kind: str, mode: str, instance: Instance, params: dict[str, Any]
+) -> Evidence:
+    """Trajectory vs :func:`reference_phased` (``kind`` and ``mode`` the paper's, not read from
+    the method), kept blocks vs the schedule, 𝓛 ≥ 𝓛(β*_k)."""
     problem = instance.problem
     x0 = 0.3 * np.random.default_rng(instance.seed).standard_normal((2, problem.d))
     plan = method.plan()
@@ -178,7 +181,7 @@ def _evaluate(method: Any, kind: str, instance: Instance, params: dict[str, Any]
         step=method.step_size,
         momentum=method.momentum,
         weight_decay=method.weight_decay,
-        mode=params["mode"] or method.mode,
+        mode=params["mode"] or mode,
         exponent=params["exponent"],
         schedule_shift=params["schedule_shift"],
         reset=params["reset"],
@@ -214,9 +217,11 @@ def _step_size(instance: Instance, scale: float = 0.5) -> float:
     return scale / instance.problem.L
 
 
-def _register(theorem_id: str, algorithm: str, kind: str, build: Any, doc: str, **fields: Any):
+def _register(
+    theorem_id: str, algorithm: str, kind: str, mode: str, build: Any, doc: str, **fields: Any
+):
     def evaluate(instance: Instance, params: dict[str, Any]) -> Evidence:
-        return _evaluate(build(instance), kind, instance, params)
+        return _evaluate(build(instance), kind, mode, instance, params)
 
     evaluate.__doc__ = doc
     return theorem(
@@ -240,6 +245,7 @@ sa_pp_reference = _register(
     "seqattn.sa-pp-reference",
     "sequential_attention_pp",
     "attention",
+    "masking",
     lambda inst: SequentialAttentionPP(
         k=inst.k,
         step_size=_step_size(inst),
@@ -277,6 +283,7 @@ acdc_reference = _register(
     "seqattn.acdc-reference",
     "acdc",
     "plain",
+    "pruning",
     lambda inst: ACDC(
         k=inst.k,
         step_size=_step_size(inst),
@@ -319,6 +326,7 @@ magnitude_pruning_reference = _register(
     "seqattn.magnitude-pruning-reference",
     "block_magnitude_pruning",
     "plain",
+    "pruning",
     lambda inst: BlockMagnitudePruning(
         k=inst.k, step_size=_step_size(inst), dense_steps=6, final_steps=4, random_init=False
     ),
@@ -350,6 +358,7 @@ powerprop_reference = _register(
     "seqattn.powerprop-reference",
     "block_powerprop",
     "powerprop",
+    "pruning",
     lambda inst: BlockPowerprop(
         k=inst.k, step_size=_step_size(inst, 0.1), dense_steps=6, final_steps=4, random_init=False
     ),
