@@ -241,3 +241,24 @@ def test_sa_pp_reference_follows_the_schedule_through_both_sparsifications():
     sparsify = [3, 2, 2, 2]
     assert extra["kept"][5:9] == sparsify and extra["kept"][16:20] == sparsify
     assert extra["kept"][:5] == [6] * 5 and extra["kept"][12:16] == [6] * 4
+
+
+def test_every_algorithm_of_the_family_runs_under_the_quick_suite(monkeypatch):
+    """Each seqattn algorithm's Method takes steps while the quick suite is verified (its
+    label on a theorem is not enough: the step function itself is counted)."""
+    from mastbench.algorithms import all_algorithms
+
+    specs = all_algorithms("seqattn")
+    stepped = set()
+    for spec in specs:
+        original = spec.method.step
+
+        def counting(self, *args, _name=spec.name, _step=original, **kwargs):
+            stepped.add(_name)
+            return _step(self, *args, **kwargs)
+
+        monkeypatch.setattr(spec.method, "step", counting)
+    for thm in THEOREMS:
+        for instance in thm.instances(True):
+            verify(thm, instance)
+    assert stepped == {spec.name for spec in specs}
