@@ -460,6 +460,20 @@ def iht_instances() -> st.SearchStrategy:
     )
 
 
+def phased_instances() -> st.SearchStrategy:
+    """Instances of the step-by-step checks of SA++, ACDC, magnitude pruning and powerprop
+    (``seqattn.*-reference`` in :mod:`mastbench.theory.seqattn.phased`): a group least
+    squares, k < t, and the seed of the start."""
+    return st.builds(
+        lambda problem, k, seed: _seqattn_instance(
+            f"{problem!r}", problem=problem, k=min(k, problem.groups.t - 1), seed=seed
+        ),
+        group_least_squares(),
+        st.integers(1, 2),
+        seeds(),
+    )
+
+
 __all__ += [
     "group_least_squares",
     "iht_instances",
@@ -467,6 +481,7 @@ __all__ += [
     "omp_instances",
     "omp_rate_instances",
     "ompr_instances",
+    "phased_instances",
     "softmax_instances",
     "threshold_instances",
     "unique_minimum_instances",

@@ -100,7 +100,8 @@ def run(
     Trace
         Metrics, the method's diagnostics and counters at the checkpoints; ``time`` counts the
         steps only; ``diverged_at`` is the first checkpoint whose iterate batch is not finite
-        (``None`` when every recorded iterate is finite).
+        (``None`` when every recorded iterate is finite); ``params`` ends with the method's
+        summary of its final state.
     """
     iters = check_int("iters", iters, low=0)
     replicates = check_int("replicates", replicates, low=1)
@@ -153,6 +154,7 @@ def run(
             record(k + 1, state)
             started = time.perf_counter()
     run_params["diverged_at"] = diverged_at
+    run_params.update(method.summary(state))
     return Trace(
         algorithm=method.name,
         iterations=iterations,

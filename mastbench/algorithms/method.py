@@ -64,6 +64,10 @@ class Method(Protocol):
     def counters(self, state: Any) -> dict[str, float]:
         """Cumulative oracle counts of the state (name → number per replicate)."""
 
+    def summary(self, state: Any) -> dict[str, Any]:
+        """What the final state says about the run as a whole (a selection order, the phase
+        boundaries), added to ``Trace.params``."""
+
     def params(self) -> dict[str, Any]:
         """The hyperparameters, as plain values, for the trace and the results store."""
 
@@ -72,8 +76,8 @@ class MethodBase:
     """Defaults of the optional parts of :class:`Method`, for frozen dataclasses.
 
     A subclass is a ``@dataclass(frozen=True)`` defining ``name``, ``stochastic``, ``init``,
-    ``step`` and ``output``; it records no extra metric, diagnostic or counter unless it says
-    so, and its parameters are its dataclass fields (non-scalar values by ``repr``).
+    ``step`` and ``output``; it records no extra metric, diagnostic, counter or summary unless
+    it says so, and its parameters are its dataclass fields (non-scalar values by ``repr``).
     """
 
     name: ClassVar[str]
@@ -86,6 +90,9 @@ class MethodBase:
         return {}
 
     def counters(self, state: Any) -> dict[str, float]:
+        return {}
+
+    def summary(self, state: Any) -> dict[str, Any]:
         return {}
 
     def params(self) -> dict[str, Any]:

@@ -9,13 +9,6 @@ from hypothesis import strategies as st
 from mastbench.problems.group_random import planted_least_squares, planted_multinomial
 
 from mastbench.algorithms import all_algorithms
-from mastbench.algorithms._phases import (
-    Optimizer,
-    Parameterization,
-    kept_blocks,
-    sparsity_schedule,
-    top_k_mask,
-)
 from mastbench.algorithms.pruning import (
     acdc,
     block_magnitude_pruning,
@@ -26,8 +19,13 @@ from mastbench.algorithms.pruning import (
     sequential_attention,
     sequential_attention_pp,
 )
+from mastbench.algorithms.pruning.blocks import top_k_mask
+from mastbench.algorithms.pruning.optimizer import Moments, check_optimizer, optimizer_update
+from mastbench.algorithms.pruning.parameterization import Parameterization
+from mastbench.algorithms.pruning.phases import kept_blocks, sparsity_schedule
 from mastbench.backend import namespace, rng, to_numpy
 from mastbench.trace import Trace
+from tests.algorithms.cases.seqattn import CASES
 
 SPECS = all_algorithms("seqattn")
 
@@ -40,7 +38,7 @@ def _problem(seed=0, **kw):
 # -- the table contract on every backend ---------------------------------------------------
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_every_algorithm_runs_on_every_backend_and_matches_numpy(spec, xp):
-    args, kwargs = spec.make_case(xp.xp, xp.device)
+    args, kwargs = CASES[spec.name](xp.xp, xp.device)
     extra = {"rng": xp.rng(3), "replicates": 2} if spec.stochastic else {}
     trace = spec.run(*args, **kwargs, **extra)
     assert isinstance(trace, Trace) and trace.algorithm == spec.name
@@ -48,7 +46,7 @@ def test_every_algorithm_runs_on_every_backend_and_matches_numpy(spec, xp):
     for name in ("objective", "support", "subopt", "recovery"):
         assert trace.metrics[name].shape == (C, 2 if spec.stochastic else 1)
     assert trace.x.shape[-1] == args[0].d
-    np_args, np_kwargs = spec.make_case(namespace("numpy"), None)
+    np_args, np_kwargs = CASES[spec.name](namespace("numpy"), None)
     np_extra = {"rng": rng(3), "replicates": 2} if spec.stochastic else {}
     reference = spec.run(*np_args, **np_kwargs, **np_extra)
     np.testing.assert_allclose(
@@ -71,7 +69,7 @@ def test_registered_names_are_the_issue_names():
 
 @pytest.mark.parametrize("spec", [s for s in SPECS if s.stochastic], ids=lambda s: s.name)
 def test_reproducible_from_the_seed(spec):
-    args, kwargs = spec.make_case(namespace("numpy"), None)
+    args, kwargs = CASES[spec.name](namespace("numpy"), None)
     a = spec.run(*args, **kwargs, rng=rng(5), replicates=2)
     b = spec.run(*args, **kwargs, rng=rng(5), replicates=2)
     np.testing.assert_array_equal(a.metrics["objective"], b.metrics["objective"])
@@ -167,20 +165,20 @@ def test_optimizer_state_is_zero_after_every_boundary():
 
 def test_optimizer_reset_and_update_rules():
     xp = namespace("numpy")
-    opt = Optimizer("momentum", 0.1, momentum=0.5)
-    p = xp.asarray([1.0])
-    (p,) = opt.update([p], [xp.asarray([1.0])])
-    (p,) = opt.update([p], [xp.asarray([1.0])])
+    p, one = xp.asarray([1.0]), xp.asarray([1.0])
+    memory = Moments.zeros("momentum", (p,))
+    (p,), memory = optimizer_update("momentum", 0.1, 0.5, memory, (p,), (one,))
+    (p,), memory = optimizer_update("momentum", 0.1, 0.5, memory, (p,), (one,))
     assert float(p[0]) == pytest.approx(1 - 0.1 - 0.1 * 1.5)
-    opt.reset()
-    assert opt.state_norm() == 0.0
-    adam = Optimizer("adam", 0.1)
-    (q,) = adam.update([xp.asarray([0.0])], [xp.asarray([5.0])])
+    assert memory.count == 2 and memory.norm2() == pytest.approx(1.5**2)
+    assert Moments.zeros("momentum", (p,)).norm2() == 0.0
+    adam = Moments.zeros("adam", (one,))
+    (q,), adam = optimizer_update("adam", 0.1, 0.9, adam, (xp.asarray([0.0]),), (one * 5,))
     assert float(q[0]) == pytest.approx(-0.1, rel=1e-6)  # first Adam step is −η·sign(g)
     with pytest.raises(ValueError, match="optimizer"):
-        Optimizer("sgdr", 0.1)
+        check_optimizer("sgdr", 0.9)
     with pytest.raises(ValueError, match="momentum"):
-        Optimizer("momentum", 0.1, momentum=1.0)
+        check_optimizer("momentum", 1.0)
 
 
 def test_masked_blocks_get_no_loss_gradient():
@@ -428,8 +426,6 @@ def test_top_k_mask_on_strict_device():
 
 
 def test_top_k_mask_keeps_exactly_k_under_ties(xp):
-    from mastbench.algorithms._phases import top_k_mask
-
     scores = xp.asarray([[1.0, 2.0, 2.0, 2.0, 0.0], [3.0, 3.0, 3.0, 3.0, 3.0]])
     mask = to_numpy(top_k_mask(scores, 2))
     np.testing.assert_array_equal(mask.sum(axis=1), [2, 2])
@@ -440,7 +436,7 @@ def test_top_k_mask_keeps_exactly_k_under_ties(xp):
 def test_every_entry_point_rejects_a_problem_without_groups(spec):
     from mastbench.problems.random import quadratic
 
-    args, kwargs = spec.make_case(namespace("numpy"), None)
+    args, kwargs = CASES[spec.name](namespace("numpy"), None)
     plain = quadratic(args[0].d, 10.0, rng(0))
     extra = {"rng": rng(0)} if spec.stochastic else {}
     with pytest.raises(TypeError, match="problem must be a GroupProblem"):

@@ -20,6 +20,13 @@ IDS = {
     "seqattn.group-omp-rate",
     "seqattn.ompr",
     "seqattn.iht",
+    "seqattn.iht-reference",
+    "seqattn.omp-reference",
+    "seqattn.ompr-reference",
+    "seqattn.sa-pp-reference",
+    "seqattn.acdc-reference",
+    "seqattn.magnitude-pruning-reference",
+    "seqattn.powerprop-reference",
 }
 THEOREMS = theory.all(family="seqattn")
 
@@ -123,7 +130,19 @@ def test_threshold_flags_ties_as_not_applicable():
 
 @pytest.mark.parametrize(
     "theorem_id",
-    ["seqattn.mask-equivalence", "seqattn.threshold", "seqattn.iht", "seqattn.group-omp-rate"],
+    [
+        "seqattn.mask-equivalence",
+        "seqattn.threshold",
+        "seqattn.iht",
+        "seqattn.group-omp-rate",
+        "seqattn.iht-reference",
+        "seqattn.omp-reference",
+        "seqattn.ompr-reference",
+        "seqattn.sa-pp-reference",
+        "seqattn.acdc-reference",
+        "seqattn.magnitude-pruning-reference",
+        "seqattn.powerprop-reference",
+    ],
 )
 def test_generated_instances_hold(theorem_id):
     thm = theory.get(theorem_id)
@@ -183,3 +202,63 @@ def test_ompr_with_k_prime_equal_to_k_is_not_applicable_and_fails_when_measured(
     assert measured.status == "violated"
     minimal = thm.evaluate(instance, thm.default_params(instance)).extra["k_prime"]
     assert verify(thm, instance.replace(k_prime=minimal)).status == "holds"
+
+
+def test_iht_compares_every_step_and_counts_groups():
+    """On the 60-step instance (log-spaced checkpoints would skip steps) every β_{t+1} is
+    compared with its own predecessor, and every iterate has at most k groups."""
+    thm = theory.get("seqattn.iht")
+    instance = thm.instances(False)[-1]
+    verdict = verify(thm, instance)
+    assert verdict.status == "holds"
+    t = verdict.evidence.t
+    np.testing.assert_array_equal(t[: instance.iters], np.arange(1, instance.iters + 1))
+    assert len(verdict.evidence.extra["groups"]) == instance.iters + 1
+    assert max(verdict.evidence.extra["groups"]) <= instance.k
+
+
+REFERENCE_IDS = sorted(i for i in IDS if i.endswith("-reference"))
+
+
+@pytest.mark.parametrize("theorem_id", REFERENCE_IDS)
+def test_reference_controls_trip_after_the_start(theorem_id):
+    thm = theory.get(theorem_id)
+    for control in thm.controls:
+        verdict = verify_control(thm, thm.instances(True)[0], control)
+        evidence = verdict.evidence
+        over = evidence.measured > evidence.bound * (1 + 1e-9) + evidence.atol
+        assert verdict.status == "violated" and np.any(over)
+        assert np.all(evidence.t[over] >= 1), control.name
+
+
+def test_sa_pp_reference_follows_the_schedule_through_both_sparsifications():
+    thm = theory.get("seqattn.sa-pp-reference")
+    instance = thm.instances(True)[0]
+    extra = verify(thm, instance).evidence.extra
+    assert (instance.problem.groups.t, instance.k) == (6, 2)
+    # k(j) = round((1 − (2/3)(1 − e^{−j})/(1 − e^{−4}))·6) = round(3.42), round(2.48),
+    # round(2.13), 2 after sparsification steps j = 1..4 (steps 5–8 and 16–19 of the plan)
+    sparsify = [3, 2, 2, 2]
+    assert extra["kept"][5:9] == sparsify and extra["kept"][16:20] == sparsify
+    assert extra["kept"][:5] == [6] * 5 and extra["kept"][12:16] == [6] * 4
+
+
+def test_every_algorithm_of_the_family_runs_under_the_quick_suite(monkeypatch):
+    """Each seqattn algorithm's Method takes steps while the quick suite is verified (its
+    label on a theorem is not enough: the step function itself is counted)."""
+    from mastbench.algorithms import all_algorithms
+
+    specs = all_algorithms("seqattn")
+    stepped = set()
+    for spec in specs:
+        original = spec.method.step
+
+        def counting(self, *args, _name=spec.name, _step=original, **kwargs):
+            stepped.add(_name)
+            return _step(self, *args, **kwargs)
+
+        monkeypatch.setattr(spec.method, "step", counting)
+    for thm in THEOREMS:
+        for instance in thm.instances(True):
+            verify(thm, instance)
+    assert stepped == {spec.name for spec in specs}

@@ -163,7 +163,7 @@ def _softmax_instances(quick: bool) -> list[Instance]:
         "A_i ∝ ‖u_i‖; the squared group-ℓ1 problem has the group-LASSO path with "
         "λ′ = 2λΣ‖u*_i‖/N"
     ),
-    algorithm="sequential_attention_pp",
+    algorithm=None,
     measure="(λ/N)(Σ‖u_i‖)² against λΣ‖u_i‖²/A_i; |value at A ∝ ‖u‖ − closed form|; F_sq(u_GL)",
     method="pointwise",
     instances=_softmax_instances,
@@ -184,6 +184,8 @@ def normalized_softmax(instance: Instance, params: dict[str, Any]) -> Evidence:
     random directions d and steps ε (optimality of a convex function by directional checks).
     Each inequality is compared as measured side ≤ bound side (both nonnegative), so the
     ratio is a meaningful tightness; the relative round-off slack is the verifier's 1e-9.
+    A statement about SA++'s mask, evaluated in closed form (SA++ itself runs under
+    ``seqattn.sa-pp-reference``).
     Assumptions: none.
     Reference: derived in ``shared/theory/seqattn.md`` §1.2 [D][N] for the mask of
     arXiv 2402.17902 Algorithm 1 (A = N·softmax(L)); tag D.
