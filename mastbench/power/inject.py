@@ -94,12 +94,23 @@ def stale_randomness(step: Step) -> Step:
 
 @contextlib.contextmanager
 def patched(cls: type, wrap: Callable[[Step], Step]) -> Iterator[None]:
-    """Replace ``cls.step`` by ``wrap(cls.step)`` inside the block."""
-    original = cls.__dict__.get("step")
-    if original is None:
-        raise TypeError(f"{cls.__name__} defines no step of its own")
-    cls.step = wrap(original)
+    """Replace ``cls.step`` (its own or inherited) by ``wrap(cls.step)`` inside the block; only
+    ``cls`` is changed, not a base class other methods share."""
+    own = cls.__dict__.get("step")
+    original = getattr(cls, "step", None)
+    if not callable(original):
+        raise TypeError(f"{cls.__name__} has no step to wrap")
+    faulty = wrap(original)
+
+    def step(self: Any, problem: Any, state: Any, k: int, rng: Any) -> Any:
+        chosen = faulty if type(self) is cls else original
+        return chosen(self, problem, state, k, rng)
+
+    cls.step = step
     try:
         yield
     finally:
-        cls.step = original
+        if own is None:
+            del cls.step
+        else:
+            cls.step = own
