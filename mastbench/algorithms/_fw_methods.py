@@ -42,8 +42,12 @@ __all__ = [
 OPEN_LOOP, LINE_SEARCH = StepRule("open-loop"), StepRule("line-search")
 
 
-def check_feasible(constraint: Any, x: Any) -> None:
-    """Refuse a start ``x`` (R, d) outside ``constraint`` (up to 1e-10 of the radius)."""
+def check_feasible(problem: Any, constraint: Any, x: Any) -> None:
+    """Refuse a constraint that is not a set of the problem's dimension, and a start ``x``
+    (R, d) outside it (up to 1e-10 of the radius)."""
+    from mastbench.problems.constraints import check_constraint
+
+    check_constraint(problem, constraint)
     if not constraint.contains(x, atol=1e-10):
         raise ValueError(f"x0 must lie in the constraint set {constraint!r}")
 
@@ -122,7 +126,7 @@ class FrankWolfe(MethodBase):
         object.__setattr__(self, "f_star", check_f_star(self.f_star))
 
     def init(self, problem: Any, x0: Any, rng: Any) -> FWState:
-        check_feasible(self.constraint, x0)
+        check_feasible(problem, self.constraint, x0)
         g = problem.grad(x0)
         return FWState(x0, g, self.rule.init(problem, x0, self.constraint.lmo(g) - x0), 0)
 
@@ -210,7 +214,7 @@ class _ActiveSetFrankWolfe(MethodBase):
         object.__setattr__(self, "f_star", check_f_star(self.f_star))
 
     def init(self, problem: Any, x0: Any, rng: Any) -> ActiveSetState:
-        check_feasible(self.constraint, x0)
+        check_feasible(problem, self.constraint, x0)
         xp = problem.xp
         V = xp.astype(self.constraint.vertex_list(problem.d, xp, problem.device), x0.dtype)
         weights = self.constraint.decompose(x0)

@@ -104,7 +104,7 @@ class StochasticFrankWolfe(MethodBase):
     def init(self, problem: Any, x0: Any, rng: Any) -> SFWState:
         derivative = glm_derivative(problem)
         check_int("batch_size", self.batch_size, low=1, high=problem.n)
-        check_feasible(self.constraint, x0)
+        check_feasible(problem, self.constraint, x0)
         xp, X, n = problem.xp, problem.X, problem.n
         sigma = None
         if self.variant == "LF":

@@ -509,3 +509,23 @@ def test_sag_sfw_first_steps_by_hand(seed):
     )
     w2 = [1 / 3, -2 / 3] if first == 0 else [0.0, -1.0]
     np.testing.assert_allclose(to_numpy(trace.x)[0], w2, atol=1e-15)
+
+
+def test_methods_run_through_the_driver_as_the_wrappers_do():
+    from mastbench.algorithms.driver import run
+    from mastbench.algorithms.frank_wolfe import FrankWolfe, PairwiseFrankWolfe, StepRule
+
+    problem = _least_squares()
+    ball = L1Ball(1.0)
+    method = FrankWolfe(ball, StepRule("backtracking", L_init=2.0))
+    direct = run(method, problem, np.zeros(8), iters=15)
+    wrapped = frank_wolfe(problem, ball, np.zeros(8), step="backtracking", L_init=2.0, iters=15)
+    for name in wrapped.metrics:
+        np.testing.assert_array_equal(direct.metrics[name], wrapped.metrics[name])
+    assert direct.params["rule"] == repr(StepRule("backtracking", 2.0))
+    with pytest.raises(TypeError, match="rule must be a StepRule"):
+        FrankWolfe(ball, "short")
+    with pytest.raises(TypeError, match="constraint must be"):
+        run(FrankWolfe("l1"), problem, np.zeros(8), iters=1)
+    with pytest.raises(ValueError, match="needs step"):
+        PairwiseFrankWolfe(ball, StepRule("open-loop"))

@@ -1,5 +1,7 @@
 """Frank-Wolfe (Jaggi 2013; AdaFW; away/pairwise FW; SFW): the theorems of family ``fw``
-(:mod:`.theorems`, instances in :mod:`.instances`)."""
+(:mod:`.theorems`; step-by-step reference and invariant checks in :mod:`.trajectories`, with
+the exact rational reference trajectories of :mod:`.reference`; instances in
+:mod:`.instances`)."""
 
 from mastbench._discovery import import_public_submodules
 
