@@ -220,6 +220,7 @@ def _lmo_strategy() -> Any:
     algorithm=None,
     measure="max(<g, lmo(g)> - brute-force min, infeasibility of lmo(g))",
     method="exact",
+    rate="none",
     instances=_lmo_instances,
     default_params=lambda instance: {"lmo": "exact"},
     controls=(
@@ -285,6 +286,9 @@ def _fw_instances(quick: bool) -> list[Instance]:
     algorithm="frank_wolfe",
     measure="f(x_k) - f* (vs g(x_k)) and f* - f(x_k) (vs 0)",
     method="deterministic",
+    rate="none",
+    x_axis="iteration k",
+    quantities=("f(x_k) − f* ≤ g(x_k)", "f* − f(x_k) ≤ 0"),
     instances=_fw_instances,
     assumptions=_convex_assumptions,
     default_params=lambda instance: {"rule": _rule(instance), "iters": 100, "f_star_shift": 0.0},
@@ -329,6 +333,7 @@ def _gap_certificate(instance: Instance, params: dict[str, Any]) -> Evidence:
     algorithm="frank_wolfe",
     measure="f(x_k) - f*",
     method="deterministic",
+    x_axis="iteration k",
     instances=lambda quick: [
         *_fw_instances(quick),
         fw_instance("l1", 8, 0, name="least_squares-l1-d8-delta"),
@@ -390,6 +395,7 @@ def _jaggi_primal(instance: Instance, params: dict[str, Any]) -> Evidence:
     algorithm="frank_wolfe",
     measure="min_{1<=k<=K} g(x_k)",
     method="deterministic",
+    x_axis="iterations K",
     instances=_fw_instances,
     assumptions=_convex_assumptions,
     default_params=lambda instance: {"rule": _rule(instance), "iters": 200, "lmo": "exact"},
@@ -437,6 +443,7 @@ def _jaggi_dual(instance: Instance, params: dict[str, Any]) -> Evidence:
     algorithm="frank_wolfe",
     measure="f(x_{t+1}) - f* vs Q_t - f*; L_t vs L̄; f(x_t) - f*",
     method="deterministic",
+    quantities=("f(x_{t+1}) − f* ≤ Q_t − f*", "L_t ≤ L̄", "f(x_t) − f* ≤ 2L̄ diam²/(t+2)"),
     instances=lambda quick: [
         *(inst for inst in _fw_instances(quick) if "rule" not in inst.fields),
         fw_instance("l1", 8, 7, loss="logistic"),
@@ -531,6 +538,7 @@ def _linear_assumptions(instance: Instance) -> list[str]:
     algorithm="pairwise_frank_wolfe",
     measure="f(x_t) - f*",
     method="deterministic",
+    rate="linear",
     instances=_linear_instances,
     assumptions=_linear_assumptions,
     default_params=lambda instance: {"variant": "pairwise", "iters": 400},
@@ -603,6 +611,7 @@ def _sfw_assumptions(instance: Instance) -> list[str]:
     algorithm="stochastic_frank_wolfe",
     measure="mean over replicates of f(w_t) - f* and of the FW gap g(w_t)",
     method="montecarlo",
+    quantities=("f(w_t) − f*", "FW gap g(w_t)"),
     instances=_sfw_instances,
     assumptions=_sfw_assumptions,
     default_params=lambda instance: {
@@ -694,6 +703,8 @@ def _sparsity_instances(quick: bool) -> list[Instance]:
     algorithm="frank_wolfe",
     measure="support(x_k)",
     method="deterministic",
+    rate="none",
+    x_axis="iteration k",
     instances=_sparsity_instances,
     default_params=lambda instance: {"rule": "open-loop", "iters": 40, "lmo": "exact"},
     controls=(
