@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import html
 import math
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "UNMAPPED",
     "Table",
     "format_cell",
     "latex_escape",
@@ -23,7 +25,8 @@ __all__ = [
     "to_markdown",
 ]
 
-_LATEX_SPECIAL = {
+#: Characters LaTeX treats specially, as text-mode commands.
+_LATEX_TEXT = {
     "\\": r"\textbackslash{}",
     "&": r"\&",
     "%": r"\%",
@@ -36,31 +39,109 @@ _LATEX_SPECIAL = {
     "^": r"\textasciicircum{}",
     "—": "---",
     "–": "--",
-    "−": "$-$",
-    "≤": r"$\le$",
-    "≥": r"$\ge$",
-    "≈": r"$\approx$",
-    "∞": r"$\infty$",
-    "×": r"$\times$",
-    "·": r"$\cdot$",
-    "∈": r"$\in$",
-    "‖": r"$\|$",
-    "√": r"$\surd$",
-    "²": r"$^2$",
-    "α": r"$\alpha$",
-    "β": r"$\beta$",
-    "γ": r"$\gamma$",
-    "δ": r"$\delta$",
-    "ε": r"$\varepsilon$",
-    "η": r"$\eta$",
-    "κ": r"$\kappa$",
-    "λ": r"$\lambda$",
-    "μ": r"$\mu$",
-    "ρ": r"$\rho$",
-    "σ": r"$\sigma$",
-    "τ": r"$\tau$",
-    "Δ": r"$\Delta$",
+    "…": r"\ldots{}",
+    "“": "``",
+    "”": "''",
+    "’": "'",
+    "‘": "`",
+    "\u00a0": "~",
+    "§": r"\S{}",
 }
+
+#: Characters drawn in math mode (``\ensuremath``): symbols, Greek letters, and the ASCII
+#: characters the OT1 text font draws as something else (``<`` would print as ¡).
+_LATEX_MATH = {
+    "<": "<",
+    ">": ">",
+    "|": "|",
+    "−": "-",
+    "≤": r"\le",
+    "≥": r"\ge",
+    "≠": r"\neq",
+    "≈": r"\approx",
+    "≪": r"\ll",
+    "≫": r"\gg",
+    "∝": r"\propto",
+    "∼": r"\sim",
+    "±": r"\pm",
+    "∞": r"\infty",
+    "×": r"\times",
+    "·": r"\cdot",
+    "⋅": r"\cdot",
+    "∘": r"\circ",
+    "⊙": r"\odot",
+    "∈": r"\in",
+    "∉": r"\notin",
+    "⊆": r"\subseteq",
+    "⊂": r"\subset",
+    "∩": r"\cap",
+    "∪": r"\cup",
+    "∅": r"\emptyset",
+    "∀": r"\forall",
+    "∃": r"\exists",
+    "→": r"\to",
+    "←": r"\leftarrow",
+    "⇒": r"\Rightarrow",
+    "↦": r"\mapsto",
+    "⟨": r"\langle",
+    "⟩": r"\rangle",
+    "‖": r"\|",
+    "√": r"\surd",
+    "∑": r"\sum",
+    "Σ": r"\Sigma",
+    "∏": r"\prod",
+    "∫": r"\int",
+    "∇": r"\nabla",
+    "∂": r"\partial",
+    "ℓ": r"\ell",
+    "⊤": r"\top",
+    "′": r"\prime",
+    "∗": "*",
+    "α": r"\alpha",
+    "β": r"\beta",
+    "γ": r"\gamma",
+    "δ": r"\delta",
+    "ε": r"\varepsilon",
+    "ϵ": r"\epsilon",
+    "ζ": r"\zeta",
+    "η": r"\eta",
+    "θ": r"\theta",
+    "ι": r"\iota",
+    "κ": r"\kappa",
+    "λ": r"\lambda",
+    "μ": r"\mu",
+    "ν": r"\nu",
+    "ξ": r"\xi",
+    "π": r"\pi",
+    "ρ": r"\rho",
+    "σ": r"\sigma",
+    "τ": r"\tau",
+    "υ": r"\upsilon",
+    "φ": r"\phi",
+    "ϕ": r"\phi",
+    "χ": r"\chi",
+    "ψ": r"\psi",
+    "ω": r"\omega",
+    "Γ": r"\Gamma",
+    "Δ": r"\Delta",
+    "Θ": r"\Theta",
+    "Λ": r"\Lambda",
+    "Ξ": r"\Xi",
+    "Π": r"\Pi",
+    "Φ": r"\Phi",
+    "Ψ": r"\Psi",
+    "Ω": r"\Omega",
+}
+
+#: Unicode superscripts and subscripts, as math-mode scripts.
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵀᵏᵗ", "0123456789+-=()niTkt", strict=True))
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ᵢⱼₖₙₜₓ", "0123456789+-=()ijkntx", strict=True))
+
+#: Combining accents (after NFD decomposition: Ŵ = W + U+0302) as text-mode accents.
+_ACCENTS = {"\u0302": "^", "\u0303": "~", "\u0304": "=", "\u0307": ".", "\u0308": '"'}
+
+#: What an unmapped character becomes (a test keeps the theorem catalogue free of them).
+UNMAPPED = r"\textbf{?}"
 
 
 @dataclass
@@ -134,30 +215,121 @@ def to_markdown(table: Table, level: int = 2) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _math(command: str) -> str:
+    return rf"\ensuremath{{{command}}}"
+
+
+def _script(text: str, index: int, table: Mapping[str, str], mark: str) -> tuple[str, int]:
+    """The run of scripts starting at ``index`` as one ``^{...}`` or ``_{...}``, and its end."""
+    end = index
+    while end < len(text) and text[end] in table:
+        end += 1
+    inner = "".join(table[ch] for ch in text[index:end])
+    return _math(f"{mark}{{{inner}}}"), end
+
+
 def latex_escape(text: str) -> str:
-    """Escape LaTeX's special characters and spell common math symbols (≤, μ, ‖...) as
-    commands, so the tables compile with pdfLaTeX; other non-ASCII characters are kept (they
-    need LuaLaTeX or XeLaTeX)."""
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+    """Text that pdfLaTeX typesets as written: LaTeX's special characters escaped, math
+    symbols, Greek letters, Unicode superscripts/subscripts and accented letters spelt as
+    commands (``\\ensuremath``, so the result works in text and in math mode).
+
+    A character with no spelling becomes :data:`UNMAPPED`.
+    """
+    text = unicodedata.normalize("NFD", text)
+    out: list[str] = []
+    k = 0
+    while k < len(text):
+        ch = text[k]
+        if ch in _SUPERSCRIPTS or ch in _SUBSCRIPTS:
+            table, mark = (_SUPERSCRIPTS, "^") if ch in _SUPERSCRIPTS else (_SUBSCRIPTS, "_")
+            piece, k = _script(text, k, table, mark)
+            out.append(piece)
+            continue
+        accent = _ACCENTS.get(text[k + 1]) if k + 1 < len(text) else None
+        if accent is not None and ch.isascii() and ch.isalpha():
+            out.append(rf"\{accent}{{{ch}}}")
+            k += 2
+            continue
+        if ch in _LATEX_TEXT:
+            out.append(_LATEX_TEXT[ch])
+        elif ch in _LATEX_MATH:
+            out.append(_math(_LATEX_MATH[ch]))
+        elif ch.isascii():
+            out.append(ch)
+        else:
+            out.append(UNMAPPED)
+        k += 1
+    return "".join(out)
+
+
+#: Cells longer than this (in characters) make their column a wrapping ``X`` column.
+_WRAP_AT = 18
+#: Text width of a table in characters of the ``\small`` font, roughly an A4/letter block.
+_LINE_CHARS = 75
+
+
+def _breakable(text: str) -> str:
+    """Escaped text that may break after ``.``, ``_`` and ``/`` (ids and names)."""
+    return latex_escape(text).replace(".", r".\allowbreak{}").replace("/", r"/\allowbreak{}")
+
+
+def _header(name: str, width: int) -> str:
+    """A column name stacked on lines of about ``width`` characters (``\\shortstack``)."""
+    words = name.split()
+    if len(name) <= width or len(words) == 1:
+        return latex_escape(name)
+    lines = [words[0]]
+    for word in words[1:]:
+        if len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return r"\shortstack[l]{" + r"\\".join(latex_escape(line) for line in lines) + "}"
 
 
 def to_latex(table: Table) -> str:
-    """A ``table`` environment with a booktabs ``tabular`` (``\\toprule``, ``\\midrule``,
-    ``\\bottomrule``); needs ``\\usepackage{booktabs}``."""
-    spec = "l" * len(table.columns)
+    """A ``table`` environment with a booktabs table (``\\toprule``, ``\\midrule``,
+    ``\\bottomrule``) that fits the text block: when the table is wider than about a line,
+    its long columns become ``tabularx`` ``X`` columns that wrap.  Needs
+    ``\\usepackage{booktabs,tabularx}``.
+    """
+    widths = [
+        max([len(row[c]) for row in table.rows], default=0) for c in range(len(table.columns))
+    ]
+    header_widths = [max([len(w) for w in name.split()], default=0) for name in table.columns]
+    natural = sum(max(w, len(n)) + 2 for w, n in zip(widths, table.columns, strict=True))
+    wide = natural > _LINE_CHARS
+    wrap = [wide and w > _WRAP_AT for w in widths]
+    if wide and not any(wrap):
+        wrap = [w == max(widths) for w in widths]
+    spec = "".join(r">{\raggedright\arraybackslash}X" if w else "l" for w in wrap)
+    heads = [
+        latex_escape(name) if not wide else _header(name, max(widths[c], header_widths[c]))
+        for c, name in enumerate(table.columns)
+    ]
+    begin = (
+        rf"\begin{{tabularx}}{{\linewidth}}{{{spec}}}" if wide else rf"\begin{{tabular}}{{{spec}}}"
+    )
     lines = [
         r"\begin{table}[ht]",
         r"\centering",
+        r"\small",
         rf"\caption{{{latex_escape(table.title)}}}",
-        rf"\begin{{tabular}}{{{spec}}}",
+        begin,
         r"\toprule",
-        " & ".join(latex_escape(c) for c in table.columns) + r" \\",
+        " & ".join(heads) + r" \\",
         r"\midrule",
     ]
-    lines += [" & ".join(latex_escape(c) for c in row) + r" \\" for row in table.rows]
-    lines += [r"\bottomrule", r"\end{tabular}"]
+    lines += [
+        " & ".join(
+            _breakable(cell) if w else latex_escape(cell) for cell, w in zip(row, wrap, strict=True)
+        )
+        + r" \\"
+        for row in table.rows
+    ]
+    lines += [r"\bottomrule", r"\end{tabularx}" if wide else r"\end{tabular}"]
     if table.notes:
-        lines.append(rf"\par\smallskip{{\footnotesize {latex_escape(table.notes)}}}")
+        lines.append(rf"\par\smallskip{{\footnotesize {latex_escape(table.notes)}\par}}")
     lines.append(r"\end{table}")
     return "\n".join(lines) + "\n"
 
