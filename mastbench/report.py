@@ -152,7 +152,7 @@ def theorem_table(
         Theorem id → :func:`mastbench.jobs.summarize_verdict` of each of its jobs.
     """
     columns = ["Theorem", "Label", "Tag", "Method", "Instances", "Holds", "Worst ratio"]
-    columns += ["Tightness", "Controls detected"]
+    columns += ["Controls detected"]
     rows, failures = [], []
     for thm in theorems:
         checks = [s for s in summaries.get(thm.id, []) if not s["control"]]
@@ -181,13 +181,13 @@ def theorem_table(
             str(len(checks)),
             holds,
             format_cell(_max([s["worst_ratio"] for s in applicable])),
-            format_cell(_max([s["tightness"] for s in applicable])),
             f"{len(detected)}/{len(controls)}" if controls else "—",
         ]
         rows.append(cells)
     notes = (
-        "Worst ratio: max over instances and iterations of measured/bound (≤ 1: the bound "
-        "held); tightness: measured/bound at the last iteration, largest over instances."
+        "Worst ratio: max over instances and points of measured/bound (≤ 1: the bound held; "
+        "it is 1 by construction where a rate bound starts at the measured value, see the "
+        "tightness table for the ratio away from such points)."
     )
     if not theorems:
         notes = "No theorems are registered."
@@ -448,7 +448,9 @@ class _Progress:
             self.done += 1
             statuses = self.statuses.get(job["theorem"], [])
             held = sum(s == "holds" for s in statuses)
-            self.say(f"[{self.done}/{self.total}] {job['theorem']}: {held}/{len(statuses)} held")
+            skipped = sum(s == "not applicable" for s in statuses)
+            line = f"[{self.done}/{self.total}] {job['theorem']}: {held}/{len(statuses) - skipped}"
+            self.say(line + " held" + (f" ({skipped} n/a)" if skipped else ""))
 
 
 def build_report(

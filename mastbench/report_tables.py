@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -94,6 +95,11 @@ _LATEX_MATH = {
     "∇": r"\nabla",
     "∂": r"\partial",
     "ℓ": r"\ell",
+    "𝓛": r"\mathcal{L}",
+    "⪯": r"\preceq",
+    "⪰": r"\succeq",
+    "½": r"\frac{1}{2}",
+    "=": "=",
     "⊤": r"\top",
     "′": r"\prime",
     "∗": "*",
@@ -137,8 +143,18 @@ _LATEX_MATH = {
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵀᵏᵗ", "0123456789+-=()niTkt", strict=True))
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ᵢⱼₖₙₜₓ", "0123456789+-=()ijkntx", strict=True))
 
-#: Combining accents (after NFD decomposition: Ŵ = W + U+0302) as text-mode accents.
-_ACCENTS = {"\u0302": "^", "\u0303": "~", "\u0304": "=", "\u0307": ".", "\u0308": '"'}
+#: Combining accents (after NFD decomposition: Ŵ = W + U+0302): text-mode accent on an ASCII
+#: letter, math-mode accent on a symbol.
+_ACCENTS = {
+    "\u0301": ("'", "acute"),
+    "\u0302": ("^", "hat"),
+    "\u0303": ("~", "tilde"),
+    "\u0304": ("=", "bar"),
+    "\u0307": (".", "dot"),
+    "\u0308": ('"', "ddot"),
+}
+#: Combining long solidus (NFD of ≠, ∉...): the negated symbol.
+_NOT = "\u0338"
 
 #: What an unmapped character becomes (a test keeps the theorem catalogue free of them).
 UNMAPPED = r"\textbf{?}"
@@ -245,9 +261,15 @@ def latex_escape(text: str) -> str:
             piece, k = _script(text, k, table, mark)
             out.append(piece)
             continue
-        accent = _ACCENTS.get(text[k + 1]) if k + 1 < len(text) else None
-        if accent is not None and ch.isascii() and ch.isalpha():
-            out.append(rf"\{accent}{{{ch}}}")
+        mark = text[k + 1] if k + 1 < len(text) else ""
+        if mark in _ACCENTS and ch.isascii() and ch.isalpha():
+            out.append(rf"\{_ACCENTS[mark][0]}{{{ch}}}")
+            k += 2
+            continue
+        if (mark in _ACCENTS or mark == _NOT) and ch in _LATEX_MATH:
+            base = _LATEX_MATH[ch]
+            command = rf"\not{base}" if mark == _NOT else rf"\{_ACCENTS[mark][1]}{{{base}}}"
+            out.append(_math(command))
             k += 2
             continue
         if ch in _LATEX_TEXT:
@@ -262,15 +284,18 @@ def latex_escape(text: str) -> str:
     return "".join(out)
 
 
-#: Cells longer than this (in characters) make their column a wrapping ``X`` column.
-_WRAP_AT = 18
+#: In a table wider than a line, cells longer than this (in characters) make their column a
+#: wrapping ``X`` column.
+_WRAP_AT = 8
 #: Text width of a table in characters of the ``\small`` font, roughly an A4/letter block.
 _LINE_CHARS = 75
 
 
 def _breakable(text: str) -> str:
-    """Escaped text that may break after ``.``, ``_`` and ``/`` (ids and names)."""
-    return latex_escape(text).replace(".", r".\allowbreak{}").replace("/", r"/\allowbreak{}")
+    """Escaped text of a wrapping column, with a line break allowed after ``. / - , = :``
+    and ``_`` (ids, instance names and parameter lists have few spaces)."""
+    text = re.sub(r"([./,=:-])(?=\S)", "\\1\x00", text).replace("_", "_\x00")
+    return latex_escape(text).replace("\x00", r"\allowbreak{}")
 
 
 def _header(name: str, width: int) -> str:
@@ -299,10 +324,20 @@ def to_latex(table: Table) -> str:
     header_widths = [max([len(w) for w in name.split()], default=0) for name in table.columns]
     natural = sum(max(w, len(n)) + 2 for w, n in zip(widths, table.columns, strict=True))
     wide = natural > _LINE_CHARS
-    wrap = [wide and w > _WRAP_AT for w in widths]
+    tokens = [
+        max([len(t) for row in table.rows for t in re.split(r"[\s./,=:_-]", row[c])], default=0)
+        for c in range(len(table.columns))
+    ]
+    wrap = [wide and w > _WRAP_AT and w > tokens[c] for c, w in enumerate(widths)]
     if wide and not any(wrap):
         wrap = [w == max(widths) for w in widths]
-    spec = "".join(r">{\raggedright\arraybackslash}X" if w else "l" for w in wrap)
+    # X columns share the free width in proportion to their text, within [3 tokens, 40].
+    weights = [min(max(widths[c], 3 * tokens[c]), 40) if w else 0 for c, w in enumerate(wrap)]
+    share = sum(wrap) / max(sum(weights), 1)
+    spec = "".join(
+        rf">{{\raggedright\arraybackslash\hsize={weight * share:.3f}\hsize}}X" if w else "l"
+        for w, weight in zip(wrap, weights, strict=True)
+    )
     heads = [
         latex_escape(name) if not wide else _header(name, max(widths[c], header_widths[c]))
         for c, name in enumerate(table.columns)
@@ -313,7 +348,8 @@ def to_latex(table: Table) -> str:
     lines = [
         r"\begin{table}[ht]",
         r"\centering",
-        r"\small",
+        *([r"\footnotesize", r"\setlength{\tabcolsep}{3pt}"] if wide else [r"\small"]),
+        r"\sloppy",
         rf"\caption{{{latex_escape(table.title)}}}",
         begin,
         r"\toprule",
