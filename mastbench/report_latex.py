@@ -1,10 +1,11 @@
 """Compile the report's LaTeX tables with pdfLaTeX: the check that they are usable in a paper.
 
 :func:`check_latex` copies every ``.tex`` table under a report directory into a temporary
-folder, writes a wrapper document (A4 ``article``, ``booktabs`` and ``tabularx``) that inputs
-each of them, runs ``pdflatex`` once and reads its log.  The check fails on a LaTeX error, on a
-table wider than the text block (an ``Overfull \\hbox`` of more than :data:`OVERFULL_PT`), and on
-a character :func:`mastbench.report_tables.latex_escape` could not spell.
+folder, writes a wrapper document (A4 ``article``; ``booktabs``, ``tabularx`` and ``graphicx``)
+that inputs each of them, runs ``pdflatex`` once and reads its log.  The check fails on a
+LaTeX error, on a table wider than the text block (an ``Overfull \\hbox`` of more than
+:data:`OVERFULL_PT`), and on a character :func:`mastbench.report_tables.latex_escape` could
+not spell.
 
 Command line (used by CI)::
 
@@ -33,7 +34,7 @@ OVERFULL_PT = 1.0
 
 _PREAMBLE = r"""\documentclass[a4paper]{article}
 \usepackage[T1]{fontenc}
-\usepackage{booktabs,tabularx}
+\usepackage{booktabs,tabularx,graphicx}
 \begin{document}
 """
 

@@ -289,6 +289,8 @@ def latex_escape(text: str) -> str:
 _WRAP_AT = 8
 #: Text width of a table in characters of the ``\small`` font, roughly an A4/letter block.
 _LINE_CHARS = 75
+#: Width in ``\footnotesize`` characters beyond which even wrapped columns do not fit.
+_MIN_CHARS = 80
 
 
 def _breakable(text: str) -> str:
@@ -312,26 +314,44 @@ def _header(name: str, width: int) -> str:
     return r"\shortstack[l]{" + r"\\".join(latex_escape(line) for line in lines) + "}"
 
 
+def _column_widths(table: Table) -> tuple[list[int], list[int]]:
+    """Per column, the longest cell and the longest unbreakable piece of cell or header."""
+    columns = range(len(table.columns))
+    widths = [max([len(row[c]) for row in table.rows], default=0) for c in columns]
+    tokens = [
+        max(
+            [len(t) for row in table.rows for t in re.split(r"[\s./,=:_-]", row[c])]
+            + [len(w) for w in table.columns[c].split()]
+        )
+        for c in columns
+    ]
+    return widths, tokens
+
+
+def _layout(table: Table) -> tuple[str, list[bool]]:
+    """``"tabular"`` (fits as it is), ``"tabularx"`` (long columns wrap) or ``"resize"`` (too
+    many columns even wrapped: scaled to the line), and which columns wrap."""
+    widths, tokens = _column_widths(table)
+    natural = sum(max(w, len(n)) + 2 for w, n in zip(widths, table.columns, strict=True))
+    if natural <= _LINE_CHARS:
+        return "tabular", [False] * len(widths)
+    if sum(t + 1 for t in tokens) > _MIN_CHARS:
+        return "resize", [False] * len(widths)
+    wrap = [w > _WRAP_AT and w > t for w, t in zip(widths, tokens, strict=True)]
+    if not any(wrap):
+        wrap = [w == max(widths) for w in widths]
+    return "tabularx", wrap
+
+
 def to_latex(table: Table) -> str:
     """A ``table`` environment with a booktabs table (``\\toprule``, ``\\midrule``,
-    ``\\bottomrule``) that fits the text block: when the table is wider than about a line,
-    its long columns become ``tabularx`` ``X`` columns that wrap.  Needs
-    ``\\usepackage{booktabs,tabularx}``.
+    ``\\bottomrule``) that fits the text block: a plain ``tabular`` when it fits; otherwise
+    a ``tabularx`` whose long columns wrap (sharing the free width in proportion to their
+    text) and whose headers stack; a table with too many columns even so is scaled to the
+    line (``\\resizebox``).  Needs ``\\usepackage{booktabs,tabularx,graphicx}``.
     """
-    widths = [
-        max([len(row[c]) for row in table.rows], default=0) for c in range(len(table.columns))
-    ]
-    header_widths = [max([len(w) for w in name.split()], default=0) for name in table.columns]
-    natural = sum(max(w, len(n)) + 2 for w, n in zip(widths, table.columns, strict=True))
-    wide = natural > _LINE_CHARS
-    tokens = [
-        max([len(t) for row in table.rows for t in re.split(r"[\s./,=:_-]", row[c])], default=0)
-        for c in range(len(table.columns))
-    ]
-    wrap = [wide and w > _WRAP_AT and w > tokens[c] for c, w in enumerate(widths)]
-    if wide and not any(wrap):
-        wrap = [w == max(widths) for w in widths]
-    # X columns share the free width in proportion to their text, within [3 tokens, 40].
+    layout, wrap = _layout(table)
+    widths, tokens = _column_widths(table)
     weights = [min(max(widths[c], 3 * tokens[c]), 40) if w else 0 for c, w in enumerate(wrap)]
     share = sum(wrap) / max(sum(weights), 1)
     spec = "".join(
@@ -339,16 +359,25 @@ def to_latex(table: Table) -> str:
         for w, weight in zip(wrap, weights, strict=True)
     )
     heads = [
-        latex_escape(name) if not wide else _header(name, max(widths[c], header_widths[c]))
+        latex_escape(name) if layout == "tabular" else _header(name, max(widths[c], tokens[c]))
         for c, name in enumerate(table.columns)
     ]
-    begin = (
-        rf"\begin{{tabularx}}{{\linewidth}}{{{spec}}}" if wide else rf"\begin{{tabular}}{{{spec}}}"
-    )
+    begin, end = {
+        "tabular": (rf"\begin{{tabular}}{{{spec}}}", r"\end{tabular}"),
+        "tabularx": (rf"\begin{{tabularx}}{{\linewidth}}{{{spec}}}", r"\end{tabularx}"),
+        "resize": (
+            rf"\resizebox{{\linewidth}}{{!}}{{\begin{{tabular}}{{{spec}}}",
+            r"\end{tabular}}",
+        ),
+    }[layout]
     lines = [
         r"\begin{table}[ht]",
         r"\centering",
-        *([r"\footnotesize", r"\setlength{\tabcolsep}{3pt}"] if wide else [r"\small"]),
+        *(
+            [r"\small"]
+            if layout == "tabular"
+            else [r"\footnotesize", r"\setlength{\tabcolsep}{3pt}"]
+        ),
         r"\sloppy",
         rf"\caption{{{latex_escape(table.title)}}}",
         begin,
@@ -363,7 +392,7 @@ def to_latex(table: Table) -> str:
         + r" \\"
         for row in table.rows
     ]
-    lines += [r"\bottomrule", r"\end{tabularx}" if wide else r"\end{tabular}"]
+    lines += [r"\bottomrule", end]
     if table.notes:
         lines.append(rf"\par\smallskip{{\footnotesize {latex_escape(table.notes)}\par}}")
     lines.append(r"\end{table}")
