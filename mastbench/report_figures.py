@@ -147,7 +147,7 @@ def theorem_figure(
             else:
                 banded |= _curves(ax, panel, rate)
                 ylabel = "measured, bound" if len(panels) > 1 else (name or measure)
-                ax.set_ylabel(_wrap(ylabel, 45))
+                ax.set_ylabel(_wrap(ylabel, 36))
             if name and (rate == "none" or len(panels) > 1):
                 ax.set_title(_wrap(name, _TITLE_CHARS // ncols - 4), fontsize=8.5)
             ax.set_xlabel(_xlabel(x_axis, rate))
@@ -187,8 +187,12 @@ def _curves(ax: Any, panel: Sequence[tuple[int, Mapping[str, Any]]], rate: str) 
             banded = True
     if rate == "sublinear" and bounds:
         ax.set_xscale("log")
+    ticks = sorted({t for _, piece in panel for t in piece["t"] if rate != "sublinear" or t > 0})
+    if 0 < len(ticks) <= 8:
+        ax.set_xticks(ticks, labels=[f"{t:g}" for t in ticks])
+        ax.minorticks_off()
     nonpositive = sum(v <= 0 for v in measured_all)
-    if _positive(bounds) and nonpositive <= len(measured_all) / 2:
+    if _positive(bounds) and nonpositive < len(measured_all):
         ax.set_yscale("log")
         if nonpositive:
             ax.text(
@@ -221,7 +225,10 @@ def _dots(ax: Any, panel: Sequence[tuple[int, Mapping[str, Any]]], x_axis: str, 
         finite += [r for _, r in pairs]
         infinite += [a for a, r in zip(x, piece["ratio"], strict=True) if r == math.inf]
     ax.axhline(1.0, color="black", lw=1.0, ls="--", zorder=1)
-    if _positive(finite) and max(finite) / min(finite) > 100:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if _positive(finite) and (max(finite) / min(finite) > 100 or max(finite) < 0.05):
         ax.set_yscale("log")
     if infinite:
         top = max([1.0, *finite]) * 1.5
@@ -291,10 +298,21 @@ def curve_figure(title: str, curve: Mapping[str, Any]) -> Any:
                     box.set(facecolor=color, alpha=0.5, edgecolor=color)
                 ax.plot([], [], color=color, lw=6, alpha=0.5, label=str(name))
             else:
-                ax.plot(x, ys, color=color, lw=1.5, marker=".", label=str(name))
+                step = max(len(x) // 12, 1)
+                marker = MARKERS[k % len(MARKERS)]
+                ax.plot(
+                    x,
+                    ys,
+                    color=color,
+                    lw=1.5,
+                    marker=marker,
+                    ms=4,
+                    markevery=(k % step, step),
+                    label=str(name),
+                )
         if curve.get("logy"):
             ax.set_yscale("log")
-        ax.set_title(title)
+        ax.set_title(_wrap(title, 80))
         ax.set_xlabel(curve.get("xlabel", ""))
         ax.set_ylabel(textwrap.fill(curve.get("ylabel", ""), 40))
         if curve["y"]:
