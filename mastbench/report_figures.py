@@ -67,6 +67,9 @@ def _positive(values: Sequence[float]) -> bool:
 #: Marker shapes cycled over instances, so that coinciding curves stay distinguishable.
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
 
+#: Dash patterns of the bounds, cycled over instances, so that equal bounds stay visible.
+_DASHES = ((0, (4, 2)), (2, (4, 2)), (0, (1, 1.5)), (0, (6, 2, 1, 2)))
+
 #: Beyond this many stacked pieces, a theorem's evidence is drawn as one dot plot.
 _MAX_PANELS = 8
 
@@ -177,7 +180,8 @@ def _curves(ax: Any, panel: Sequence[tuple[int, Mapping[str, Any]]], rate: str) 
         measured = [piece["measured"][j] for j in keep]
         bound = [piece["bound"][j] for j in keep]
         ax.plot(t, measured, lw=1.4, ms=4, markevery=(k % step, step), zorder=3, **style)
-        ax.plot(t, bound, color=style["color"], lw=1.1, ls="--", alpha=0.85, zorder=2)
+        dashes = _DASHES[k % len(_DASHES)]
+        ax.plot(t, bound, color=style["color"], lw=1.1, ls=dashes, alpha=0.85, zorder=2)
         measured_all += [v for v in measured if math.isfinite(v)]
         bounds += bound
         if "lower" in piece:
