@@ -536,7 +536,7 @@ def build_report(
     writer.table("theorems", table)
     page = _Page()
     page.section("Theorems")
-    page.add(to_markdown(table, level=3), to_html(table, level=3))
+    page.add(to_markdown(table, level=0), to_html(table, level=0))
 
     tell.say("tightness")
     tight, cells = tightness(theorems, by_theorem)
@@ -548,14 +548,14 @@ def build_report(
         title = "Tightness: nontrivial worst ratio measured/bound, theorem × instance"
         png = writer.figure(heatmap_figure(title, [t.id for t in theorems], cells), "tightness")
         page.add(f"![{title}](figures/tightness.png)\n", _img(png, title))
-    page.add(to_markdown(tight, level=3), to_html(tight, level=3))
+    page.add(to_markdown(tight, level=0), to_html(tight, level=0))
 
     power_path = Path(power) if power is not None else output / "power.json"
     power_table = load_table(power_path, "Verification power")
     if power_table is not None:
         writer.table("power", power_table)
         page.section("Verification power")
-        page.add(to_markdown(power_table, level=3), to_html(power_table, level=3))
+        page.add(to_markdown(power_table, level=0), to_html(power_table, level=0))
 
     tell.say(f"figures of {len(theorems)} theorems")
     page.section("Theorem figures")

@@ -221,8 +221,9 @@ def _md_cell(text: str) -> str:
 
 
 def to_markdown(table: Table, level: int = 2) -> str:
-    """GitHub-flavoured Markdown: a heading, the pipe table and the notes."""
-    lines = [f"{'#' * level} {table.title}", ""]
+    """GitHub-flavoured Markdown: a heading (none for ``level=0``), the pipe table and the
+    notes."""
+    lines = [f"{'#' * level} {table.title}", ""] if level else []
     lines.append("| " + " | ".join(_md_cell(c) for c in table.columns) + " |")
     lines.append("|" + "|".join("---" for _ in table.columns) + "|")
     lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in table.rows]
@@ -400,13 +401,15 @@ def to_latex(table: Table) -> str:
 
 
 def to_html(table: Table, level: int = 2) -> str:
-    """An HTML fragment: heading, ``<table>`` and notes (text escaped)."""
+    """An HTML fragment: heading (none for ``level=0``), ``<table>`` and notes (text
+    escaped)."""
     e = html.escape
     head = "".join(f"<th>{e(c)}</th>" for c in table.columns)
     body = "\n".join(
         "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in table.rows
     )
-    parts = [f"<h{level}>{e(table.title)}</h{level}>", "<table>"]
+    parts = [f"<h{level}>{e(table.title)}</h{level}>"] if level else []
+    parts.append("<table>")
     parts += [f"<thead><tr>{head}</tr></thead>", f"<tbody>\n{body}\n</tbody>", "</table>"]
     if table.notes:
         parts.append(f'<p class="notes">{e(table.notes)}</p>')
