@@ -134,3 +134,35 @@ def test_asv_history_reads_timing_benchmarks_over_commits(tmp_path):
     assert ax.get_yscale() == "log" and len(ax.get_lines()) == 2
     assert [t.get_text() for t in ax.get_xticklabels()] == ["aaaaaaaa", "bbbbbbbb"]
     assert load_asv_history(tmp_path / "absent") == {}
+
+
+def test_theorems_declare_their_axes_with_defaults_from_the_method():
+    from mastbench import theory
+
+    sc, nc, key = (theory.get(i) for i in ("mast.sc", "mast.nc", "mast.key-lemma"))
+    assert (sc.rate, sc.x_axis) == ("linear", "iteration t")
+    assert (nc.rate, nc.x_axis) == ("sublinear", "horizon T")
+    assert (key.method, key.rate, key.x_axis) == ("pointwise", "none", "point")
+    fake = dict(
+        id="x.y", paper="p", label="l", tag="D", statement="s", algorithm=None, measure="m",
+        evaluate=lambda instance, params: None, instances=lambda quick: [],
+    )  # fmt: skip
+    assert theory.Theorem(**fake, method="exact").rate == "sublinear"
+    with pytest.raises(ValueError, match=r"rate of 'x\.y' must be one of"):
+        theory.Theorem(**fake, method="exact", rate="quadratic")
+    figures = {
+        thm.id: theorem_figure(
+            thm.id,
+            [_rate_series("a", 1.0)],
+            measure=thm.measure,
+            rate=thm.rate,
+            x_axis=thm.x_axis,
+            quantities=thm.quantities,
+        )
+        for thm in (sc, nc, key)
+    }
+    assert figures["mast.sc"].axes[0].get_yscale() == "log"
+    assert figures["mast.sc"].axes[0].get_xscale() == "linear"
+    assert figures["mast.nc"].axes[0].get_xscale() == "log"
+    assert figures["mast.nc"].axes[0].get_xlabel() == "horizon T, log scale"
+    assert figures["mast.key-lemma"].axes[0].get_ylabel() == "measured / bound"
