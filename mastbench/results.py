@@ -232,7 +232,14 @@ def verdict_rows(
         "control": control,
         "params": to_json(verdict.params),
         "status": verdict.status,
-        "extra": to_json({"reasons": list(verdict.reasons), "method": verdict.method}),
+        "extra": to_json(
+            {
+                "reasons": list(verdict.reasons),
+                "method": verdict.method,
+                "nontrivial_ratio": verdict.nontrivial_ratio,
+                "t_nontrivial": verdict.t_nontrivial,
+            }
+        ),
     }
     if theorem is not None:
         shared.update(

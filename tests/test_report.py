@@ -79,6 +79,10 @@ def test_report_writes_every_artifact(report):
         "figures/theorem-fake.mc.svg",
         "figures/repro-fake_reproduction-accuracy.png",
         "figures/repro-fake_reproduction-accuracy.svg",
+        "tightness.md",
+        "tightness.tex",
+        "figures/tightness.png",
+        "figures/tightness.svg",
     ]
     for name in expected:
         assert (out / name).is_file(), name
@@ -91,7 +95,7 @@ def test_theorem_table_counts_instances_applicability_and_controls(report):
     gd = next(line for line in lines if line.startswith("| fake.gd"))
     cells = [c.strip() for c in gd.strip("|").split("|")]
     assert cells[:6] == ["fake.gd", "GD contraction", "D", "deterministic", "3", "2/2 (1 n/a)"]
-    assert float(cells[6]) <= 1 and cells[8] == "2/2"
+    assert float(cells[6]) <= 1 and cells[7] == "2/2"
     mc = next(line for line in lines if line.startswith("| fake.mc"))
     assert "montecarlo" in mc and "1/1" in mc
 
@@ -117,11 +121,18 @@ def test_violations_and_undetected_controls_are_failures(tmp_path, fake_family):
 
 def test_latex_tables_use_booktabs_and_escape(report):
     tex = (report.output / "theorems.tex").read_text()
-    for rule in (r"\toprule", r"\midrule", r"\bottomrule", r"\begin{tabular}"):
+    for rule in (r"\toprule", r"\midrule", r"\bottomrule", r"\begin{tabularx}{\linewidth}"):
         assert tex.count(rule) == 1, rule
     assert tex.index(r"\toprule") < tex.index(r"\midrule") < tex.index(r"\bottomrule")
     assert latex_escape("a_b & 50% #1 {x}") == r"a\_b \& 50\% \#1 \{x\}"
-    assert latex_escape("L_t ≤ τL — ‖x‖²") == r"L\_t $\le$ $\tau$L --- $\|$x$\|$$^2$"
+    assert latex_escape("L_t ≤ τL — ‖x‖²") == (
+        r"L\_t \ensuremath{\le} \ensuremath{\tau}L --- \ensuremath{\|}x\ensuremath{\|}"
+        r"\ensuremath{^{2}}"
+    )
+    assert latex_escape("∇f(x)ᵀ ∂F ℓ₁ Ŵ L̄ a<b") == (
+        r"\ensuremath{\nabla}f(x)\ensuremath{^{T}} \ensuremath{\partial}F "
+        r"\ensuremath{\ell}\ensuremath{_{1}} \^{W} \={L} a\ensuremath{<}b"
+    )
     repro = (report.output / "reproductions" / "fake_reproduction.tex").read_text()
     assert r"\toprule" in repro and "q & accuracy & model" in repro
 
@@ -131,7 +142,7 @@ def test_html_page_is_self_contained(report):
     assert page.startswith("<!--") and "<style>" in page
     assert not re.search(r"<link|<script|https?://|src=\"(?!data:)", page)
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
-    assert len(images) == 3
+    assert len(images) == 4
     assert all(base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n") for data in images)
     assert "dsgd_step" in page and "Fake accuracy vs sparsity" in page
 
@@ -245,6 +256,7 @@ def test_tables_render_cells_consistently():
     assert table.columns == ["a", "b", "c"]
     assert r"x\|y" in to_markdown(table)
     assert "--- & 2 & ---" in to_latex(table)
+    assert r"\begin{tabular}{lll}" in to_latex(table)
     with pytest.raises(ValueError, match="has 1 cells, expected 2"):
         Table("T", ["a", "b"], [["1"]])
 
@@ -254,3 +266,45 @@ def test_report_with_no_theorems_says_so(tmp_path):
     assert report.ok
     assert "No theorems are registered." in (tmp_path / "theorems.md").read_text()
     assert not (tmp_path / "figures").exists()
+
+
+def test_page_opens_with_summary_and_contents_then_sections(report):
+    md = (report.output / "report.md").read_text()
+    order = ["## Summary", "## Contents", "## Theorems", "## Tightness", "## Theorem figures"]
+    order += ["## Reproductions", "## Performance"]
+    assert [md.index(h) for h in order] == sorted(md.index(h) for h in order)
+    assert "| Held | 3 |" in md and "| Not applicable | 1 |" in md
+    assert "| Negative controls detected | 3/3 |" in md
+    assert "1. [Theorems](#theorems)" in md and "![Tightness" in md
+    page = (report.output / "index.html").read_text()
+    assert page.index('<table class="summary">') < page.index("<nav>") < page.index('id="theorems"')
+    assert '<a href="#tightness">Tightness</a>' in page
+    assert "Verification power" not in page
+
+
+def test_tightness_names_instance_and_point_excluding_t_zero(report):
+    lines = (report.output / "tightness.md").read_text().splitlines()
+    gd = next(line for line in lines if line.startswith("| fake.gd"))
+    cells = [c.strip() for c in gd.strip("|").split("|")]
+    # measured = bound at t = 0 by construction: the nontrivial ratio is below 1, at t > 0.
+    assert cells[3] != "1" and float(cells[3]) < 1 and cells[4] == "1"
+    assert cells[2].startswith("iteration t = ") and int(cells[2].rsplit(" ", 1)[1]) > 0
+    assert cells[5].startswith("1: ")
+
+
+def test_power_catalogue_is_shown_when_present(tmp_path, fake_family):
+    power = {"title": "Verification power", "rows": [{"fault": "step off by one", "detected": 3}]}
+    (tmp_path / "power.json").write_text(json.dumps(power))
+    build(tmp_path, fake_family, theorems=[fake_family.GD], reproductions=[])
+    assert "step off by one" in (tmp_path / "power.md").read_text()
+    page = (tmp_path / "index.html").read_text()
+    assert '<a href="#verification-power">Verification power</a>' in page
+
+
+def test_progress_lines_go_to_stderr_with_a_final_count(tmp_path, fake_family, capsys):
+    build(tmp_path, fake_family, theorems=[fake_family.GD], reproductions=[], progress=None)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("report: verifying 1 theorems")
+    assert "report: [1/1] fake.gd: 2/2 held (1 n/a)" in err
+    assert err[-1].startswith("report: 1 theorems, 2 checks held, 0 violated, 0 falsified, 1 not")
+    assert "MB" in err[-1]

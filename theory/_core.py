@@ -14,10 +14,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["METHODS", "TAGS", "Evidence", "Instance", "NegativeControl", "Theorem"]
+__all__ = ["METHODS", "RATES", "TAGS", "Evidence", "Instance", "NegativeControl", "Theorem"]
 
 #: How a theorem's measured quantity is obtained.
 METHODS = ("exact", "montecarlo", "pointwise", "deterministic")
+
+#: How a theorem's evidence runs along its x axis, which fixes the axes of its figure: a
+#: ``"sublinear"`` rate (O(1/t), O(1/√T)...) is drawn on log-log axes, a ``"linear"`` rate
+#: (ρ^t) on semilog axes, and ``"none"`` (a pointwise statement, an identity, a list of
+#: checks) as a dot plot of measured/bound per point.
+RATES = ("sublinear", "linear", "none")
 
 #: Certainty of a statement, as in ``shared/theory``: confirmed from the paper (C), reported
 #: by reviews (R), derived and proved in the reference (D), uncertain (U); combinations split.
@@ -228,6 +234,15 @@ class Theorem:
         Parameters ``evaluate`` accepts beyond the keys of ``default_params`` (a step given
         instead of the derived one, a switch a negative control turns); ``verify`` refuses any
         other key.
+    rate : str
+        One of :data:`RATES` (default: ``"none"`` for ``method == "pointwise"``, otherwise
+        ``"sublinear"``).
+    x_axis : str
+        What ``Evidence.t`` counts, the label of the figure's x axis (default: ``"point"``
+        when ``rate == "none"``, otherwise ``"iteration t"``).
+    quantities : tuple of str
+        Names of the quantities an evidence stacks (:meth:`Evidence.stacked`), in order; the
+        report draws one panel per quantity (default: one quantity, ``measure``).
     family : str
         The paper family (derived from ``id``).
     """
@@ -249,6 +264,9 @@ class Theorem:
     strategy: Callable[[], Any] | None = None
     optional_params: tuple[str, ...] = ()
     doc: str = ""
+    rate: str = ""
+    x_axis: str = ""
+    quantities: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if "." not in self.id:
@@ -257,6 +275,13 @@ class Theorem:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
         if self.tag not in TAGS:
             raise ValueError(f"tag must be one of {TAGS}, got {self.tag!r}")
+        if not self.rate:
+            object.__setattr__(self, "rate", "none" if self.method == "pointwise" else "sublinear")
+        if self.rate not in RATES:
+            raise ValueError(f"rate of {self.id!r} must be one of {RATES}, got {self.rate!r}")
+        if not self.x_axis:
+            object.__setattr__(self, "x_axis", "point" if self.rate == "none" else "iteration t")
+        object.__setattr__(self, "quantities", tuple(self.quantities))
         wrong = [c for c in self.controls if not isinstance(c, NegativeControl)]
         if wrong:
             raise TypeError(

@@ -223,6 +223,7 @@ def _lmo_strategy() -> Any:
     algorithm=None,
     measure="max(<g, lmo(g)> - brute-force min, infeasibility of lmo(g))",
     method="exact",
+    rate="none",
     instances=_lmo_instances,
     default_params=lambda instance: {"lmo": "exact"},
     controls=(
@@ -295,6 +296,9 @@ def _fw_instances(quick: bool) -> list[Instance]:
     algorithm="frank_wolfe",
     measure="f(x_k) - f* (vs g(x_k)) and f* - f(x_k) (vs 0)",
     method="deterministic",
+    rate="none",
+    x_axis="iteration k",
+    quantities=("f(x_k) − f* ≤ g(x_k)", "f* − f(x_k) ≤ 0"),
     instances=_fw_instances,
     assumptions=_convex_assumptions,
     default_params=lambda instance: {"rule": _rule(instance), "iters": 100, "f_star_shift": 0.0},
@@ -339,6 +343,7 @@ def _gap_certificate(instance: Instance, params: dict[str, Any]) -> Evidence:
     algorithm="frank_wolfe",
     measure="f(x_k) - f*",
     method="deterministic",
+    x_axis="iteration k",
     instances=lambda quick: [
         *_fw_instances(quick),
         fw_instance("l1", 8, 0, name="least_squares-l1-d8-delta"),
@@ -406,6 +411,7 @@ def _jaggi_primal(instance: Instance, params: dict[str, Any]) -> Evidence:
     algorithm="frank_wolfe",
     measure="min_{1<=k<=K} g(x_k)",
     method="deterministic",
+    x_axis="iterations K",
     instances=_fw_instances,
     assumptions=_convex_assumptions,
     default_params=lambda instance: {"rule": _rule(instance), "iters": 200, "lmo": "exact"},
@@ -457,6 +463,13 @@ def _jaggi_dual(instance: Instance, params: dict[str, Any]) -> Evidence:
         "L_t vs L̄; f(x_t) - f*"
     ),
     method="deterministic",
+    quantities=(
+        "f(x_{t+1}) − f* ≤ Q_t − f* (recomputed)",
+        "|γ_t − rule| ≤ round-off",
+        "|x_{t+1} − x_t − γ_t d_t| ≤ round-off",
+        "L_t ≤ L̄",
+        "f(x_t) − f* ≤ 2L̄ diam²/(t+2)",
+    ),
     instances=lambda quick: [
         *(inst for inst in _fw_instances(quick) if "rule" not in inst.fields),
         fw_instance("l1", 8, 7, loss="logistic"),
@@ -572,6 +585,7 @@ def _linear_assumptions(instance: Instance) -> list[str]:
     algorithm="pairwise_frank_wolfe",
     measure="f(x_t) - f*",
     method="deterministic",
+    rate="linear",
     instances=_linear_instances,
     assumptions=_linear_assumptions,
     default_params=lambda instance: {"variant": "pairwise", "iters": 400},
@@ -793,6 +807,8 @@ def _sparsity_instances(quick: bool) -> list[Instance]:
     algorithm="frank_wolfe",
     measure="support(x_k)",
     method="deterministic",
+    rate="none",
+    x_axis="iteration k",
     instances=_sparsity_instances,
     default_params=lambda instance: {"rule": "open-loop", "iters": 40, "lmo": "exact"},
     controls=(

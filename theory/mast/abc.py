@@ -227,6 +227,7 @@ SAMPLING_CONTROL = NegativeControl(
     algorithm="dsgd",
     measure="E||x_t - x_D*||^2 with data minibatches (exact, sketch x minibatch enumeration)",
     method="exact",
+    rate="linear",
     instances=_abc_instances,
     assumptions=_abc_assumptions,
     default_params=lambda inst: {"step": _abc_step(inst), "iters": inst.iters},

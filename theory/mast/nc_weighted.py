@@ -140,6 +140,7 @@ def _strategy() -> Any:
     algorithm="dsgd",
     measure="weighted average of E||grad f_D(x_t)||^2 over t < T (exact), several horizons T",
     method="exact",
+    x_axis="horizon T",
     instances=_instances,
     assumptions=lambda inst: finite_support(inst.sketch),
     default_params=lambda inst: {"horizons": tuple(inst.horizons)},

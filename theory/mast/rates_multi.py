@@ -101,6 +101,7 @@ def _vr_assumptions(inst: Instance) -> list[str]:
     algorithm="l_svrdsg",
     measure="E Phi_t, the L-SVRG Lyapunov function (exact, branch enumeration)",
     method="exact",
+    rate="linear",
     instances=_vr_instances,
     assumptions=_vr_assumptions,
     default_params=lambda inst: {"step": _vr_step(inst), "iters": inst.iters},
@@ -171,6 +172,7 @@ def _vr_limit(inst: Instance, step: float, batch: int, prob: float) -> float:
     algorithm="l_svrdsg",
     measure="exact limit of E||x_t - x_D*||^2 (fixed point of the moment map)",
     method="exact",
+    rate="none",
     instances=lambda quick: [
         quadratic_instance(
             f"randk-d4-k2 (N=6) {variant}",
@@ -379,6 +381,7 @@ _DIST_CONTROLS = (
     algorithm="distributed_dsgd",
     measure="min_{t<T} E||grad f_D(x_t)||^2 (exact, joint sketch enumeration)",
     method="exact",
+    x_axis="horizon T",
     instances=_dist_instances,
     assumptions=_dist_assumptions,
     default_params=lambda inst: {"horizons": tuple(inst.horizons)},
@@ -417,6 +420,7 @@ def dist(inst: Instance, params: dict[str, Any]) -> Evidence:
     algorithm="distributed_dsgd",
     measure="min_{t<T} E||grad f_D(x_t)||^2 (exact, joint sketch enumeration)",
     method="exact",
+    x_axis="horizon T",
     instances=_dist_instances,
     assumptions=_dist_assumptions,
     default_params=lambda inst: {"horizons": tuple(inst.horizons)},
@@ -481,6 +485,7 @@ def _perm_two(inst: Instance) -> Instance:
     measure="max-abs differences: enumerated E[(1/n)ΣS_iA_iS_i] vs nD̄; x_D* and the exact "
     "limit of E x_t vs (nD̄)^{-1} b̄",
     method="deterministic",
+    rate="none",
     instances=_ist_instances,
     assumptions=_dist_assumptions,
     controls=(NegativeControl("Perm-2 instance (q = 2)", instance=_perm_two),),

@@ -173,6 +173,7 @@ def _pg_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     algorithm="ramda",
     measure="Q(Z^j) − Q*, dist(s_j, ∂Q(Z^j)), first j with ‖s_j‖ ≤ ε",
     method="deterministic",
+    rate="none",
     instances=_pg_instances,
     default_params=lambda inst: {"step": 1.0, "iters": 60},
     step_size=lambda inst: 1.0,
@@ -289,6 +290,7 @@ def _convergence_instances(quick: bool) -> list[Instance]:
     algorithm="ramda",
     measure="F(Ŵ_t) − F*, dist(0, ∂F(Ŵ_t))², ‖W_t − Ŵ_t‖²",
     method="deterministic",
+    quantities=("F(Ŵ_t) − F*", "dist(0, ∂F(Ŵ_t))²", "‖W_t − Ŵ_t‖²"),
     instances=_convergence_instances,
     assumptions=_composite_assumptions,
     default_params=lambda inst: {"iters": 400, "lr": 1e-2, "momentum": 0.1, "tol": 1e-2},
@@ -387,6 +389,9 @@ def _vr_instances(quick: bool) -> list[Instance]:
     algorithm="ramda",
     measure="relative dual-average and second-moment errors (mean over replicates)",
     method="montecarlo",
+    rate="none",
+    x_axis="iteration t",
+    quantities=("relative dual-average error", "relative second-moment error"),
     instances=_vr_instances,
     assumptions=_composite_assumptions,
     default_params=lambda inst: {
@@ -522,6 +527,9 @@ def _stagewise_evaluate(instance: Instance, params: Mapping[str, Any]) -> Eviden
     measure="replicate means of F(Ŵ_t) − F* and dist(0, ∂F(Ŵ_t))², averaged over the last "
     "half of each stage",
     method="montecarlo",
+    rate="none",
+    x_axis="stage end t",
+    quantities=("F(Ŵ_t) − F*", "dist(0, ∂F(Ŵ_t))²"),
     instances=_stagewise_instances,
     assumptions=_composite_assumptions,
     default_params=lambda inst: {
@@ -695,6 +703,8 @@ def _identification_params(instance: Instance) -> dict[str, Any]:
     algorithm="ramda",
     measure="T₀ + 1 and |supp(Ŵ_t) Δ S*|",
     method="deterministic",
+    rate="none",
+    x_axis="iteration t",
     instances=_identification_instances,
     assumptions=_identification_assumptions,
     default_params=_identification_params,
@@ -816,6 +826,8 @@ def _proxgen_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence
     measure="b·plateau(b)/(b₁·plateau(b₁)), plateau = time-average of dist(0,∂F(W_t))² "
     "over t ∈ [T/2, T]",
     method="montecarlo",
+    rate="none",
+    x_axis="batch size b",
     instances=_proxgen_instances,
     assumptions=_composite_assumptions,
     default_params=lambda inst: {

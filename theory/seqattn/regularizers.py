@@ -264,6 +264,7 @@ def _threshold_assumptions(instance: Instance) -> list[str]:
     algorithm=None,
     measure="max_{i∉S}‖x_i‖ at λ = τ(1+1e-3); #active − 1 and argmax mismatch in the window; KKT",
     method="deterministic",
+    rate="none",
     instances=_threshold_instances,
     assumptions=_threshold_assumptions,
     default_params=lambda inst: {"above": 1.0 + 1e-3},
@@ -336,6 +337,7 @@ def _unique_assumptions(instance: Instance) -> list[str]:
     algorithm=None,
     measure="F_q(β*) against F_q(β) (samples, multistart minima); Σ‖β_i‖ against q⁻¹(Σq)",
     method="deterministic",
+    rate="none",
     instances=_unique_instances,
     assumptions=_unique_assumptions,
     controls=(
