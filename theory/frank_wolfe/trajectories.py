@@ -210,6 +210,7 @@ def _reference_strategy() -> Any:
 
 @theorem(
     id="fw.reference",
+    rate="none",
     paper=_JAGGI,
     label="FW, away-step and pairwise FW agree with exact reference trajectories",
     tag="C",
@@ -305,6 +306,7 @@ def _invariant_strategy() -> Any:
 
 @theorem(
     id="fw.invariants",
+    rate="none",
     paper=_JAGGI,
     label="FW iterates are feasible, never below f*, and monotone for monotone rules",
     tag="C",
@@ -462,6 +464,7 @@ def _sfw_reference_strategy() -> Any:
 
 @theorem(
     id="fw.sfw-reference",
+    rate="none",
     paper=_SFW_PAPER,
     label="Stochastic FW (SAG, SAGA, LF) agrees with an exact reference on the same batches",
     tag="C",
