@@ -211,6 +211,7 @@ def _reference_strategy() -> Any:
 @theorem(
     id="fw.reference",
     rate="none",
+    x_axis="iteration t",
     paper=_JAGGI,
     label="FW, away-step and pairwise FW agree with exact reference trajectories",
     tag="C",
@@ -307,6 +308,7 @@ def _invariant_strategy() -> Any:
 @theorem(
     id="fw.invariants",
     rate="none",
+    x_axis="iteration t",
     paper=_JAGGI,
     label="FW iterates are feasible, never below f*, and monotone for monotone rules",
     tag="C",
@@ -465,6 +467,7 @@ def _sfw_reference_strategy() -> Any:
 @theorem(
     id="fw.sfw-reference",
     rate="none",
+    x_axis="iteration t",
     paper=_SFW_PAPER,
     label="Stochastic FW (SAG, SAGA, LF) agrees with an exact reference on the same batches",
     tag="C",
