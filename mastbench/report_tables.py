@@ -88,6 +88,7 @@ _LATEX_MATH = {
     "⟩": r"\rangle",
     "‖": r"\|",
     "√": r"\surd",
+    "∛": r"\sqrt[3]{}",
     "∑": r"\sum",
     "Σ": r"\Sigma",
     "∏": r"\prod",
