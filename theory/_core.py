@@ -224,6 +224,12 @@ class Theorem:
         Deliberate mistakes the verifier must flag.
     strategy : callable or None
         ``strategy() -> hypothesis strategy of Instance`` for falsification.
+    implementation : callable or None
+        ``implementation(instance, params) -> (method, problem, x0)``: for a theorem measured
+        with the exact engine, the method (with a moment map) whose exact moments the
+        evaluation reads, and the problem and start it runs on.  :func:`mastbench.verify.verify`
+        also runs it as implemented (batched replicates through the driver) and reports a
+        violation when its Monte-Carlo means disagree with the exact moments.
     family : str
         The paper family (derived from ``id``).
     """
@@ -243,6 +249,7 @@ class Theorem:
     step_size: Callable[[Instance], float] | None = None
     controls: tuple[NegativeControl, ...] = ()
     strategy: Callable[[], Any] | None = None
+    implementation: Callable[[Instance, Mapping[str, Any]], tuple[Any, Any, Any]] | None = None
     doc: str = ""
 
     def __post_init__(self) -> None:
