@@ -30,7 +30,7 @@ def test_every_exact_rate_theorem_runs_its_implementation():
     ids = {thm.id for thm in EXACT_WITH_IMPLEMENTATION}
     assert ids >= {"mast.sc", "mast.convex", "mast.nc", "mast.nc-corollary", "mast.nc-weighted",
                    "mast.abc", "mast.vr", "mast.vr-neighbourhood", "mast.dist",
-                   "mast.dist-dmax"}  # fmt: skip
+                   "mast.dist-dmax", "mast.ist-link"}  # fmt: skip
 
 
 @pytest.mark.parametrize("thm", EXACT_WITH_IMPLEMENTATION, ids=lambda t: t.id)

@@ -488,6 +488,14 @@ def _ist_instances(quick: bool) -> list[Instance]:
     return out[:1] if quick else out
 
 
+def _ist_run(inst: Instance, params: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """IST as :func:`ist_link` reads it: v = 0, γ = 1/λ_max(Ā)."""
+    clients = Clients(inst.problems)
+    A_bar = DistributedDSGD(sketches=inst.sketches, gamma=1.0).moment_objective(clients).A_bar
+    step = 1.0 / float(np.linalg.eigvalsh(A_bar)[-1])
+    return DistributedDSGD(sketches=inst.sketches, gamma=step), clients, inst.x0
+
+
 def _perm_two(inst: Instance) -> Instance:
     problems = [_clientquadratic(4, 2.0, s) for s in (30, 31)]
     return _dist_instance("Perm-2 d=4 n=2", problems, Permutation(4, 2), 30, (1,))
@@ -511,6 +519,7 @@ def _perm_two(inst: Instance) -> Instance:
     assumptions=_dist_assumptions,
     controls=(NegativeControl("Perm-2 instance (q = 2)", instance=_perm_two),),
     strategy=lambda: _ist_strategy(),
+    implementation=_ist_run,
 )
 def ist_link(inst: Instance, params: dict[str, Any]) -> Evidence:
     """IST link: independent subnetwork training is distributed DSGD with Perm-1 sketches.
