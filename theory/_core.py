@@ -243,6 +243,12 @@ class Theorem:
     quantities : tuple of str
         Names of the quantities an evidence stacks (:meth:`Evidence.stacked`), in order; the
         report draws one panel per quantity (default: one quantity, ``measure``).
+    implementation : callable or None
+        ``implementation(instance, params) -> (method, problem, x0)``: for a theorem measured
+        with the exact engine, the method (with a moment map) whose exact moments the
+        evaluation reads, and the problem and start it runs on.  :func:`mastbench.verify.verify`
+        also runs it as implemented (batched replicates through the driver) and reports a
+        violation when its Monte-Carlo means disagree with the exact moments.
     family : str
         The paper family (derived from ``id``).
     """
@@ -263,6 +269,7 @@ class Theorem:
     controls: tuple[NegativeControl, ...] = ()
     strategy: Callable[[], Any] | None = None
     optional_params: tuple[str, ...] = ()
+    implementation: Callable[[Instance, Mapping[str, Any]], tuple[Any, Any, Any]] | None = None
     doc: str = ""
     rate: str = ""
     x_axis: str = ""

@@ -64,6 +64,19 @@ def _replacement(inst: Instance) -> bool:
     return bool(getattr(inst, "replacement", True))
 
 
+def _abc_method(inst: Instance, params: dict[str, Any]) -> DSGD:
+    """DSGD option II as the instance and ``params`` run it (step, minibatch mode)."""
+    return DSGD(
+        sketch=inst.sketch,
+        gamma=float(params["step"]),
+        shift=inst.shift,
+        option="II",
+        batch_size=inst.batch,
+        replace=bool(params.get("run_replacement", _replacement(inst))),
+        compressor=getattr(inst, "compressor", None),
+    )
+
+
 def _abc_constants(inst: Instance) -> dict[str, float]:
     """A', C' of mast.md §4 T-ABC for minibatches of size b, with or without replacement.
 
@@ -234,6 +247,7 @@ SAMPLING_CONTROL = NegativeControl(
     step_size=_abc_step,
     controls=(STEP_CONTROL, NegativeControl("bound x 0.5", bound_scale=0.5), SAMPLING_CONTROL),
     strategy=lambda: _abc_strategy(),
+    implementation=lambda inst, params: (_abc_method(inst, params), inst.problem, inst.x0),
 )
 def abc(inst: Instance, params: dict[str, Any]) -> Evidence:
     """T-ABC: DSGD option II (data minibatches, optional compressor) on a strongly convex f.
@@ -260,16 +274,7 @@ def abc(inst: Instance, params: dict[str, Any]) -> Evidence:
     problem = inst.problem
     s = setting(inst)
     step, iters = float(params["step"]), int(params["iters"])
-    method = DSGD(
-        sketch=inst.sketch,
-        gamma=step,
-        shift=inst.shift,
-        option="II",
-        batch_size=inst.batch,
-        replace=bool(params.get("run_replacement", _replacement(inst))),
-        compressor=getattr(inst, "compressor", None),
-    )
-    dist2 = exact.moments(method, problem, inst.x0, iters).dist2
+    dist2 = exact.moments(_abc_method(inst, params), problem, inst.x0, iters).dist2
     constants = _abc_constants(inst)
     mu = s.mu_f * s.mu_D
     t = np.arange(iters + 1)

@@ -6,6 +6,7 @@ Used by :mod:`.rates` (single-node rates) and :mod:`.rates_multi`
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ __all__ = [
     "STEP_CONTROL",
     "atol",
     "dsgd_readouts",
+    "dsgd_run",
     "finite_support",
     "quadratic_instance",
     "random_quadratic",
@@ -131,6 +133,19 @@ def dsgd_readouts(inst: Instance, step: float, iters: int) -> exact.ExactMoments
     """Exact E‖x_t − x_D*‖², E f_D(x_t) − f_D*, E‖∇f_D(x_t)‖², E f(x_t) − f* for t ≤ iters."""
     method = DSGD(sketch=inst.sketch, gamma=step, shift=inst.shift)
     return exact.moments(method, inst.problem, inst.x0, iters)
+
+
+def dsgd_run(
+    step: Callable[[Instance, Mapping[str, Any]], float],
+) -> Callable[[Instance, Mapping[str, Any]], tuple[Any, Any, Any]]:
+    """``Theorem.implementation`` of a DSGD option I theorem: the method of
+    :func:`dsgd_readouts` with step ``step(instance, params)``, on the instance's f and x^0."""
+
+    def run(inst: Instance, params: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+        method = DSGD(sketch=inst.sketch, gamma=step(inst, params), shift=inst.shift)
+        return method, inst.problem, inst.x0
+
+    return run
 
 
 def sketch_support(sketch: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -19,6 +19,7 @@ from mastbench.theory.mast.common import (
     PAPER,
     atol,
     dsgd_readouts,
+    dsgd_run,
     finite_support,
     quadratic_instance,
     random_quadratic,
@@ -146,6 +147,9 @@ def _strategy() -> Any:
     default_params=lambda inst: {"horizons": tuple(inst.horizons)},
     controls=(STEP_CONTROL, NegativeControl("bound x 0.3", bound_scale=0.3)),
     strategy=_strategy,
+    implementation=dsgd_run(
+        lambda inst, params: params.get("step", _range_step(inst, min(params["horizons"])))
+    ),
 )
 def nc_weighted(inst: Instance, params: dict[str, Any]) -> Evidence:
     """T-NC in the weighted-average form of Khaled–Richtárik, for DSGD option I.

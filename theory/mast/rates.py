@@ -28,6 +28,7 @@ from mastbench.theory.mast.common import (
     STEP_CONTROL,
     atol,
     dsgd_readouts,
+    dsgd_run,
     finite_support,
     quadratic_instance,
     random_quadratic,
@@ -136,6 +137,7 @@ def _sc_strategy() -> Any:
     step_size=_sc_step,
     controls=(STEP_CONTROL, NegativeControl("bound x 0.5", bound_scale=0.5)),
     strategy=_sc_strategy,
+    implementation=dsgd_run(lambda inst, params: params["step"]),
 )
 def sc(inst: Instance, params: dict[str, Any]) -> Evidence:
     """T-SC: last-iterate rate of DSGD (option I) on a strongly convex f.
@@ -235,6 +237,7 @@ def _convex_assumptions(inst: Instance) -> list[str]:
     step_size=_convex_step,
     controls=(STEP_CONTROL,),
     strategy=lambda: _sc_strategy_singular(),
+    implementation=dsgd_run(lambda inst, params: params["step"]),
 )
 def convex(inst: Instance, params: dict[str, Any]) -> Evidence:
     """Convex (not strongly convex) variant of T-SC for DSGD option I.
@@ -328,6 +331,9 @@ def nc_interpolation(inst: Instance, **fields: Any) -> Instance:
         ),
     ),
     strategy=lambda: _nc_strategy(),
+    implementation=dsgd_run(
+        lambda inst, params: params.get("step", _nc_step(inst, min(params["horizons"])))
+    ),
 )
 def nc(inst: Instance, params: dict[str, Any]) -> Evidence:
     """T-NC: O(1/√T) rate of DSGD (option I) for smooth, possibly nonconvex f.
@@ -449,6 +455,7 @@ def _corollary_strategy() -> Any:
         ),
     ),
     strategy=_corollary_strategy,
+    implementation=dsgd_run(lambda inst, params: _corollary_plan(inst)[0]),
 )
 def nc_corollary(inst: Instance, params: dict[str, Any]) -> Evidence:
     """Corollary of T-NC: O(ε⁻⁴) iterations suffice for min_t E‖∇f_D(x^t)‖² ≤ ε².

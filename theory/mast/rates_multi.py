@@ -26,7 +26,7 @@ from mastbench.theory.mast.common import (
 from threadpoolctl import threadpool_limits
 
 from mastbench import exact
-from mastbench.algorithms.mast import LSVRDSG, DistributedDSGD
+from mastbench.algorithms.mast import LSVRDSG, Clients, DistributedDSGD
 from mastbench.sketches import Bernoulli, Discrete, Identity, Permutation, RandK
 
 __all__: list[str] = []
@@ -108,6 +108,11 @@ def _vr_assumptions(inst: Instance) -> list[str]:
     step_size=_vr_step,
     controls=(STEP_CONTROL, NegativeControl("bound x 0.5", bound_scale=0.5)),
     strategy=lambda: _vr_strategy(minibatch=False),
+    implementation=lambda inst, params: (
+        _lsvrdsg(inst, float(params["step"]), _num_sketches(inst), _vr_prob(inst)),
+        inst.problem,
+        inst.x0,
+    ),
 )
 def vr(inst: Instance, params: dict[str, Any]) -> Evidence:
     """T-VR with the full reference batch (b = N): L-SVRDSG is L-SVRG on f_D = (1/N)Σ_j f_j.
@@ -124,10 +129,8 @@ def vr(inst: Instance, params: dict[str, Any]) -> Evidence:
     b = N reported, constants those of L-SVRG (derived).
     """
     step, iters = float(params["step"]), int(params["iters"])
-    prob = float(getattr(inst, "prob", None) or 1.0 / inst.sketch.num_outcomes)
-    method = LSVRDSG(
-        sketch=inst.sketch, gamma=step, shift=inst.shift, prob=prob, batch=_num_sketches(inst)
-    )
+    prob = _vr_prob(inst)
+    method = _lsvrdsg(inst, step, _num_sketches(inst), prob)
     phi = exact.moments(method, inst.problem, inst.x0, iters).extra["lyapunov"]
     L, mu = _vr_constants(inst)
     t = np.arange(iters + 1)
@@ -146,17 +149,28 @@ def _num_sketches(inst: Instance) -> int:
     return int(inst.sketch.num_outcomes)
 
 
+def _vr_prob(inst: Instance) -> float:
+    """p: the instance's ``prob``, else 1/N."""
+    return float(getattr(inst, "prob", None) or 1.0 / inst.sketch.num_outcomes)
+
+
+def _lsvrdsg(
+    inst: Instance, step: float, batch: int, prob: float, minibatch: str = "fixed"
+) -> LSVRDSG:
+    """L-SVRDSG on the instance's sketch and shift."""
+    return LSVRDSG(
+        sketch=inst.sketch,
+        gamma=step,
+        shift=inst.shift,
+        prob=prob,
+        batch=batch,
+        minibatch="resampled" if minibatch == "resampled" else "fixed",
+    )
+
+
 def _vr_limit(inst: Instance, step: float, batch: int, prob: float) -> float:
     with threadpool_limits(limits=1):  # small dense eigenproblems: threads only contend
-        method = LSVRDSG(
-            sketch=inst.sketch,
-            gamma=step,
-            shift=inst.shift,
-            prob=prob,
-            batch=batch,
-            minibatch="resampled" if inst.minibatch == "resampled" else "fixed",
-        )
-        limit = exact.limit(method, inst.problem)
+        limit = exact.limit(_lsvrdsg(inst, step, batch, prob, inst.minibatch), inst.problem)
     return limit.dist2
 
 
@@ -188,6 +202,11 @@ def _vr_limit(inst: Instance, step: float, batch: int, prob: float) -> float:
     step_size=_vr_step,
     controls=(NegativeControl("bound x 0.1", bound_scale=0.1),),
     strategy=lambda: _vr_strategy(minibatch=True),
+    implementation=lambda inst, params: (
+        _lsvrdsg(inst, float(params["step"]), 1, 1.0 / _num_sketches(inst), inst.minibatch),
+        inst.problem,
+        inst.x0,
+    ),
 )
 def vr_neighbourhood(inst: Instance, params: dict[str, Any]) -> Evidence:
     """Shape of the L-SVRDSG neighbourhood for reference minibatches b < N.
@@ -343,6 +362,13 @@ def _dist_step(inst: Instance, constant: str) -> float:
     return 1.0 / math.sqrt(product * max(inst.horizons))
 
 
+def _dist_run(inst: Instance, params: dict[str, Any], constant: str) -> tuple[Any, Any, Any]:
+    """Distributed DSGD at the step of the longest horizon (or ``params["step"]``)."""
+    step = float(params.get("step", _dist_step(inst, constant)))
+    method = DistributedDSGD(sketches=inst.sketches, gamma=step, shift=inst.shift)
+    return method, Clients(inst.problems), inst.x0
+
+
 def _identical_identity_clients(inst: Instance) -> Instance:
     """Two identical clients without sketching (S = I): Δ_dist = 0, DSGD is plain GD."""
     problem = _clientquadratic(3, 2.0, 16)
@@ -388,6 +414,7 @@ _DIST_CONTROLS = (
     step_size=lambda inst: _dist_step(inst, "LA"),
     controls=_DIST_CONTROLS,
     strategy=lambda: _dist_strategy(),
+    implementation=lambda inst, params: _dist_run(inst, params, "LA"),
 )
 def dist(inst: Instance, params: dict[str, Any]) -> Evidence:
     """T-DIST, safe derived form, for distributed DSGD (M clients, per-client sketches).
@@ -427,6 +454,7 @@ def dist(inst: Instance, params: dict[str, Any]) -> Evidence:
     step_size=lambda inst: _dist_step(inst, "Dmax"),
     controls=_DIST_CONTROLS,
     strategy=lambda: _dist_strategy(),
+    implementation=lambda inst, params: _dist_run(inst, params, "Dmax"),
 )
 def dist_dmax(inst: Instance, params: dict[str, Any]) -> Evidence:
     """T-DIST in the form reported by reviews, with D_max in place of L·A.
@@ -466,6 +494,14 @@ def _ist_instances(quick: bool) -> list[Instance]:
     return out[:1] if quick else out
 
 
+def _ist_run(inst: Instance, params: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """IST as :func:`ist_link` reads it: v = 0, γ = 1/λ_max(Ā)."""
+    clients = Clients(inst.problems)
+    A_bar = DistributedDSGD(sketches=inst.sketches, gamma=1.0).moment_objective(clients).A_bar
+    step = 1.0 / float(np.linalg.eigvalsh(A_bar)[-1])
+    return DistributedDSGD(sketches=inst.sketches, gamma=step), clients, inst.x0
+
+
 def _perm_two(inst: Instance) -> Instance:
     problems = [_clientquadratic(4, 2.0, s) for s in (30, 31)]
     return _dist_instance("Perm-2 d=4 n=2", problems, Permutation(4, 2), 30, (1,))
@@ -490,6 +526,7 @@ def _perm_two(inst: Instance) -> Instance:
     assumptions=_dist_assumptions,
     controls=(NegativeControl("Perm-2 instance (q = 2)", instance=_perm_two),),
     strategy=lambda: _ist_strategy(),
+    implementation=_ist_run,
 )
 def ist_link(inst: Instance, params: dict[str, Any]) -> Evidence:
     """IST link: independent subnetwork training is distributed DSGD with Perm-1 sketches.
