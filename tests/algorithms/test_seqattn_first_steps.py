@@ -162,6 +162,26 @@ def test_acdc_dense_step_then_prune_with_reset_and_frozen_mask():
     np.testing.assert_allclose(xs[1:], [W1, W2, W3], rtol=1e-14)
 
 
+def test_acdc_pruned_weights_come_back_as_zeros_in_the_next_dense_phase():
+    problem, eta = _problem(), 0.5
+    method = ACDC(
+        k=2,
+        step_size=eta,
+        dense_steps=1,
+        sparse_steps=1,
+        cycles=1,
+        final_steps=1,
+        random_init=False,
+    )
+    xs = _steps(method, problem, X0, 3)[:, 0]
+    W1 = X0[0] - eta * _grad(X0[0])
+    keep = np.zeros(4)
+    keep[np.argsort(-np.abs(W1))[:2]] = 1
+    W2 = W1 * keep - eta * _grad(W1 * keep) * keep  # pruned coordinates are exactly 0
+    W3 = W2 - eta * _grad(W2)  # dense again, momentum reset: all coordinates train
+    np.testing.assert_allclose(xs[2:], [W2, W3], rtol=1e-14)
+
+
 def test_magnitude_pruning_momentum_in_the_dense_phase():
     problem, eta, beta = _problem(), 0.5, 0.9
     method = BlockMagnitudePruning(

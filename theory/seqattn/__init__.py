@@ -5,6 +5,12 @@ Part 1 (differentiable pruning = nonconvex group regularization) lives in
 ``seqattn.threshold``, ``seqattn.unique-sparse-minimum``.  Part 2 (combinatorial methods) in
 :mod:`.greedy`: ``seqattn.omp-equivalence`` (Sequential Attention, ICLR 2023,
 arXiv 2209.14881), ``seqattn.group-omp-rate``, ``seqattn.ompr`` (Theorem B.3), ``seqattn.iht``.
+The algorithms as implemented, step by step against independent references:
+:mod:`.references` (``seqattn.iht-reference``,
+``seqattn.omp-reference``, ``seqattn.ompr-reference``) and :mod:`.phased`
+(``seqattn.sa-pp-reference``, ``seqattn.acdc-reference``,
+``seqattn.magnitude-pruning-reference``, ``seqattn.powerprop-reference``: trajectory,
+scheduled sparsity, 𝓛 ≥ 𝓛(β*_k)).
 Importing this package registers every theorem of its modules.  Mathematics and caveats:
 ``shared/theory/seqattn.md`` (the unnormalized softmax mask of Lemma 2.1 is not covered by
 Theorem 1.1; the normalized softmax the algorithm uses is a squared group-ℓ1 penalty).

@@ -337,7 +337,7 @@ def _iht_evaluate(instance: Instance, params: dict[str, Any]) -> Evidence:
     groups = np.count_nonzero(problem.groups.norms_host(xs) > 0, axis=1)
     t = trace.iterations[1:]
     return Evidence.stacked(
-        [(t, f[1:], bound), (t, np.maximum(groups[1:] - k, 0), 0.0)],
+        [(t, np.maximum(groups[1:] - k, 0), 0.0), (t, f[1:], bound)],
         atol=1e-12 * max(1.0, abs(f[0])),
         extra={"L2k": L2k, "groups": groups.tolist()},
     )
