@@ -50,7 +50,8 @@ class Verdict:
     instance : str
         Instance name.
     status : str
-        ``"holds"``, ``"violated"``, ``"falsified"`` (a counterexample found by search) or
+        ``"holds"``, ``"violated"``, ``"falsified"`` (violated, by a theorem whose status is
+        ``"falsified"``, or a counterexample found by ``mastbench falsify``) or
         ``"not applicable"``.
     worst_ratio : float
         max over points of measured / bound (``nan`` when not applicable).  A value ≤ 1 means
@@ -218,16 +219,22 @@ def verify(
     worst = int(np.argmax(ratio))
     nontrivial, t_nontrivial = nontrivial_worst(evidence, ratio, theorem.method)
     reasons = []
+    status = "holds" if holds else "violated"
     if not holds:
         first = int(np.flatnonzero(violated)[0])
         reasons.append(
             f"at t={evidence.t[first]}: measured {evidence.measured[first]:.6g} > "
-            f"bound {evidence.bound[first]:.6g}"
+            f"bound {evidence.bound[first]:.6g}" + _check_name(evidence, first)
         )
+        if theorem.status == "falsified" and check_assumptions and bound_scale == 1.0:
+            status = "falsified"
+            reasons.append(
+                f"the statement is known to be false (counterexample: {theorem.counterexample!r})"
+            )
     return Verdict(
         theorem=theorem.id,
         instance=instance.name,
-        status="holds" if holds else "violated",
+        status=status,
         worst_ratio=float(ratio[worst]),
         tightness=float(ratio[-1]),
         t_worst=int(evidence.t[worst]),
@@ -238,6 +245,14 @@ def verify(
         nontrivial_ratio=nontrivial,
         t_nontrivial=t_nontrivial,
     )
+
+
+def _check_name(evidence: Evidence, index: int) -> str:
+    """`` (check: NAME)`` when ``evidence.extra["checks"]`` names the point ``index``."""
+    checks = evidence.extra.get("checks")
+    if isinstance(checks, list | tuple) and len(checks) == len(evidence.t):
+        return f" (check: {checks[index]})"
+    return ""
 
 
 def trivial_points(evidence: Evidence, method: str) -> np.ndarray:

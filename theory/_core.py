@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["METHODS", "TAGS", "Evidence", "Instance", "NegativeControl", "Theorem"]
+__all__ = [
+    "METHODS",
+    "TAGS",
+    "THEOREM_STATUSES",
+    "Evidence",
+    "Instance",
+    "NegativeControl",
+    "Theorem",
+]
 
 #: How a theorem's measured quantity is obtained.
 METHODS = ("exact", "montecarlo", "pointwise", "deterministic")
@@ -22,6 +30,11 @@ METHODS = ("exact", "montecarlo", "pointwise", "deterministic")
 #: Certainty of a statement, as in ``shared/theory``: confirmed from the paper (C), reported
 #: by reviews (R), derived and proved in the reference (D), uncertain (U); combinations split.
 TAGS = ("C", "R", "D", "U", "C/R", "R/D", "C/D", "D/U", "R/U")
+
+#: What is known of a statement: ``"open"`` (no counterexample known; the check can only fail
+#: by finding one) or ``"falsified"`` (a counterexample is known and kept as a built-in
+#: instance: a violation inside the assumptions confirms it rather than failing the run).
+THEOREM_STATUSES = ("open", "falsified")
 
 
 class Instance:
@@ -162,12 +175,17 @@ class NegativeControl:
         Maps (instance, default params) to the controlled params.
     instance : callable or None
         Maps the instance to a controlled instance (e.g. a degenerate one).
+    expect : str
+        The reason the control must be detected for: a substring of one of the verdict's
+        reasons (e.g. ``"measured"`` for a bound exceeded, or the name of a check in
+        ``Evidence.extra["checks"]``).  Empty: any violation at t > 0 counts.
     """
 
     name: str
     bound_scale: float | None = None
     params: Callable[[Instance, dict[str, Any]], dict[str, Any]] | None = None
     instance: Callable[[Instance], Instance] | None = None
+    expect: str = ""
 
     def __post_init__(self) -> None:
         if self.bound_scale is None and self.params is None and self.instance is None:
@@ -224,6 +242,10 @@ class Theorem:
         Deliberate mistakes the verifier must flag.
     strategy : callable or None
         ``strategy() -> hypothesis strategy of Instance`` for falsification.
+    status : str
+        One of :data:`THEOREM_STATUSES`; ``"falsified"`` names a statement known to be false.
+    counterexample : str
+        For a falsified theorem, the name of its built-in instance that violates it.
     family : str
         The paper family (derived from ``id``).
     """
@@ -244,6 +266,8 @@ class Theorem:
     controls: tuple[NegativeControl, ...] = ()
     strategy: Callable[[], Any] | None = None
     doc: str = ""
+    status: str = "open"
+    counterexample: str = ""
 
     def __post_init__(self) -> None:
         if "." not in self.id:
@@ -252,6 +276,13 @@ class Theorem:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
         if self.tag not in TAGS:
             raise ValueError(f"tag must be one of {TAGS}, got {self.tag!r}")
+        if self.status not in THEOREM_STATUSES:
+            raise ValueError(f"status must be one of {THEOREM_STATUSES}, got {self.status!r}")
+        if (self.status == "falsified") != bool(self.counterexample):
+            raise ValueError(
+                f"theorem {self.id!r}: a falsified theorem names its counterexample instance, "
+                "and only a falsified one does"
+            )
         wrong = [c for c in self.controls if not isinstance(c, NegativeControl)]
         if wrong:
             raise TypeError(
