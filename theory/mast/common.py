@@ -48,12 +48,13 @@ def quadratic_instance(
     shift: str | np.ndarray = "random",
     seed: int = 0,
     iters: int = 100,
+    x0: np.ndarray | None = None,
     **fields: Any,
 ) -> Instance:
     """An instance for the single-node rates: quadratic f, sketch D, shift v, start x0.
 
     ``shift`` is an array, or ``"random"`` (standard normal), ``"zero"``, ``"interpolation"``
-    (v = x*, so Δ = 0).
+    (v = x*, so Δ = 0); ``x0`` is standard normal from ``seed`` unless given.
     """
     gen = np.random.default_rng(seed)
     d = problem.d
@@ -63,7 +64,8 @@ def quadratic_instance(
             "zero": lambda: np.zeros(d),
             "interpolation": lambda: problem.x_star_host.copy(),
         }[shift]()
-    x0 = gen.standard_normal(d)
+    start = gen.standard_normal(d)
+    x0 = start if x0 is None else np.asarray(x0, float)
     return Instance(
         name,
         problem=problem,

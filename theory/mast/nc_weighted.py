@@ -120,6 +120,7 @@ def _strategy() -> Any:
             case["sketch"],
             shift=case["shift"],
             seed=case["seed"],
+            x0=case["x0"],
             horizons=(5, 30),
             gap=case["gap"],
         )

@@ -106,6 +106,7 @@ def _quadratic_cases(*, singular: bool = False, with_gap: bool = False, **fields
             case["sketch"],
             shift=case["shift"],
             seed=case["seed"],
+            x0=case["x0"],
             **gap,
             **fields,
         )
@@ -404,6 +405,7 @@ def _corollary_strategy() -> Any:
             pair[0]["sketch"],
             shift=pair[0]["shift"],
             seed=pair[0]["seed"],
+            x0=pair[0]["x0"],
             eps2_fraction=pair[1],
         )
     )

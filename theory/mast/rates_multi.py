@@ -489,7 +489,7 @@ def dist(inst: Instance, params: dict[str, Any]) -> Evidence:
     default_params=lambda inst: {"horizons": tuple(inst.horizons)},
     step_size=lambda inst: _dist_step(inst, "Dmax"),
     controls=_DIST_CONTROLS,
-    strategy=lambda: _dist_strategy(),
+    strategy=lambda: _dmax_strategy(),
 )
 def dist_dmax(inst: Instance, params: dict[str, Any]) -> Evidence:
     """T-DIST in the form reported by reviews, with D_max in place of L·A.
@@ -625,6 +625,7 @@ def _vr_strategy(*, minibatch: bool) -> Any:
             sketch,
             shift=case["shift"],
             seed=case["seed"],
+            x0=case["x0"],
             iters=80,
             **fields,
         )
@@ -632,13 +633,44 @@ def _vr_strategy(*, minibatch: bool) -> Any:
     return build()
 
 
+def _dist_case_instance(case: dict, horizons: tuple[int, ...]) -> Instance:
+    """The instance of a :func:`mastbench.strategies.mast_distributed_cases` draw; a ``near``
+    start θ is placed at f_D(x0) − f_D* = θ·Δ_dist/3 along a random direction (10⁻³·max(1,
+    ‖x_D*‖) away when Δ_dist = 0)."""
+    inst = _dist_instance("hypothesis", case["problems"], case["sketches"], case["seed"], horizons)
+    kind, value = case["start"]
+    if kind == "random":
+        return inst.replace(x0=np.asarray(value, float))
+    s = _distsetting(inst)
+    u = np.random.default_rng(case["seed"]).standard_normal(s.y_star.shape[0])
+    u /= max(float(np.linalg.norm(u)), 1e-300)
+    curvature = float(u @ s.A_bar @ u)
+    if s.delta_dist > 0 and curvature > 0:
+        radius = math.sqrt(2 * value * s.delta_dist / (3 * curvature))
+    else:
+        radius = 1e-3 * max(1.0, float(np.linalg.norm(s.y_star)))
+    return inst.replace(x0=inst.shift + s.y_star + radius * u)
+
+
 def _dist_strategy() -> Any:
+    from hypothesis import strategies as st
+
     from mastbench.strategies import mast_distributed_cases
 
-    return mast_distributed_cases().map(
-        lambda case: _dist_instance(
-            "hypothesis", case["problems"], case["sketches"], case["seed"], (5, 20)
-        )
+    return st.tuples(mast_distributed_cases(), st.sampled_from([(5, 20), (30, 300)])).map(
+        lambda pair: _dist_case_instance(*pair)
+    )
+
+
+def _dmax_strategy() -> Any:
+    """Heterogeneous clients only: wherever D_max ≥ L·A the D_max bound is at least the safe
+    one (each bound grows with its constant at γ = 1/√(constant·T)), so only instances with
+    L·A > D_max can falsify the D_max form; horizons long enough for the sketch noise to
+    settle."""
+    from mastbench.strategies import mast_distributed_cases
+
+    return mast_distributed_cases(heterogeneous=True).map(
+        lambda case: _dist_case_instance(case, (30, 300))
     )
 
 
