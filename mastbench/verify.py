@@ -248,10 +248,11 @@ def verify(
 
 
 def _check_name(evidence: Evidence, index: int) -> str:
-    """`` (check: NAME)`` when ``evidence.extra["checks"]`` names the point ``index``."""
-    checks = evidence.extra.get("checks")
-    if isinstance(checks, list | tuple) and len(checks) == len(evidence.t):
-        return f" (check: {checks[index]})"
+    """`` (check: NAME)`` when ``evidence.extra["checks"]`` (or ``["rows"]``) names each point."""
+    for key in ("checks", "rows"):
+        names = evidence.extra.get(key)
+        if isinstance(names, list | tuple) and len(names) == len(evidence.t):
+            return f" (check: {names[index]})"
     return ""
 
 

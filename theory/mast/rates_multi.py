@@ -15,7 +15,6 @@ from mastbench.problems.quadratic import Quadratic
 from mastbench.theory import Evidence, Instance, NegativeControl, theorem
 from mastbench.theory.mast.common import (
     PAPER,
-    STEP_CONTROL,
     atol,
     finite_support,
     quadratic_instance,
@@ -104,7 +103,14 @@ def _vr_assumptions(inst: Instance) -> list[str]:
     assumptions=_vr_assumptions,
     default_params=lambda inst: {"step": _vr_step(inst), "iters": inst.iters},
     step_size=_vr_step,
-    controls=(STEP_CONTROL, NegativeControl("bound x 0.5", bound_scale=0.5)),
+    controls=(
+        NegativeControl(
+            "reference minibatch b = N − 1 (the theorem needs b = N)",
+            instance=lambda inst: _vr_instances(True)[1],
+            params=lambda inst, p: {**p, "batch": _num_sketches(inst) - 1, "iters": 1000},
+            expect="measured",
+        ),
+    ),
     strategy=lambda: _vr_strategy(minibatch=False),
 )
 def vr(inst: Instance, params: dict[str, Any]) -> Evidence:
@@ -120,14 +126,16 @@ def vr(inst: Instance, params: dict[str, Any]) -> Evidence:
 
     Reference.  arXiv 2311.16086, Theorem 5 (Algorithm 3, L-SVRDSG); Kovalev, Horváth,
     Richtárik (2020) L-SVRG theorem; mast.md §3.3, §4 "T-VR".  Tag R/D: exact convergence at
-    b = N reported, constants those of L-SVRG (derived).
+    b = N reported, constants those of L-SVRG (derived).  ``params["batch"]`` (negative control
+    only) runs a reference minibatch b < N, outside the theorem: Φ^t then stalls at the
+    b < N neighbourhood while the bound decays to 0.
     """
     step, iters = float(params["step"]), int(params["iters"])
     prob = float(getattr(inst, "prob", None) or 1.0 / inst.sketch.num_outcomes)
     phi = exact.l_svrdsg_moments(
         inst.problem,
         inst.sketch,
-        batch_size=_num_sketches(inst),
+        batch_size=int(params.get("batch", _num_sketches(inst))),
         prob=prob,
         x0=inst.x0,
         step=step,
@@ -245,6 +253,7 @@ def vr_neighbourhood(inst: Instance, params: dict[str, Any]) -> Evidence:
         measured,
         bound,
         atol=max(roundoff for _, roundoff in limits.values()),
+        trivial=np.zeros(len(measured), dtype=bool),
         extra={"checks": checks, "R": R, "R_half_step": R_half},
     )
 
@@ -428,7 +437,15 @@ _DIST_CONTROLS = (
         params=lambda inst, p: {**p, "step": 3.0 / max(q.L for q in inst.problems)},
         instance=_identical_identity_clients,
     ),
-    NegativeControl("bound x 0.01", bound_scale=0.01),
+)
+
+#: The safe form with the reported constant D_max in place of L·A, on the instance where they
+#: split (D_max ≈ L·A/16): a plausible wrong constant the check must tell from the right one.
+_DMAX_CONSTANT_CONTROL = NegativeControl(
+    "D_max in place of L·A on the heterogeneous counterexample",
+    instance=lambda inst: dmax_counterexample((300,)),
+    params=lambda inst, p: {**p, "constant": "Dmax"},
+    expect="measured",
 )
 
 
@@ -449,7 +466,7 @@ _DIST_CONTROLS = (
     assumptions=_dist_assumptions,
     default_params=lambda inst: {"horizons": tuple(inst.horizons)},
     step_size=lambda inst: _dist_step(inst, "LA"),
-    controls=_DIST_CONTROLS,
+    controls=(*_DIST_CONTROLS, _DMAX_CONSTANT_CONTROL),
     strategy=lambda: _dist_strategy(),
 )
 def dist(inst: Instance, params: dict[str, Any]) -> Evidence:
@@ -465,9 +482,9 @@ def dist(inst: Instance, params: dict[str, Any]) -> Evidence:
 
     Reference.  arXiv 2311.16086, distributed theorem (Theorem 6 / 5.1); mast.md §3.2, §4
     "T-DIST".  Tag D: derived safe constant L·A (the paper reports D_max, see
-    ``mast.dist-dmax``).
+    ``mast.dist-dmax``).  ``params["constant"] = "Dmax"`` (negative control only) uses D_max.
     """
-    return _dist_evaluate(inst, params, "LA")
+    return _dist_evaluate(inst, params, params.get("constant", "LA"))
 
 
 @theorem(
