@@ -17,7 +17,7 @@ from typing import Any
 from mastbench.theory import Instance
 from mastbench.verify import Verdict
 
-__all__ = ["Falsification", "falsify"]
+__all__ = ["Falsification", "falsify", "tightest"]
 
 
 @dataclass
@@ -168,3 +168,51 @@ def falsify(
     result.not_applicable = counts["not applicable"]
     result.best_ratio = best[0] if math.isfinite(best[0]) else math.nan
     return result
+
+
+def tightest(
+    theorem_id: str, *, max_examples: int = 200, seed: int = 0
+) -> tuple[float, Instance | None]:
+    """Adversarial search for the instance where the bound is most nearly attained.
+
+    Hypothesis steers ``theorem.strategy()`` towards large nontrivial ratios
+    (:attr:`mastbench.verify.Verdict.nontrivial_ratio`, which excludes t = 0 of a rate bound and
+    points equal by construction).
+
+    Returns
+    -------
+    (float, Instance or None)
+        The largest nontrivial ratio found (``nan`` when no draw was applicable) and its
+        instance.  A ratio above 1 is a violation: run :func:`falsify` on it.
+    """
+    from hypothesis import HealthCheck, Phase, given, settings, target
+    from hypothesis import seed as hypothesis_seed
+
+    from mastbench import theory
+    from mastbench.verify import verify
+
+    thm = theory.get(theorem_id)
+    if thm.strategy is None:
+        raise ValueError(f"theorem {theorem_id!r} has no instance strategy to search over")
+    best: list[Any] = [-math.inf, None]
+
+    @hypothesis_seed(seed)
+    @settings(
+        max_examples=max_examples,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.generate, Phase.target),
+    )
+    @given(thm.strategy())
+    def search(instance: Instance) -> None:
+        verdict = verify(thm, instance)
+        ratio = verdict.nontrivial_ratio
+        if verdict.status == "not applicable" or not math.isfinite(ratio):
+            return
+        target(ratio, label="nontrivial measured / bound")
+        if ratio > best[0]:
+            best[:] = [ratio, instance]
+
+    search()
+    return (best[0] if math.isfinite(best[0]) else math.nan), best[1]

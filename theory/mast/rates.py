@@ -36,7 +36,7 @@ from mastbench.theory.mast.common import (
 )
 
 from mastbench.backend import rng
-from mastbench.sketches import Bernoulli, RandK
+from mastbench.sketches import Bernoulli, Identity, RandK
 
 #: Importing registers T-VR, T-DIST and the IST link as well.
 __all__ = ["_mast_rates_multi"]
@@ -222,6 +222,16 @@ def _convex_instances(quick: bool) -> list[Instance]:
             iters=150,
         ),
     ]
+    out.append(
+        quadratic_instance(
+            "1-D GD (ratio → 1/3)",
+            Quadratic(np.array([[2.0]]), np.array([1.0])),
+            Identity(1),
+            shift=np.array([0.0]),
+            x0=np.array([2.0]),
+            iters=60,
+        )
+    )
     if not quick:
         out.append(
             quadratic_instance(
@@ -277,6 +287,11 @@ def convex(inst: Instance, params: dict[str, Any]) -> Evidence:
 
     Reference.  arXiv 2311.16086 (the TL;DR mentions convex results); mast.md §4 "Convex
     variant".  Tag D: derived from the key lemma (−2γ + 2γ²L_fL_S^max ≤ −γ), not the paper's.
+
+    Tightness.  The bound cannot be approached: with S = I (GD) and curvature λ ≤ L_f along
+    x^0 − x*, the ratio is ½(1 − (1 − γλ)^{2T})/(2 − γλ) ≤ 1/3 at γ ≤ 1/(2L_f) (the "1-D GD"
+    instance tends to 1/3); ``mastbench falsify mast.convex --max-examples 500`` over the
+    strategy (sketches down to p = 10⁻³, far shifts, starts near x_D*) found at most 0.32.
     """
     s = setting(inst)
     step, iters = float(params["step"]), int(params["iters"])
@@ -298,6 +313,24 @@ def _nc_step(inst: Instance, T: int) -> float:
     return 1.0 / (inst.problem.L * math.sqrt(sk.L_D * sk.L_S_max * T))
 
 
+def nc_one_step_instance() -> Instance:
+    """T-NC at T = 1 on f = x² − x, S = I: γ = 1/L_f and the ratio is exactly 1/3.
+
+    At T = 1 the measured value is ‖∇f_D(x^0)‖² ≤ 2L(f_D)δ_0 and the bound is at least
+    6δ_0/γ = 6L_f√(L_DL_S^max)δ_0 ≥ 6L(f_D)δ_0: the ratio is at most 1/3, attained when f_D is
+    a quadratic of curvature L_f with L_D = L_S^max = 1.
+    """
+    problem = Quadratic(np.array([[2.0]]), np.array([1.0]))
+    return quadratic_instance(
+        "1-D GD, T = 1 (ratio 1/3)",
+        problem,
+        Identity(1),
+        shift=np.array([0.0]),
+        x0=np.array([2.0]),
+        horizons=(1,),
+    )
+
+
 def _nc_instances(quick: bool) -> list[Instance]:
     horizons = (5, 20, 80, 200) if quick else (5, 20, 80, 300, 1000)
     return [
@@ -311,6 +344,7 @@ def _nc_instances(quick: bool) -> list[Instance]:
         quadratic_instance(
             "randk-d5-k2", random_quadratic(5, 5.0, 2), RandK(5, 2), seed=2, horizons=horizons
         ),
+        nc_one_step_instance(),
     ]
 
 
@@ -370,6 +404,11 @@ def nc(inst: Instance, params: dict[str, Any]) -> Evidence:
     (Khaled–Richtárik ABC template with L = L_fL_D, A = L_fL_S^max, B = 0, C = 2AΔ).
     Tag R/D: step size and O(1/√T) reported [R], constants derived [D].  Quadratic instances
     are convex; the statement does not need convexity.
+
+    Tightness.  The bound cannot be approached: at T = 1 the ratio is at most 1/3
+    (:func:`nc_one_step_instance` attains it), and for larger T the factor 6 (from
+    (1 + Lγ²A)^T ≤ e ≤ 3) and the min over t < T keep it lower; adversarial search over the
+    strategy's instances (``mastbench.falsify.tightest``) found at most 0.38.
     """
     s = setting(inst)
     measured, bound, tol = [], [], 0.0
@@ -487,6 +526,10 @@ def nc_corollary(inst: Instance, params: dict[str, Any]) -> Evidence:
     Reference.  arXiv 2311.16086, Corollary 1 / 4.3; mast.md §4 (Khaled–Richtárik Cor. 1
     algebra re-derived).  Tag D.  ``params["run_iters"]`` (negative control only) runs fewer
     steps than the corollary asks for.
+
+    Tightness.  The corollary cannot be approached: its horizon carries the factor 144 of
+    (12δ_0/ε²)² (with S = I and Δ = 0, T = 36/φ² for ε² = φ‖∇f_D(x^0)‖², and the measured
+    minimum decays like e^{−2√T}); adversarial search found ratios below 0.13.
     """
     step, T, eps2 = _corollary_plan(inst)
     T = int(params.get("run_iters", T))
@@ -601,6 +644,12 @@ def sc_logistic(inst: Instance, params: dict[str, Any]) -> Evidence:
     Reference.  arXiv 2311.16086 (experiments: logistic regression on a5a, Rand-K, v = 0);
     mast.md §4 "T-SC", §6.2.  Tag R/D.  A violation is reported only when the lower end of a
     simultaneous (Bonferroni over checkpoints) 99% t-interval exceeds the bound.
+
+    Tightness.  Not approachable on logistic regression: μ_f = λ and the global
+    L_f = λ_max(XᵀX)/(4n) + λ bound the curvature loosely (σ' ≤ 1/4 is attained only at zero
+    margins), so the rate 1 − γμ_fμ_D is far slower than the actual contraction (ratio ≈ 0.08
+    away from t = 0 on the quick instance).  The quadratic case, where the bound is attained
+    with equality, is ``mast.sc``.
     """
     from mastbench.algorithms.mast import dsgd
     from mastbench.montecarlo import from_trace
