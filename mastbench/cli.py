@@ -191,6 +191,8 @@ def _cmd_falsify(args: argparse.Namespace) -> int:
     from mastbench.results import atomic_write_bytes
 
     _import_modules(args)
+    if args.tightest:
+        return _print_tightest(args)
     result = falsify(
         args.theorem, max_examples=args.max_examples, seed=args.seed, bound_scale=args.bound_scale
     )
@@ -204,6 +206,23 @@ def _cmd_falsify(args: argparse.Namespace) -> int:
     else:
         print(text)
     return 1
+
+
+def _print_tightest(args: argparse.Namespace) -> int:
+    """``falsify --tightest``: the instance where the bound is most nearly attained."""
+    import json
+    import math
+
+    from mastbench.falsify import tightest
+    from mastbench.instance_io import encode_instance
+
+    ratio, instance = tightest(args.theorem, max_examples=args.max_examples, seed=args.seed)
+    if instance is None:
+        print(f"{args.theorem}: no applicable instance in {args.max_examples} examples")
+        return 0
+    print(f"{args.theorem}: largest nontrivial ratio {ratio:.6g} on {instance.name}")
+    print(json.dumps(encode_instance(instance, args.theorem), indent=1))
+    return 1 if math.isfinite(ratio) and ratio > 1 else 0
 
 
 def _cmd_verify_instance(args: argparse.Namespace) -> int:
@@ -404,6 +423,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="FILE",
         help="write the counterexample's JSON here instead of printing it",
+    )
+    p.add_argument(
+        "--tightest",
+        action="store_true",
+        help="adversarial search for the instance where the bound is most nearly attained",
     )
     p.add_argument(
         "--import",

@@ -139,3 +139,26 @@ def test_falsify_needs_a_strategy():
             falsify("toy.nostrategy")
         finally:
             _registry._REGISTRY.pop(thm.id)
+
+
+def test_tightest_finds_the_largest_ratio(toy_theorems, capsys):
+    from mastbench.falsify import tightest
+
+    ratio, instance = tightest("toy.honest", max_examples=30, seed=0)
+    assert 0 < ratio <= 1 and instance is not None
+    assert main(["falsify", "toy.honest", "--tightest", "--max-examples", "20"]) == 0
+    assert "largest nontrivial ratio" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("theorem_id", ["mast.sc", "mast.key-lemma", "mast.convex"])
+def test_adversarial_search_stays_within_the_built_in_tightest_instances(theorem_id):
+    """No instance the search finds is tighter than the built-in tight instance (ratio 1 for
+    T-SC and the key lemma; 1/3, the ceiling with S = I, for the convex variant)."""
+    from mastbench.falsify import tightest
+    from mastbench.verify import verify
+
+    thm = theory.get(theorem_id)
+    built_in = max(verify(thm, inst).nontrivial_ratio for inst in thm.instances(True))
+    ratio, _ = tightest(theorem_id, max_examples=60, seed=1)
+    assert ratio <= built_in * (1 + 1e-9) + 1e-12

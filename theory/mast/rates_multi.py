@@ -486,8 +486,9 @@ def dist(inst: Instance, params: dict[str, Any]) -> Evidence:
 
     Tightness.  The bound is not approached on quadratics: the factor 6 and the min over
     t < T leave at most 1/3 at T = 1 (as for T-NC), and on the heterogeneous counterexample to
-    the D_max form, where the sketch noise is largest relative to Δ_dist, the ratio is 0.13;
-    adversarial search (``mastbench.falsify.tightest``) found at most 0.22.
+    the D_max form, where the sketch noise is largest relative to Δ_dist, the ratio is 0.13.
+    Searches found at most 0.22 (issue 14), 0.15 (``mastbench falsify mast.dist
+    --max-examples 500``) and 0.08 (``mastbench.falsify.tightest``, 120 examples).
     """
     return _dist_evaluate(inst, params, params.get("constant", "LA"))
 
