@@ -103,3 +103,25 @@ def test_vr_neighbourhood_tolerance_scales_with_the_problem(scale, k):
     if k == 2:
         share = 1e-3 if scale <= 1e2 else 0.1
         assert verdict.evidence.atol < share * verdict.evidence.extra["R"][1]
+
+
+def test_vr_far_shift_and_start_near_x_D_star_is_not_flagged_on_round_off():
+    """Found by ``mastbench falsify mast.vr``: v = 345.6, x^0 within 10⁻³ of x_D*; Φ ≈ 10⁻¹¹ is
+    read out of moments of size ‖x_D* − v‖² ≈ 10⁵, so its round-off is ~10⁻¹¹ too."""
+    from mastbench.problems.quadratic import Quadratic
+
+    from mastbench.sketches import Discrete
+
+    problem = Quadratic(np.array([[1.0]]), np.array([-0.1321048632913019]))
+    inst = quadratic_instance(
+        "far shift, near start",
+        problem,
+        Discrete(np.array([[[1.0]]]), np.array([1.0])),
+        shift=np.array([345.584192064786]),
+        x0=np.array([-0.13110486329131754]),
+        iters=80,
+    )
+    thm = theory.get("mast.vr")
+    verdict = verify(thm, inst)
+    assert verdict.status == "holds", verdict.summary()
+    assert verdict.evidence.atol < 1e-5
