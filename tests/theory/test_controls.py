@@ -14,7 +14,7 @@ from mastbench import theory
 from mastbench.verify import check_evidence, trivial_points, verify_control
 
 #: Controls of other families that trip only at a trivial point (reported to their owners;
-#: their theory files are not edited here).
+#: their theory files are not edited here).  Not strict: an entry fixed by its owner passes.
 KNOWN_TRIVIAL_ONLY = {
     ("ramda.identification", "bound x 1e-3"): "trips only at t = 0",
     ("fw.lmo", "chop tie rule (all tied coordinates)"): "one point, t = 0, not marked nontrivial",
@@ -28,7 +28,7 @@ def _marks(thm, control) -> list:
     marks = [] if thm.family == "mast" else [pytest.mark.slow]
     if (thm.id, control.name) in KNOWN_TRIVIAL_ONLY:
         reason = KNOWN_TRIVIAL_ONLY[thm.id, control.name]
-        marks.append(pytest.mark.xfail(reason=reason, strict=True))
+        marks.append(pytest.mark.xfail(reason=reason, strict=False))
     return marks
 
 
