@@ -125,3 +125,25 @@ def test_vr_far_shift_and_start_near_x_D_star_is_not_flagged_on_round_off():
     verdict = verify(thm, inst)
     assert verdict.status == "holds", verdict.summary()
     assert verdict.evidence.atol < 1e-5
+
+
+@pytest.mark.parametrize("theorem_id", ["mast.nc", "mast.nc-weighted", "mast.sc", "mast.convex"])
+def test_exact_readouts_are_not_flagged_on_round_off_with_a_far_shift(theorem_id):
+    """Found by ``mastbench falsify mast.nc-weighted``: v = 345.6, x^0 within 10⁻⁵ of x_D*;
+    E‖∇f_D‖² ≈ 10⁻¹¹ is read out of terms of size ‖Āy*‖² ≈ 10⁵."""
+    from mastbench.problems.quadratic import Quadratic
+
+    from mastbench.sketches import Identity
+
+    inst = quadratic_instance(
+        "far shift, near start",
+        Quadratic(np.array([[1.0]]), np.array([-0.1321048632913019])),
+        Identity(1),
+        shift=np.array([345.584192064786]),
+        x0=np.array([-0.13209486329131753]),
+        iters=100,
+        horizons=(5, 30),
+        gap="delta",
+    )
+    verdict = verify(theory.get(theorem_id), inst)
+    assert verdict.status == "holds", verdict.summary()

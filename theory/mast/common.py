@@ -22,6 +22,7 @@ __all__ = [
     "PAPER",
     "STEP_CONTROL",
     "atol",
+    "cancelled_scales",
     "dsgd_readouts",
     "finite_support",
     "quadratic_instance",
@@ -146,6 +147,22 @@ def sketch_support(sketch: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def atol(*scales: float) -> float:
     return ATOL * max(1.0, *[abs(x) for x in scales])
+
+
+def cancelled_scales(inst: Instance) -> dict[str, float]:
+    """Sizes of the terms that cancel in the exact readouts (computed in y = x − v).
+
+    ``dist2`` = tr P − 2y*ᵀm + ‖y*‖² cancels ‖y*‖², ``gradnorm2`` = tr(ĀPĀ) + 2cᵀĀm + ‖c‖²
+    cancels ‖c‖² = ‖Āy*‖², ``subopt`` cancels ½y*ᵀĀy*: with a far shift and a start near x_D*
+    their round-off dominates the readout, so the tolerance scales with them.
+    """
+    s = setting(inst)
+    grad = s.A_bar @ s.y_star
+    return {
+        "dist2": float(s.y_star @ s.y_star),
+        "gradnorm2": float(grad @ grad),
+        "subopt": 0.5 * float(s.y_star @ grad),
+    }
 
 
 def finite_support(sketch: Any) -> list[str]:

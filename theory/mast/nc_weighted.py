@@ -18,6 +18,7 @@ from mastbench.theory import Evidence, Instance, NegativeControl, theorem
 from mastbench.theory.mast.common import (
     PAPER,
     atol,
+    cancelled_scales,
     dsgd_readouts,
     finite_support,
     quadratic_instance,
@@ -201,7 +202,7 @@ def nc_weighted(inst: Instance, params: dict[str, Any]) -> Evidence:
         factor = exact_factor if factor_kind == "exact" else math.e
         factors.append(exact_factor)
         bound.append(factor * delta0 / (step * T) + step * L * A * gap)
-        tol = max(tol, atol(r.gradnorm2_D[0]))
+        tol = max(tol, atol(r.gradnorm2_D[0], cancelled_scales(inst)["gradnorm2"]))
     return Evidence(
         np.asarray(params["horizons"]),
         measured,

@@ -27,6 +27,7 @@ from mastbench.theory.mast.common import (
     PAPER,
     STEP_CONTROL,
     atol,
+    cancelled_scales,
     dsgd_readouts,
     finite_support,
     quadratic_instance,
@@ -195,7 +196,7 @@ def sc(inst: Instance, params: dict[str, Any]) -> Evidence:
         t,
         dist2,
         bound,
-        atol=atol(dist2[0]),
+        atol=atol(dist2[0], cancelled_scales(inst)["dist2"]),
         extra={"Delta": s.delta, "Delta_prime": s.delta_prime, "gap": inst.gap},
     )
 
@@ -300,7 +301,8 @@ def convex(inst: Instance, params: dict[str, Any]) -> Evidence:
     measured = np.cumsum(subopt[:-1]) / T
     dist0 = float(np.sum((inst.x0 - s.objective.x_star_host) ** 2))
     bound = dist0 / (step * T) + 2 * step * s.L_f * s.L_S_max * s.delta
-    return Evidence(T, measured, bound, atol=atol(subopt[0]), extra={"Delta": s.delta})
+    tol = atol(subopt[0], cancelled_scales(inst)["subopt"])
+    return Evidence(T, measured, bound, atol=tol, extra={"Delta": s.delta})
 
 
 def _sc_strategy_singular() -> Any:
@@ -420,7 +422,7 @@ def nc(inst: Instance, params: dict[str, Any]) -> Evidence:
         delta0 = r.subopt_D[0]
         measured.append(np.min(r.gradnorm2_D[:T]))
         bound.append(6 * delta0 / (step * T) + 2 * step * s.L_f**2 * s.L_D * s.L_S_max * s.delta)
-        tol = max(tol, atol(r.gradnorm2_D[0]))
+        tol = max(tol, atol(r.gradnorm2_D[0], cancelled_scales(inst)["gradnorm2"]))
     return Evidence(
         np.asarray(params["horizons"]),
         measured,
