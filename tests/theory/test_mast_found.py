@@ -147,3 +147,22 @@ def test_exact_readouts_are_not_flagged_on_round_off_with_a_far_shift(theorem_id
     )
     verdict = verify(theory.get(theorem_id), inst)
     assert verdict.status == "holds", verdict.summary()
+
+
+def test_corollary_is_not_flagged_on_round_off_with_a_far_shift():
+    """Found by ``mastbench falsify mast.nc-corollary``: v = −452.5, x^0 within 10⁻⁵ of x_D*,
+    ε² = 5·10⁻¹¹ against readouts cancelling terms of size 2·10⁵."""
+    from mastbench.problems.quadratic import Quadratic
+
+    from mastbench.sketches import Bernoulli
+
+    inst = quadratic_instance(
+        "far shift, near start",
+        Quadratic(np.array([[1.0]]), np.array([-0.1321048632913019])),
+        Bernoulli(np.array([1.0])),
+        shift=np.array([-452.48177947248905]),
+        x0=np.array([-0.13211486329131755]),
+        eps2_fraction=0.5,
+    )
+    verdict = verify(theory.get("mast.nc-corollary"), inst)
+    assert verdict.status == "holds", verdict.summary()

@@ -539,7 +539,11 @@ def nc_corollary(inst: Instance, params: dict[str, Any]) -> Evidence:
     T = int(params.get("run_iters", T))
     r = dsgd_readouts(inst, step, T)
     return Evidence(
-        [T], [np.min(r.gradnorm2_D[:T])], [eps2], atol=atol(eps2), extra={"step": step, "T": T}
+        [T],
+        [np.min(r.gradnorm2_D[:T])],
+        [eps2],
+        atol=atol(eps2, cancelled_scales(inst)["gradnorm2"]),
+        extra={"step": step, "T": T},
     )
 
 
