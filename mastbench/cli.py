@@ -58,6 +58,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from mastbench.sweep import run_jobs
 
     _import_modules(args)
+    if args.instance:
+        return _cmd_verify_instance(args)
     theorems = _selected_theorems(args)
     jobs = verify_jobs(theorems, quick=args.quick, controls=args.controls, modules=args.modules)
     store = _store(args)
@@ -183,14 +185,73 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_falsify(args: argparse.Namespace) -> int:
-    from mastbench.falsify import falsify
+    import json
 
-    counterexample = falsify(args.theorem, max_examples=args.max_examples, seed=args.seed)
-    if counterexample is None:
-        print(f"{args.theorem}: no counterexample in {args.max_examples} examples")
+    from mastbench.falsify import falsify
+    from mastbench.results import atomic_write_bytes
+
+    _import_modules(args)
+    if args.tightest:
+        return _print_tightest(args)
+    result = falsify(
+        args.theorem, max_examples=args.max_examples, seed=args.seed, bound_scale=args.bound_scale
+    )
+    print(result.summary())
+    if not result.found:
         return 0
-    print(counterexample.summary())
+    text = json.dumps(result.to_json(), indent=1)
+    if args.output:
+        atomic_write_bytes(args.output, (text + "\n").encode())
+        print(f"counterexample written to {args.output}")
+    else:
+        print(text)
     return 1
+
+
+def _print_tightest(args: argparse.Namespace) -> int:
+    """``falsify --tightest``: the instance where the bound is most nearly attained."""
+    import json
+    import math
+
+    from mastbench.falsify import tightest
+    from mastbench.instance_io import encode_instance
+
+    ratio, instance = tightest(args.theorem, max_examples=args.max_examples, seed=args.seed)
+    if instance is None:
+        print(f"{args.theorem}: no applicable instance in {args.max_examples} examples")
+        return 0
+    print(f"{args.theorem}: largest nontrivial ratio {ratio:.6g} on {instance.name}")
+    print(json.dumps(encode_instance(instance, args.theorem), indent=1))
+    return 1 if math.isfinite(ratio) and ratio > 1 else 0
+
+
+def _cmd_verify_instance(args: argparse.Namespace) -> int:
+    """``verify --instance FILE``: one theorem on the instance a file describes."""
+    from mastbench import theory
+    from mastbench.instance_io import load_instance
+    from mastbench.jobs import verify_line
+    from mastbench.verify import verify
+
+    named, instance, params = load_instance(args.instance)
+    if len(args.theorem) > 1 or (not args.theorem and named is None):
+        raise ValueError(
+            "--instance checks one theorem: give one --theorem ID (or a file that names it)"
+        )
+    thm = theory.get(args.theorem[0] if args.theorem else named)
+    # the file's parameters are those of the theorem it names
+    verdict = verify(thm, instance, params if named in (None, thm.id) else None)
+    summary = {
+        "theorem": thm.id,
+        "instance": instance.name,
+        "control": "",
+        "status": verdict.status,
+        "worst_ratio": verdict.worst_ratio,
+        "tightness": verdict.tightness,
+        "reasons": verdict.reasons,
+    }
+    line, failed = verify_line(summary)
+    print(line)
+    return 1 if failed else 0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -207,6 +268,18 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
 
 
@@ -287,6 +360,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-controls", dest="controls", action="store_false", help="skip the negative controls"
     )
+    p.add_argument(
+        "--instance",
+        default=None,
+        metavar="FILE",
+        help="check one theorem on the instance in this JSON file (as falsify prints it)",
+    )
     _add_sweep_options(p, results=None)
     p.set_defaults(func=_cmd_verify)
 
@@ -329,8 +408,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("falsify", help="search for a counterexample with hypothesis")
     p.add_argument("theorem", help="theorem id")
-    p.add_argument("--max-examples", type=int, default=200)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--max-examples", type=_positive_int, default=200, help="instances to try (default 200)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the search (default 0)")
+    p.add_argument(
+        "--bound-scale",
+        type=_positive_float,
+        default=1.0,
+        help="multiply the bound by this factor (below 1: search for nearly tight instances)",
+    )
+    p.add_argument(
+        "--output",
+        default=None,
+        metavar="FILE",
+        help="write the counterexample's JSON here instead of printing it",
+    )
+    p.add_argument(
+        "--tightest",
+        action="store_true",
+        help="adversarial search for the instance where the bound is most nearly attained",
+    )
+    p.add_argument(
+        "--import",
+        dest="modules",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import this module first (plugins that register theorems)",
+    )
     p.set_defaults(func=_cmd_falsify)
 
     p = sub.add_parser(

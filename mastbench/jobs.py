@@ -247,7 +247,8 @@ def verify_line(summary: Mapping[str, Any]) -> tuple[str, bool]:
         )
         return line, not detected
     status = summary["status"]
-    mark = {"holds": "ok", "not applicable": "n/a"}.get(status, "FAIL")
+    # "falsified": a theorem known to be false, violated as expected (not a failure)
+    mark = {"holds": "ok", "not applicable": "n/a", "falsified": "xf"}.get(status, "FAIL")
     text = f"{summary['theorem']} on {summary['instance']}: {status}"
     if status in ("holds", "violated", "falsified"):
         text += f" (worst ratio {summary['worst_ratio']:.3g}, tightness {summary['tightness']:.3g})"

@@ -6,6 +6,8 @@ theorem's own strategy, built from the ones here.  Needs hypothesis (``mastbench
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -30,7 +32,7 @@ def probabilities(min_value: float = 0.05) -> st.SearchStrategy[float]:
     return st.floats(min_value, 1.0, allow_nan=False)
 
 
-def condition_numbers(max_value: float = 1e3) -> st.SearchStrategy[float]:
+def condition_numbers(max_value: float = 1e6) -> st.SearchStrategy[float]:
     """Condition numbers in [1, max_value], log-uniform."""
     return st.floats(0.0, float(np.log10(max_value))).map(lambda e: float(10.0**e))
 
@@ -223,50 +225,106 @@ def ramda_subproblems(draw: st.DrawFn, *, replicates: int = 3):
 
 
 # == MAST rates ==
-# Instances for the MAST convergence theorems (theory/_mast_rates.py): small quadratics, a sketch
-# with a finite support and E[S] = I, a shift v and a seed for the start.
+# Instances for the MAST convergence theorems (theory/mast/rates*.py): small quadratics, a sketch
+# with a finite support and E[S] = I, a shift v and a start x0.  The draws reach the corners
+# where the bounds are nearly attained or where a wrong constant shows: keep-probabilities down
+# to 1e-3, condition numbers up to 1e6, k = 1, shifts far from x*, starts near x_D*,
+# heterogeneous clients.
 
 __all__ += [
+    "keep_probabilities",
     "mast_distributed_cases",
     "mast_least_squares_cases",
     "mast_logistic_cases",
     "mast_quadratic_cases",
     "mast_sketches",
+    "mast_starts",
     "mast_uniform_sketches",
 ]
 
+#: Smallest keep-probability the MAST strategies draw (Bernoulli p, and 1/p-sized sketches).
+MIN_KEEP_PROBABILITY = 1e-3
 
-def mast_sketches(d: int) -> st.SearchStrategy:
-    """Sketches with small finite support on R^d: Bernoulli (distinct p_j), Rand-K, Identity."""
+
+def _log_uniform(low: float, high: float) -> st.SearchStrategy[float]:
+    """Floats in [low, high], half of the draws on the decades 10^k inside, half log-uniform.
+
+    Hypothesis's float draws favour simple values (the bounds, integers); the decade grid
+    makes each order of magnitude as likely as any other.
+    """
+    a, b = float(np.log10(low)), float(np.log10(high))
+    grid = [10.0**k for k in range(math.ceil(a), math.floor(b) + 1)]
+    spread = st.floats(a, b).map(lambda e: float(min(max(10.0**e, low), high)))
+    return st.one_of(st.sampled_from(grid), spread) if grid else spread
+
+
+def keep_probabilities(min_value: float = MIN_KEEP_PROBABILITY) -> st.SearchStrategy[float]:
+    """Keep-probabilities p in [min_value, 1], log-uniform (p = 1e-3 as likely as p = 0.5)."""
+    return _log_uniform(min_value, 1.0)
+
+
+def mast_sketches(d: int, *, min_p: float = MIN_KEEP_PROBABILITY) -> st.SearchStrategy:
+    """Sketches with small finite support on R^d: Bernoulli (one p for all coordinates, or
+    distinct p_j; p log-uniform down to ``min_p``), Rand-K (K = 1 included), Identity."""
     from mastbench.sketches import Bernoulli, Identity, RandK
 
-    bernoulli = st.lists(st.floats(0.3, 1.0), min_size=d, max_size=d).map(
-        lambda p: Bernoulli(np.asarray(p))
-    )
+    distinct = st.lists(keep_probabilities(min_p), min_size=d, max_size=d)
+    uniform = keep_probabilities(min_p).map(lambda p: [p] * d)
+    bernoulli = st.one_of(uniform, distinct).map(lambda p: Bernoulli(np.asarray(p)))
     randk = st.integers(1, d).map(lambda k: RandK(d, k))
     return st.one_of(bernoulli, randk, st.just(Identity(d)))
 
 
+def mast_starts(x_star: np.ndarray, gen: np.random.Generator) -> st.SearchStrategy[np.ndarray]:
+    """Starts x0: standard normal, far (‖x0‖ up to 10³), or near the target ``x_star``
+    (relative distance 10⁻⁶ … 10⁻¹ of max(1, ‖x_star‖))."""
+    d = x_star.shape[0]
+    direction = gen.standard_normal(d)
+    direction /= max(float(np.linalg.norm(direction)), 1e-300)
+    scale = max(1.0, float(np.linalg.norm(x_star)))
+    return st.one_of(
+        st.just(gen.standard_normal(d)),
+        st.floats(0.0, 3.0).map(lambda e: 10.0**e * direction),
+        st.floats(-6.0, -1.0).map(lambda e: x_star + 10.0**e * scale * direction),
+    )
+
+
 @st.composite
 def mast_quadratic_cases(draw: st.DrawFn, *, max_d: int = 4, singular: bool = False) -> dict:
-    """A MAST quadratic case: problem, sketch, shift (array), seed and the gap to use.
+    """A MAST quadratic case: problem, sketch, shift, start x0, seed and the gap to use.
 
-    The shift is random, zero, or x* (interpolation, Δ = 0; only when f is strongly convex).
+    Conditioning up to κ = 10⁶; the shift is random, zero, far (‖v‖ up to 10³) or x*
+    (interpolation, Δ = 0; only when f is strongly convex); the start is random, far, or near
+    x_D* (:func:`mast_starts`).
     """
-    d = draw(dimensions(2, max_d))
+    from mastbench.problems.mast_objective import MASTObjective
+
+    d = draw(dimensions(1 if not singular else 2, max_d))
     problem = draw(quadratics(d, singular=singular))
     sketch = draw(mast_sketches(d))
     seed = draw(st.integers(0, 2**16))
-    kinds = ["random", "zero"] if singular else ["random", "zero", "interpolation"]
+    kinds = ["random", "zero", "far"] if singular else ["random", "zero", "far", "interpolation"]
     kind = draw(st.sampled_from(kinds))
     gen = np.random.default_rng(seed)
-    shift = {
-        "random": lambda: gen.standard_normal(d),
-        "zero": lambda: np.zeros(d),
-        "interpolation": lambda: problem.x_star_host.copy(),
-    }[kind]()
+    if kind == "far":
+        shift = 10.0 ** draw(st.floats(1.0, 3.0)) * gen.standard_normal(d)
+    else:
+        shift = {
+            "random": lambda: gen.standard_normal(d),
+            "zero": lambda: np.zeros(d),
+            "interpolation": lambda: problem.x_star_host.copy(),
+        }[kind]()
+    x_D_star = MASTObjective(problem, sketch, problem.asarray(shift)).x_star_host
+    x0 = draw(mast_starts(np.asarray(x_D_star, float), gen))
     gap = draw(st.sampled_from(["delta", "delta_prime"]))
-    return {"problem": problem, "sketch": sketch, "shift": shift, "seed": seed, "gap": gap}
+    return {
+        "problem": problem,
+        "sketch": sketch,
+        "shift": shift,
+        "x0": x0,
+        "seed": seed,
+        "gap": gap,
+    }
 
 
 def mast_uniform_sketches(d: int) -> st.SearchStrategy:
@@ -279,22 +337,73 @@ def mast_uniform_sketches(d: int) -> st.SearchStrategy:
     return base.map(lambda sketch: Discrete(*sketch.support()))
 
 
-@st.composite
-def mast_distributed_cases(draw: st.DrawFn, *, max_clients: int = 3) -> dict:
-    """M quadratic clients (L_f in [1, 10]) with per-client sketches, or Perm-1 when M = d."""
+def _client_quadratic(d: int, L: float, kappa: float, seed: int, linear: float):
+    """A random quadratic with λ_max(A) = L, condition κ, and b scaled by ``linear``."""
+    from mastbench.problems.quadratic import Quadratic
     from mastbench.problems.random import quadratic as random_quadratic
-    from mastbench.sketches import Permutation
 
-    d = draw(dimensions(2, 3))
+    base = random_quadratic(d, kappa, rng(seed), mu=L / kappa)
+    A, b, _ = base.quadratic_form()
+    return Quadratic(A, linear * b)
+
+
+@st.composite
+def mast_distributed_cases(
+    draw: st.DrawFn,
+    *,
+    max_clients: int = 3,
+    max_d: int = 3,
+    heterogeneous: bool | None = None,
+) -> dict:
+    """M quadratic clients with per-client sketches (or Perm-1 when M = d), and a start.
+
+    Two regimes (``heterogeneous``: True, False, or None to draw either).  *Independent*: each
+    client draws L_f log-uniform in [10⁻², 10⁴], κ up to 10³ and a sketch from
+    :func:`mast_sketches`.  *Heterogeneous*: isotropic clients (A_i = L_{f_i}I up to b); client 0
+    is sketched hard (Bernoulli, one p log-uniform in [10⁻³, 10⁻¹]), the others not at all,
+    and every L_{f_i} is set so that the products L_{f_i}²L_{D_i}L_{S_i}^max agree within a
+    factor 10.  There L·A (client 0 has the largest A = L_fL_S^max, the others the largest
+    L_fL_D) exceeds D_max = max_i L_{f_i}²L_{D_i}L_{S_i}^max by up to about ½(1 + p^{-½})
+    (mast.md §4, T-DIST caveat).  Client 0's linear term is zero (it is minimized at v = 0)
+    or standard normal, the others' standard normal (independent regime: each either).
+
+    ``start`` is ``("random", x0)`` or ``("near", θ)``: start with f_D(x0) − f_D* =
+    θ·Δ_dist/3, where the two terms of T-DIST's bound agree for θ = 1 (θ log-uniform in
+    [10⁻², 10²], [10⁻¹, 10] in the heterogeneous regime); the consumer places x0 (it knows x_D*
+    and Δ_dist).
+    """
+    from mastbench.sketches import Bernoulli, Identity, Permutation
+
+    d = draw(dimensions(1, max_d))
     M = draw(st.integers(2, max_clients))
+    if heterogeneous is None:
+        heterogeneous = draw(st.booleans())
+    if heterogeneous:
+        sketches = [Bernoulli(draw(_log_uniform(MIN_KEEP_PROBABILITY, 0.1)), d=d)]
+        client_sketches = sketches = sketches + [Identity(d)] * (M - 1)
+        linear = [draw(st.sampled_from([0.0, 1.0]))] + [1.0] * (M - 1)
+    elif M == d and draw(st.booleans()):
+        sketches = Permutation(d, d)
+        client_sketches = [sketches.marginal] * M
+        linear = [draw(st.sampled_from([0.0, 1.0])) for _ in range(M)]
+    else:
+        client_sketches = sketches = [draw(mast_sketches(d)) for _ in range(M)]
+        linear = [draw(st.sampled_from([0.0, 1.0])) for _ in range(M)]
     problems = []
-    for _ in range(M):
-        L = draw(st.floats(1.0, 10.0))
-        kappa = draw(st.floats(1.0, 4.0))
-        problems.append(random_quadratic(d, kappa, rng(draw(seeds())), mu=L / kappa))
-    joint = M == d and draw(st.booleans())
-    sketches = Permutation(d, d) if joint else [draw(mast_sketches(d)) for _ in range(M)]
-    return {"problems": problems, "sketches": sketches, "seed": draw(st.integers(0, 2**16))}
+    for sketch, scale in zip(client_sketches, linear, strict=True):
+        if heterogeneous:
+            product = 1e8 * draw(_log_uniform(10**-0.5, 10**0.5))
+            L, kappa = float(np.sqrt(product / (sketch.L_D * sketch.L_S_max))), 1.0
+        else:
+            L, kappa = draw(_log_uniform(1e-2, 1e4)), draw(condition_numbers(1e3))
+        problems.append(_client_quadratic(d, L, kappa, draw(seeds()), scale))
+    seed = draw(st.integers(0, 2**16))
+    if heterogeneous or draw(st.booleans()):
+        theta = _log_uniform(1e-1, 1e1) if heterogeneous else _log_uniform(1e-2, 1e2)
+        start = ("near", draw(theta))
+    else:
+        start = ("random", np.random.default_rng(seed).standard_normal(d))
+    return {"problems": problems, "sketches": sketches, "seed": seed, "start": start}
 
 
 @st.composite

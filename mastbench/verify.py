@@ -55,7 +55,8 @@ class Verdict:
     instance : str
         Instance name.
     status : str
-        ``"holds"``, ``"violated"``, ``"falsified"`` (a counterexample found by search) or
+        ``"holds"``, ``"violated"``, ``"falsified"`` (violated, by a theorem whose status is
+        ``"falsified"``, or a counterexample found by ``mastbench falsify``) or
         ``"not applicable"``.
     worst_ratio : float
         max over points of measured / bound (``nan`` when not applicable).  A value ≤ 1 means
@@ -280,21 +281,27 @@ def _verdict(
     worst = int(np.argmax(ratio))
     nontrivial, t_nontrivial = nontrivial_worst(evidence, ratio, theorem.method)
     reasons = []
+    status = "holds" if holds else "violated"
     if not holds:
         first = int(np.flatnonzero(violated)[0])
         reasons.append(
             f"at t={evidence.t[first]}: measured {evidence.measured[first]:.6g} > "
-            f"bound {evidence.bound[first]:.6g}"
+            f"bound {evidence.bound[first]:.6g}" + _check_name(evidence, first)
         )
+        if theorem.status == "falsified" and check_assumptions and bound_scale == 1.0:
+            status = "falsified"
+            reasons.append(
+                f"the statement is known to be false (counterexample: {theorem.counterexample!r})"
+            )
     if check_assumptions and bound_scale == 1.0 and theorem.implementation is not None:
         agreement = implementation_agreement(theorem, instance, merged)
         if not agreement.holds:
-            holds = False
+            status = "violated"
             reasons.insert(0, agreement.reason)
     return Verdict(
         theorem=theorem.id,
         instance=instance.name,
-        status="holds" if holds else "violated",
+        status=status,
         worst_ratio=float(ratio[worst]),
         tightness=float(ratio[-1]),
         t_worst=int(evidence.t[worst]),
@@ -305,6 +312,15 @@ def _verdict(
         nontrivial_ratio=nontrivial,
         t_nontrivial=t_nontrivial,
     )
+
+
+def _check_name(evidence: Evidence, index: int) -> str:
+    """`` (check: NAME)`` when ``evidence.extra["checks"]`` (or ``["rows"]``) names each point."""
+    for key in ("checks", "rows"):
+        names = evidence.extra.get(key)
+        if isinstance(names, list | tuple) and len(names) == len(evidence.t):
+            return f" (check: {names[index]})"
+    return ""
 
 
 def trivial_points(evidence: Evidence, method: str) -> np.ndarray:

@@ -5,7 +5,15 @@ first use of :func:`get` or :func:`all`; each registers its theorems with
 :func:`theory.theorem` or :func:`theory.register`.
 """
 
-from mastbench.theory._core import METHODS, TAGS, Evidence, Instance, NegativeControl, Theorem
+from mastbench.theory._core import (
+    METHODS,
+    TAGS,
+    THEOREM_STATUSES,
+    Evidence,
+    Instance,
+    NegativeControl,
+    Theorem,
+)
 from mastbench.theory._registry import all_theorems, families, get, register, theorem
 
 #: The issue's public name: ``theory.all(family=None)``.
@@ -14,6 +22,7 @@ all = all_theorems
 __all__ = [
     "METHODS",
     "TAGS",
+    "THEOREM_STATUSES",
     "Evidence",
     "Instance",
     "NegativeControl",

@@ -14,7 +14,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["METHODS", "RATES", "TAGS", "Evidence", "Instance", "NegativeControl", "Theorem"]
+__all__ = [
+    "METHODS",
+    "RATES",
+    "TAGS",
+    "THEOREM_STATUSES",
+    "Evidence",
+    "Instance",
+    "NegativeControl",
+    "Theorem",
+]
 
 #: How a theorem's measured quantity is obtained.
 METHODS = ("exact", "montecarlo", "pointwise", "deterministic")
@@ -28,6 +37,11 @@ RATES = ("sublinear", "linear", "none")
 #: Certainty of a statement, as in ``shared/theory``: confirmed from the paper (C), reported
 #: by reviews (R), derived and proved in the reference (D), uncertain (U); combinations split.
 TAGS = ("C", "R", "D", "U", "C/R", "R/D", "C/D", "D/U", "R/U")
+
+#: What is known of a statement: ``"open"`` (no counterexample known; the check can only fail
+#: by finding one) or ``"falsified"`` (a counterexample is known and kept as a built-in
+#: instance: a violation inside the assumptions confirms it rather than failing the run).
+THEOREM_STATUSES = ("open", "falsified")
 
 
 class Instance:
@@ -168,12 +182,17 @@ class NegativeControl:
         Maps (instance, default params) to the controlled params.
     instance : callable or None
         Maps the instance to a controlled instance (e.g. a degenerate one).
+    expect : str
+        The reason the control must be detected for: a substring of one of the verdict's
+        reasons (e.g. ``"measured"`` for a bound exceeded, or the name of a check in
+        ``Evidence.extra["checks"]``).  Empty: any violation at t > 0 counts.
     """
 
     name: str
     bound_scale: float | None = None
     params: Callable[[Instance, dict[str, Any]], dict[str, Any]] | None = None
     instance: Callable[[Instance], Instance] | None = None
+    expect: str = ""
 
     def __post_init__(self) -> None:
         if self.bound_scale is None and self.params is None and self.instance is None:
@@ -249,6 +268,10 @@ class Theorem:
         evaluation reads, and the problem and start it runs on.  :func:`mastbench.verify.verify`
         also runs it as implemented (batched replicates through the driver) and reports a
         violation when its Monte-Carlo means disagree with the exact moments.
+    status : str
+        One of :data:`THEOREM_STATUSES`; ``"falsified"`` names a statement known to be false.
+    counterexample : str
+        For a falsified theorem, the name of its built-in instance that violates it.
     family : str
         The paper family (derived from ``id``).
     """
@@ -274,6 +297,8 @@ class Theorem:
     rate: str = ""
     x_axis: str = ""
     quantities: tuple[str, ...] = ()
+    status: str = "open"
+    counterexample: str = ""
 
     def __post_init__(self) -> None:
         if "." not in self.id:
@@ -289,6 +314,13 @@ class Theorem:
         if not self.x_axis:
             object.__setattr__(self, "x_axis", "point" if self.rate == "none" else "iteration t")
         object.__setattr__(self, "quantities", tuple(self.quantities))
+        if self.status not in THEOREM_STATUSES:
+            raise ValueError(f"status must be one of {THEOREM_STATUSES}, got {self.status!r}")
+        if (self.status == "falsified") != bool(self.counterexample):
+            raise ValueError(
+                f"theorem {self.id!r}: a falsified theorem names its counterexample instance, "
+                "and only a falsified one does"
+            )
         wrong = [c for c in self.controls if not isinstance(c, NegativeControl)]
         if wrong:
             raise TypeError(

@@ -108,7 +108,7 @@ def test_weighted_form_is_at_least_as_strong_as_the_min_form():
     """On the instances shared with mast.nc (same problem, sketch, shift, start): the weighted
     average is ≥ min_t r_t while its bound is ≤ 6δ_0/(γT) + 2γL_f²L_DL_S^maxΔ."""
     nc = theory.get("mast.nc")
-    for nc_inst, inst in zip(nc.instances(True), QUICK[:2], strict=True):
+    for nc_inst, inst in zip(nc.instances(True)[:2], QUICK[:2], strict=True):
         assert nc_inst.name == inst.name.split()[0]
         min_form, weighted = verify(nc, nc_inst).evidence, verify(THM, inst).evidence
         np.testing.assert_array_equal(min_form.t, weighted.t)

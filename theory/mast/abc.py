@@ -15,7 +15,6 @@ from mastbench.problems.mast_objective import MASTObjective
 from mastbench.theory import Evidence, Instance, NegativeControl, theorem
 from mastbench.theory.mast.common import (
     PAPER,
-    STEP_CONTROL,
     atol,
     quadratic_instance,
     sc_assumptions,
@@ -245,7 +244,7 @@ SAMPLING_CONTROL = NegativeControl(
     assumptions=_abc_assumptions,
     default_params=lambda inst: {"step": _abc_step(inst), "iters": inst.iters},
     step_size=_abc_step,
-    controls=(STEP_CONTROL, NegativeControl("bound x 0.5", bound_scale=0.5), SAMPLING_CONTROL),
+    controls=(SAMPLING_CONTROL,),
     strategy=lambda: _abc_strategy(),
     implementation=lambda inst, params: (_abc_method(inst, params), inst.problem, inst.x0),
 )

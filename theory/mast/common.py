@@ -24,6 +24,7 @@ __all__ = [
     "PAPER",
     "STEP_CONTROL",
     "atol",
+    "cancelled_scales",
     "dsgd_readouts",
     "dsgd_run",
     "finite_support",
@@ -51,12 +52,13 @@ def quadratic_instance(
     shift: str | np.ndarray = "random",
     seed: int = 0,
     iters: int = 100,
+    x0: np.ndarray | None = None,
     **fields: Any,
 ) -> Instance:
     """An instance for the single-node rates: quadratic f, sketch D, shift v, start x0.
 
     ``shift`` is an array, or ``"random"`` (standard normal), ``"zero"``, ``"interpolation"``
-    (v = x*, so Δ = 0).
+    (v = x*, so Δ = 0); ``x0`` is standard normal from ``seed`` unless given.
     """
     gen = np.random.default_rng(seed)
     d = problem.d
@@ -66,7 +68,8 @@ def quadratic_instance(
             "zero": lambda: np.zeros(d),
             "interpolation": lambda: problem.x_star_host.copy(),
         }[shift]()
-    x0 = gen.standard_normal(d)
+    start = gen.standard_normal(d)
+    x0 = start if x0 is None else np.asarray(x0, float)
     return Instance(
         name,
         problem=problem,
@@ -159,6 +162,22 @@ def sketch_support(sketch: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def atol(*scales: float) -> float:
     return ATOL * max(1.0, *[abs(x) for x in scales])
+
+
+def cancelled_scales(inst: Instance) -> dict[str, float]:
+    """Sizes of the terms that cancel in the exact readouts (computed in y = x − v).
+
+    ``dist2`` = tr P − 2y*ᵀm + ‖y*‖² cancels ‖y*‖², ``gradnorm2`` = tr(ĀPĀ) + 2cᵀĀm + ‖c‖²
+    cancels ‖c‖² = ‖Āy*‖², ``subopt`` cancels ½y*ᵀĀy*: with a far shift and a start near x_D*
+    their round-off dominates the readout, so the tolerance scales with them.
+    """
+    s = setting(inst)
+    grad = s.A_bar @ s.y_star
+    return {
+        "dist2": float(s.y_star @ s.y_star),
+        "gradnorm2": float(grad @ grad),
+        "subopt": 0.5 * float(s.y_star @ grad),
+    }
 
 
 def finite_support(sketch: Any) -> list[str]:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from mastbench.problems import LeastSquares, Logistic, MASTObjective
+from mastbench.problems.quadratic import Quadratic
 from mastbench.theory._core import Evidence, Instance, NegativeControl
 from mastbench.theory._registry import theorem
 
@@ -583,13 +584,38 @@ def gap(instance: Instance, params: dict[str, Any]) -> Evidence:
 
 
 # -- mast.key-lemma --------------------------------------------------------------------------
+def key_lemma_tight_instance() -> Instance:
+    """The key lemma's first two rows attained with equality: f = x² − x on R, Bernoulli(0.3).
+
+    For a 1-D quadratic, f_S is an (L_fS²)-smooth quadratic, so ‖∇f_S‖² = 2L_fS²(f_S − f_S^inf)
+    for every outcome S, and with S ∈ {0, 1/p} the second row is an equality too: the first
+    two rows hold with equality at every point, so an L_f understated by 1 % is violated there.
+    """
+    problem = Quadratic(np.array([[2.0]]), np.array([1.0]))
+    return Instance(
+        "tight 1-D quadratic, Bernoulli(0.3)",
+        problem=problem,
+        sketch=Bernoulli(np.array([0.3])),
+        shift=np.array([0.5]),
+        points=_random_points(1, 7),
+    )
+
+
 def _key_instances(quick: bool) -> list[Instance]:
     base = _objective_instances(quick)
-    return [*base, _at_minimizer(base[0], "quadratic d=4, Bernoulli, v = x*")]
+    return [
+        *base,
+        _at_minimizer(base[0], "quadratic d=4, Bernoulli, v = x*"),
+        key_lemma_tight_instance(),
+    ]
 
 
 def _no_neighbourhood(instance: Instance, params: dict[str, Any]) -> dict[str, Any]:
     return {**params, "neighbourhood": False}
+
+
+def _understated_L_f(instance: Instance, params: dict[str, Any]) -> dict[str, Any]:
+    return {**params, "L_f_scale": 0.99}
 
 
 @theorem(
@@ -609,12 +635,16 @@ def _no_neighbourhood(instance: Instance, params: dict[str, Any]) -> dict[str, A
     assumptions=lambda inst: _support_violation(inst.sketch),
     default_params=lambda inst: {"neighbourhood": True},
     controls=(
-        NegativeControl("bound x 0.5", bound_scale=0.5),
-        NegativeControl("without the neighbourhood term", params=_no_neighbourhood),
         NegativeControl(
-            "E S = I/2 and no neighbourhood",
+            "without the neighbourhood term",
             params=_no_neighbourhood,
-            instance=lambda inst: inst.replace(sketch=ScaledSketch(inst.sketch, 0.5)),
+            expect="E‖∇f_S‖² ≤ 2L_f L_S^max (f_D − f_D*)",
+        ),
+        NegativeControl(
+            "f taken as 0.99·L_f-smooth on the tight 1-D instance",
+            params=_understated_L_f,
+            instance=lambda inst: key_lemma_tight_instance(),
+            expect="E‖∇f_S‖² ≤ 2L_f E[L_S (f_S − f_S^inf)]",
         ),
     ),
     strategy=_objective_strategy,
@@ -639,14 +669,16 @@ def key_lemma(instance: Instance, params: dict[str, Any]) -> Evidence:
 
     Check (pointwise, exact by enumeration also for logistic regression, with f_S^inf from
     closed forms or Newton over range(S)): each inequality of the chain is a row at the
-    instance's points and at v, x*, x_D*.  Negative controls: bound × 0.5; the neighbourhood dropped
-    (E‖∇f_S‖² ≤ 2 L_f L_S^max (f_D(x) − f_D^inf) fails at x = x_D* unless Δ' = 0), alone and
-    with a sketch of mean I/2.
+    instance's points and at v, x*, x_D*.  Tight: on :func:`key_lemma_tight_instance` the first
+    two rows are equalities.  Negative controls: the neighbourhood dropped (E‖∇f_S‖² ≤
+    2 L_f L_S^max (f_D(x) − f_D^inf) fails at x = x_D* unless Δ' = 0); the smoothness
+    hypothesis understated by 1 % (0.99·L_f) on the tight instance.  (E S = I is not a
+    hypothesis of this lemma, so a sketch of mean I/2 is no control for it.)
 
     Reference: arXiv 2311.16086, the lemma behind the SGD theorems; ``shared/theory/mast.md`` §4.
     """
     F = _objective(instance)
-    L_f = F.problem.L
+    L_f = F.problem.L * float(params.get("L_f_scale", 1.0))
     _, F_probs = F.support()
     per_sketch_L = np.array([np.linalg.eigvalsh(S.T @ S)[-1] for S in _matrices_of(F)])
     L_S_max = float(per_sketch_L.max())

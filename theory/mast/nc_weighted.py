@@ -18,6 +18,7 @@ from mastbench.theory import Evidence, Instance, NegativeControl, theorem
 from mastbench.theory.mast.common import (
     PAPER,
     atol,
+    cancelled_scales,
     dsgd_readouts,
     dsgd_run,
     finite_support,
@@ -121,6 +122,7 @@ def _strategy() -> Any:
             case["sketch"],
             shift=case["shift"],
             seed=case["seed"],
+            x0=case["x0"],
             horizons=(5, 30),
             gap=case["gap"],
         )
@@ -206,7 +208,7 @@ def nc_weighted(inst: Instance, params: dict[str, Any]) -> Evidence:
         factor = exact_factor if factor_kind == "exact" else math.e
         factors.append(exact_factor)
         bound.append(factor * delta0 / (step * T) + step * L * A * gap)
-        tol = max(tol, atol(r.gradnorm2_D[0]))
+        tol = max(tol, atol(r.gradnorm2_D[0], cancelled_scales(inst)["gradnorm2"]))
     return Evidence(
         np.asarray(params["horizons"]),
         measured,

@@ -15,12 +15,12 @@ from mastbench.problems.quadratic import Quadratic
 from mastbench.theory import Evidence, Instance, NegativeControl, theorem
 from mastbench.theory.mast.common import (
     PAPER,
-    STEP_CONTROL,
     atol,
     finite_support,
     quadratic_instance,
     random_quadratic,
     sc_assumptions,
+    setting,
     sketch_support,
 )
 from threadpoolctl import threadpool_limits
@@ -95,7 +95,7 @@ def _vr_assumptions(inst: Instance) -> list[str]:
     label="T-VR at b = N (L-SVRDSG = L-SVRG over the sketches)",
     tag="R/D",
     statement=(
-        "b = N, γ = 1/(6L), L = max_j L_fλ_max(S_jᵀS_j), μ = μ_fμ_D: E Φ^t ≤ (1 − min{μ/(6L), "
+        "b = N, 0 < γ ≤ 1/(6L), L = max_j L_fλ_max(S_jᵀS_j), μ = μ_fμ_D: E Φ^t ≤ (1 − min{γμ, "
         "p/2})^t Φ^0, Φ^t = ‖x^t − x_D*‖² + (4γ²/(pN))Σ_j‖∇f_j(w^t) − ∇f_j(x_D*)‖²"
     ),
     algorithm="l_svrdsg",
@@ -106,7 +106,14 @@ def _vr_assumptions(inst: Instance) -> list[str]:
     assumptions=_vr_assumptions,
     default_params=lambda inst: {"step": _vr_step(inst), "iters": inst.iters},
     step_size=_vr_step,
-    controls=(STEP_CONTROL, NegativeControl("bound x 0.5", bound_scale=0.5)),
+    controls=(
+        NegativeControl(
+            "reference minibatch b = N − 1 (the theorem needs b = N)",
+            instance=lambda inst: _vr_instances(True)[1],
+            params=lambda inst, p: {**p, "batch": _num_sketches(inst) - 1, "iters": 1000},
+            expect="measured",
+        ),
+    ),
     strategy=lambda: _vr_strategy(minibatch=False),
     implementation=lambda inst, params: (
         _lsvrdsg(inst, float(params["step"]), _num_sketches(inst), _vr_prob(inst)),
@@ -118,24 +125,33 @@ def vr(inst: Instance, params: dict[str, Any]) -> Evidence:
     """T-VR with the full reference batch (b = N): L-SVRDSG is L-SVRG on f_D = (1/N)Σ_j f_j.
 
     Statement.  With f_j(x) = f(v + S_j(x − v)) convex and L-smooth, L = max_j L_fλ_max(S_jᵀS_j),
-    f_D μ-strongly convex with μ = μ_fμ_D, p ∈ (0, 1] and γ = 1/(6L):
-    E Φ^t ≤ (1 − min{μ/(6L), p/2})^t Φ^0 with
-    Φ^t = ‖x^t − x_D*‖² + (4γ²/(pN)) Σ_j ‖∇f_j(w^t) − ∇f_j(x_D*)‖².
+    f_D μ-strongly convex with μ = μ_fμ_D, p ∈ (0, 1] and 0 < γ ≤ 1/(6L):
+    E Φ^t ≤ (1 − min{γμ, p/2})^t Φ^0 with
+    Φ^t = ‖x^t − x_D*‖² + (4γ²/(pN)) Σ_j ‖∇f_j(w^t) − ∇f_j(x_D*)‖².  The rate is the one of the
+    L-SVRG theorem for every step in the range; at γ = 1/(6L) it is 1 − min{μ/(6L), p/2}.
 
     Assumptions.  D uniform on N sketches; f L_f-smooth, μ_f-strongly convex.
 
     Reference.  arXiv 2311.16086, Theorem 5 (Algorithm 3, L-SVRDSG); Kovalev, Horváth,
     Richtárik (2020) L-SVRG theorem; mast.md §3.3, §4 "T-VR".  Tag R/D: exact convergence at
-    b = N reported, constants those of L-SVRG (derived).
+    b = N reported, constants those of L-SVRG (derived).  ``params["batch"]`` (negative control
+    only) runs a reference minibatch b < N, outside the theorem: Φ^t then stalls at the
+    b < N neighbourhood while the bound decays to 0.
     """
     step, iters = float(params["step"]), int(params["iters"])
     prob = _vr_prob(inst)
-    method = _lsvrdsg(inst, step, _num_sketches(inst), prob)
+    method = _lsvrdsg(inst, step, int(params.get("batch", _num_sketches(inst))), prob)
     phi = exact.moments(method, inst.problem, inst.x0, iters).extra["lyapunov"]
     L, mu = _vr_constants(inst)
     t = np.arange(iters + 1)
-    bound = (1 - min(mu / (6 * L), prob / 2)) ** t * phi[0]
-    return Evidence(t, phi, bound, atol=atol(phi[0]), extra={"L": L, "mu": mu, "p": prob})
+    bound = (1 - min(step * mu, prob / 2)) ** t * phi[0]
+    # Φ is read out of moments in y = x − v: ‖y*‖² (and the gradient term's (4γ²L²/p)‖y*‖²)
+    # cancel in it, so its round-off scales with them (a far shift with x^0 near x_D*)
+    y_star = setting(inst).y_star
+    cancelled = float(y_star @ y_star) * (1 + 4 * step**2 * L**2 / prob)
+    return Evidence(
+        t, phi, bound, atol=atol(phi[0], cancelled), extra={"L": L, "mu": mu, "p": prob}
+    )
 
 
 def _at_least_two_sketches(inst: Instance) -> list[str]:
@@ -168,10 +184,27 @@ def _lsvrdsg(
     )
 
 
-def _vr_limit(inst: Instance, step: float, batch: int, prob: float) -> float:
+#: Round-off allowance of an exact limit, in units of eps·scale/(1 − ρ) (see ``_vr_limit``).
+LIMIT_ROUNDOFF = 64.0
+
+
+def _vr_limit(inst: Instance, step: float, batch: int, prob: float) -> tuple[float, float]:
+    """The exact limit R = lim_t E‖x^t − x_D*‖² and its round-off allowance.
+
+    R is read out of the fixed point of the second-moment map, a linear solve with spectral
+    radius ρ, whose matrix ``exact.fixed_point`` assembles by differences against the map's
+    constant term (of the size of the second moments).  Its absolute error therefore scales
+    like the unit eps·scale·max(1, scale)/(1 − ρ), scale = tr lim E x xᵀ + ‖x_D* − v‖² +
+    ‖lim E x‖² (the terms that cancel in R).  Measured: |R(N)| (exactly 0) stayed below 0.45
+    unit on 141 random instances and below 0.2 unit with shifts up to 10⁴; the allowance is
+    :data:`LIMIT_ROUNDOFF` units.
+    """
     with threadpool_limits(limits=1):  # small dense eigenproblems: threads only contend
         limit = exact.limit(_lsvrdsg(inst, step, batch, prob, inst.minibatch), inst.problem)
-    return limit.dist2
+    y_star = limit.x_D_star - inst.shift
+    scale = float(np.trace(limit.second) + y_star @ y_star + limit.mean @ limit.mean)
+    roundoff = LIMIT_ROUNDOFF * np.finfo(float).eps * scale * max(1.0, scale) / (1.0 - limit.rho)
+    return limit.dist2, roundoff
 
 
 @theorem(
@@ -225,8 +258,10 @@ def vr_neighbourhood(inst: Instance, params: dict[str, Any]) -> Evidence:
     step = float(params["step"])
     N = _num_sketches(inst)
     prob = 1.0 / N
-    R = {b: _vr_limit(inst, step, b, prob) for b in range(1, N + 1)}
-    R_half = {b: _vr_limit(inst, step / 2, b, prob) for b in range(1, N)}
+    limits = {(b, step): _vr_limit(inst, step, b, prob) for b in range(1, N + 1)}
+    limits |= {(b, step / 2): _vr_limit(inst, step / 2, b, prob) for b in range(1, N)}
+    R = {b: limits[b, step][0] for b in range(1, N + 1)}
+    R_half = {b: limits[b, step / 2][0] for b in range(1, N)}
     measured, bound, checks = [], [], []
     for b in range(2, N + 1):
         measured.append(R[b])
@@ -240,7 +275,8 @@ def vr_neighbourhood(inst: Instance, params: dict[str, Any]) -> Evidence:
         np.arange(len(measured)),
         measured,
         bound,
-        atol=atol(R[1]) * 10,
+        atol=max(roundoff for _, roundoff in limits.values()),
+        trivial=np.zeros(len(measured), dtype=bool),
         extra={"checks": checks, "R": R, "R_half_step": R_half},
     )
 
@@ -291,6 +327,42 @@ def _dist_instances(quick: bool) -> list[Instance]:
             horizons,
         ),
     ]
+
+
+#: Name of the built-in counterexample to the D_max form of T-DIST.
+DMAX_COUNTEREXAMPLE = "counterexample: 1-D (0.3162, Bern 0.001) + (1e4, I), x0 near x_D*"
+
+
+def dmax_counterexample(horizons: tuple[int, ...] = (300, 3000)) -> Instance:
+    """The counterexample to ``mast.dist-dmax``: two 1-D clients inside its assumptions.
+
+    f_1 = ½·0.3162·x² with S_1 ~ Bernoulli(0.001), f_2 = ½·10⁴·x² − x with S_2 = I, v = 0,
+    x^0 = x_D* + 10⁻⁵.  The clients' products agree, L_{f_i}²L_{D_i}L_{S_i}^max ≈ 10⁸ = D_max,
+    while L·A ≈ 1.6·10⁹: client 1 has a small L_f but a huge sketch variance (A), client 2 a
+    large L_f without sketching (L).  Started near x_D*, the sketch noise keeps
+    min_{t<T} E‖∇f_D(x^t)‖² above the D_max bound: 1.50× at T = 300 and 1.98× at T = 3000
+    with γ = 1/√(D_max T), while the safe L·A form (``mast.dist``) holds with ratio ≤ 0.13.
+    Found by ``mastbench falsify`` (heterogeneous clients with balanced D_i, a start near
+    x_D*) and kept as a regression instance.
+    """
+    problems = [
+        Quadratic(np.array([[0.3162]]), np.array([0.0])),
+        Quadratic(np.array([[1e4]]), np.array([1.0])),
+    ]
+    sketches = [Bernoulli(np.array([0.001])), Identity(1)]
+    inst = Instance(
+        DMAX_COUNTEREXAMPLE,
+        problems=problems,
+        sketches=sketches,
+        shift=np.zeros(1),
+        x0=np.zeros(1),
+        horizons=tuple(horizons),
+    )
+    return inst.replace(x0=_distsetting(inst).y_star + 1e-5)
+
+
+def _dmax_instances(quick: bool) -> list[Instance]:
+    return [*_dist_instances(quick), dmax_counterexample((300,) if quick else (300, 3000))]
 
 
 @dataclass
@@ -389,7 +461,15 @@ _DIST_CONTROLS = (
         params=lambda inst, p: {**p, "step": 3.0 / max(q.L for q in inst.problems)},
         instance=_identical_identity_clients,
     ),
-    NegativeControl("bound x 0.01", bound_scale=0.01),
+)
+
+#: The safe form with the reported constant D_max in place of L·A, on the instance where they
+#: split (D_max ≈ L·A/16): a plausible wrong constant the check must tell from the right one.
+_DMAX_CONSTANT_CONTROL = NegativeControl(
+    "D_max in place of L·A on the heterogeneous counterexample",
+    instance=lambda inst: dmax_counterexample((300,)),
+    params=lambda inst, p: {**p, "constant": "Dmax"},
+    expect="measured",
 )
 
 
@@ -408,11 +488,11 @@ _DIST_CONTROLS = (
     measure="min_{t<T} E||grad f_D(x_t)||^2 (exact, joint sketch enumeration)",
     method="exact",
     x_axis="horizon T",
-    instances=_dist_instances,
+    instances=_dmax_instances,
     assumptions=_dist_assumptions,
     default_params=lambda inst: {"horizons": tuple(inst.horizons)},
     step_size=lambda inst: _dist_step(inst, "LA"),
-    controls=_DIST_CONTROLS,
+    controls=(*_DIST_CONTROLS, _DMAX_CONSTANT_CONTROL),
     strategy=lambda: _dist_strategy(),
     implementation=lambda inst, params: _dist_run(inst, params, "LA"),
 )
@@ -429,17 +509,25 @@ def dist(inst: Instance, params: dict[str, Any]) -> Evidence:
 
     Reference.  arXiv 2311.16086, distributed theorem (Theorem 6 / 5.1); mast.md §3.2, §4
     "T-DIST".  Tag D: derived safe constant L·A (the paper reports D_max, see
-    ``mast.dist-dmax``).
+    ``mast.dist-dmax``).  ``params["constant"] = "Dmax"`` (negative control only) uses D_max.
+
+    Tightness.  The bound is not approached on quadratics: the factor 6 and the min over
+    t < T leave at most 1/3 at T = 1 (as for T-NC), and on the heterogeneous counterexample to
+    the D_max form, where the sketch noise is largest relative to Δ_dist, the ratio is 0.13.
+    Searches found at most 0.22 (issue 14), 0.15 (``mastbench falsify mast.dist
+    --max-examples 500``) and 0.08 (``mastbench.falsify.tightest``, 120 examples).
     """
-    return _dist_evaluate(inst, params, "LA")
+    return _dist_evaluate(inst, params, params.get("constant", "LA"))
 
 
 @theorem(
     id="mast.dist-dmax",
     optional_params=("step",),
     paper=PAPER,
-    label="T-DIST, reported D_max form",
+    label="T-DIST, reported D_max form (falsified)",
     tag="R/U",
+    status="falsified",
+    counterexample=DMAX_COUNTEREXAMPLE,
     statement=(
         "min_{t<T} E‖∇f_D(x^t)‖² ≤ 6(f_D(x^0) − f_D*)/(γT) + 2γ·D_max·Δ_dist for "
         "0 < γ ≤ 1/√(D_max T), D_max = max_i L_{f_i}²L_{D_i}L_{S_i}^max"
@@ -448,12 +536,12 @@ def dist(inst: Instance, params: dict[str, Any]) -> Evidence:
     measure="min_{t<T} E||grad f_D(x_t)||^2 (exact, joint sketch enumeration)",
     method="exact",
     x_axis="horizon T",
-    instances=_dist_instances,
+    instances=_dmax_instances,
     assumptions=_dist_assumptions,
     default_params=lambda inst: {"horizons": tuple(inst.horizons)},
     step_size=lambda inst: _dist_step(inst, "Dmax"),
     controls=_DIST_CONTROLS,
-    strategy=lambda: _dist_strategy(),
+    strategy=lambda: _dmax_strategy(),
     implementation=lambda inst, params: _dist_run(inst, params, "Dmax"),
 )
 def dist_dmax(inst: Instance, params: dict[str, Any]) -> Evidence:
@@ -467,8 +555,14 @@ def dist_dmax(inst: Instance, params: dict[str, Any]) -> Evidence:
 
     Assumptions.  As ``mast.dist``.
 
+    Status: falsified.  The statement is false: :func:`dmax_counterexample` (two 1-D clients
+    inside the assumptions, D_i balanced, start near x_D*) violates it by 1.5× at T = 300 and
+    2× at T = 3000, where the safe form holds.  ``verify`` reports that instance as
+    "falsified" (expected, not a failure); ``mast.dist`` is the supported statement.
+
     Reference.  arXiv 2311.16086, distributed theorem; mast.md §4 "T-DIST" caveat.  Tag R/U:
-    the exact form is uncertain; a violation on a heterogeneous instance would be a finding.
+    the reported form (as reconstructed from reviews) is uncertain; the paper's own statement
+    may carry other constants.
     """
     return _dist_evaluate(inst, params, "Dmax")
 
@@ -538,6 +632,9 @@ def ist_link(inst: Instance, params: dict[str, Any]) -> Evidence:
 
     Assumptions.  Perm-1 (q = d/n = 1); quadratic clients.  The Perm-2 control breaks q = 1.
 
+    Tightness.  Identities checked to round-off: measured = |difference| against 0, so the
+    ratio is 0 (or ∞) by design, never in between.
+
     Reference.  arXiv 2311.16086 (IST as a special case) and Shulgin & Richtárik,
     arXiv 2306.16484, eqs. (5)–(6); mast.md §3.2.  Tag D.  Measured: the enumerated
     expectation (joint support of the Permutation), the minimizer of the enumerated f_D, and
@@ -594,6 +691,7 @@ def _vr_strategy(*, minibatch: bool) -> Any:
             sketch,
             shift=case["shift"],
             seed=case["seed"],
+            x0=case["x0"],
             iters=80,
             **fields,
         )
@@ -601,13 +699,44 @@ def _vr_strategy(*, minibatch: bool) -> Any:
     return build()
 
 
+def _dist_case_instance(case: dict, horizons: tuple[int, ...]) -> Instance:
+    """The instance of a :func:`mastbench.strategies.mast_distributed_cases` draw; a ``near``
+    start θ is placed at f_D(x0) − f_D* = θ·Δ_dist/3 along a random direction (10⁻³·max(1,
+    ‖x_D*‖) away when Δ_dist = 0)."""
+    inst = _dist_instance("hypothesis", case["problems"], case["sketches"], case["seed"], horizons)
+    kind, value = case["start"]
+    if kind == "random":
+        return inst.replace(x0=np.asarray(value, float))
+    s = _distsetting(inst)
+    u = np.random.default_rng(case["seed"]).standard_normal(s.y_star.shape[0])
+    u /= max(float(np.linalg.norm(u)), 1e-300)
+    curvature = float(u @ s.A_bar @ u)
+    if s.delta_dist > 0 and curvature > 0:
+        radius = math.sqrt(2 * value * s.delta_dist / (3 * curvature))
+    else:
+        radius = 1e-3 * max(1.0, float(np.linalg.norm(s.y_star)))
+    return inst.replace(x0=inst.shift + s.y_star + radius * u)
+
+
 def _dist_strategy() -> Any:
+    from hypothesis import strategies as st
+
     from mastbench.strategies import mast_distributed_cases
 
-    return mast_distributed_cases().map(
-        lambda case: _dist_instance(
-            "hypothesis", case["problems"], case["sketches"], case["seed"], (5, 20)
-        )
+    return st.tuples(mast_distributed_cases(), st.sampled_from([(5, 20), (30, 300)])).map(
+        lambda pair: _dist_case_instance(*pair)
+    )
+
+
+def _dmax_strategy() -> Any:
+    """Heterogeneous clients only: wherever D_max ≥ L·A the D_max bound is at least the safe
+    one (each bound grows with its constant at γ = 1/√(constant·T)), so only instances with
+    L·A > D_max can falsify the D_max form; horizons long enough for the sketch noise to
+    settle."""
+    from mastbench.strategies import mast_distributed_cases
+
+    return mast_distributed_cases(heterogeneous=True).map(
+        lambda case: _dist_case_instance(case, (30, 300))
     )
 
 
