@@ -8,7 +8,9 @@ the ``date`` entry of :func:`stamp`, so masking that one entry makes two runs co
 from __future__ import annotations
 
 import datetime
+import hashlib
 import importlib.metadata
+import importlib.util
 import json
 import platform
 import shlex
@@ -18,7 +20,18 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-__all__ = ["command_line", "commit", "machine", "stamp", "stamp_line", "versions"]
+__all__ = [
+    "command_line",
+    "commit",
+    "machine",
+    "module_hash",
+    "package_hash",
+    "source_hash",
+    "source_roots",
+    "stamp",
+    "stamp_line",
+    "versions",
+]
 
 _VERSIONED = ("numpy", "scipy", "array-api-compat", "cupy", "pyarrow", "matplotlib")
 
@@ -101,3 +114,73 @@ def stamp_line(info: dict[str, str]) -> str:
     if "date" in info:
         parts.append(info["date"])
     return " · ".join(parts)
+
+
+#: The packages whose source makes up :func:`package_hash` (problems and theory are installed
+#: from their own folders, so each is walked where it lives).
+_PACKAGES = ("mastbench", "mastbench.problems", "mastbench.theory")
+
+
+def source_roots() -> list[Path]:
+    """The folders of mastbench's installed packages (``mastbench``, ``mastbench.problems``,
+    ``mastbench.theory``), wherever each lives (site-packages, or the checkout when the
+    install is editable)."""
+    roots: list[Path] = []
+    for name in _PACKAGES:
+        spec = importlib.util.find_spec(name)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            path = Path(location).resolve()
+            if all(path != r and r not in path.parents for r in roots):
+                roots.append(path)
+    return roots
+
+
+def _digest_files(files: Sequence[tuple[str, Path]]) -> str:
+    h = hashlib.sha256()
+    for name, path in sorted(files):
+        h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+@cache
+def package_hash() -> str:
+    """A hash of every ``.py`` file of mastbench's installed packages (:func:`source_roots`),
+    by relative path and content; computed once per process.
+
+    It changes with any edit to an algorithm, a theorem or a problem, committed or not, so
+    results stored under it are never shown for code that no longer produces them.
+    """
+    files = [
+        (f"{root.name}/{path.relative_to(root).as_posix()}", path)
+        for root in source_roots()
+        for path in root.rglob("*.py")
+        if "__pycache__" not in path.parts
+    ]
+    return _digest_files(files)
+
+
+@cache
+def module_hash(name: str) -> str:
+    """A hash of the source of module ``name`` (a plugin loaded with ``--import``): its file,
+    or every ``.py`` file of its folder when it is a package; ``""`` when it has no source."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.origin or not spec.has_location:
+        return ""
+    origin = Path(spec.origin)
+    if spec.submodule_search_locations:
+        files = [
+            (path.relative_to(origin.parent).as_posix(), path)
+            for path in origin.parent.rglob("*.py")
+            if "__pycache__" not in path.parts
+        ]
+        return _digest_files(files)
+    return _digest_files([(origin.name, origin)]) if origin.suffix == ".py" else ""
+
+
+def source_hash(modules: Sequence[str] = ()) -> str:
+    """The code a result depends on: mastbench's version, :func:`package_hash` and the
+    :func:`module_hash` of each plugin module in ``modules``."""
+    from mastbench import __version__
+
+    parts = [__version__, package_hash(), *(f"{m}={module_hash(m)}" for m in modules)]
+    return "/".join(parts)

@@ -34,6 +34,7 @@ status         str     verdict of the whole check (holds / violated / not applic
 backend        str     array namespace of the run
 versions       str     JSON object of library versions (:func:`provenance.versions`)
 commit         str     git commit of the code
+source         str     mastbench's version and source hash (:func:`provenance.source_hash`)
 extra          str     JSON object of everything else (other metrics, counters, reasons)
 =============  ======  ==========================================================
 
@@ -57,6 +58,7 @@ import json
 import math
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,7 @@ from mastbench import provenance
 __all__ = [
     "COLUMNS",
     "FORMATS",
+    "STALE_AFTER",
     "ResultStore",
     "atomic_write_bytes",
     "default_format",
@@ -82,7 +85,7 @@ __all__ = [
 
 _STR = (
     "family algorithm theorem instance control problem dataset sketch params measure status "
-    "backend versions commit extra"
+    "backend versions commit source extra"
 ).split()
 _INT = ["replicate", "seed", "iteration"]
 _FLOAT = (
@@ -122,6 +125,7 @@ COLUMNS: tuple[str, ...] = (
     "backend",
     "versions",
     "commit",
+    "source",
     "extra",
 )
 _TYPES = {
@@ -189,7 +193,11 @@ def normalize_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _context(context: Mapping[str, Any]) -> dict[str, Any]:
-    base = {"versions": provenance.versions(), "commit": provenance.commit()}
+    base = {
+        "versions": provenance.versions(),
+        "commit": provenance.commit(),
+        "source": provenance.source_hash(),
+    }
     base.update(context)
     return base
 
@@ -284,6 +292,37 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+_TMP_SUFFIX = ".tmp"
+
+#: A temporary file older than this (seconds) is stale even if its writer's pid is alive
+#: (the pid may have been reused, or the writer is on another machine).
+STALE_AFTER = 3600.0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_stale(path: Path, now: float) -> bool:
+    """Whether the temporary file ``path`` (``.<name>.<pid>.<random>.tmp``) was left by a dead
+    writer: its pid is not running, or it is older than :data:`STALE_AFTER`."""
+    try:
+        age = now - path.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    parts = path.name.split(".")
+    pid = parts[-3] if len(parts) >= 4 else ""
+    if age > STALE_AFTER or not pid.isdigit():
+        return True
+    return not _pid_alive(int(pid))
+
+
 @functools.cache
 def _file_mode() -> int:
     umask = os.umask(0)
@@ -294,14 +333,18 @@ def _file_mode() -> int:
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically.
 
-    The bytes go to a hidden temporary file in the same directory (``.<name>.<random>.tmp``),
-    which is flushed, fsynced and renamed over ``path`` with :func:`os.replace`; the directory
-    is fsynced after the rename; the file gets the usual permissions (0666 less the umask).
+    The bytes go to a hidden temporary file in the same directory
+    (``.<name>.<pid>.<random>.tmp``, named by the writing process so that
+    :meth:`ResultStore.discard_partial` can tell a live writer's file from a dead one's), which
+    is flushed, fsynced and renamed over ``path`` with :func:`os.replace`; the directory is
+    fsynced after the rename; the file gets the usual permissions (0666 less the umask).
     Readers see either the old file or the complete new one.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=_TMP_SUFFIX
+    )
     try:
         os.fchmod(fd, _file_mode())
         with os.fdopen(fd, "wb") as fh:
@@ -417,8 +460,9 @@ class ResultStore:
     Notes
     -----
     A run is done exactly when its file exists; files appear only by atomic rename, so
-    :meth:`has` never sees a half-written run.  The key is the job spec alone, not the code:
-    after changing an algorithm or a theorem, use a fresh store (or delete it) to recompute.
+    :meth:`has` never sees a half-written run.  :func:`mastbench.sweep.run_jobs` keys a run by
+    its job spec and the code that produced it (:func:`mastbench.sweep.store_key`), so runs
+    of changed code are recomputed; :meth:`clear` empties the store.
     Hidden temporary files left by a killed writer are ignored (and removed by
     :meth:`discard_partial`).
     """
@@ -473,15 +517,41 @@ class ResultStore:
         """Rows of the given runs (default: all, in key order)."""
         return [row for key in (self.keys() if keys is None else keys) for row in self.get(key)]
 
+    def _temporary(self) -> list[Path]:
+        folders = [self.runs, self.root]
+        return [
+            p
+            for folder in folders
+            if folder.is_dir()
+            for p in folder.iterdir()
+            if p.name.startswith(".") and p.suffix == _TMP_SUFFIX
+        ]
+
     def discard_partial(self) -> int:
-        """Remove hidden temporary files left by killed writers; return how many."""
-        if not self.runs.is_dir():
-            return 0
-        stale = [p for p in self.runs.iterdir() if p.name.startswith(".") and p.suffix == ".tmp"]
+        """Remove hidden temporary files left by killed writers; return how many.
+
+        A temporary file is removed only when its writer is gone (its pid is not running) or
+        it is older than :data:`STALE_AFTER`: another sweep writing into the same store at the
+        same time keeps its files.
+        """
+        now = time.time()
+        stale = [p for p in self._temporary() if _is_stale(p, now)]
         for path in stale:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         return len(stale)
+
+    def clear(self) -> int:
+        """Remove every finished run and the consolidated table (``results.<fmt>``) of the
+        store, and no other file; return how many files were removed."""
+        files = [self._path(key, fmt) for key in self.keys() for fmt in FORMATS]
+        files += [self.root / f"results.{fmt}" for fmt in FORMATS]
+        removed = 0
+        for path in files:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed += 1
+        return removed + self.discard_partial()
 
     def consolidate(self, name: str = "results") -> Path:
         """Write every run's rows into one file ``<root>/<name>.<fmt>`` (atomically)."""
