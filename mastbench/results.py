@@ -147,6 +147,11 @@ def _json_default(value: Any) -> Any:
     return type(value).__name__
 
 
+def _json_float(value: float) -> float | None:
+    """``value`` as JSON can hold it: ``None`` for NaN and infinities."""
+    return float(value) if math.isfinite(value) else None
+
+
 def to_json(value: Any, *, sort_keys: bool = True) -> str:
     """Canonical JSON (sorted keys unless asked otherwise, no spaces); NumPy values become
     Python values and other objects their type name, so the text never depends on memory
@@ -240,7 +245,14 @@ def verdict_rows(
         "control": control,
         "params": to_json(verdict.params),
         "status": verdict.status,
-        "extra": to_json({"reasons": list(verdict.reasons), "method": verdict.method}),
+        "extra": to_json(
+            {
+                "reasons": list(verdict.reasons),
+                "method": verdict.method,
+                "nontrivial_ratio": _json_float(verdict.nontrivial_ratio),
+                "t_nontrivial": verdict.t_nontrivial,
+            }
+        ),
     }
     if theorem is not None:
         shared.update(
@@ -338,7 +350,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     :meth:`ResultStore.discard_partial` can tell a live writer's file from a dead one's), which
     is flushed, fsynced and renamed over ``path`` with :func:`os.replace`; the directory is
     fsynced after the rename; the file gets the usual permissions (0666 less the umask).
-    Readers see either the old file or the complete new one.
+    Readers see either the old file or the complete new one.  An :class:`OSError` (a full
+    disk) names ``path``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -352,9 +365,11 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
         raise
     _fsync_dir(path.parent)
     return path

@@ -25,7 +25,7 @@ from typing import Any
 from mastbench.provenance import source_hash
 from mastbench.results import ResultStore, job_key
 
-__all__ = ["progress_bar", "require", "run_jobs", "store_key"]
+__all__ = ["SCHEDULER_TIMEOUT", "progress_bar", "require", "run_jobs", "store_key"]
 
 Rows = list[dict[str, Any]]
 
@@ -94,11 +94,21 @@ def _call(execute: Callable[[Mapping[str, Any]], Rows], key: str, job: Mapping[s
     return key, execute(job)
 
 
+#: Seconds to wait for a Dask scheduler to answer before giving up.
+SCHEDULER_TIMEOUT = 5.0
+
+
 @contextlib.contextmanager
 def _dask_backend(scheduler: str) -> Iterator[None]:
     joblib = require("joblib", "sweep")
     distributed = require("distributed", "sweep")
-    with distributed.Client(scheduler), joblib.parallel_config(backend="dask"):
+    try:
+        client = distributed.Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise ConnectionError(
+            f"scheduler {scheduler}: no Dask scheduler answered within {SCHEDULER_TIMEOUT:g} s"
+        ) from exc
+    with client, joblib.parallel_config(backend="dask"):
         yield
 
 
@@ -146,7 +156,9 @@ def run_jobs(
     n_jobs : int
         Local worker processes (1: run in this process).
     scheduler : str, optional
-        Address of a Dask scheduler (``tcp://host:port``); overrides ``n_jobs``.
+        Address of a Dask scheduler (``tcp://host:port``); overrides ``n_jobs``.  A
+        scheduler that does not answer within :data:`SCHEDULER_TIMEOUT` seconds raises
+        :class:`ConnectionError`.
     progress : bool, optional
         Show a progress bar (default: when stderr is a TTY).
     desc : str
