@@ -399,6 +399,24 @@ def _csv_value(text: str, kind: str) -> Any:
     return text == "true"
 
 
+@functools.cache
+def _arrow_schema() -> Any:
+    """The Parquet schema of :data:`COLUMNS`."""
+    import pyarrow as pa
+
+    arrow_types = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
+    return pa.schema([(c, arrow_types[_TYPES[c]]) for c in COLUMNS])
+
+
+def _parquet_bytes(table: Any) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
 def _encode(rows: Sequence[Mapping[str, Any]], fmt: str) -> bytes:
     rows = [normalize_row(r) for r in rows]
     if fmt == "csv":
@@ -409,14 +427,8 @@ def _encode(rows: Sequence[Mapping[str, Any]], fmt: str) -> bytes:
             writer.writerow([_csv_text(row[c], _TYPES[c]) for c in COLUMNS])
         return buffer.getvalue().encode()
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    arrow_types = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
-    schema = pa.schema([(c, arrow_types[_TYPES[c]]) for c in COLUMNS])
-    table = pa.Table.from_pylist(rows, schema=schema)
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
-    return sink.getvalue().to_pybytes()
+    return _parquet_bytes(pa.Table.from_pylist(rows, schema=_arrow_schema()))
 
 
 def _check_format(fmt: str) -> str:
@@ -436,22 +448,41 @@ def write_table(
     return atomic_write_bytes(path, _encode(list(rows), fmt))
 
 
+def _read_parquet(path: Path) -> Any:
+    """The Arrow table of a Parquet file (``ParquetFile.read``: no dataset machinery)."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).read()
+
+
 def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Rows of a results file (Parquet or CSV, by suffix), with exactly :data:`COLUMNS`."""
+    """Rows of a results file (Parquet or CSV, by suffix), with exactly :data:`COLUMNS`.
+
+    A file written by this version (its columns are :data:`COLUMNS`) is read as it is, its
+    values already of the column types; a file of an older layout goes through
+    :func:`normalize_row`.
+    """
     path = Path(path)
     fmt = _check_format(path.suffix.lstrip("."))
     if fmt == "csv":
+        kinds = [(c, _TYPES[c]) for c in COLUMNS]
         with open(path, newline="") as fh:
             reader = csv.DictReader(fh)
-            return [
-                normalize_row({c: _csv_value(r.get(c, ""), _TYPES[c]) for c in COLUMNS})
-                for r in reader
-            ]
+            return [{c: _csv_value(r.get(c, ""), kind) for c, kind in kinds} for r in reader]
     if default_format() != "parquet":
         raise ImportError(f"reading {path.name} needs pyarrow (pip install pyarrow)")
-    import pyarrow.parquet as pq
+    table = _read_parquet(path)
+    if table.schema.equals(_arrow_schema()):
+        return table.to_pylist()
+    return [normalize_row(r) for r in table.to_pylist()]
 
-    return [normalize_row(r) for r in pq.read_table(path).to_pylist()]
+
+def _newer_than_all(target: Path, paths: Sequence[Path]) -> bool:
+    try:
+        made = target.stat().st_mtime_ns
+        return all(p.stat().st_mtime_ns < made for p in paths)
+    except FileNotFoundError:
+        return False
 
 
 def _check_name(argument: str, name: Any) -> str:
@@ -528,9 +559,43 @@ class ResultStore:
             raise KeyError(f"run {key!r} is not in the store {self.root}")
         return read_table(path)
 
+    def get_many(self, keys: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """Rows of each finished run in ``keys`` (``KeyError`` for one not done).
+
+        Parquet runs of the current layout are converted to Python rows in one pass, not
+        file by file.
+        """
+        keys = list(dict.fromkeys(keys))
+        found: dict[str, list[dict[str, Any]]] = {}
+        tables, lengths = [], []
+        for key in keys:
+            path = self.find(key)
+            if path is None:
+                raise KeyError(f"run {key!r} is not in the store {self.root}")
+            table = _read_parquet(path) if path.suffix == ".parquet" else None
+            if table is not None and table.schema.equals(_arrow_schema()):
+                tables.append(table)
+                lengths.append((key, table.num_rows))
+            else:
+                found[key] = read_table(path)
+        if tables:
+            import pyarrow as pa
+
+            columns = pa.concat_tables(tables).to_pydict()
+            rows = [
+                dict(zip(COLUMNS, values, strict=True))
+                for values in zip(*columns.values(), strict=True)
+            ]
+            start = 0
+            for key, length in lengths:
+                found[key] = rows[start : start + length]
+                start += length
+        return {key: found[key] for key in keys}
+
     def rows(self, keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """Rows of the given runs (default: all, in key order)."""
-        return [row for key in (self.keys() if keys is None else keys) for row in self.get(key)]
+        by_key = self.get_many(self.keys() if keys is None else keys)
+        return [row for rows in by_key.values() for row in rows]
 
     def _temporary(self) -> list[Path]:
         folders = [self.runs, self.root]
@@ -569,6 +634,30 @@ class ResultStore:
         return removed + self.discard_partial()
 
     def consolidate(self, name: str = "results") -> Path:
-        """Write every run's rows into one file ``<root>/<name>.<fmt>`` (atomically)."""
+        """Write every run's rows, in key order, into one file ``<root>/<name>.<fmt>``
+        (atomically).
+
+        Nothing is done when the file is newer than every run and than the last change of
+        the ``runs`` folder.  A Parquet store whose runs are all Parquet files is read in one
+        pass by pyarrow
+        and written without a Python row (columns missing from older files are filled as
+        :func:`normalize_row` fills them).
+        """
         name = _check_name("name", name)
-        return write_table(self.root / f"{name}.{self.fmt}", self.rows(), self.fmt)
+        target = self.root / f"{name}.{self.fmt}"
+        paths = [self.find(key) for key in self.keys()]
+        if _newer_than_all(target, [self.runs, *paths]):
+            return target
+        if self.fmt == "parquet" and paths and all(p.suffix == ".parquet" for p in paths):
+            import pyarrow.dataset as ds
+
+            dataset = ds.dataset([str(p) for p in paths], format="parquet", schema=_arrow_schema())
+            table = dataset.to_table(use_threads=False)
+            fill = {"str": "", "float": math.nan}
+            for index, column in enumerate(COLUMNS):
+                kind = _TYPES[column]
+                if kind in fill and table.column(index).null_count:
+                    filled = table.column(index).fill_null(fill[kind])
+                    table = table.set_column(index, column, filled)
+            return atomic_write_bytes(target, _parquet_bytes(table))
+        return write_table(target, self.rows(), self.fmt)

@@ -183,7 +183,8 @@ def run_jobs(
     if store is not None:
         store.discard_partial()
         if not force:
-            results = {key: store.get(key) for key in dict.fromkeys(keys) if store.has(key)}
+            stored = set(store.keys())
+            results = store.get_many(key for key in keys if key in stored)
     todo = [(key, job) for key, job in dict(zip(keys, jobs, strict=True)).items()]
     todo = [(key, job) for key, job in todo if key not in results]
     bar = progress_bar(len(todo), desc, progress)

@@ -341,3 +341,49 @@ def test_atomic_writes_name_their_writer(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", note)
     atomic_write_bytes(tmp_path / "f.csv", b"x")
     assert seen[0].startswith(f".f.csv.{os.getpid()}.") and seen[0].endswith(".tmp")
+
+
+def test_a_parquet_store_consolidates_in_key_order_also_with_old_files(tmp_path):
+    pytest.importorskip("pyarrow")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    store = ResultStore(tmp_path, fmt="parquet")
+    for index, key in enumerate(["c", "a", "b"]):
+        store.put(key, [{**row, "seed": index} for row in SAMPLE])
+    old = pa.Table.from_pylist(
+        [{"algorithm": "old", "iteration": 1, "subopt": 0.5}],
+        schema=pa.schema(
+            [("algorithm", pa.string()), ("iteration", pa.int64()), ("subopt", pa.float64())]
+        ),
+    )
+    pq.write_table(old, store.runs / "0old.parquet")
+    expected = store.rows()
+    assert [r["algorithm"] for r in store.get("0old")] == ["old"]
+    assert store.get("0old")[0]["source"] == "" and math.isnan(store.get("0old")[0]["dist2"])
+    same_rows(read_table(store.consolidate()), expected)
+
+
+def test_consolidate_rewrites_only_when_a_run_changed(tmp_path):
+    store = ResultStore(tmp_path, fmt="csv")
+    store.put("a", SAMPLE[:1])
+    target = store.consolidate()
+    made = target.stat().st_mtime_ns
+    assert store.consolidate().stat().st_mtime_ns == made
+    time.sleep(0.01)
+    store.put("b", SAMPLE[1:])
+    same_rows(read_table(store.consolidate()), store.get("a") + store.get("b"))
+    (store.runs / "a.csv").unlink()
+    same_rows(read_table(store.consolidate()), store.get("b"))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_get_many_gives_each_runs_rows(tmp_path, fmt):
+    store = ResultStore(tmp_path, fmt)
+    store.put("x", SAMPLE[:2])
+    store.put("y", SAMPLE[2:])
+    assert list(store.get_many(["y", "x", "y"])) == ["y", "x"]
+    for key, rows in store.get_many(["y", "x"]).items():
+        same_rows(rows, store.get(key))
+    with pytest.raises(KeyError, match="'z' is not in the store"):
+        store.get_many(["x", "z"])
