@@ -9,8 +9,9 @@ the hash of its source and of the plugin modules the job imports), so results of
 are recomputed, never replayed.
 
 Backends: ``n_jobs=1`` runs in this process (no extra dependency); ``n_jobs=N`` uses joblib's
-process pool (``loky``); ``scheduler="tcp://host:port"`` sends the jobs to a Dask cluster
-through joblib's Dask backend.  joblib and dask are the ``sweep`` extra
+process pool (``loky``), whose workers die with the sweep (on Linux);
+``scheduler="tcp://host:port"`` sends the jobs to a Dask cluster through joblib's Dask
+backend.  joblib and dask are the ``sweep`` extra
 (``pip install mastbench[sweep]``) and are imported only when asked for.
 """
 
@@ -90,6 +91,19 @@ def store_key(job: Mapping[str, Any]) -> str:
     return job_key({"job": dict(job), "code": source_hash(tuple(job.get("modules", ())))})
 
 
+def _die_with_parent() -> None:
+    """Initializer of a local worker process: on Linux, the kernel kills the worker when the
+    process that started it dies (``PR_SET_PDEATHSIG``), so a sweep killed with SIGKILL leaves
+    no worker behind; elsewhere the workers end after loky's idle timeout."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def _call(execute: Callable[[Mapping[str, Any]], Rows], key: str, job: Mapping[str, Any]):
     return key, execute(job)
 
@@ -123,7 +137,10 @@ def _parallel(
             yield _call(execute, key, job)
         return
     joblib = require("joblib", "sweep")
-    context = _dask_backend(scheduler) if scheduler is not None else contextlib.nullcontext()
+    if scheduler is not None:
+        context = _dask_backend(scheduler)
+    else:
+        context = joblib.parallel_config(backend="loky", initializer=_die_with_parent)
     with context:
         parallel = joblib.Parallel(
             n_jobs=-1 if scheduler is not None else n_jobs, return_as="generator_unordered"

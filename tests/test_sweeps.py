@@ -1,7 +1,11 @@
 """Sweeps: joblib processes and a Dask cluster give the rows of the serial run."""
 
 import math
+import os
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +15,7 @@ from mastbench.results import ResultStore
 from mastbench.sweep import progress_bar, run_jobs, store_key
 
 MODULES = ["tests.fake_family"]
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def comparable(job_rows):
@@ -276,3 +281,31 @@ def test_changed_plugin_source_is_recomputed(tmp_path, monkeypatch, fresh_hashes
     provenance.module_hash.cache_clear()
     run_jobs(jobs, counting(calls), store=store, progress=False)
     assert calls == [0, 0]
+
+
+def _alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in state
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_workers_die_with_a_killed_sweep(tmp_path):
+    pytest.importorskip("joblib")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    script = ROOT / "tests" / "fake_parallel_sweep.py"
+    process = subprocess.Popen([sys.executable, str(script), str(tmp_path)], cwd=ROOT, env=env)
+    deadline = time.monotonic() + 120
+    while len(list(tmp_path.glob("*.pid"))) < 2:
+        assert process.poll() is None and time.monotonic() < deadline, "workers never started"
+        time.sleep(0.05)
+    workers = [int(p.stem) for p in tmp_path.glob("*.pid")]
+    assert all(_alive(pid) for pid in workers)
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, f"workers {workers} outlived their sweep"
+        time.sleep(0.05)
