@@ -404,9 +404,14 @@ def _add_sweep_options(
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from mastbench import bench
+    from mastbench import _compare, bench
 
     if args.compare:
+        unknown = sorted(set(args.only) - set(_compare.COMPARISONS))
+        if unknown:
+            known = ", ".join(_compare.COMPARISONS)
+            raise UsageError(f"--only: unknown comparison(s) {unknown}; known: {known}")
+        _writable_dir(Path(args.json).parent, "--json")
         command = "mastbench bench --compare" + "".join(
             [" --quick"] * args.quick
             + [f" --only {key}" for key in args.only]
@@ -539,7 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--threads",
-        type=int,
+        type=_positive_int,
         default=None,
         help="with --compare: limit BLAS and PyTorch threads (e.g. 1 on a shared machine)",
     )

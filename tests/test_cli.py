@@ -184,6 +184,12 @@ def test_run_stores_traces_over_a_grid(tmp_path, capsys, fake_family):
         (["verify", "--theorem", "no.such.theorem"], "unknown theorem id"),
         (["verify", "--family", "no_such_family"], "unknown family"),
         (["falsify", "no.such.theorem"], "unknown theorem id"),
+        (["falsify", "fake.gd", "--import", "no_such_module_xyz"], "--import no_such_module_xyz"),
+        (["list", "--import", "no_such_module_xyz"], "--import no_such_module_xyz"),
+        (["run", "fake_gd", "--grid", "rng=1,2", *FAKE], "must not sweep 'rng'"),
+        (["bench", "--compare", "--only", "no_such_key"], "--only"),
+        (["bench", "--compare", "--threads", "0"], "positive integer"),
+        (["clean"], "required"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(capsys, fake_family, argv, match):
@@ -371,3 +377,14 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
         err = process.stderr.read().decode()
         process.wait(timeout=120)
     assert err == "" and process.returncode == 141
+
+
+def test_a_plugin_that_fails_to_import_is_not_a_usage_error(tmp_path, capsys, monkeypatch):
+    (tmp_path / "plugin_needing_more.py").write_text("import no_such_dependency_abc\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    one_line_failure(
+        capsys,
+        ["list", "--import", "plugin_needing_more"],
+        "internal error: ModuleNotFoundError",
+        "no_such_dependency_abc",
+    )
