@@ -388,3 +388,27 @@ def test_a_plugin_that_fails_to_import_is_not_a_usage_error(tmp_path, capsys, mo
         "internal error: ModuleNotFoundError",
         "no_such_dependency_abc",
     )
+
+
+def test_verify_recomputes_after_an_uncommitted_edit_of_the_package(
+    tmp_path, capsys, monkeypatch, fake_family
+):
+    from mastbench import provenance
+
+    source = tmp_path / "src" / "mastbench"
+    source.mkdir(parents=True)
+    theorem_code = source / "verify.py"
+    theorem_code.write_text((provenance.source_roots()[0] / "verify.py").read_text())
+    monkeypatch.setattr(provenance, "source_roots", lambda: [source])
+    argv = ["verify", "--theorem", "fake.gd", "--quick", "--results", str(tmp_path / "s"), *FAKE]
+    try:
+        provenance.package_hash.cache_clear()
+        assert main(argv) == 0
+        assert main(argv) == 0
+        assert "reused 5 stored results, computed 0" in capsys.readouterr().err
+        theorem_code.write_text(theorem_code.read_text() + "\n# an uncommitted edit\n")
+        provenance.package_hash.cache_clear()
+        assert main(argv) == 0
+        assert "reused 0 stored results, computed 5" in capsys.readouterr().err
+    finally:
+        provenance.package_hash.cache_clear()
