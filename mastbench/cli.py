@@ -91,15 +91,13 @@ def _writable_dir(path: str | os.PathLike, option: str) -> Path:
 
 
 def _store(args: argparse.Namespace, default: str | os.PathLike | None = None):
+    """The ``--results`` store (else ``default``), its folder checked before any computing."""
     from mastbench.results import ResultStore
 
     root = args.results or default
     if root is None:
         return None
-    store = ResultStore(_writable_dir(root, "--results"))
-    if args.force:
-        store.clear()
-    return store
+    return ResultStore(_writable_dir(root, "--results"))
 
 
 def _format_ratio(value: float) -> str:
@@ -295,6 +293,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"--performance {args.performance}: no such file")
     _writable_dir(args.output, "--output")
     store = _store(args, default=Path(args.output) / "results")
+    if args.force:
+        store.clear()
     report = build_report(
         args.output,
         theorems=theory.all(family=family) if family else None,
@@ -399,7 +399,8 @@ def _add_sweep_options(
     p.add_argument(
         "--force",
         action="store_true",
-        help="recompute everything: empty the results store first",
+        help="recompute every result of this command, also those in the store "
+        "(report: empty its store first)",
     )
 
 
