@@ -48,8 +48,9 @@ def import_plugins(modules: Iterable[str]) -> None:
         If a named module does not exist (an import error inside an existing plugin is the
         plugin's own and propagates unchanged).
     """
+    modules = list(modules)
     here = os.getcwd()
-    if here not in sys.path:
+    if modules and here not in sys.path:
         sys.path.insert(0, here)
     for name in modules:
         try:
