@@ -72,7 +72,9 @@ def run_asv(
     Parameters
     ----------
     action : {"run", "check", "continuous", "publish", "preview"}
-        ``run`` = ``asv run --python=same`` (the current environment, no build);
+        ``run`` = ``asv run --python=same --set-commit-hash HEAD`` (the current environment,
+        no build; results saved under the checked-out commit, so that ``publish``, ``compare``
+        and the history see them; uncommitted edits are recorded as that commit);
         ``check`` = ``asv check --python=same`` (imports and validates the suite);
         ``continuous`` = ``asv continuous main HEAD`` (builds both commits in virtualenvs
         and reports significant changes); ``publish`` / ``preview`` render and serve the
@@ -96,30 +98,56 @@ def run_asv(
     """
     if action not in ASV_ACTIONS:
         raise ValueError(f"action must be one of {sorted(ASV_ACTIONS)}, got {action!r}")
-    exe = asv or _find_asv()
+    exe = [asv] if asv else _find_asv()
     root = Path(cwd) if cwd is not None else _root()
-    machine = subprocess.run([exe, "machine", "--yes"], cwd=root, capture_output=True, text=True)
+    machine = subprocess.run([*exe, "machine", "--yes"], cwd=root, capture_output=True, text=True)
     if machine.returncode != 0:
         sys.stderr.write(machine.stdout + machine.stderr)
         return machine.returncode
-    command = [exe, *ASV_ACTIONS[action]]
+    command = [*exe, *ASV_ACTIONS[action]]
     if quick and action in ("run", "continuous"):
         command.append("--quick")
+    if action == "run":
+        head = _git_head(root)
+        if head is None:
+            print(
+                f"warning: {root} is not a git checkout; asv will not save these results",
+                file=sys.stderr,
+            )
+        else:
+            command += ["--set-commit-hash", head]
     command.extend(extra)
     print("$ " + " ".join(command), flush=True)
     return subprocess.run(command, cwd=root).returncode
 
 
-def _find_asv() -> str:
+def _git_head(root: Path) -> str | None:
+    """The commit checked out in ``root`` (asv's repository), or ``None``."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return None
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
+
+
+def _find_asv() -> list[str]:
+    """The asv command: the executable beside this Python, else on ``PATH``, else
+    ``python -m asv`` when asv is importable."""
     beside = Path(sys.executable).with_name("asv")
     if beside.exists():
-        return str(beside)
+        return [str(beside)]
     found = shutil.which("asv")
-    if found is None:
+    if found is not None:
+        return [found]
+    try:
+        import asv  # noqa: F401
+    except ImportError:
         raise FileNotFoundError(
             "asv is not installed; install the bench extra: pip install '.[bench]'"
-        )
-    return found
+        ) from None
+    return [sys.executable, "-m", "asv"]
 
 
 def dense_quadratic_data(d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

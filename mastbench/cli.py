@@ -1,18 +1,36 @@
-"""The ``mastbench`` command line: list, verify, run, report, falsify (and the families' own).
+"""The ``mastbench`` command line: list, verify, run, report, falsify, bench, clean.
 
-Errors in user input print one line (``mastbench: error: ...``) and exit with status 2;
-``verify`` exits with status 1 when a theorem is violated or a negative control goes
-undetected, and 0 only when every check holds; ``report`` likewise, and also when a
-reproduction fails.  ``verify``, ``run`` and ``report`` run their jobs in parallel with
+Exit status, one meaning each:
+
+* 0 — every check holds (every command that succeeds);
+* 1 — a theorem is violated, or a negative control goes undetected;
+* 2 — a usage error: one line naming the argument (:class:`~mastbench.validation.UsageError`,
+  and argparse's own errors);
+* 3 — an internal or I/O error: one line naming the path or the failure (the traceback with
+  ``--debug``); also a check that raised (recorded as an ``error`` verdict, the others go on);
+* 4 — ``run``: a run diverged (a non-finite iterate; the first such iteration is printed).
+
+Output to a closed pipe (``mastbench list | head``) ends quietly with status 141, as for any
+program killed by SIGPIPE.  ``verify``, ``run`` and ``report`` run their jobs in parallel with
 ``-j N`` (joblib) or on a Dask cluster with ``--scheduler tcp://host:port``, and keep finished
-runs in a results store (``--results DIR``) so that a rerun skips them.
+runs in a results store (``--results DIR``), keyed by the code that produced them, so that a
+rerun of unchanged code skips them; each says how many results it reused and computed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mastbench.validation import UsageError
 
 __all__ = ["main"]
 
@@ -22,7 +40,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
     sections = catalogue.sections()
     if args.what is not None and args.what not in sections:
-        raise ValueError(f"unknown section {args.what!r}; known sections: {', '.join(sections)}")
+        raise UsageError(f"unknown section {args.what!r}; known sections: {', '.join(sections)}")
     for section, rows in sections.items():
         if args.what not in (None, section):
             continue
@@ -40,36 +58,109 @@ def _selected_theorems(args: argparse.Namespace) -> list:
     return theory.all(family=args.family)
 
 
-def _import_modules(args: argparse.Namespace) -> None:
-    import importlib
+def _check_selection(args: argparse.Namespace) -> None:
+    """Usage errors for an unknown ``--theorem`` / theorem id or ``--family``."""
+    ids = getattr(args, "theorem", None)
+    family = getattr(args, "family", None)
+    if not ids and family is None:
+        return
+    from mastbench import theory
 
-    for name in args.modules:
-        importlib.import_module(name)
+    for theorem_id in [ids] if isinstance(ids, str) else ids or []:
+        try:
+            theory.get(theorem_id)
+        except KeyError as exc:
+            raise UsageError(exc.args[0]) from None
+    if family is not None and family not in theory.families():
+        raise UsageError(f"--family: unknown family {family!r}; known: {theory.families()}")
 
 
-def _store(args: argparse.Namespace):
+def _writable_dir(path: str | os.PathLike, option: str) -> Path:
+    """Create ``path`` (a folder) if needed and check that a file can be written in it,
+    before any computing; an :class:`OSError` naming ``option`` and the path otherwise."""
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        message = f"{option}: cannot write into the folder ({reason})"
+        raise OSError(exc.errno, message, str(folder)) from exc
+    return folder
+
+
+def _store(args: argparse.Namespace, default: str | os.PathLike | None = None):
+    """The ``--results`` store (else ``default``), its folder checked before any computing."""
     from mastbench.results import ResultStore
 
-    return ResultStore(args.results) if args.results else None
+    root = args.results or default
+    if root is None:
+        return None
+    return ResultStore(_writable_dir(root, "--results"))
+
+
+def _format_ratio(value: float) -> str:
+    return "—" if math.isnan(value) else f"{value:.3g}"
+
+
+def _summary_table(rows: Sequence[dict[str, Any]]) -> str:
+    """The per-theorem table: theorem, label, tag, instances, status, nontrivial worst ratio."""
+    header = ("theorem", "label", "tag", "instances", "status", "nontrivial worst ratio")
+    cells = [header] + [
+        (
+            r["id"],
+            r["label"],
+            r["tag"],
+            str(r["instances"]),
+            r["status"],
+            _format_ratio(r["nontrivial_ratio"]),
+        )
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _json_value(value: Any) -> Any:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from mastbench.jobs import execute, summarize_verdict, verify_jobs, verify_line
+    from mastbench.jobs import execute, summarize_verdict, theorem_summary, verify_jobs, verify_line
     from mastbench.sweep import run_jobs
 
-    _import_modules(args)
     if args.instance:
         return _cmd_verify_instance(args)
+    store = _store(args)
     theorems = _selected_theorems(args)
     jobs = verify_jobs(theorems, quick=args.quick, controls=args.controls, modules=args.modules)
-    store = _store(args)
-    failures = 0
+    by_id = {thm.id: thm for thm in theorems}
+    remaining = {thm.id: 0 for thm in theorems}
+    for job in jobs:
+        remaining[job["theorem"]] += 1
+    summaries: dict[str, list[dict[str, Any]]] = {thm.id: [] for thm in theorems}
+    outcomes: list[dict[str, Any]] = []
+    lines_to_stderr = not sys.stderr.isatty()
 
     def show(_index: int, rows: list) -> None:
-        nonlocal failures
-        line, failed = verify_line(summarize_verdict(rows))
-        failures += failed
-        print(line, flush=True)
+        summary = summarize_verdict(rows)
+        theorem_id = summary["theorem"]
+        summaries[theorem_id].append(summary)
+        if not args.json:
+            print(verify_line(summary)[0], flush=True)
+        remaining[theorem_id] -= 1
+        if remaining[theorem_id] == 0:
+            outcome = theorem_summary(by_id[theorem_id], summaries[theorem_id])
+            outcomes.append(outcome)
+            if lines_to_stderr:
+                print(
+                    f"verify [{len(outcomes)}/{len(theorems)}] {theorem_id}: {outcome['status']}",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
     run_jobs(
         jobs,
@@ -79,16 +170,27 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         desc="verify",
         on_result=show,
+        force=args.force,
     )
+    outcomes += [theorem_summary(thm, []) for thm in theorems if not summaries[thm.id]]
     if store is not None:
         store.consolidate()
-    checked = sum(1 for job in jobs if not job["control"])
-    controls = len(jobs) - checked
-    print(
-        f"{checked} checks and {controls} negative controls on {len(theorems)} theorems; "
-        f"{failures} failed"
-    )
-    return 1 if failures else 0
+    failed = sum(o["status"] == "violated" for o in outcomes)
+    errors = sum(o["status"] == "error" for o in outcomes)
+    passed = sum(o["status"] == "holds" for o in outcomes)
+    if args.json:
+        keys = ("id", "label", "tag", "status", "instances", "worst_ratio", "nontrivial_ratio")
+        print(json.dumps([{k: _json_value(o[k]) for k in keys} for o in outcomes], indent=1))
+    else:
+        checked = sum(1 for job in jobs if not job["control"])
+        print()
+        print(_summary_table(outcomes))
+        print(
+            f"{checked} checks and {len(jobs) - checked} negative controls on "
+            f"{len(theorems)} theorems: {passed} passed, {failed} failed, {errors} errors, "
+            f"{len(outcomes) - passed - failed - errors} not applicable"
+        )
+    return 1 if failed else 3 if errors else 0
 
 
 def _parse_grid(items: Sequence[str]) -> dict[str, list]:
@@ -99,28 +201,38 @@ def _parse_grid(items: Sequence[str]) -> dict[str, list]:
         key, eq, values = item.partition("=")
         key = key.strip()
         if not eq or not key or not values.strip():
-            raise ValueError(f"--grid {item!r} must look like key=v1,v2,...")
+            raise UsageError(f"--grid {item!r} must look like key=v1,v2,...")
         if key in grid:
-            raise ValueError(f"--grid key {key!r} given twice")
+            raise UsageError(f"--grid key {key!r} given twice")
         grid[key] = [parse_value(v.strip()) for v in values.split(",") if v.strip()]
     return grid
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    import math
+def _diverged_at(rows: Sequence[dict[str, Any]]) -> int | None:
+    """The first iteration of a run whose iterate was not finite (the driver's
+    ``diverged_at``), else the first checkpoint with an infinite metric, else ``None``."""
+    recorded = json.loads(rows[0]["params"] or "{}").get("diverged_at") if rows else None
+    if recorded is not None:
+        return int(recorded)
+    metrics = ("objective", "subopt", "dist2", "gradnorm2")
+    bad = [r["iteration"] for r in rows if any(math.isinf(r[m]) for m in metrics)]
+    return min(bad) if bad else None
 
+
+def _cmd_run(args: argparse.Namespace) -> int:
     from mastbench.algorithms import get_algorithm
     from mastbench.jobs import execute, run_jobs_for
-    from mastbench.results import ResultStore
     from mastbench.sweep import run_jobs
 
-    _import_modules(args)
     for name, value, low in (("--seed", args.seed, 0), ("--replicates", args.replicates, 1)):
         if value < low:
-            raise ValueError(f"{name} must be >= {low}, got {value}")
+            raise UsageError(f"{name} must be >= {low}, got {value}")
     if args.iters is not None and args.iters < 0:
-        raise ValueError(f"--iters must be >= 0, got {args.iters}")
-    get_algorithm(args.algorithm)
+        raise UsageError(f"--iters must be >= 0, got {args.iters}")
+    try:
+        get_algorithm(args.algorithm)
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from None
     if args.problem:
         from mastbench.problem_factory import make_problem
 
@@ -134,11 +246,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         iters=args.iters,
         modules=args.modules,
     )
-    store = ResultStore(args.results)
+    store = _store(args)
     results = run_jobs(
-        jobs, execute, store=store, n_jobs=args.jobs, scheduler=args.scheduler, desc="run"
+        jobs,
+        execute,
+        store=store,
+        n_jobs=args.jobs,
+        scheduler=args.scheduler,
+        desc="run",
+        force=args.force,
     )
     metrics = ("objective", "subopt", "dist2", "gradnorm2", "gap", "support")
+    diverged = 0
     for job, rows in zip(jobs, results, strict=True):
         last = max((r["iteration"] for r in rows), default=0)
         final = [r for r in rows if r["iteration"] == last]
@@ -150,8 +269,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         shown = ", ".join(f"{m}={v:.4g}" for m, v in means.items())
         params = ", ".join(f"{k}={v}" for k, v in job["params"].items()) or "defaults"
         print(f"{args.algorithm} [{params}] t={last} (mean of {len(final)}): {shown}")
+        first_bad = _diverged_at(rows)
+        if first_bad is not None:
+            diverged += 1
+            print(
+                f"{args.algorithm} [{params}] DIVERGED: first non-finite iterate at t={first_bad}"
+            )
     print(f"{len(jobs)} runs done; the whole store is in {store.consolidate()}")
-    return 0
+    return 4 if diverged else 0
 
 
 def _family_reproductions(family: str) -> list[str]:
@@ -161,19 +286,23 @@ def _family_reproductions(family: str) -> list[str]:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from mastbench import theory
     from mastbench.provenance import command_line
     from mastbench.report import build_report
 
-    _import_modules(args)
-    from mastbench import theory
-
     family = args.family
+    if args.performance is not None and not Path(args.performance).is_file():
+        raise UsageError(f"--performance {args.performance}: no such file")
+    _writable_dir(args.output, "--output")
+    store = _store(args, default=Path(args.output) / "results")
+    if args.force:
+        store.clear()
     report = build_report(
         args.output,
         theorems=theory.all(family=family) if family else None,
         reproductions=_family_reproductions(family) if family else None,
         quick=args.quick,
-        results=args.results,
+        results=store.root,
         n_jobs=args.jobs,
         scheduler=args.scheduler,
         modules=args.modules,
@@ -184,13 +313,46 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _cmd_clean(args: argparse.Namespace) -> int:
+    from mastbench.results import ResultStore
+
+    for root in args.stores:
+        store = ResultStore(root)
+        if not store.runs.is_dir():
+            raise UsageError(f"{root} is not a results store (it has no runs/ folder)")
+        print(f"removed {store.clear()} files from {root}")
+    return 0
+
+
+def _cmd_power(args: argparse.Namespace) -> int:
+    from mastbench.power import catalogue, power
+    from mastbench.power.matrix import format_matrix, format_summary
+    from mastbench.results import atomic_write_bytes
+
+    if args.json:
+        _writable_dir(Path(args.json).parent, "--json")
+    faults = catalogue(args.family)
+    if not faults:
+        raise UsageError(f"--family: no fault of family {args.family!r} in the catalogue")
+    report = power(
+        faults,
+        quick=not args.full,
+        jobs=args.jobs,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    print(format_matrix(report))
+    print(format_summary(report))
+    if args.json:
+        atomic_write_bytes(args.json, (json.dumps(report.to_json(), indent=1) + "\n").encode())
+    return 0
+
+
 def _cmd_falsify(args: argparse.Namespace) -> int:
     import json
 
     from mastbench.falsify import falsify
     from mastbench.results import atomic_write_bytes
 
-    _import_modules(args)
     if args.tightest:
         return _print_tightest(args)
     result = falsify(
@@ -234,7 +396,7 @@ def _cmd_verify_instance(args: argparse.Namespace) -> int:
 
     named, instance, params = load_instance(args.instance)
     if len(args.theorem) > 1 or (not args.theorem and named is None):
-        raise ValueError(
+        raise UsageError(
             "--instance checks one theorem: give one --theorem ID (or a file that names it)"
         )
     thm = theory.get(args.theorem[0] if args.theorem else named)
@@ -283,6 +445,32 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _scheduler_address(text: str) -> str:
+    if "://" not in text:
+        raise argparse.ArgumentTypeError(
+            f"expected a scheduler address like tcp://host:8786, got {text!r}"
+        )
+    return text
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """``--import`` and ``--debug``, shared by every subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--import",
+        dest="modules",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import this module first (a plugin that registers theorems or algorithms; "
+        "looked up in the current folder first)",
+    )
+    common.add_argument(
+        "--debug", action="store_true", help="show the traceback of an internal error"
+    )
+    return common
+
+
 def _add_sweep_options(
     p: argparse.ArgumentParser, results: str | None, results_help: str | None = None
 ) -> None:
@@ -290,30 +478,36 @@ def _add_sweep_options(
         "-j", "--jobs", type=_positive_int, default=1, help="local worker processes (joblib)"
     )
     p.add_argument(
-        "--scheduler", default=None, help="Dask scheduler address (tcp://host:port) for the jobs"
+        "--scheduler",
+        type=_scheduler_address,
+        default=None,
+        help="Dask scheduler address (tcp://host:port) for the jobs",
     )
     p.add_argument(
         "--results",
         default=results,
         metavar="DIR",
         help=results_help
-        or "results store: finished runs are kept there and skipped on rerun"
+        or "results store: finished runs of unchanged code are kept there and reused"
         + (f" (default: {results})" if results else ""),
     )
     p.add_argument(
-        "--import",
-        dest="modules",
-        action="append",
-        default=[],
-        metavar="MODULE",
-        help="import this module first (plugins that register theorems or algorithms)",
+        "--force",
+        action="store_true",
+        help="recompute every result of this command, also those in the store "
+        "(report: empty its store first)",
     )
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from mastbench import bench
+    from mastbench import _compare, bench
 
     if args.compare:
+        unknown = sorted(set(args.only) - set(_compare.COMPARISONS))
+        if unknown:
+            known = ", ".join(_compare.COMPARISONS)
+            raise UsageError(f"--only: unknown comparison(s) {unknown}; known: {known}")
+        _writable_dir(Path(args.json).parent, "--json")
         command = "mastbench bench --compare" + "".join(
             [" --quick"] * args.quick
             + [f" --only {key}" for key in args.only]
@@ -343,8 +537,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mastbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    common = [_common_options()]
 
-    p = sub.add_parser("list", help="list sketches, problems, data sets, algorithms, theorems")
+    p = sub.add_parser(
+        "list", parents=common, help="list sketches, problems, data sets, algorithms, theorems"
+    )
     p.add_argument(
         "what",
         nargs="?",
@@ -353,7 +550,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_list)
 
-    p = sub.add_parser("verify", help="check the registered theorems on their instances")
+    p = sub.add_parser(
+        "verify", parents=common, help="check the registered theorems on their instances"
+    )
     p.add_argument("--family", default=None, help="only this paper family")
     p.add_argument("--theorem", action="append", default=[], help="only this theorem id")
     p.add_argument("--quick", action="store_true", help="small instances (seconds)")
@@ -366,10 +565,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="check one theorem on the instance in this JSON file (as falsify prints it)",
     )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list, one object per theorem (id, label, tag, status, instances, "
+        "worst_ratio, nontrivial_ratio), instead of the lines and the table",
+    )
     _add_sweep_options(p, results=None)
     p.set_defaults(func=_cmd_verify)
 
-    p = sub.add_parser("run", help="run a registered algorithm (over a grid) into the store")
+    p = sub.add_parser(
+        "run", parents=common, help="run a registered algorithm (over a grid) into the store"
+    )
     p.add_argument("algorithm", help="algorithm name (see mastbench list algorithms)")
     p.add_argument(
         "--problem",
@@ -390,7 +597,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep_options(p, results="results")
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("report", help="write the report (tables, figures) from the store")
+    p = sub.add_parser(
+        "report", parents=common, help="write the report (tables, figures) from the store"
+    )
     p.add_argument("--quick", action="store_true", help="small instances (well under a minute)")
     p.add_argument("--output", default="reports", help="report directory (default: reports)")
     p.add_argument(
@@ -406,7 +615,32 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep_options(p, results=None, results_help="results store (default: OUTPUT/results)")
     p.set_defaults(func=_cmd_report)
 
-    p = sub.add_parser("falsify", help="search for a counterexample with hypothesis")
+    p = sub.add_parser(
+        "power",
+        parents=common,
+        help="inject the fault catalogue into the methods and report which theorems catch each",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="the built-in quick instances (the default; kept for symmetry with verify)",
+    )
+    p.add_argument("--full", action="store_true", help="the full instances instead")
+    p.add_argument(
+        "--family",
+        default=None,
+        choices=("mast", "ramda", "frank_wolfe", "seqattn"),
+        help="only the faults of this algorithm family",
+    )
+    p.add_argument("--json", default=None, metavar="FILE", help="write the matrix as JSON")
+    p.add_argument(
+        "-j", "--jobs", type=_positive_int, default=1, help="faults run at once (processes)"
+    )
+    p.set_defaults(func=_cmd_power)
+
+    p = sub.add_parser(
+        "falsify", parents=common, help="search for a counterexample with hypothesis"
+    )
     p.add_argument("theorem", help="theorem id")
     p.add_argument(
         "--max-examples", type=_positive_int, default=200, help="instances to try (default 200)"
@@ -429,18 +663,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="adversarial search for the instance where the bound is most nearly attained",
     )
-    p.add_argument(
-        "--import",
-        dest="modules",
-        action="append",
-        default=[],
-        metavar="MODULE",
-        help="import this module first (plugins that register theorems)",
-    )
     p.set_defaults(func=_cmd_falsify)
 
     p = sub.add_parser(
         "bench",
+        parents=common,
         help="run the asv suite, or --compare the fast paths in one run",
         description="asv wrapper: 'run' = asv run --python=same --quick, 'check', "
         "'continuous' = asv continuous main HEAD, 'publish', 'preview'. --compare measures "
@@ -461,7 +688,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--threads",
-        type=int,
+        type=_positive_int,
         default=None,
         help="with --compare: limit BLAS and PyTorch threads (e.g. 1 on a shared machine)",
     )
@@ -472,19 +699,53 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("asv_args", nargs=argparse.REMAINDER, help="more asv arguments after --")
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser(
+        "clean",
+        parents=common,
+        help="empty results stores (their runs and consolidated table, nothing else)",
+    )
+    p.add_argument("stores", nargs="+", metavar="DIR", help="results store folders")
+    p.set_defaults(func=_cmd_clean)
     return parser
 
 
+def _internal_error(exc: BaseException, debug: bool) -> int:
+    if debug:
+        traceback.print_exception(exc)
+    elif isinstance(exc, OSError) and exc.filename is not None:
+        reason = exc.strerror or str(exc)
+        print(f"mastbench: error: {reason}: {exc.filename}", file=sys.stderr)
+    else:
+        print(
+            f"mastbench: internal error: {type(exc).__name__}: {exc} "
+            "(run again with --debug for the traceback)",
+            file=sys.stderr,
+        )
+    return 3
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``mastbench`` console script."""
+    """Entry point of the ``mastbench`` console script (exit status: see the module docstring)."""
+    from mastbench.jobs import import_plugins
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
-    except (ValueError, KeyError, TypeError, FileNotFoundError, ImportError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"mastbench: error: {message}", file=sys.stderr)
+        import_plugins(args.modules)
+        _check_selection(args)
+        status = int(args.func(args))
+        sys.stdout.flush()
+        return status
+    except UsageError as exc:
+        print(f"mastbench: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except Exception as exc:
+        return _internal_error(exc, args.debug)
 
 
 if __name__ == "__main__":

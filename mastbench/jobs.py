@@ -9,10 +9,14 @@ family) reach the workers.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import json
 import math
+import os
+import sys
+import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -20,15 +24,45 @@ from typing import Any
 import numpy as np
 
 from mastbench.results import trace_rows, verdict_rows
+from mastbench.validation import UsageError
 
-__all__ = ["execute", "run_jobs_for", "summarize_verdict", "verify_jobs", "verify_line"]
+__all__ = [
+    "execute",
+    "import_plugins",
+    "run_jobs_for",
+    "summarize_verdict",
+    "theorem_summary",
+    "verify_jobs",
+    "verify_line",
+]
 
 Rows = list[dict[str, Any]]
 
 
-def _import(modules: Iterable[str]) -> None:
+def import_plugins(modules: Iterable[str]) -> None:
+    """Import each module named in ``modules`` (``--import``), looking in the current folder
+    first, as ``python -m`` does, then on the usual path.
+
+    Raises
+    ------
+    UsageError
+        If a named module does not exist (an import error inside an existing plugin is the
+        plugin's own and propagates unchanged).
+    """
+    modules = list(modules)
+    here = os.getcwd()
+    if modules and here not in sys.path:
+        sys.path.insert(0, here)
     for name in modules:
-        importlib.import_module(name)
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
+                raise
+            raise UsageError(
+                f"--import {name}: no module named {exc.name!r} in the current folder "
+                "or on the Python path"
+            ) from None
 
 
 _INSTANCES: dict[tuple[str, bool, int], list[Any]] = {}
@@ -82,7 +116,7 @@ def _plain_verdict(theorem_id: str, quick: bool, index: int) -> Any:
 
 def _execute_verify(job: Mapping[str, Any]) -> Rows:
     from mastbench import theory
-    from mastbench.verify import verify_control
+    from mastbench.verify import Verdict, verify_control
 
     thm = theory.get(job["theorem"])
     instance = _instances(thm, job["quick"])[job["instance"]]
@@ -96,10 +130,31 @@ def _execute_verify(job: Mapping[str, Any]) -> Rows:
         if not controls:
             raise ValueError(f"{thm.id} has no negative control named {job['control']!r}")
         scaled_only = controls[0].params is None and controls[0].instance is None
-        plain = _plain_verdict(thm.id, job["quick"], job["instance"]) if scaled_only else None
-        verdict = verify_control(thm, instance, controls[0], plain)
+
+        def check() -> Any:
+            plain = _plain_verdict(thm.id, job["quick"], job["instance"]) if scaled_only else None
+            return verify_control(thm, instance, controls[0], plain)
+
     else:
-        verdict = _plain_verdict(thm.id, job["quick"], job["instance"])
+        check = functools.partial(_plain_verdict, thm.id, job["quick"], job["instance"])
+    try:
+        verdict = check()
+    except Exception as exc:
+        verdict = Verdict(
+            thm.id,
+            instance.name,
+            "error",
+            reasons=[f"{type(exc).__name__}: {exc}"],
+            method=thm.method,
+        )
+        error = "".join(traceback.format_exception(exc))
+        return verdict_rows(
+            verdict,
+            theorem=thm,
+            control=job["control"],
+            traceback=error,
+            **_instance_context(instance),
+        )
     return verdict_rows(verdict, theorem=thm, control=job["control"], **_instance_context(instance))
 
 
@@ -132,13 +187,13 @@ def run_jobs_for(
 
     Raises
     ------
-    ValueError
+    UsageError
         If ``grid`` sweeps what the job sets itself: ``rng`` or ``replicates`` (from ``seed``
         and ``replicates``), or ``iters`` when ``iters`` is given.
     """
     for key, setting in (("rng", "seed"), ("replicates", "replicates"), ("iters", "iters")):
         if key in grid and (key != "iters" or iters is not None):
-            raise ValueError(
+            raise UsageError(
                 f"grid must not sweep {key!r}: the run sets it from {setting} "
                 f"(--{setting} on the command line)"
             )
@@ -215,12 +270,13 @@ def execute(job: Mapping[str, Any]) -> Rows:
     """Run one job (``kind`` ``"verify"`` or ``"run"``) and return its rows."""
     if job.get("kind") not in _EXECUTORS:
         raise ValueError(f"job kind must be one of {sorted(_EXECUTORS)}, got {job.get('kind')!r}")
-    _import(job.get("modules", ()))
+    import_plugins(job.get("modules", ()))
     return _EXECUTORS[job["kind"]](job)
 
 
 def summarize_verdict(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Status, worst ratio, tightness and reasons of one verify job, from its rows."""
+    """Status, worst ratio, tightness, nontrivial worst ratio (:attr:`Verdict.nontrivial_ratio`)
+    and reasons of one verify job, from its rows."""
     first = rows[0]
     ratios = [r["ratio"] for r in rows if not math.isnan(r["ratio"])]
     extra = json.loads(first["extra"]) if first["extra"] else {}
@@ -231,13 +287,59 @@ def summarize_verdict(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "status": first["status"],
         "worst_ratio": max(ratios) if ratios else math.nan,
         "tightness": ratios[-1] if ratios else math.nan,
+        "nontrivial_ratio": _float(extra.get("nontrivial_ratio")),
         "reasons": extra.get("reasons", []),
         "params": first["params"],
     }
 
 
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _worst(values: Iterable[float]) -> float:
+    finite = [v for v in values if not math.isnan(v)]
+    return max(finite) if finite else math.nan
+
+
+def theorem_summary(thm: Any, summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One theorem's outcome over its jobs (:func:`summarize_verdict` of each).
+
+    ``status`` is ``violated`` when an instance violates the bound or a negative control goes
+    undetected, else ``error`` when a check raised, else ``holds`` when an instance holds,
+    else ``not applicable``; ``worst_ratio`` and ``nontrivial_ratio`` are the largest over the
+    instances (controls excluded); ``instances`` counts the instances checked.
+    """
+    checks = [s for s in summaries if not s["control"]]
+    controls = [s for s in summaries if s["control"]]
+    statuses = {s["status"] for s in checks}
+    missed = any(s["status"] not in ("violated", "error") for s in controls)
+    if statuses & {"violated", "falsified"} or missed:
+        status = "violated"
+    elif "error" in statuses or any(s["status"] == "error" for s in controls):
+        status = "error"
+    elif "holds" in statuses:
+        status = "holds"
+    else:
+        status = "not applicable"
+    return {
+        "id": thm.id,
+        "label": thm.label,
+        "tag": thm.tag,
+        "status": status,
+        "instances": len(checks),
+        "worst_ratio": _worst(s["worst_ratio"] for s in checks),
+        "nontrivial_ratio": _worst(s["nontrivial_ratio"] for s in checks),
+        "controls": {s["control"]: s["status"] == "violated" for s in controls},
+    }
+
+
 def verify_line(summary: Mapping[str, Any]) -> tuple[str, bool]:
     """The line ``mastbench verify`` prints for one job, and whether it failed."""
+    if summary["control"] and summary["status"] == "error":
+        reasons = "; ".join(summary["reasons"][:3])
+        name = f"{summary['theorem']} control '{summary['control']}'"
+        return f"[ ERR] {name}: error — {reasons}", True
     if summary["control"]:
         detected = summary["status"] == "violated"
         state = "detected" if detected else "NOT DETECTED"
@@ -248,10 +350,11 @@ def verify_line(summary: Mapping[str, Any]) -> tuple[str, bool]:
         return line, not detected
     status = summary["status"]
     # "falsified": a theorem known to be false, violated as expected (not a failure)
-    mark = {"holds": "ok", "not applicable": "n/a", "falsified": "xf"}.get(status, "FAIL")
+    marks = {"holds": "ok", "not applicable": "n/a", "falsified": "xf", "error": "ERR"}
+    mark = marks.get(status, "FAIL")
     text = f"{summary['theorem']} on {summary['instance']}: {status}"
     if status in ("holds", "violated", "falsified"):
         text += f" (worst ratio {summary['worst_ratio']:.3g}, tightness {summary['tightness']:.3g})"
     if summary["reasons"]:
         text += " — " + "; ".join(summary["reasons"][:3])
-    return f"[{mark:>4}] {text}", mark == "FAIL"
+    return f"[{mark:>4}] {text}", mark in ("FAIL", "ERR")

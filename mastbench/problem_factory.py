@@ -6,18 +6,23 @@ set for ``logistic`` and ``least_squares``):
 * ``quadratic:d=20,kappa=100,mu=1,seed=0`` — :func:`problems.random.quadratic`;
 * ``least_squares:n=100,d=20,l2=0,noise=0.1,seed=0`` — :func:`problems.random.least_squares`;
 * ``logistic:n=200,d=20,l2=0.01,flip=0.1,seed=0`` — :func:`problems.random.logistic`;
-* ``logistic:a5a`` or ``logistic:dataset=a5a,l2=0.01`` — logistic regression on a LIBSVM data
-  set read from ``$MASTBENCH_DATA/<name>.gz`` (labels mapped to ±1).
+* ``logistic:a5a`` or ``logistic:dataset=a5a,l2=0.01,sparse=true`` — logistic regression on a
+  data set of :func:`mastbench.problems.datasets.load` (``breast_cancer`` and the other
+  scikit-learn sets need no download; LIBSVM sets such as ``a5a`` are read from
+  ``$MASTBENCH_DATA`` or the cache directory); ``least_squares:diabetes`` likewise.
+
+Bad specs raise :class:`~mastbench.validation.UsageError` naming the option; a LIBSVM file that
+is not there raises :class:`FileNotFoundError` saying where to put it.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from mastbench.validation import UsageError
 
 __all__ = ["PROBLEMS", "make_problem", "parse_spec", "parse_value"]
 
@@ -37,7 +42,7 @@ def parse_value(text: str) -> Any:
 def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """Split ``"name:k=v,k2=v2"`` into the name and a dict of numbers or strings."""
     if not isinstance(spec, str) or not spec.strip():
-        raise ValueError(f"problem must be a non-empty string like 'quadratic:d=20', got {spec!r}")
+        raise UsageError(f"problem must be a non-empty string like 'quadratic:d=20', got {spec!r}")
     name, _, rest = spec.partition(":")
     options: dict[str, Any] = {}
     for item in filter(None, rest.split(",")):
@@ -45,11 +50,11 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
         if not eq:
             key, parsed = "dataset", key.strip()
         elif not key.strip() or not value.strip():
-            raise ValueError(f"problem option {item!r} must look like key=value")
+            raise UsageError(f"problem option {item!r} must look like key=value")
         else:
             key, parsed = key.strip(), parse_value(value.strip())
         if key in options:
-            raise ValueError(f"problem option {key!r} is given twice in {spec!r}")
+            raise UsageError(f"problem option {key!r} is given twice in {spec!r}")
         options[key] = parsed
     return name.strip(), options
 
@@ -69,18 +74,14 @@ def _quadratic(options: dict[str, Any]):
     )
 
 
-def _load_libsvm(name: str) -> tuple[np.ndarray, np.ndarray]:
-    root = os.environ.get("MASTBENCH_DATA")
-    if not root:
-        raise FileNotFoundError(f"data set {name!r} needs MASTBENCH_DATA (the LIBSVM directory)")
-    path = Path(root) / f"{name}.gz"
-    if not path.is_file():
-        raise FileNotFoundError(f"data set {name!r} not found at {path}")
-    from sklearn.datasets import load_svmlight_file
+def _data(options: dict[str, Any]) -> tuple[Any, np.ndarray]:
+    """Features and labels of the data set named in ``options`` (the library's own loader,
+    :func:`mastbench.problems.datasets.load`: scikit-learn's bundled sets, or LIBSVM files from
+    ``$MASTBENCH_DATA`` or the cache directory); ``sparse=true`` keeps LIBSVM features CSR."""
+    from mastbench.problems import datasets
 
-    X, y = load_svmlight_file(str(path))
-    y = np.where(y > 0, 1.0, -1.0)
-    return np.asarray(X.todense(), dtype=np.float64), y
+    dataset = datasets.load(options.pop("dataset"), dense=not options.pop("sparse", False))
+    return dataset.X, dataset.y
 
 
 def _least_squares(options: dict[str, Any]):
@@ -88,7 +89,7 @@ def _least_squares(options: dict[str, Any]):
     from mastbench.problems.random import least_squares
 
     if "dataset" in options:
-        X, y = _load_libsvm(options.pop("dataset"))
+        X, y = _data(options)
         return LeastSquares(X, y, l2=options.pop("l2", 0.0))
     generator = _rng(options)
     return least_squares(
@@ -105,7 +106,7 @@ def _logistic(options: dict[str, Any]):
     from mastbench.problems.random import logistic
 
     if "dataset" in options:
-        X, y = _load_libsvm(options.pop("dataset"))
+        X, y = _data(options)
         return Logistic(X, y, l2=options.pop("l2", 1e-2))
     generator = _rng(options)
     return logistic(
@@ -129,8 +130,13 @@ def make_problem(spec: str) -> Any:
     """Build the problem described by ``spec`` (see the module docstring)."""
     name, options = parse_spec(spec)
     if name not in PROBLEMS:
-        raise ValueError(f"unknown problem {name!r}; known problems: {', '.join(sorted(PROBLEMS))}")
-    problem = PROBLEMS[name](options)
+        raise UsageError(f"unknown problem {name!r}; known problems: {', '.join(sorted(PROBLEMS))}")
+    try:
+        problem = PROBLEMS[name](options)
+    except UsageError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"problem {spec!r}: {exc}") from exc
     if options:
-        raise ValueError(f"problem {name!r} got unknown options: {', '.join(sorted(options))}")
+        raise UsageError(f"problem {name!r} got unknown options: {', '.join(sorted(options))}")
     return problem

@@ -34,6 +34,7 @@ status         str     verdict of the whole check (holds / violated / not applic
 backend        str     array namespace of the run
 versions       str     JSON object of library versions (:func:`provenance.versions`)
 commit         str     git commit of the code
+source         str     mastbench's version and source hash (:func:`provenance.source_hash`)
 extra          str     JSON object of everything else (other metrics, counters, reasons)
 =============  ======  ==========================================================
 
@@ -57,6 +58,7 @@ import json
 import math
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,7 @@ from mastbench import provenance
 __all__ = [
     "COLUMNS",
     "FORMATS",
+    "STALE_AFTER",
     "ResultStore",
     "atomic_write_bytes",
     "default_format",
@@ -82,7 +85,7 @@ __all__ = [
 
 _STR = (
     "family algorithm theorem instance control problem dataset sketch params measure status "
-    "backend versions commit extra"
+    "backend versions commit source extra"
 ).split()
 _INT = ["replicate", "seed", "iteration"]
 _FLOAT = (
@@ -122,6 +125,7 @@ COLUMNS: tuple[str, ...] = (
     "backend",
     "versions",
     "commit",
+    "source",
     "extra",
 )
 _TYPES = {
@@ -141,6 +145,11 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     return type(value).__name__
+
+
+def _json_float(value: float) -> float | None:
+    """``value`` as JSON can hold it: ``None`` for NaN and infinities."""
+    return float(value) if math.isfinite(value) else None
 
 
 def to_json(value: Any, *, sort_keys: bool = True) -> str:
@@ -189,7 +198,11 @@ def normalize_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _context(context: Mapping[str, Any]) -> dict[str, Any]:
-    base = {"versions": provenance.versions(), "commit": provenance.commit()}
+    base = {
+        "versions": provenance.versions(),
+        "commit": provenance.commit(),
+        "source": provenance.source_hash(),
+    }
     base.update(context)
     return base
 
@@ -236,7 +249,7 @@ def verdict_rows(
             {
                 "reasons": list(verdict.reasons),
                 "method": verdict.method,
-                "nontrivial_ratio": verdict.nontrivial_ratio,
+                "nontrivial_ratio": _json_float(verdict.nontrivial_ratio),
                 "t_nontrivial": verdict.t_nontrivial,
             }
         ),
@@ -291,6 +304,37 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+_TMP_SUFFIX = ".tmp"
+
+#: A temporary file older than this (seconds) is stale even if its writer's pid is alive
+#: (the pid may have been reused, or the writer is on another machine).
+STALE_AFTER = 3600.0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_stale(path: Path, now: float) -> bool:
+    """Whether the temporary file ``path`` (``.<name>.<pid>.<random>.tmp``) was left by a dead
+    writer: its pid is not running, or it is older than :data:`STALE_AFTER`."""
+    try:
+        age = now - path.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    parts = path.name.split(".")
+    pid = parts[-3] if len(parts) >= 4 else ""
+    if age > STALE_AFTER or not pid.isdigit():
+        return True
+    return not _pid_alive(int(pid))
+
+
 @functools.cache
 def _file_mode() -> int:
     umask = os.umask(0)
@@ -301,14 +345,19 @@ def _file_mode() -> int:
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically.
 
-    The bytes go to a hidden temporary file in the same directory (``.<name>.<random>.tmp``),
-    which is flushed, fsynced and renamed over ``path`` with :func:`os.replace`; the directory
-    is fsynced after the rename; the file gets the usual permissions (0666 less the umask).
-    Readers see either the old file or the complete new one.
+    The bytes go to a hidden temporary file in the same directory
+    (``.<name>.<pid>.<random>.tmp``, named by the writing process so that
+    :meth:`ResultStore.discard_partial` can tell a live writer's file from a dead one's), which
+    is flushed, fsynced and renamed over ``path`` with :func:`os.replace`; the directory is
+    fsynced after the rename; the file gets the usual permissions (0666 less the umask).
+    Readers see either the old file or the complete new one.  An :class:`OSError` (a full
+    disk) names ``path``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=_TMP_SUFFIX
+    )
     try:
         os.fchmod(fd, _file_mode())
         with os.fdopen(fd, "wb") as fh:
@@ -316,9 +365,11 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
         raise
     _fsync_dir(path.parent)
     return path
@@ -348,6 +399,24 @@ def _csv_value(text: str, kind: str) -> Any:
     return text == "true"
 
 
+@functools.cache
+def _arrow_schema() -> Any:
+    """The Parquet schema of :data:`COLUMNS`."""
+    import pyarrow as pa
+
+    arrow_types = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
+    return pa.schema([(c, arrow_types[_TYPES[c]]) for c in COLUMNS])
+
+
+def _parquet_bytes(table: Any) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
 def _encode(rows: Sequence[Mapping[str, Any]], fmt: str) -> bytes:
     rows = [normalize_row(r) for r in rows]
     if fmt == "csv":
@@ -358,14 +427,8 @@ def _encode(rows: Sequence[Mapping[str, Any]], fmt: str) -> bytes:
             writer.writerow([_csv_text(row[c], _TYPES[c]) for c in COLUMNS])
         return buffer.getvalue().encode()
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    arrow_types = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
-    schema = pa.schema([(c, arrow_types[_TYPES[c]]) for c in COLUMNS])
-    table = pa.Table.from_pylist(rows, schema=schema)
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
-    return sink.getvalue().to_pybytes()
+    return _parquet_bytes(pa.Table.from_pylist(rows, schema=_arrow_schema()))
 
 
 def _check_format(fmt: str) -> str:
@@ -385,22 +448,41 @@ def write_table(
     return atomic_write_bytes(path, _encode(list(rows), fmt))
 
 
+def _read_parquet(path: Path) -> Any:
+    """The Arrow table of a Parquet file (``ParquetFile.read``: no dataset machinery)."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).read()
+
+
 def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Rows of a results file (Parquet or CSV, by suffix), with exactly :data:`COLUMNS`."""
+    """Rows of a results file (Parquet or CSV, by suffix), with exactly :data:`COLUMNS`.
+
+    A file written by this version (its columns are :data:`COLUMNS`) is read as it is, its
+    values already of the column types; a file of an older layout goes through
+    :func:`normalize_row`.
+    """
     path = Path(path)
     fmt = _check_format(path.suffix.lstrip("."))
     if fmt == "csv":
+        kinds = [(c, _TYPES[c]) for c in COLUMNS]
         with open(path, newline="") as fh:
             reader = csv.DictReader(fh)
-            return [
-                normalize_row({c: _csv_value(r.get(c, ""), _TYPES[c]) for c in COLUMNS})
-                for r in reader
-            ]
+            return [{c: _csv_value(r.get(c, ""), kind) for c, kind in kinds} for r in reader]
     if default_format() != "parquet":
         raise ImportError(f"reading {path.name} needs pyarrow (pip install pyarrow)")
-    import pyarrow.parquet as pq
+    table = _read_parquet(path)
+    if table.schema.equals(_arrow_schema()):
+        return table.to_pylist()
+    return [normalize_row(r) for r in table.to_pylist()]
 
-    return [normalize_row(r) for r in pq.read_table(path).to_pylist()]
+
+def _newer_than_all(target: Path, paths: Sequence[Path]) -> bool:
+    try:
+        made = target.stat().st_mtime_ns
+        return all(p.stat().st_mtime_ns < made for p in paths)
+    except FileNotFoundError:
+        return False
 
 
 def _check_name(argument: str, name: Any) -> str:
@@ -424,8 +506,9 @@ class ResultStore:
     Notes
     -----
     A run is done exactly when its file exists; files appear only by atomic rename, so
-    :meth:`has` never sees a half-written run.  The key is the job spec alone, not the code:
-    after changing an algorithm or a theorem, use a fresh store (or delete it) to recompute.
+    :meth:`has` never sees a half-written run.  :func:`mastbench.sweep.run_jobs` keys a run by
+    its job spec and the code that produced it (:func:`mastbench.sweep.store_key`), so runs
+    of changed code are recomputed; :meth:`clear` empties the store.
     Hidden temporary files left by a killed writer are ignored (and removed by
     :meth:`discard_partial`).
     """
@@ -476,21 +559,105 @@ class ResultStore:
             raise KeyError(f"run {key!r} is not in the store {self.root}")
         return read_table(path)
 
+    def get_many(self, keys: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """Rows of each finished run in ``keys`` (``KeyError`` for one not done).
+
+        Parquet runs of the current layout are converted to Python rows in one pass, not
+        file by file.
+        """
+        keys = list(dict.fromkeys(keys))
+        found: dict[str, list[dict[str, Any]]] = {}
+        tables, lengths = [], []
+        for key in keys:
+            path = self.find(key)
+            if path is None:
+                raise KeyError(f"run {key!r} is not in the store {self.root}")
+            table = _read_parquet(path) if path.suffix == ".parquet" else None
+            if table is not None and table.schema.equals(_arrow_schema()):
+                tables.append(table)
+                lengths.append((key, table.num_rows))
+            else:
+                found[key] = read_table(path)
+        if tables:
+            import pyarrow as pa
+
+            columns = pa.concat_tables(tables).to_pydict()
+            rows = [
+                dict(zip(COLUMNS, values, strict=True))
+                for values in zip(*columns.values(), strict=True)
+            ]
+            start = 0
+            for key, length in lengths:
+                found[key] = rows[start : start + length]
+                start += length
+        return {key: found[key] for key in keys}
+
     def rows(self, keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """Rows of the given runs (default: all, in key order)."""
-        return [row for key in (self.keys() if keys is None else keys) for row in self.get(key)]
+        by_key = self.get_many(self.keys() if keys is None else keys)
+        return [row for rows in by_key.values() for row in rows]
+
+    def _temporary(self) -> list[Path]:
+        folders = [self.runs, self.root]
+        return [
+            p
+            for folder in folders
+            if folder.is_dir()
+            for p in folder.iterdir()
+            if p.name.startswith(".") and p.suffix == _TMP_SUFFIX
+        ]
 
     def discard_partial(self) -> int:
-        """Remove hidden temporary files left by killed writers; return how many."""
-        if not self.runs.is_dir():
-            return 0
-        stale = [p for p in self.runs.iterdir() if p.name.startswith(".") and p.suffix == ".tmp"]
+        """Remove hidden temporary files left by killed writers; return how many.
+
+        A temporary file is removed only when its writer is gone (its pid is not running) or
+        it is older than :data:`STALE_AFTER`: another sweep writing into the same store at the
+        same time keeps its files.
+        """
+        now = time.time()
+        stale = [p for p in self._temporary() if _is_stale(p, now)]
         for path in stale:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         return len(stale)
 
+    def clear(self) -> int:
+        """Remove every finished run and the consolidated table (``results.<fmt>``) of the
+        store, and no other file; return how many files were removed."""
+        files = [self._path(key, fmt) for key in self.keys() for fmt in FORMATS]
+        files += [self.root / f"results.{fmt}" for fmt in FORMATS]
+        removed = 0
+        for path in files:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed += 1
+        return removed + self.discard_partial()
+
     def consolidate(self, name: str = "results") -> Path:
-        """Write every run's rows into one file ``<root>/<name>.<fmt>`` (atomically)."""
+        """Write every run's rows, in key order, into one file ``<root>/<name>.<fmt>``
+        (atomically).
+
+        Nothing is done when the file is newer than every run and than the last change of
+        the ``runs`` folder.  A Parquet store whose runs are all Parquet files is read in one
+        pass by pyarrow
+        and written without a Python row (columns missing from older files are filled as
+        :func:`normalize_row` fills them).
+        """
         name = _check_name("name", name)
-        return write_table(self.root / f"{name}.{self.fmt}", self.rows(), self.fmt)
+        target = self.root / f"{name}.{self.fmt}"
+        paths = [self.find(key) for key in self.keys()]
+        if _newer_than_all(target, [self.runs, *paths]):
+            return target
+        if self.fmt == "parquet" and paths and all(p.suffix == ".parquet" for p in paths):
+            import pyarrow.dataset as ds
+
+            dataset = ds.dataset([str(p) for p in paths], format="parquet", schema=_arrow_schema())
+            table = dataset.to_table(use_threads=False)
+            fill = {"str": "", "float": math.nan}
+            for index, column in enumerate(COLUMNS):
+                kind = _TYPES[column]
+                if kind in fill and table.column(index).null_count:
+                    filled = table.column(index).fill_null(fill[kind])
+                    table = table.set_column(index, column, filled)
+            return atomic_write_bytes(target, _parquet_bytes(table))
+        return write_table(target, self.rows(), self.fmt)

@@ -3,11 +3,15 @@
 A job is a small picklable spec (a dict of plain values) executed by a top-level function
 ``execute(job) -> rows``; :func:`run_jobs` skips the jobs already in the
 :class:`~mastbench.results.ResultStore`, runs the rest, and records each one in the store as
-soon as it finishes, so a sweep killed at any moment resumes where it stopped.
+soon as it finishes, so a sweep killed at any moment resumes where it stopped.  A job is
+stored under :func:`store_key`: its spec and the code that produced it (mastbench's version,
+the hash of its source and of the plugin modules the job imports), so results of changed code
+are recomputed, never replayed.
 
 Backends: ``n_jobs=1`` runs in this process (no extra dependency); ``n_jobs=N`` uses joblib's
-process pool (``loky``); ``scheduler="tcp://host:port"`` sends the jobs to a Dask cluster
-through joblib's Dask backend.  joblib and dask are the ``sweep`` extra
+process pool (``loky``), whose workers die with the sweep (on Linux);
+``scheduler="tcp://host:port"`` sends the jobs to a Dask cluster through joblib's Dask
+backend.  joblib and dask are the ``sweep`` extra
 (``pip install mastbench[sweep]``) and are imported only when asked for.
 """
 
@@ -19,9 +23,10 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from mastbench.provenance import source_hash
 from mastbench.results import ResultStore, job_key
 
-__all__ = ["progress_bar", "require", "run_jobs"]
+__all__ = ["SCHEDULER_TIMEOUT", "progress_bar", "require", "run_jobs", "store_key"]
 
 Rows = list[dict[str, Any]]
 
@@ -80,15 +85,44 @@ def progress_bar(total: int, desc: str, enabled: bool | None = None) -> Any:
     return tqdm(total=total, desc=desc, unit="job", file=sys.stderr, leave=False)
 
 
+def store_key(job: Mapping[str, Any]) -> str:
+    """The store key of ``job``: :func:`~mastbench.results.job_key` of the spec together with
+    :func:`~mastbench.provenance.source_hash` of mastbench and of the job's ``modules``."""
+    return job_key({"job": dict(job), "code": source_hash(tuple(job.get("modules", ())))})
+
+
+def _die_with_parent() -> None:
+    """Initializer of a local worker process: on Linux, the kernel kills the worker when the
+    process that started it dies (``PR_SET_PDEATHSIG``), so a sweep killed with SIGKILL leaves
+    no worker behind; elsewhere the workers end after loky's idle timeout."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def _call(execute: Callable[[Mapping[str, Any]], Rows], key: str, job: Mapping[str, Any]):
     return key, execute(job)
+
+
+#: Seconds to wait for a Dask scheduler to answer before giving up.
+SCHEDULER_TIMEOUT = 5.0
 
 
 @contextlib.contextmanager
 def _dask_backend(scheduler: str) -> Iterator[None]:
     joblib = require("joblib", "sweep")
     distributed = require("distributed", "sweep")
-    with distributed.Client(scheduler), joblib.parallel_config(backend="dask"):
+    try:
+        client = distributed.Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise ConnectionError(
+            f"scheduler {scheduler}: no Dask scheduler answered within {SCHEDULER_TIMEOUT:g} s"
+        ) from exc
+    with client, joblib.parallel_config(backend="dask"):
         yield
 
 
@@ -103,7 +137,10 @@ def _parallel(
             yield _call(execute, key, job)
         return
     joblib = require("joblib", "sweep")
-    context = _dask_backend(scheduler) if scheduler is not None else contextlib.nullcontext()
+    if scheduler is not None:
+        context = _dask_backend(scheduler)
+    else:
+        context = joblib.parallel_config(backend="loky", initializer=_die_with_parent)
     with context:
         parallel = joblib.Parallel(
             n_jobs=-1 if scheduler is not None else n_jobs, return_as="generator_unordered"
@@ -121,6 +158,7 @@ def run_jobs(
     progress: bool | None = None,
     desc: str = "jobs",
     on_result: Callable[[int, Rows], None] | None = None,
+    force: bool = False,
 ) -> list[Rows]:
     """Run ``jobs`` (skipping those in ``store``) and return their rows in job order.
 
@@ -135,7 +173,9 @@ def run_jobs(
     n_jobs : int
         Local worker processes (1: run in this process).
     scheduler : str, optional
-        Address of a Dask scheduler (``tcp://host:port``); overrides ``n_jobs``.
+        Address of a Dask scheduler (``tcp://host:port``); overrides ``n_jobs``.  A
+        scheduler that does not answer within :data:`SCHEDULER_TIMEOUT` seconds raises
+        :class:`ConnectionError`.
     progress : bool, optional
         Show a progress bar (default: when stderr is a TTY).
     desc : str
@@ -143,6 +183,8 @@ def run_jobs(
     on_result : callable, optional
         Called as ``on_result(index, rows)`` for every job, in the order of ``jobs``, as soon
         as it and all the jobs before it are done (to print results while a sweep runs).
+    force : bool
+        Recompute every job, also those in ``store`` (their files are replaced).
 
     Returns
     -------
@@ -153,11 +195,13 @@ def run_jobs(
         raise ValueError(f"n_jobs must be a positive integer, got {n_jobs!r}")
     if scheduler is not None and (not isinstance(scheduler, str) or "://" not in scheduler):
         raise ValueError(f"scheduler must be an address like tcp://host:8786, got {scheduler!r}")
-    keys = [job_key(job) for job in jobs]
+    keys = [store_key(job) for job in jobs]
     results: dict[str, Rows] = {}
     if store is not None:
         store.discard_partial()
-        results = {key: store.get(key) for key in dict.fromkeys(keys) if store.has(key)}
+        if not force:
+            stored = set(store.keys())
+            results = store.get_many(key for key in keys if key in stored)
     todo = [(key, job) for key, job in dict(zip(keys, jobs, strict=True)).items()]
     todo = [(key, job) for key, job in todo if key not in results]
     bar = progress_bar(len(todo), desc, progress)
@@ -180,4 +224,8 @@ def run_jobs(
             report_ready()
     finally:
         bar.close()
+    reused = len(dict.fromkeys(keys)) - len(todo)
+    reused_text = f"reused {reused} stored results, " if store is not None else ""
+    where = f" (store {store.root})" if store is not None else ""
+    print(f"{desc}: {reused_text}computed {len(todo)}{where}", file=sys.stderr, flush=True)
     return [results[key] for key in keys]

@@ -15,6 +15,7 @@ import numpy as np
 from mastbench.backend import Generator, array_namespace, to_numpy
 
 __all__ = [
+    "UsageError",
     "check_checkpoints",
     "check_finite",
     "check_generator",
@@ -33,6 +34,15 @@ __all__ = [
     "host_array",
     "host_real",
 ]
+
+
+class UsageError(ValueError):
+    """Bad user input at the command line or another user-facing boundary.
+
+    The message names the argument and what was expected.  ``mastbench`` turns this error,
+    and only this one, into a one-line message with exit status 2; any other exception is a
+    bug or an I/O failure (exit status 3).
+    """
 
 
 def check_generator(name: str, value: Any) -> Generator:

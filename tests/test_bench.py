@@ -8,16 +8,20 @@ it computes, not how fast.
 from __future__ import annotations
 
 import json
+import shutil
 import stat
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mastbench import _compare, bench
 from mastbench.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _fake_asv(tmp_path):
@@ -39,10 +43,56 @@ def _fake_asv(tmp_path):
         ("preview", True, "preview"),
     ],
 )
-def test_run_asv_records_machine_then_runs_the_action(tmp_path, action, quick, expected):
+def test_run_asv_records_machine_then_runs_the_action(tmp_path, action, quick, expected, capsys):
     exe, log = _fake_asv(tmp_path)
     assert bench.run_asv(action, quick=quick, asv=exe, cwd=tmp_path) == 0
     assert log.read_text().splitlines() == ["machine --yes", expected]
+    warned = "is not a git checkout; asv will not save these results" in capsys.readouterr().err
+    assert warned == (action == "run")
+
+
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+def _git_repository(folder):
+    folder.mkdir(exist_ok=True)
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "bench"]):
+        subprocess.run(
+            ["git", "-c", "user.email=a@b", "-c", "user.name=a", *args], cwd=folder, check=True
+        )
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+@needs_git
+def test_run_asv_saves_results_under_the_checked_out_commit(tmp_path):
+    exe, log = _fake_asv(tmp_path)
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "asv.conf.json").write_text("{}")
+    head = _git_repository(tmp_path / "repo")
+    bench.run_asv("run", asv=exe, cwd=tmp_path / "repo")
+    assert log.read_text().splitlines()[-1] == f"run --python=same --quick --set-commit-hash {head}"
+
+
+@needs_git
+def test_a_bench_run_leaves_a_result_file(tmp_path, monkeypatch):
+    pytest.importorskip("asv")
+    repo = tmp_path / "repo"
+    shutil.copytree(
+        ROOT / "benchmarks", repo / "benchmarks", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copy(ROOT / "asv.conf.json", repo)
+    head = _git_repository(repo)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("MASTBENCH_BENCH_SIZE", "tiny")
+    status = bench.run_asv("run", cwd=repo, extra=["--bench", "LogisticGradDesign.time_grad"])
+    assert status == 0
+    saved = list((repo / ".asv" / "results").glob(f"*/{head[:8]}-*.json"))
+    assert len(saved) == 1, list((repo / ".asv").rglob("*"))
+    recorded = json.loads(saved[0].read_text())
+    assert recorded["commit_hash"] == head
+    assert any(name.endswith("LogisticGradDesign.time_grad") for name in recorded["results"])
 
 
 def test_run_asv_passes_extra_arguments(tmp_path):

@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from mastbench.problems import LeastSquares, Logistic, Quadratic
+from mastbench.problems import LeastSquares, Logistic, Quadratic, datasets
 
 from mastbench.problem_factory import make_problem, parse_spec, parse_value
+from mastbench.validation import UsageError
 
 
 def test_parse_spec_and_values():
@@ -32,10 +33,19 @@ def test_random_problems_follow_their_options():
     assert isinstance(lg, Logistic) and (lg.n, lg.d) == (40, 3)
 
 
-def test_libsvm_data_set(libsvm_dir, monkeypatch):
+def test_libsvm_data_set_has_its_declared_features(libsvm_dir, monkeypatch):
     monkeypatch.setenv("MASTBENCH_DATA", str(libsvm_dir))
-    problem = make_problem("logistic:a1a,l2=0.01")
-    assert isinstance(problem, Logistic) and problem.d == 119 and problem.n == 1605
+    problem = make_problem("logistic:a5a,l2=0.01")
+    assert isinstance(problem, Logistic) and problem.d == 123 and problem.n == 6414
+    _, y = datasets.load("a5a").arrays()
+    np.testing.assert_array_equal(problem.y, y)
+
+
+def test_bundled_data_set_needs_no_data_directory(monkeypatch, tmp_path):
+    monkeypatch.delenv("MASTBENCH_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    problem = make_problem("logistic:breast_cancer")
+    assert isinstance(problem, Logistic) and (problem.n, problem.d) == (569, 30)
 
 
 @pytest.mark.parametrize(
@@ -46,7 +56,8 @@ def test_libsvm_data_set(libsvm_dir, monkeypatch):
         ("quadratic:d=3,zeta=2", ValueError, "unknown options: zeta"),
         ("quadratic:d=", ValueError, "key=value"),
         ("quadratic:d=0", ValueError, "d"),
-        ("logistic:nope_data_set", FileNotFoundError, "nope_data_set"),
+        ("logistic:nope_data_set", UsageError, "unknown data set 'nope_data_set'"),
+        ("quadratic:d=-2", UsageError, "quadratic:d=-2"),
         ("quadratic:d=3,d=4", ValueError, "option 'd' is given twice"),
         ("logistic:a5a,a9a", ValueError, "option 'dataset' is given twice"),
         ("logistic:a5a,dataset=a9a", ValueError, "option 'dataset' is given twice"),
@@ -58,7 +69,8 @@ def test_bad_specs_are_rejected(spec, error, match, monkeypatch, tmp_path):
         make_problem(spec)
 
 
-def test_data_sets_need_the_data_directory(monkeypatch):
+def test_a_missing_libsvm_file_says_where_to_put_it(monkeypatch, tmp_path):
     monkeypatch.delenv("MASTBENCH_DATA", raising=False)
-    with pytest.raises(FileNotFoundError, match="MASTBENCH_DATA"):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="a5a"):
         make_problem("logistic:a5a")

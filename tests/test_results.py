@@ -245,11 +245,12 @@ def _visible_runs(runs: Path) -> list[Path]:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_sweep_killed_with_sigkill_resumes_without_losing_or_redoing_runs(tmp_path, fmt):
-    from tests.fake_sweep import rows_of
+    from tests.fake_sweep import BLOCKED, rows_of
 
     n = 12
     store = ResultStore(tmp_path / "store", fmt)
     log = tmp_path / "executed.log"
+    gate = tmp_path / "gate"
     command = [
         sys.executable,
         str(ROOT / "tests" / "fake_sweep.py"),
@@ -257,25 +258,20 @@ def test_sweep_killed_with_sigkill_resumes_without_losing_or_redoing_runs(tmp_pa
         fmt,
         str(log),
         str(n),
+        str(gate),
     ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(command, cwd=ROOT, env=env)
-    seen_complete = set()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        for path in _visible_runs(store.runs) if store.runs.is_dir() else []:
-            if path.stem not in seen_complete:
-                assert len(read_table(path)) == len(rows_of(0)), "half-written run visible"
-                seen_complete.add(path.stem)
-        if len(seen_complete) >= 4:
-            break
-        time.sleep(0.005)
+    deadline = time.monotonic() + 60
+    while not gate.with_suffix(".waiting").exists() and process.poll() is None:
+        assert time.monotonic() < deadline, "the sweep never reached its blocked job"
+        time.sleep(0.01)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL
 
     done = _visible_runs(store.runs)
-    assert 4 <= len(done) < n, "the kill should land mid-sweep"
+    assert len(done) == BLOCKED, "the kill lands while job BLOCKED waits"
     for path in done:
         same_rows(
             read_table(path), [normalize_row(r) for r in rows_of(read_table(path)[0]["seed"])]
@@ -283,6 +279,7 @@ def test_sweep_killed_with_sigkill_resumes_without_losing_or_redoing_runs(tmp_pa
     first = [int(line) for line in log.read_text().split()]
     stamps = {p.name: p.stat().st_mtime_ns for p in done}
 
+    gate.touch()
     subprocess.run(command, cwd=ROOT, env=env, check=True)
     second = [int(line) for line in log.read_text().split()][len(first) :]
     finished = {read_table(p)[0]["seed"] for p in done}
@@ -311,3 +308,82 @@ _ROW = st.fixed_dictionaries(
 def test_any_rows_round_trip(tmp_path_factory, fmt, rows):
     path = tmp_path_factory.mktemp("rt") / f"rows.{fmt}"
     same_rows(read_table(write_table(path, rows)), [normalize_row(r) for r in rows])
+
+
+def test_a_live_writers_temporary_file_survives_another_sweeps_start(tmp_path):
+    store = ResultStore(tmp_path, fmt="csv")
+    store.runs.mkdir(parents=True)
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead_pid = int(finished.stdout)
+    live = store.runs / f".a.csv.{os.getpid()}.x1.tmp"
+    dead = store.runs / f".b.csv.{dead_pid}.x2.tmp"
+    old = store.runs / f".c.csv.{os.getpid()}.x3.tmp"
+    for path in (live, dead, old):
+        path.write_text("partial")
+    os.utime(old, (time.time() - results.STALE_AFTER - 10,) * 2)
+    assert store.discard_partial() == 2
+    assert live.exists() and not dead.exists() and not old.exists()
+
+
+def test_atomic_writes_name_their_writer(tmp_path, monkeypatch):
+    seen = []
+    real_replace = os.replace
+
+    def note(src, dst):
+        seen.append(Path(src).name)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", note)
+    atomic_write_bytes(tmp_path / "f.csv", b"x")
+    assert seen[0].startswith(f".f.csv.{os.getpid()}.") and seen[0].endswith(".tmp")
+
+
+def test_a_parquet_store_consolidates_in_key_order_also_with_old_files(tmp_path):
+    pytest.importorskip("pyarrow")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    store = ResultStore(tmp_path, fmt="parquet")
+    for index, key in enumerate(["c", "a", "b"]):
+        store.put(key, [{**row, "seed": index} for row in SAMPLE])
+    old = pa.Table.from_pylist(
+        [{"algorithm": "old", "iteration": 1, "subopt": 0.5}],
+        schema=pa.schema(
+            [("algorithm", pa.string()), ("iteration", pa.int64()), ("subopt", pa.float64())]
+        ),
+    )
+    pq.write_table(old, store.runs / "0old.parquet")
+    expected = store.rows()
+    assert [r["algorithm"] for r in store.get("0old")] == ["old"]
+    assert store.get("0old")[0]["source"] == "" and math.isnan(store.get("0old")[0]["dist2"])
+    same_rows(read_table(store.consolidate()), expected)
+
+
+def test_consolidate_rewrites_only_when_a_run_changed(tmp_path):
+    store = ResultStore(tmp_path, fmt="csv")
+    store.put("a", SAMPLE[:1])
+    target = store.consolidate()
+    made = target.stat().st_mtime_ns
+    assert store.consolidate().stat().st_mtime_ns == made
+    time.sleep(0.01)
+    store.put("b", SAMPLE[1:])
+    same_rows(read_table(store.consolidate()), store.get("a") + store.get("b"))
+    (store.runs / "a.csv").unlink()
+    same_rows(read_table(store.consolidate()), store.get("b"))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_get_many_gives_each_runs_rows(tmp_path, fmt):
+    store = ResultStore(tmp_path, fmt)
+    store.put("x", SAMPLE[:2])
+    store.put("y", SAMPLE[2:])
+    assert list(store.get_many(["y", "x", "y"])) == ["y", "x"]
+    for key, rows in store.get_many(["y", "x"]).items():
+        same_rows(rows, store.get(key))
+    with pytest.raises(KeyError, match="'z' is not in the store"):
+        store.get_many(["x", "z"])

@@ -1,15 +1,21 @@
 """Sweeps: joblib processes and a Dask cluster give the rows of the serial run."""
 
 import math
+import os
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
+from mastbench import provenance
 from mastbench.jobs import execute, run_jobs_for, summarize_verdict, verify_jobs
-from mastbench.results import ResultStore, job_key
-from mastbench.sweep import progress_bar, run_jobs
+from mastbench.results import ResultStore
+from mastbench.sweep import progress_bar, run_jobs, store_key
 
 MODULES = ["tests.fake_family"]
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def comparable(job_rows):
@@ -151,7 +157,7 @@ def test_progress_bar_only_when_asked(capsys, monkeypatch):
 
 def test_results_are_reported_in_job_order_as_they_complete(tmp_path):
     store = ResultStore(tmp_path, fmt="csv")
-    store.put(job_key({"i": 2}), [{"iteration": 2}])
+    store.put(store_key({"i": 2}), [{"iteration": 2}])
     seen = []
 
     def execute_and_note(job):
@@ -219,3 +225,87 @@ def test_grid_may_sweep_iters_when_iters_is_not_given():
         "dsgd", problem=None, grid={"iters": [3, 4]}, seed=0, replicates=1, iters=None
     )
     assert [job["params"] for job in jobs] == [{"iters": 3}, {"iters": 4}]
+
+
+def counting(calls):
+    def execute(job):
+        calls.append(job["i"])
+        return [{"iteration": job["i"]}]
+
+    return execute
+
+
+@pytest.fixture
+def fresh_hashes():
+    """Source hashes recomputed in the test and again after it."""
+    provenance.package_hash.cache_clear()
+    provenance.module_hash.cache_clear()
+    yield
+    provenance.package_hash.cache_clear()
+    provenance.module_hash.cache_clear()
+
+
+def test_changed_package_source_is_recomputed(tmp_path, monkeypatch, capsys, fresh_hashes):
+    source = tmp_path / "src" / "mastbench"
+    source.mkdir(parents=True)
+    module = source / "verify.py"
+    module.write_text((provenance.source_roots()[0] / "verify.py").read_text())
+    monkeypatch.setattr(provenance, "source_roots", lambda: [source])
+    provenance.package_hash.cache_clear()
+    store = ResultStore(tmp_path / "store", fmt="csv")
+    calls = []
+    jobs = [{"i": 0}, {"i": 1}]
+    run_jobs(jobs, counting(calls), store=store, progress=False)
+    run_jobs(jobs, counting(calls), store=store, progress=False)
+    assert calls == [0, 1]
+    assert "reused 2 stored results, computed 0" in capsys.readouterr().err
+    module.write_text(module.read_text() + "\n# an uncommitted edit\n")
+    provenance.package_hash.cache_clear()
+    run_jobs(jobs, counting(calls), store=store, progress=False)
+    assert calls == [0, 1, 0, 1]
+    assert "reused 0 stored results, computed 2" in capsys.readouterr().err
+    run_jobs(jobs, counting(calls), store=store, progress=False, force=True)
+    assert calls == [0, 1, 0, 1, 0, 1]
+
+
+def test_changed_plugin_source_is_recomputed(tmp_path, monkeypatch, fresh_hashes):
+    (tmp_path / "my_plugin_for_keys.py").write_text("BOUND = 1.0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    store = ResultStore(tmp_path / "store", fmt="csv")
+    calls = []
+    jobs = [{"i": 0, "modules": ["my_plugin_for_keys"]}]
+    run_jobs(jobs, counting(calls), store=store, progress=False)
+    run_jobs(jobs, counting(calls), store=store, progress=False)
+    assert calls == [0]
+    (tmp_path / "my_plugin_for_keys.py").write_text("BOUND = 2.0\n")
+    provenance.module_hash.cache_clear()
+    run_jobs(jobs, counting(calls), store=store, progress=False)
+    assert calls == [0, 0]
+
+
+def _alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in state
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_workers_die_with_a_killed_sweep(tmp_path):
+    pytest.importorskip("joblib")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    script = ROOT / "tests" / "fake_parallel_sweep.py"
+    process = subprocess.Popen([sys.executable, str(script), str(tmp_path)], cwd=ROOT, env=env)
+    deadline = time.monotonic() + 120
+    while len(list(tmp_path.glob("*.pid"))) < 2:
+        assert process.poll() is None and time.monotonic() < deadline, "workers never started"
+        time.sleep(0.05)
+    workers = [int(p.stem) for p in tmp_path.glob("*.pid")]
+    assert all(_alive(pid) for pid in workers)
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, f"workers {workers} outlived their sweep"
+        time.sleep(0.05)
