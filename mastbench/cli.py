@@ -178,6 +178,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     failed = sum(o["status"] == "violated" for o in outcomes)
     errors = sum(o["status"] == "error" for o in outcomes)
     passed = sum(o["status"] == "holds" for o in outcomes)
+    falsified = sum(o["status"] == "falsified" for o in outcomes)
     if args.json:
         keys = ("id", "label", "tag", "status", "instances", "worst_ratio", "nontrivial_ratio")
         print(json.dumps([{k: _json_value(o[k]) for k in keys} for o in outcomes], indent=1))
@@ -188,7 +189,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print(
             f"{checked} checks and {len(jobs) - checked} negative controls on "
             f"{len(theorems)} theorems: {passed} passed, {failed} failed, {errors} errors, "
-            f"{len(outcomes) - passed - failed - errors} not applicable"
+            f"{falsified} falsified, "
+            f"{len(outcomes) - passed - failed - errors - falsified} not applicable"
         )
     return 1 if failed else 3 if errors else 0
 
@@ -434,8 +436,6 @@ def _positive_int(text: str) -> int:
 
 
 def _positive_float(text: str) -> float:
-    import math
-
     try:
         value = float(text)
     except ValueError:

@@ -306,18 +306,21 @@ def theorem_summary(thm: Any, summaries: Sequence[Mapping[str, Any]]) -> dict[st
     """One theorem's outcome over its jobs (:func:`summarize_verdict` of each).
 
     ``status`` is ``violated`` when an instance violates the bound or a negative control goes
-    undetected, else ``error`` when a check raised, else ``holds`` when an instance holds,
-    else ``not applicable``; ``worst_ratio`` and ``nontrivial_ratio`` are the largest over the
-    instances (controls excluded); ``instances`` counts the instances checked.
+    undetected, else ``error`` when a check raised, else ``falsified`` when an instance is a
+    counterexample to a theorem known to be false (not a failure), else ``holds`` when an
+    instance holds, else ``not applicable``; ``worst_ratio`` and ``nontrivial_ratio`` are the
+    largest over the instances (controls excluded); ``instances`` counts the instances checked.
     """
     checks = [s for s in summaries if not s["control"]]
     controls = [s for s in summaries if s["control"]]
     statuses = {s["status"] for s in checks}
     missed = any(s["status"] not in ("violated", "error") for s in controls)
-    if statuses & {"violated", "falsified"} or missed:
+    if "violated" in statuses or missed:
         status = "violated"
     elif "error" in statuses or any(s["status"] == "error" for s in controls):
         status = "error"
+    elif "falsified" in statuses:
+        status = "falsified"
     elif "holds" in statuses:
         status = "holds"
     else:

@@ -37,7 +37,7 @@ def test_verify_with_store_prints_verdicts_and_resumes(tmp_path, capsys, fake_fa
     assert "[  ok] fake.gd control 'bound x 0.5': detected" in out
     assert out.rstrip().endswith(
         "3 checks and 2 negative controls on 1 theorems: "
-        "1 passed, 0 failed, 0 errors, 0 not applicable"
+        "1 passed, 0 failed, 0 errors, 0 falsified, 0 not applicable"
     )
     assert "verify: reused 0 stored results, computed 5" in err
     store = ResultStore(tmp_path)
@@ -67,7 +67,9 @@ def test_verify_exits_1_on_violation(capsys, fake_family):
     ]
     assert table[2].split()[:6] == ["fake.bad", "False", "claim", "U", "1", "violated"]
     assert table[3].split()[:5] == ["fake.mc", "Exponential", "mean", "C", "1"]
-    assert table[-1].endswith("on 2 theorems: 1 passed, 1 failed, 0 errors, 0 not applicable")
+    assert table[-1].endswith(
+        "on 2 theorems: 1 passed, 1 failed, 0 errors, 0 falsified, 0 not applicable"
+    )
     assert "verify [1/2] fake.bad: violated" in err and "verify [2/2] fake.mc: holds" in err
 
 
@@ -124,7 +126,7 @@ def test_a_check_that_raises_is_an_error_verdict_and_verify_goes_on(capsys, rais
     assert "[ ERR] fake.raises on broken: error — ZeroDivisionError: the evaluation divides" in out
     assert "[  ok] fake.raises on fine: holds" in out
     assert "[  ok] fake.mc on seed-1: holds" in out
-    assert out.rstrip().endswith("1 passed, 0 failed, 1 errors, 0 not applicable")
+    assert out.rstrip().endswith("1 passed, 0 failed, 1 errors, 0 falsified, 0 not applicable")
 
 
 def test_verify_in_parallel_prints_the_same(capsys, fake_family):

@@ -96,4 +96,4 @@ def test_the_command_line_checks_the_plugin():
         check=False,
     )
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "3 checks and 1 negative controls on 1 theorems; 0 failed" in out.stdout
+    assert "3 checks and 1 negative controls on 1 theorems: 1 passed, 0 failed" in out.stdout
