@@ -147,9 +147,10 @@ def _json_default(value: Any) -> Any:
     return type(value).__name__
 
 
-def _json_float(value: float) -> float | None:
-    """``value`` as JSON can hold it: ``None`` for NaN and infinities."""
-    return float(value) if math.isfinite(value) else None
+def _number_text(value: float) -> float | str:
+    """``value`` as JSON holds it without loss: a float, or ``"inf"``/``"nan"`` (which
+    ``float()`` reads back) where JSON has no number."""
+    return float(value) if math.isfinite(value) else str(float(value))
 
 
 def to_json(value: Any, *, sort_keys: bool = True) -> str:
@@ -249,7 +250,7 @@ def verdict_rows(
             {
                 "reasons": list(verdict.reasons),
                 "method": verdict.method,
-                "nontrivial_ratio": _json_float(verdict.nontrivial_ratio),
+                "nontrivial_ratio": _number_text(verdict.nontrivial_ratio),
                 "t_nontrivial": verdict.t_nontrivial,
             }
         ),
