@@ -7,8 +7,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from mastbench.problems.group_penalties import ADMISSIBLE_Q
+from mastbench.theory import Instance
+from mastbench.theory.seqattn.common import least_squares
 
 from mastbench import theory
+from mastbench.algorithms.driver import run
+from mastbench.algorithms.pruning import SequentialAttentionPP
 from mastbench.verify import verify, verify_control
 
 IDS = {
@@ -241,6 +245,35 @@ def test_sa_pp_reference_follows_the_schedule_through_both_sparsifications():
     sparsify = [3, 2, 2, 2]
     assert extra["kept"][5:9] == sparsify and extra["kept"][16:20] == sparsify
     assert extra["kept"][:5] == [6] * 5 and extra["kept"][12:16] == [6] * 4
+
+
+def test_sa_pp_reference_holds_where_its_former_step_let_the_attention_underflow():
+    """Regression (a generated instance, t = N = 4, k = 2): at the former step 0.5/λ (λ =
+    ``problem.L``), W and the logits diverged until A = N·softmax(logits) underflowed to exactly
+    0 on kept blocks, so Ŵ had fewer nonzero blocks than its mask (and the schedule) from
+    t = 13 on; the theorem's step 0.5/(N²λ) keeps A > 0 and the check holds."""
+    thm = theory.get("seqattn.sa-pp-reference")
+    problem = least_squares(132, 47, 4, 2, 1, 2, 0.51)
+    instance = Instance("planted-t4-k2-s132", problem=problem, k=2, seed=35)
+    verdict = verify(thm, instance)
+    assert verdict.status == "holds", verdict.summary()
+    assert verdict.evidence.extra["kept"][-1] == 2
+
+    method = SequentialAttentionPP(
+        k=2,
+        step_size=0.5 / problem.L,
+        dense_steps=4,
+        sparsify_steps=4,
+        sparse_steps=3,
+        cycles=1,
+        final_steps=3,
+        random_init=False,
+    )
+    x0 = 0.3 * np.random.default_rng(instance.seed).standard_normal((2, problem.d))
+    trace = run(method, problem, problem.asarray(x0), iters=method.total, replicates=2)
+    nonzero = np.count_nonzero(problem.groups.norms_host(np.asarray(trace.x)) > 0, axis=1)
+    assert np.all(trace.params["final_mask"].sum(axis=1) == 2)
+    assert np.any(nonzero < 2)
 
 
 def test_every_algorithm_of_the_family_runs_under_the_quick_suite(monkeypatch):

@@ -248,7 +248,7 @@ sa_pp_reference = _register(
     "masking",
     lambda inst: SequentialAttentionPP(
         k=inst.k,
-        step_size=_step_size(inst),
+        step_size=_step_size(inst, 0.5 / inst.problem.groups.t**2),
         dense_steps=4,
         sparsify_steps=4,
         sparse_steps=3,
@@ -267,6 +267,11 @@ sa_pp_reference = _register(
     :func:`reference_phased` (bound 1e-9 relative); |#nonzero blocks − k(j)| (bound 0);
     𝓛(β*_k) ≤ 𝓛(Ŵ_t) on k-sparse steps.  Control: the reference's schedule one step ahead
     (an off-by-one schedule): a mismatch at the first sparsification step.
+    Step η = 0.5/(N²λ), λ the smoothness of 𝓛 in Ŵ (``problem.L``): A ≤ N, so 𝓛(W ⊙ A)
+    has curvature up to N²λ in W.  At η = 0.5/λ, W and the logits diverged on some generated
+    instances (max |Ŵ| × 1e13 in 22 steps) until the softmax underflowed: A_B = 0 exactly on
+    kept blocks, and Ŵ_t had fewer nonzero blocks than the schedule while method and
+    reference agreed.
     Assumptions: none (a deterministic identity on continuous data).
     Reference: arXiv 2402.17902v1 Algorithm 1, §3.2 and App. C.1; tag C.
     """,
