@@ -11,7 +11,7 @@ or PyTorch program), so a regression on either side shows up in ``asv continuous
   ``--compare`` derives from a pilot) at d = 30, T = 1000 (fast path 3).
 * :class:`HandWrittenTorchLoop`: DSGD on an a5a-shaped logistic problem (6414 × 123, 11 %
   nonzeros, binary), mastbench with a sparse or dense design against the hand-written
-  PyTorch loop of :func:`mastbench._compare.torch_dsgd_loop` (fast path 4; skipped without
+  PyTorch loop of :func:`mastbench._anchors.torch_dsgd_loop` (fast path 4; skipped without
   PyTorch).
 """
 
@@ -29,7 +29,7 @@ try:
     from mastbench.problems import random as random_problems
 
     from mastbench import exact
-    from mastbench._compare import torch_dsgd_loop
+    from mastbench._anchors import torch_dsgd_loop
     from mastbench.algorithms import dsgd
     from mastbench.sketches import Bernoulli
 except ImportError:  # an older commit without these: asv skips the classes below

@@ -3,6 +3,13 @@
 ``xp`` runs a test on NumPy, on array_api_strict's default device and on its ``device1``
 (which catches silent conversions to NumPy), and on CuPy when a GPU is visible.  Tests get a
 ``Backend`` with the namespace, the device and a ``rng`` factory on that device.
+
+BLAS runs on one thread during the tests (unless ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``
+or ``MKL_NUM_THREADS`` is set): the tests multiply small matrices, where threads only add
+synchronization, and on a shared or oversubscribed machine the spinning threads of OpenBLAS
+multiplied the suite's CPU time several times over.  :mod:`threadpoolctl` limits the
+libraries loaded now (NumPy's), the variables those loaded later (SciPy's own OpenBLAS, PyTorch)
+and subprocesses.
 """
 
 from __future__ import annotations
@@ -15,6 +22,13 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from mastbench.testing import Backend, backends
+
+_BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+if not any(os.environ.get(name) for name in _BLAS_THREAD_VARIABLES):
+    from threadpoolctl import threadpool_limits
+
+    os.environ.update(dict.fromkeys(_BLAS_THREAD_VARIABLES, "1"))
+    threadpool_limits(limits=1)
 
 settings.register_profile(
     "ci",
