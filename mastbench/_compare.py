@@ -5,9 +5,11 @@ and its reference in the same process, one after the other, on the same data.  P
 times of mastbench algorithms come from the run's own clock: a :class:`~mastbench.trace.Trace`
 records at each checkpoint the algorithm time elapsed, excluding the set-up and the metric
 evaluations, so with checkpoints (0, T₁, T₂) the per-step time is
-(time[T₂] − time[T₁]) / (T₂ − T₁), after T₁ warm-up steps.  References written here (loops,
-the PyTorch loop) are timed by the difference of two run lengths,
-(t(T₂) − t(T₁)) / (T₂ − T₁), which cancels their fixed cost the same way.
+(time[T₂] − time[T₁]) / (T₂ − T₁), after T₁ warm-up steps.  References (the loops here, the
+PyTorch and JAX programs of :mod:`mastbench._anchors`) are timed by the difference of two run
+lengths, (t(T₂) − t(T₁)) / (T₂ − T₁), which cancels their fixed cost the same way.  Each
+PyTorch/JAX reference is first fed the masks mastbench drew and must reproduce its iterates
+(relative gap ≤ 1e-9), else its row is marked failed: the ratios compare one computation.
 """
 
 from __future__ import annotations
