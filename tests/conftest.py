@@ -70,6 +70,10 @@ SLOW_TIER: dict[str, str] = {
         "reproduce(quick=True) on a5a; the same contract and boxes are checked by default on "
         "the breast_cancer fallback (test_fallback_to_breast_cancer)",
     ),
+    "tests/test_benchmarks.py::test_mastbench_bench_runs_a_benchmark_through_asv": (
+        "asv end to end in a subprocess; by default the wrapper's commands are checked with a "
+        "fake asv (tests/test_bench.py) and the suite by asv check and the tiny-size smoke test"
+    ),
     "tests/theory/test_ramda.py::test_holds_on_quick_instances": (
         "the same verdicts: tests/theory/test_catalogue.py::"
         "test_theorem_holds_on_its_quick_instances"
