@@ -6,12 +6,16 @@ or PyTorch program), so a regression on either side shows up in ``asv continuous
 
 * :class:`BatchedReplicates`: one batched DSGD step against NumPy's own (R, d) @ (d, d) GEMM
   and against a Python loop over the replicates (issue 7, fast path 1).
+* :class:`BatchedAnchors`: five batched DSGD steps on the dense quadratic (d = 2000, R = 256),
+  mastbench against the same update written in PyTorch (tensors (R, d), no autograd) and in
+  JAX (jit of a ``lax.fori_loop`` over a ``vmap``-ed step, float64), from
+  :mod:`mastbench._anchors` (skipped where the library is missing).
 * :class:`ExactVersusMonteCarlo`: the exact moment engine against the batched Monte Carlo run
   that estimates E‖x_T − x*‖² to 1 % (R = 3821 replicates at full size, the count
   ``--compare`` derives from a pilot) at d = 30, T = 1000 (fast path 3).
 * :class:`HandWrittenTorchLoop`: DSGD on an a5a-shaped logistic problem (6414 × 123, 11 %
   nonzeros, binary), mastbench with a sparse or dense design against the hand-written
-  PyTorch loop of :func:`mastbench._compare.torch_dsgd_loop` (fast path 4; skipped without
+  PyTorch loop of :func:`mastbench._anchors.torch_dsgd_loop` (fast path 4; skipped without
   PyTorch).
 """
 
@@ -28,8 +32,7 @@ try:
     from mastbench.problems import Logistic, Quadratic
     from mastbench.problems import random as random_problems
 
-    from mastbench import exact
-    from mastbench._compare import torch_dsgd_loop
+    from mastbench import _anchors, exact
     from mastbench.algorithms import dsgd
     from mastbench.algorithms.mast import DSGD
     from mastbench.sketches import Bernoulli
@@ -75,6 +78,59 @@ class BatchedReplicates:
             for r in range(self.replicates):
                 s = (self.generator.random(self.d) < 0.5) / 0.5
                 self.x[r] -= self.step * s * (A @ (s * self.x[r]) - b)
+
+
+class BatchedAnchors:
+    """Five DSGD steps (Bernoulli p = 1/2), R replicates batched: mastbench, PyTorch, JAX."""
+
+    params = (["mastbench", "torch", "jax"],)
+    param_names = ("implementation",)
+    d, replicates, steps = size(2000, 16), size(256, 4), 5
+    timeout = 300
+
+    def setup_cache(self) -> dict:
+        A, b = dense_quadratic_data(self.d)
+        return {"A": A, "b": b, "L": float(np.linalg.eigvalsh(A)[-1])}
+
+    def setup(self, cache: dict, implementation: str) -> None:
+        _require()
+        self.sketch = Bernoulli(0.5, self.d)
+        self.step = 0.5 / (cache["L"] * self.sketch.L_S_max)
+        self.x0 = np.zeros((self.replicates, self.d))
+        data = {"A": cache["A"], "b": cache["b"]}
+        if implementation == "mastbench":
+            self.problem = Quadratic(cache["A"], cache["b"])
+        elif implementation == "torch":
+            try:
+                import torch  # noqa: F401
+            except ImportError:
+                raise NotImplementedError("PyTorch is not installed") from None
+            self.update = _anchors.torch_update(
+                _anchors.torch_gradient("quadratic", data), self.step
+            )
+        else:
+            try:
+                import jax
+            except ImportError:
+                raise NotImplementedError("JAX is not installed") from None
+            jax.config.update("jax_enable_x64", True)
+            program = _anchors.jax_dsgd(
+                _anchors.jax_gradient("quadratic", data), step=self.step, p=0.5
+            )
+            self.run_jax = program["run"]
+            self.start, self.key = jax.numpy.asarray(self.x0), jax.random.key(0)
+        self.time_steps(cache, implementation)  # compiles (JAX) outside the timing
+
+    def time_steps(self, cache: dict, implementation: str) -> None:
+        if implementation == "mastbench":
+            dsgd(
+                self.problem, self.x0, sketch=self.sketch, step=self.step, iters=self.steps,
+                rng=rng(1), replicates=self.replicates, checkpoints=[self.steps], metrics=(),
+            )  # fmt: skip
+        elif implementation == "torch":
+            _anchors.torch_dsgd(self.update, self.x0, p=0.5, iters=self.steps)
+        else:
+            self.run_jax(self.start, self.steps, self.key).block_until_ready()
 
 
 class ExactVersusMonteCarlo:
@@ -136,7 +192,7 @@ class HandWrittenTorchLoop:
 
     def time_run(self, cache: dict, implementation: str) -> None:
         if implementation == "torch-loop":
-            torch_dsgd_loop(
+            _anchors.torch_dsgd_loop(
                 self.dense, cache["y"], l2=1e-3, p=0.5, step=self.step,
                 iters=self.iters, replicates=self.replicates,
             )  # fmt: skip

@@ -333,7 +333,7 @@ class _LogisticCase(XPBenchmark):
         return self.sync(
             stochastic_frank_wolfe(
                 self.problem, self.ball, self.x0, variant=variant, batch_size=self.batch,
-                iters=iters, rng=rng(0, xp=self.xp), replicates=self.replicates,
+                iters=iters, rng=self.rng(0), replicates=self.replicates,
                 checkpoints=checkpoints, f_star=self.f_star,
             )
         )  # fmt: skip

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from mastbench.backend import rng
 from mastbench.bench import dense_quadratic_data
 
 from .common import XPBenchmark, size
@@ -82,7 +81,7 @@ class _QuadraticCase(XPBenchmark):
                 sketch=self.sketch,
                 step=self.step,
                 iters=iters,
-                rng=rng(0, xp=self.xp),
+                rng=self.rng(0),
                 replicates=self.replicates,
                 **kwargs,
             )
@@ -159,7 +158,7 @@ class VariantsBudget(XPBenchmark):
 
         problems = [Quadratic(self.asarray(A), self.asarray(b)) for A, b in cache["data"]]
         x0 = self.asarray(np.zeros(self.d))
-        common = {"rng": rng(0, xp=self.xp), "replicates": self.replicates}
+        common = {"rng": self.rng(0), "replicates": self.replicates}
         if algorithm == "distributed_dsgd":
             sketches = Permutation(self.d, self.clients)
             self.call = lambda: distributed_dsgd(

@@ -54,7 +54,7 @@ class LogisticGradBatch(XPBenchmark):
     def setup(self, cache: dict, backend: str, batch: int) -> None:
         super().setup(backend)
         self.problem = Logistic(self.asarray(cache["X"]), self.asarray(cache["y"]), cache["l2"])
-        gen = rng(1, xp=self.xp)
+        gen = self.rng(1)
         self.x = self.asarray(np.zeros((self.replicates, self.d)))
         self.idx = self.sync(gen.integers(0, self.n, (self.replicates, batch)))
 

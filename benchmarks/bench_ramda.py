@@ -136,7 +136,7 @@ class _GroupLassoCase(XPBenchmark):
                 self.problem.f if smooth else self.problem,
                 self.x0,
                 iters=iters,
-                rng=rng(1, xp=self.xp),
+                rng=self.rng(1),
                 replicates=self.replicates,
                 batch_size=self.batch_size,
                 **{**HYPERPARAMETERS[algorithm], **kwargs},

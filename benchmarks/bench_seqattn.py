@@ -118,7 +118,7 @@ def _planted_cache(**instance: Any) -> dict:
 
 
 def _caller(
-    algorithm: str, problem: Any, k: int, L: float, replicates: int, xp: Any
+    algorithm: str, problem: Any, k: int, L: float, replicates: int, make_rng: Any
 ) -> Callable[[dict[str, int]], Any]:
     """``call(schedule) -> Trace`` running ``algorithm`` with the given schedule."""
     if algorithm == "iht":
@@ -129,7 +129,7 @@ def _caller(
         return lambda schedule: ompr(problem, k=k, k_prime=k, rule="accept", **schedule)
     if algorithm == "sequential_attention":
         return lambda schedule: sequential_attention(
-            problem, k=k, rng=rng(1, xp=xp), replicates=replicates, **schedule
+            problem, k=k, rng=make_rng(1), replicates=replicates, **schedule
         )
     fn = {
         "sequential_attention_pp": sequential_attention_pp,
@@ -142,7 +142,7 @@ def _caller(
         k=k,
         step=0.05,
         optimizer="adam",
-        rng=rng(1, xp=xp),
+        rng=make_rng(1),
         replicates=replicates,
         **schedule,
     )
@@ -166,7 +166,7 @@ class _PlantedCase(XPBenchmark):
         self.problem = GroupLeastSquares(
             self.asarray(cache["X"]), self.asarray(cache["Y"]), Groups(cache["assignment"])
         )
-        call = _caller(algorithm, self.problem, self.k, cache["L"], self.replicates, self.xp)
+        call = _caller(algorithm, self.problem, self.k, cache["L"], self.replicates, self.rng)
         self.call = lambda schedule: self.sync(call(schedule))
 
 

@@ -13,6 +13,11 @@ argument); ``setup`` only moves it to the backend.
 Sizes come from :func:`size`: the full benchmark size, or a tiny one when the environment
 variable ``MASTBENCH_BENCH_SIZE=tiny`` is set (the CI smoke test sets it before importing the
 benchmark modules, so that every benchmark runs once in seconds).
+
+``MASTBENCH_BENCH_BACKENDS`` (comma-separated, e.g. ``cupy,torch``) restricts the backends the
+suite is parametrized over (default: all of :data:`mastbench.backend.BACKENDS`);
+``benchmarks/gpu-check.sh`` uses it to run the suite on the GPU backends only.  PyTorch runs on
+CUDA when a CUDA device is visible, on the CPU otherwise.
 """
 
 from __future__ import annotations
@@ -22,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from mastbench.backend import BACKENDS, available, namespace, synchronize
+from mastbench.backend import BACKENDS, Generator, available, namespace, rng, synchronize
 
-__all__ = ["XPBenchmark", "binary_design", "random_labels", "size", "tiny"]
+__all__ = ["XPBenchmark", "binary_design", "random_labels", "selected_backends", "size", "tiny"]
 
 
 def tiny() -> bool:
@@ -35,6 +40,29 @@ def tiny() -> bool:
 def size(full: Any, small: Any) -> Any:
     """``full`` for real benchmark runs, ``small`` under ``MASTBENCH_BENCH_SIZE=tiny``."""
     return small if tiny() else full
+
+
+def selected_backends() -> tuple[str, ...]:
+    """The backends named in ``MASTBENCH_BENCH_BACKENDS`` (all of ``BACKENDS`` when unset).
+
+    Raises
+    ------
+    ValueError
+        If a name is not one of ``BACKENDS``.
+    """
+    names = [n.strip() for n in os.environ.get("MASTBENCH_BENCH_BACKENDS", "").split(",")]
+    names = [n for n in names if n]
+    unknown = sorted(set(names) - set(BACKENDS))
+    if unknown:
+        raise ValueError(f"MASTBENCH_BENCH_BACKENDS: unknown backends {unknown}; known {BACKENDS}")
+    return tuple(names) if names else BACKENDS
+
+
+def _torch_device() -> Any:
+    """CUDA when PyTorch sees a device, else ``None`` (the CPU)."""
+    import torch
+
+    return torch.device("cuda") if torch.cuda.is_available() else None
 
 
 def binary_design(n: int, d: int, density: float, generator: np.random.Generator) -> Any:
@@ -77,8 +105,8 @@ class XPBenchmark:
                 self.sync(self.xp.sum(self.x))
     """
 
-    backends: tuple[str, ...] = BACKENDS
-    params: tuple = (list(BACKENDS),)
+    backends: tuple[str, ...] = selected_backends()
+    params: tuple = (list(selected_backends()),)
     param_names: tuple[str, ...] = ("backend",)
     timeout = 300
 
@@ -88,11 +116,17 @@ class XPBenchmark:
             raise NotImplementedError(f"backend {backend!r} is not available on this machine")
         self.backend = backend
         self.xp = namespace(backend)
-        self.device = None
+        self.device = _torch_device() if backend == "torch" else None
 
     def asarray(self, host: np.ndarray) -> Any:
-        """Copy a host array to the backend (its default device), keeping its dtype."""
-        return self.sync(self.xp.asarray(host))
+        """Copy a host array to the backend's device, keeping its dtype."""
+        if self.device is None:
+            return self.sync(self.xp.asarray(host))
+        return self.sync(self.xp.asarray(host, device=self.device))
+
+    def rng(self, seed: int) -> Generator:
+        """A generator of arrays on the backend's device."""
+        return rng(seed, self.xp, self.device)
 
     def sync(self, result: Any) -> Any:
         """Block until the device work that produced ``result`` is done; return ``result``.

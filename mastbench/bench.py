@@ -8,7 +8,8 @@ Two jobs:
   run and the same process, so that every number is relative to a reference measured
   alongside it (never to a figure from another day): batched replicates against NumPy's own
   GEMM rate and against a Python loop, the Rand-K index path against the mask path, the exact
-  moment engine against Monte Carlo, mastbench against a hand-written PyTorch loop, and peak
+  moment engine against Monte Carlo, mastbench against the same batched DSGD written in
+  PyTorch and in JAX (and against a naive PyTorch loop), float32 against float64, and peak
   memory against a stated formula.  The table goes to stdout as Markdown and to
   ``reports/performance.json`` as ``{"stamp": {...}, "rows": [{"name", "value", "unit",
   "goal", "met", "detail"}]}``; a row whose ingredients are missing (PyTorch, the data set,
@@ -252,6 +253,10 @@ def stamp(command: str) -> dict[str, Any]:
         versions["torch_threads_default"] = torch.get_num_threads()
     except ImportError:
         versions["torch"] = None
+    try:
+        versions["jax"] = metadata.version("jax")
+    except metadata.PackageNotFoundError:
+        versions["jax"] = None
     return {
         "command": command,
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),

@@ -191,10 +191,25 @@ def _too_many(kind: str, count: int, max_outcomes: int) -> ValueError:
     )
 
 
-def _on_device(rng: Generator, a: np.ndarray) -> Any:
+def _on_device(rng: Generator, a: np.ndarray, dtype: Any = None) -> Any:
     if rng.device is None:
-        return rng.xp.asarray(a)
-    return rng.xp.asarray(a, device=rng.device)
+        return rng.xp.asarray(a, dtype=dtype)
+    return rng.xp.asarray(a, dtype=dtype, device=rng.device)
+
+
+def _sample_dtype(rng: Generator, dtype: Any) -> Any:
+    """The floating dtype of a draw: ``dtype``, checked, or the namespace's float64."""
+    check_generator("rng", rng)
+    xp = rng.xp
+    if dtype is None:
+        return xp.float64
+    try:
+        floating = xp.isdtype(dtype, "real floating")
+    except (TypeError, ValueError):
+        floating = False
+    if not floating:
+        raise TypeError(f"dtype must be a real floating dtype of {xp.__name__}, got {dtype!r}")
+    return dtype
 
 
 # -- base class --------------------------------------------------------------------------------
@@ -220,8 +235,20 @@ class Sketch(ABC):
 
     # -- sampling --------------------------------------------------------------------------
     @abstractmethod
-    def sample(self, rng: Generator, size: int) -> Any:
+    def sample(self, rng: Generator, size: int, dtype: Any = None) -> Any:
         """Draw ``size`` independent sketches in the generator's namespace and device.
+
+        Parameters
+        ----------
+        rng : Generator
+            Source of the draws.
+        size : int
+            Number of sketches, ≥ 1.
+        dtype : real floating dtype of ``rng.xp``, optional
+            Dtype of the values returned (default float64); pass the problem's dtype so that
+            a float32 run stays in float32.  The random numbers are drawn in float64 whatever
+            the dtype: one seed gives the same sketches in every dtype, up to the cast of the
+            values (a ``TypeError`` names a dtype that is not real floating).
 
         Returns
         -------
@@ -464,13 +491,18 @@ class Bernoulli(_DiagonalClosedForm):
     def expected_gram(self) -> np.ndarray:
         return np.diag(1.0 / self.p)
 
-    def sample(self, rng: Generator, size: int) -> Any:
-        """Masks s = c/p of shape (size, d): s_j = 1/p_j with probability p_j, else 0."""
+    def sample(self, rng: Generator, size: int, dtype: Any = None) -> Any:
+        """Masks s = c/p of shape (size, d): s_j = 1/p_j with probability p_j, else 0.
+
+        c_j = [u_j < p_j] with u_j uniform in float64, so the kept coordinates do not depend
+        on ``dtype``; only the values 1/p_j are cast.
+        """
         size = _check_draw(rng, size)
+        dtype = _sample_dtype(rng, dtype)
         xp = rng.xp
-        p = _on_device(rng, self.p)
-        u = rng.random((size, self.d))
-        return xp.where(u < p, 1.0 / p, xp.zeros_like(u))
+        keep = rng.random((size, self.d)) < _on_device(rng, self.p)
+        scale = _on_device(rng, 1.0 / self.p, dtype)
+        return xp.where(keep, scale, xp.zeros((), dtype=dtype, device=rng.device))
 
     def support(self, max_outcomes: int = DEFAULT_MAX_OUTCOMES) -> tuple[np.ndarray, np.ndarray]:
         """All 2^r masks (r = number of coordinates with p_j < 1) with their probabilities."""
@@ -563,13 +595,14 @@ class RandK(_DiagonalClosedForm):
         size = _check_draw(rng, size)
         return rng.subsets(size, self.d, self.k)
 
-    def sample(self, rng: Generator, size: int) -> Any:
+    def sample(self, rng: Generator, size: int, dtype: Any = None) -> Any:
         """Masks of shape (size, d) with values d/k on the kept coordinates, 0 elsewhere.
 
         The kept sets are exactly those of :meth:`sample_indices` for the same generator state.
         """
+        dtype = _sample_dtype(rng, dtype)
         idx = self.sample_indices(rng, size)
-        zeros = rng.xp.zeros((idx.shape[0], self.d), device=rng.device)
+        zeros = rng.xp.zeros((idx.shape[0], self.d), dtype=dtype, device=rng.device)
         return scatter_add_rows(zeros, idx, self.d / self.k)
 
     def support(self, max_outcomes: int = DEFAULT_MAX_OUTCOMES) -> tuple[np.ndarray, np.ndarray]:
@@ -621,10 +654,11 @@ class Identity(_DiagonalClosedForm):
     def expected_gram(self) -> np.ndarray:
         return np.eye(self.d)
 
-    def sample(self, rng: Generator, size: int) -> Any:
+    def sample(self, rng: Generator, size: int, dtype: Any = None) -> Any:
         """All-ones diagonals of shape (size, d)."""
         size = _check_draw(rng, size)
-        return rng.xp.ones((size, self.d), device=rng.device)
+        dtype = _sample_dtype(rng, dtype)
+        return rng.xp.ones((size, self.d), dtype=dtype, device=rng.device)
 
     def support(self, max_outcomes: int = DEFAULT_MAX_OUTCOMES) -> tuple[np.ndarray, np.ndarray]:
         """One outcome, s = 1."""
@@ -685,16 +719,17 @@ class Permutation(Sketch):
         perm = rng.permutations(size, self.d)
         return rng.xp.reshape(perm, (size, self.n, self.q))
 
-    def sample(self, rng: Generator, size: int) -> Any:
+    def sample(self, rng: Generator, size: int, dtype: Any = None) -> Any:
         """Joint masks, shape (size, n, d): entry [r, i, j] = n if j is in client i's block."""
         size = _check_draw(rng, size)
+        dtype = _sample_dtype(rng, dtype)
         xp = rng.xp
         keys = rng.random((size, self.d))
         rank = xp.argsort(xp.argsort(keys, axis=1), axis=1)
         client = rank // self.q
         clients = xp.arange(self.n, device=rng.device)
         hit = client[:, None, :] == clients[None, :, None]
-        ones = xp.ones(hit.shape, dtype=keys.dtype, device=rng.device)
+        ones = xp.ones(hit.shape, dtype=dtype, device=rng.device)
         return xp.where(hit, float(self.n) * ones, 0.0 * ones)
 
     @property
@@ -799,12 +834,13 @@ class Gaussian(Sketch):
         self.d = check_int("d", d, low=1)
         self.m = check_int("m", m, low=1)
 
-    def sample(self, rng: Generator, size: int) -> Any:
-        """Matrices of shape (size, d, d)."""
+    def sample(self, rng: Generator, size: int, dtype: Any = None) -> Any:
+        """Matrices of shape (size, d, d), formed in float64 and cast to ``dtype``."""
         size = _check_draw(rng, size)
+        dtype = _sample_dtype(rng, dtype)
         xp = rng.xp
         Z = rng.normal((size, self.d, self.m))
-        return xp.matmul(Z, xp.matrix_transpose(Z)) / self.m
+        return xp.astype(xp.matmul(Z, xp.matrix_transpose(Z)) / self.m, dtype)
 
     def support(self, max_outcomes: int = DEFAULT_MAX_OUTCOMES) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{self!r} has a continuous, infinite support: it cannot be enumerated")
@@ -907,13 +943,14 @@ class Discrete(Sketch):
         u = rng.random((size,))
         return xp.searchsorted(_on_device(rng, cdf), u, side="right")
 
-    def sample(self, rng: Generator, size: int) -> Any:
+    def sample(self, rng: Generator, size: int, dtype: Any = None) -> Any:
         """Diagonals (size, d) when diagonal, else matrices (size, d, d).
 
         Draws the same outcomes as :meth:`sample_indices` for the same seed.
         """
+        dtype = _sample_dtype(rng, dtype)
         idx = self.sample_indices(rng, size)
-        return rng.xp.take(_on_device(rng, self._table()), idx, axis=0)
+        return rng.xp.take(_on_device(rng, self._table(), dtype), idx, axis=0)
 
     def _outcomes(self) -> tuple[np.ndarray, np.ndarray]:
         return self._table(), self.weights

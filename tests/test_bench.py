@@ -8,6 +8,7 @@ it computes, not how fast.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import stat
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mastbench import _compare, bench
+from mastbench import _anchors, _compare, bench
 from mastbench.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,9 +201,68 @@ def test_torch_loop_with_p_one_is_gradient_descent():
     x = np.zeros(4)
     for _ in range(5):
         x = x - 0.3 * problem.grad(x)
-    out = _compare.torch_dsgd_loop(X, y, l2=0.1, p=1.0, step=0.3, iters=5, replicates=2)
+    out = _anchors.torch_dsgd_loop(X, y, l2=0.1, p=1.0, step=0.3, iters=5, replicates=2)
     assert out.shape == (2, 4)
     np.testing.assert_allclose(out, np.stack([x, x]), rtol=1e-12, atol=1e-14)
+
+
+def _replay_problem(kind):
+    from mastbench.problems import Logistic, Quadratic
+
+    from mastbench.sketches import Bernoulli
+
+    gen = np.random.default_rng(3)
+    if kind == "quadratic":
+        A, b = bench.dense_quadratic_data(7, seed=2)
+        problem, data = Quadratic(A, b), {"A": A, "b": b}
+    else:
+        X = gen.standard_normal((20, 7))
+        y = np.where(gen.random(20) < 0.5, -1.0, 1.0)
+        problem, data = Logistic(X, y, 0.1), {"X": X, "y": y, "l2": 0.1}
+    sketch = Bernoulli(0.4, 7)
+    step = 0.5 / (problem.L * sketch.L_S_max)
+    return problem, data, sketch, step
+
+
+@pytest.mark.parametrize("kind", ["quadratic", "logistic"])
+@pytest.mark.parametrize("library", ["torch", "jax"])
+def test_anchors_fed_mastbench_masks_reproduce_its_iterates(kind, library):
+    pytest.importorskip(library)
+    problem, data, sketch, step = _replay_problem(kind)
+    start, masks, expected = _compare._replay_case(problem, sketch, step, 6, 3, seed=5)
+    assert masks.shape == (6, 3, 7) and not np.allclose(expected, start)
+    if library == "torch":
+        update = _anchors.torch_update(_anchors.torch_gradient(kind, data), step)
+        x = _anchors.torch_dsgd(update, start, p=0.4, iters=6, masks=masks).numpy()
+    else:
+        import jax
+
+        with jax.enable_x64(True):
+            program = _anchors.jax_dsgd(_anchors.jax_gradient(kind, data), step=step, p=0.4)
+            x = np.asarray(program["replay"](jax.numpy.asarray(start), jax.numpy.asarray(masks)))
+    np.testing.assert_allclose(x, expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("library", ["torch", "jax"])
+def test_anchors_draw_their_own_masks_with_the_same_keep_rate(library):
+    pytest.importorskip(library)
+    _, data, _, step = _replay_problem("quadratic")
+    # f = ½xᵀAx − bᵀx from x = 0, one step: x₁ = γ s ⊙ b, so E[x₁] = γ b (E s = 1)
+    R = 4000
+    x0 = np.zeros((R, 7))
+    if library == "torch":
+        update = _anchors.torch_update(_anchors.torch_gradient("quadratic", data), step)
+        x = _anchors.torch_dsgd(update, x0, p=0.4, iters=1, seed=1).numpy()
+    else:
+        import jax
+
+        with jax.enable_x64(True):
+            program = _anchors.jax_dsgd(_anchors.jax_gradient("quadratic", data), step=step, p=0.4)
+            x = np.asarray(program["run"](jax.numpy.asarray(x0), 1, jax.random.key(1)))
+    s = x / (step * data["b"])
+    assert set(np.unique(np.round(s, 9))) <= {0.0, 2.5}
+    kept = (s > 0).mean(axis=0)
+    assert np.all(np.abs(kept - 0.4) < 5 * np.sqrt(0.4 * 0.6 / R))
 
 
 def test_compare_limits_blas_threads_during_the_run(monkeypatch):
@@ -221,7 +281,7 @@ def test_compare_thread_limit_covers_scipys_own_blas_in_a_fresh_process():
     """SciPy's OpenBLAS (the compiled exact-engine loop calls it) is limited as NumPy's is."""
     script = textwrap.dedent(
         """
-        from mastbench import _compare, bench
+        from mastbench import _anchors, _compare, bench
 
         def measure(quick):
             import scipy.linalg  # SciPy's BLAS, first loaded here in this process
@@ -232,8 +292,17 @@ def test_compare_thread_limit_covers_scipys_own_blas_in_a_fresh_process():
         bench.compare(threads=1)
         """
     )
+    blas_defaults = {  # the conftest's one-thread variables would make this pass by themselves
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    }
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=blas_defaults,
     )
     assert result.returncode == 0, result.stderr
     assert "threads 1" in result.stdout, result.stdout

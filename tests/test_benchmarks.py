@@ -126,3 +126,35 @@ def test_mastbench_bench_runs_a_benchmark_through_asv(tmp_path):
     assert result.returncode == 0, output
     assert "LogisticGradDesign.time_grad" in output and "failed" not in output
     assert (tmp_path / ".asv-machine.json").is_file()  # machine info set non-interactively
+
+
+def test_bench_backends_come_from_the_environment(monkeypatch):
+    from benchmarks.common import selected_backends
+    from mastbench.backend import BACKENDS
+
+    monkeypatch.delenv("MASTBENCH_BENCH_BACKENDS", raising=False)
+    assert selected_backends() == BACKENDS
+    monkeypatch.setenv("MASTBENCH_BENCH_BACKENDS", " cupy, torch ")
+    assert selected_backends() == ("cupy", "torch")
+    monkeypatch.setenv("MASTBENCH_BENCH_BACKENDS", "cupy,jax")
+    with pytest.raises(ValueError, match=r"unknown backends \['jax'\]"):
+        selected_backends()
+
+
+@pytest.mark.slow  # asv check again (test_asv_check_finds_no_problems runs it by default)
+def test_gpu_check_dry_run_writes_a_summary(tmp_path):
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu-check.sh"
+    result = subprocess.run(
+        ["bash", str(script), "--dry-run", "--no-install", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHON": sys.executable},
+    )
+    summary = (tmp_path / "summary.txt").read_text()
+    assert result.returncode == 0, summary + result.stderr
+    assert "[dry run] gpu-tests:" in summary and "-m gpu" in summary
+    assert "asv check (NumPy backend): ok" in summary
+    assert summary.rstrip().endswith("result: all steps passed")
+    usage = subprocess.run(["bash", str(script), "--bogus"], capture_output=True, text=True)
+    assert usage.returncode == 2 and "unknown argument" in usage.stderr

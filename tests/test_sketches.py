@@ -213,6 +213,23 @@ def test_same_seed_same_samples_on_numpy_and_strict(sk):
     np.testing.assert_array_equal(a, to_numpy(b))
 
 
+@pytest.mark.parametrize("sk", [*SAMPLED, Bernoulli(np.array([0.3, 0.7, 1.0]))], ids=repr)
+def test_float32_draws_are_the_float64_draws_cast(xp, sk):
+    wide = sk.sample(xp.rng(11), 9)
+    narrow = sk.sample(xp.rng(11), 9, dtype=xp.xp.float32)
+    assert wide.dtype == xp.xp.float64
+    assert narrow.dtype == xp.xp.float32
+    if xp.device is not None:
+        assert backend.device_of(narrow) == xp.device
+    np.testing.assert_array_equal(to_numpy(narrow), to_numpy(wide).astype(np.float32))
+
+
+@pytest.mark.parametrize("dtype", ["float32", np.int64, "x"])
+def test_sample_rejects_a_dtype_that_is_not_real_floating(dtype):
+    with pytest.raises(TypeError, match="dtype must be a real floating dtype"):
+        Bernoulli(0.5, 3).sample(backend.rng(0), 2, dtype=dtype)
+
+
 def _mc_check_mean(draws, mean, var, count):
     """Monte-Carlo mean of ``draws`` within 5 sigma (per entry) of the exact ``mean``."""
     sigma = np.sqrt(np.maximum(var, 0.0) / count)

@@ -80,7 +80,7 @@ class Draw:
         device, so that a running sum of it syncs only where a checkpoint converts it.
         """
         if self.form == "mask":
-            return xp.mean(xp.sum(xp.astype(self.values != 0, xp.float64), axis=1))
+            return xp.mean(xp.astype(xp.count_nonzero(self.values, axis=1), xp.float64))
         return float(self.values.shape[1])
 
 
@@ -134,12 +134,15 @@ class Sampler:
         values = joint[:, self.block, :]
         return Draw(self.form, values, self.scale)
 
-    def draw(self, rng: Generator, size: int) -> Draw:
-        """A batch of ``size`` sketches in this sampler's form."""
+    def draw(self, rng: Generator, size: int, dtype: Any = None) -> Draw:
+        """A batch of ``size`` sketches in this sampler's form, values of ``dtype``.
+
+        ``dtype`` is the problem's (default float64); the random draws do not depend on it.
+        """
         if self.form == "index":
             values = self.sketch.sample_indices(rng, size)
         else:
-            values = self.sketch.sample(rng, size)
+            values = self.sketch.sample(rng, size, dtype=dtype)
         if self.is_permutation:
             return self.split(values)
         return Draw(self.form, values, self.scale)

@@ -165,7 +165,7 @@ class DSGD(MethodBase):
         x, v, oracle = state.x, state.v, state.oracle
         replicates = x.shape[0]
         sample_grads = state.sample_grads
-        draw = self.sampler.draw(rng, replicates)
+        draw = self.sampler.draw(rng, replicates, problem.dtype)
         if draw.form == "index":
             idx = draw.values
             w = draw.scale * oracle.deviation(xp, x, idx)
@@ -185,7 +185,7 @@ class DSGD(MethodBase):
                 sample_grads += self.batch_size
             g = draw.adjoint(xp, g)
             if self.compress is not None:
-                g = self.compress.draw(rng, replicates).adjoint(xp, g)
+                g = self.compress.draw(rng, replicates, problem.dtype).adjoint(xp, g)
             x = x - self.gamma * g
         coords = state.coords_touched + draw.coords(xp)
         return DSGDState(x, v, oracle, state.grad_evals + 1, sample_grads, coords)
@@ -732,11 +732,11 @@ class DistributedDSGD(MethodBase):
             blocks = (
                 self.sketches.sample_indices(rng, replicates)
                 if self.samplers[0].form == "index"
-                else self.sketches.sample(rng, replicates)
+                else self.sketches.sample(rng, replicates, dtype=problem.dtype)
             )
             draws = [s.split(blocks) for s in self.samplers]
         else:
-            draws = [s.draw(rng, replicates) for s in self.samplers]
+            draws = [s.draw(rng, replicates, problem.dtype) for s in self.samplers]
         z = x - v
         update = xp.zeros_like(x)
         coords = state.coords_touched

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mastbench.problems.least_squares import LeastSquares
 from mastbench.problems.quadratic import Quadratic
 from mastbench.problems.random import least_squares, quadratic
 
@@ -75,6 +76,50 @@ def test_distributed_index_and_mask_forms_agree(xp):
     np.testing.assert_allclose(to_numpy(index.x), to_numpy(mask.x), rtol=1e-12, atol=1e-13)
 
 
+# -- dtype: float32 in, float32 out, the same draws --
+@pytest.mark.parametrize(
+    ("option", "sketch", "form"),
+    [
+        ("I", Bernoulli(np.linspace(0.3, 0.9, 6)), "auto"),
+        ("I", RandK(6, 2), "index"),
+        ("I", RandK(6, 2), "mask"),
+        ("II", Bernoulli(np.linspace(0.3, 0.9, 6)), "auto"),
+        ("II", RandK(6, 2), "auto"),
+    ],
+    ids=["I-bernoulli", "I-randk-index", "I-randk-mask", "II-bernoulli", "II-randk"],
+)
+def test_float32_data_gives_float32_iterates_on_the_float64_draws(option, sketch, form, xp):
+    data = np.random.default_rng(5)
+    X, y = data.standard_normal((30, 6)), data.standard_normal(30)
+    traces = {}
+    for dtype in (xp.xp.float32, xp.xp.float64):
+        problem = LeastSquares(
+            xp.xp.asarray(X, dtype=dtype, device=xp.device),
+            xp.xp.asarray(y, dtype=dtype, device=xp.device),
+        )
+        traces[dtype] = dsgd(
+            problem,
+            xp.xp.zeros((6,), dtype=dtype, device=xp.device),
+            sketch=sketch,
+            step=0.05,
+            iters=40,
+            rng=xp.rng(11),
+            replicates=4,
+            option=option,
+            batch_size=None if option == "I" else 5,
+            form=form,
+            checkpoints=[0, 40],
+        )
+    single, double = traces[xp.xp.float32], traces[xp.xp.float64]
+    assert single.x.dtype == xp.xp.float32
+    np.testing.assert_allclose(
+        to_numpy(single.x).astype(float), to_numpy(double.x), rtol=2e-5, atol=2e-6
+    )
+    np.testing.assert_array_equal(
+        single.counters["coords_touched"], double.counters["coords_touched"]
+    )
+
+
 # -- batched = looped over replicates, on recorded draws --
 class _ReplayMasks(Bernoulli):
     """Bernoulli whose draws are replayed from a recorded (T, R, d) array (a test double)."""
@@ -83,7 +128,7 @@ class _ReplayMasks(Bernoulli):
         super().__init__(p)
         self.recorded, self.column, self.t = recorded, column, 0
 
-    def sample(self, rng, size):
+    def sample(self, rng, size, dtype=None):
         block = (
             self.recorded[self.t] if self.column is None else self.recorded[self.t][[self.column]]
         )

@@ -57,8 +57,8 @@ class ScaledSketch(Sketch):
         self.d = self.base.d
         self.diagonal = self.base.diagonal
 
-    def sample(self, rng: Generator, size: int) -> Any:
-        return self.factor * self.base.sample(rng, size)
+    def sample(self, rng: Generator, size: int, dtype: Any = None) -> Any:
+        return self.factor * self.base.sample(rng, size, dtype=dtype)
 
     def support(self, max_outcomes: int = DEFAULT_MAX_OUTCOMES) -> tuple[np.ndarray, np.ndarray]:
         outcomes, probs = self.base.support(max_outcomes)
