@@ -1,7 +1,9 @@
-"""Public hypothesis strategies: instances for falsifying theorems and for property tests.
+"""Public hypothesis strategies of problems, sketches and arrays, shared by the families.
 
 A user can falsify their own theorem with these; ``mastbench falsify THEOREM`` uses the
-theorem's own strategy, built from the ones here.  Needs hypothesis (``mastbench[test]``).
+theorem's own strategy, built from the ones here (the strategies of each family's theorem
+instances live in ``mastbench.theory.<family>.strategies``).  Needs hypothesis
+(``mastbench[test]``).
 """
 
 from __future__ import annotations
@@ -50,7 +52,6 @@ def quadratics(
     return random_problems.quadratic(d, kappa, gen, mu=0.0 if singular and d > 1 else 1.0)
 
 
-# -- sketches (mastbench.sketches) --
 # -- sketches (mastbench.sketches) --------------------------------------------------------------
 __all__ += ["SKETCH_KINDS", "sketches"]
 
@@ -104,54 +105,8 @@ def sketches(
     return sk.Discrete(mats, weights)
 
 
-# -- MAST objective (problems.MASTObjective; theorems mast.smoothness, mast.gap, ...) ------------
-__all__ += ["mast_instances"]
-
-
-@st.composite
-def mast_instances(
-    draw: st.DrawFn, *, logistic: bool | None = None, max_d: int = 4, points: int = 4
-):
-    """Instances for the MAST lemmas: a problem, a sketch, a shift v and points x.
-
-    Parameters
-    ----------
-    logistic : bool, optional
-        Logistic regression (True), a quadratic, possibly singular (False), or either (None).
-    max_d : int
-        Largest dimension (the support is enumerated: keep it small).
-    points : int
-        Number of random points x at which pointwise statements are checked.
-
-    Returns
-    -------
-    theory.Instance
-        With fields ``problem``, ``sketch``, ``shift`` (float64 host vector) and ``points``
-        (float64, (points, d)).
-    """
-    import mastbench.problems.random as random_problems
-    from mastbench.theory import Instance
-
-    sketch = draw(sketches(max_d=max_d, min_p=0.2))
-    d = sketch.d
-    use_logistic = draw(st.booleans()) if logistic is None else logistic
-    seed = draw(seeds())
-    if use_logistic:
-        l2 = draw(st.floats(1e-2, 1.0))
-        problem = random_problems.logistic(draw(st.integers(5, 40)), d, rng(seed), l2=l2)
-    else:
-        problem = draw(quadratics(d=d, singular=draw(st.booleans())))
-    host = np.random.default_rng(seed)
-    shift = draw(st.sampled_from([0.0, 1.0, 3.0])) * host.normal(size=d)
-    where = 2.0 * host.normal(size=(points, d))
-    kind = "logistic" if use_logistic else "quadratic"
-    return Instance(
-        f"{kind} d={d}, {sketch!r}", problem=problem, sketch=sketch, shift=shift, points=where
-    )
-
-
-# -- Frank-Wolfe (theory/frank_wolfe.py) --------------------------------------------------------
-__all__ += ["fw_gradients", "fw_instances"]
+# -- Frank-Wolfe (theory/frank_wolfe/) -----------------------------------------------------------
+__all__ += ["fw_gradients"]
 
 
 @st.composite
@@ -164,33 +119,6 @@ def fw_gradients(draw: st.DrawFn, min_d: int = 2, max_d: int = 6) -> np.ndarray:
     if draw(st.booleans()):
         grads = np.round(grads)
     return grads
-
-
-def fw_instances(
-    kinds: tuple[str, ...] = ("l1", "group", "l2", "simplex"),
-    losses: tuple[str, ...] = ("least_squares",),
-    max_d: int = 8,
-) -> st.SearchStrategy:
-    """Frank-Wolfe theorem instances: a random problem over a random set, with C_f and f*.
-
-    Draws the set ``kind``, the ``loss``, d ∈ [2, max_d] (d ∈ {4, 6, 9} for the nuclear ball,
-    which needs a matrix shape), a radius log-uniform in [0.1, 10] and a seed; see
-    :func:`mastbench.theory.frank_wolfe.instances.fw_instance`.
-    """
-    from mastbench.theory.frank_wolfe.instances import fw_instance
-
-    def build(kind: str, loss: str, d: int, exponent: float, seed: int):
-        d = {2: 4, 3: 4, 5: 6, 7: 6, 8: 9}.get(d, d) if kind == "nuclear" else d
-        return fw_instance(kind, d, seed, loss=loss, radius=float(10.0**exponent))
-
-    return st.builds(
-        build,
-        st.sampled_from(kinds),
-        st.sampled_from(losses),
-        dimensions(2, max_d),
-        st.floats(-1.0, 1.0),
-        seeds(),
-    )
 
 
 # ======================================================================================
@@ -437,8 +365,8 @@ __all__ += ["group_lasso_regularizers", "ramda_subproblems"]
 
 
 # == SequentialAttention++ =====================================================================
-# Instances of the ``seqattn.*`` theorems (theory/seqattn.py): small group-structured least
-# squares with a planted block support, and the sizes of the pointwise mask identities.
+# Small group-structured least squares with a planted block support (the instances of the
+# ``seqattn.*`` theorems are built from them in theory/seqattn/strategies.py).
 
 
 @st.composite
@@ -469,129 +397,4 @@ def group_least_squares(
     return problem
 
 
-def _seqattn_instance(name: str, **fields):
-    from mastbench.theory import Instance
-
-    return Instance(name, **fields)
-
-
-def mask_instances() -> st.SearchStrategy:
-    """Instances of ``seqattn.mask-equivalence``: mask name, group count t, block size b."""
-    from mastbench.problems.group_penalties import MASKS
-
-    return st.builds(
-        lambda mask, t, b, seed: _seqattn_instance(
-            f"{mask}-t{t}-b{b}-s{seed}", mask=mask, t=t, b=b, seed=seed, samples=50
-        ),
-        st.sampled_from(sorted(MASKS)),
-        st.integers(1, 6),
-        st.integers(1, 4),
-        st.integers(0, 2**16),
-    )
-
-
-def softmax_instances() -> st.SearchStrategy:
-    """Instances of ``seqattn.normalized-softmax``: t groups of size b."""
-    return st.builds(
-        lambda t, b, seed: _seqattn_instance(
-            f"softmax-t{t}-b{b}-s{seed}", t=t, b=b, seed=seed, samples=50
-        ),
-        st.integers(2, 6),
-        st.integers(1, 3),
-        st.integers(0, 2**16),
-    )
-
-
-def threshold_instances() -> st.SearchStrategy:
-    """Instances of ``seqattn.threshold``: a group least squares and S = ∅ or one group."""
-    return st.builds(
-        lambda problem, with_s: _seqattn_instance(
-            f"{problem!r}-S{int(with_s)}", problem=problem, S=(0,) if with_s else ()
-        ),
-        group_least_squares(),
-        st.booleans(),
-    )
-
-
-def unique_minimum_instances() -> st.SearchStrategy:
-    """Instances of ``seqattn.unique-sparse-minimum``: 3 groups × 2 variables, admissible q."""
-    from mastbench.problems.group_penalties import ADMISSIBLE_Q
-
-    return st.builds(
-        lambda problem, q: _seqattn_instance(
-            f"{problem!r}-q={q}", problem=problem, q=q, starts=3, samples=200
-        ),
-        group_least_squares(max_groups=3, max_block=1, max_responses=2).filter(
-            lambda p: p.groups.t == 3 and p.d <= 6
-        ),
-        st.sampled_from(ADMISSIBLE_Q),
-    )
-
-
-def omp_instances() -> st.SearchStrategy:
-    """Instances of ``seqattn.omp-equivalence``: scalar-feature least squares, k ≤ 3."""
-    return st.builds(
-        lambda problem: _seqattn_instance(
-            f"{problem!r}", problem=problem, k=min(3, problem.groups.t - 1), steps=3000
-        ),
-        group_least_squares(max_block=1, max_responses=1),
-    )
-
-
-def omp_rate_instances() -> st.SearchStrategy:
-    """Instances of ``seqattn.group-omp-rate``: k + steps ≤ t."""
-    return st.builds(
-        lambda problem: _seqattn_instance(
-            f"{problem!r}", problem=problem, k=1, steps=problem.groups.t - 1
-        ),
-        group_least_squares(),
-    )
-
-
-def ompr_instances() -> st.SearchStrategy:
-    """Instances of ``seqattn.ompr``: k = 1, t ≥ 5 and n ≥ 40·d, so that a k′ ≤ t − k with
-    k′ ≥ k(L²/μ² + 1) exists in most draws (at n ≥ 4·d almost none was applicable)."""
-    return st.builds(
-        lambda problem: _seqattn_instance(f"{problem!r}", problem=problem, k=1, iters=6),
-        group_least_squares(
-            min_groups=5, max_groups=10, max_block=1, max_responses=1, rows_per_feature=40
-        ),
-    )
-
-
-def iht_instances() -> st.SearchStrategy:
-    """Instances of ``seqattn.iht``: k ≤ t/2 so that L_{2k} is enumerated."""
-    return st.builds(
-        lambda problem: _seqattn_instance(
-            f"{problem!r}", problem=problem, k=max(1, problem.groups.t // 2 - 1), iters=20
-        ),
-        group_least_squares(),
-    )
-
-
-def phased_instances() -> st.SearchStrategy:
-    """Instances of the step-by-step checks of SA++, ACDC, magnitude pruning and powerprop
-    (``seqattn.*-reference`` in :mod:`mastbench.theory.seqattn.phased`): a group least
-    squares, k < t, and the seed of the start."""
-    return st.builds(
-        lambda problem, k, seed: _seqattn_instance(
-            f"{problem!r}", problem=problem, k=min(k, problem.groups.t - 1), seed=seed
-        ),
-        group_least_squares(),
-        st.integers(1, 2),
-        seeds(),
-    )
-
-
-__all__ += [
-    "group_least_squares",
-    "iht_instances",
-    "mask_instances",
-    "omp_instances",
-    "omp_rate_instances",
-    "ompr_instances",
-    "phased_instances",
-    "softmax_instances",
-    "threshold_instances",
-    "unique_minimum_instances",
-]
+__all__ += ["group_least_squares"]

@@ -202,14 +202,14 @@ def implementation_agreement(
     theorem: Theorem, instance: Instance, params: Mapping[str, Any]
 ) -> Any:
     """Run the method an exact theorem reads (``theorem.implementation``) as implemented and
-    compare it with its exact moments (:func:`mastbench.exact.agreement`: R =
+    compare it with its exact moments (:func:`mastbench.agreement.agreement`: R =
     :data:`IMPLEMENTATION_REPLICATES` replicates, t = 1..:data:`IMPLEMENTATION_ITERS`,
     intervals simultaneous at level 1 − 10⁻⁶)."""
-    from mastbench import exact
+    from mastbench.agreement import agreement
     from mastbench.backend import rng
 
     method, problem, x0 = theorem.implementation(instance, params)
-    return exact.agreement(
+    return agreement(
         method,
         problem,
         x0,

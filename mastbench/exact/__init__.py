@@ -14,18 +14,16 @@ its map (``moment_map(problem)``, evaluated with the closed-form sketch moments 
 :mod:`mastbench.sketches` or by enumerating a finite joint support) and its MAST objective;
 :func:`moments` propagates and reads out E‖x_t − x_D*‖², E f_D(x_t) − f_D*, E f(x_t) − f* and
 E‖∇f_D(x_t)‖², and :func:`limit` solves for the fixed point.  The same method object runs in
-the driver (:func:`mastbench.algorithms.driver.run`); ``tests/exact/test_contract.py`` keeps
-the two in agreement.
+the driver (:func:`mastbench.algorithms.driver.run`); :func:`mastbench.agreement.agreement`
+compares the two, and ``tests/exact/test_contract.py`` keeps them in agreement.
 
 Modules: :mod:`~mastbench.exact.engine` (``moments``, ``limit``, results),
 :mod:`~mastbench.exact.moment_maps` (the maps, propagation, fixed point),
-:mod:`~mastbench.exact.agreement` (the driver's batched runs against the exact moments),
 :mod:`~mastbench.exact.diagonal_step` (the fused step of diagonal sketches) and
 :mod:`~mastbench.exact.numba_kernel` (its compiled propagation; ``enabled = False`` forces
 the NumPy loop).
 """
 
-from mastbench.exact.agreement import Agreement, agreement
 from mastbench.exact.engine import (
     MAX_BRANCHES,
     MAX_LIMIT_DIM,
@@ -42,13 +40,11 @@ from mastbench.exact.engine import (
 __all__ = [
     "MAX_BRANCHES",
     "MAX_LIMIT_DIM",
-    "Agreement",
     "ExactLimit",
     "ExactMoments",
     "Geometry",
     "affine_limit",
     "affine_moments",
-    "agreement",
     "limit",
     "moments",
     "quadratic_components",

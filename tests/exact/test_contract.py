@@ -5,7 +5,7 @@ small quadratic instances: R = 2000 replicates run by the driver
 (:func:`mastbench.algorithms.driver.run`) agree with :func:`mastbench.exact.moments` at every
 t = 1..T — each coordinate of E x_t and E‖x_t − x_D*‖² lies in its Monte-Carlo confidence
 interval, the C·(d + 1) intervals simultaneous at level 1 − 10⁻⁶ by Bonferroni
-(:func:`mastbench.exact.agreement`).  Pinned cases (the index paths, option II with a
+(:func:`mastbench.agreement.agreement`).  Pinned cases (the index paths, option II with a
 compressor, IST, L-SVRDSG with b < N) and a few generated examples per method by default;
 100 generated under ``HYPOTHESIS_PROFILE=thorough``.  Step sizes stay inside the stable range,
 where the iterates are light-tailed and the intervals' normal approximation holds at R = 2000.
@@ -22,7 +22,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from mastbench.problems.random import least_squares, quadratic
 
-from mastbench import exact
+from mastbench.agreement import agreement
 from mastbench.algorithms import all_algorithms
 from mastbench.algorithms.mast import DSGD, LSVRDSG, Clients, DistributedDSGD, DSGDImportance
 from mastbench.backend import rng
@@ -218,7 +218,7 @@ def test_driver_monte_carlo_agrees_with_exact_moments(name):
     @given(case=CASES[name], seed=seeds)
     def check(case, seed):
         method, problem, x0 = case
-        result = exact.agreement(
+        result = agreement(
             method, problem, x0, ITERS, rng=rng(seed), replicates=2000, checkpoints=CHECKPOINTS
         )
         assert result.holds, result.reason

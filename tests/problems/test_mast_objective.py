@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mastbench.problems import LeastSquares, Logistic, MASTObjective, Quadratic
+from mastbench.theory.mast.strategies import mast_instances
 
 from mastbench import strategies as mst
 from mastbench.backend import rng, to_numpy
@@ -304,7 +305,7 @@ def test_gaussian_closed_form_on_every_backend(xp):
 
 
 @settings(max_examples=10)
-@given(instance=mst.mast_instances(logistic=True, max_d=3))
+@given(instance=mast_instances(logistic=True, max_d=3))
 def test_logistic_minima_gap_relations(instance):
     """T-GAP (e) and Δ' ≤ Δ on random logistic instances (Newton on the enumerated f_D)."""
     F = MASTObjective(instance.problem, instance.sketch, instance.shift)

@@ -34,6 +34,7 @@ from mastbench.theory.frank_wolfe.instances import (
     segment_instance,
     tie_instance,
 )
+from mastbench.theory.frank_wolfe.strategies import fw_instances
 
 from mastbench.algorithms.driver import run
 from mastbench.algorithms.frank_wolfe import (
@@ -127,8 +128,6 @@ def _convex_assumptions(instance: Instance) -> list[str]:
 
 
 def _strategy(kinds: tuple[str, ...], losses: tuple[str, ...] = ("least_squares",)) -> Any:
-    from mastbench.strategies import fw_instances
-
     return fw_instances(kinds=kinds, losses=losses)
 
 

@@ -27,6 +27,7 @@ from mastbench.theory.frank_wolfe.reference import (
     fw_reference,
     sfw_reference,
 )
+from mastbench.theory.frank_wolfe.strategies import fw_instances
 
 from mastbench.algorithms.driver import run
 from mastbench.algorithms.frank_wolfe import (
@@ -300,8 +301,6 @@ def _invariant_runs(instance: Instance) -> list[tuple[str, str]]:
 
 
 def _invariant_strategy() -> Any:
-    from mastbench.strategies import fw_instances
-
     return fw_instances(kinds=("l1", "simplex", "group", "l2"), losses=("least_squares",))
 
 

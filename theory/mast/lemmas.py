@@ -19,6 +19,7 @@ from mastbench.problems import LeastSquares, Logistic, MASTObjective
 from mastbench.problems.quadratic import Quadratic
 from mastbench.theory._core import Evidence, Instance, NegativeControl
 from mastbench.theory._registry import theorem
+from mastbench.theory.mast.strategies import mast_instances
 
 from mastbench.backend import Generator, rng, to_numpy
 from mastbench.sketches import (
@@ -369,8 +370,6 @@ def sketch_constants(instance: Instance, params: dict[str, Any]) -> Evidence:
 
 # -- mast.smoothness -------------------------------------------------------------------------
 def _objective_strategy(*, logistic: bool | None = None) -> Any:
-    from mastbench.strategies import mast_instances
-
     return mast_instances(logistic=logistic)
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 from mastbench.problems.group_random import planted_least_squares
@@ -50,17 +48,3 @@ def stack(parts: list[tuple[np.ndarray, np.ndarray]], **extra) -> Evidence:
         [np.broadcast_to(np.asarray(b, float), np.atleast_1d(m).shape) for m, b in parts]
     )
     return Evidence(np.arange(measured.size), measured, bound, atol=0.0, extra=extra)
-
-
-def strategy(name: str) -> Callable[[], Any]:
-    """``strategy()`` field of a theorem: the public strategy ``name`` of mastbench.strategies.
-
-    Imported lazily, since hypothesis is a test dependency.
-    """
-
-    def build() -> Any:
-        from mastbench import strategies
-
-        return getattr(strategies, name)()
-
-    return build

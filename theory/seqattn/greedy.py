@@ -18,7 +18,12 @@ from mastbench.theory.seqattn.common import (
     correlated_least_squares,
     least_squares,
     stack,
-    strategy,
+)
+from mastbench.theory.seqattn.strategies import (
+    iht_instances,
+    omp_instances,
+    omp_rate_instances,
+    ompr_instances,
 )
 
 from mastbench.algorithms.driver import run
@@ -93,7 +98,7 @@ def sequential_lasso_order(problem: Any, k: int, *, penalize_selected: bool = Fa
             params=lambda inst, p: {**p, "penalize_selected": True},
         ),
     ),
-    strategy=strategy("omp_instances"),
+    strategy=omp_instances,
 )
 def omp_equivalence(instance: Instance, params: dict[str, Any]) -> Evidence:
     """Sequential Attention ≡ Sequential LASSO ≡ OMP for linear regression.
@@ -183,7 +188,7 @@ group_omp_rate = theorem(
             instance=lambda inst: _omp_rate_instances(False)[1],
         ),
     ),
-    strategy=strategy("omp_rate_instances"),
+    strategy=omp_rate_instances,
     doc="""Group OMP converges geometrically to the best k-group value (fully corrective greedy).
 
     Statement [D]: for 𝓛 μ_s-restricted strongly convex and L₁-restricted smooth (group
@@ -288,7 +293,7 @@ ompr_theorem = theorem(
             instance=lambda inst: inst.replace(k_prime=inst.k),
         ),
     ),
-    strategy=strategy("ompr_instances"),
+    strategy=ompr_instances,
     doc="""OMPR with a bicriteria guarantee (SA++ Theorem B.3).
 
     Statement: q strictly increasing, subadditive, q(0) = 0; k′ ≥ k(L₂²/μ²_{k+k′} + 1) and
@@ -361,7 +366,7 @@ iht_theorem = theorem(
     default_params=lambda inst: {"step": _iht_step(inst)},
     step_size=_iht_step,
     controls=(NegativeControl("bound x 0.5", bound_scale=0.5),),
-    strategy=strategy("iht_instances"),
+    strategy=iht_instances,
     doc="""Group IHT decreases the loss monotonically for η ≤ 1/L_{2k}.
 
     Statement [D]: β_{t+1} = H_k(β_t − η∇𝓛(β_t)) is the Euclidean projection onto k-group-sparse

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 from mastbench.theory._core import Evidence, Instance, NegativeControl
 from mastbench.theory._registry import theorem
-from mastbench.theory.seqattn.common import PAPER, least_squares, strategy
+from mastbench.theory.seqattn.common import PAPER, least_squares
 from mastbench.theory.seqattn.references import TOLERANCE, Quadratic
+from mastbench.theory.seqattn.strategies import phased_instances
 
 from mastbench.algorithms.driver import run
 from mastbench.algorithms.pruning import (
@@ -236,7 +237,7 @@ def _register(
         method="deterministic",
         instances=_instances,
         default_params=lambda inst: dict(_DEFAULTS),
-        strategy=strategy("phased_instances"),
+        strategy=phased_instances,
         **fields,
     )(evaluate)
 

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 from mastbench.theory._core import Evidence, Instance, NegativeControl
 from mastbench.theory._registry import theorem
-from mastbench.theory.seqattn.common import PAPER, least_squares, strategy
+from mastbench.theory.seqattn.common import PAPER, least_squares
+from mastbench.theory.seqattn.strategies import iht_instances, omp_rate_instances, ompr_instances
 
 from mastbench.algorithms.driver import run
 from mastbench.algorithms.pruning import IHT, OMPR, GroupOMP
@@ -136,7 +137,7 @@ def _instances(quick: bool) -> list[Instance]:
     controls=(
         NegativeControl("reference step x 1.01", params=lambda i, p: {**p, "step_scale": 1.01}),
     ),
-    strategy=strategy("iht_instances"),
+    strategy=iht_instances,
 )
 def iht_reference(instance: Instance, params: dict[str, Any]) -> Evidence:
     """Group IHT as implemented equals its pseudo-code, step by step.
@@ -188,7 +189,7 @@ def iht_reference(instance: Instance, params: dict[str, Any]) -> Evidence:
             params=lambda i, p: {**p, "reference_pick": "second"},
         ),
     ),
-    strategy=strategy("omp_rate_instances"),
+    strategy=omp_rate_instances,
 )
 def omp_reference(instance: Instance, params: dict[str, Any]) -> Evidence:
     """Group OMP as implemented equals its pseudo-code, step by step.
@@ -253,7 +254,7 @@ def _second_pick_omp(q: Quadratic, steps: int) -> tuple[list[int], np.ndarray]:
             params=lambda i, p: {**p, "accept_sign": -1.0},
         ),
     ),
-    strategy=strategy("ompr_instances"),
+    strategy=ompr_instances,
 )
 def ompr_reference(instance: Instance, params: dict[str, Any]) -> Evidence:
     """OMPR as implemented equals Algorithm 2, step by step, under both swap rules.

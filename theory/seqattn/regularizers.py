@@ -19,7 +19,13 @@ from mastbench.problems.group_penalties import (
 )
 from mastbench.theory._core import Evidence, Instance, NegativeControl
 from mastbench.theory._registry import theorem
-from mastbench.theory.seqattn.common import PAPER, least_squares, stack, strategy
+from mastbench.theory.seqattn.common import PAPER, least_squares, stack
+from mastbench.theory.seqattn.strategies import (
+    mask_instances,
+    softmax_instances,
+    threshold_instances,
+    unique_minimum_instances,
+)
 from scipy.optimize import minimize, minimize_scalar
 
 
@@ -49,7 +55,7 @@ def _mask_instances(quick: bool) -> list[Instance]:
     instances=_mask_instances,
     default_params=lambda inst: {"rhs_scale": 1.0},
     controls=(NegativeControl("q x 1.05", params=lambda inst, p: {**p, "rhs_scale": 1.05}),),
-    strategy=strategy("mask_instances"),
+    strategy=mask_instances,
 )
 def mask_equivalence(instance: Instance, params: dict[str, Any]) -> Evidence:
     """Mask parameterizations are Σq group regularizers.
@@ -169,7 +175,7 @@ def _softmax_instances(quick: bool) -> list[Instance]:
     instances=_softmax_instances,
     default_params=lambda inst: {"rhs_scale": 1.0},
     controls=(NegativeControl("closed form x 1.05", params=lambda i, p: {**p, "rhs_scale": 1.05}),),
-    strategy=strategy("softmax_instances"),
+    strategy=softmax_instances,
 )
 def normalized_softmax(instance: Instance, params: dict[str, Any]) -> Evidence:
     """Weight decay through a normalized softmax mask is a squared group-ℓ1 penalty.
@@ -269,7 +275,7 @@ def _threshold_assumptions(instance: Instance) -> list[str]:
     assumptions=_threshold_assumptions,
     default_params=lambda inst: {"above": 1.0 + 1e-3},
     controls=(NegativeControl("λ = 0.999τ", params=lambda inst, p: {**p, "above": 0.999}),),
-    strategy=strategy("threshold_instances"),
+    strategy=threshold_instances,
 )
 def group_lasso_threshold(instance: Instance, params: dict[str, Any]) -> Evidence:
     """The group-LASSO threshold and its 1-sparse support on the max-gradient group.
@@ -344,7 +350,7 @@ def _unique_assumptions(instance: Instance) -> list[str]:
         NegativeControl("q = x^2 (superadditive)", instance=lambda i: i.replace(q="square")),
         NegativeControl("q = softmax mask (Lemma 2.1)", instance=lambda i: i.replace(q="softmax")),
     ),
-    strategy=strategy("unique_minimum_instances"),
+    strategy=unique_minimum_instances,
 )
 def unique_sparse_minimum(instance: Instance, params: dict[str, Any]) -> Evidence:
     """Unique sparse global minima of group q-regularized problems (Theorem 1.1).

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from mastbench.algorithms.driver import run
 from mastbench.exact.engine import moments
 from mastbench.validation import check_in_range, check_int
 
@@ -103,8 +104,6 @@ def agreement(
     -------
     Agreement
     """
-    from mastbench.algorithms.driver import run
-
     iters = check_int("iters", iters, low=1)
     replicates = check_int("replicates", replicates, low=2)
     level = check_in_range("level", level, 0.0, 1.0, low_open=True, high_open=True)
