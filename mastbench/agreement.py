@@ -56,6 +56,10 @@ class Agreement:
         R.
     level : float
         The simultaneous confidence level.
+    checked : bool
+        False when R replicates cannot sample the sketch's rare outcomes often enough for the
+        intervals to be valid (then ``holds`` is True and ``reason`` says why nothing was
+        compared).
     """
 
     holds: bool
@@ -65,6 +69,36 @@ class Agreement:
     iterations: np.ndarray
     replicates: int
     level: float
+    checked: bool = True
+
+
+#: A coordinate kept with probability p is compared only when R·p reaches this count: below
+#: it, the replicates miss the rare outcomes (of size 1/p) that carry the mean, and no
+#: interval from R draws is valid.
+MIN_EXPECTED_KEEPS = 30.0
+
+
+def smallest_keep_probability(method: Any) -> float:
+    """The smallest probability that one draw of the method's sketch(es) keeps a coordinate
+    (1 when the method has no sketch with a finite support)."""
+    sketches = getattr(method, "sketches", None) or getattr(method, "sketch", None)
+    if not isinstance(sketches, list | tuple):
+        sketches = [sketches]
+    smallest = 1.0
+    for sketch in sketches:
+        single = getattr(sketch, "marginal", sketch)
+        if single is None or not hasattr(single, "support"):
+            continue
+        try:
+            outcomes, probs = single.support()
+        except ValueError:  # a support too large to enumerate: nothing rare is known
+            continue
+        if outcomes.ndim == 3:
+            kept = np.any(outcomes != 0, axis=1)  # column j of S_i is not zero
+        else:
+            kept = outcomes != 0
+        smallest = min(smallest, float(np.min(probs @ kept)))
+    return smallest
 
 
 def agreement(
@@ -109,6 +143,14 @@ def agreement(
     level = check_in_range("level", level, 0.0, 1.0, low_open=True, high_open=True)
     points = np.arange(1, iters + 1) if checkpoints is None else np.asarray(checkpoints)
     points = np.unique(points[points > 0]).astype(np.int64)
+    keep = smallest_keep_probability(method)
+    if replicates * keep < MIN_EXPECTED_KEEPS:
+        reason = (
+            f"not compared: a coordinate is kept with probability {keep:.3g}, so R = "
+            f"{replicates} replicates expect {replicates * keep:.3g} keeps (fewer than "
+            f"{MIN_EXPECTED_KEEPS:g})"
+        )
+        return Agreement(True, reason, None, 0.0, points, replicates, level, checked=False)
     exact = moments(method, problem, x0, iters, checkpoints=points)
     trace = run(
         method,
@@ -130,7 +172,9 @@ def agreement(
     dist2 = np.sum((X - exact.x_D_star) ** 2, axis=2)  # (C, R)
     mean = np.concatenate([X.mean(axis=1), dist2.mean(axis=1)[:, None]], axis=1)  # (C, d+1)
     value = np.concatenate([exact.mean, exact.dist2[:, None]], axis=1)
-    var = np.maximum(np.diagonal(exact.second, axis1=1, axis2=2) - exact.mean**2, 0.0)
+    second = np.diagonal(exact.second, axis1=1, axis2=2)
+    # the variance is a difference of moments: below its round-off it is not known to be 0
+    var = np.maximum(second - exact.mean**2, 64 * np.finfo(float).eps * second)
     tail = 1.0 - (1.0 - level) / (2 * C * (d + 1))  # two-sided, Bonferroni over C(d + 1)
     half = np.empty((C, d + 1))
     half[:, :d] = special.ndtri(tail) * np.sqrt(var / replicates)
