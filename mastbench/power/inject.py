@@ -13,6 +13,8 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from mastbench.backend import array_namespace
+
 __all__ = [
     "Step",
     "field_changed",
@@ -42,8 +44,11 @@ def update_scaled(factor: float) -> Callable[[Step], Step]:
 
     def wrap(step: Step) -> Step:
         def faulty(self: Any, problem: Any, state: Any, k: int, rng: Any) -> Any:
+            current = self.output(state)
+            # a copy: a step may update the iterate in place (the Rand-K index path does)
+            x_old = array_namespace(current).asarray(current, copy=True)
             new = step(self, problem, state, k, rng)
-            x_old, x_new = self.output(state), self.output(new)
+            x_new = self.output(new)
             return _with_iterate(self, new, x_old + factor * (x_new - x_old))
 
         return faulty

@@ -80,3 +80,32 @@ def test_the_catalogue_names_real_algorithms_with_unique_names():
     assert set(names) <= {f.algorithm for f in faults}, "an algorithm with no fault"
     with pytest.raises(KeyError, match="unknown fault"):
         get_fault("no such fault")
+
+
+def _case_trace(spec):
+    from mastbench.backend import namespace
+    from tests.algorithms.cases import case_for
+
+    args, kwargs = case_for(spec.name)(namespace("numpy"), None)
+    if spec.stochastic:
+        kwargs = {**kwargs, "rng": rng(11), "replicates": 2}
+    return spec.run(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "fault", [f for f in catalogue() if f.kind != "schedule"], ids=lambda f: f.name
+)
+def test_every_fault_changes_what_its_algorithm_computes(fault):
+    """On the algorithm's own test case.  A schedule fault changes only a method whose steps
+    depend on k (the open-loop FW rule, RAMDA's weights), which its test case need not use;
+    the power run shows those change the family's theorem instances (they are detected)."""
+    from mastbench.algorithms import get_algorithm
+
+    spec = get_algorithm(fault.algorithm)
+    correct = _case_trace(spec)
+    with patched(spec.method, fault.wrap):
+        faulty = _case_trace(spec)
+    assert not np.array_equal(np.asarray(correct.x), np.asarray(faulty.x)) or any(
+        not np.array_equal(correct.metrics[k], faulty.metrics[k], equal_nan=True)
+        for k in correct.metrics
+    ), f"{fault.name} changes nothing on the algorithm's test case"
