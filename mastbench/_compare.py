@@ -14,6 +14,7 @@ PyTorch/JAX reference is first fed the masks mastbench drew and must reproduce i
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -274,13 +275,28 @@ def _final_subopt(problem: Any, x: Any) -> tuple[float, float]:
 def _xla_single_thread() -> None:
     """Keep XLA's CPU client to one thread when BLAS is limited to one (``--threads 1``).
 
-    Effective only before JAX creates its CPU client, which this module does first.
+    Effective only before JAX creates its CPU client, which this module does first.  The
+    flags alone leave JAX 0.10's CPU client on every core (CPU time twice the wall time on two
+    cores), so the client is created while this thread is pinned to one CPU: its worker threads
+    inherit that affinity, and this thread's is restored.
     """
     from mastbench.bench import blas_threads
 
-    if blas_threads() == 1 and "jax" not in sys.modules:
-        flags = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flags}".strip()
+    if blas_threads() != 1 or "jax" in sys.modules:
+        return
+    flags = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flags}".strip()
+    if not hasattr(os, "sched_setaffinity"):
+        return
+    cpus = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cpus)})
+    try:
+        with contextlib.suppress(ImportError):  # the anchor reports a missing JAX itself
+            import jax
+
+            jax.devices("cpu")
+    finally:
+        os.sched_setaffinity(0, cpus)
 
 
 class _Anchor:

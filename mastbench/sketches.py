@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from mastbench.backend import Generator, scatter_add_rows
+from mastbench.backend import Generator, is_numpy, scatter_add_rows
 from mastbench.validation import (
     check_generator,
     check_int,
@@ -502,6 +502,8 @@ class Bernoulli(_DiagonalClosedForm):
         xp = rng.xp
         keep = rng.random((size, self.d)) < _on_device(rng, self.p)
         scale = _on_device(rng, 1.0 / self.p, dtype)
+        if is_numpy(xp):  # one multiply, several times faster than a broadcast ``where``
+            return keep * scale
         return xp.where(keep, scale, xp.zeros((), dtype=dtype, device=rng.device))
 
     def support(self, max_outcomes: int = DEFAULT_MAX_OUTCOMES) -> tuple[np.ndarray, np.ndarray]:

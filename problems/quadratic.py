@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from mastbench.problems.base import Problem
 
-from mastbench.backend import to_numpy
+from mastbench.backend import is_numpy, to_numpy
 from mastbench.validation import check_psd, check_vector
 
 __all__ = ["Quadratic", "QuadraticForm"]
@@ -103,6 +103,10 @@ class Quadratic(QuadraticForm, Problem):
 
     def grad(self, x: Any) -> Any:
         self._check_point(x)
+        if is_numpy(self.xp):  # x A is a fresh temporary: subtract b in it, no second one
+            out = x @ self.A
+            out -= self.b
+            return out
         return x @ self.A - self.b
 
     def hess(self, x: Any) -> Any:

@@ -25,6 +25,7 @@ __all__ = [
     "Draw",
     "Sampler",
     "SparseGradient",
+    "descend",
     "host_lambda_max_gram",
     "scatter",
     "scatter_subtract",
@@ -52,13 +53,15 @@ class Draw:
     scale: float = 1.0
 
     def point(self, xp: Any, v: Any, z: Any) -> Any:
-        """The sketched point v + S z, dense (R, d)."""
+        """The sketched point v + S z, dense (R, d); ``v=None`` is the zero shift (S z alone)."""
         if self.form == "mask":
-            return v + self.values * z
-        if self.form == "matrix":
-            return v + (self.values @ z[..., None])[..., 0]
-        kept = self.scale * xp.take_along_axis(z, self.values, axis=1)
-        return v + scatter(xp, self.values, kept, z.shape[1])
+            sz = self.values * z
+        elif self.form == "matrix":
+            sz = (self.values @ z[..., None])[..., 0]
+        else:
+            kept = self.scale * xp.take_along_axis(z, self.values, axis=1)
+            sz = scatter(xp, self.values, kept, z.shape[1])
+        return sz if v is None else v + sz
 
     def adjoint(self, xp: Any, g: Any) -> Any:
         """Sᵀ g for a dense (R, d) batch g, dense (R, d)."""
@@ -70,7 +73,8 @@ class Draw:
         return scatter(xp, self.values, kept, g.shape[1])
 
     def gradient(self, xp: Any, problem: Any, v: Any, z: Any) -> Any:
-        """The double-sketched gradient Sᵀ∇f(v + S z) of ``problem`` f, dense (R, d)."""
+        """The double-sketched gradient Sᵀ∇f(v + S z) of ``problem`` f, dense (R, d) (``v=None``:
+        zero shift)."""
         return self.adjoint(xp, problem.grad(self.point(xp, v, z)))
 
     def coords(self, xp: Any) -> Any:
@@ -167,6 +171,18 @@ def scatter(xp: Any, idx: Any, values: Any, d: int) -> Any:
     cols = xp.arange(d, device=array_api_compat.device(idx))
     onehot = xp.astype(idx[:, :, None] == cols[None, None, :], values.dtype)
     return xp.sum(onehot * values[:, :, None], axis=1)
+
+
+def descend(xp: Any, x: Any, step: float, g: Any) -> Any:
+    """x − step·g, in place in x and g on NumPy/CuPy (no (R, d) temporaries), functional elsewhere.
+
+    ``x`` must be the method's own iterate and ``g`` a fresh temporary of the caller's.
+    """
+    if _fast_indexing(xp):
+        g *= step
+        x -= g
+        return x
+    return x - step * g
 
 
 def scatter_subtract(xp: Any, x: Any, idx: Any, values: Any) -> Any:

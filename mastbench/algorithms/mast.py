@@ -38,6 +38,7 @@ from mastbench.algorithms._sketch_ops import (
     Draw,
     Sampler,
     SparseGradient,
+    descend,
     host_lambda_max_gram,
     scatter_subtract,
 )
@@ -172,7 +173,8 @@ class DSGD(MethodBase):
             g_idx = draw.scale * oracle(xp, idx, w)
             x = scatter_subtract(xp, x, idx, self.gamma * g_idx)
         else:
-            y = draw.point(xp, v, x - v)
+            zero_shift = self.shift is None
+            y = draw.point(xp, None if zero_shift else v, x if zero_shift else x - v)
             if self.option == "I":
                 g = problem.grad(y)
             else:
@@ -186,7 +188,7 @@ class DSGD(MethodBase):
             g = draw.adjoint(xp, g)
             if self.compress is not None:
                 g = self.compress.draw(rng, replicates, problem.dtype).adjoint(xp, g)
-            x = x - self.gamma * g
+            x = descend(xp, x, self.gamma, g)
         coords = state.coords_touched + draw.coords(xp)
         return DSGDState(x, v, oracle, state.grad_evals + 1, sample_grads, coords)
 
@@ -737,7 +739,8 @@ class DistributedDSGD(MethodBase):
             draws = [s.split(blocks) for s in self.samplers]
         else:
             draws = [s.draw(rng, replicates, problem.dtype) for s in self.samplers]
-        z = x - v
+        zero_shift = self.shift is None
+        z = x if zero_shift else x - v
         update = xp.zeros_like(x)
         coords = state.coords_touched
         for client, draw, oracle in zip(problem.problems, draws, state.oracles, strict=True):
@@ -746,7 +749,7 @@ class DistributedDSGD(MethodBase):
                 w = draw.scale * xp.take_along_axis(z, idx, axis=1)
                 update = scatter_subtract(xp, update, idx, -draw.scale * oracle(xp, idx, w))
             else:
-                update = update + draw.gradient(xp, client, v, z)
+                update = update + draw.gradient(xp, client, None if zero_shift else v, z)
             coords = coords + draw.coords(xp)
         M = len(self.samplers)
         x = x - (self.gamma / M) * update

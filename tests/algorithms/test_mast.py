@@ -120,6 +120,47 @@ def test_float32_data_gives_float32_iterates_on_the_float64_draws(option, sketch
     )
 
 
+@pytest.mark.parametrize(
+    ("sketches", "form"),
+    [
+        (Permutation(6, 2), "index"),
+        (Permutation(6, 2), "mask"),
+        ([Bernoulli(0.5, 6), Bernoulli(np.linspace(0.4, 0.9, 6))], "auto"),
+    ],
+    ids=["ist-index", "ist-mask", "independent-bernoulli"],
+)
+def test_distributed_float32_data_gives_float32_iterates_on_the_float64_draws(sketches, form, xp):
+    data = np.random.default_rng(6)
+    factors = [data.standard_normal((6, 6)) for _ in range(2)]
+    mats = [F @ F.T / 6 + 0.1 * np.eye(6) for F in factors]
+    vecs = [data.standard_normal(6) for _ in range(2)]
+    traces = {}
+    for dtype in (xp.xp.float32, xp.xp.float64):
+        clients = [
+            Quadratic(
+                xp.xp.asarray(A, dtype=dtype, device=xp.device),
+                xp.xp.asarray(b, dtype=dtype, device=xp.device),
+            )
+            for A, b in zip(mats, vecs, strict=True)
+        ]
+        traces[dtype] = distributed_dsgd(
+            clients,
+            xp.xp.zeros((6,), dtype=dtype, device=xp.device),
+            sketches=sketches,
+            step=0.05,
+            iters=40,
+            rng=xp.rng(12),
+            replicates=4,
+            form=form,
+            checkpoints=[0, 40],
+        )
+    single, double = traces[xp.xp.float32], traces[xp.xp.float64]
+    assert single.x.dtype == xp.xp.float32
+    np.testing.assert_allclose(
+        to_numpy(single.x).astype(float), to_numpy(double.x), rtol=2e-5, atol=2e-6
+    )
+
+
 # -- batched = looped over replicates, on recorded draws --
 class _ReplayMasks(Bernoulli):
     """Bernoulli whose draws are replayed from a recorded (T, R, d) array (a test double)."""
