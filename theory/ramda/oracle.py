@@ -90,6 +90,8 @@ def _evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
 
 @theorem(
     id="ramda.minibatch-gradient",
+    rate="none",
+    x_axis="check",
     paper=PAPER,
     label="Theorem 4, assumption (C-2); Theorem 2 (stochastic gradients)",
     tag="C",

@@ -266,6 +266,8 @@ _CONTROL = NegativeControl(
 
 @theorem(
     id="ramda.reference-prox-sgd",
+    rate="none",
+    x_axis="iteration t",
     paper=PAPER,
     label="ProxSGD update (Yang et al. 2020; App. A.1)",
     tag="C",
@@ -342,6 +344,8 @@ def _dual_averaging_kwargs(params: Mapping[str, Any]) -> dict[str, Any]:
 
 @theorem(
     id="ramda.reference-rmda",
+    rate="none",
+    x_axis="iteration t",
     paper=PAPER,
     label="RMDA update (arXiv 2112.02612; arXiv 2403.14398 §2, App. A.1)",
     tag="C",
@@ -388,6 +392,8 @@ def rmda_reference(instance: Instance, params: Mapping[str, Any]) -> Evidence:
 
 @theorem(
     id="ramda.reference-ramda",
+    rate="none",
+    x_axis="iteration t",
     paper=PAPER,
     label="Algorithm 1, eqs. (2)–(5)",
     tag="C",
@@ -449,6 +455,8 @@ _ADAM = {"iters": 8, "lr": 0.05, "betas": (0.625, 0.75)}
 
 @theorem(
     id="ramda.reference-prox-gen",
+    rate="none",
+    x_axis="iteration t",
     paper=PAPER,
     label="eq. (6), Algorithm 3 (ProxGen as ProxAdamW)",
     tag="C",
@@ -507,6 +515,8 @@ def prox_gen_reference(instance: Instance, params: Mapping[str, Any]) -> Evidenc
 
 @theorem(
     id="ramda.reference-prox-ssi",
+    rate="none",
+    x_axis="iteration t",
     paper=PAPER,
     label="ProxSSI (Deleu & Bengio 2021; Table 6)",
     tag="C",
@@ -568,6 +578,8 @@ def _smooth_check(name: str, instance: Instance, params: Mapping[str, Any]) -> E
 
 @theorem(
     id="ramda.reference-madgrad",
+    rate="none",
+    x_axis="iteration t",
     paper=PAPER,
     label="MADGRAD (Defazio & Jelassi 2022; Table 6)",
     tag="C",
@@ -602,6 +614,8 @@ def madgrad_reference(instance: Instance, params: Mapping[str, Any]) -> Evidence
 
 @theorem(
     id="ramda.reference-mda",
+    rate="none",
+    x_axis="iteration t",
     paper=PAPER,
     label="MDA (Jelassi & Defazio 2020; Table 6)",
     tag="C",

@@ -227,6 +227,8 @@ def _register(
     evaluate.__doc__ = doc
     return theorem(
         id=theorem_id,
+        rate="none",
+        x_axis="iteration t",
         paper=fields.pop("paper", PAPER),
         tag="C",
         algorithm=algorithm,

@@ -125,6 +125,8 @@ def _instances(quick: bool) -> list[Instance]:
 # -- IHT --------------------------------------------------------------------------------------
 @theorem(
     id="seqattn.iht-reference",
+    rate="none",
+    x_axis="iteration t",
     paper=PAPER,
     label="group IHT step by step (Blumensath & Davies 2009; SA++ baseline)",
     tag="C",
@@ -171,6 +173,8 @@ def iht_reference(instance: Instance, params: dict[str, Any]) -> Evidence:
 # -- group OMP ---------------------------------------------------------------------------------
 @theorem(
     id="seqattn.omp-reference",
+    rate="none",
+    x_axis="iteration t",
     paper=PAPER,
     label="group OMP step by step (fully corrective greedy; SA++ §1)",
     tag="C",
@@ -236,6 +240,8 @@ def _second_pick_omp(q: Quadratic, steps: int) -> tuple[list[int], np.ndarray]:
 # -- OMPR --------------------------------------------------------------------------------------
 @theorem(
     id="seqattn.ompr-reference",
+    rate="none",
+    x_axis="iteration t",
     paper=PAPER,
     label="OMPR step by step (SA++ App. B, Algorithm 2)",
     tag="C",
