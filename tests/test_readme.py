@@ -26,6 +26,7 @@ SLOW = (
     "mastbench verify --quick",
     "mastbench report",
     "mastbench bench",
+    "mastbench power",
 )
 
 
