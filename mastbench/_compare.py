@@ -676,7 +676,7 @@ def _memory(quick: bool) -> list[Row]:
     step_n = 0.5 / (prob_n.L * sk_n.L_S_max)
 
     def engine() -> Any:
-        return moments(prob_n, sk_n, x0=np.ones(n), step=step_n, iters=50, checkpoints=[0, 50])
+        return moments(prob_n, sk_n, np.ones(n), step_n, 50)
 
     engine()  # one-off costs (imports, loading the compiled loop) outside the measurement
     peak = _peak_bytes(engine)

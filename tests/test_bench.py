@@ -8,6 +8,7 @@ it computes, not how fast.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import stat
@@ -320,3 +321,9 @@ def test_cli_compare_stamps_the_exact_command(monkeypatch, tmp_path):
     stamp = json.loads(out.read_text())["stamp"]
     assert stamp["command"] == "mastbench bench --compare --only fast --threads 1"
     assert stamp["threads"] == 1
+
+
+@pytest.mark.parametrize("key", ["exact", "memory"])
+def test_exact_engine_comparisons_run_on_the_method_api(key):
+    rows = bench.compare(quick=True, only=[key])
+    assert rows and all(math.isfinite(r.value) for r in rows)
