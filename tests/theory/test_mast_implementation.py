@@ -45,8 +45,8 @@ def test_a_dropped_index_rescale_is_reported(monkeypatch):
     distributed DSGD."""
     draw = _sketch_ops.Sampler.draw
 
-    def unscaled(self, rng, size):
-        out = draw(self, rng, size)
+    def unscaled(self, rng, size, dtype=None):
+        out = draw(self, rng, size, dtype)
         return _sketch_ops.Draw(out.form, out.values) if out.form == "index" else out
 
     split = _sketch_ops.Sampler.split
