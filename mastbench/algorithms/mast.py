@@ -110,8 +110,33 @@ class DSGDState(NamedTuple):
     coords_touched: Any
 
 
+class _OneSketch(MethodBase):
+    """What the single-sketch MAST methods share (their ``sketch`` D and ``shift`` v): the
+    iterate batch ``x`` of their state, the metrics of f and f_D, one gradient evaluation of d
+    coordinates per step unless they count otherwise, and f_D = E f(v + S(x − v)), whose
+    geometry the exact engine reads."""
+
+    def output(self, state: Any) -> Any:
+        return state.x
+
+    def metrics(self, problem: Problem, x0: Any) -> Mapping[str, Any]:
+        v = check_shift(problem, self.shift)
+        return mast_metrics(problem, _objective(problem, self.sketch, v), x0)
+
+    def counters(self, state: Any) -> dict[str, float]:
+        return {
+            "grad_evals": state.grad_evals,
+            "coords_touched": state.grad_evals * state.x.shape[1],
+        }
+
+    def moment_objective(self, problem: Problem) -> Any:
+        from mastbench.problems.mast_objective import MASTObjective
+
+        return MASTObjective(problem, self.sketch, self.shift)
+
+
 @dataclass(frozen=True, eq=False)
-class DSGD(MethodBase):
+class DSGD(_OneSketch):
     """Double Sketched (S)GD as a :class:`~mastbench.algorithms.method.Method`.
 
     The hyperparameters of :func:`dsgd` (which documents them): ``sketch`` D, ``gamma`` γ
@@ -192,13 +217,6 @@ class DSGD(MethodBase):
         coords = state.coords_touched + draw.coords(xp)
         return DSGDState(x, v, oracle, state.grad_evals + 1, sample_grads, coords)
 
-    def output(self, state: DSGDState) -> Any:
-        return state.x
-
-    def metrics(self, problem: Problem, x0: Any) -> Mapping[str, Any]:
-        v = check_shift(problem, self.shift)
-        return mast_metrics(problem, _objective(problem, self.sketch, v), x0)
-
     def counters(self, state: DSGDState) -> dict[str, Any]:
         return {
             "grad_evals": state.grad_evals,
@@ -210,12 +228,6 @@ class DSGD(MethodBase):
         """The exact engine's moment map of this method on a quadratic ``problem``
         (:mod:`mastbench.algorithms._mast_moments`)."""
         return _mast_moments.dsgd_map(self, problem)
-
-    def moment_objective(self, problem: Problem) -> Any:
-        """f_D = E f(v + S(x − v)), whose geometry the exact engine reads."""
-        from mastbench.problems.mast_objective import MASTObjective
-
-        return MASTObjective(problem, self.sketch, self.shift)
 
     def params(self) -> dict[str, Any]:
         return {
@@ -481,7 +493,7 @@ class ImportanceState(NamedTuple):
 
 
 @dataclass(frozen=True, eq=False)
-class DSGDImportance(MethodBase):
+class DSGDImportance(_OneSketch):
     """DSGD with importance sampling over a Discrete sketch, as a Method.
 
     Hyperparameters of :func:`dsgd_importance`: ``sketch`` (Discrete), ``gamma`` γ (its
@@ -529,29 +541,10 @@ class DSGDImportance(MethodBase):
         x = x - self.gamma * xp.take(state.ratio, j)[:, None] * g
         return state._replace(x=x, grad_evals=state.grad_evals + 1)
 
-    def output(self, state: ImportanceState) -> Any:
-        return state.x
-
-    def metrics(self, problem: Problem, x0: Any) -> Mapping[str, Any]:
-        v = check_shift(problem, self.shift)
-        return mast_metrics(problem, _objective(problem, self.sketch, v), x0)
-
-    def counters(self, state: ImportanceState) -> dict[str, float]:
-        return {
-            "grad_evals": state.grad_evals,
-            "coords_touched": state.grad_evals * state.x.shape[1],
-        }
-
     def moment_map(self, problem: Problem) -> Any:
         """The exact engine's moment map of this method on a quadratic ``problem``
         (:mod:`mastbench.algorithms._mast_moments`)."""
         return _mast_moments.importance_map(self, problem)
-
-    def moment_objective(self, problem: Problem) -> Any:
-        """f_D = E f(v + S(x − v)), whose geometry the exact engine reads."""
-        from mastbench.problems.mast_objective import MASTObjective
-
-        return MASTObjective(problem, self.sketch, self.shift)
 
     def params(self) -> dict[str, Any]:
         return {"step": self.gamma, "q": self.probabilities.tolist()}
@@ -930,7 +923,7 @@ class LSVRDSGState(NamedTuple):
 
 
 @dataclass(frozen=True, eq=False)
-class LSVRDSG(MethodBase):
+class LSVRDSG(_OneSketch):
     """L-SVRDSG as a Method.
 
     Hyperparameters of :func:`l_svrdsg`: ``sketch`` (Discrete, uniform weights), ``gamma`` γ
@@ -1013,29 +1006,10 @@ class LSVRDSG(MethodBase):
             evals += self.batch * refreshed
         return state._replace(x=x_new, w=w, G=G, grad_evals=evals)
 
-    def output(self, state: LSVRDSGState) -> Any:
-        return state.x
-
-    def metrics(self, problem: Problem, x0: Any) -> Mapping[str, Any]:
-        v = check_shift(problem, self.shift)
-        return mast_metrics(problem, _objective(problem, self.sketch, v), x0)
-
-    def counters(self, state: LSVRDSGState) -> dict[str, float]:
-        return {
-            "grad_evals": state.grad_evals,
-            "coords_touched": state.grad_evals * state.x.shape[1],
-        }
-
     def moment_map(self, problem: Problem) -> Any:
         """The exact engine's moment map of this method on a quadratic ``problem``
         (:mod:`mastbench.algorithms._mast_moments`)."""
         return _mast_moments.l_svrdsg_map(self, problem)
-
-    def moment_objective(self, problem: Problem) -> Any:
-        """f_D = E f(v + S(x − v)), whose geometry the exact engine reads."""
-        from mastbench.problems.mast_objective import MASTObjective
-
-        return MASTObjective(problem, self.sketch, self.shift)
 
     def params(self) -> dict[str, Any]:
         return {
