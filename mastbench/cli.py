@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mastbench.theory import PACKAGES
 from mastbench.validation import UsageError
 
 __all__ = ["main"]
@@ -333,7 +334,7 @@ def _cmd_power(args: argparse.Namespace) -> int:
 
     if args.json:
         _writable_dir(Path(args.json).parent, "--json")
-    faults = catalogue(args.family)
+    faults = catalogue(None if args.family is None else PACKAGES[args.family])
     if not faults:
         raise UsageError(f"--family: no fault of family {args.family!r} in the catalogue")
     report = power(
@@ -629,8 +630,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--family",
         default=None,
-        choices=("mast", "ramda", "frank_wolfe", "seqattn"),
-        help="only the faults of this algorithm family",
+        choices=sorted(PACKAGES),
+        help="only the faults of this family's algorithms (the family names verify takes)",
     )
     p.add_argument("--json", default=None, metavar="FILE", help="write the matrix as JSON")
     p.add_argument(

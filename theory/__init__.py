@@ -1,8 +1,10 @@
-"""The theorem catalogue: one module per paper family, each theorem a :class:`Theorem` value.
+"""The theorem catalogue: one subpackage per paper family, each theorem a :class:`Theorem`.
 
-Family modules (``theory/mast.py``, ``theory/ramda.py``, ...) are discovered and imported on
-first use of :func:`get` or :func:`all`; each registers its theorems with
-:func:`theory.theorem` or :func:`theory.register`.
+Family subpackages (``mastbench.theory.mast``, ``.ramda``, ``.frank_wolfe``, ``.seqattn``;
+:data:`PACKAGES` maps each theorem-id prefix to its subpackage) are imported on first use:
+:func:`get` imports only the family of the id it is asked for, :func:`all` every family and
+the ``mastbench.plugins`` entry points.  Each module registers its theorems with
+:func:`theorem` or :func:`register`.
 """
 
 from mastbench.theory._core import (
@@ -14,13 +16,21 @@ from mastbench.theory._core import (
     NegativeControl,
     Theorem,
 )
-from mastbench.theory._registry import all_theorems, families, get, register, theorem
+from mastbench.theory._registry import (
+    PACKAGES,
+    all_theorems,
+    families,
+    get,
+    register,
+    theorem,
+)
 
 #: The issue's public name: ``theory.all(family=None)``.
 all = all_theorems
 
 __all__ = [
     "METHODS",
+    "PACKAGES",
     "TAGS",
     "THEOREM_STATUSES",
     "Evidence",

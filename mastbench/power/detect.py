@@ -18,9 +18,6 @@ from mastbench.power.catalogue import Fault, catalogue, get_fault
 
 __all__ = ["FaultResult", "PowerReport", "detect", "family_verdicts", "power"]
 
-#: Package subfolder of each algorithm family's theorems (registry id prefix).
-THEOREM_FAMILIES = {"mast": "mast", "ramda": "ramda", "frank_wolfe": "fw", "seqattn": "seqattn"}
-
 
 def family_verdicts(family: str, quick: bool = True) -> dict[str, str]:
     """Status of every theorem of ``family`` on its built-in instances (worst first).
@@ -33,7 +30,9 @@ def family_verdicts(family: str, quick: bool = True) -> dict[str, str]:
 
     rank = {"violated": 4, "falsified": 3, "error": 2, "holds": 1, "not applicable": 0}
     out: dict[str, str] = {}
-    for thm in theory.all(THEOREM_FAMILIES[family]):
+    # an algorithm family is named like its theory subpackage; theorem ids use the prefix
+    prefix = {package: prefix for prefix, package in theory.PACKAGES.items()}[family]
+    for thm in theory.all(prefix):
         status = "not applicable"
         for instance in thm.instances(quick):
             try:

@@ -109,3 +109,18 @@ def test_every_fault_changes_what_its_algorithm_computes(fault):
         not np.array_equal(correct.metrics[k], faulty.metrics[k], equal_nan=True)
         for k in correct.metrics
     ), f"{fault.name} changes nothing on the algorithm's test case"
+
+
+@pytest.mark.slow
+def test_power_command_takes_the_family_names_verify_takes(tmp_path, capsys):
+    from mastbench.cli import main
+
+    out = tmp_path / "power.json"
+    status = main(["power", "--family", "fw", "--json", str(out)])
+    assert status == 0
+    import json
+
+    report = json.loads(out.read_text())
+    assert report["faults"] == len(catalogue("frank_wolfe")) > 0
+    assert {r["family"] for r in report["results"]} == {"frank_wolfe"}
+    assert "faults detected" in capsys.readouterr().out
