@@ -103,6 +103,16 @@ def run(
         (``None`` when every recorded iterate is finite); ``params`` ends with the method's
         summary of its final state.
     """
+    if not isinstance(method, Method):
+        raise TypeError(
+            "method must be a Method (init, step, output, metrics, diagnostics, counters, "
+            f"params; see mastbench.algorithms.method), got {type(method).__name__}"
+        )
+    if not all(hasattr(problem, name) for name in ("xp", "d", "dtype", "device")):
+        raise TypeError(
+            "problem must be a mastbench problem (with xp, d, dtype and device), "
+            f"got {type(problem).__name__}"
+        )
     iters = check_int("iters", iters, low=0)
     replicates = check_int("replicates", replicates, low=1)
     if method.stochastic:
