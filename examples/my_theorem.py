@@ -6,11 +6,12 @@ Importing this module registers the theorem.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from mastbench.problems.quadratic import Quadratic
-from mastbench.theory import Evidence, Instance, NegativeControl, theorem
+from mastbench.theory import Instance, Measurement, NegativeControl, theorem
 
 import mastbench
 from examples.decaying_dsgd import DecayingDSGD
@@ -20,7 +21,16 @@ from mastbench.sketches import Identity
 ITERS = 60
 
 
-def _instance(name: str, eigenvalues: list[float], x0: list[float], **fields: Any) -> Instance:
+@dataclass(frozen=True, eq=False)
+class GDInstance(Instance):
+    """A quadratic, a start and a sketch (the theorem asks for the identity)."""
+
+    problem: Quadratic
+    x0: np.ndarray
+    sketch: Any
+
+
+def _instance(name: str, eigenvalues: list[float], x0: list[float]) -> GDInstance:
     """f(x) = ½xᵀAx − bᵀx with A = Diag(eigenvalues) rotated, x* = (1, ..., 1)."""
     d = len(eigenvalues)
     Q = np.linalg.qr(np.random.default_rng(d).standard_normal((d, d)))[0]
@@ -28,10 +38,10 @@ def _instance(name: str, eigenvalues: list[float], x0: list[float], **fields: An
     A = (A + A.T) / 2
     problem = Quadratic(A, A @ np.ones(d))
     start = np.ones(d) + Q @ np.asarray(x0, dtype=float)
-    return Instance(name, problem=problem, x0=start, sketch=fields.pop("sketch", Identity(d)))
+    return GDInstance(name, problem, start, Identity(d))
 
 
-def _instances(quick: bool) -> list[Instance]:
+def _instances(quick: bool) -> list[GDInstance]:
     return [
         _instance("1-D, attained", [2.0], [3.0]),
         _instance("d=5, kappa=10, start on the mu direction", [1, 2, 4, 7, 10.0], [2, 0, 0, 0, 0]),
@@ -39,13 +49,13 @@ def _instances(quick: bool) -> list[Instance]:
     ]
 
 
-def _step_range(instance: Instance) -> float:
+def _step_range(instance: GDInstance) -> float:
     """The largest γ_0 of the theorem: 2/(L + μ)."""
     problem = instance.problem
     return 2.0 / (problem.L + problem.mu)
 
 
-def _assumptions(instance: Instance) -> list[str]:
+def _assumptions(instance: GDInstance) -> list[str]:
     problem = instance.problem
     wrong = []
     if not isinstance(instance.sketch, Identity):
@@ -70,6 +80,7 @@ def _assumptions(instance: Instance) -> list[str]:
     assumptions=_assumptions,
     default_params=lambda instance: {"step0": 0.9 * _step_range(instance), "k0": 10.0},
     step_size=_step_range,
+    bound=lambda instance, params, t: _bound(instance, params, t),
     controls=(
         NegativeControl(
             "step0 1.05 x 2/(L + mu), mixed start",
@@ -78,7 +89,7 @@ def _assumptions(instance: Instance) -> list[str]:
         ),
     ),
 )
-def decaying_gd(instance: Instance, params: dict[str, Any]) -> Evidence:
+def decaying_gd(instance: GDInstance, params: dict[str, Any]) -> Measurement:
     """Gradient descent with steps γ_t = γ_0/(1 + t/k_0) on a μ-strongly convex, L-smooth
     quadratic contracts at every step: for 0 < γ_t ≤ 2/(L + μ),
 
@@ -99,9 +110,15 @@ def decaying_gd(instance: Instance, params: dict[str, Any]) -> Evidence:
         rng=rng(0),
         checkpoints=range(ITERS + 1),
     )
-    t = trace.iterations
     measured = np.sqrt(trace.metrics["dist2"][:, 0])
-    steps = np.array([method.step_size(k) for k in range(ITERS)])
+    return Measurement(trace.iterations, measured, atol=1e-12 * max(measured[0], 1.0))
+
+
+def _bound(instance: GDInstance, params: dict[str, Any], t: np.ndarray) -> np.ndarray:
+    """Π_{s<t} (1 − γ_s μ) ‖x_0 − x*‖, from the statement alone."""
+    problem = instance.problem
+    schedule = DecayingDSGD(instance.sketch, step0=float(params["step0"]), k0=float(params["k0"]))
+    steps = np.array([schedule.step_size(k) for k in range(int(np.max(t)))])
     factors = np.concatenate([[1.0], np.cumprod(1.0 - steps * problem.mu)])
-    bound = factors * measured[0]
-    return Evidence(t, measured, bound, atol=1e-12 * max(measured[0], 1.0))
+    distance = np.linalg.norm(np.asarray(instance.x0) - np.asarray(problem.x_star))
+    return factors[np.asarray(t, dtype=int)] * distance

@@ -8,6 +8,10 @@ The form (``"format": "mastbench-instance/1"``)::
                 "shift": {"array": [0.0]}, "x0": {"array": [...]}, "horizons": {"tuple": [300]}},
      "params": {"step": 1e-06}}
 
+A typed instance (a dataclass deriving from :class:`~mastbench.theory.Instance`) also records
+its class as ``"type": "module:QualName"``, and is rebuilt as that class; without ``"type"``
+the fields form a :class:`~mastbench.theory.FieldBag`.
+
 Values: JSON scalars and lists as themselves; a NumPy array ``{"array": nested lists}``; a
 tuple ``{"tuple": [...]}``; a dict ``{"dict": {...}}``; problems ``{"problem": KIND, ...}``
 (``quadratic``: A, b; ``least_squares`` and ``logistic``: X, y, l2); sketches
@@ -25,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from mastbench.theory import Instance
+from mastbench.theory import FieldBag, Instance
 
 __all__ = ["FORMAT", "decode_instance", "encode_instance", "load_instance", "save_instance"]
 
@@ -117,6 +121,8 @@ def encode_instance(
     if theorem is not None:
         data["theorem"] = theorem
     data["name"] = instance.name
+    if not isinstance(instance, FieldBag):
+        data["type"] = f"{type(instance).__module__}:{type(instance).__qualname__}"
     data["fields"] = {k: _encode(v, k) for k, v in instance.fields.items()}
     data["params"] = {k: _encode(v, f"params.{k}") for k, v in (params or {}).items()}
     return data
@@ -180,7 +186,25 @@ def decode_instance(data: Mapping[str, Any]) -> tuple[str | None, Instance, dict
             raise ValueError(f"the instance file has no {key!r}")
     fields = {k: _decode(v) for k, v in data["fields"].items()}
     params = {k: _decode(v) for k, v in data.get("params", {}).items()}
-    return data.get("theorem"), Instance(str(data["name"]), **fields), params
+    if "type" not in data:
+        return data.get("theorem"), FieldBag(str(data["name"]), **fields), params
+    return data.get("theorem"), _instance_type(data["type"])(str(data["name"]), **fields), params
+
+
+def _instance_type(path: Any) -> type[Instance]:
+    """The instance class ``"module:QualName"`` names (a subclass of :class:`Instance`)."""
+    import importlib
+
+    module, _, name = str(path).partition(":")
+    if not module or not name:
+        raise ValueError(f'the instance file\'s "type" must look like "module:Class", got {path!r}')
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        raise ValueError(f'the instance file\'s "type" {path!r} names no class') from None
+    if not (isinstance(cls, type) and issubclass(cls, Instance)):
+        raise ValueError(f'the instance file\'s "type" {path!r} is not an Instance class')
+    return cls
 
 
 def save_instance(

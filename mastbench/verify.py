@@ -274,7 +274,7 @@ def _verdict(
                 params=merged,
                 method=theorem.method,
             )
-    evidence = theorem.evaluate(instance, merged) if evidence is None else evidence
+    evidence = theorem.evidence(instance, merged) if evidence is None else evidence
     if bound_scale != 1.0:
         evidence = evidence.scaled(bound_scale)
     holds, violated, ratio = check_evidence(evidence, theorem.method)

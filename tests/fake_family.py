@@ -10,7 +10,7 @@ that fails).
 
 import numpy as np
 from mastbench.problems.random import quadratic
-from mastbench.theory import Evidence, Instance, NegativeControl, Theorem, _registry
+from mastbench.theory import Evidence, FieldBag, NegativeControl, Theorem, _registry
 
 from mastbench import theory
 from mastbench.algorithms import AlgorithmSpec, register_algorithm
@@ -76,12 +76,12 @@ GD = Theorem(
     algorithm="gd",
     measure="||x_t - x*||^2",
     method="deterministic",
-    evaluate=_gd,
+    measurement=_gd,
     instances=lambda quick: [
-        Instance("diag-2", eigs=[1.0, 4.0]),
-        Instance("diag-3", eigs=[1.0, 2.0, 4.0]),
-        Instance("singular", eigs=[0.0, 4.0]),
-        Instance("diag-4", eigs=[0.5, 1.0, 2.0, 4.0]),
+        FieldBag("diag-2", eigs=[1.0, 4.0]),
+        FieldBag("diag-3", eigs=[1.0, 2.0, 4.0]),
+        FieldBag("singular", eigs=[0.0, 4.0]),
+        FieldBag("diag-4", eigs=[0.5, 1.0, 2.0, 4.0]),
     ][: 3 if quick else 4],
     assumptions=lambda inst: [] if min(inst.eigs) > 0 else ["A ≻ 0"],
     default_params=lambda inst: {"step": 1 / max(inst.eigs), "iters": 12},
@@ -101,8 +101,8 @@ MC = Theorem(
     algorithm=None,
     measure="E[X_t]",
     method="montecarlo",
-    evaluate=_mc,
-    instances=lambda quick: [Instance("seed-1", seed=1)],
+    measurement=_mc,
+    instances=lambda quick: [FieldBag("seed-1", seed=1)],
     default_params=lambda inst: {"iters": 10},
     controls=(NegativeControl("bound x 0.3", bound_scale=0.3),),
 )
@@ -116,10 +116,10 @@ BAD = Theorem(
     algorithm=None,
     measure="1/t",
     method="exact",
-    evaluate=lambda inst, params: Evidence(
+    measurement=lambda inst, params: Evidence(
         np.arange(1, 5), 1 / np.arange(1, 5), 0.5 / np.arange(1, 5)
     ),
-    instances=lambda quick: [Instance("any")],
+    instances=lambda quick: [FieldBag("any")],
 )
 
 THEOREMS = (GD, MC)

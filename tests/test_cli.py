@@ -101,7 +101,7 @@ def raising_theorem(fake_family):
     """A theorem whose check raises on one of its two instances."""
     from dataclasses import replace
 
-    from mastbench.theory import Evidence, Instance, _registry
+    from mastbench.theory import Evidence, FieldBag, _registry
 
     def evaluate(instance, params):
         if instance.name == "broken":
@@ -112,8 +112,8 @@ def raising_theorem(fake_family):
     thm = replace(
         fake_family.BAD,
         id="fake.raises",
-        evaluate=evaluate,
-        instances=lambda quick: [Instance("broken"), Instance("fine")],
+        measurement=evaluate,
+        instances=lambda quick: [FieldBag("broken"), FieldBag("fine")],
     )
     _registry._REGISTRY[thm.id] = thm
     yield thm
@@ -311,14 +311,14 @@ PLUGIN = """
 import numpy as np
 
 from mastbench import theory
-from mastbench.theory import Evidence, Instance, Theorem
+from mastbench.theory import FieldBag, Measurement, Theorem
 
 SCALE = {scale}
 
 
-def evaluate(instance, params):
+def measurement(instance, params):
     t = np.arange(1, 5)
-    return Evidence(t, 1 / t, SCALE / t)
+    return Measurement(t, 1 / t)
 
 
 theory.register(
@@ -331,8 +331,9 @@ theory.register(
         algorithm=None,
         measure="1/t",
         method="exact",
-        evaluate=evaluate,
-        instances=lambda quick: [Instance("any")],
+        measurement=measurement,
+        bound=lambda instance, params, t: SCALE / t,
+        instances=lambda quick: [FieldBag("any")],
     )
 )
 """

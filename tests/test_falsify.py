@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from hypothesis import strategies as st
-from mastbench.theory import Evidence, Instance, Theorem, _registry
+from mastbench.theory import Evidence, FieldBag, Theorem, _registry
 
 from mastbench import theory
 from mastbench.cli import main
@@ -32,10 +32,10 @@ def _theorem(theorem_id: str, honest: bool) -> Theorem:
     eigs = st.lists(st.floats(0.5, 4.0), min_size=1, max_size=4)
     return Theorem(
         id=theorem_id, paper="test", label="overclaim", tag="U", statement="toy",
-        algorithm=None, measure="||x_t||^2", method="deterministic", evaluate=_contraction,
-        instances=lambda quick: [Instance("equal", eigs=[1.0, 1.0])],
+        algorithm=None, measure="||x_t||^2", method="deterministic", measurement=_contraction,
+        instances=lambda quick: [FieldBag("equal", eigs=[1.0, 1.0])],
         default_params=lambda inst: {"honest": honest},
-        strategy=lambda: eigs.map(lambda e: Instance(f"eigs={e}", eigs=e)),
+        strategy=lambda: eigs.map(lambda e: FieldBag(f"eigs={e}", eigs=e)),
     )  # fmt: skip
 
 
@@ -131,7 +131,7 @@ def test_falsify_needs_a_strategy():
                 algorithm=None,
                 measure="m",
                 method="exact",
-                evaluate=_contraction,
+                measurement=_contraction,
                 instances=lambda quick: [],
             )
         )

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from mastbench.theory import Instance
+from mastbench.theory import FieldBag
 
 from mastbench import theory
 from mastbench.instance_io import decode_instance, encode_instance, load_instance, save_instance
@@ -41,7 +41,7 @@ def test_round_trip_gives_the_same_evidence(theorem_id, tmp_path):
     ids=repr,
 )
 def test_sketches_round_trip(sketch):
-    data = json.loads(json.dumps(encode_instance(Instance("s", sketch=sketch))))
+    data = json.loads(json.dumps(encode_instance(FieldBag("s", sketch=sketch))))
     again = decode_instance(data)[1].sketch
     assert type(again) is type(sketch) and repr(again) == repr(sketch)
     np.testing.assert_array_equal(again.L_D, sketch.L_D)
@@ -49,7 +49,7 @@ def test_sketches_round_trip(sketch):
 
 def test_values_without_a_json_form_are_named():
     with pytest.raises(TypeError, match="weird: a object has no JSON instance form"):
-        encode_instance(Instance("x", weird=object()))
+        encode_instance(FieldBag("x", weird=object()))
 
 
 def test_bad_files_give_clear_errors(tmp_path):

@@ -145,7 +145,7 @@ def test_theorems_declare_their_axes_with_defaults_from_the_method():
     assert (key.method, key.rate, key.x_axis) == ("pointwise", "none", "point")
     fake = dict(
         id="x.y", paper="p", label="l", tag="D", statement="s", algorithm=None, measure="m",
-        evaluate=lambda instance, params: None, instances=lambda quick: [],
+        measurement=lambda instance, params: None, instances=lambda quick: [],
     )  # fmt: skip
     assert theory.Theorem(**fake, method="exact").rate == "sublinear"
     with pytest.raises(ValueError, match=r"rate of 'x\.y' must be one of"):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mastbench.theory import Instance
+from mastbench.theory import FieldBag
 
 from mastbench import results
 from mastbench.results import (
@@ -231,7 +231,7 @@ def test_verdict_rows_carry_points_ratios_and_status(fake_family):
     control = verdict_rows(verify_control(GD, inst, GD.controls[1]), theorem=GD, control="c")
     assert control[0]["control"] == "c" and not all(r["holds"] for r in control)
 
-    na = verdict_rows(verify(GD, Instance("singular", eigs=[0.0, 1.0])), theorem=GD)
+    na = verdict_rows(verify(GD, FieldBag("singular", eigs=[0.0, 1.0])), theorem=GD)
     assert len(na) == 1 and na[0]["status"] == "not applicable" and na[0]["iteration"] is None
     assert json.loads(na[0]["extra"])["reasons"] == ["A ≻ 0"]
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from mastbench.theory import Evidence, Instance, NegativeControl, Theorem
+from mastbench.theory import Evidence, FieldBag, NegativeControl, Theorem
 
 from mastbench.verify import Verdict, check_evidence, verify, verify_control
 
@@ -29,8 +29,8 @@ GD = Theorem(
     algorithm=None,
     measure="||x_t - x*||^2",
     method="deterministic",
-    evaluate=_evaluate,
-    instances=lambda quick: [Instance("diag", A=np.diag([1.0, 4.0]))],
+    measurement=_evaluate,
+    instances=lambda quick: [FieldBag("diag", A=np.diag([1.0, 4.0]))],
     assumptions=lambda inst: [] if np.all(np.linalg.eigvalsh(inst.A) > 0) else ["A ≻ 0"],
     default_params=lambda inst: {"step": 0.25, "iters": 20},
     step_size=lambda inst: 1 / np.linalg.eigvalsh(inst.A)[-1],
@@ -55,7 +55,7 @@ def test_step_beyond_range_is_not_applicable():
 
 
 def test_violated_assumption_is_not_applicable():
-    verdict = verify(GD, Instance("singular", A=np.diag([0.0, 1.0])))
+    verdict = verify(GD, FieldBag("singular", A=np.diag([0.0, 1.0])))
     assert verdict.status == "not applicable" and verdict.reasons == ["A ≻ 0"]
 
 
@@ -96,7 +96,7 @@ def _counting_gd(calls: list) -> Theorem:
         calls.append((instance.name, params["step"]))
         return _evaluate(instance, params)
 
-    return Theorem(**{**GD.__dict__, "id": f"toy.gd-counted-{id(calls)}", "evaluate": evaluate})
+    return Theorem(**{**GD.__dict__, "id": f"toy.gd-counted-{id(calls)}", "measurement": evaluate})
 
 
 def test_bound_scaled_control_reuses_the_plain_run_and_other_inputs_do_not():
@@ -109,7 +109,7 @@ def test_bound_scaled_control_reuses_the_plain_run_and_other_inputs_do_not():
     np.testing.assert_array_equal(scaled.evidence.bound, 0.5 * plain.evidence.bound)
     assert not scaled.holds
     verify_control(theorem, instance, theorem.controls[0], plain)  # other parameters: a new run
-    verify(theorem, Instance("diag", A=np.diag([1.0, 4.0])))  # another instance: a new run
+    verify(theorem, FieldBag("diag", A=np.diag([1.0, 4.0])))  # another instance: a new run
     assert calls == [("diag", 0.25), ("diag", 0.55), ("diag", 0.25)]
 
 

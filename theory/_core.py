@@ -8,6 +8,7 @@ verdict; this module only describes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,9 @@ __all__ = [
     "TAGS",
     "THEOREM_STATUSES",
     "Evidence",
+    "FieldBag",
     "Instance",
+    "Measurement",
     "NegativeControl",
     "Theorem",
 ]
@@ -44,33 +47,59 @@ TAGS = ("C", "R", "D", "U", "C/R", "R/D", "C/D", "D/U", "R/U")
 THEOREM_STATUSES = ("open", "falsified")
 
 
+@dataclass(frozen=True, eq=False)
 class Instance:
-    """A named problem instance on which a theorem is checked.
+    """A named problem instance on which a theorem is checked: the base of the typed instances.
 
-    Parameters
+    Each family declares its instances as frozen dataclasses deriving from this one (the
+    problem, sketch, start, horizon... a theorem of the family reads), so a theorem reads
+    named, typed fields rather than an untyped bag.
+
+    Attributes
     ----------
     name : str
         Short, unique, human-readable name (appears in reports).
-    **fields
-        Whatever the theorem needs (problem, sketch, shift, sizes...), as attributes.
+    """
+
+    name: str
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The instance's fields other than ``name``, by name (for :mod:`mastbench.instance_io`)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "name"}
+
+    def replace(self, name: str | None = None, **changes: Any) -> Instance:
+        """A copy with ``name`` and some fields changed."""
+        if name is not None:
+            changes["name"] = name
+        return dataclasses.replace(self, **changes)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+
+class FieldBag(Instance):
+    """An instance whose fields are given by keyword, untyped: ``FieldBag(name, **fields)``.
+
+    The form of a theorem that has no typed instance class yet; new theorems declare one.
     """
 
     def __init__(self, name: str, **fields: Any):
-        self.name = name
-        self.fields = dict(fields)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "values", dict(fields))
 
     def __getattr__(self, key: str) -> Any:
         try:
-            return self.__dict__["fields"][key]
+            return self.__dict__["values"][key]
         except KeyError:
             raise AttributeError(f"instance {self.__dict__.get('name')!r} has no {key!r}") from None
 
-    def replace(self, name: str | None = None, **changes: Any) -> Instance:
-        """A copy with some fields changed."""
-        return Instance(name or self.name, **{**self.fields, **changes})
+    @property
+    def fields(self) -> dict[str, Any]:
+        return dict(self.values)
 
-    def __repr__(self) -> str:
-        return f"Instance({self.name!r})"
+    def replace(self, name: str | None = None, **changes: Any) -> FieldBag:
+        return FieldBag(name or self.name, **{**self.values, **changes})
 
 
 def _broadcast(name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -164,6 +193,50 @@ class Evidence:
         )
 
 
+@dataclass
+class Measurement:
+    """What a theorem measures on an instance, before any bound is evaluated.
+
+    A theorem's ``measurement(instance, params)`` returns this; its ``bound(instance, params,
+    t)`` gives the prediction at the same points, and :meth:`Theorem.evidence` pairs them.
+
+    Attributes
+    ----------
+    t : numpy.ndarray or tuple of numpy.ndarray
+        Iterations (or point indices), shape (K,); for a theorem of several quantities
+        (``Theorem.quantities``), one array per quantity, in order.
+    measured : numpy.ndarray or tuple of numpy.ndarray
+        The measured quantity at ``t`` (the same structure as ``t``).
+    lower, upper, atol, extra, trivial
+        As in :class:`Evidence` (over all points, in order).
+    """
+
+    t: np.ndarray | tuple[np.ndarray, ...]
+    measured: np.ndarray | tuple[np.ndarray, ...]
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
+    atol: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+    trivial: np.ndarray | None = None
+
+    def with_bound(self, bound: Any) -> Evidence:
+        """The evidence of this measurement against ``bound`` (the structure of ``t``)."""
+        rest = {
+            "lower": self.lower,
+            "upper": self.upper,
+            "atol": self.atol,
+            "extra": self.extra,
+            "trivial": self.trivial,
+        }
+        if isinstance(self.t, tuple):
+            if not isinstance(bound, tuple) or len(bound) != len(self.t):
+                raise ValueError(
+                    f"bound must give one array per quantity ({len(self.t)}), got {type(bound)}"
+                )
+            return Evidence.stacked(list(zip(self.t, self.measured, bound, strict=True)), **rest)
+        return Evidence(self.t, self.measured, bound, **rest)
+
+
 @dataclass(frozen=True)
 class NegativeControl:
     """A deliberate mistake the verifier must report as a violation.
@@ -235,8 +308,13 @@ class Theorem:
         The measured quantity, e.g. ``"E||x_t - x_D*||^2"``.
     method : str
         One of :data:`METHODS`.
-    evaluate : callable
-        ``evaluate(instance, params) -> Evidence``: measures and evaluates the bound.
+    measurement : callable
+        ``measurement(instance, params) -> Measurement``: measures the quantity ``measure``
+        names.  A theorem without ``bound`` returns its :class:`Evidence` here instead.
+    bound : callable or None
+        ``bound(instance, params, t) -> numpy.ndarray``: the predicted bound at the points
+        ``t`` of the measurement (a tuple of arrays, one per quantity, when ``t`` is one),
+        written from the statement alone.
     instances : callable
         ``instances(quick: bool) -> list[Instance]``: the built-in suite.
     assumptions : callable
@@ -284,7 +362,7 @@ class Theorem:
     algorithm: str | None
     measure: str
     method: str
-    evaluate: Callable[[Instance, Mapping[str, Any]], Evidence]
+    measurement: Callable[[Instance, Mapping[str, Any]], Measurement | Evidence]
     instances: Callable[[bool], Sequence[Instance]]
     assumptions: Callable[[Instance], list[str]] = _no_violations
     default_params: Callable[[Instance], dict[str, Any]] = lambda instance: {}
@@ -293,6 +371,7 @@ class Theorem:
     strategy: Callable[[], Any] | None = None
     optional_params: tuple[str, ...] = ()
     implementation: Callable[[Instance, Mapping[str, Any]], tuple[Any, Any, Any]] | None = None
+    bound: Callable[[Instance, Mapping[str, Any], Any], Any] | None = None
     doc: str = ""
     rate: str = ""
     x_axis: str = ""
@@ -326,6 +405,23 @@ class Theorem:
             raise TypeError(
                 f"controls of {self.id!r} must be NegativeControl values, got {wrong[0]!r}"
             )
+
+    def evidence(self, instance: Instance, params: Mapping[str, Any]) -> Evidence:
+        """The measurement on ``instance`` paired with the bound at the same points."""
+        measured = self.measurement(instance, params)
+        if self.bound is None:
+            if not isinstance(measured, Evidence):
+                raise TypeError(
+                    f"theorem {self.id!r} has no bound, so its measurement must return an "
+                    f"Evidence, got {type(measured).__name__}"
+                )
+            return measured
+        if not isinstance(measured, Measurement):
+            raise TypeError(
+                f"the measurement of theorem {self.id!r} must return a Measurement, got "
+                f"{type(measured).__name__}"
+            )
+        return measured.with_bound(self.bound(instance, params, measured.t))
 
     @property
     def family(self) -> str:

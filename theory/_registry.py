@@ -33,15 +33,15 @@ def register(thm: Theorem) -> Theorem:
 
 
 def theorem(**fields: Any) -> Callable[[Callable[..., Any]], Theorem]:
-    """Decorator: build and register a :class:`Theorem` whose ``evaluate`` is the function.
+    """Decorator: build and register a :class:`Theorem` whose ``measurement`` is the function.
 
     The function's docstring (statement, assumptions, reference) becomes ``Theorem.doc``,
     so the theorem is code next to its docstring, as in PEPit.
     """
 
-    def wrap(evaluate: Callable[..., Any]) -> Theorem:
-        doc = fields.pop("doc", None) or (evaluate.__doc__ or "")
-        return register(Theorem(evaluate=evaluate, doc=doc, **fields))
+    def wrap(measurement: Callable[..., Any]) -> Theorem:
+        doc = fields.pop("doc", None) or (measurement.__doc__ or "")
+        return register(Theorem(measurement=measurement, doc=doc, **fields))
 
     return wrap
 

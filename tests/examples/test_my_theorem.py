@@ -54,7 +54,7 @@ def test_holds_on_every_instance_and_is_attained():
 
 
 def test_a_sparsifying_sketch_is_not_applicable():
-    instance = my_theorem._instance("Rand-K", [1.0, 2.0], [1.0, 0.0], sketch=RandK(2, 1))
+    instance = my_theorem._instance("Rand-K", [1.0, 2.0], [1.0, 0.0]).replace(sketch=RandK(2, 1))
     verdict = verify(THEOREM, instance)
     assert verdict.status == "not applicable"
     assert "identity" in verdict.reasons[0]

@@ -51,10 +51,10 @@ def test_ids_are_unique_and_each_built_in_theorem_lives_in_its_family_subpackage
 
     ids = [t.id for t in theory.all()]
     assert len(ids) == len(set(ids))
-    built_in = [t for t in theory.all() if t.evaluate.__module__.startswith("mastbench.theory.")]
+    built_in = [t for t in theory.all() if t.measurement.__module__.startswith("mastbench.theory.")]
     assert {t.family for t in built_in} == set(PACKAGES)
     for thm in built_in:
-        package = thm.evaluate.__module__.split(".")[2]
+        package = thm.measurement.__module__.split(".")[2]
         assert package == PACKAGES[thm.family], f"{thm.id} is registered from {package}"
 
 
@@ -99,8 +99,8 @@ def _fake_theorem(*controls: theory.NegativeControl) -> theory.Theorem:
         algorithm=None,
         measure="1/t",
         method="exact",
-        evaluate=lambda inst, params: theory.Evidence(t, params["c"] / t, 2.0 / t),
-        instances=lambda quick: [theory.Instance("any")],
+        measurement=lambda inst, params: theory.Evidence(t, params["c"] / t, 2.0 / t),
+        instances=lambda quick: [theory.FieldBag("any")],
         default_params=lambda inst: {"c": 1.0},
         controls=controls,
     )
@@ -139,7 +139,7 @@ def test_the_interval_check_fails_on_pointwise_intervals():
     fake = replace(
         _fake_theorem(),
         method="montecarlo",
-        evaluate=evaluate,
+        measurement=evaluate,
         default_params=lambda inst: {"simultaneous": True},
     )
     test_monte_carlo_intervals_are_simultaneous_student_t(fake)

@@ -55,7 +55,7 @@ def test_theorem_refuses_controls_that_are_not_negative_controls():
             algorithm=None,
             measure="m",
             method="exact",
-            evaluate=lambda inst, params: None,
+            measurement=lambda inst, params: None,
             instances=lambda quick: [],
             controls=("bound x 0.5",),
         )

@@ -3,7 +3,7 @@
 import mastbench.problems.random as random_problems
 import numpy as np
 import pytest
-from mastbench.theory import Instance
+from mastbench.theory import FieldBag
 from mastbench.theory.mast.lemmas import ScaledSketch, reference_constants
 
 from mastbench import theory
@@ -24,7 +24,7 @@ def _instance(sketch, *, logistic=False, seed=0):
         else random_problems.quadratic(d, 10.0, rng(seed))
     )
     gen = np.random.default_rng(seed)
-    return Instance(
+    return FieldBag(
         "test", problem=problem, sketch=sketch, shift=gen.normal(size=d),
         points=gen.normal(size=(3, d)),
     )  # fmt: skip

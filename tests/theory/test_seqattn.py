@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from mastbench.problems.group_penalties import ADMISSIBLE_Q
-from mastbench.theory import Instance
+from mastbench.theory import FieldBag
 from mastbench.theory.seqattn.common import least_squares
 
 from mastbench import theory
@@ -79,7 +79,7 @@ def test_theorem_1_1_limitation_dense_lower_points(q):
     thm = theory.get("seqattn.unique-sparse-minimum")
     instance = thm.instances(True)[0].replace(q=q)
     assert verify(thm, instance).status == "not applicable"
-    evidence = thm.evaluate(instance, {})
+    evidence = thm.evidence(instance, {})
     extra = evidence.extra
     assert extra["best_value"] < extra["f_star"]
     star_active = np.count_nonzero(np.array(extra["star_group_norms"]) > 1e-10)
@@ -91,24 +91,24 @@ def test_theorem_1_1_minimum_is_the_one_sparse_group_lasso_point():
     thm = theory.get("seqattn.unique-sparse-minimum")
     for instance in thm.instances(True):
         assert instance.q in ADMISSIBLE_Q
-        extra = thm.evaluate(instance, {}).extra
+        extra = thm.evidence(instance, {}).extra
         assert extra["best_value"] >= extra["f_star"] - 1e-10 * (1 + abs(extra["f_star"]))
 
 
 def test_omp_equivalence_orders_are_identical_and_marginal_order_differs():
     thm = theory.get("seqattn.omp-equivalence")
     instance = thm.instances(True)[0]
-    extra = thm.evaluate(instance, thm.default_params(instance)).extra
+    extra = thm.evidence(instance, thm.default_params(instance)).extra
     assert extra["omp"] == extra["sequential_lasso"]
     assert all(row == extra["omp"] for row in extra["attention"])
-    control = thm.evaluate(instance, {**thm.default_params(instance), "penalize_selected": True})
+    control = thm.evidence(instance, {**thm.default_params(instance), "penalize_selected": True})
     assert control.extra["sequential_lasso"] != extra["omp"]
 
 
 def test_ompr_uses_the_minimal_k_prime_condition():
     thm = theory.get("seqattn.ompr")
     instance = thm.instances(True)[0]
-    extra = thm.evaluate(instance, {"rate_scale": 1.0}).extra
+    extra = thm.evidence(instance, {"rate_scale": 1.0}).extra
     k, kp = instance.k, extra["k_prime"]
     assert kp >= k * (extra["L2"] ** 2 / extra["mu"] ** 2 + 1)
     assert all(len(s) == kp for s in extra["supports"])
@@ -128,7 +128,7 @@ def test_threshold_flags_ties_as_not_applicable():
     y = np.array([1.0, 1.0, 0.5, 0.2])
     problem = GroupLeastSquares(X, y, Groups.contiguous(4, 1))
     thm = theory.get("seqattn.threshold")
-    verdict = verify(thm, theory.Instance("tie", problem=problem, S=()))
+    verdict = verify(thm, theory.FieldBag("tie", problem=problem, S=()))
     assert verdict.status == "not applicable" and "unique" in verdict.reasons[0]
 
 
@@ -204,7 +204,7 @@ def test_ompr_with_k_prime_equal_to_k_is_not_applicable_and_fails_when_measured(
     assert verdict.status == "not applicable" and "k′" in verdict.reasons[0]
     measured = verify(thm, bad, check_assumptions=False)
     assert measured.status == "violated"
-    minimal = thm.evaluate(instance, thm.default_params(instance)).extra["k_prime"]
+    minimal = thm.evidence(instance, thm.default_params(instance)).extra["k_prime"]
     assert verify(thm, instance.replace(k_prime=minimal)).status == "holds"
 
 
@@ -254,7 +254,7 @@ def test_sa_pp_reference_holds_where_its_former_step_let_the_attention_underflow
     t = 13 on; the theorem's step 0.5/(N²λ) keeps A > 0 and the check holds."""
     thm = theory.get("seqattn.sa-pp-reference")
     problem = least_squares(132, 47, 4, 2, 1, 2, 0.51)
-    instance = Instance("planted-t4-k2-s132", problem=problem, k=2, seed=35)
+    instance = FieldBag("planted-t4-k2-s132", problem=problem, k=2, seed=35)
     verdict = verify(thm, instance)
     assert verdict.status == "holds", verdict.summary()
     assert verdict.evidence.extra["kept"][-1] == 2

@@ -24,7 +24,7 @@ from mastbench.problems.constraints import (
 from mastbench.problems.least_squares import LeastSquares
 from mastbench.problems.logistic import Logistic
 from mastbench.problems.quadratic import Quadratic
-from mastbench.theory._core import Instance
+from mastbench.theory._core import FieldBag, Instance
 
 from mastbench.backend import namespace, rng
 
@@ -104,7 +104,7 @@ def _finish(name: str, problem: Any, constraint: Constraint, x0: Any = None) -> 
         x0 = np.zeros(problem.d)
         if isinstance(constraint, Simplex):
             x0[0] = constraint.radius
-    return Instance(
+    return FieldBag(
         name,
         problem=problem,
         constraint=constraint,

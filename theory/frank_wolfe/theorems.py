@@ -24,7 +24,7 @@ from mastbench.problems.constraints import (
 from mastbench.problems.least_squares import LeastSquares
 from mastbench.problems.logistic import Logistic
 from mastbench.problems.quadratic import QuadraticForm
-from mastbench.theory._core import Evidence, Instance, NegativeControl
+from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
 from mastbench.theory._registry import theorem
 from mastbench.theory.frank_wolfe.instances import (
     chop_l1_lmo,
@@ -182,7 +182,7 @@ def _lmo_instances(quick: bool) -> list[Instance]:
         grads = gen.normal(size=(8 if quick else 64, d))
         grads[0] = 0.0
         grads[1] = np.round(grads[1])
-        out.append(Instance(f"lmo-{kind}-d{d}", constraint=_constraint(kind, d), grads=grads))
+        out.append(FieldBag(f"lmo-{kind}-d{d}", constraint=_constraint(kind, d), grads=grads))
     return out
 
 
@@ -192,7 +192,7 @@ def _constraint(kind: str, d: int) -> Any:
 
 def _lmo_tie_instance(instance: Instance) -> Instance:
     grads = np.array([[3.0, -3.0, 1.0, 0.5, 3.0, 0.0]])
-    return Instance("lmo-l1-ties", constraint=L1Ball(1.5), grads=grads)
+    return FieldBag("lmo-l1-ties", constraint=L1Ball(1.5), grads=grads)
 
 
 def _lmo_strategy() -> Any:
@@ -201,7 +201,7 @@ def _lmo_strategy() -> Any:
     from mastbench.strategies import fw_gradients
 
     return st.builds(
-        lambda kind, grads: Instance(
+        lambda kind, grads: FieldBag(
             f"lmo-{kind}-d{grads.shape[1]}",
             constraint=_constraint(kind, grads.shape[1]),
             grads=grads,
@@ -209,7 +209,7 @@ def _lmo_strategy() -> Any:
         st.sampled_from(("l1", "group", "l2", "linf", "simplex")),
         fw_gradients(),
     ) | fw_gradients(min_d=4, max_d=4).map(
-        lambda grads: Instance("lmo-nuclear-d4", constraint=_constraint("nuclear", 4), grads=grads)
+        lambda grads: FieldBag("lmo-nuclear-d4", constraint=_constraint("nuclear", 4), grads=grads)
     )
 
 

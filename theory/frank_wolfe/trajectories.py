@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from mastbench.problems.constraints import L1Ball, Simplex, constrained_minimum
 from mastbench.problems.quadratic import Quadratic, QuadraticForm
-from mastbench.theory._core import Evidence, Instance, NegativeControl
+from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
 from mastbench.theory._registry import theorem
 from mastbench.theory.frank_wolfe.instances import face_instance, fw_instance, tie_instance
 from mastbench.theory.frank_wolfe.reference import (
@@ -99,7 +99,7 @@ def reference_instance(
     constraint = Simplex(radius) if kind == "simplex" else L1Ball(radius)
     vertices = _vertices(kind, A.shape[0], Fraction(radius))
     solution = constrained_minimum(problem, constraint)
-    return Instance(
+    return FieldBag(
         name,
         problem=problem,
         constraint=constraint,
@@ -417,7 +417,7 @@ def sfw_reference_instance(
 
     X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
     problem = LeastSquares(X, y)
-    return Instance(
+    return FieldBag(
         name,
         problem=problem,
         constraint=L1Ball(radius),

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from mastbench.problems.mast_objective import MASTObjective
 from mastbench.problems.quadratic import Quadratic
-from mastbench.theory import Instance, NegativeControl
+from mastbench.theory import FieldBag, Instance, NegativeControl
 
 from mastbench import exact
 from mastbench.algorithms.mast import DSGD
@@ -70,7 +70,7 @@ def quadratic_instance(
         }[shift]()
     start = gen.standard_normal(d)
     x0 = start if x0 is None else np.asarray(x0, float)
-    return Instance(
+    return FieldBag(
         name,
         problem=problem,
         sketch=sketch,

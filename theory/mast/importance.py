@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 from mastbench.problems import random as random_problems
-from mastbench.theory import Evidence, Instance, NegativeControl, theorem
+from mastbench.theory import Evidence, FieldBag, Instance, NegativeControl, theorem
 from mastbench.theory.mast.common import PAPER, atol
 
 from mastbench import exact
@@ -27,7 +27,7 @@ def _instance(name: str, sketch: Any, q: Any, seed: int) -> Instance:
     support = Discrete(*sketch.support())
     problem = random_problems.quadratic(sketch.d, 20.0, rng(seed))
     x0 = np.linspace(-1.0, 2.0, sketch.d)
-    return Instance(name, problem=problem, sketch=support, q=q, x0=x0, shift=None)
+    return FieldBag(name, problem=problem, sketch=support, q=q, x0=x0, shift=None)
 
 
 def _instances(quick: bool) -> list[Instance]:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from mastbench.problems import LeastSquares, Logistic, MASTObjective
 from mastbench.problems.quadratic import Quadratic
-from mastbench.theory._core import Evidence, Instance, NegativeControl
+from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
 from mastbench.theory._registry import theorem
 from mastbench.theory.mast.strategies import mast_instances
 
@@ -177,7 +177,7 @@ def _quadratic_instance(name: str, d: int, sketch: Any, seed: int, *, kappa: flo
 
     problem = random_problems.quadratic(d, kappa, rng(seed))
     shift = np.random.default_rng(seed + 1).normal(size=d)
-    return Instance(
+    return FieldBag(
         name, problem=problem, sketch=sketch, shift=shift, points=_random_points(d, seed + 2)
     )
 
@@ -187,7 +187,7 @@ def _logistic_instance(name: str, d: int, sketch: Any, seed: int, *, l2: float =
 
     problem = random_problems.logistic(40, d, rng(seed), l2=l2)
     shift = np.random.default_rng(seed + 1).normal(size=d)
-    return Instance(
+    return FieldBag(
         name, problem=problem, sketch=sketch, shift=shift, points=_random_points(d, seed + 2)
     )
 
@@ -208,7 +208,7 @@ def _duplicated_features(t: float = 1.5) -> Instance:
     """mast.md §2.3(g): X = [a a], y = t·a, v = 0, Rand-1 in d = 2: Δ = 0 with v ≠ x*."""
     a = np.array([1.0, -2.0, 0.5, 1.5])
     problem = LeastSquares(np.stack([a, a], axis=1), t * a)
-    return Instance(
+    return FieldBag(
         "duplicated-feature LS, Rand-1",
         problem=problem,
         sketch=RandK(2, 1),
@@ -229,7 +229,7 @@ def _a5a_instance(features: int = 4) -> list[Instance]:
     X = data.X[:, np.argsort(-np.count_nonzero(data.X, axis=0))[:features]]
     problem = Logistic(X, data.y, l2=1e-2)
     return [
-        Instance(
+        FieldBag(
             f"a5a[:, {features} features] logistic, Bernoulli(0.5)",
             problem=problem,
             sketch=Bernoulli(0.5, d=features),
@@ -274,13 +274,13 @@ def _sketch_instances(quick: bool) -> list[Instance]:
             Permutation(4, 4),
             RandK(7, 1),
         ]
-    return [Instance(repr(s), sketch=s) for s in sketches]
+    return [FieldBag(repr(s), sketch=s) for s in sketches]
 
 
 def _sketch_strategy() -> Any:
     from mastbench.strategies import sketches
 
-    return sketches(max_d=4).map(lambda s: Instance(repr(s), sketch=s))
+    return sketches(max_d=4).map(lambda s: FieldBag(repr(s), sketch=s))
 
 
 def _table_with_L_S_max_as_L_D(instance: Instance, params: dict[str, Any]) -> dict[str, Any]:
@@ -591,7 +591,7 @@ def key_lemma_tight_instance() -> Instance:
     two rows hold with equality at every point, so an L_f understated by 1 % is violated there.
     """
     problem = Quadratic(np.array([[2.0]]), np.array([1.0]))
-    return Instance(
+    return FieldBag(
         "tight 1-D quadratic, Bernoulli(0.3)",
         problem=problem,
         sketch=Bernoulli(np.array([0.3])),

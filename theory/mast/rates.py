@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from mastbench.problems.mast_objective import MASTObjective
 from mastbench.problems.quadratic import Quadratic, QuadraticForm
-from mastbench.theory import Evidence, Instance, NegativeControl, theorem
+from mastbench.theory import Evidence, FieldBag, Instance, NegativeControl, theorem
 from mastbench.theory.mast import rates_multi as _mast_rates_multi
 from mastbench.theory.mast.common import (
     PAPER,
@@ -567,7 +567,7 @@ def _logistic_instances(quick: bool) -> list[Instance]:
 
     problem = logistic(30, 3, rng(31), l2=0.5)
     out = [
-        Instance(
+        FieldBag(
             "logistic n=30 d=3 randk-2",
             problem=problem,
             sketch=RandK(3, 2),
@@ -612,7 +612,7 @@ def _a5a_instances() -> list[Instance]:
         return []
     d = problem.d
     return [
-        Instance(
+        FieldBag(
             f"a5a ({d} most frequent features) randk-{d // 2}",
             problem=problem,
             sketch=RandK(d, d // 2),
@@ -714,7 +714,7 @@ def _logistic_strategy() -> Any:
     from mastbench.strategies import mast_logistic_cases
 
     return mast_logistic_cases().map(
-        lambda case: Instance(
+        lambda case: FieldBag(
             "hypothesis",
             problem=case["problem"],
             sketch=case["sketch"],

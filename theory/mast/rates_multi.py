@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from mastbench.problems.quadratic import Quadratic
-from mastbench.theory import Evidence, Instance, NegativeControl, theorem
+from mastbench.theory import Evidence, FieldBag, Instance, NegativeControl, theorem
 from mastbench.theory.mast.common import (
     PAPER,
     atol,
@@ -292,7 +292,7 @@ def _dist_instance(
 ) -> Instance:
     gen = np.random.default_rng(seed)
     d = problems[0].d
-    return Instance(
+    return FieldBag(
         name,
         problems=problems,
         sketches=sketches,
@@ -350,7 +350,7 @@ def dmax_counterexample(horizons: tuple[int, ...] = (300, 3000)) -> Instance:
         Quadratic(np.array([[1e4]]), np.array([1.0])),
     ]
     sketches = [Bernoulli(np.array([0.001])), Identity(1)]
-    inst = Instance(
+    inst = FieldBag(
         DMAX_COUNTEREXAMPLE,
         problems=problems,
         sketches=sketches,

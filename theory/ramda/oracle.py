@@ -15,7 +15,7 @@ import numpy as np
 from mastbench.problems.composite import Composite
 from mastbench.problems.least_squares import LeastSquares
 from mastbench.problems.regularizers import L1
-from mastbench.theory._core import Evidence, Instance, NegativeControl
+from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
 from mastbench.theory._registry import theorem
 
 from mastbench import algorithms
@@ -35,7 +35,7 @@ def _instances(quick: bool) -> list[Instance]:
     y = np.array([1.0, -1.0, 2.0, 0.5])
     problem = Composite(LeastSquares(X, y, l2=0.1), L1(0.0))
     return [
-        Instance(
+        FieldBag(
             "least squares n=4 d=3, W = (0.5, -1, 0.25)",
             problem=problem,
             W=np.array([0.5, -1.0, 0.25]),

@@ -33,7 +33,7 @@ import numpy as np
 from mastbench.problems.composite import Composite
 from mastbench.problems.least_squares import LeastSquares
 from mastbench.problems.regularizers import L1, GroupLasso
-from mastbench.theory._core import Evidence, Instance, NegativeControl
+from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
 from mastbench.theory._registry import theorem
 
 from mastbench import algorithms
@@ -79,7 +79,7 @@ def _instance(regularizer: str, **fields: Any) -> Instance:
     name = f"least squares n=4 d=4 l2=1/8, {regularizer} λ={lam}" + (
         f" ({described})" if described else ""
     )
-    return Instance(name, problem=_problem(regularizer), regularizer=regularizer, **fields)
+    return FieldBag(name, problem=_problem(regularizer), regularizer=regularizer, **fields)
 
 
 # -- the references (written from the papers' update equations) ---------------------------

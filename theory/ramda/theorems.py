@@ -29,7 +29,7 @@ import numpy as np
 from mastbench.problems.composite import Composite
 from mastbench.problems.group_sparse import random_group_logistic
 from mastbench.problems.regularizers import L1, GroupLasso
-from mastbench.theory._core import Evidence, Instance, NegativeControl
+from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
 from mastbench.theory._registry import theorem
 from scipy import stats
 
@@ -64,7 +64,7 @@ def _subproblem_instance(
     psi = GroupLasso.contiguous(n_groups, 4, 0.5) if kind == "glasso" else L1(0.5)
     P = np.exp(gen.uniform(0.0, np.log(spread), (R, d)))
     scaled = "" if a == 1.0 else f" a={a:g}"
-    return Instance(
+    return FieldBag(
         f"{kind} subproblem R={R} d={d} max/min P≈{spread:g} seed={seed}{scaled}",
         psi=psi,
         a=a,
@@ -102,7 +102,7 @@ def _pg_strategy() -> Any:
 
     def build(data: tuple[Any, ...]) -> Instance:
         psi, a, V, P, C = data
-        return Instance(
+        return FieldBag(
             f"hypothesis subproblem d={psi.d} a={a:.3g}", psi=psi, a=a, V=V, P=P, C=C, Z0=-C
         )
 
@@ -234,7 +234,7 @@ def _composite_instance(
 ) -> Instance:
     problem = _planted(seed, n, n_groups, group_size, 3)
     x0 = 0.5 * np.random.default_rng(seed + 100).standard_normal(problem.d)
-    return Instance(
+    return FieldBag(
         f"group logistic n={n} G={n_groups}x{group_size} seed={seed}",
         problem=problem,
         x0=x0,
@@ -462,7 +462,7 @@ def _stagewise_instances(quick: bool) -> list[Instance]:
     for seed in [0] if quick else [0, 1, 2]:
         problem = _stagewise_problem(seed)
         instances.append(
-            Instance(
+            FieldBag(
                 f"group logistic n=300 G=10x5 l2=0.1 seed={seed}",
                 problem=problem,
                 x0=0.5 * np.random.default_rng(seed + 100).standard_normal(problem.d),
@@ -764,7 +764,7 @@ def _proxgen_problem(seed: int) -> Composite:
 def _proxgen_instances(quick: bool) -> list[Instance]:
     seeds = [0] if quick else [0, 1]
     return [
-        Instance(
+        FieldBag(
             f"group logistic n=200 G=8x4 l2=0.1 seed={s}",
             problem=_proxgen_problem(s),
             x0=np.zeros(32),

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 from mastbench.problems.group_penalties import group_lasso, one_sparse_window
-from mastbench.theory._core import Evidence, Instance, NegativeControl
+from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
 from mastbench.theory._registry import theorem
 from mastbench.theory.seqattn.common import (
     PAPER,
@@ -34,16 +34,16 @@ from mastbench.backend import rng
 # -- Sequential Attention ≡ Sequential LASSO ≡ OMP ----------------------------------------------
 def _omp_instances(quick: bool) -> list[Instance]:
     out = [
-        Instance(
+        FieldBag(
             "ls-n100-d12-k5", problem=correlated_least_squares(1, 100, 12, 0.5), k=5, steps=1500
         )
     ]
     if not quick:
         out += [
-            Instance(
+            FieldBag(
                 "ls-n200-d10-k4", problem=correlated_least_squares(2, 200, 10, 0.3), k=4, steps=1500
             ),
-            Instance("ls-rows2-t6-k3", problem=least_squares(9, 150, 12, 1, 2, 3), k=3, steps=4000),
+            FieldBag("ls-rows2-t6-k3", problem=least_squares(9, 150, 12, 1, 2, 3), k=3, steps=4000),
         ]
     return out
 
@@ -131,11 +131,11 @@ def omp_equivalence(instance: Instance, params: dict[str, Any]) -> Evidence:
 
 # -- group OMP rate ----------------------------------------------------------------------
 def _omp_rate_instances(quick: bool) -> list[Instance]:
-    out = [Instance("ls-rows2-t8-k2", problem=least_squares(31, 200, 16, 1, 2, 2), k=2, steps=5)]
+    out = [FieldBag("ls-rows2-t8-k2", problem=least_squares(31, 200, 16, 1, 2, 2), k=2, steps=5)]
     if not quick:
         out += [
-            Instance("ls-K3-t9-k3", problem=least_squares(32, 300, 9, 3, 1, 3), k=3, steps=6),
-            Instance("ls-t10-k2", problem=least_squares(33, 100, 10, 1, 1, 2), k=2, steps=8),
+            FieldBag("ls-K3-t9-k3", problem=least_squares(32, 300, 9, 3, 1, 3), k=3, steps=6),
+            FieldBag("ls-t10-k2", problem=least_squares(33, 100, 10, 1, 1, 2), k=2, steps=8),
         ]
     return out
 
@@ -219,10 +219,10 @@ def minimal_k_prime(problem: Any, k: int) -> tuple[int | None, float, float]:
 
 
 def _ompr_instances(quick: bool) -> list[Instance]:
-    out = [Instance("ls-n400-t10-k2", problem=least_squares(41, 400, 10, 1, 1, 2), k=2, iters=8)]
+    out = [FieldBag("ls-n400-t10-k2", problem=least_squares(41, 400, 10, 1, 1, 2), k=2, iters=8)]
     if not quick:
         out += [
-            Instance(
+            FieldBag(
                 "ls-n2000-t12-b2-k3", problem=least_squares(42, 2000, 24, 1, 2, 3), k=3, iters=12
             ),
         ]
@@ -316,11 +316,11 @@ ompr_theorem = theorem(
 
 # -- group IHT ----------------------------------------------------------------------
 def _iht_instances(quick: bool) -> list[Instance]:
-    out = [Instance("ls-t8-k2", problem=least_squares(51, 100, 8, 2, 1, 2), k=2, iters=30)]
+    out = [FieldBag("ls-t8-k2", problem=least_squares(51, 100, 8, 2, 1, 2), k=2, iters=30)]
     if not quick:
         out += [
-            Instance("ls-rows2-t8-k3", problem=least_squares(52, 60, 16, 1, 2, 3), k=3, iters=60),
-            Instance("ls-t10-k1", problem=least_squares(53, 30, 10, 1, 1, 1), k=1, iters=60),
+            FieldBag("ls-rows2-t8-k3", problem=least_squares(52, 60, 16, 1, 2, 3), k=3, iters=60),
+            FieldBag("ls-t10-k1", problem=least_squares(53, 30, 10, 1, 1, 1), k=1, iters=60),
         ]
     return out
 

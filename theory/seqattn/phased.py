@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from mastbench.theory._core import Evidence, Instance, NegativeControl
+from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
 from mastbench.theory._registry import theorem
 from mastbench.theory.seqattn.common import PAPER, least_squares
 from mastbench.theory.seqattn.references import TOLERANCE, Quadratic
@@ -147,10 +147,10 @@ def reference_phased(
 
 
 def _instances(quick: bool) -> list[Instance]:
-    out = [Instance("ls-rows-t6-k2", problem=least_squares(71, 60, 6, 2, 1, 2), k=2, seed=1)]
+    out = [FieldBag("ls-rows-t6-k2", problem=least_squares(71, 60, 6, 2, 1, 2), k=2, seed=1)]
     if not quick:
         out.append(
-            Instance("ls-rows2-t5-k3", problem=least_squares(72, 80, 10, 1, 2, 3), k=3, seed=2)
+            FieldBag("ls-rows2-t5-k3", problem=least_squares(72, 80, 10, 1, 2, 3), k=3, seed=2)
         )
     return out
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from mastbench.theory._core import Evidence, Instance, NegativeControl
+from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
 from mastbench.theory._registry import theorem
 from mastbench.theory.seqattn.common import PAPER, least_squares
 from mastbench.theory.seqattn.strategies import iht_instances, omp_rate_instances, ompr_instances
@@ -114,10 +114,10 @@ def _distance(xs: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _instances(quick: bool) -> list[Instance]:
-    out = [Instance("ls-t8-k2", problem=least_squares(61, 80, 8, 2, 1, 2), k=2, iters=12)]
+    out = [FieldBag("ls-t8-k2", problem=least_squares(61, 80, 8, 2, 1, 2), k=2, iters=12)]
     if not quick:
         out.append(
-            Instance("ls-rows2-t6-k3", problem=least_squares(62, 60, 12, 1, 2, 3), k=3, iters=20)
+            FieldBag("ls-rows2-t6-k3", problem=least_squares(62, 60, 12, 1, 2, 3), k=3, iters=20)
         )
     return out
 

@@ -17,7 +17,7 @@ from mastbench.problems.group_penalties import (
     q_regularizer,
     threshold,
 )
-from mastbench.theory._core import Evidence, Instance, NegativeControl
+from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
 from mastbench.theory._registry import theorem
 from mastbench.theory.seqattn.common import PAPER, least_squares, stack
 from mastbench.theory.seqattn.strategies import (
@@ -33,7 +33,7 @@ from scipy.optimize import minimize, minimize_scalar
 def _mask_instances(quick: bool) -> list[Instance]:
     sizes = [(4, 2)] if quick else [(4, 2), (6, 3), (3, 5)]
     return [
-        Instance(f"{mask}-t{t}-b{b}", mask=mask, t=t, b=b, seed=7 + t, samples=200)
+        FieldBag(f"{mask}-t{t}-b{b}", mask=mask, t=t, b=b, seed=7 + t, samples=200)
         for mask in MASKS
         for t, b in sizes
     ]
@@ -156,7 +156,7 @@ def _at_optimum(name: str, seed: int, scale_rhs: float) -> tuple[np.ndarray, np.
 # -- normalized softmax ----------------------------------------------------------------------
 def _softmax_instances(quick: bool) -> list[Instance]:
     sizes = [(5, 2)] if quick else [(5, 2), (8, 1), (3, 4)]
-    return [Instance(f"softmax-t{t}-b{b}", t=t, b=b, seed=11 + t, samples=300) for t, b in sizes]
+    return [FieldBag(f"softmax-t{t}-b{b}", t=t, b=b, seed=11 + t, samples=300) for t, b in sizes]
 
 
 @theorem(
@@ -240,15 +240,15 @@ def _threshold_instances(quick: bool) -> list[Instance]:
     from mastbench.backend import rng
 
     out = [
-        Instance("ls-rows-S0", problem=least_squares(3, 120, 6, 2, 1, 2), S=()),
-        Instance("ls-rows-S1", problem=least_squares(3, 120, 6, 2, 1, 2), S=(0,)),
+        FieldBag("ls-rows-S0", problem=least_squares(3, 120, 6, 2, 1, 2), S=()),
+        FieldBag("ls-rows-S1", problem=least_squares(3, 120, 6, 2, 1, 2), S=(0,)),
     ]
     if not quick:
         multi, _ = planted_multinomial(200, 5, 3, rng(4), k=2, l2=1e-2)
         out += [
-            Instance("ls-block2", problem=least_squares(5, 150, 8, 3, 2, 2), S=()),
-            Instance("multinomial-S0", problem=multi, S=()),
-            Instance("multinomial-S1", problem=multi, S=(threshold(multi).argmax,)),
+            FieldBag("ls-block2", problem=least_squares(5, 150, 8, 3, 2, 2), S=()),
+            FieldBag("multinomial-S0", problem=multi, S=()),
+            FieldBag("multinomial-S1", problem=multi, S=(threshold(multi).argmax,)),
         ]
     return out
 
@@ -312,7 +312,7 @@ def _unique_instances(quick: bool) -> list[Instance]:
     qs = ("x", "sqrt") if quick else ADMISSIBLE_Q
     seeds = (21,) if quick else (21, 22, 23)
     return [
-        Instance(
+        FieldBag(
             f"ls-3x2-q={q}-seed{seed}",
             problem=least_squares(seed, 40, 3, 2, 1, 1),
             q=q,
