@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -36,14 +37,35 @@ def theorem(**fields: Any) -> Callable[[Callable[..., Any]], Theorem]:
     """Decorator: build and register a :class:`Theorem` whose ``measurement`` is the function.
 
     The function's docstring (statement, assumptions, reference) becomes ``Theorem.doc``,
-    so the theorem is code next to its docstring, as in PEPit.
+    so the theorem is code next to its docstring, as in PEPit.  Without a ``statement``
+    field, the statement is the docstring's paragraph that starts with ``Statement.``, so it
+    is written once.
     """
 
     def wrap(measurement: Callable[..., Any]) -> Theorem:
         doc = fields.pop("doc", None) or (measurement.__doc__ or "")
+        if "statement" not in fields:
+            fields["statement"] = statement_of(doc, fields.get("id", measurement.__name__))
         return register(Theorem(measurement=measurement, doc=doc, **fields))
 
     return wrap
+
+
+def statement_of(doc: str, name: str) -> str:
+    """The paragraph of ``doc`` that starts with ``Statement.``, on one line, without the word.
+
+    Raises
+    ------
+    ValueError
+        If ``doc`` has no such paragraph (``name`` says whose).
+    """
+    for paragraph in inspect.cleandoc(doc).split("\n\n"):
+        if paragraph.startswith("Statement."):
+            return " ".join(paragraph.removeprefix("Statement.").split())
+    raise ValueError(
+        f"theorem {name!r} gives no statement: pass statement=... or start a docstring "
+        "paragraph with 'Statement.'"
+    )
 
 
 #: The subpackage of :mod:`mastbench.theory` holding each family (id prefix → package).

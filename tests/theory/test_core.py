@@ -96,3 +96,18 @@ def test_plugins_are_found_through_the_entry_point_group(monkeypatch):
     monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
     assert "example.decaying-gd" in [t.id for t in theory.all()]
     assert _registry.PLUGIN_GROUP in seen
+
+
+def test_the_statement_is_read_from_the_docstring_once():
+    from mastbench.theory._registry import statement_of
+
+    doc = """Title.
+
+    Statement.  a ≤ b
+        for all t.
+
+    Reference.  here.
+    """
+    assert statement_of(doc, "toy") == "a ≤ b for all t."
+    with pytest.raises(ValueError, match="'toy' gives no statement"):
+        statement_of("Title only.", "toy")
