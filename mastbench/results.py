@@ -128,6 +128,8 @@ COLUMNS: tuple[str, ...] = (
     "source",
     "extra",
 )
+_COLUMN_SET = frozenset(COLUMNS)
+
 _TYPES = {
     **{c: "str" for c in _STR},
     **{c: "int" for c in _INT},
@@ -198,6 +200,24 @@ def normalize_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _normalized_rows(
+    shared: Mapping[str, Any], records: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """``normalize_row({**shared, **record})`` for each record, with the shared columns
+    coerced once rather than once per row (a verdict or trace has thousands of rows)."""
+    base = normalize_row(shared)
+    rows = []
+    for record in records:
+        if not set(record) <= _COLUMN_SET or "extra" in record:
+            rows.append(normalize_row({**shared, **record}))
+            continue
+        row = dict(base)
+        for column, value in record.items():
+            row[column] = _coerce(column, value)
+        rows.append(row)
+    return rows
+
+
 def _context(context: Mapping[str, Any]) -> dict[str, Any]:
     base = {
         "versions": provenance.versions(),
@@ -224,7 +244,7 @@ def trace_rows(trace: Any, **context: Any) -> list[dict[str, Any]]:
         raise TypeError(f"trace must be a Trace (with records()), got {type(trace).__name__}")
     params = {**getattr(trace, "params", {}), **dict(context.pop("params", None) or {})}
     shared = _context({"params": to_json(params), **context})
-    return [normalize_row({**shared, **record}) for record in trace.records()]
+    return _normalized_rows(shared, trace.records())
 
 
 def verdict_rows(
@@ -264,23 +284,32 @@ def verdict_rows(
     if evidence is None:
         return [normalize_row(shared)]
     _, violated, ratio = check_evidence(evidence, verdict.method or "exact")
-    rows = []
-    for k in range(evidence.t.shape[0]):
-        rows.append(
-            normalize_row(
-                {
-                    **shared,
-                    "iteration": int(evidence.t[k]),
-                    "measured": float(evidence.measured[k]),
-                    "bound": float(evidence.bound[k]),
-                    "lower": None if evidence.lower is None else float(evidence.lower[k]),
-                    "upper": None if evidence.upper is None else float(evidence.upper[k]),
-                    "ratio": float(ratio[k]),
-                    "holds": not bool(violated[k]),
-                }
-            )
-        )
-    return rows
+    none = [None] * evidence.t.shape[0]
+    columns = zip(
+        evidence.t.tolist(),
+        evidence.measured.tolist(),
+        evidence.bound.tolist(),
+        none if evidence.lower is None else evidence.lower.tolist(),
+        none if evidence.upper is None else evidence.upper.tolist(),
+        ratio.tolist(),
+        violated.tolist(),
+        strict=True,
+    )
+    return _normalized_rows(
+        shared,
+        (
+            {
+                "iteration": t,
+                "measured": measured,
+                "bound": bound,
+                "lower": lower,
+                "upper": upper,
+                "ratio": r,
+                "holds": not bad,
+            }
+            for t, measured, bound, lower, upper, r, bad in columns
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------- files

@@ -121,14 +121,19 @@ def get(theorem_id: str) -> Theorem:
 
 
 def all_theorems(family: str | None = None) -> list[Theorem]:
-    """All registered theorems (of one ``family`` when given), sorted by id."""
-    _load_families()
+    """All registered theorems (of one ``family`` when given, importing only its subpackage
+    and the plugins), sorted by id."""
+    if family in PACKAGES:
+        importlib.import_module(f"mastbench.theory.{PACKAGES[family]}")
+        load_plugins()
+    else:
+        _load_families()
     if family is not None and family not in families():
         raise ValueError(f"unknown family {family!r}; known families: {families()}")
     return [t for _, t in sorted(_REGISTRY.items()) if family in (None, t.family)]
 
 
 def families() -> list[str]:
-    """Names of the families that registered theorems."""
-    _load_families()
-    return sorted({t.family for t in _REGISTRY.values()})
+    """Names of the built-in families and of those that plugins registered theorems in."""
+    load_plugins()
+    return sorted(set(PACKAGES) | {t.family for t in _REGISTRY.values()})
