@@ -448,7 +448,7 @@ def _parquet_bytes(table: Any) -> bytes:
 
 
 def _encode(rows: Sequence[Mapping[str, Any]], fmt: str) -> bytes:
-    rows = [normalize_row(r) for r in rows]
+    rows = [r if isinstance(r, dict) and tuple(r) == COLUMNS else normalize_row(r) for r in rows]
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -458,7 +458,8 @@ def _encode(rows: Sequence[Mapping[str, Any]], fmt: str) -> bytes:
         return buffer.getvalue().encode()
     import pyarrow as pa
 
-    return _parquet_bytes(pa.Table.from_pylist(rows, schema=_arrow_schema()))
+    columns = {c: [r[c] for r in rows] for c in COLUMNS}
+    return _parquet_bytes(pa.Table.from_pydict(columns, schema=_arrow_schema()))
 
 
 def _check_format(fmt: str) -> str:
