@@ -284,6 +284,12 @@ def pepit_table(rows: Sequence[PepitRow]) -> Table:
         "when measured ≤ worst case + |dual − primal| + "
         f"{pep.RTOL:g}·worst case + the theorem's atol."
     )
+    inaccurate = sum(row.worst.status != "optimal" for row in rows)
+    if inaccurate:
+        notes += (
+            f" {inaccurate} of the {len(rows)} SDPs ended 'optimal_inaccurate': their "
+            "|dual − primal| is in the tolerance."
+        )
     return Table(
         "PEPit worst case",
         list(COLUMNS),

@@ -31,6 +31,7 @@ Teboulle's closed form L R²/(4N + 2) for gradient descent with step 1/L to abou
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from dataclasses import dataclass
 from functools import cache
 
@@ -82,11 +83,15 @@ class WorstCase:
         The metric on the worst-case function the solver found (a lower bound, attained).
     solver : str
         The SDP solver that produced both.
+    status : str
+        The solver's status through cvxpy: ``"optimal"``, or ``"optimal_inaccurate"`` when it
+        stopped short of its tolerances (the gap |value − primal| then says how short).
     """
 
     value: float
     primal: float
     solver: str
+    status: str = "optimal"
 
     @property
     def tolerance(self) -> float:
@@ -95,15 +100,20 @@ class WorstCase:
 
     def scaled(self, factor: float) -> WorstCase:
         """The worst case of the class rescaled by ``factor`` (see the module docstring)."""
-        return WorstCase(self.value * factor, self.primal * factor, self.solver)
+        return WorstCase(self.value * factor, self.primal * factor, self.solver, self.status)
 
 
 def _solve(problem: object) -> WorstCase:
-    value = problem.solve(wrapper="cvxpy", solver=SOLVER, verbose=0)
-    if value is None:
-        raise RuntimeError("PEPit found no finite worst case (the PEP is unbounded)")
+    with warnings.catch_warnings():
+        # cvxpy warns on "optimal_inaccurate"; the status is recorded and the primal-dual gap
+        # enters the tolerance instead.
+        warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
+        value = problem.solve(wrapper="cvxpy", solver=SOLVER, verbose=0)
+    status = problem.wrapper.prob.status
+    if value is None or status not in ("optimal", "optimal_inaccurate"):
+        raise RuntimeError(f"PEPit's SDP was not solved: solver status {status!r}")
     primal = float(problem.objective.eval())
-    return WorstCase(float(value), primal, problem.wrapper.solver_name)
+    return WorstCase(float(value), primal, problem.wrapper.solver_name, status)
 
 
 def _check_steps(N: int) -> int:
