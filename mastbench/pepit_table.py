@@ -48,16 +48,14 @@ DEFAULT_ITERATIONS = (1, 10)
 #: Columns of :func:`pepit_table`.
 COLUMNS = (
     "theorem",
-    "instance",
+    "instance; class constants",
     "N",
-    "class",
     "measured",
     "bound",
     "class bound",
     "PEPit worst case",
     "class bound / worst",
     "measured / worst",
-    "measured ≤ worst",
 )
 
 
@@ -111,16 +109,14 @@ class PepitRow:
         """The row as the report shows it, in the order of :data:`COLUMNS`."""
         return [
             self.theorem,
-            self.instance,
+            f"{self.instance}; {self.constants}",
             self.N,
-            self.constants,
             self.measured,
             self.bound,
             self.class_bound,
             self.worst.value,
             self.looseness,
             self.tightness,
-            self.holds,
         ]
 
 
@@ -283,6 +279,12 @@ def pepit_table(rows: Sequence[PepitRow]) -> Table:
         "bound with the class constants (Frank-Wolfe: C_f replaced by L·D²). A row holds "
         "when measured ≤ worst case + |dual − primal| + "
         f"{pep.RTOL:g}·worst case + the theorem's atol."
+    )
+    above = [f"{row.theorem} on {row.instance} at N = {row.N}" for row in rows if not row.holds]
+    notes += (
+        f" Rows above the worst case: {'; '.join(above)}."
+        if above
+        else f" Every row holds ({len(rows)} rows)."
     )
     inaccurate = sum(row.worst.status != "optimal" for row in rows)
     if inaccurate:

@@ -2,13 +2,14 @@
 the report section and command that show it."""
 
 import dataclasses
+import shutil
 
-import numpy as np
 import pytest
 
 from mastbench import pepit_table, pepit_worst_case, theory
 from mastbench.cli import main
 from mastbench.report import build_report
+from mastbench.report_latex import check_latex
 
 needs_pepit = pytest.mark.skipif(not pepit_worst_case.available(), reason="needs the pepit extra")
 
@@ -84,12 +85,32 @@ def test_the_check_trips_when_the_class_constant_is_understated(rows):
     assert not dataclasses.replace(row, worst=wrong).holds
 
 
+@needs_pepit
+def test_a_halved_step_exceeds_the_worst_case_though_not_the_coded_bound():
+    """A planted bug, the step of DSGD (S = I) halved: on the 1-D GD instance its averaged
+    suboptimality at T = 10 stays under mast.convex's bound but exceeds PEPit's worst case
+    for the declared step, which no correct run can."""
+    thm = theory.get("mast.convex")
+    (inst,) = [i for i in thm.instances(True) if i.name.startswith("1-D GD")]
+    params = thm.default_params(inst)
+    evidence = thm.evidence(inst, {**params, "step": params["step"] / 2})
+    measured, bound = evidence.measured[evidence.t == 10][0], evidence.bound[evidence.t == 10][0]
+    L, R = inst.problem.L, abs(inst.x0[0] - inst.problem.x_star_host[0])
+    worst = pepit_worst_case.gradient_descent(
+        L, 0.0, R, 10, step=params["step"], metric="average value"
+    )
+    assert measured <= bound
+    assert measured > worst.value + worst.tolerance
+
+
 def test_the_table_has_a_row_per_result_and_renders(rows):
     table = pepit_table.pepit_table(rows)
     assert table.columns == list(pepit_table.COLUMNS)
     assert len(table.rows) == len(rows)
     assert "CLARABEL" in table.notes
-    assert np.all([cells[-1] == "yes" for cells in table.rows])
+    assert f"Every row holds ({len(rows)} rows)." in table.notes
+    broken = dataclasses.replace(rows[0], measured=2 * rows[0].worst.value)
+    assert "Rows above the worst case: " in pepit_table.pepit_table([broken]).notes
 
 
 def test_without_the_extra_rows_refuse_with_the_install_command(monkeypatch):
@@ -120,6 +141,9 @@ def test_the_report_shows_the_table_and_fails_on_a_row_above_the_worst_case(tmp_
     for name in ("pepit.md", "pepit.tex"):
         assert "convex" in (tmp_path / "ok" / name).read_text()
     assert "PEPit worst case" in (tmp_path / "ok" / "index.html").read_text()
+    if shutil.which("pdflatex"):
+        check = check_latex(tmp_path / "ok")
+        assert check.ok, check.problems
 
     real = pepit_table.pepit_rows
 
