@@ -30,6 +30,7 @@ above the worst case is a bug in the algorithm, the measurement or the constants
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -97,13 +98,15 @@ class PepitRow:
 
     @property
     def looseness(self) -> float:
-        """class bound / worst case: how far the paper's bound is above the exact one."""
-        return self.class_bound / self.worst.value
+        """class bound / worst case: how far the paper's bound is above the exact one (NaN
+        when the worst case is not resolved)."""
+        return self.class_bound / self.worst.value if self.worst.resolved else math.nan
 
     @property
     def tightness(self) -> float:
-        """measured / worst case: how close the instance comes to the worst function."""
-        return self.measured / self.worst.value
+        """measured / worst case: how close the instance comes to the worst function (NaN
+        when the worst case is not resolved)."""
+        return self.measured / self.worst.value if self.worst.resolved else math.nan
 
     def cells(self) -> list[Any]:
         """The row as the report shows it, in the order of :data:`COLUMNS`."""
@@ -182,7 +185,10 @@ def _pg_rows(thm: Any, quick: bool, iterations: Sequence[int]) -> Iterable[Pepit
                 for r in range(replicates)
             ]
             failed = [row for row in rows if not row.holds]
-            yield from failed or [max(rows, key=lambda row: row.tightness)]
+            resolved = [row for row in rows if row.worst.resolved]
+            yield from failed or [
+                max(resolved or rows, key=lambda row: row.measured / row.worst.value)
+            ]
 
 
 def _gd_row(thm: Any, inst: Any, N: int, *, mu: float, metric: str) -> PepitRow:
@@ -289,8 +295,11 @@ def pepit_table(rows: Sequence[PepitRow]) -> Table:
     inaccurate = sum(row.worst.status != "optimal" for row in rows)
     if inaccurate:
         notes += (
-            f" {inaccurate} of the {len(rows)} SDPs ended 'optimal_inaccurate': their "
-            "|dual − primal| is in the tolerance."
+            f" {inaccurate} of the {len(rows)} SDPs stalled ('optimal_inaccurate'): they are "
+            f"credited Clarabel's reduced accuracy, {pep.ATOL['optimal_inaccurate']:g}·L·D² "
+            "(or L·R², R² for distances), in place of "
+            f"{pep.ATOL['optimal']:g}. Ratios are '—' where the worst case is within ten "
+            "tolerances of zero (not resolved)."
         )
     return Table(
         "PEPit worst case",

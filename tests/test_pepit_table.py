@@ -50,20 +50,22 @@ def test_frank_wolfe_worst_case_lies_between_the_measured_value_and_jaggis_bound
             assert thm.default_params(inst)["rule"] == "open-loop"
             L = inst.problem.L
             D = inst.constraint.diameter_in(inst.problem.d)
-            assert row.measured <= row.worst.value <= factor * L * D**2 / (row.N + 2)
+            assert row.measured <= row.worst.value + row.worst.tolerance
+            assert row.worst.value - row.worst.tolerance <= factor * L * D**2 / (row.N + 2)
             assert row.measured <= row.bound
 
 
 def test_proximal_gradient_worst_case_lies_between_the_measured_value_and_eq_11(rows):
     for row in _of(rows, "ramda.pg-solver"):
-        assert row.measured <= row.worst.value <= row.bound
+        assert row.measured <= row.worst.value + row.worst.tolerance
+        assert row.worst.value - row.worst.tolerance <= row.bound
 
 
 def test_gradient_descent_rows_lie_below_the_mast_bounds(rows):
     for theorem_id in ("mast.sc", "mast.convex"):
         for row in _of(rows, theorem_id):
             assert row.measured <= row.worst.value + row.worst.tolerance
-            assert row.worst.value <= row.bound * (1 + pepit_worst_case.RTOL)
+            assert row.worst.value - row.worst.tolerance <= row.bound
 
 
 def test_one_step_of_gd_on_the_1d_instance_attains_the_worst_case(rows):

@@ -76,3 +76,13 @@ def test_proximal_gradient_lies_below_eq_11_and_at_most_gd_with_psi_zero():
 def test_bad_input_names_the_argument(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_a_stalled_solve_is_credited_the_reduced_accuracy_and_is_not_resolved():
+    """Clarabel's "optimal_inaccurate" (PG, μ/L = 0.69, N = 10: 2.2e-6 where the exact worst
+    case is below 1e-10) guarantees only its reduced tolerances; rescaling keeps them."""
+    stalled = pep.WorstCase(2.2e-6, 2.1e-6, "CLARABEL", "optimal_inaccurate", 1e-4)
+    assert not stalled.resolved and stalled.tolerance >= 1e-4
+    solved = pep.WorstCase(0.5, 0.5, "CLARABEL", "optimal", pep.ATOL["optimal"])
+    assert solved.resolved
+    assert solved.scaled(4.0).tolerance == pytest.approx(4 * solved.tolerance)
