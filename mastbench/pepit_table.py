@@ -123,18 +123,16 @@ class PepitRow:
         ]
 
 
-def _at(t: np.ndarray, values: np.ndarray, N: int) -> float:
-    hit = np.flatnonzero(t == N)
+def _at(evidence: Any, N: int) -> tuple[float, float]:
+    """(measured, bound) of a theorem's ``evidence`` at its one point t = N."""
+    hit = np.flatnonzero(evidence.t == N)
     if hit.size != 1:
         raise ValueError(f"the evidence has {hit.size} points at t = {N}, expected 1")
-    return float(values[hit[0]])
+    return float(evidence.measured[hit[0]]), float(evidence.bound[hit[0]])
 
 
-def _read(thm: Any, instance: Any, N: int) -> tuple[float, float, float]:
-    """(measured, bound, atol) of ``thm`` on ``instance`` at t = N, default parameters."""
-    evidence = thm.evidence(instance, thm.default_params(instance))
-    t = evidence.t
-    return _at(t, evidence.measured, N), _at(t, evidence.bound, N), evidence.atol
+def _evidence(thm: Any, instance: Any) -> Any:
+    return thm.evidence(instance, thm.default_params(instance))
 
 
 def _fw_rows(thm: Any, quick: bool, iterations: Sequence[int]) -> Iterable[PepitRow]:
@@ -144,15 +142,16 @@ def _fw_rows(thm: Any, quick: bool, iterations: Sequence[int]) -> Iterable[Pepit
         if params.get("rule") != "open-loop" or params.get("delta", 0.0) != 0.0:
             continue
         L, D = float(inst.problem.L), float(inst.constraint.diameter_in(inst.problem.d))
+        evidence = _evidence(thm, inst)
         for N in iterations:
             if dual and N < 2:
                 continue
-            measured, bound, atol = _read(thm, inst, N)
+            measured, bound = _at(evidence, N)
             worst = (pep.frank_wolfe_dual if dual else pep.frank_wolfe_primal)(L, D, N)
             class_bound = (6.75 if dual else 2.0) * L * D**2 / (N + 2)
             constants = f"L={L:.3g}, D={D:.3g}"
             yield PepitRow(
-                thm.id, inst.name, N, constants, measured, bound, class_bound, worst, atol
+                thm.id, inst.name, N, constants, measured, bound, class_bound, worst, evidence.atol
             )
 
 
@@ -170,6 +169,8 @@ def _pg_rows(thm: Any, quick: bool, iterations: Sequence[int]) -> Iterable[Pepit
         R0 = np.linalg.norm(inst.Z0 - Z_star, axis=1)
         L, mu = inst.P.max(axis=1), inst.P.min(axis=1)
         for N in iterations:
+            if N > J:
+                raise ValueError(f"the evidence of {thm.id} stops at j = {J}, got N = {N}")
             rows = [
                 PepitRow(
                     thm.id,
@@ -191,15 +192,22 @@ def _pg_rows(thm: Any, quick: bool, iterations: Sequence[int]) -> Iterable[Pepit
             ]
 
 
-def _gd_row(thm: Any, inst: Any, N: int, *, mu: float, metric: str) -> PepitRow:
+def _gd_rows(
+    thm: Any, inst: Any, iterations: Sequence[int], *, mu: float, metric: str
+) -> Iterable[PepitRow]:
+    """Gradient descent (DSGD with S = I) at the theorem's step, against the class (L, μ)."""
     problem = inst.problem
     L = float(problem.L)
     R = float(np.linalg.norm(inst.x0 - problem.x_star_host))
     step = float(thm.default_params(inst)["step"])
-    measured, bound, atol = _read(thm, inst, N)
-    worst = pep.gradient_descent(L, mu, R, N, step=step, metric=metric)
+    evidence = _evidence(thm, inst)
     constants = f"L={L:.3g}, μ={mu:.3g}, R={R:.3g}, γL={step * L:.3g}"
-    return PepitRow(thm.id, inst.name, N, constants, measured, bound, bound, worst, atol)
+    for N in iterations:
+        measured, bound = _at(evidence, N)
+        worst = pep.gradient_descent(L, mu, R, N, step=step, metric=metric)
+        yield PepitRow(
+            thm.id, inst.name, N, constants, measured, bound, bound, worst, evidence.atol
+        )
 
 
 def _sc_rows(thm: Any, quick: bool, iterations: Sequence[int]) -> Iterable[PepitRow]:
@@ -215,8 +223,7 @@ def _sc_rows(thm: Any, quick: bool, iterations: Sequence[int]) -> Iterable[Pepit
         gd = inst.replace(name=f"{inst.name} with S = I", sketch=Identity(problem.d))
         if thm.assumptions(gd):
             continue
-        for N in iterations:
-            yield _gd_row(thm, gd, N, mu=float(problem.mu), metric="distance")
+        yield from _gd_rows(thm, gd, iterations, mu=float(problem.mu), metric="distance")
 
 
 def _convex_rows(thm: Any, quick: bool, iterations: Sequence[int]) -> Iterable[PepitRow]:
@@ -224,8 +231,7 @@ def _convex_rows(thm: Any, quick: bool, iterations: Sequence[int]) -> Iterable[P
 
     for inst in thm.instances(quick):
         if isinstance(inst.sketch, Identity) and not thm.assumptions(inst):
-            for N in iterations:
-                yield _gd_row(thm, inst, N, mu=0.0, metric="average value")
+            yield from _gd_rows(thm, inst, iterations, mu=0.0, metric="average value")
 
 
 #: Theorem id → the rows of its PEPit comparison (theorem, quick, iterations).
@@ -283,8 +289,11 @@ def pepit_table(rows: Sequence[PepitRow]) -> Table:
         "the function class of the theorem with the instance's constants (dual value of the "
         f"PEP, SDP solved by {', '.join(solvers)} through cvxpy). Class bound: the coded "
         "bound with the class constants (Frank-Wolfe: C_f replaced by L·D²). A row holds "
-        "when measured ≤ worst case + |dual − primal| + "
-        f"{pep.RTOL:g}·worst case + the theorem's atol."
+        "when measured ≤ worst case + tolerance + the theorem's atol, with tolerance = "
+        f"|dual − primal| + {pep.RTOL:g}·worst case + {pep.ATOL['optimal']:g}·scale "
+        f"({pep.ATOL['optimal_inaccurate']:g}·scale for a solve that stalled, "
+        "'optimal_inaccurate'), scale = L·D², L·R², or R² for distances. Ratios are '—' "
+        "where the worst case is within ten tolerances of zero."
     )
     above = [f"{row.theorem} on {row.instance} at N = {row.N}" for row in rows if not row.holds]
     notes += (
@@ -292,15 +301,9 @@ def pepit_table(rows: Sequence[PepitRow]) -> Table:
         if above
         else f" Every row holds ({len(rows)} rows)."
     )
-    inaccurate = sum(row.worst.status != "optimal" for row in rows)
-    if inaccurate:
-        notes += (
-            f" {inaccurate} of the {len(rows)} SDPs stalled ('optimal_inaccurate'): they are "
-            f"credited Clarabel's reduced accuracy, {pep.ATOL['optimal_inaccurate']:g}·L·D² "
-            "(or L·R², R² for distances), in place of "
-            f"{pep.ATOL['optimal']:g}. Ratios are '—' where the worst case is within ten "
-            "tolerances of zero (not resolved)."
-        )
+    stalled = sum(row.worst.status != "optimal" for row in rows)
+    if stalled:
+        notes += f" {stalled} of the {len(rows)} solves stalled."
     return Table(
         "PEPit worst case",
         list(COLUMNS),

@@ -170,3 +170,19 @@ def test_cli_refuses_a_theorem_pepit_does_not_model(capsys):
         pytest.skip("needs the pepit extra")
     assert main(["pepit", "--theorem", "fw.sfw"]) == 2
     assert "PEPit models none of ['fw.sfw']" in capsys.readouterr().err
+
+
+@needs_pepit
+@pytest.mark.parametrize(
+    ("iterations", "error", "match"),
+    [([0], ValueError, "iterations must be >= 1"), ([1.5], TypeError, "iterations must be an")],
+)
+def test_bad_iterations_are_refused_by_name(iterations, error, match):
+    with pytest.raises(error, match=match):
+        pepit_table.pepit_rows(["mast.convex"], iterations=iterations)
+
+
+@needs_pepit
+def test_a_step_beyond_the_theorems_horizon_is_refused():
+    with pytest.raises(ValueError, match="points at t = 61"):
+        pepit_table.pepit_rows(["mast.convex"], iterations=[61])
