@@ -151,7 +151,8 @@ def _check_mu(L: float, mu: float) -> float:
 # -- Frank-Wolfe -------------------------------------------------------------------------------
 
 
-def _frank_wolfe_pep(N: int, dual: bool) -> WorstCase:
+@cache
+def _frank_wolfe(N: int, dual: bool) -> WorstCase:
     from PEPit import PEP
     from PEPit.functions import ConvexIndicatorFunction, SmoothConvexFunction
     from PEPit.primitive_steps import linear_optimization_step
@@ -166,22 +167,17 @@ def _frank_wolfe_pep(N: int, dual: bool) -> WorstCase:
     f(x)
     indicator(x)
     for k in range(N + 1):
+        if k == N and not dual:
+            break
         g = f.gradient(x)
         s, _, _ = linear_optimization_step(g, indicator)
         if dual and k >= 1:
             pep.set_performance_metric(g * (x - s))
-        if k == N:
-            break
-        gamma = 2.0 / (k + 2)
-        x = (1 - gamma) * x + gamma * s
+        if k < N:
+            x = x + 2.0 / (k + 2) * (s - x)
     if not dual:
         pep.set_performance_metric(objective(x) - f_star)
     return _solve(pep)
-
-
-@cache
-def _frank_wolfe(N: int, dual: bool) -> WorstCase:
-    return _frank_wolfe_pep(N, dual)
 
 
 def frank_wolfe_primal(L: float, D: float, N: int) -> WorstCase:
