@@ -1,4 +1,4 @@
-"""The ``mastbench`` command line: list, verify, run, report, falsify, bench, clean.
+"""The ``mastbench`` command line: list, verify, run, report, falsify, bench, pepit, clean.
 
 Exit status, one meaning each:
 
@@ -348,6 +348,22 @@ def _cmd_power(args: argparse.Namespace) -> int:
     if args.json:
         atomic_write_bytes(args.json, (json.dumps(report.to_json(), indent=1) + "\n").encode())
     return 0
+
+
+def _cmd_pepit(args: argparse.Namespace) -> int:
+    from mastbench import pepit_worst_case
+    from mastbench.pepit_table import DEFAULT_ITERATIONS, MODELLED, pepit_rows, pepit_table
+    from mastbench.report_tables import to_markdown
+
+    if not pepit_worst_case.available():
+        raise UsageError("pepit needs PEPit and cvxpy: pip install 'mastbench[pepit]'")
+    unknown = sorted(set(args.theorem) - set(MODELLED))
+    if unknown:
+        raise UsageError(f"--theorem: PEPit models none of {unknown}; modelled: {list(MODELLED)}")
+    iterations = args.iterations or DEFAULT_ITERATIONS
+    rows = pepit_rows(args.theorem or None, quick=not args.full, iterations=iterations)
+    print(to_markdown(pepit_table(rows)))
+    return 0 if all(row.holds for row in rows) else 1
 
 
 def _cmd_falsify(args: argparse.Namespace) -> int:
@@ -700,6 +716,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("asv_args", nargs=argparse.REMAINDER, help="more asv arguments after --")
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser(
+        "pepit",
+        parents=common,
+        help="PEPit's exact worst case beside the coded bound and the measured value",
+    )
+    p.add_argument("--theorem", action="append", default=[], help="only this theorem id")
+    p.add_argument(
+        "--iterations",
+        type=_positive_int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="steps N of each row (default: 1 10)",
+    )
+    p.add_argument("--full", action="store_true", help="the full instances instead of quick")
+    p.set_defaults(func=_cmd_pepit)
 
     p = sub.add_parser(
         "clean",

@@ -17,6 +17,10 @@ writes into the output directory (default ``reports/``):
     ``quantities``): measured and bound on log-log axes for a sublinear rate, semilog for a
     linear one, one panel per quantity, with the confidence band of Monte-Carlo estimates; a
     dot plot of measured/bound per point for statements that are not rates.
+``pepit.md`` / ``.tex``
+    PEPit's exact worst case beside the coded bound and the measured value, for the theorems
+    PEPit models (:mod:`mastbench.pepit_table`); a measured value above the worst case is a
+    failure.  Without the ``pepit`` extra the section says it was skipped.
 ``power.md`` / ``.tex``
     The verification-power catalogue (``mastbench power``), when ``<output>/power.json``
     exists (same format as the benchmark table).
@@ -550,6 +554,8 @@ def build_report(
         page.add(f"![{title}](figures/tightness.png)\n", _img(png, title))
     page.add(to_markdown(tight, level=0), to_html(tight, level=0))
 
+    _pepit_section(writer, page, theorems, quick, failures, tell)
+
     power_path = Path(power) if power is not None else output / "power.json"
     power_table = load_table(power_path, "Verification power")
     if power_table is not None:
@@ -601,6 +607,39 @@ def build_report(
         f"index.html {index.stat().st_size / 1e6:.2f} MB"
     )
     return Report(output, writer.files, failures)
+
+
+def _pepit_section(
+    writer: _Writer,
+    page: _Page,
+    theorems: Sequence[Any],
+    quick: bool,
+    failures: list[str],
+    tell: _Progress,
+) -> None:
+    """PEPit's worst cases of the modelled theorems among ``theorems`` (none: no section)."""
+    from mastbench import pepit_worst_case
+    from mastbench.pepit_table import MODELLED, pepit_rows, pepit_table
+
+    modelled = [thm for thm in theorems if thm.id in MODELLED]
+    if not modelled:
+        return
+    page.section("PEPit worst case")
+    if not pepit_worst_case.available():
+        line = "Skipped: PEPit is not installed (pip install 'mastbench[pepit]')."
+        page.add(line + "\n", f"<p>{html.escape(line)}</p>")
+        return
+    tell.say(f"PEPit worst cases of {len(modelled)} theorems")
+    rows = pepit_rows(modelled, quick=quick)
+    table = pepit_table(rows)
+    writer.table("pepit", table)
+    page.add(to_markdown(table, level=0), to_html(table, level=0))
+    failures += [
+        f"{row.theorem} on {row.instance}: measured {row.measured:.6g} exceeds PEPit's worst "
+        f"case {row.worst.value:.6g} at N = {row.N}"
+        for row in rows
+        if not row.holds
+    ]
 
 
 def _theorem_sections(
