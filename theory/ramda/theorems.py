@@ -22,22 +22,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
 from mastbench.problems.composite import Composite
 from mastbench.problems.group_sparse import random_group_logistic
 from mastbench.problems.regularizers import L1, GroupLasso
-from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
+from mastbench.theory._core import Evidence, Instance, NegativeControl
 from mastbench.theory._registry import theorem
-from scipy import stats
+from scipy import special
 
 from mastbench import algorithms
 from mastbench.algorithms import _subproblem as sub
 from mastbench.backend import rng as make_rng
 from mastbench.montecarlo import estimate
 from mastbench.validation import check_in_range, check_int, check_positive
+
+from .instances import CompositeInstance, SubproblemInstance
 
 __all__ = [
     "convergence",
@@ -58,13 +60,13 @@ PAPER = (
 # -- Theorem 1: the PG subproblem solver ---------------------------------------------------
 def _subproblem_instance(
     kind: str, seed: int, R: int, n_groups: int, spread: float, a: float = 1.0
-) -> Instance:
+) -> SubproblemInstance:
     gen = np.random.default_rng(seed)
     d = 4 * n_groups
     psi = GroupLasso.contiguous(n_groups, 4, 0.5) if kind == "glasso" else L1(0.5)
     P = np.exp(gen.uniform(0.0, np.log(spread), (R, d)))
     scaled = "" if a == 1.0 else f" a={a:g}"
-    return FieldBag(
+    return SubproblemInstance(
         f"{kind} subproblem R={R} d={d} max/min P≈{spread:g} seed={seed}{scaled}",
         psi=psi,
         a=a,
@@ -100,16 +102,16 @@ def _pg_strategy() -> Any:
     """Hypothesis strategy of PG-solver instances (random group-lasso subproblems)."""
     from mastbench.strategies import ramda_subproblems
 
-    def build(data: tuple[Any, ...]) -> Instance:
+    def build(data: tuple[Any, ...]) -> SubproblemInstance:
         psi, a, V, P, C = data
-        return FieldBag(
+        return SubproblemInstance(
             f"hypothesis subproblem d={psi.d} a={a:.3g}", psi=psi, a=a, V=V, P=P, C=C, Z0=-C
         )
 
     return ramda_subproblems().map(build)
 
 
-def _pg_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+def _pg_evaluate(instance: SubproblemInstance, params: Mapping[str, Any]) -> Evidence:
     psi, a, V, P, C, Z0 = (
         instance.psi,
         instance.a,
@@ -231,13 +233,11 @@ def _planted(seed: int, n: int, n_groups: int, group_size: int, n_active: int) -
 
 def _composite_instance(
     seed: int, n: int = 300, n_groups: int = 10, group_size: int = 5
-) -> Instance:
+) -> CompositeInstance:
     problem = _planted(seed, n, n_groups, group_size, 3)
     x0 = 0.5 * np.random.default_rng(seed + 100).standard_normal(problem.d)
-    return FieldBag(
-        f"group logistic n={n} G={n_groups}x{group_size} seed={seed}",
-        problem=problem,
-        x0=x0,
+    return CompositeInstance(
+        f"group logistic n={n} G={n_groups}x{group_size} seed={seed}", problem=problem, x0=x0
     )
 
 
@@ -265,9 +265,45 @@ def _run_ramda(instance: Instance, params: Mapping[str, Any], **extra: Any) -> A
     )
 
 
+@lru_cache(maxsize=4)
+def _full_batch_trace(
+    problem: Composite, x0: bytes, T: int, lr: float, momentum: Any, solver: str
+) -> Any:
+    """Full-batch RAMDA from ``x0`` (float64 bytes), every iteration recorded: one run
+    serves ``ramda.convergence`` and ``ramda.identification`` on the same instance."""
+    start = problem.asarray(np.frombuffer(x0, dtype=np.float64))
+    return algorithms.ramda(
+        problem,
+        start,
+        iters=T,
+        lr=lr,
+        momentum=momentum,
+        solver=solver,
+        checkpoints=range(T + 1),
+    )
+
+
+def _full_batch(instance: CompositeInstance, params: Mapping[str, Any]) -> Any:
+    """The trace of :func:`_full_batch_trace` for ``instance`` and ``params``."""
+    x0 = np.ascontiguousarray(instance.x0, dtype=np.float64).tobytes()
+    return _full_batch_trace(
+        instance.problem,
+        x0,
+        int(params["iters"]),
+        params["lr"],
+        params["momentum"],
+        params.get("solver", "pg"),
+    )
+
+
+def _summable_weights(k: int) -> float:
+    """c_k = 0.1/k²: Σ c_k < ∞, violating Theorem 2's Σ c_t = ∞ (negative controls)."""
+    return 0.1 / k**2
+
+
 def _convergence_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     T = int(params["iters"])
-    trace = _run_ramda(instance, params)
+    trace = _full_batch(instance, params)
     late = trace.iterations >= T // 2
     tol = float(params["tol"])
     parts = []
@@ -287,8 +323,16 @@ def _convergence_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evid
 
 
 def _convergence_instances(quick: bool) -> list[Instance]:
-    seeds = [0] if quick else [0, 1, 2]
-    return [_composite_instance(s) for s in seeds]
+    tight = _composite_instance(0)
+    instances = [tight.replace(f"{tight.name} T=190", iters=190)]
+    if not quick:
+        instances += [_composite_instance(s) for s in (0, 1, 2)]
+    return instances
+
+
+def _horizon(instance: CompositeInstance, default: int) -> int:
+    """The instance's horizon T, or ``default``."""
+    return default if instance.iters is None else instance.iters
 
 
 @theorem(
@@ -307,11 +351,16 @@ def _convergence_instances(quick: bool) -> list[Instance]:
     quantities=("F(Ŵ_t) − F*", "dist(0, ∂F(Ŵ_t))²", "‖W_t − Ŵ_t‖²"),
     instances=_convergence_instances,
     assumptions=_composite_assumptions,
-    default_params=lambda inst: {"iters": 400, "lr": 1e-2, "momentum": 0.1, "tol": 1e-2},
+    default_params=lambda inst: {
+        "iters": _horizon(inst, 400),
+        "lr": 1e-2,
+        "momentum": 0.1,
+        "tol": 1e-2,
+    },
     controls=(
         NegativeControl(
             "summable c_t = 0.1/t² (Σc_t < ∞)",
-            params=lambda i, p: {**p, "momentum": lambda k: 0.1 / k**2},
+            params=lambda i, p: {**p, "momentum": _summable_weights},
         ),
         NegativeControl("bound x 1e-3", bound_scale=1e-3),
     ),
@@ -409,7 +458,7 @@ def _vr_instances(quick: bool) -> list[Instance]:
     instances=_vr_instances,
     assumptions=_composite_assumptions,
     default_params=lambda inst: {
-        "iters": 600,
+        "iters": 300,
         "lr": 1e-2,
         "momentum": 0.1,
         "batch_size": 10,
@@ -462,7 +511,7 @@ def _stagewise_instances(quick: bool) -> list[Instance]:
     for seed in [0] if quick else [0, 1, 2]:
         problem = _stagewise_problem(seed)
         instances.append(
-            FieldBag(
+            CompositeInstance(
                 f"group logistic n=300 G=10x5 l2=0.1 seed={seed}",
                 problem=problem,
                 x0=0.5 * np.random.default_rng(seed + 100).standard_normal(problem.d),
@@ -547,7 +596,7 @@ def _stagewise_evaluate(instance: Instance, params: Mapping[str, Any]) -> Eviden
     instances=_stagewise_instances,
     assumptions=_composite_assumptions,
     default_params=lambda inst: {
-        "iters": 300,
+        "iters": 210,
         "stages": 3,
         "lr": 1.0,
         "gamma": 0.1,
@@ -615,8 +664,8 @@ def _identification_evaluate(instance: Instance, params: Mapping[str, Any]) -> E
     T = int(params["iters"])
     problem = instance.problem
     x0 = problem.asarray(instance.x0)
-    stochastic = instance.fields.get("stochastic")
-    replicates = int(stochastic["replicates"]) if stochastic else 1
+    stochastic = instance.batch_size is not None
+    replicates = instance.replicates
     if params.get("algorithm", "ramda") == "prox_sgd":
         trace = algorithms.prox_sgd(
             problem,
@@ -632,26 +681,29 @@ def _identification_evaluate(instance: Instance, params: Mapping[str, Any]) -> E
         trace = _run_ramda(
             instance,
             params,
-            batch_size=int(stochastic["batch_size"]),
+            batch_size=instance.batch_size,
             rng=make_rng(int(params["seed"])),
             replicates=replicates,
-            milestones=tuple(int(frac * T) for frac in stochastic["milestones"]),
+            milestones=tuple(int(frac * T) for frac in instance.milestones),
             ramp=True,
             checkpoints=range(T + 1),
         )
     else:
-        trace = _run_ramda(instance, params, checkpoints=range(T + 1))
+        trace = _full_batch(instance, params)
     errors = trace.metrics["support_errors"]
     wrong = errors > 0
     T0 = np.where(wrong.any(axis=0), T - np.argmax(wrong[::-1], axis=0), -1)
     cut = int(float(params["identify_by"]) * T)
     late = trace.iterations >= cut
+    stable = errors[late].ravel()
     return Evidence.stacked(
         [
-            (0, T0 + 1, cut),
-            (np.repeat(trace.iterations[late], replicates), errors[late].ravel(), 0.0),
+            (cut, T0 + 1, cut),
+            (np.repeat(trace.iterations[late], replicates), stable, 0.0),
         ],
+        trivial=np.zeros(replicates + stable.size, dtype=bool),
         extra={
+            "checks": ["T₀ + 1 ≤ qT"] * replicates + ["supp Ŵ_t = S* on [qT, T]"] * stable.size,
             "points": f"T₀+1 per replicate (first t from which supp Ŵ_t = S* for good) ≤ {cut}, "
             f"then |supp Ŵ_t Δ S*| = 0 for every t ∈ [{cut}, {T}] and replicate",
             "T0": T0.tolist(),
@@ -674,14 +726,17 @@ def _identification_assumptions(instance: Instance) -> list[str]:
 
 
 def _identification_instances(quick: bool) -> list[Instance]:
-    seeds = [0] if quick else [0, 1, 2, 3]
-    instances = [_composite_instance(s) for s in seeds]
+    tight = _composite_instance(0)
+    instances = [tight.replace(f"{tight.name} T=190", iters=190)]
     if not quick:
+        instances += [_composite_instance(s) for s in (0, 1, 2, 3)]
         base = _composite_instance(0)
         instances.append(
             base.replace(
                 f"{base.name} stochastic b=20 R=4 restarts",
-                stochastic={"batch_size": 20, "replicates": 4, "milestones": (1 / 3, 2 / 3)},
+                batch_size=20,
+                replicates=4,
+                milestones=(1 / 3, 2 / 3),
             )
         )
     return instances
@@ -689,17 +744,17 @@ def _identification_instances(quick: bool) -> list[Instance]:
 
 def _identification_params(instance: Instance) -> dict[str, Any]:
     params = {
-        "iters": 400,
+        "iters": _horizon(instance, 400),
         "lr": 1e-2,
         "momentum": 0.1,
         "sgd_lr": 0.1,
         "batch_size": 1,
         "seed": 0,
-        "identify_by": 0.5,
+        "identify_by": 0.25,
         "solver": "pg",
     }
-    if instance.fields.get("stochastic"):
-        params.update(iters=3000, identify_by=0.8, solver="exact")
+    if instance.batch_size is not None:
+        params.update(iters=_horizon(instance, 3000), identify_by=0.8, solver="exact")
     return params
 
 
@@ -726,8 +781,13 @@ def _identification_params(instance: Instance) -> dict[str, Any]:
         NegativeControl(
             "ProxSGD, constant step, batch 1 (no identification)",
             params=lambda i, p: {**p, "algorithm": "prox_sgd"},
+            expect="T₀ + 1 ≤ qT",
         ),
-        NegativeControl("bound x 1e-3", bound_scale=1e-3),
+        NegativeControl(
+            "summable c_t = 0.1/t² (Σc_t < ∞: W^t does not converge, Theorem 2's condition)",
+            params=lambda i, p: {**p, "momentum": _summable_weights},
+            expect="T₀ + 1 ≤ qT",
+        ),
     ),
 )
 def identification(instance: Instance, params: Mapping[str, Any]) -> Evidence:
@@ -764,7 +824,7 @@ def _proxgen_problem(seed: int) -> Composite:
 def _proxgen_instances(quick: bool) -> list[Instance]:
     seeds = [0] if quick else [0, 1]
     return [
-        FieldBag(
+        CompositeInstance(
             f"group logistic n=200 G=8x4 l2=0.1 seed={s}",
             problem=_proxgen_problem(s),
             x0=np.zeros(32),
@@ -804,7 +864,7 @@ def _proxgen_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence
     rel = np.sqrt((se / means) ** 2 + (se[0] / base_mean) ** 2)
     # Student-t with R − 1 degrees of freedom (R is small), Bonferroni over the compared ratios.
     point_level = 1 - 0.01 / (len(batches) - 1)
-    z = stats.t.ppf(0.5 + point_level / 2, R - 1)
+    z = special.stdtrit(R - 1, 0.5 + point_level / 2)
     return Evidence(
         t=np.asarray(batches[1:]),
         measured=ratio[1:],
@@ -846,7 +906,7 @@ def _proxgen_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence
     assumptions=_composite_assumptions,
     default_params=lambda inst: {
         "step": float(inst.eps) / (3 * inst.problem.f.L),
-        "iters": 300,
+        "iters": 150,
         "replicates": 8,
         "batch_sizes": (1, 4, 16),
         "seed": 0,
