@@ -15,12 +15,14 @@ import numpy as np
 from mastbench.problems.composite import Composite
 from mastbench.problems.least_squares import LeastSquares
 from mastbench.problems.regularizers import L1
-from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
+from mastbench.theory._core import Evidence, NegativeControl
 from mastbench.theory._registry import theorem
 
 from mastbench import algorithms
 from mastbench.backend import rng as make_rng
 from mastbench.montecarlo import estimate
+
+from .instances import CompositeInstance
 
 __all__ = ["minibatch_gradient"]
 
@@ -30,21 +32,21 @@ PAPER = (
 )
 
 
-def _instances(quick: bool) -> list[Instance]:
+def _instances(quick: bool) -> list[CompositeInstance]:
     X = np.array([[1.0, 0.0, 2.0], [0.0, 2.0, -1.0], [1.0, 1.0, 0.0], [3.0, -1.0, 1.0]])
     y = np.array([1.0, -1.0, 2.0, 0.5])
     problem = Composite(LeastSquares(X, y, l2=0.1), L1(0.0))
     return [
-        FieldBag(
+        CompositeInstance(
             "least squares n=4 d=3, W = (0.5, -1, 0.25)",
             problem=problem,
-            W=np.array([0.5, -1.0, 0.25]),
+            x0=np.array([0.5, -1.0, 0.25]),
         )
     ]
 
 
-def _evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
-    problem, W = instance.problem, instance.W
+def _evaluate(instance: CompositeInstance, params: Mapping[str, Any]) -> Evidence:
+    problem, W = instance.problem, instance.x0
     b, R = int(params["batch_size"]), int(params["replicates"])
     drawn = int(params.get("drawn_batch_size", b))
     trace = algorithms.prox_sgd(
@@ -95,10 +97,6 @@ def _evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     paper=PAPER,
     label="Theorem 4, assumption (C-2); Theorem 2 (stochastic gradients)",
     tag="C",
-    statement=(
-        "the minibatch gradient of b indices drawn uniformly with replacement satisfies "
-        "E G = ∇f(W) and E‖G − ∇f(W)‖² = σ²(W)/b, σ² = (1/n)Σ‖∇f_i − ∇f‖²"
-    ),
     algorithm="prox_sgd",
     measure="E G_j − ∇f_j (both signs, shifted by sd_j) and E‖G − ∇f‖² (both sides of σ²/b)",
     method="montecarlo",
@@ -111,14 +109,15 @@ def _evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
         ),
     ),
 )
-def minibatch_gradient(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+def minibatch_gradient(instance: CompositeInstance, params: Mapping[str, Any]) -> Evidence:
     """Unbiased minibatch gradients with variance σ²/b (arXiv 2403.14398, (C-2)).
 
-    Statement
+    Statement.
         Theorem 4 (ProxGen with inexact PG) assumes unbiased stochastic gradients with
         E‖G^t − ∇f‖² ≤ σ²/b_t (C-2), and RAMDA's Theorem 2 samples f_ξ uniformly.  For the
         minibatch mean of b component gradients ∇f_i, i uniform on {1..n} with replacement,
         E G = ∇f(W) and E‖G − ∇f(W)‖² = σ²(W)/b exactly, σ² = (1/n)Σ_i‖∇f_i − ∇f‖².
+
     Check
         The gradients every method of the family draws (one shared oracle) are read off one
         ProxSGD step with η = ρ = 1 and ψ = 0 (W¹ = W − G) on R = 4000 replicates, b = 2, of

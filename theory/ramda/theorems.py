@@ -180,11 +180,6 @@ def _pg_evaluate(instance: SubproblemInstance, params: Mapping[str, Any]) -> Evi
     paper=PAPER,
     label="Theorem 1, eqs. (9), (11)",
     tag="C/D",
-    statement=(
-        "PG with step 1/L (L = max P, μ = min P) on Q = aψ + ⟨V,·⟩ + ½‖· − C‖²_P: "
-        "Q(Z^j) − Q* ≤ (L/2)(1 − μ/L)^j‖Z⁰ − Z*‖²; s_j = (P − L)(Z^j − Z^{j−1}) ∈ ∂Q(Z^j); "
-        "‖s_j‖ ≤ ε after j ≤ 1 + 2log(2L√κ‖Z⁰ − Z*‖/ε)/log(1/(1 − 1/κ)) steps"
-    ),
     algorithm="ramda",
     measure="Q(Z^j) − Q*, dist(s_j, ∂Q(Z^j)), first j with ‖s_j‖ ≤ ε",
     method="deterministic",
@@ -201,7 +196,7 @@ def _pg_evaluate(instance: SubproblemInstance, params: Mapping[str, Any]) -> Evi
 def pg_solver(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     """Theorem 1 of arXiv 2403.14398: cost of the PG subproblem solver (Algorithm 2).
 
-    Statement
+    Statement.
         For convex ψ and Q(Z) = aψ(Z) + ⟨V, Z⟩ + ½⟨Z − C, P(Z − C)⟩ with P = Diag(p),
         μ = min p > 0, L = max p, PG with step θ = 1/L satisfies the linear rate (11)
         Q(Z^j) − Q* ≤ (L/2)(1 − μ/L)^j ‖Z⁰ − Z*‖²; the quantity s_j = (P − θ⁻¹I)(Z^j − Z^{j−1})
@@ -209,6 +204,7 @@ def pg_solver(instance: Instance, params: Mapping[str, Any]) -> Evidence:
         ‖s_j‖ ≤ ε holds after O(log 1/ε) iterations.  The explicit iteration count
         (:func:`pg_iterations_bound`) is derived here from (11) [D]; the paper states only the
         order (the appendix's "O(ε⁻¹)" is a typo, ramda.md §3).
+
     Assumptions
         ψ convex (group lasso or ℓ1 here), P ≻ 0 diagonal, step ≤ 1/L.
     Measured
@@ -340,11 +336,6 @@ def _horizon(instance: CompositeInstance, default: int) -> int:
     paper=PAPER,
     label="Theorem 2 (full batch)",
     tag="C/D",
-    statement=(
-        "deterministic RAMDA (f_ξ = f) with Σc_t = ∞ and (7)-(8): F(Ŵ^t) → F*, "
-        "dist(0, ∂F(Ŵ^t)) → 0, ‖W^t − Ŵ^t‖ → 0; checked as ≤ tol × the value at t = 1 "
-        "for all t ∈ [T/2, T]"
-    ),
     algorithm="ramda",
     measure="F(Ŵ_t) − F*, dist(0, ∂F(Ŵ_t))², ‖W_t − Ŵ_t‖²",
     method="deterministic",
@@ -368,21 +359,25 @@ def _horizon(instance: CompositeInstance, default: int) -> int:
 def convergence(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     """Theorem 2 of arXiv 2403.14398 in the full-batch case: convergence of RAMDA.
 
-    Statement
+    Statement.
         Under (7) with Σ_t c_t = ∞ and Σ ε_t² < ∞ (8), L-smooth f, ψ convex, and (13)–(14):
         on the event Ŵ^t → W̄, W̄ is stationary and W^t → W̄.  With the full gradient
         (f_ξ = f) and a convex F with a unique minimizer, this gives F(Ŵ^t) − F* → 0,
         dist(0, ∂F(Ŵ^t)) → 0 and ‖W^t − Ŵ^t‖ → 0.
+
     Check (finite horizon, derived) [D]
-        Each of the three quantities is ≤ tol·(its value at t = 1) at every checkpoint
-        t ∈ [T/2, T], with tol = 1e-2 and T = 400 by default (ramda.md §9 observed ~1e-3
-        relative at t ≈ 400).  The subproblems are solved by PG with condition (7) and
-        ε_t = 1e-6·t^{-0.6}.
+        Each of the three quantities is ≤ tol·(its value at t = 1) at every iteration
+        t ∈ [T/2, T], with tol = 1e-2.  The quick instance has the horizon T = 190 at which
+        the check nearly binds (found by scanning T: worst ratio 0.65, from ‖W_t − Ŵ_t‖² at
+        t = 95; 0.89 at T = 180, 1.2 at T = 170); the full suite adds T = 400 on three seeds
+        (ratios ≈ 0.01–0.04; ramda.md §9 observed ~1e-3 relative at t ≈ 400).  The
+        subproblems are solved by PG with condition (7) and ε_t = 1e-6·t^{-0.6}.  The run
+        (every iteration recorded) is shared with ``ramda.identification``.
     Assumptions
         W* certified to 1e-10 (relative); constant η so that (13) holds (s_t/α_t ≈ 3/(2t)).
     Control
         Summable c_t = 0.1/t² violates Σc_t = ∞: W^t freezes near W⁰ and F(Ŵ^t) − F* stays
-        large.
+        large.  The control 'bound x 1e-3' trips at every t ∈ [T/2, T].
     Reference
         arXiv 2403.14398, Theorem 2, eqs. (7), (8), (13), (14).  Tag C/D.
     """
@@ -444,11 +439,6 @@ def _vr_instances(quick: bool) -> list[Instance]:
     paper=PAPER,
     label="Theorem 2, proof: eqs. (17), (18)",
     tag="C/D",
-    statement=(
-        "stochastic RAMDA: V^t/α_t → ∇f(W̄) and U^t/α_t → E_ξ[∇f_ξ∘∇f_ξ](W̄); checked as "
-        "E‖V/α − ∇f(W^t)‖² ≤ ρ·E‖g − ∇f(W^t)‖² and ‖U/α − E[g∘g]‖² ≤ ρ‖E[g∘g]‖² "
-        "for t ≥ T/2, ρ = 0.1"
-    ),
     algorithm="ramda",
     measure="relative dual-average and second-moment errors (mean over replicates)",
     method="montecarlo",
@@ -477,9 +467,10 @@ def _vr_instances(quick: bool) -> list[Instance]:
 def variance_reduction(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     """Variance reduction in the proof of Theorem 2 of arXiv 2403.14398, (17)-(18).
 
-    Statement
+    Statement.
         With s_t/α_t → 0, Σ s_t/α_t = ∞, Σ(s_t/α_t)² < ∞ (13) and (14), Ruszczyński's lemma
         gives V^t/α_t → ∇f(W̄) (18) and U^t/α_t → E_ξ[∇f_ξ(W̄)∘∇f_ξ(W̄)] (17) a.s.
+
     Check (finite horizon, derived) [D]
         For minibatches of size b drawn with replacement the exact second moment is
         E[g∘g] = ∇f∘∇f + (1/b)((1/n)Σ_i ∇f_i∘∇f_i − ∇f∘∇f).  At every checkpoint t ≥ T/2 the
@@ -487,7 +478,9 @@ def variance_reduction(instance: Instance, params: Mapping[str, Any]) -> Evidenc
         less noisy than one minibatch gradient) and of ‖U^t/α_t − E[g∘g](W^t)‖²/‖E[g∘g]‖²
         are ≤ ρ = 0.1; a violation is reported only when the lower end of a simultaneous
         99% Student-t interval (Bonferroni over all compared points) exceeds ρ.  The noise
-        part alone is Σs_k²/α_t² ≈ 9/(8t).
+        part alone is Σs_k²/α_t² ≈ 9/(8t).  R = 8, b = 10, T = 300: the horizon at which the
+        check nearly binds (worst ratio 0.56; at T = 240 the point estimate exceeds ρ, not
+        significantly; 0.22 at T = 600).
     Control
         Exponentially growing weights s_t = η·3^t make s_t/α_t → 2/3, violating (13): the
         dual average is then essentially the last minibatch gradient.
@@ -580,12 +573,6 @@ def _stagewise_evaluate(instance: Instance, params: Mapping[str, Any]) -> Eviden
     paper=PAPER,
     label="Theorem 2 (stochastic, restart schedule)",
     tag="D",
-    statement=(
-        "stochastic RAMDA with the paper's schedule (restarts at T/3 and 2T/3: η ← γη, "
-        "ε ← γε, t, α, V, U ← 0, W⁰ ← W; c ramp in the last stage; γ = 0.1): "
-        "E X_(k+1) ≤ ρ·E X_k for X = F(Ŵ^t) − F* and dist(0, ∂F(Ŵ^t))² averaged over the "
-        "last half of stage k, ρ = 1/2"
-    ),
     algorithm="ramda",
     measure="replicate means of F(Ŵ_t) − F* and dist(0, ∂F(Ŵ_t))², averaged over the last "
     "half of each stage",
@@ -620,13 +607,14 @@ def _stagewise_evaluate(instance: Instance, params: Mapping[str, Any]) -> Eviden
 def stagewise(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     """Theorem 2 of arXiv 2403.14398, stochastic case, with the paper's restart schedule.
 
-    Statement
+    Statement.
         Theorem 2 gives only almost-sure asymptotics (on the event Ŵ^t → W̄, W̄ is
         stationary) and says nothing about rates; with a constant η, stochastic RAMDA does not
         keep converging on a finite horizon (ramda.md §9), so the paper trains with stage-wise
         restarts (App. A.1): at each milestone η ← γη and ε ← γε (γ = 0.1), t, α, V, U ← 0
         and W⁰ ← W, and in the final stage c_i = min(c√i, 1).  What is checked is the
         purpose of that schedule: each stage ends lower than the previous one.
+
     Derivation [D]
         For t large, P^t ≈ ∛(α_t m) with m = E[g∘g] and α_t ≈ (2/3)ηt^{3/2}, and (ψ = 0)
         Ŵ^t = W⁰ − V^t/P^t gives Ŵ^t − Ŵ^{t−1} ≈ −h∘G^t − (Ŵ^{t−1} − W⁰)/(2t) with the
@@ -640,15 +628,16 @@ def stagewise(instance: Instance, params: Mapping[str, Any]) -> Evidence:
         ≈ 0.3 for dist².  The check asserts the weaker ρ = 1/2, since a finite stage ends
         before its floor is reached.
     Check
-        R = 32 replicates, batch b = 10 (with replacement), T = 300, three stages of 100
-        steps, η = 1 in the first stage, c = 0.1, exact subproblems.  X_k is the replicate's average
-        of F(Ŵ^t) − F* (resp. dist(0, ∂F(Ŵ^t))²) over the last half of stage k; measured is
-        E X_(k+1), bound ρ·E X_k, for k = 1, 2 and both quantities (4 points).  The interval
-        is the Student-t interval of the paired differences X_(k+1) − ρX_k shifted by ρ·E X_k
-        (simultaneous 99%, Bonferroni over the 4 points): a violation is reported only when
-        its lower end exceeds the bound, i.e. when E X_(k+1) > ρ·E X_k is significant.
+        R = 32 replicates, batch b = 10 (with replacement), T = 210, three stages of 70 steps (worst
+        ratio 0.82; 0.69 at T = 300, ≈ 1 at T = 150), η = 1 in the first stage, c = 0.1, exact
+        subproblems.  X_k is the replicate's average of F(Ŵ^t) − F* (resp. dist(0, ∂F(Ŵ^t))²) over
+        the last half of stage k; measured is E X_(k+1), bound ρ·E X_k, for k = 1, 2 and both
+        quantities (4 points).  The interval is the Student-t interval of the paired differences
+        X_(k+1) − ρX_k shifted by ρ·E X_k (simultaneous 99%, Bonferroni over the 4 points): a
+        violation is reported only when its lower end exceeds the bound, i.e. when E X_(k+1) > ρ·E
+        X_k is significant.
     Assumptions
-        Logistic loss with ℓ2 = 0.1 (μ ≥ 0.1, so a stage of 100 steps nearly reaches its
+        Logistic loss with ℓ2 = 0.1 (μ ≥ 0.1, so a stage of 70 steps nearly reaches its
         floor) plus a group lasso; W* certified to 1e-10 (relative).
     Control
         Constant η with no restarts (and no ramp): the floor stays, E X_(k+1) ≈ E X_k.
@@ -764,11 +753,6 @@ def _identification_params(instance: Instance) -> dict[str, Any]:
     paper=PAPER,
     label="Theorem 3",
     tag="C/D",
-    statement=(
-        "nondegenerate (‖∇_g f(W*)‖ < λ_g for g ∉ S*): there is T₀ with supp_group(Ŵ^t) = S* "
-        "for all t > T₀; checked as T₀ + 1 ≤ qT and no support error on [qT, T] "
-        "(q = 1/2 full batch, 0.8 stochastic with restarts)"
-    ),
     algorithm="ramda",
     measure="T₀ + 1 and |supp(Ŵ_t) Δ S*|",
     method="deterministic",
@@ -793,22 +777,30 @@ def _identification_params(instance: Instance) -> dict[str, Any]:
 def identification(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     """Theorem 3 of arXiv 2403.14398: finite-time manifold identification by Ŵ^t.
 
-    Statement
+    Statement.
         Under Theorem 2's conditions on the event Ŵ^t → W̄, with ψ prox-regular, partly
         smooth at W̄ relative to M_W̄ and the nondegeneracy −∇f(W̄) ∈ relint ∂ψ(W̄), there is
         T₀ with Ŵ^t ∈ M_W̄ for all t ≥ T₀.  For the group lasso M_W̄ is the set with exactly
         the groups of S* nonzero, and nondegeneracy reads ‖∇_g f(W*)‖ < λ_g for g ∉ S*.
+
     Check (finite horizon) [D]
-        Full-batch RAMDA from a random W⁰ (all groups active): T₀ (the last iteration whose
-        group support differs from S*) satisfies T₀ + 1 ≤ T/2, and the support equals S* at
-        every iteration of [T/2, T].  The full suite adds stochastic RAMDA (batch 20, four
-        replicates) with the paper's schedule (restarts at T/3 and 2T/3, c ramp in the final
-        stage, T = 3000): every replicate identifies S* by 0.8·T and keeps it (ramda.md §9
-        observed identification just after the second restart).  Instances need
-        δ > 1e-3·max λ_g (not applicable otherwise: identification time grows as δ → 0 and
-        is not promised at δ = 0).
-    Control
+        Full-batch RAMDA from a random W⁰ (all groups active): T₀ (the last iteration whose group
+        support differs from S*) satisfies T₀ + 1 ≤ qT with q = 1/4, and the support equals S* at
+        every iteration of [qT, T].  The quick instance (T = 190, the run of ``ramda.convergence``)
+        identifies at T₀ + 1 = 37 ≤ 47 (ratio 0.79); the full suite has T = 400 on four seeds (T₀ +
+        1 = 37, 81, 46, 36 ≤ 100) and adds stochastic RAMDA (batch 20, four replicates) with the
+        paper's schedule (restarts at T/3 and 2T/3, c ramp in the final stage, T = 3000): every
+        replicate identifies S* by 0.8·T and keeps it (ramda.md §9 observed identification just
+        after the second restart).  Instances need δ > 1e-3·max λ_g (not applicable otherwise:
+        identification time grows as δ → 0 and is not promised at δ = 0).
+    Controls
         ProxSGD with a constant step and batch 1 keeps changing the support (ramda.md §9).
+        Summable weights c_t = 0.1/t² violate Theorem 2's Σ c_t = ∞, on which Theorem 3
+        rests: W^t freezes near W⁰, so Ŵ^t converges to the minimizer of another problem and
+        its support is still wrong at t = T (T₀ + 1 = T + 1 > qT).  A degenerate instance
+        (δ = 0, λ_g lowered to ‖∇_g f(W*)‖ on the group nearest its threshold) is not a
+        control: RAMDA approaches that threshold from the zero side and still identifies
+        at t = 38.
     Reference
         arXiv 2403.14398, Theorem 3, Definitions 1–2.  Tag C/D.
     """
@@ -892,10 +884,6 @@ def _proxgen_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence
     paper=PAPER,
     label="Theorem 4 (ProxGen, Yun et al. 2021 Thm 1 with inexact PG)",
     tag="D/U",
-    statement=(
-        "ProxGen with constant batch b and η ≤ δ/(3L), P ⪰ δ: E dist(0, ∂F(W^a))² ≤ "
-        "Q₁/b + Q₂Δ/T + Q₃/T; checked as b·plateau(b) ≤ 2·b₁·plateau(b₁)"
-    ),
     algorithm="prox_gen",
     measure="b·plateau(b)/(b₁·plateau(b₁)), plateau = time-average of dist(0,∂F(W_t))² "
     "over t ∈ [T/2, T]",
@@ -924,11 +912,12 @@ def _proxgen_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence
 def proxgen(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     """Theorem 4 of arXiv 2403.14398: ProxGen with the inexact PG solver.
 
-    Statement
+    Statement.
         Under (C-1)–(C-5) (L-smooth f; unbiased gradients with variance σ²/b_t; bounded
         steps and gradients; ‖η_t⁻¹P^t‖ ≤ 1/γ; P^t ⪰ δI and η_t ≤ δ/(3L)) and (7)-(8),
         E dist(0, ∂F(W^a))² ≤ Q₁/T·Σ_t 1/b_t + Q₂Δ/T + Q₃/T with a uniform on {1..T}: with a
         constant batch b the stationarity converges to an O(1/b) neighbourhood, not to 0.
+
     Check [D/U]
         The constants Q_i are not given explicitly [U]; what is checked is the 1/b scaling:
         with the preconditioner floor δ = ε = 1 and η = δ/(3L) (the largest step allowed),
@@ -936,7 +925,13 @@ def proxgen(instance: Instance, params: Mapping[str, Any]) -> Evidence:
         satisfies b·plateau(b) ≤ 2·b₁·plateau(b₁) for b ∈ {4, 16}, b₁ = 1 (shrinking at
         least roughly ∝ 1/b); violation only when the lower end of a simultaneous 99%
         interval (log-ratio delta method, Student-t with R − 1 degrees of freedom, Bonferroni
-        over the compared b) exceeds 2.
+        over the compared b) exceeds 2.  T = 150, R = 8.
+    Tightness
+        A plateau exactly ∝ 1/b gives b·plateau(b)/(b₁·plateau(b₁)) = 1, i.e. the ratio 1/2
+        to the slack 2: no instance where the O(1/b) term dominates can bring the ratio near
+        1 without the transient Q₂Δ/T + Q₃/T dominating instead (then the check is outside
+        what Theorem 4 says about b).  Measured: ≈ 0.55 for b = 4 and 16 (ratio 0.26–0.28 for
+        T ∈ {150, 200, 300}): the plateau shrinks slightly faster than 1/b here.
     Control
         Running every "batch size" at b₁ (a harness that ignores b) gives a ratio ≈ b/b₁.
     Reference
