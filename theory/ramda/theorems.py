@@ -77,11 +77,26 @@ def _subproblem_instance(
     )
 
 
+def _pg_tight_instance() -> SubproblemInstance:
+    """Q(z) = |z_1| + |z_2| + 0.99 z_1 + ½(10⁻³ z_1² + z_2²), Z⁰ = (4, 0), Z* = 0: one PG
+    step leaves Q(Z¹) − Q* = 1.99·2.006 + 0.0005·2.006² against (L/2)(1 − μ/L)·16, a ratio of
+    0.4997 (the supremum of one step is 1/2, see :func:`pg_solver`)."""
+    return SubproblemInstance(
+        "l1 subproblem d=2 P=(1e-3, 1), Z0 4 off on the flat coordinate",
+        psi=L1(1.0),
+        a=1.0,
+        V=np.array([[0.99, 0.0]]),
+        P=np.array([[1e-3, 1.0]]),
+        C=np.zeros((1, 2)),
+        Z0=np.array([[4.0, 0.0]]),
+    )
+
+
 def _pg_instances(quick: bool) -> list[Instance]:
     cases = [("glasso", 0, 4, 6, 20.0), ("l1", 1, 4, 6, 20.0, 1.5)]
     if not quick:
         cases += [("glasso", 2, 8, 25, 200.0), ("l1", 3, 8, 25, 1e3), ("glasso", 4, 2, 3, 1.5)]
-    return [_subproblem_instance(*c) for c in cases]
+    return [_subproblem_instance(*c) for c in cases] + [_pg_tight_instance()]
 
 
 def pg_iterations_bound(L: np.ndarray, mu: np.ndarray, R0: np.ndarray, eps: float) -> np.ndarray:
@@ -213,6 +228,17 @@ def pg_solver(instance: Instance, params: Mapping[str, Any]) -> Evidence:
         when a control asks for another); Q* and Z* from
         the exact secular-equation solution; every j ≤ ``iters`` on every replicate; the
         inclusion as a·dist(0, ∇q(Z^j) − s_j + a∂ψ(Z^j)) (bound 0, atol 1e-10).
+    Tightness
+        The rate (11) cannot be approached beyond 1/2: after one step the tight worst case
+        of the proximal gradient method is (L/4)‖Z⁰ − Z*‖² (Taylor, Hendrickx & Glineur
+        2018), half of (11) as μ/L → 0, and later steps contract faster than (1 − μ/L)^j
+        (with ψ = 0 the ratio is at most (μ/L)(1 − μ/L)^j ≤ 1/4).  With ψ = |·|, V at the
+        threshold and a start r units off Z* = 0 on the coordinate of curvature μ → 0, one
+        step gives Q(Z¹) − Q* = 2(r − 2) against (L/2)r², maximal (1/2) at r = 4: the last
+        built-in instance (P = (10⁻³, 1), V just inside the threshold) attains 0.4997 at
+        j = 1; a random search over 2-D ℓ1 and group-lasso subproblems (μ/L down to e⁻⁶)
+        found at most 0.4994.  The iteration count j(ε) is a worst-case bound derived from
+        (11), loose by design; the inclusion is an identity (bound 0).
     Reference
         arXiv 2403.14398, Algorithm 2, eqs. (7), (9), (11), Theorem 1.  Tag C/D.
     """
