@@ -106,6 +106,7 @@ def _evaluate(instance: CompositeInstance, params: Mapping[str, Any]) -> Evidenc
         NegativeControl(
             "gradients drawn with b = 1, compared with σ²/2",
             params=lambda i, p: {**p, "drawn_batch_size": 1},
+            expect="measured",
         ),
     ),
 )

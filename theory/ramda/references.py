@@ -269,6 +269,7 @@ def _perturbed(params: Mapping[str, Any]) -> float:
 _CONTROL = NegativeControl(
     "implementation's η × (1 + 1e-6), reference unchanged",
     params=lambda i, p: {**p, "lr_error": 1e-6},
+    expect="measured",
 )
 
 
