@@ -13,8 +13,8 @@ independent few-line reference written from its paper's update equations.
 
 Each check runs the public function a user runs on a tiny deterministic (full-gradient)
 least-squares instance, records every iterate, and compares it with the reference: measured
-is max_i |x_t,i − x^ref_t,i| at each t = 0..T, bound is the round-off allowance
-tol·max(1, max|x^ref|) (1e-12, or 1e-9 where the subproblem is solved by PG to 1e-12).  The
+is max_i |x_t,i − x^ref_t,i|/max(1, max|x^ref|) at each t = 0..T, bound is the round-off
+allowance tol (1e-12, or 1e-9 where the subproblem is solved by PG to 1e-12).  The
 learning rate η_k = η/(1 + a·k) and the weight c_k = c/(1 + b·k) are schedules, so an
 off-by-one in k shows; the instances make soft-thresholding zero some coordinates along the
 way, so a wrong threshold shows.  The references share nothing with the implementation: the
@@ -39,7 +39,7 @@ import numpy as np
 from mastbench.problems.composite import Composite
 from mastbench.problems.least_squares import LeastSquares
 from mastbench.problems.regularizers import L1, GroupLasso
-from mastbench.theory._core import Evidence, NegativeControl
+from mastbench.theory._core import Measurement, NegativeControl
 from mastbench.theory._registry import theorem
 
 from mastbench import algorithms
@@ -244,8 +244,8 @@ def _implementation(
     return np.asarray(trace.iterates)[:, 0, :]
 
 
-def _compare(pairs: list[tuple[np.ndarray, Any]], tol: float, extra: dict[str, Any]) -> Evidence:
-    """Evidence max_i |x_t,i − x^ref_t,i| ≤ tol·max(1, max|x^ref|) at every t, over the pairs
+def _compare(pairs: list[tuple[np.ndarray, Any]], extra: dict[str, Any]) -> Measurement:
+    """max_i |x_t,i − x^ref_t,i|/max(1, max|x^ref|) at every t, over the pairs
     (implementation, reference) of the same T + 1 iterates."""
     deviation, size = 0.0, 0.0
     for implemented, reference in pairs:
@@ -253,12 +253,16 @@ def _compare(pairs: list[tuple[np.ndarray, Any]], tol: float, extra: dict[str, A
         deviation = np.maximum(deviation, np.abs(implemented - ref).max(axis=1))
         size = max(size, float(np.abs(ref).max()))
     T = pairs[0][0].shape[0] - 1
-    return Evidence(
+    return Measurement(
         t=np.arange(T + 1),
-        measured=deviation,
-        bound=np.full(T + 1, tol * max(1.0, size)),
-        extra={"comparison": "max_i |x_t,i − x^ref_t,i| per step", **extra},
+        measured=deviation / max(1.0, size),
+        extra={"comparison": "max_i |x_t,i − x^ref_t,i|/max(1, max|x^ref|) per step", **extra},
     )
+
+
+def _allowance(instance: ReferenceInstance, params: Mapping[str, Any], t: Any) -> np.ndarray:
+    """The round-off allowance ``instance.tol`` at every step."""
+    return np.full(np.shape(t), instance.tol)
 
 
 def _perturbed(params: Mapping[str, Any]) -> float:
@@ -286,8 +290,9 @@ _CONTROL = NegativeControl(
     instances=lambda quick: [_instance("l1"), _instance("group")],
     default_params=lambda inst: {"iters": 8, "lr": 0.25, "rho": 0.375},
     controls=(_CONTROL,),
+    bound=_allowance,
 )
-def prox_sgd_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -> Evidence:
+def prox_sgd_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -> Measurement:
     """ProxSGD step by step against an independent reference.
 
     Statement.
@@ -320,7 +325,7 @@ def prox_sgd_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -
     )
     exact_rho = Fraction(rho) if instance.regularizer == "l1" else float(rho)
     reference = prox_sgd_path(instance.regularizer, T, lr, exact_rho)
-    return _compare([(implemented, reference)], 1e-12, {"exact": instance.regularizer == "l1"})
+    return _compare([(implemented, reference)], {"exact": instance.regularizer == "l1"})
 
 
 def _dual_averaging_params(inst: ReferenceInstance) -> dict[str, Any]:
@@ -361,8 +366,9 @@ def _dual_averaging_kwargs(params: Mapping[str, Any]) -> dict[str, Any]:
     instances=lambda quick: [_instance("l1"), _instance("group")],
     default_params=_dual_averaging_params,
     controls=(_CONTROL,),
+    bound=_allowance,
 )
-def rmda_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -> Evidence:
+def rmda_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -> Measurement:
     """RMDA step by step against an independent reference.
 
     Statement.
@@ -389,7 +395,7 @@ def rmda_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -> Ev
         (_implementation("rmda", instance.problem, T, params, output=out, **kwargs), path)
         for out, path in (("hat", hats), ("avg", averages))
     ]
-    return _compare(pairs, 1e-12, {})
+    return _compare(pairs, {})
 
 
 @theorem(
@@ -408,8 +414,9 @@ def rmda_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -> Ev
     ],
     default_params=lambda inst: {**_dual_averaging_params(inst), "eps": 1e-3},
     controls=(_CONTROL,),
+    bound=_allowance,
 )
-def ramda_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -> Evidence:
+def ramda_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -> Measurement:
     """RAMDA step by step against an independent reference.
 
     Statement.
@@ -445,7 +452,7 @@ def ramda_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -> E
         (_implementation("ramda", instance.problem, T, params, output=out, **kwargs), path)
         for out, path in (("hat", hats), ("avg", averages))
     ]
-    return _compare(pairs, instance.tol, {"solver": instance.solver})
+    return _compare(pairs, {"solver": instance.solver})
 
 
 _ADAM = {"iters": 8, "lr": 0.05, "betas": (0.625, 0.75)}
@@ -485,8 +492,9 @@ def _adam_implementation(
     ],
     default_params=lambda inst: {**_ADAM, "eps": 1e-2, "weight_decay": 0.5},
     controls=(_CONTROL,),
+    bound=_allowance,
 )
-def prox_gen_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -> Evidence:
+def prox_gen_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -> Measurement:
     """ProxGen (ProxAdamW) step by step against an independent reference.
 
     Statement.
@@ -517,7 +525,7 @@ def prox_gen_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -
         pg_max_iters=5000,
     )
     reference = adam_prox_path(T, params, params["weight_decay"])
-    return _compare([(implemented, reference)], instance.tol, {"solver": instance.solver})
+    return _compare([(implemented, reference)], {"solver": instance.solver})
 
 
 @theorem(
@@ -533,8 +541,9 @@ def prox_gen_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -
     instances=lambda quick: [_instance("l1")],
     default_params=lambda inst: {**_ADAM, "eps": 1e-2},
     controls=(_CONTROL,),
+    bound=_allowance,
 )
-def prox_ssi_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -> Evidence:
+def prox_ssi_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -> Measurement:
     """ProxSSI step by step against an independent reference.
 
     Statement.
@@ -551,10 +560,10 @@ def prox_ssi_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -
         Deleu & Bengio, arXiv 2102.03869; arXiv 2403.14398, Table 6; ramda.md §5.  Tag C.
     """
     implemented = _adam_implementation("prox_ssi", instance, params)
-    return _compare([(implemented, adam_prox_path(int(params["iters"]), params, 0.0))], 1e-12, {})
+    return _compare([(implemented, adam_prox_path(int(params["iters"]), params, 0.0))], {})
 
 
-def _smooth_check(name: str, instance: ReferenceInstance, params: Mapping[str, Any]) -> Evidence:
+def _smooth_check(name: str, instance: ReferenceInstance, params: Mapping[str, Any]) -> Measurement:
     T, adaptive = int(params["iters"]), name == "madgrad"
     kwargs = {"eps": params["eps"]} if adaptive else {}
     implemented = _implementation(
@@ -567,7 +576,7 @@ def _smooth_check(name: str, instance: ReferenceInstance, params: Mapping[str, A
         **kwargs,
     )
     reference = smooth_dual_averaging_path(T, params, adaptive)
-    return _compare([(implemented, reference)], 1e-12, {})
+    return _compare([(implemented, reference)], {})
 
 
 @theorem(
@@ -583,8 +592,9 @@ def _smooth_check(name: str, instance: ReferenceInstance, params: Mapping[str, A
     instances=lambda quick: [_instance("l1")],
     default_params=lambda inst: {"iters": 8, "lr": 0.2, "momentum": 0.4, "eps": 1e-3},
     controls=(_CONTROL,),
+    bound=_allowance,
 )
-def madgrad_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -> Evidence:
+def madgrad_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -> Measurement:
     """MADGRAD step by step against an independent reference.
 
     Statement.
@@ -617,8 +627,9 @@ def madgrad_reference(instance: ReferenceInstance, params: Mapping[str, Any]) ->
     instances=lambda quick: [_instance("l1")],
     default_params=lambda inst: {"iters": 8, "lr": 0.2, "momentum": 0.4},
     controls=(_CONTROL,),
+    bound=_allowance,
 )
-def mda_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -> Evidence:
+def mda_reference(instance: ReferenceInstance, params: Mapping[str, Any]) -> Measurement:
     """MDA step by step against an independent reference.
 
     Statement.

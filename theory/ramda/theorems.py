@@ -29,7 +29,7 @@ import numpy as np
 from mastbench.problems.composite import Composite
 from mastbench.problems.group_sparse import random_group_logistic
 from mastbench.problems.regularizers import L1, GroupLasso
-from mastbench.theory._core import Evidence, Instance, NegativeControl
+from mastbench.theory._core import Evidence, Instance, Measurement, NegativeControl
 from mastbench.theory._registry import theorem
 from scipy import special
 
@@ -126,62 +126,51 @@ def _pg_strategy() -> Any:
     return ramda_subproblems().map(build)
 
 
-def _pg_evaluate(instance: SubproblemInstance, params: Mapping[str, Any]) -> Evidence:
-    psi, a, V, P, C, Z0 = (
-        instance.psi,
-        instance.a,
-        instance.V,
-        instance.P,
-        instance.C,
-        instance.Z0,
-    )
-    L, mu = P.max(axis=1), P.min(axis=1)
-    step = float(params["step"])
-    J = int(params["iters"])
+#: Accuracies ε at which the first j with ‖s_j‖ ≤ ε is compared with :func:`pg_iterations_bound`.
+_PG_EPS = np.geomspace(1e-2, 1e-10, 5)
+
+
+def _pg_constants(instance: SubproblemInstance) -> tuple[np.ndarray, ...]:
+    """L, μ, Z*, Q* and R0 = ‖Z⁰ − Z*‖ per replicate (Z* by the exact solver)."""
+    psi, a, V, P, C = instance.psi, instance.a, instance.V, instance.P, instance.C
     Z_star = np.asarray(sub.solve_exact(psi, a, V, P, C))
     q_star = np.asarray(sub.value(psi, a, V, P, C, Z_star))
-    R0 = np.linalg.norm(Z0 - Z_star, axis=1)
+    R0 = np.linalg.norm(instance.Z0 - Z_star, axis=1)
+    return P.max(axis=1), P.min(axis=1), q_star, R0
+
+
+def _pg_measure(instance: SubproblemInstance, params: Mapping[str, Any]) -> Measurement:
+    psi, a, V, P, C = instance.psi, instance.a, instance.V, instance.P, instance.C
+    L, _, q_star, _ = _pg_constants(instance)
+    step = float(params["step"])
+    J = int(params["iters"])
     history = sub.solve_pg(
         psi,
         a,
         V,
         P,
         C,
-        Z0,
+        instance.Z0,
         theta=None if step == 1.0 else step / L,
         stop="none",
         max_iters=J,
         screening=False,
         history=True,
     ).history
-    gaps, bounds, incl, res_norm = [], [], [], []
-    for j in range(1, J + 1):
-        Z, s = np.asarray(history.iterates[j]), np.asarray(history.residuals[j - 1])
-        grad_q = V + P * (Z - C)
-        incl.append(np.sqrt(np.asarray(psi.dist2(Z, grad_q - s, scale=a))))
-        res_norm.append(np.linalg.norm(s, axis=1))
-        gaps.append(np.asarray(sub.value(psi, a, V, P, C, Z)) - q_star)
-        bounds.append(0.5 * L * (1 - mu / L) ** j * R0**2)
-    gaps, bounds, incl, res_norm = map(np.asarray, (gaps, bounds, incl, res_norm))
-    scale = 1.0 + np.abs(q_star).max()
-    eps_grid = np.geomspace(1e-2, 1e-10, 5)
-    needed, allowed = [], []
-    for eps in eps_grid:
-        hit = res_norm <= eps
-        first = np.where(hit.any(axis=0), hit.argmax(axis=0) + 1, J + 1)
-        needed.append(first)
-        allowed.append(pg_iterations_bound(L, mu, R0, eps))
-    needed, allowed = np.asarray(needed), np.asarray(allowed)
+    Z = np.asarray(history.iterates[1:])
+    s = np.asarray(history.residuals)
+    incl = np.sqrt(np.asarray(psi.dist2(Z, V + P * (Z - C) - s, scale=a)))
+    res_norm = np.linalg.norm(s, axis=-1)
+    gaps = np.asarray(sub.value(psi, a, V, P, C, Z)) - q_star
+    hit = res_norm[None] <= _PG_EPS[:, None, None]
+    needed = np.where(hit.any(axis=1), hit.argmax(axis=1) + 1, J + 1)
     steps = np.repeat(np.arange(1, J + 1), V.shape[0])
-    slope = np.polyfit(np.log(1 / eps_grid), needed.mean(axis=1), 1)[0]
-    return Evidence.stacked(
-        [
-            (steps, gaps.ravel(), bounds.ravel()),
-            (steps, -gaps.ravel(), 0.0),
-            (steps, incl.ravel(), 0.0),
-            (np.repeat(np.arange(eps_grid.size), V.shape[0]), needed.ravel(), allowed.ravel()),
-        ],
-        atol=1e-10 * scale,
+    counts = np.repeat(np.arange(_PG_EPS.size), V.shape[0])
+    slope = np.polyfit(np.log(1 / _PG_EPS), needed.mean(axis=1), 1)[0]
+    return Measurement(
+        (steps, steps, steps, counts),
+        (gaps.ravel(), -gaps.ravel(), incl.ravel(), needed.ravel()),
+        atol=1e-10 * (1.0 + np.abs(q_star).max()),
         extra={
             "checks": ["rate (11)"] * gaps.size
             + ["Q* ≤ Q(Z^j)"] * gaps.size
@@ -189,11 +178,26 @@ def _pg_evaluate(instance: SubproblemInstance, params: Mapping[str, Any]) -> Evi
             + ["j(ε) bound"] * needed.size,
             "points": f"{gaps.size} rate (11), {gaps.size} Q* ≤ Q(Z^j) (the exact minimum is "
             f"below every iterate), {incl.size} inclusion s_j ∈ ∂Q(Z^j), "
-            f"{needed.size} iteration counts j(ε) for ε in {list(eps_grid)}",
+            f"{needed.size} iteration counts j(ε) for ε in {list(_PG_EPS)}",
             "iterations_per_log_eps": float(slope),
             "max_inclusion_residual": float(incl.max()),
         },
     )
+
+
+def _pg_bound(
+    instance: SubproblemInstance, params: Mapping[str, Any], t: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, ...]:
+    """(11) at each (j, replicate), 0 for Q* − Q(Z^j) and the inclusion, and
+    :func:`pg_iterations_bound` at each (ε, replicate)."""
+    L, mu, _, R0 = _pg_constants(instance)
+    steps = t[0]
+    R = L.size
+    replicate = np.arange(steps.size) % R
+    rate = 0.5 * L[replicate] * (1 - mu[replicate] / L[replicate]) ** steps * R0[replicate] ** 2
+    allowed = np.asarray([pg_iterations_bound(L, mu, R0, eps) for eps in _PG_EPS])
+    zero = np.zeros(steps.size)
+    return rate, zero, zero, allowed.ravel()
 
 
 @theorem(
@@ -209,6 +213,7 @@ def _pg_evaluate(instance: SubproblemInstance, params: Mapping[str, Any]) -> Evi
     default_params=lambda inst: {"step": 1.0, "iters": 60},
     step_size=lambda inst: 1.0,
     strategy=_pg_strategy,
+    bound=_pg_bound,
     controls=(
         NegativeControl(
             "step x 2.5 (beyond 1/L)",
@@ -217,7 +222,7 @@ def _pg_evaluate(instance: SubproblemInstance, params: Mapping[str, Any]) -> Evi
         ),
     ),
 )
-def pg_solver(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+def pg_solver(instance: SubproblemInstance, params: Mapping[str, Any]) -> Measurement:
     """Theorem 1 of arXiv 2403.14398: cost of the PG subproblem solver (Algorithm 2).
 
     Statement.
@@ -253,7 +258,7 @@ def pg_solver(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     Reference
         arXiv 2403.14398, Algorithm 2, eqs. (7), (9), (11), Theorem 1.  Tag C/D.
     """
-    return _pg_evaluate(instance, params)
+    return _pg_measure(instance, params)
 
 
 # -- shared composite instances ------------------------------------------------------------
@@ -334,21 +339,22 @@ def _summable_weights(k: int) -> float:
     return 0.1 / k**2
 
 
-def _convergence_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+def _convergence_measure(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurement:
     T = int(params["iters"])
     trace = _full_batch(instance, params)
     late = trace.iterations >= T // 2
-    tol = float(params["tol"])
-    parts = []
+    relative = []
     for name in ("subopt", "stationarity2", "avg_gap2"):
         series = trace.metrics[name][:, 0]
-        first = series[trace.iterations == 1][0]
-        parts.append((trace.iterations[late], np.maximum(series[late], 0.0), tol * first))
-    return Evidence.stacked(
-        parts,
+        relative.append(np.maximum(series[late], 0.0) / series[trace.iterations == 1][0])
+    t = trace.iterations[late]
+    return Measurement(
+        (t, t, t),
+        tuple(relative),
         atol=1e-14,
         extra={
-            "series": "F(Ŵ_t) − F*, dist(0,∂F(Ŵ_t))², ‖W_t − Ŵ_t‖² for t ≥ T/2",
+            "series": "F(Ŵ_t) − F*, dist(0,∂F(Ŵ_t))², ‖W_t − Ŵ_t‖² for t ≥ T/2, each relative "
+            "to its value at t = 1",
             "final_subopt": float(trace.metrics["subopt"][-1, 0]),
             "final_stationarity2": float(trace.metrics["stationarity2"][-1, 0]),
         },
@@ -374,10 +380,15 @@ def _horizon(instance: CompositeInstance, default: int) -> int:
     label="Theorem 2 (full batch)",
     tag="C/D",
     algorithm="ramda",
-    measure="F(Ŵ_t) − F*, dist(0, ∂F(Ŵ_t))², ‖W_t − Ŵ_t‖²",
+    measure="F(Ŵ_t) − F*, dist(0, ∂F(Ŵ_t))², ‖W_t − Ŵ_t‖², each over its value at t = 1",
     method="deterministic",
-    quantities=("F(Ŵ_t) − F*", "dist(0, ∂F(Ŵ_t))²", "‖W_t − Ŵ_t‖²"),
+    quantities=(
+        "F(Ŵ_t) − F* (relative)",
+        "dist(0, ∂F(Ŵ_t))² (relative)",
+        "‖W_t − Ŵ_t‖² (relative)",
+    ),
     instances=_convergence_instances,
+    bound=lambda inst, params, t: tuple(np.full(ti.shape, float(params["tol"])) for ti in t),
     assumptions=_composite_assumptions,
     default_params=lambda inst: {
         "iters": _horizon(inst, 400),
@@ -393,7 +404,7 @@ def _horizon(instance: CompositeInstance, default: int) -> int:
         ),
     ),
 )
-def convergence(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+def convergence(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurement:
     """Theorem 2 of arXiv 2403.14398 in the full-batch case: convergence of RAMDA.
 
     Statement.
@@ -418,11 +429,11 @@ def convergence(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     Reference
         arXiv 2403.14398, Theorem 2, eqs. (7), (8), (13), (14).  Tag C/D.
     """
-    return _convergence_evaluate(instance, params)
+    return _convergence_measure(instance, params)
 
 
 # -- Theorem 2: variance reduction ---------------------------------------------------------
-def _vr_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+def _vr_measure(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurement:
     T = int(params["iters"])
     lr = params["lr"]
     if params.get("geometric_weights"):
@@ -448,12 +459,10 @@ def _vr_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     late = trace.iterations >= T // 2
     dual = trace.metrics["dual_gap2"][late] / trace.metrics["grad_noise2"][late]
     moment = trace.metrics["moment_gap2_rel"][late]
-    rho = float(params["rho"])
     est = estimate(np.concatenate([dual, moment]), level=0.99, method="t", simultaneous=True)
-    return Evidence(
+    return Measurement(
         t=np.concatenate([trace.iterations[late]] * 2),
         measured=est.mean,
-        bound=np.full(est.mean.size, rho),
         lower=est.lower,
         upper=est.upper,
         extra={
@@ -482,6 +491,7 @@ def _vr_instances(quick: bool) -> list[Instance]:
     rate="none",
     x_axis="iteration t",
     quantities=("relative dual-average error", "relative second-moment error"),
+    bound=lambda inst, params, t: np.full(np.shape(t), float(params["rho"])),
     instances=_vr_instances,
     assumptions=_composite_assumptions,
     default_params=lambda inst: {
@@ -501,7 +511,7 @@ def _vr_instances(quick: bool) -> list[Instance]:
         ),
     ),
 )
-def variance_reduction(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+def variance_reduction(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurement:
     """Variance reduction in the proof of Theorem 2 of arXiv 2403.14398, (17)-(18).
 
     Statement.
@@ -524,7 +534,7 @@ def variance_reduction(instance: Instance, params: Mapping[str, Any]) -> Evidenc
     Reference
         arXiv 2403.14398, proof of Theorem 2, eqs. (13), (17), (18).  Tag C/D.
     """
-    return _vr_evaluate(instance, params)
+    return _vr_measure(instance, params)
 
 
 # -- Theorem 2: stochastic, stage-wise restarts ----------------------------------------------
@@ -686,7 +696,12 @@ def stagewise(instance: Instance, params: Mapping[str, Any]) -> Evidence:
 
 
 # -- Theorem 3: identification --------------------------------------------------------------
-def _identification_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+def _identify_by(params: Mapping[str, Any]) -> int:
+    """qT: the iteration by which the support must be identified."""
+    return int(float(params["identify_by"]) * int(params["iters"]))
+
+
+def _identification_measure(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurement:
     T = int(params["iters"])
     problem = instance.problem
     x0 = problem.asarray(instance.x0)
@@ -719,14 +734,12 @@ def _identification_evaluate(instance: Instance, params: Mapping[str, Any]) -> E
     errors = trace.metrics["support_errors"]
     wrong = errors > 0
     T0 = np.where(wrong.any(axis=0), T - np.argmax(wrong[::-1], axis=0), -1)
-    cut = int(float(params["identify_by"]) * T)
+    cut = _identify_by(params)
     late = trace.iterations >= cut
     stable = errors[late].ravel()
-    return Evidence.stacked(
-        [
-            (cut, T0 + 1, cut),
-            (np.repeat(trace.iterations[late], replicates), stable, 0.0),
-        ],
+    return Measurement(
+        (np.full(replicates, cut), np.repeat(trace.iterations[late], replicates)),
+        (T0 + 1, stable),
         trivial=np.zeros(replicates + stable.size, dtype=bool),
         extra={
             "checks": ["T₀ + 1 ≤ qT"] * replicates + ["supp Ŵ_t = S* on [qT, T]"] * stable.size,
@@ -797,6 +810,7 @@ def _identification_params(instance: Instance) -> dict[str, Any]:
     x_axis="iteration t",
     instances=_identification_instances,
     assumptions=_identification_assumptions,
+    bound=lambda inst, params, t: (np.full(t[0].shape, _identify_by(params)), np.zeros(t[1].shape)),
     default_params=_identification_params,
     controls=(
         NegativeControl(
@@ -811,7 +825,7 @@ def _identification_params(instance: Instance) -> dict[str, Any]:
         ),
     ),
 )
-def identification(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+def identification(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurement:
     """Theorem 3 of arXiv 2403.14398: finite-time manifold identification by Ŵ^t.
 
     Statement.
@@ -841,7 +855,7 @@ def identification(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     Reference
         arXiv 2403.14398, Theorem 3, Definitions 1–2.  Tag C/D.
     """
-    return _identification_evaluate(instance, params)
+    return _identification_measure(instance, params)
 
 
 # -- Theorem 4: ProxGen ---------------------------------------------------------------------
@@ -863,7 +877,7 @@ def _proxgen_instances(quick: bool) -> list[Instance]:
     ]
 
 
-def _proxgen_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+def _proxgen_measure(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurement:
     problem = instance.problem
     batches = [int(b) for b in params["batch_sizes"]]
     T, R = int(params["iters"]), int(params["replicates"])
@@ -894,10 +908,9 @@ def _proxgen_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence
     # Student-t with R − 1 degrees of freedom (R is small), Bonferroni over the compared ratios.
     point_level = 1 - 0.01 / (len(batches) - 1)
     z = special.stdtrit(R - 1, 0.5 + point_level / 2)
-    return Evidence(
+    return Measurement(
         t=np.asarray(batches[1:]),
         measured=ratio[1:],
-        bound=np.full(len(batches) - 1, float(params["slack"])),
         lower=ratio[1:] * np.exp(-z * rel[1:]),
         upper=ratio[1:] * np.exp(z * rel[1:]),
         extra={
@@ -929,6 +942,7 @@ def _proxgen_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence
     x_axis="batch size b",
     instances=_proxgen_instances,
     assumptions=_composite_assumptions,
+    bound=lambda inst, params, t: np.full(np.shape(t), float(params["slack"])),
     default_params=lambda inst: {
         "step": float(inst.eps) / (3 * inst.problem.f.L),
         "iters": 150,
@@ -946,7 +960,7 @@ def _proxgen_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence
         ),
     ),
 )
-def proxgen(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+def proxgen(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurement:
     """Theorem 4 of arXiv 2403.14398: ProxGen with the inexact PG solver.
 
     Statement.
@@ -974,4 +988,4 @@ def proxgen(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     Reference
         arXiv 2403.14398, Theorem 4, eq. (6), Algorithm 3, App. B.1.  Tag D/U.
     """
-    return _proxgen_evaluate(instance, params)
+    return _proxgen_measure(instance, params)
