@@ -210,18 +210,21 @@ def solve_pg(
         if keep is not None:
             s = s * keep
         res = xp.linalg.vector_norm(s, axis=-1)
-        q_new = value(psi, a, V, P, C, Z_new)
+        active = ~done
         if stop == "condition7":
-            ok = (res <= tol) & (q_new <= q0)
+            # Q(Z^j) is needed only where ‖s_j‖ ≤ ε already holds.
+            ok = res <= tol
+            if bool(xp.any(ok)):
+                ok = ok & (value(psi, a, V, P, C, Z_new) <= q0)
         elif stop == "heuristic":
+            q_new = value(psi, a, V, P, C, Z_new)
             ok = ((q_prev - q_new) / (xp.abs(q_new) + 1.0) < rtol) & (j >= 2)
+            q_prev = xp.where(active, q_new, q_prev)
         else:
             ok = xp.zeros_like(done)
-        active = ~done
         Z = xp.where(active[:, None], Z_new, Z)
         residual = xp.where(active, res, residual)
         iterations = iterations + xp.astype(active, V.dtype)
-        q_prev = xp.where(active, q_new, q_prev)
         if history:
             iterates.append(Z)
             residuals.append(xp.where(active[:, None], s, 0.0))
