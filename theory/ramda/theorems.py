@@ -682,7 +682,8 @@ def stagewise(instance: Instance, params: Mapping[str, Any]) -> Evidence:
         quantities (4 points).  The interval is the Student-t interval of the paired differences
         X_(k+1) − ρX_k shifted by ρ·E X_k (simultaneous 99%, Bonferroni over the 4 points): a
         violation is reported only when its lower end exceeds the bound, i.e. when E X_(k+1) > ρ·E
-        X_k is significant.
+        X_k is significant.  The bound ρ·E X_k is itself a Monte-Carlo estimate of the same
+        run, so this theorem returns its evidence (no separate ``bound``).
     Assumptions
         Logistic loss with ℓ2 = 0.1 (μ ≥ 0.1, so a stage of 70 steps nearly reaches its
         floor) plus a group lasso; W* certified to 1e-10 (relative).
