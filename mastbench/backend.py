@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any
 
 import array_api_compat
+import array_api_compat.numpy
 import numpy as np
 
 __all__ = [
@@ -39,16 +40,15 @@ BACKENDS: tuple[str, ...] = ("numpy", "array_api_strict", "cupy", "torch")
 
 
 def array_namespace(*arrays: Any) -> Any:
-    """Return the array API namespace of ``arrays`` (NumPy for Python scalars alone)."""
+    """Return the array API namespace of ``arrays`` (NumPy for Python scalars alone).
+
+    Plain NumPy arrays take a short path (the hot loops of the algorithms ask for the
+    namespace of small arrays at every step).
+    """
     arrays = tuple(a for a in arrays if a is not None and not isinstance(a, int | float))
     if all(type(a) is np.ndarray for a in arrays):
-        return _NUMPY
+        return array_api_compat.numpy
     return array_api_compat.array_namespace(*arrays)
-
-
-#: The namespace of NumPy arrays (what ``array_api_compat.array_namespace`` returns for them),
-#: looked up once: hot loops ask for the namespace of plain ndarrays at every step.
-_NUMPY = array_api_compat.array_namespace(np.empty(0))
 
 
 def namespace(name: str) -> Any:

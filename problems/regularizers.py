@@ -194,6 +194,8 @@ class GroupLasso(Regularizer):
         self._position = position
         self._width = width
         self._free = np.setdiff1d(np.arange(self.d), flat)
+        #: Groups {0..s−1}, {s..2s−1}, … covering every coordinate: blocks are a reshape.
+        self._contiguous = bool(np.array_equal(self._table, np.arange(self.d)))
         self._cache: dict[Any, tuple[Any, Any, Any]] = {}
 
     @classmethod
@@ -232,6 +234,8 @@ class GroupLasso(Regularizer):
         """x gathered into groups: shape (..., G, s_max), zero-padded."""
         self._check(x)
         xp = array_namespace(x)
+        if self._contiguous:
+            return xp.reshape(x, (*x.shape[:-1], self.n_groups, self._width))
         table, _, _ = self._indices(xp, device_of(x))
         padded = xp.concat(
             [x, xp.zeros((*x.shape[:-1], 1), dtype=x.dtype, device=device_of(x))], axis=-1
@@ -242,8 +246,10 @@ class GroupLasso(Regularizer):
     def unblocks(self, blocks: Any, free: Any) -> Any:
         """Inverse of :meth:`blocks`: groups from ``blocks``, free coordinates from ``free``."""
         xp = array_namespace(blocks)
-        _, position, _ = self._indices(xp, device_of(blocks))
         flat = xp.reshape(blocks, (*blocks.shape[:-2], self.n_groups * self._width))
+        if self._contiguous:
+            return flat
+        _, position, _ = self._indices(xp, device_of(blocks))
         return xp.take(xp.concat([flat, free], axis=-1), position, axis=-1)
 
     def lam_g(self, x: Any) -> Any:

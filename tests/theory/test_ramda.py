@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from mastbench.problems.group_sparse import random_group_least_squares
 from mastbench.theory import _registry
-from mastbench.theory._core import FieldBag
+from mastbench.theory.ramda.instances import CompositeInstance
 from mastbench.theory.ramda.theorems import pg_iterations_bound
 
 from mastbench.backend import rng
@@ -76,7 +76,7 @@ def test_identification_not_applicable_when_degenerate() -> None:
     """λ = λ_max makes W* = 0 with a group at its threshold: δ = 0, no promise."""
     thm = _registry.get("ramda.identification")
     problem = random_group_least_squares(80, 6, 3, 2, rng(3), lam_ratio=1.0)
-    instance = FieldBag("degenerate", problem=problem, x0=np.zeros(problem.d))
+    instance = CompositeInstance("degenerate", problem=problem, x0=np.zeros(problem.d))
     verdict = verify(thm, instance)
     assert verdict.status == "not applicable"
     assert "nondegeneracy" in verdict.reasons[0]

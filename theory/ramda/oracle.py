@@ -15,12 +15,14 @@ import numpy as np
 from mastbench.problems.composite import Composite
 from mastbench.problems.least_squares import LeastSquares
 from mastbench.problems.regularizers import L1
-from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
+from mastbench.theory._core import Measurement, NegativeControl
 from mastbench.theory._registry import theorem
 
 from mastbench import algorithms
 from mastbench.backend import rng as make_rng
 from mastbench.montecarlo import estimate
+
+from .instances import CompositeInstance
 
 __all__ = ["minibatch_gradient"]
 
@@ -30,21 +32,33 @@ PAPER = (
 )
 
 
-def _instances(quick: bool) -> list[Instance]:
+def _instances(quick: bool) -> list[CompositeInstance]:
     X = np.array([[1.0, 0.0, 2.0], [0.0, 2.0, -1.0], [1.0, 1.0, 0.0], [3.0, -1.0, 1.0]])
     y = np.array([1.0, -1.0, 2.0, 0.5])
     problem = Composite(LeastSquares(X, y, l2=0.1), L1(0.0))
     return [
-        FieldBag(
+        CompositeInstance(
             "least squares n=4 d=3, W = (0.5, -1, 0.25)",
             problem=problem,
-            W=np.array([0.5, -1.0, 0.25]),
+            x0=np.array([0.5, -1.0, 0.25]),
         )
     ]
 
 
-def _evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
-    problem, W = instance.problem, instance.W
+def _component_gradients(instance: CompositeInstance) -> np.ndarray:
+    """∇f_i(W) for every sample i, shape (n, d), from the data."""
+    f, W = instance.problem.f, instance.x0
+    return np.array([x * (x @ W - t) + f.l2 * W for x, t in zip(f.X, f.y, strict=True)])
+
+
+def _bound(instance: CompositeInstance, params: Mapping[str, Any], t: np.ndarray) -> np.ndarray:
+    """sd_j (both signs) per coordinate, then σ²/b twice."""
+    var = _component_gradients(instance).var(axis=0) / int(params["batch_size"])
+    return np.concatenate([np.sqrt(var), np.sqrt(var), [var.sum(), var.sum()]])
+
+
+def _measure(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurement:
+    problem, W = instance.problem, instance.x0
     b, R = int(params["batch_size"]), int(params["replicates"])
     drawn = int(params.get("drawn_batch_size", b))
     trace = algorithms.prox_sgd(
@@ -59,8 +73,7 @@ def _evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
         track_optimum=False,
     )
     G = W[None, :] - np.asarray(trace.x)  # prox_{η·0} = id, η = ρ = 1: W¹ = W − G
-    f = problem.f
-    per_sample = np.array([x * (x @ W - t) + f.l2 * W for x, t in zip(f.X, f.y, strict=True)])
+    per_sample = _component_gradients(instance)
     grad = per_sample.mean(axis=0)
     sd = np.sqrt(per_sample.var(axis=0) / b)
     sigma2_b = float(np.sum(per_sample.var(axis=0)) / b)
@@ -69,12 +82,10 @@ def _evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     rows = np.concatenate(
         [sd[:, None] + centred.T, sd[:, None] - centred.T, [spread], [2 * sigma2_b - spread]]
     )
-    bound = np.concatenate([sd, sd, [sigma2_b, sigma2_b]])
     est = estimate(rows, level=0.99, method="t", simultaneous=True)
-    return Evidence(
+    return Measurement(
         t=np.arange(rows.shape[0]),
         measured=est.mean,
-        bound=bound,
         lower=est.lower,
         upper=est.upper,
         extra={
@@ -95,30 +106,29 @@ def _evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     paper=PAPER,
     label="Theorem 4, assumption (C-2); Theorem 2 (stochastic gradients)",
     tag="C",
-    statement=(
-        "the minibatch gradient of b indices drawn uniformly with replacement satisfies "
-        "E G = ∇f(W) and E‖G − ∇f(W)‖² = σ²(W)/b, σ² = (1/n)Σ‖∇f_i − ∇f‖²"
-    ),
     algorithm="prox_sgd",
     measure="E G_j − ∇f_j (both signs, shifted by sd_j) and E‖G − ∇f‖² (both sides of σ²/b)",
     method="montecarlo",
     instances=_instances,
+    bound=_bound,
     default_params=lambda inst: {"batch_size": 2, "replicates": 4000, "seed": 0},
     controls=(
         NegativeControl(
             "gradients drawn with b = 1, compared with σ²/2",
             params=lambda i, p: {**p, "drawn_batch_size": 1},
+            expect="measured",
         ),
     ),
 )
-def minibatch_gradient(instance: Instance, params: Mapping[str, Any]) -> Evidence:
+def minibatch_gradient(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurement:
     """Unbiased minibatch gradients with variance σ²/b (arXiv 2403.14398, (C-2)).
 
-    Statement
+    Statement.
         Theorem 4 (ProxGen with inexact PG) assumes unbiased stochastic gradients with
         E‖G^t − ∇f‖² ≤ σ²/b_t (C-2), and RAMDA's Theorem 2 samples f_ξ uniformly.  For the
         minibatch mean of b component gradients ∇f_i, i uniform on {1..n} with replacement,
         E G = ∇f(W) and E‖G − ∇f(W)‖² = σ²(W)/b exactly, σ² = (1/n)Σ_i‖∇f_i − ∇f‖².
+
     Check
         The gradients every method of the family draws (one shared oracle) are read off one
         ProxSGD step with η = ρ = 1 and ψ = 0 (W¹ = W − G) on R = 4000 replicates, b = 2, of
@@ -133,4 +143,4 @@ def minibatch_gradient(instance: Instance, params: Mapping[str, Any]) -> Evidenc
     Reference
         arXiv 2403.14398, Theorem 4 and (C-2) (App. B.1), Theorem 2; ramda.md §5, §9.  Tag C.
     """
-    return _evaluate(instance, params)
+    return _measure(instance, params)

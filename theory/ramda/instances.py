@@ -1,0 +1,93 @@
+"""The typed instances of the RAMDA family (arXiv 2403.14398): a subproblem (4)/(6), a
+composite problem F = f + ψ with a start, and a reference-trajectory setting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from mastbench.problems.composite import Composite
+from mastbench.problems.regularizers import Regularizer
+from mastbench.theory._core import Instance
+
+__all__ = ["CompositeInstance", "ReferenceInstance", "SubproblemInstance"]
+
+
+@dataclass(frozen=True, eq=False)
+class SubproblemInstance(Instance):
+    """A batch of subproblems Q(Z) = aψ(Z) + ⟨V, Z⟩ + ½⟨Z − C, P(Z − C)⟩ (arXiv 2403.14398,
+    eq. (4); Theorem 1), one per replicate.
+
+    Attributes
+    ----------
+    psi : Regularizer
+        ψ (ℓ1 or the group lasso).
+    a : float
+        The weight a ≥ 0 of ψ (α_t in RAMDA, η_t in ProxGen).
+    V, P, C : numpy.ndarray, shape (R, d)
+        Linear term, diagonal P = Diag(p) ≻ 0 (μ = min p, L = max p per row) and centre.
+    Z0 : numpy.ndarray, shape (R, d)
+        The solver's warm start Z⁰.
+    """
+
+    psi: Regularizer
+    a: float
+    V: np.ndarray
+    P: np.ndarray
+    C: np.ndarray
+    Z0: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class CompositeInstance(Instance):
+    """A composite problem F = f + ψ (f a finite sum, ψ a group lasso) with a start.
+
+    Attributes
+    ----------
+    problem : Composite
+        F, with its certified W*, F* and S*.
+    x0 : numpy.ndarray, shape (d,)
+        W⁰, the start and anchor of the dual averaging (for ``ramda.minibatch-gradient``, the
+        point W at which the minibatch gradient is drawn).
+    eps : float
+        The preconditioner floor δ = ε of ProxGen (P^t ⪰ δI, (C-5)).
+    batch_size : int or None
+        Minibatch size b of a stochastic run (None: full batch).
+    replicates : int
+        Independent replicates R of a stochastic run.
+    milestones : tuple of float
+        Restart points of the paper's schedule as fractions of the horizon T (App. A.1).
+    iters : int or None
+        The horizon T of a finite-horizon check (None: the theorem's default).
+    """
+
+    problem: Composite
+    x0: np.ndarray
+    eps: float = 1.0
+    batch_size: int | None = None
+    replicates: int = 1
+    milestones: tuple[float, ...] = ()
+    iters: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceInstance(Instance):
+    """A tiny least-squares composite problem on which an algorithm is compared, step by
+    step, with a reference written from its paper.
+
+    Attributes
+    ----------
+    problem : Composite
+        F = f + ψ, f = (1/2n)‖Xw − y‖² + (l2/2)‖w‖².
+    regularizer : str
+        ``"l1"`` (ψ = λ‖·‖₁) or ``"group"`` (group lasso).
+    solver : str
+        How the implementation solves its subproblem: ``"exact"`` or ``"pg"``.
+    tol : float
+        The round-off allowance: deviations ≤ tol·max(1, max|W^ref|).
+    """
+
+    problem: Composite
+    regularizer: str
+    solver: str = "exact"
+    tol: float = 1e-12
