@@ -214,13 +214,16 @@ class GroupLasso(Regularizer):
         return self.lam * self.weights
 
     # -- gather / scatter ----------------------------------------------------------------
-    def _indices(self, xp: Any, device: Any) -> tuple[Any, Any, Any]:
-        key = (xp.__name__, str(device))
+    def _indices(self, x: Any) -> tuple[Any, Any, Any]:
+        """The gather table, the scatter positions and λ_g (in the dtype of ``x``) on the
+        namespace and device of ``x``, cached per namespace, device and dtype."""
+        xp, device = array_namespace(x), device_of(x)
+        key = (xp.__name__, str(device), str(x.dtype))
         if key not in self._cache:
             self._cache[key] = (
                 xp.asarray(self._table, device=device),
                 xp.asarray(self._position, device=device),
-                xp.asarray(self.thresholds(), device=device),
+                xp.asarray(self.thresholds(), dtype=x.dtype, device=device),
             )
         return self._cache[key]
 
@@ -232,7 +235,7 @@ class GroupLasso(Regularizer):
         """x gathered into groups: shape (..., G, s_max), zero-padded."""
         self._check(x)
         xp = array_namespace(x)
-        table, _, _ = self._indices(xp, device_of(x))
+        table, _, _ = self._indices(x)
         padded = xp.concat(
             [x, xp.zeros((*x.shape[:-1], 1), dtype=x.dtype, device=device_of(x))], axis=-1
         )
@@ -242,14 +245,13 @@ class GroupLasso(Regularizer):
     def unblocks(self, blocks: Any, free: Any) -> Any:
         """Inverse of :meth:`blocks`: groups from ``blocks``, free coordinates from ``free``."""
         xp = array_namespace(blocks)
-        _, position, _ = self._indices(xp, device_of(blocks))
+        _, position, _ = self._indices(blocks)
         flat = xp.reshape(blocks, (*blocks.shape[:-2], self.n_groups * self._width))
         return xp.take(xp.concat([flat, free], axis=-1), position, axis=-1)
 
     def lam_g(self, x: Any) -> Any:
-        """λ_g as an array in the namespace and device of ``x``, shape (G,)."""
-        xp = array_namespace(x)
-        return self._indices(xp, device_of(x))[2]
+        """λ_g as an array of the dtype, namespace and device of ``x``, shape (G,)."""
+        return self._indices(x)[2]
 
     def group_norms(self, x: Any) -> Any:
         """‖x_g‖₂ per group, shape (..., G)."""
