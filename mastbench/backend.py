@@ -231,14 +231,30 @@ class Generator:
         ]
 
     def random(self, shape: int | Sequence[int], dtype: Any = None) -> Any:
-        """Uniform numbers on [0, 1) of the given shape (float64 unless ``dtype``)."""
-        out = self._gen.random(shape)
-        return self._cast(self._out(out), dtype)
+        """Uniform numbers on [0, 1) of the given shape, drawn in float64 and returned in
+        ``dtype`` (default float64) of this namespace: one seed gives the same numbers in
+        every dtype up to the cast, and no float64 array reaches the device when ``dtype``
+        is narrower."""
+        return self._floating(self._gen.random(shape), dtype)
 
     def normal(self, shape: int | Sequence[int], dtype: Any = None) -> Any:
-        """Standard normal numbers of the given shape."""
-        out = self._gen.standard_normal(shape)
-        return self._cast(self._out(out), dtype)
+        """Standard normal numbers of the given shape (drawn and cast as :meth:`random`)."""
+        return self._floating(self._gen.standard_normal(shape), dtype)
+
+    def below(self, p: Any, shape: int | Sequence[int]) -> Any:
+        """Booleans [u < p] of the given shape, u uniform on [0, 1) drawn as :meth:`random`
+        and compared with ``p`` (host float64 numbers broadcastable to ``shape``) in float64
+        before they leave the host: the outcome does not depend on any dtype."""
+        u = self._gen.random(shape)
+        return self._out(u < self._module.asarray(p, dtype=self._module.float64))
+
+    def categorical(self, cdf: Any, size: int) -> Any:
+        """``size`` indices j with P(j) = cdf[j] − cdf[j−1]: the position of u (uniform on
+        [0, 1), drawn as :meth:`random`) in the nondecreasing float64 host array ``cdf``
+        (``searchsorted(cdf, u, side="right")``), found in float64 before leaving the host."""
+        u = self._gen.random((size,))
+        cdf = self._module.asarray(cdf, dtype=self._module.float64)
+        return self._out(self._module.searchsorted(cdf, u, side="right"))
 
     def integers(self, low: int, high: int, shape: int | Sequence[int]) -> Any:
         """Integers uniform on ``[low, high)`` (int64)."""
@@ -277,10 +293,14 @@ class Generator:
             idx.sort(axis=1)
         return self._out(idx)
 
-    def _cast(self, x: Any, dtype: Any) -> Any:
+    def _floating(self, drawn: Any, dtype: Any) -> Any:
+        """Float64 draws of the bit generator as an array of ``dtype`` (default float64) of
+        this namespace on this generator's device, cast before they leave the host."""
         if dtype is None:
-            return x
-        return self.xp.astype(x, dtype)
+            return self._out(drawn)
+        if self._on_cupy or is_numpy(self.xp):
+            return self.xp.astype(drawn, dtype)
+        return self.xp.asarray(drawn, dtype=dtype, device=self.device)
 
 
 def rng(seed: int | np.random.SeedSequence = 0, xp: Any = None, device: Any = None) -> Generator:
