@@ -216,7 +216,7 @@ class _ActiveSetFrankWolfe(MethodBase):
     def init(self, problem: Any, x0: Any, rng: Any) -> ActiveSetState:
         check_feasible(problem, self.constraint, x0)
         xp = problem.xp
-        V = xp.astype(self.constraint.vertex_list(problem.d, xp, problem.device), x0.dtype)
+        V = self.constraint.vertex_list(problem.d, xp, problem.device, x0.dtype)
         weights = self.constraint.decompose(x0)
         x = weights @ V
         rule = self.rule.init(problem, x, self.constraint.lmo(problem.grad(x)) - x)

@@ -191,7 +191,7 @@ class PhasedPruning(MethodBase):
         xp = problem.xp
         W = x0
         if self.random_init:
-            W = problem.asarray(to_numpy(rng.normal(tuple(x0.shape)))) * self.init_scale
+            W = rng.normal(tuple(x0.shape), dtype=problem.dtype) * self.init_scale
         logits = xp.zeros(
             (W.shape[0], problem.groups.t), dtype=problem.dtype, device=problem.device
         )
