@@ -24,6 +24,7 @@ __all__ = [
     "BACKENDS",
     "Generator",
     "array_namespace",
+    "as_generator",
     "available",
     "device_of",
     "is_numpy",
@@ -174,8 +175,8 @@ class Generator:
 
     Parameters
     ----------
-    seed : int or numpy.random.SeedSequence
-        Seed of the underlying bit generator.
+    seed : int, numpy.random.SeedSequence or numpy.random.Generator
+        Seed of the underlying bit generator (a NumPy generator is drawn from as it is).
     xp : namespace, optional
         Namespace of the arrays produced (NumPy by default).
     device : optional
@@ -187,7 +188,12 @@ class Generator:
     bitwise the same numbers on both.  CuPy uses ``cupy.random.default_rng`` on the device.
     """
 
-    def __init__(self, seed: int | np.random.SeedSequence, xp: Any = None, device: Any = None):
+    def __init__(
+        self,
+        seed: int | np.random.SeedSequence | np.random.Generator,
+        xp: Any = None,
+        device: Any = None,
+    ):
         self.xp = namespace("numpy") if xp is None else xp
         self.device = device
         self._on_cupy = array_api_compat.is_cupy_namespace(self.xp)
@@ -303,16 +309,98 @@ class Generator:
         return self.xp.asarray(drawn, dtype=dtype, device=self.device)
 
 
-def rng(seed: int | np.random.SeedSequence = 0, xp: Any = None, device: Any = None) -> Generator:
+def rng(
+    seed: int | np.random.SeedSequence | np.random.Generator = 0,
+    xp: Any = None,
+    device: Any = None,
+) -> Generator:
     """Return a :class:`Generator` for namespace ``xp`` (NumPy by default) and ``device``.
 
     This is the one way mastbench code obtains randomness: every random function takes the
-    generator as an argument.
+    generator as an argument.  ``seed`` is a non-negative int, a ``numpy.random.SeedSequence``
+    or, for NumPy arrays only, a ``numpy.random.Generator``, which the result draws from (it
+    advances that generator's state).
     """
     if isinstance(seed, Generator):
         raise TypeError("seed must be an int or SeedSequence; pass the Generator itself instead")
-    if not isinstance(seed, int | np.integer | np.random.SeedSequence):
-        raise TypeError(f"seed must be an int or numpy.random.SeedSequence, got {type(seed)!r}")
+    if isinstance(seed, np.random.Generator):
+        if xp is not None and not is_numpy(xp):
+            raise TypeError(
+                f"seed is a numpy.random.Generator, which draws NumPy arrays, but xp is "
+                f"{xp.__name__}; pass an int seed"
+            )
+        return Generator(seed, xp, device)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer | np.random.SeedSequence):
+        raise TypeError(
+            "seed must be an int, a numpy.random.SeedSequence or (NumPy only) a "
+            f"numpy.random.Generator, got {type(seed)!r}"
+        )
     if not isinstance(seed, np.random.SeedSequence) and seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed}")
     return Generator(seed, xp, device)
+
+
+def _namespace_name(xp: Any) -> str:
+    for name in ("numpy", "cupy", "torch"):
+        if getattr(array_api_compat, f"is_{name}_namespace")(xp):
+            return name
+    return xp.__name__
+
+
+def _default_device(generator: Generator) -> Any:
+    return device_of(generator.asarray(np.zeros(0, dtype=np.int64)))
+
+
+def as_generator(value: Any, xp: Any, device: Any, *, name: str = "rng") -> Generator:
+    """``value`` as the :class:`Generator` of a run whose arrays live in ``xp`` on ``device``.
+
+    Parameters
+    ----------
+    value : Generator, int, numpy.random.SeedSequence or numpy.random.Generator
+        A Generator is used as it is when it draws arrays of ``xp`` on ``device``; a seed
+        gives ``rng(seed, xp, device)``; a NumPy generator is drawn from (NumPy only).
+    xp, device
+        The namespace and device of the run (a problem's ``xp`` and ``device``).
+    name : str
+        The argument's name in error messages.
+
+    Raises
+    ------
+    TypeError
+        For anything else, for a NumPy generator when ``xp`` is not NumPy, and for a
+        Generator of another namespace ("rng is a numpy generator but the problem lives on
+        array_api_strict").
+    ValueError
+        For a negative seed, and a Generator on another device than ``device``.
+    """
+    where = _namespace_name(xp)
+    if isinstance(value, Generator):
+        mine = _namespace_name(value.xp)
+        if mine != where:
+            raise TypeError(
+                f"{name} is a {mine} generator but the problem lives on {where}; pass "
+                f"mastbench.backend.rng(seed, xp, device) for the problem's namespace, or a seed"
+            )
+        here = device_of(xp.asarray(np.zeros(0, dtype=np.int64), device=device))
+        if _default_device(value) != here:
+            raise ValueError(
+                f"{name} is a generator on device {_default_device(value)} but the problem "
+                f"lives on device {here} of {where}; pass a generator on the problem's device, "
+                "or a seed"
+            )
+        return value
+    if isinstance(value, np.random.Generator) and _namespace_name(xp) != "numpy":
+        raise TypeError(
+            f"{name} is a numpy.random.Generator but the problem lives on {where}; pass "
+            f"mastbench.backend.rng(seed, xp, device) for the problem's namespace, or a seed"
+        )
+    if isinstance(value, bool) or not isinstance(
+        value, int | np.integer | np.random.SeedSequence | np.random.Generator
+    ):
+        raise TypeError(
+            f"{name} must be a mastbench.backend.Generator (from mastbench.backend.rng), an int "
+            f"seed or (NumPy problems) a numpy.random.Generator, got {type(value).__name__}"
+        )
+    if isinstance(value, int | np.integer) and value < 0:
+        raise ValueError(f"{name} must be a non-negative seed, got {value}")
+    return rng(value, xp, device)

@@ -139,7 +139,10 @@ def _finite_difference_L(problem: Any, x: Any, d: Any, eps: float = 1e-3) -> Any
         return xp.where(est > 0, est, xp.ones_like(est))
     x_host, d_host = (np.asarray(to_numpy(a), dtype=np.float64) for a in (x, d))
     diff = np.stack(
-        [problem.grad_host(a + eps * b) - problem.grad_host(a) for a, b in zip(x_host, d_host)]
+        [
+            problem.grad_host(a + eps * b) - problem.grad_host(a)
+            for a, b in zip(x_host, d_host, strict=True)
+        ]
     )
     norm_d = np.linalg.norm(d_host, axis=1)
     est = np.linalg.norm(diff, axis=1) / np.where(norm_d > 0, eps * norm_d, 1.0)
