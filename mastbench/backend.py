@@ -377,8 +377,9 @@ def as_generator(value: Any, xp: Any, device: Any, *, name: str = "rng") -> Gene
     if isinstance(value, Generator):
         mine = _namespace_name(value.xp)
         if mine != where:
+            article = "an" if mine[0] in "aeiou" else "a"
             raise TypeError(
-                f"{name} is a {mine} generator but the problem lives on {where}; pass "
+                f"{name} is {article} {mine} generator but the problem lives on {where}; pass "
                 f"mastbench.backend.rng(seed, xp, device) for the problem's namespace, or a seed"
             )
         here = device_of(xp.asarray(np.zeros(0, dtype=np.int64), device=device))
