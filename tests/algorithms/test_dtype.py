@@ -29,7 +29,9 @@ from mastbench.problems.composite import Composite
 from mastbench.problems.group_structured import GroupLeastSquares
 from mastbench.problems.logistic import Logistic
 from mastbench.problems.quadratic import Quadratic
+from mastbench.problems.regularizers import GroupLasso
 
+from mastbench.algorithms import _subproblem as sub
 from mastbench.algorithms import all_algorithms, driver
 from mastbench.backend import namespace, rng, to_numpy
 from tests.algorithms.cases import case_for
@@ -143,3 +145,33 @@ def test_adafw_first_estimate_of_L_is_the_float64_one(name, backend, monkeypatch
     first_wide, first_narrow = wide.metrics["L_est"][0], narrow.metrics["L_est"][0]
     d = int(narrow.x.shape[-1])
     np.testing.assert_allclose(first_narrow, first_wide, rtol=d * EPS32, atol=0)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "strict"])
+def test_pg_condition7_stops_at_the_rounding_of_its_dtype(backend):
+    """A tolerance below float32's resolution of the PG residual (RAMDA's ε_t late in a run)
+    is met at that resolution instead of running to ``max_iters``, at the float64 solution to
+    float32 accuracy; float64 still meets the tolerance itself."""
+    if backend == "numpy":
+        xp, device = namespace("numpy"), None
+    else:
+        xp = pytest.importorskip("array_api_strict")
+        device = xp.Device("no_float64")
+    psi = GroupLasso.contiguous(5, 3, 0.4)
+    gen = np.random.default_rng(2)
+    V, C, Z0 = (gen.standard_normal((4, 15)) for _ in range(3))
+    P = 0.5 + gen.random((4, 15))
+    exact = sub.solve_exact(psi, 1.5, V, P, C)
+    wide = sub.solve_pg(psi, 1.5, V, P, C, Z0, tol=1e-13, max_iters=500)
+    assert np.all(wide.satisfied) and np.all(wide.residual <= 1e-13)
+    narrow = sub.solve_pg(
+        psi,
+        1.5,
+        *(xp.asarray(a, dtype=xp.float32, device=device) for a in (V, P, C, Z0)),
+        tol=1e-13,
+        max_iters=500,
+    )
+    assert np.all(to_numpy(narrow.satisfied))
+    assert np.all(to_numpy(narrow.iterations) < 2 * np.asarray(wide.iterations))
+    bound = 15 * EPS32 * float(np.max(np.abs(exact)))
+    np.testing.assert_allclose(to_numpy(narrow.Z), exact, atol=bound, rtol=0)
