@@ -106,6 +106,13 @@ def run(
         steps only; ``diverged_at`` is the first checkpoint whose iterate batch is not finite
         (``None`` when every recorded iterate is finite); ``params`` ends with the method's
         summary of its final state.
+
+    Notes
+    -----
+    Dtypes: the run computes in ``problem.dtype``.  Float32 data give float32 iterates, a
+    float32 ``Trace.x`` and float32 metrics and diagnostics (integer counts are recorded as
+    float64); the random draws are those of float64 (uniforms drawn and compared in float64
+    on the host, values cast), and exact constants are computed in float64 from the data.
     """
     if not isinstance(method, Method):
         raise TypeError(
