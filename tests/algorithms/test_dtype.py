@@ -26,13 +26,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from mastbench.problems.composite import Composite
+from mastbench.problems.constraints import L1Ball
 from mastbench.problems.group_structured import GroupLeastSquares
 from mastbench.problems.logistic import Logistic
 from mastbench.problems.quadratic import Quadratic
 from mastbench.problems.regularizers import GroupLasso
 
 from mastbench.algorithms import _subproblem as sub
-from mastbench.algorithms import all_algorithms, driver
+from mastbench.algorithms import all_algorithms, driver, frank_wolfe
 from mastbench.backend import namespace, rng, to_numpy
 from tests.algorithms.cases import case_for
 
@@ -175,3 +176,14 @@ def test_pg_condition7_stops_at_the_rounding_of_its_dtype(backend):
     assert np.all(to_numpy(narrow.iterations) < 2 * np.asarray(wide.iterations))
     bound = 15 * EPS32 * float(np.max(np.abs(exact)))
     np.testing.assert_allclose(to_numpy(narrow.Z), exact, atol=bound, rtol=0)
+
+
+def test_a_float32_start_on_the_boundary_of_the_constraint_is_feasible():
+    """x0 with ‖x0‖₁ = 1 in float64, rounded to float32, sums to 1 + 1 ulp: FW takes it."""
+    weights = np.array([0.1, 0.2, 0.3, 0.33, 0.07])
+    start = (weights * np.array([1, -1, 1, 1, -1])).astype(np.float32)
+    assert np.sum(np.abs(start), dtype=np.float32) > 1
+    args, _ = case_for("frank_wolfe")(namespace("numpy"), None)
+    problem = _convert(args[0], namespace("numpy"), np.float32, None)
+    trace = frank_wolfe(problem, L1Ball(1.0), start, iters=2, step="short")
+    assert trace.x.dtype == np.float32
