@@ -306,7 +306,8 @@ class NuclearNorm(Regularizer):
     ∂‖W‖_* = {U_r V_rᵀ + Z : U_rᵀZ = 0, Z V_r = 0, ‖Z‖₂ ≤ 1}, hence with
     G' = ∇ + λU_rV_rᵀ and P_N the projection onto the normal space,
     dist(0, ∇ + ∂ψ(W))² = ‖G' − P_N G'‖_F² + Σ_i max(σ_i(P_N ∇) − λ, 0)².
-    Singular values below ``rank_tol``·σ_max count as zero.
+    Singular values below max(``rank_tol``, max(m, n)·eps)·σ_max count as zero, eps that of
+    the dtype of W (NumPy's ``matrix_rank`` rule: the round-off of a float32 SVD is not rank).
     """
 
     def __init__(self, lam: float, shape: tuple[int, int], *, rank_tol: float = 1e-12):
@@ -332,16 +333,19 @@ class NuclearNorm(Regularizer):
         out = (u * shrunk[..., None, :]) @ vt
         return xp.reshape(out, x.shape)
 
+    def _rank_tol(self, x: Any) -> float:
+        return max(self.rank_tol, max(self.shape) * float(array_namespace(x).finfo(x.dtype).eps))
+
     def support(self, x: Any) -> Any:
         xp = array_namespace(x)
         s = xp.linalg.svdvals(self._mat(x))
-        return s > self.rank_tol * xp.max(s, axis=-1, keepdims=True)
+        return s > self._rank_tol(x) * xp.max(s, axis=-1, keepdims=True)
 
     def dist2(self, x: Any, g: Any, scale: float = 1.0) -> Any:
         xp = array_namespace(x)
         lam = scale * self.lam
         u, s, vt = xp.linalg.svd(self._mat(x), full_matrices=False)
-        keep = xp.astype(s > self.rank_tol * xp.max(s, axis=-1, keepdims=True), x.dtype)
+        keep = xp.astype(s > self._rank_tol(x) * xp.max(s, axis=-1, keepdims=True), x.dtype)
         ur = u * keep[..., None, :]
         vr = xp.matrix_transpose(vt) * keep[..., None, :]
         grad = self._mat(g)

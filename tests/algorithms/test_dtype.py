@@ -30,7 +30,7 @@ from mastbench.problems.constraints import L1Ball
 from mastbench.problems.group_structured import GroupLeastSquares
 from mastbench.problems.logistic import Logistic
 from mastbench.problems.quadratic import Quadratic
-from mastbench.problems.regularizers import GroupLasso
+from mastbench.problems.regularizers import GroupLasso, NuclearNorm
 
 from mastbench.algorithms import _subproblem as sub
 from mastbench.algorithms import all_algorithms, driver, frank_wolfe
@@ -187,3 +187,13 @@ def test_a_float32_start_on_the_boundary_of_the_constraint_is_feasible():
     problem = _convert(args[0], namespace("numpy"), np.float32, None)
     trace = frank_wolfe(problem, L1Ball(1.0), start, iters=2, step="short")
     assert trace.x.dtype == np.float32
+
+
+def test_nuclear_norm_counts_no_float32_round_off_as_rank(xp):
+    """A rank-1 4×3 matrix formed in float32 has singular values of float32 round-off (about
+    1e-8 of σ_max), which the float64 threshold 1e-12·σ_max counted as rank 3."""
+    gen = np.random.default_rng(4)
+    u, v = gen.standard_normal((2, 4, 1)), gen.standard_normal((2, 1, 3))
+    for dtype in (np.float32, np.float64):
+        W = xp.asarray(np.reshape(u.astype(dtype) @ v.astype(dtype), (2, 12)))
+        assert np.all(np.sum(to_numpy(NuclearNorm(0.1, (4, 3)).support(W)), axis=-1) == 1)
