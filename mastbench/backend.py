@@ -25,6 +25,7 @@ __all__ = [
     "BACKENDS",
     "Generator",
     "array_namespace",
+    "as_generator",
     "available",
     "device_of",
     "is_numpy",
@@ -179,8 +180,8 @@ class Generator:
 
     Parameters
     ----------
-    seed : int or numpy.random.SeedSequence
-        Seed of the underlying bit generator.
+    seed : int, numpy.random.SeedSequence or numpy.random.Generator
+        Seed of the underlying bit generator (a NumPy generator is drawn from as it is).
     xp : namespace, optional
         Namespace of the arrays produced (NumPy by default).
     device : optional
@@ -192,7 +193,12 @@ class Generator:
     bitwise the same numbers on both.  CuPy uses ``cupy.random.default_rng`` on the device.
     """
 
-    def __init__(self, seed: int | np.random.SeedSequence, xp: Any = None, device: Any = None):
+    def __init__(
+        self,
+        seed: int | np.random.SeedSequence | np.random.Generator,
+        xp: Any = None,
+        device: Any = None,
+    ):
         self.xp = namespace("numpy") if xp is None else xp
         self.device = device
         self._on_cupy = array_api_compat.is_cupy_namespace(self.xp)
@@ -236,14 +242,30 @@ class Generator:
         ]
 
     def random(self, shape: int | Sequence[int], dtype: Any = None) -> Any:
-        """Uniform numbers on [0, 1) of the given shape (float64 unless ``dtype``)."""
-        out = self._gen.random(shape)
-        return self._cast(self._out(out), dtype)
+        """Uniform numbers on [0, 1) of the given shape, drawn in float64 and returned in
+        ``dtype`` (default float64) of this namespace: one seed gives the same numbers in
+        every dtype up to the cast, and no float64 array reaches the device when ``dtype``
+        is narrower."""
+        return self._floating(self._gen.random(shape), dtype)
 
     def normal(self, shape: int | Sequence[int], dtype: Any = None) -> Any:
-        """Standard normal numbers of the given shape."""
-        out = self._gen.standard_normal(shape)
-        return self._cast(self._out(out), dtype)
+        """Standard normal numbers of the given shape (drawn and cast as :meth:`random`)."""
+        return self._floating(self._gen.standard_normal(shape), dtype)
+
+    def below(self, p: Any, shape: int | Sequence[int]) -> Any:
+        """Booleans [u < p] of the given shape, u uniform on [0, 1) drawn as :meth:`random`
+        and compared with ``p`` (host float64 numbers broadcastable to ``shape``) in float64
+        before they leave the host: the outcome does not depend on any dtype."""
+        u = self._gen.random(shape)
+        return self._out(u < self._module.asarray(p, dtype=self._module.float64))
+
+    def categorical(self, cdf: Any, size: int) -> Any:
+        """``size`` indices j with P(j) = cdf[j] − cdf[j−1]: the position of u (uniform on
+        [0, 1), drawn as :meth:`random`) in the nondecreasing float64 host array ``cdf``
+        (``searchsorted(cdf, u, side="right")``), found in float64 before leaving the host."""
+        u = self._gen.random((size,))
+        cdf = self._module.asarray(cdf, dtype=self._module.float64)
+        return self._out(self._module.searchsorted(cdf, u, side="right"))
 
     def integers(self, low: int, high: int, shape: int | Sequence[int]) -> Any:
         """Integers uniform on ``[low, high)`` (int64)."""
@@ -282,22 +304,109 @@ class Generator:
             idx.sort(axis=1)
         return self._out(idx)
 
-    def _cast(self, x: Any, dtype: Any) -> Any:
+    def _floating(self, drawn: Any, dtype: Any) -> Any:
+        """Float64 draws of the bit generator as an array of ``dtype`` (default float64) of
+        this namespace on this generator's device, cast before they leave the host."""
         if dtype is None:
-            return x
-        return self.xp.astype(x, dtype)
+            return self._out(drawn)
+        if self._on_cupy or is_numpy(self.xp):
+            return self.xp.astype(drawn, dtype)
+        return self.xp.asarray(drawn, dtype=dtype, device=self.device)
 
 
-def rng(seed: int | np.random.SeedSequence = 0, xp: Any = None, device: Any = None) -> Generator:
+def rng(
+    seed: int | np.random.SeedSequence | np.random.Generator = 0,
+    xp: Any = None,
+    device: Any = None,
+) -> Generator:
     """Return a :class:`Generator` for namespace ``xp`` (NumPy by default) and ``device``.
 
     This is the one way mastbench code obtains randomness: every random function takes the
-    generator as an argument.
+    generator as an argument.  ``seed`` is a non-negative int, a ``numpy.random.SeedSequence``
+    or, for NumPy arrays only, a ``numpy.random.Generator``, which the result draws from (it
+    advances that generator's state).
     """
     if isinstance(seed, Generator):
         raise TypeError("seed must be an int or SeedSequence; pass the Generator itself instead")
-    if not isinstance(seed, int | np.integer | np.random.SeedSequence):
-        raise TypeError(f"seed must be an int or numpy.random.SeedSequence, got {type(seed)!r}")
+    if isinstance(seed, np.random.Generator):
+        if xp is not None and not is_numpy(xp):
+            raise TypeError(
+                f"seed is a numpy.random.Generator, which draws NumPy arrays, but xp is "
+                f"{xp.__name__}; pass an int seed"
+            )
+        return Generator(seed, xp, device)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer | np.random.SeedSequence):
+        raise TypeError(
+            "seed must be an int, a numpy.random.SeedSequence or (NumPy only) a "
+            f"numpy.random.Generator, got {type(seed)!r}"
+        )
     if not isinstance(seed, np.random.SeedSequence) and seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed}")
     return Generator(seed, xp, device)
+
+
+def _namespace_name(xp: Any) -> str:
+    for name in ("numpy", "cupy", "torch"):
+        if getattr(array_api_compat, f"is_{name}_namespace")(xp):
+            return name
+    return xp.__name__
+
+
+def _default_device(generator: Generator) -> Any:
+    return device_of(generator.asarray(np.zeros(0, dtype=np.int64)))
+
+
+def as_generator(value: Any, xp: Any, device: Any, *, name: str = "rng") -> Generator:
+    """``value`` as the :class:`Generator` of a run whose arrays live in ``xp`` on ``device``.
+
+    Parameters
+    ----------
+    value : Generator, int, numpy.random.SeedSequence or numpy.random.Generator
+        A Generator is used as it is when it draws arrays of ``xp`` on ``device``; a seed
+        gives ``rng(seed, xp, device)``; a NumPy generator is drawn from (NumPy only).
+    xp, device
+        The namespace and device of the run (a problem's ``xp`` and ``device``).
+    name : str
+        The argument's name in error messages.
+
+    Raises
+    ------
+    TypeError
+        For anything else, for a NumPy generator when ``xp`` is not NumPy, and for a
+        Generator of another namespace ("rng is a numpy generator but the problem lives on
+        array_api_strict").
+    ValueError
+        For a negative seed, and a Generator on another device than ``device``.
+    """
+    where = _namespace_name(xp)
+    if isinstance(value, Generator):
+        mine = _namespace_name(value.xp)
+        if mine != where:
+            article = "an" if mine[0] in "aeiou" else "a"
+            raise TypeError(
+                f"{name} is {article} {mine} generator but the problem lives on {where}; pass "
+                f"mastbench.backend.rng(seed, xp, device) for the problem's namespace, or a seed"
+            )
+        here = device_of(xp.asarray(np.zeros(0, dtype=np.int64), device=device))
+        if _default_device(value) != here:
+            raise ValueError(
+                f"{name} is a generator on device {_default_device(value)} but the problem "
+                f"lives on device {here} of {where}; pass a generator on the problem's device, "
+                "or a seed"
+            )
+        return value
+    if isinstance(value, np.random.Generator) and _namespace_name(xp) != "numpy":
+        raise TypeError(
+            f"{name} is a numpy.random.Generator but the problem lives on {where}; pass "
+            f"mastbench.backend.rng(seed, xp, device) for the problem's namespace, or a seed"
+        )
+    if isinstance(value, bool) or not isinstance(
+        value, int | np.integer | np.random.SeedSequence | np.random.Generator
+    ):
+        raise TypeError(
+            f"{name} must be a mastbench.backend.Generator (from mastbench.backend.rng), an int "
+            f"seed or (NumPy problems) a numpy.random.Generator, got {type(value).__name__}"
+        )
+    if isinstance(value, int | np.integer) and value < 0:
+        raise ValueError(f"{name} must be a non-negative seed, got {value}")
+    return rng(value, xp, device)

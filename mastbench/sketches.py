@@ -500,7 +500,7 @@ class Bernoulli(_DiagonalClosedForm):
         size = _check_draw(rng, size)
         dtype = _sample_dtype(rng, dtype)
         xp = rng.xp
-        keep = rng.random((size, self.d)) < _on_device(rng, self.p)
+        keep = rng.below(self.p, (size, self.d))
         scale = _on_device(rng, 1.0 / self.p, dtype)
         if is_numpy(xp):  # one multiply, several times faster than a broadcast ``where``
             return keep * scale
@@ -726,8 +726,7 @@ class Permutation(Sketch):
         size = _check_draw(rng, size)
         dtype = _sample_dtype(rng, dtype)
         xp = rng.xp
-        keys = rng.random((size, self.d))
-        rank = xp.argsort(xp.argsort(keys, axis=1), axis=1)
+        rank = xp.argsort(rng.permutations(size, self.d), axis=1)
         client = rank // self.q
         clients = xp.arange(self.n, device=rng.device)
         hit = client[:, None, :] == clients[None, :, None]
@@ -939,11 +938,9 @@ class Discrete(Sketch):
     def sample_indices(self, rng: Generator, size: int) -> Any:
         """Indices j of the drawn outcomes, shape (size,), int64."""
         size = _check_draw(rng, size)
-        xp = rng.xp
         cdf = np.cumsum(self.weights)
         cdf[-1] = 1.0
-        u = rng.random((size,))
-        return xp.searchsorted(_on_device(rng, cdf), u, side="right")
+        return rng.categorical(cdf, size)
 
     def sample(self, rng: Generator, size: int, dtype: Any = None) -> Any:
         """Diagonals (size, d) when diagonal, else matrices (size, d, d).

@@ -1,9 +1,10 @@
 """The record of one algorithm run: metrics of R replicates at checkpoint iterations.
 
 Every algorithm in :mod:`mastbench.algorithms` returns a :class:`Trace`.  Metrics are stored
-on the host as ``(n_checkpoints, R)`` NumPy arrays, one column per replicate, so a trace can
-be averaged, compared with a bound, or written to the results store without knowing which
-backend produced it.  The final iterates stay in the namespace of the run.
+on the host as ``(n_checkpoints, R)`` NumPy arrays (in the run's floating dtype, float64 for
+counts), one column per replicate, so a trace can be averaged, compared with a bound, or
+written to the results store without knowing which backend produced it.  The final iterates
+stay in the namespace and dtype of the run.
 """
 
 from __future__ import annotations

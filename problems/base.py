@@ -82,12 +82,40 @@ class Problem(ABC):
 
     # -- helpers -----------------------------------------------------------------------------
     def value_host(self, x: np.ndarray) -> float:
-        """f at a NumPy point, evaluated in float64 (used for exact constants)."""
-        return float(to_numpy(self.value(self.asarray(x))))
+        """f at a NumPy point, evaluated in float64 (used for exact constants).
+
+        Float64 data are evaluated by the backend oracle :meth:`value`; narrower data (float32)
+        by the host oracle :meth:`_value_float64` on the data promoted exactly to float64, so
+        the constants of a float32 problem are those of its float32 data to float64 accuracy.
+        """
+        if self._is_float64:
+            return float(to_numpy(self.value(self.asarray(x))))
+        return float(self._value_float64(np.asarray(x, dtype=np.float64)))
 
     def grad_host(self, x: np.ndarray) -> np.ndarray:
-        """∇f at a NumPy point, as a NumPy array."""
-        return to_numpy(self.grad(self.asarray(x)))
+        """∇f at a NumPy point, as a float64 NumPy array (as :meth:`value_host`)."""
+        if self._is_float64:
+            return to_numpy(self.grad(self.asarray(x)))
+        return self._grad_float64(np.asarray(x, dtype=np.float64))
+
+    def _value_float64(self, x: np.ndarray) -> float:
+        """f at a float64 NumPy point from the data in float64 (problems whose data may be
+        narrower than float64 provide it)."""
+        raise TypeError(
+            f"{type(self).__name__} computes its exact constants from float64 data only, "
+            f"got data of dtype {self.dtype}"
+        )
+
+    def _grad_float64(self, x: np.ndarray) -> np.ndarray:
+        """∇f at a float64 NumPy point from the data in float64 (as :meth:`_value_float64`)."""
+        raise TypeError(
+            f"{type(self).__name__} computes its exact constants from float64 data only, "
+            f"got data of dtype {self.dtype}"
+        )
+
+    @property
+    def _is_float64(self) -> bool:
+        return self.dtype == self.xp.float64
 
     def asarray(self, x: Any) -> Any:
         """Convert ``x`` to the problem's namespace, dtype and device."""

@@ -154,8 +154,8 @@ class Composite:
 
     @cached_property
     def F_star(self) -> float:
-        """F* = F(W*)."""
-        return float(to_numpy(self.value(self.W_star)))
+        """F* = F(W*), in float64 whatever the dtype of f (``f.value_host``)."""
+        return float(self.f.value_host(self.W_star_host)) + float(self.psi.value(self.W_star_host))
 
     @property
     def certificate(self) -> float:

@@ -147,8 +147,9 @@ class Constraint:
         """C_f = sup_{x, s ∈ D} (s − x)ᵀH(s − x) of f with constant Hessian H (exact)."""
         raise NotImplementedError
 
-    def vertex_list(self, d: int, xp: Any = None, device: Any = None) -> Any:
-        """The (V, d) vertex list of a polytope in dimension d."""
+    def vertex_list(self, d: int, xp: Any = None, device: Any = None, dtype: Any = None) -> Any:
+        """The (V, d) vertex list of a polytope in dimension d: a float64 NumPy array, or an
+        array of namespace ``xp`` on ``device`` of ``dtype`` (default float64)."""
         raise TypeError(f"{type(self).__name__} is not a polytope with a vertex list")
 
     def diameter_in(self, d: int) -> float:
@@ -212,10 +213,10 @@ class L1Ball(Constraint):
         H = self._check_H(H)
         return float(4.0 * self.radius**2 * max(np.max(np.diag(H)), 0.0))
 
-    def vertex_list(self, d: int, xp: Any = None, device: Any = None) -> Any:
+    def vertex_list(self, d: int, xp: Any = None, device: Any = None, dtype: Any = None) -> Any:
         """The 2d vertices [radius·I; −radius·I] as a (2d, d) array."""
         eye = self.radius * np.eye(d)
-        return _to(xp, np.concatenate([eye, -eye]), device)
+        return _to(xp, np.concatenate([eye, -eye]), device, dtype)
 
     def decompose(self, x: Any) -> Any:
         """Weights on [r e_1..r e_d, −r e_1..−r e_d]: |x_i|/r on the signed vertex, and the slack
@@ -238,10 +239,12 @@ class L1Ball(Constraint):
         return f"L1Ball(radius={self.radius:g})"
 
 
-def _to(xp: Any, a: np.ndarray, device: Any) -> Any:
+def _to(xp: Any, a: np.ndarray, device: Any, dtype: Any = None) -> Any:
     if xp is None:
         return a
-    return xp.asarray(a) if device is None else xp.asarray(a, device=device)
+    if device is None:
+        return xp.asarray(a, dtype=dtype)
+    return xp.asarray(a, dtype=dtype, device=device)
 
 
 class Simplex(L1Ball):
@@ -284,9 +287,9 @@ class Simplex(L1Ball):
         pair = diag[:, None] + diag[None, :] - 2 * H
         return float(self.radius**2 * max(np.max(pair), 0.0))
 
-    def vertex_list(self, d: int, xp: Any = None, device: Any = None) -> Any:
+    def vertex_list(self, d: int, xp: Any = None, device: Any = None, dtype: Any = None) -> Any:
         """The d vertices radius·I as a (d, d) array."""
-        return _to(xp, self.radius * np.eye(d), device)
+        return _to(xp, self.radius * np.eye(d), device, dtype)
 
     def decompose(self, x: Any) -> Any:
         """Weights x/radius on the vertices radius·e_i."""

@@ -194,11 +194,11 @@ class Logistic(FiniteSum):
         X, _ = self._host
         return row_norms_squared(X) / 4 + self.l2
 
-    def _host_value(self, w: np.ndarray) -> float:
+    def _value_float64(self, w: np.ndarray) -> float:
         X, y = self._host
         return float(np.mean(np.logaddexp(0, -y * (X @ w))) + 0.5 * self.l2 * w @ w)
 
-    def _host_grad(self, w: np.ndarray) -> np.ndarray:
+    def _grad_float64(self, w: np.ndarray) -> np.ndarray:
         X, y = self._host
         return -(X.T @ (expit(-y * (X @ w)) * y)) / self.n + self.l2 * w
 
@@ -211,7 +211,7 @@ class Logistic(FiniteSum):
     def _solution(self) -> tuple[np.ndarray, float]:
         if self.l2 <= 0:
             raise ValueError("Logistic with l2 = 0 may have no minimizer; use l2 > 0 for x_star")
-        return newton_minimizer(self._host_grad, self._host_hess, self._host_value, self.d)
+        return newton_minimizer(self._grad_float64, self._host_hess, self._value_float64, self.d)
 
     @property
     def x_star_host(self) -> np.ndarray:
@@ -219,7 +219,7 @@ class Logistic(FiniteSum):
 
     @cached_property
     def f_star(self) -> float:
-        return self._host_value(self.x_star_host)
+        return self._value_float64(self.x_star_host)
 
     @property
     def certificate(self) -> float:

@@ -285,6 +285,36 @@ class MASTObjective(Problem):
         probs = self._device_support[1]
         return xp.sum(self.sketch_grads(x) * probs[:, None], axis=-2)
 
+    def _value_float64(self, x: np.ndarray) -> float:
+        y = x - self.shift_host
+        if self.quadratic:
+            return float(self.f_shift + y @ self._linear + 0.5 * y @ self.A_bar @ y)
+        outcomes, probs = self._support_matrices
+        return float(
+            sum(
+                p * self.problem.value_host(self.shift_host + S @ y)
+                for S, p in zip(outcomes, probs, strict=True)
+            )
+        )
+
+    def _grad_float64(self, x: np.ndarray) -> np.ndarray:
+        y = x - self.shift_host
+        if self.quadratic:
+            return self.A_bar @ y + self._linear
+        outcomes, probs = self._support_matrices
+        return sum(
+            p * (S.T @ self.problem.grad_host(self.shift_host + S @ y))
+            for S, p in zip(outcomes, probs, strict=True)
+        )
+
+    @cached_property
+    def _support_matrices(self) -> tuple[np.ndarray, np.ndarray]:
+        """The single-sketch support as (N, d, d) host matrices, and its probabilities."""
+        outcomes, probs = self._outcomes
+        if self._diagonal:
+            return np.einsum("ni,ij->nij", outcomes, np.eye(self.d)), probs
+        return outcomes, probs
+
     def hess(self, x: Any) -> Any:
         """∇²f_D(x) = E[Sᵀ∇²f(v + S(x − v))S] for a single point x of shape (d,)."""
         if self.quadratic:

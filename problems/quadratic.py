@@ -66,6 +66,14 @@ class QuadraticForm:
         _, b, c = self.quadratic_form()
         return float(c - 0.5 * b @ self.x_star_host)
 
+    def _value_float64(self, x: np.ndarray) -> float:
+        A, b, c = self.quadratic_form()
+        return float(0.5 * x @ A @ x - b @ x + c)
+
+    def _grad_float64(self, x: np.ndarray) -> np.ndarray:
+        A, b, _ = self.quadratic_form()
+        return A @ x - b
+
 
 class Quadratic(QuadraticForm, Problem):
     """f(x) = ½xᵀAx − bᵀx with A symmetric positive semidefinite.

@@ -216,13 +216,16 @@ class GroupLasso(Regularizer):
         return self.lam * self.weights
 
     # -- gather / scatter ----------------------------------------------------------------
-    def _indices(self, xp: Any, device: Any) -> tuple[Any, Any, Any]:
-        key = (xp.__name__, str(device))
+    def _indices(self, x: Any) -> tuple[Any, Any, Any]:
+        """The gather table, the scatter positions and λ_g (in the dtype of ``x``) on the
+        namespace and device of ``x``, cached per namespace, device and dtype."""
+        xp, device = array_namespace(x), device_of(x)
+        key = (xp.__name__, str(device), str(x.dtype))
         if key not in self._cache:
             self._cache[key] = (
                 xp.asarray(self._table, device=device),
                 xp.asarray(self._position, device=device),
-                xp.asarray(self.thresholds(), device=device),
+                xp.asarray(self.thresholds(), dtype=x.dtype, device=device),
             )
         return self._cache[key]
 
@@ -236,7 +239,7 @@ class GroupLasso(Regularizer):
         xp = array_namespace(x)
         if self._contiguous:
             return xp.reshape(x, (*x.shape[:-1], self.n_groups, self._width))
-        table, _, _ = self._indices(xp, device_of(x))
+        table, _, _ = self._indices(x)
         padded = xp.concat(
             [x, xp.zeros((*x.shape[:-1], 1), dtype=x.dtype, device=device_of(x))], axis=-1
         )
@@ -249,13 +252,12 @@ class GroupLasso(Regularizer):
         flat = xp.reshape(blocks, (*blocks.shape[:-2], self.n_groups * self._width))
         if self._contiguous:
             return flat
-        _, position, _ = self._indices(xp, device_of(blocks))
+        _, position, _ = self._indices(blocks)
         return xp.take(xp.concat([flat, free], axis=-1), position, axis=-1)
 
     def lam_g(self, x: Any) -> Any:
-        """λ_g as an array in the namespace and device of ``x``, shape (G,)."""
-        xp = array_namespace(x)
-        return self._indices(xp, device_of(x))[2]
+        """λ_g as an array of the dtype, namespace and device of ``x``, shape (G,)."""
+        return self._indices(x)[2]
 
     def group_norms(self, x: Any) -> Any:
         """‖x_g‖₂ per group, shape (..., G)."""
@@ -310,7 +312,8 @@ class NuclearNorm(Regularizer):
     ∂‖W‖_* = {U_r V_rᵀ + Z : U_rᵀZ = 0, Z V_r = 0, ‖Z‖₂ ≤ 1}, hence with
     G' = ∇ + λU_rV_rᵀ and P_N the projection onto the normal space,
     dist(0, ∇ + ∂ψ(W))² = ‖G' − P_N G'‖_F² + Σ_i max(σ_i(P_N ∇) − λ, 0)².
-    Singular values below ``rank_tol``·σ_max count as zero.
+    Singular values below max(``rank_tol``, max(m, n)·eps)·σ_max count as zero, eps that of
+    the dtype of W (NumPy's ``matrix_rank`` rule: the round-off of a float32 SVD is not rank).
     """
 
     def __init__(self, lam: float, shape: tuple[int, int], *, rank_tol: float = 1e-12):
@@ -336,16 +339,19 @@ class NuclearNorm(Regularizer):
         out = (u * shrunk[..., None, :]) @ vt
         return xp.reshape(out, x.shape)
 
+    def _rank_tol(self, x: Any) -> float:
+        return max(self.rank_tol, max(self.shape) * float(array_namespace(x).finfo(x.dtype).eps))
+
     def support(self, x: Any) -> Any:
         xp = array_namespace(x)
         s = xp.linalg.svdvals(self._mat(x))
-        return s > self.rank_tol * xp.max(s, axis=-1, keepdims=True)
+        return s > self._rank_tol(x) * xp.max(s, axis=-1, keepdims=True)
 
     def dist2(self, x: Any, g: Any, scale: float = 1.0) -> Any:
         xp = array_namespace(x)
         lam = scale * self.lam
         u, s, vt = xp.linalg.svd(self._mat(x), full_matrices=False)
-        keep = xp.astype(s > self.rank_tol * xp.max(s, axis=-1, keepdims=True), x.dtype)
+        keep = xp.astype(s > self._rank_tol(x) * xp.max(s, axis=-1, keepdims=True), x.dtype)
         ur = u * keep[..., None, :]
         vr = xp.matrix_transpose(vt) * keep[..., None, :]
         grad = self._mat(g)

@@ -131,3 +131,73 @@ def test_scatter_add_rows_on_torch_matches_numpy_and_copies():
 def test_rng_rejects_a_negative_seed():
     with pytest.raises(ValueError, match="seed must be a non-negative integer"):
         backend.rng(-1)
+
+
+def test_below_and_categorical_are_the_float64_comparisons_of_random(xp):
+    p = np.array([0.2, 0.5, 0.9])
+    u = backend.to_numpy(xp.rng(4).random((6, 3)))
+    np.testing.assert_array_equal(backend.to_numpy(xp.rng(4).below(p, (6, 3))), u < p)
+    cdf = np.array([0.25, 0.5, 1.0])
+    v = backend.to_numpy(xp.rng(5).random((40,)))
+    want = np.searchsorted(cdf, v, side="right")
+    np.testing.assert_array_equal(backend.to_numpy(xp.rng(5).categorical(cdf, 40)), want)
+    for sample in (xp.rng(4).below(p, (6, 3)), xp.rng(5).categorical(cdf, 40)):
+        assert backend.array_namespace(sample) is xp.xp
+        if xp.device is not None:
+            assert backend.device_of(sample) == xp.device
+
+
+def test_float32_draws_never_put_float64_on_the_device():
+    strict = pytest.importorskip("array_api_strict")
+    gen = backend.rng(3, strict, strict.Device("no_float64"))
+    wide = backend.rng(3)
+    for narrow, reference in (
+        (gen.random((2, 3), dtype=strict.float32), wide.random((2, 3))),
+        (gen.normal((4,), dtype=strict.float32), wide.normal((4,))),
+        (gen.below(np.array([0.5]), (5,)), wide.below(np.array([0.5]), (5,))),
+    ):
+        np.testing.assert_array_equal(
+            backend.to_numpy(narrow), np.asarray(reference).astype(backend.to_numpy(narrow).dtype)
+        )
+
+
+def test_rng_draws_from_a_numpy_generator_on_numpy_only():
+    generator = np.random.default_rng(2)
+    np.testing.assert_array_equal(
+        backend.rng(generator).normal(3), np.random.default_rng(2).standard_normal(3)
+    )
+    strict = pytest.importorskip("array_api_strict")
+    with pytest.raises(TypeError, match=r"numpy\.random\.Generator.*xp is array_api_strict"):
+        backend.rng(np.random.default_rng(0), strict)
+
+
+def test_as_generator_keeps_a_matching_generator_and_builds_one_from_a_seed(xp):
+    gen = xp.rng(1)
+    assert backend.as_generator(gen, xp.xp, xp.device) is gen
+    made = backend.as_generator(1, xp.xp, xp.device)
+    np.testing.assert_array_equal(
+        backend.to_numpy(made.normal(5)), backend.to_numpy(xp.rng(1).normal(5))
+    )
+
+
+def test_as_generator_refuses_by_name():
+    strict = pytest.importorskip("array_api_strict")
+    numpy = backend.namespace("numpy")
+    cases = [
+        (backend.rng(0), strict, None, TypeError, "rng is a numpy generator but the problem"),
+        (backend.rng(0, strict), numpy, None, TypeError, "rng is an array_api_strict generator"),
+        (np.random.default_rng(0), strict, None, TypeError, "rng is a numpy.random.Generator"),
+        (
+            backend.rng(0, strict, strict.Device("device1")),
+            strict,
+            strict.Device("device2"),
+            ValueError,
+            "rng is a generator on device",
+        ),
+        ("0", numpy, None, TypeError, "rng must be a mastbench.backend.Generator"),
+        (1.0, numpy, None, TypeError, "rng must be a mastbench.backend.Generator"),
+        (-3, numpy, None, ValueError, "rng must be a non-negative seed"),
+    ]
+    for value, xp, device, error, message in cases:
+        with pytest.raises(error, match=message):
+            backend.as_generator(value, xp, device)

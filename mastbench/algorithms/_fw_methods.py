@@ -44,11 +44,13 @@ OPEN_LOOP, LINE_SEARCH = StepRule("open-loop"), StepRule("line-search")
 
 def check_feasible(problem: Any, constraint: Any, x: Any) -> None:
     """Refuse a constraint that is not a set of the problem's dimension, and a start ``x``
-    (R, d) outside it (up to 1e-10 of the radius)."""
+    (R, d) outside it by more than max(1e-10, d·eps) of the radius, eps that of the dtype of
+    ``x`` (the rounding of a length-d sum: a float32 point on the boundary is inside)."""
     from mastbench.problems.constraints import check_constraint
 
     check_constraint(problem, constraint)
-    if not constraint.contains(x, atol=1e-10):
+    eps = float(array_namespace(x).finfo(x.dtype).eps)
+    if not constraint.contains(x, atol=max(1e-10, x.shape[-1] * eps)):
         raise ValueError(f"x0 must lie in the constraint set {constraint!r}")
 
 
@@ -216,7 +218,7 @@ class _ActiveSetFrankWolfe(MethodBase):
     def init(self, problem: Any, x0: Any, rng: Any) -> ActiveSetState:
         check_feasible(problem, self.constraint, x0)
         xp = problem.xp
-        V = xp.astype(self.constraint.vertex_list(problem.d, xp, problem.device), x0.dtype)
+        V = self.constraint.vertex_list(problem.d, xp, problem.device, x0.dtype)
         weights = self.constraint.decompose(x0)
         x = weights @ V
         rule = self.rule.init(problem, x, self.constraint.lmo(problem.grad(x)) - x)

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from mastbench.backend import to_numpy
 from mastbench.validation import check_positive
 
 __all__ = ["ETA", "STEP_RULES", "TAU", "RuleState", "StepRule", "row_dot"]
@@ -96,11 +97,7 @@ class StepRule:
         if self.L_init is not None:
             L = xp.full((x.shape[0],), self.L_init, dtype=x.dtype, device=problem.device)
         else:
-            eps = 1e-3
-            diff = problem.grad(x + eps * d) - problem.grad(x)
-            norm_d = xp.sqrt(row_dot(xp, d, d))
-            est = xp.sqrt(row_dot(xp, diff, diff)) / xp.where(norm_d > 0, eps * norm_d, 1.0)
-            L = xp.where(est > 0, est, xp.ones_like(est))
+            L = _finite_difference_L(problem, x, d)
         return RuleState(zeros, L, problem.value(x), zeros)
 
     def __call__(
@@ -126,6 +123,32 @@ class StepRule:
         return gamma, state._replace(gamma=gamma)
 
 
+def _finite_difference_L(problem: Any, x: Any, d: Any, eps: float = 1e-3) -> Any:
+    """L_0 = ‖∇f(x + εd) − ∇f(x)‖ / (ε‖d‖) per row of ``x`` (1 where it is 0), ε = 1e-3 (copt).
+
+    The difference amplifies the rounding of ∇f by about 1/ε (10⁴ ulps in float32), so data
+    narrower than float64 are differenced on the host by the float64 oracle
+    ``problem.grad_host``, one row at a time (once per run): a float32 run starts from the L_0
+    of its data, as a float64 run does, in the problem's dtype.
+    """
+    xp = problem.xp
+    if x.dtype == xp.float64:
+        diff = problem.grad(x + eps * d) - problem.grad(x)
+        norm_d = xp.sqrt(row_dot(xp, d, d))
+        est = xp.sqrt(row_dot(xp, diff, diff)) / xp.where(norm_d > 0, eps * norm_d, 1.0)
+        return xp.where(est > 0, est, xp.ones_like(est))
+    x_host, d_host = (np.asarray(to_numpy(a), dtype=np.float64) for a in (x, d))
+    diff = np.stack(
+        [
+            problem.grad_host(a + eps * b) - problem.grad_host(a)
+            for a, b in zip(x_host, d_host, strict=True)
+        ]
+    )
+    norm_d = np.linalg.norm(d_host, axis=1)
+    est = np.linalg.norm(diff, axis=1) / np.where(norm_d > 0, eps * norm_d, 1.0)
+    return problem.asarray(np.where(est > 0, est, 1.0))
+
+
 def _backtrack(
     problem: Any, state: RuleState, x: Any, d: Any, slope: Any, gamma_max: Any, dd: Any
 ) -> tuple[Any, RuleState]:
@@ -142,7 +165,7 @@ def _backtrack(
     warm = slope**2 / xp.where(ok, 2 * drop * dd, 1.0)
     warm = xp.where(ok, xp.minimum(warm, state.L), state.L)
     L = xp.maximum(warm, ETA * state.L)
-    slack = 10 * float(np.finfo(float).eps) * xp.maximum(xp.abs(fx), xp.ones_like(fx))
+    slack = 10 * float(xp.finfo(fx.dtype).eps) * xp.maximum(xp.abs(fx), xp.ones_like(fx))
     pending = dd > 0
     gamma = xp.zeros_like(fx)
     model = fx

@@ -176,7 +176,10 @@ def solve_pg(
 
     Z^j = prox_{θaψ}(Z^{j−1} − θ(V + P(Z^{j−1} − C))), θ = 1/max_i P_i per replicate unless
     ``theta`` (an (R,) array) is given.  Stops per replicate when ``stop="condition7"`` and
-    ‖s_j‖ ≤ ``tol`` and Q(Z^j) ≤ Q(Z⁰) (condition (7)), or when ``stop="heuristic"`` and
+    ‖s_j‖ ≤ max(``tol``, 2·eps·max_i P_i·‖Z^j‖) and Q(Z^j) ≤ Q(Z⁰) (condition (7); the second
+    term, with eps that of the dtype of V, is the rounding of one step, below which ‖s_j‖ is
+    not resolved: a float32 run stops there instead of spending ``max_iters`` steps on
+    round-off), or when ``stop="heuristic"`` and
     (Q(Z^{j−1}) − Q(Z^j))/(|Q(Z^j)| + 1) < ``rtol`` with j ≥ 2 (the official code); with
     ``stop="none"`` it takes exactly ``max_iters`` steps.  Screened groups are fixed at zero
     (exactly optimal there, so their residual is 0).  ``history=True`` also returns every
@@ -189,6 +192,7 @@ def solve_pg(
         raise ValueError(f"tol must be positive for stop='condition7', got {tol}")
     if theta is None:
         theta = 1.0 / xp.max(P, axis=-1)
+    eps = float(xp.finfo(V.dtype).eps)
     keep = None
     if screening and isinstance(psi, GroupLasso):
         zeroed = screen(psi, a, V, P, C)
@@ -212,8 +216,9 @@ def solve_pg(
         res = xp.linalg.vector_norm(s, axis=-1)
         active = ~done
         if stop == "condition7":
-            # Q(Z^j) is needed only where ‖s_j‖ ≤ ε already holds.
-            ok = res <= tol
+            # Q(Z^j) is needed only where ‖s_j‖ ≤ max(ε, the rounding level) already holds.
+            floor = 2 * eps * xp.max(P, axis=-1) * xp.linalg.vector_norm(Z_new, axis=-1)
+            ok = res <= xp.maximum(floor, tol)
             if bool(xp.any(ok)):
                 ok = ok & (value(psi, a, V, P, C, Z_new) <= q0)
         elif stop == "heuristic":

@@ -14,13 +14,12 @@ from typing import Any
 import numpy as np
 
 from mastbench.algorithms.method import Method, Unavailable, select_metrics
-from mastbench.backend import array_namespace, synchronize, to_numpy
+from mastbench.backend import array_namespace, as_generator, synchronize, to_numpy
 from mastbench.trace import Trace
 from mastbench.trace import checkpoints as default_checkpoints
 from mastbench.validation import (
     check_checkpoints,
     check_finite,
-    check_generator,
     check_int,
     check_real_floating,
 )
@@ -52,7 +51,10 @@ def broadcast_start(problem: Any, x0: Any, replicates: int) -> Any:
 
 
 def _host(value: Any) -> np.ndarray:
-    return np.asarray(to_numpy(value), dtype=float).reshape(-1)
+    """A recorded value as a flat host array: floating values keep their dtype (a float32
+    run records float32 metrics), integers and booleans become float64."""
+    values = np.asarray(to_numpy(value)).reshape(-1)
+    return values if values.dtype.kind == "f" else values.astype(float)
 
 
 def run(
@@ -80,9 +82,11 @@ def run(
         Start (default zero), copied, cast to the problem's dtype; a (d,) start is shared.
     iters : int
         Number of steps T ≥ 0.
-    rng : Generator, optional
-        Source of all randomness (:func:`mastbench.backend.rng`); required when
-        ``method.stochastic``.
+    rng : Generator, int or numpy.random.Generator, optional
+        Source of all randomness, required when ``method.stochastic``: a
+        :func:`mastbench.backend.rng` generator of the problem's namespace and device, or a seed
+        (``rng(seed, problem.xp, problem.device)``), or for NumPy problems a NumPy generator
+        (drawn from); see :func:`mastbench.backend.as_generator`.
     replicates : int, default 1
         Number R ≥ 1 of independent runs.
     checkpoints : iterable of int, optional
@@ -102,6 +106,13 @@ def run(
         steps only; ``diverged_at`` is the first checkpoint whose iterate batch is not finite
         (``None`` when every recorded iterate is finite); ``params`` ends with the method's
         summary of its final state.
+
+    Notes
+    -----
+    Dtypes: the run computes in ``problem.dtype``.  Float32 data give float32 iterates, a
+    float32 ``Trace.x`` and float32 metrics and diagnostics (integer counts are recorded as
+    float64); the random draws are those of float64 (uniforms drawn and compared in float64
+    on the host, values cast), and exact constants are computed in float64 from the data.
     """
     if not isinstance(method, Method):
         raise TypeError(
@@ -115,8 +126,8 @@ def run(
         )
     iters = check_int("iters", iters, low=0)
     replicates = check_int("replicates", replicates, low=1)
-    if method.stochastic:
-        check_generator("rng", rng)
+    if method.stochastic or rng is not None:
+        rng = as_generator(rng, problem.xp, problem.device)
     points = default_checkpoints(iters) if checkpoints is None else checkpoints
     iterations = check_checkpoints(points, iters)
     x = broadcast_start(problem, x0, replicates)

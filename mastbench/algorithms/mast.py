@@ -479,8 +479,9 @@ def importance_estimates(
 
 
 class ImportanceState(NamedTuple):
-    """State of :class:`DSGDImportance`: iterates, the sampling tables on the problem's device
-    (support, ratios w_j/q_j, the CDF of q and its last positive index) and the step count."""
+    """State of :class:`DSGDImportance`: iterates, the sampling tables (support and ratios
+    w_j/q_j on the problem's device; the CDF of q, host float64, and its last positive index)
+    and the step count."""
 
     x: Any
     v: Any
@@ -524,7 +525,7 @@ class DSGDImportance(_OneSketch):
         q = self.probabilities
         table, form = _table(problem, self.sketch, matrices)
         ratio = problem.asarray(np.divide(weights, q, out=np.zeros_like(q), where=q > 0))
-        cdf = problem.asarray(np.minimum(np.cumsum(q), 1.0))
+        cdf = np.minimum(np.cumsum(q), 1.0)
         last = int(np.flatnonzero(q > 0)[-1])
         v = check_shift(problem, self.shift)
         return ImportanceState(x0, v, table, form, ratio, cdf, last, 0.0)
@@ -534,8 +535,7 @@ class DSGDImportance(_OneSketch):
     ) -> ImportanceState:
         xp = problem.xp
         x = state.x
-        u = xp.astype(rng.random((x.shape[0],)), state.cdf.dtype)
-        j = xp.minimum(xp.searchsorted(state.cdf, u, side="right"), state.last)
+        j = xp.minimum(rng.categorical(state.cdf, x.shape[0]), state.last)
         draw = Draw(state.form, xp.take(state.table, j, axis=0))
         g = draw.gradient(xp, problem, state.v, x - state.v)
         x = x - self.gamma * xp.take(state.ratio, j)[:, None] * g
@@ -992,7 +992,7 @@ class LSVRDSG(_OneSketch):
             - self._sketched_grad(problem, state, w, S)
             + G
         )
-        coin = rng.random((replicates,)) < self.prob
+        coin = rng.below(self.prob, (replicates,))
         x_new = x - self.gamma * g
         w = xp.where(coin[:, None], x, w)
         evals = state.grad_evals + 2.0
@@ -1000,7 +1000,7 @@ class LSVRDSG(_OneSketch):
             G = self._reference(problem, state, w, rng)
             evals += self.batch
         else:
-            refreshed = float(to_numpy(xp.mean(xp.astype(coin, xp.float64))))
+            refreshed = float(np.mean(to_numpy(coin)))
             if refreshed > 0:
                 G = xp.where(coin[:, None], self._reference(problem, state, w, rng), G)
             evals += self.batch * refreshed

@@ -7,6 +7,14 @@ method object feeds the exact engine (:mod:`mastbench.exact`) when it declares a
 
 A state is any object the method chooses (a ``NamedTuple`` is the usual choice); its iterate
 batch is ``output(state)``, shape (R, d), one row per replicate.
+
+Dtypes: a method computes in its problem's dtype (``problem.dtype``, that of ``x0`` as the
+driver passes it): float32 in, float32 out, in its state, ``output``, metrics and diagnostics.
+It draws its randomness in a dtype-independent way (``rng.below``, ``rng.categorical``,
+``sketch.sample(rng, R, dtype=problem.dtype)``, ``rng.normal(shape, dtype=problem.dtype)``),
+so one seed gives the same draws in every dtype; its tolerances are multiples of
+``finfo(dtype).eps`` times a scale where they must be resolved in that dtype.  A method that
+needs float64 raises a ``TypeError`` at ``init`` naming itself, ``x0``'s dtype and float64.
 """
 
 from __future__ import annotations
@@ -46,7 +54,9 @@ class Method(Protocol):
     stochastic: ClassVar[bool]
 
     def init(self, problem: Any, x0: Any, rng: Any) -> Any:
-        """The state before the first step, from the (R, d) start ``x0``."""
+        """The state before the first step, from the (R, d) start ``x0`` (of the problem's
+        dtype and device); ``rng`` is a :class:`mastbench.backend.Generator` of the problem's
+        namespace and device (or ``None`` for a deterministic method run without one)."""
 
     def step(self, problem: Any, state: Any, k: int, rng: Any) -> Any:
         """The state after step ``k`` (0-based) from ``state``."""

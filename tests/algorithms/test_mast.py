@@ -434,7 +434,7 @@ def _bad_dsgd_calls():
             ValueError,
             "replicates must be >= 1",
         ),
-        ("rng", (problem, x0), {**ok, "rng": np.random.default_rng(0)}, TypeError, "rng must be"),
+        ("rng", (problem, x0), {**ok, "rng": 0.5}, TypeError, "rng must be"),
         ("sketch d", (problem, x0), {**ok, "sketch": RandK(5, 2)}, ValueError, "dimension 5"),
         ("sketch type", (problem, x0), {**ok, "sketch": "randk"}, TypeError, "sketch must be"),
         ("x0 shape", (problem, problem.asarray(np.zeros(3))), ok, ValueError, "x0 must have shape"),

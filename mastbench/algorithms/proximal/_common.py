@@ -11,7 +11,7 @@ from mastbench.algorithms.method import MethodBase, Metric, Unavailable
 from mastbench.backend import Generator
 from mastbench.problems.base import FiniteSum, Problem
 from mastbench.problems.composite import Composite
-from mastbench.validation import check_generator, check_in_range, check_int
+from mastbench.validation import check_in_range, check_int
 
 __all__ = [
     "ProxMethod",
@@ -57,7 +57,6 @@ def check_oracle(f: Problem, batch_size: int | None, rng: Generator | None) -> i
     batch_size = check_int("batch_size", batch_size, low=1)
     if rng is None:
         raise ValueError("rng is required when batch_size is given (stochastic gradients)")
-    check_generator("rng", rng)
     return batch_size
 
 

@@ -266,7 +266,7 @@ class SequentialAttention(MethodBase):
             check_positive("lam", self.lam)
 
     def _noise(self, problem: GroupProblem, rng: Generator, shape: tuple[int, int]) -> Any:
-        return problem.asarray(to_numpy(rng.normal(shape))) * self.init_scale
+        return rng.normal(shape, dtype=problem.dtype) * self.init_scale
 
     def init(self, problem: GroupProblem, x0: Any, rng: Generator) -> AttentionState:
         check_group_count(problem, self.k)

@@ -25,7 +25,7 @@ from mastbench.algorithms.pruning.parameterization import Parameterization
 from mastbench.backend import Generator, to_numpy
 from mastbench.problems.group_structured import GroupProblem
 from mastbench.trace import Trace
-from mastbench.validation import check_generator, check_int, check_positive
+from mastbench.validation import check_int, check_positive
 
 __all__ = [
     "ACDC",
@@ -191,7 +191,7 @@ class PhasedPruning(MethodBase):
         xp = problem.xp
         W = x0
         if self.random_init:
-            W = problem.asarray(to_numpy(rng.normal(tuple(x0.shape)))) * self.init_scale
+            W = rng.normal(tuple(x0.shape), dtype=problem.dtype) * self.init_scale
         logits = xp.zeros(
             (W.shape[0], problem.groups.t), dtype=problem.dtype, device=problem.device
         )
@@ -387,9 +387,7 @@ def _run(
     replicates: int,
 ) -> Trace:
     """Run ``method`` for its whole plan; a random start needs ``rng``."""
-    if rng is not None:
-        check_generator("rng", rng)
-    elif x0 is None:
+    if rng is None and x0 is None:
         raise ValueError("rng is required when x0 is None (random initialization)")
     return run(method, problem, x0, iters=method.total, rng=rng, replicates=replicates)
 
