@@ -247,21 +247,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.iters is not None and args.iters < 0:
         raise UsageError(f"--iters must be >= 0, got {args.iters}")
     store = _store(args)
-    options = {
-        "problem": args.problem,
-        "sketch": args.sketch,
-        "regularizer": args.regularizer,
-        "constraint": args.constraint,
-        "step": args.step,
-        "iters": args.iters,
-        "settings": _parse_settings(args.settings),
-    }
     jobs = run_jobs_for(
         args.algorithm,
-        options=options,
         grid=_parse_grid(args.grid),
         seed=args.seed,
         replicates=args.replicates,
+        iters=args.iters,
+        problem=args.problem,
+        sketch=args.sketch,
+        regularizer=args.regularizer,
+        constraint=args.constraint,
+        step=args.step,
+        settings=_parse_settings(args.settings),
         modules=args.modules,
     )
     described = set()

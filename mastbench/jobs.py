@@ -178,18 +178,24 @@ RUN_OPTIONS = ("problem", "sketch", "regularizer", "constraint", "step", "iters"
 def run_jobs_for(
     algorithm: str,
     *,
-    options: Mapping[str, Any],
     grid: Mapping[str, Sequence[Any]],
     seed: int,
     replicates: int,
+    iters: int | None = None,
+    problem: str | None = None,
+    sketch: str | None = None,
+    regularizer: str | None = None,
+    constraint: str | None = None,
+    step: str | None = None,
+    settings: Mapping[str, Any] | None = None,
     modules: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """One ``run`` job per point of the Cartesian product of ``grid``.
 
-    ``options`` holds the :data:`RUN_OPTIONS` (``None``: the default) and ``settings`` (the
-    ``--set`` keyword arguments); a grid point sets ``step`` and ``iters`` as those options,
-    any other key as a setting.  The job records all of it, so its store key is the whole
-    spec of the run.
+    The options are those of :class:`mastbench.cases.RunOptions` (``None``: the default;
+    ``settings``: the ``--set`` keyword arguments).  A grid point sets ``step`` and ``iters``
+    as those options, any other key as a setting.  The job records all of it, so its store
+    key is the whole spec of the run.
 
     Raises
     ------
@@ -198,7 +204,7 @@ def run_jobs_for(
         and ``replicates``), or ``iters`` when ``iters`` is given.
     """
     for key, setting in (("rng", "seed"), ("replicates", "replicates"), ("iters", "iters")):
-        if key in grid and (key != "iters" or options.get("iters") is not None):
+        if key in grid and (key != "iters" or iters is not None):
             raise UsageError(
                 f"grid must not sweep {key!r}: the run sets it from {setting} "
                 f"(--{setting} on the command line)"
@@ -206,13 +212,20 @@ def run_jobs_for(
     points: list[dict[str, Any]] = [{}]
     for key, values in grid.items():
         points = [{**p, key: v} for p in points for v in values]
-    base = {key: options.get(key) for key in RUN_OPTIONS}
+    base = {
+        "problem": problem,
+        "sketch": sketch,
+        "regularizer": regularizer,
+        "constraint": constraint,
+        "step": step,
+        "iters": iters,
+    }
     return [
         {
             "kind": "run",
             "algorithm": algorithm,
             **base,
-            "settings": dict(options.get("settings") or {}),
+            "settings": dict(settings or {}),
             "params": point,
             "seed": seed,
             "replicates": replicates,
