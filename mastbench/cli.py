@@ -211,15 +211,22 @@ def _parse_grid(items: Sequence[str]) -> dict[str, list]:
     return grid
 
 
-def _diverged_at(rows: Sequence[dict[str, Any]]) -> int | None:
-    """The first iteration of a run whose iterate was not finite (the driver's
-    ``diverged_at``), else the first checkpoint with an infinite metric, else ``None``."""
+def _divergence(rows: Sequence[dict[str, Any]]) -> str | None:
+    """Where a run diverged, from its rows: the first checkpoint whose iterate was not finite
+    (the driver's ``diverged_at``), else the first with an infinite metric, and the checkpoint
+    before it; ``None`` when it did not."""
     recorded = json.loads(rows[0]["params"] or "{}").get("diverged_at") if rows else None
-    if recorded is not None:
-        return int(recorded)
     metrics = ("objective", "subopt", "dist2", "gradnorm2")
     bad = [r["iteration"] for r in rows if any(math.isinf(r[m]) for m in metrics)]
-    return min(bad) if bad else None
+    first = int(recorded) if recorded is not None else min(bad, default=None)
+    if first is None:
+        return None
+    before = max((r["iteration"] for r in rows if r["iteration"] < first), default=first - 1)
+    if before == first - 1:
+        return f"first non-finite iterate at t={first}"
+    return (
+        f"first non-finite iterate at a t in {before + 1}..{first} (checkpoints {before}, {first})"
+    )
 
 
 def _parse_settings(items: Sequence[str]) -> dict[str, Any]:
@@ -290,12 +297,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         shown = ", ".join(f"{m}={v:.4g}" for m, v in means.items())
         params = ", ".join(f"{k}={v}" for k, v in job["params"].items()) or "defaults"
         print(f"{args.algorithm} [{params}] t={last} (mean of {len(final)}): {shown}")
-        first_bad = _diverged_at(rows)
-        if first_bad is not None:
+        where = _divergence(rows)
+        if where is not None:
             diverged += 1
-            print(
-                f"{args.algorithm} [{params}] DIVERGED: first non-finite iterate at t={first_bad}"
-            )
+            print(f"{args.algorithm} [{params}] DIVERGED: {where}")
     print(f"{len(jobs)} runs done; the whole store is in {store.consolidate()}")
     return 4 if diverged else 0
 

@@ -4,7 +4,8 @@ radius/d·1 of the simplex).
 
 ``--step`` names the step rule of ``frank_wolfe`` (``open-loop``, ``short``, ``line-search``,
 ``backtracking``) and of the away-step and pairwise variants; ``stochastic_frank_wolfe`` has
-its own schedule.  The away-step and pairwise variants default to ``backtracking`` on a
+its own schedule.  The away-step and pairwise variants need a polytope (``l1``, ``simplex``).
+The away-step and pairwise variants default to ``backtracking`` on a
 non-quadratic f (their exact line search needs a quadratic).  Frank-Wolfe's theorems hold
 for a rule, not for a largest step, so ``--step theory`` is refused.
 """
@@ -21,6 +22,8 @@ __all__ = ["DEFAULT_PROBLEM", "build"]
 
 DEFAULT_PROBLEM = "logistic:n=200,d=20"
 DEFAULT_CONSTRAINT = "l1:radius=1"
+#: The variants that keep an active set of vertices.
+ACTIVE_SET = ("away_frank_wolfe", "pairwise_frank_wolfe")
 RULES = ("open-loop", "short", "line-search", "backtracking")
 DEDICATED = {"step": "--step", "iters": "--iters"}
 
@@ -36,6 +39,11 @@ def build(spec: Any, problem: Any, problem_spec: str, options: RunOptions) -> Ca
         raise incompatible(spec, problem_spec, "a finite sum (least_squares or logistic)")
     constraint_spec = options.constraint or DEFAULT_CONSTRAINT
     constraint = make_constraint(constraint_spec, problem.d, getattr(problem, "groups", None))
+    if spec.name in ACTIVE_SET and not getattr(constraint, "polytope", False):
+        raise UsageError(
+            f"--constraint {constraint_spec}: {spec.name} needs a polytope with a vertex list "
+            "(l1, simplex)"
+        )
     kwargs: dict[str, Any] = {"iters": 100 if options.iters is None else options.iters}
     notes = [f"C = {constraint_spec}"]
     quadratic = isinstance(problem, QuadraticForm)
@@ -48,7 +56,7 @@ def build(spec: Any, problem: Any, problem_spec: str, options: RunOptions) -> Ca
             )
             raise UsageError(f"--step {options.step}: {spec.name} takes a step rule: {rules}")
         kwargs["step"] = options.step
-    elif spec.name in ("away_frank_wolfe", "pairwise_frank_wolfe") and not quadratic:
+    elif spec.name in ACTIVE_SET and not quadratic:
         kwargs["step"] = "backtracking"
         notes.append("step rule backtracking (exact line search needs a quadratic f)")
     kwargs.update(options.settings)
