@@ -284,15 +284,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
         desc="run",
         force=args.force,
     )
-    metrics = ("objective", "subopt", "dist2", "gradnorm2", "gap", "support")
+    metrics = ("objective", "subopt", "subopt_D", "dist2", "gradnorm2", "gap", "support")
     diverged = 0
     for job, rows in zip(jobs, results, strict=True):
         last = max((r["iteration"] for r in rows), default=0)
-        final = [r for r in rows if r["iteration"] == last]
+        # a metric without a column of its own (subopt_D) is kept in the row's extra JSON
+        final = [{**json.loads(r["extra"] or "{}"), **r} for r in rows if r["iteration"] == last]
         means = {
-            m: sum(r[m] for r in final) / len(final)
+            m: sum(float(r[m]) for r in final) / len(final)
             for m in metrics
-            if final and not any(math.isnan(r[m]) for r in final)
+            if final and all(r.get(m) is not None and not math.isnan(r[m]) for r in final)
         }
         shown = ", ".join(f"{m}={v:.4g}" for m, v in means.items())
         params = ", ".join(f"{k}={v}" for k, v in job["params"].items()) or "defaults"

@@ -9,7 +9,8 @@ set for ``logistic`` and ``least_squares``):
 * ``logistic:a5a`` or ``logistic:dataset=a5a,l2=0.01,sparse=true`` — logistic regression on a
   data set of :func:`mastbench.problems.datasets.load` (``breast_cancer`` and the other
   scikit-learn sets need no download; LIBSVM sets such as ``a5a`` are read from
-  ``$MASTBENCH_DATA`` or the cache directory); ``least_squares:diabetes`` likewise;
+  ``$MASTBENCH_DATA`` or the cache directory), ``standardize=true`` scales every feature to
+  unit variance; ``least_squares:diabetes`` likewise;
 * ``group_least_squares:n=100,p=8,K=1,block=1,k=2,noise=0.1,l2=0,seed=0`` — multiple-response
   least squares with W* ∈ ℝ^{p×K} planted on k of the row blocks of ``block`` rows
   (:func:`mastbench.problems.group_random.planted_least_squares`);
@@ -97,17 +98,19 @@ def _data(options: dict[str, Any]) -> tuple[Any, np.ndarray]:
     """Features and labels of the data set named in ``options`` (the library's own loader,
     :func:`mastbench.problems.datasets.load`: scikit-learn's bundled sets, or LIBSVM files from
     ``$MASTBENCH_DATA`` or the cache directory); ``sparse=true`` keeps LIBSVM features CSR."""
-    dataset = _load(options.pop("dataset"), dense=not options.pop("sparse", False))
+    name = options.pop("dataset")
+    dense = not options.pop("sparse", False)
+    dataset = _load(name, dense=dense, standardize=options.pop("standardize", False))
     return dataset.X, dataset.y
 
 
 @lru_cache(maxsize=4)
-def _load(name: str, *, dense: bool) -> Any:
+def _load(name: str, *, dense: bool, standardize: bool) -> Any:
     """:func:`mastbench.problems.datasets.load`, once per process (a run checked in the parent
     and executed in the same process reads a LIBSVM file once)."""
     from mastbench.problems import datasets
 
-    return datasets.load(name, dense=dense)
+    return datasets.load(name, dense=dense, standardize=standardize)
 
 
 def _least_squares(options: dict[str, Any]):
