@@ -1,7 +1,7 @@
 """Every registered algorithm, of every family, on its own small case, on every backend.
 
-The test cases of the algorithm table (``tests/algorithms/cases``, importable from the
-repository root, asv's path) give each algorithm a ``make_case(xp, device)`` building a small
+The test cases of the algorithm table (``tests/algorithms/cases``, imported from the
+repository this file is in) give each algorithm a ``make_case(xp, device)`` building a small
 valid call on any backend.  Timing that call with R replicates
 covers families as they land without a benchmark module of their own; it measures the
 per-call overhead at small sizes (validation, trace, metrics), where a Python loop hiding
@@ -10,9 +10,16 @@ in a hot path shows up first.  The larger family-specific benchmarks live beside
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from mastbench.backend import rng
 
 from .common import XPBenchmark, size
+
+ROOT = str(Path(__file__).resolve().parents[1])
+if ROOT not in sys.path:
+    sys.path.append(ROOT)  # asv imports the suite without the repository on the path
 
 try:
     from mastbench.algorithms import all_algorithms, get_algorithm
