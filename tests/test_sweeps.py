@@ -211,6 +211,23 @@ def test_run_job_builds_the_case_of_its_problem(algorithm, error):
             execute(job)
 
 
+def test_a_run_job_is_keyed_by_its_whole_spec():
+    """Runs that differ only in the sketch, the step, a setting or the regularizer are stored
+    under different keys (a sweep never replays another run's traces)."""
+    base = {"grid": {}, "seed": 0, "replicates": 1, "problem": "quadratic:d=4"}
+    variants = [
+        {"sketch": "randk:k=2"},
+        {"sketch": "randk:k=3"},
+        {"sketch": "randk:k=2", "step": "0.01"},
+        {"sketch": "randk:k=2", "settings": {"option": "II"}},
+        {"sketch": "randk:k=2", "regularizer": "l1:lam=0.1"},
+        {"sketch": "randk:k=2", "constraint": "l2"},
+    ]
+    keys = [store_key(run_jobs_for("dsgd", **base, **v)[0]) for v in variants]
+    assert len(set(keys)) == len(keys)
+    assert store_key(run_jobs_for("dsgd", **base, **variants[0])[0]) == keys[0]
+
+
 @pytest.mark.parametrize(
     ("grid", "iters", "key"),
     [
