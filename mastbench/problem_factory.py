@@ -25,6 +25,7 @@ is not there raises :class:`FileNotFoundError` saying where to put it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -100,14 +101,17 @@ def _data(options: dict[str, Any]) -> tuple[Any, np.ndarray]:
     ``$MASTBENCH_DATA`` or the cache directory); ``sparse=true`` keeps LIBSVM features CSR."""
     name = options.pop("dataset")
     dense = not options.pop("sparse", False)
-    dataset = _load(name, dense=dense, standardize=options.pop("standardize", False))
+    standardize = options.pop("standardize", False)
+    searched = tuple(os.environ.get(key) for key in ("MASTBENCH_DATA", "XDG_CACHE_HOME", "HOME"))
+    dataset = _load(name, dense=dense, standardize=standardize, searched=searched)
     return dataset.X, dataset.y
 
 
 @lru_cache(maxsize=4)
-def _load(name: str, *, dense: bool, standardize: bool) -> Any:
-    """:func:`mastbench.problems.datasets.load`, once per process (a run checked in the parent
-    and executed in the same process reads a LIBSVM file once)."""
+def _load(name: str, *, dense: bool, standardize: bool, searched: tuple) -> Any:
+    """:func:`mastbench.problems.datasets.load`, once per process and set of searched folders
+    (``searched``: the variables naming them), so that a run checked in the parent and
+    executed in the same process reads a LIBSVM file once."""
     from mastbench.problems import datasets
 
     return datasets.load(name, dense=dense, standardize=standardize)
