@@ -1,7 +1,8 @@
 """Every registered algorithm, of every family, on its own small case, on every backend.
 
-The algorithm table (:mod:`mastbench.algorithms._registry`) gives each algorithm a
-``make_case(xp, device)`` building a small valid call.  Timing that call with R replicates
+The test cases of the algorithm table (``tests/algorithms/cases``, imported from the
+repository this file is in) give each algorithm a ``make_case(xp, device)`` building a small
+valid call on any backend.  Timing that call with R replicates
 covers families as they land without a benchmark module of their own; it measures the
 per-call overhead at small sizes (validation, trace, metrics), where a Python loop hiding
 in a hot path shows up first.  The larger family-specific benchmarks live beside this file.
@@ -9,15 +10,23 @@ in a hot path shows up first.  The larger family-specific benchmarks live beside
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from mastbench.backend import rng
 
 from .common import XPBenchmark, size
 
+ROOT = str(Path(__file__).resolve().parents[1])
+if ROOT not in sys.path:
+    sys.path.append(ROOT)  # asv imports the suite without the repository on the path
+
 try:
     from mastbench.algorithms import all_algorithms, get_algorithm
+    from tests.algorithms.cases import case_for
 
     NAMES = [spec.name for spec in all_algorithms()]
-except ImportError:  # an older commit without the registry
+except ImportError:  # an older commit without the registry or its test cases
     NAMES = []
 
 
@@ -33,7 +42,7 @@ class RegisteredAlgorithm(XPBenchmark):
             raise NotImplementedError("no algorithm registry in this commit")
         super().setup(backend)
         spec = get_algorithm(algorithm)
-        args, kwargs = spec.make_case(self.xp, self.device)
+        args, kwargs = case_for(algorithm)(self.xp, self.device)
         if spec.stochastic:
             kwargs = {**kwargs, "replicates": self.replicates}
         self.spec, self.args, self.kwargs = spec, args, kwargs

@@ -211,20 +211,41 @@ def _parse_grid(items: Sequence[str]) -> dict[str, list]:
     return grid
 
 
-def _diverged_at(rows: Sequence[dict[str, Any]]) -> int | None:
-    """The first iteration of a run whose iterate was not finite (the driver's
-    ``diverged_at``), else the first checkpoint with an infinite metric, else ``None``."""
+def _divergence(rows: Sequence[dict[str, Any]]) -> str | None:
+    """Where a run diverged, from its rows: the first checkpoint whose iterate was not finite
+    (the driver's ``diverged_at``), else the first with an infinite metric, and the checkpoint
+    before it; ``None`` when it did not."""
     recorded = json.loads(rows[0]["params"] or "{}").get("diverged_at") if rows else None
-    if recorded is not None:
-        return int(recorded)
     metrics = ("objective", "subopt", "dist2", "gradnorm2")
     bad = [r["iteration"] for r in rows if any(math.isinf(r[m]) for m in metrics)]
-    return min(bad) if bad else None
+    first = int(recorded) if recorded is not None else min(bad, default=None)
+    if first is None:
+        return None
+    before = max((r["iteration"] for r in rows if r["iteration"] < first), default=first - 1)
+    if before == first - 1:
+        return f"first non-finite iterate at t={first}"
+    return (
+        f"first non-finite iterate at a t in {before + 1}..{first} (checkpoints {before}, {first})"
+    )
+
+
+def _parse_settings(items: Sequence[str]) -> dict[str, Any]:
+    from mastbench.problem_factory import parse_value
+
+    settings: dict[str, Any] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or not key or not value.strip():
+            raise UsageError(f"--set {item!r} must look like key=value")
+        if key in settings:
+            raise UsageError(f"--set key {key!r} given twice")
+        settings[key] = parse_value(value.strip())
+    return settings
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from mastbench.algorithms import get_algorithm
-    from mastbench.jobs import execute, run_jobs_for
+    from mastbench.jobs import execute, run_case, run_jobs_for
     from mastbench.sweep import run_jobs
 
     for name, value, low in (("--seed", args.seed, 0), ("--replicates", args.replicates, 1)):
@@ -232,24 +253,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(f"{name} must be >= {low}, got {value}")
     if args.iters is not None and args.iters < 0:
         raise UsageError(f"--iters must be >= 0, got {args.iters}")
-    try:
-        get_algorithm(args.algorithm)
-    except KeyError as exc:
-        raise UsageError(exc.args[0]) from None
-    if args.problem:
-        from mastbench.problem_factory import make_problem
-
-        make_problem(args.problem)
+    store = _store(args)
     jobs = run_jobs_for(
         args.algorithm,
-        problem=args.problem,
         grid=_parse_grid(args.grid),
         seed=args.seed,
         replicates=args.replicates,
         iters=args.iters,
+        problem=args.problem,
+        sketch=args.sketch,
+        regularizer=args.regularizer,
+        constraint=args.constraint,
+        step=args.step,
+        settings=_parse_settings(args.settings),
         modules=args.modules,
     )
-    store = _store(args)
+    described = set()
+    for job in jobs:
+        case = run_case(job)
+        header = f"{args.algorithm} on {case.problem}: " + "; ".join(case.notes)
+        if case.notes and header not in described:
+            described.add(header)
+            print(header)
     results = run_jobs(
         jobs,
         execute,
@@ -259,25 +284,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
         desc="run",
         force=args.force,
     )
-    metrics = ("objective", "subopt", "dist2", "gradnorm2", "gap", "support")
+    metrics = ("objective", "subopt", "subopt_D", "dist2", "gradnorm2", "gap", "support")
     diverged = 0
     for job, rows in zip(jobs, results, strict=True):
         last = max((r["iteration"] for r in rows), default=0)
-        final = [r for r in rows if r["iteration"] == last]
+        # a metric without a column of its own (subopt_D) is kept in the row's extra JSON
+        final = [{**json.loads(r["extra"] or "{}"), **r} for r in rows if r["iteration"] == last]
         means = {
-            m: sum(r[m] for r in final) / len(final)
+            m: sum(float(r[m]) for r in final) / len(final)
             for m in metrics
-            if final and not any(math.isnan(r[m]) for r in final)
+            if final and all(r.get(m) is not None and not math.isnan(r[m]) for r in final)
         }
         shown = ", ".join(f"{m}={v:.4g}" for m, v in means.items())
         params = ", ".join(f"{k}={v}" for k, v in job["params"].items()) or "defaults"
         print(f"{args.algorithm} [{params}] t={last} (mean of {len(final)}): {shown}")
-        first_bad = _diverged_at(rows)
-        if first_bad is not None:
+        where = _divergence(rows)
+        if where is not None:
             diverged += 1
-            print(
-                f"{args.algorithm} [{params}] DIVERGED: first non-finite iterate at t={first_bad}"
-            )
+            print(f"{args.algorithm} [{params}] DIVERGED: {where}")
     print(f"{len(jobs)} runs done; the whole store is in {store.consolidate()}")
     return 4 if diverged else 0
 
@@ -592,25 +616,74 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser(
-        "run", parents=common, help="run a registered algorithm (over a grid) into the store"
+        "run",
+        parents=common,
+        help="run any algorithm of the table on a problem (over a grid) into the store",
+        description="Build the whole run of ALGO on a problem and run it: the sketch (MAST), "
+        "the regularizer (RAMDA family), the constraint set (Frank-Wolfe), the step (theory: "
+        "the largest step of the algorithm's theorem, printed with it) and any keyword of "
+        "the algorithm's function (--set). Exit status 4 when a run diverges. Example: "
+        "mastbench run dsgd --problem quadratic:d=20,kappa=100 --sketch randk:k=5 "
+        "--step theory --iters 200",
     )
     p.add_argument("algorithm", help="algorithm name (see mastbench list algorithms)")
     p.add_argument(
         "--problem",
         default=None,
-        help="problem spec, e.g. quadratic:d=20,kappa=100 or logistic:a5a "
-        "(default: the algorithm's own small case)",
+        metavar="SPEC",
+        help="quadratic:d=20,kappa=100 | least_squares:n=100,d=20 | logistic:n=200,d=20 | "
+        "logistic:a5a (any data set of 'mastbench list datasets'; LIBSVM files from "
+        "$MASTBENCH_DATA) | group_least_squares:p=8,K=1,k=2 | group_multinomial:digits "
+        "(default: one per family)",
+    )
+    p.add_argument(
+        "--sketch",
+        default=None,
+        metavar="SPEC",
+        help="MAST family: randk:k=5 | randk:q=0.1 | bernoulli:p=0.3 | identity | "
+        "permutation:n=4 | gaussian:m=8, of the problem's dimension (default randk:q=0.5)",
+    )
+    p.add_argument(
+        "--regularizer",
+        default=None,
+        metavar="SPEC",
+        help="RAMDA family: psi of F = f + psi, l1:lam=0.001 (default) | "
+        "group_lasso:lam=0.01[,size=2] (a group problem's own groups without size)",
+    )
+    p.add_argument(
+        "--constraint",
+        default=None,
+        metavar="SPEC",
+        help="Frank-Wolfe family: l1:radius=1 (default) | l2:radius=R | linf:radius=R | "
+        "simplex:radius=R | group_l1:radius=R[,size=2]",
+    )
+    p.add_argument(
+        "--step",
+        default=None,
+        metavar="theory|VALUE",
+        help="'theory': the largest step of the algorithm's theorem (the default where one "
+        "exists); a number: the step (lr for the RAMDA family); Frank-Wolfe: a step rule",
+    )
+    p.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other keyword of the algorithm's function, e.g. option=II or batch_size=8 "
+        "(repeatable; an unknown key lists the known ones)",
     )
     p.add_argument(
         "--grid",
         action="append",
         default=[],
         metavar="KEY=V1,V2",
-        help="parameter values to sweep (repeatable; the runs are the Cartesian product)",
+        help="values to sweep of a --set key, step or iters (repeatable; the runs are the "
+        "Cartesian product)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the run's generator")
     p.add_argument("--replicates", type=int, default=1, help="replicates R per run (batched)")
-    p.add_argument("--iters", type=int, default=None, help="iterations per run")
+    p.add_argument("--iters", type=int, default=None, help="iterations T (default 100)")
     _add_sweep_options(p, results="results")
     p.set_defaults(func=_cmd_run)
 

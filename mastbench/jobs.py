@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import inspect
 import json
 import math
 import os
@@ -21,14 +20,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
-
 from mastbench.results import trace_rows, verdict_rows
 from mastbench.validation import UsageError
 
 __all__ = [
     "execute",
     "import_plugins",
+    "run_case",
     "run_jobs_for",
     "summarize_verdict",
     "theorem_summary",
@@ -173,17 +171,31 @@ def _instance_context(instance: Any) -> dict[str, Any]:
     }
 
 
+#: Options of ``mastbench run`` a run job records (:class:`mastbench.cases.RunOptions`).
+RUN_OPTIONS = ("problem", "sketch", "regularizer", "constraint", "step", "iters")
+
+
 def run_jobs_for(
     algorithm: str,
     *,
-    problem: str | None,
     grid: Mapping[str, Sequence[Any]],
     seed: int,
     replicates: int,
-    iters: int | None,
+    iters: int | None = None,
+    problem: str | None = None,
+    sketch: str | None = None,
+    regularizer: str | None = None,
+    constraint: str | None = None,
+    step: str | None = None,
+    settings: Mapping[str, Any] | None = None,
     modules: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """One ``run`` job per point of the Cartesian product of ``grid``.
+
+    The options are those of :class:`mastbench.cases.RunOptions` (``None``: the default;
+    ``settings``: the ``--set`` keyword arguments).  A grid point sets ``step`` and ``iters``
+    as those options, any other key as a setting.  The job records all of it, so its store
+    key is the whole spec of the run.
 
     Raises
     ------
@@ -200,66 +212,54 @@ def run_jobs_for(
     points: list[dict[str, Any]] = [{}]
     for key, values in grid.items():
         points = [{**p, key: v} for p in points for v in values]
+    base = {
+        "problem": problem,
+        "sketch": sketch,
+        "regularizer": regularizer,
+        "constraint": constraint,
+        "step": step,
+        "iters": iters,
+    }
     return [
         {
             "kind": "run",
             "algorithm": algorithm,
-            "problem": problem or "",
+            **base,
+            "settings": dict(settings or {}),
             "params": point,
             "seed": seed,
             "replicates": replicates,
-            "iters": iters,
             "modules": list(modules),
         }
         for point in points
     ]
 
 
-def _plain(value: Any) -> bool:
-    return isinstance(value, (bool, int, float, str, np.generic)) or value is None
+def run_case(job: Mapping[str, Any]) -> Any:
+    """The :class:`~mastbench.cases.Case` of a ``run`` job (its grid point applied)."""
+    from mastbench.cases import RunOptions, build_case
 
-
-def _with_problem(
-    run: Any, args: Sequence[Any], kwargs: Mapping[str, Any], problem: Any
-) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """The case ``run(*args, **kwargs)`` on ``problem``: its first parameter (the problem)
-    replaced, and ``x0``, where ``run`` takes one, set to zeros of the problem's dimension.
-
-    Binding by name keeps the other arguments in place (Frank-Wolfe's ``constraint`` comes
-    before ``x0``; the greedy methods take no ``x0``).
-    """
-    signature = inspect.signature(run)
-    bound = signature.bind_partial(*args, **kwargs)
-    bound.arguments[next(iter(signature.parameters))] = problem
-    if "x0" in signature.parameters:
-        bound.arguments["x0"] = np.zeros(problem.d)
-    return bound.args, bound.kwargs
+    point = dict(job["params"])
+    chosen = {key: job[key] for key in RUN_OPTIONS}
+    if "step" in point:
+        chosen["step"] = str(point.pop("step"))
+    if "iters" in point:
+        chosen["iters"] = point.pop("iters")
+    return build_case(job["algorithm"], RunOptions(**chosen, settings={**job["settings"], **point}))
 
 
 def _execute_run(job: Mapping[str, Any]) -> Rows:
-    from mastbench.algorithms import get_algorithm
     from mastbench.backend import rng
 
-    spec = get_algorithm(job["algorithm"])
-    args, kwargs = spec.make_case(np, None)
-    if job["problem"]:
-        from mastbench.problem_factory import make_problem
-
-        args, kwargs = _with_problem(spec.run, args, kwargs, make_problem(job["problem"]))
-    kwargs = {**kwargs, **job["params"]}
-    if job["iters"] is not None:
-        kwargs["iters"] = job["iters"]
-    if spec.stochastic:
-        kwargs.update(rng=rng(job["seed"]), replicates=job["replicates"])
-    trace = spec.run(*args, **kwargs)
-    params = {k: v for k, v in kwargs.items() if _plain(v)}
+    case = run_case(job)
+    trace = case.run(rng(job["seed"]), job["replicates"])
     return trace_rows(
         trace,
-        family=spec.family,
-        problem=job["problem"] or _describe(args[0] if args else None),
+        family=case.spec.family,
+        problem=case.problem,
         seed=job["seed"],
         backend="numpy",
-        params=params,
+        params=case.params(),
     )
 
 

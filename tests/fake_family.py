@@ -9,13 +9,11 @@ that fails).
 """
 
 import numpy as np
-from mastbench.problems.random import quadratic
 from mastbench.theory import Evidence, FieldBag, NegativeControl, Theorem, _registry
 
 from mastbench import theory
 from mastbench.algorithms import AlgorithmSpec, register_algorithm
 from mastbench.algorithms import _registry as _algorithms
-from mastbench.backend import rng as make_rng
 from mastbench.trace import TraceRecorder
 
 
@@ -40,13 +38,7 @@ def fake_gd(problem, x0, *, step, iters, rng, replicates=1):
     return recorder.finish(x)
 
 
-def _gd_case(xp, device):
-    problem = quadratic(4, 10.0, make_rng(0, xp, device))
-    x0 = xp.zeros(4, dtype=xp.float64, device=device)
-    return (problem, x0), {"step": 1 / problem.L, "iters": 20}
-
-
-ALGORITHM = AlgorithmSpec("fake_gd", "fake", fake_gd, "textbook", True, _gd_case)
+ALGORITHM = AlgorithmSpec("fake_gd", "fake", fake_gd, "textbook", True)
 
 
 def _gd(instance, params):

@@ -13,6 +13,7 @@ from mastbench import provenance
 from mastbench.jobs import execute, run_jobs_for, summarize_verdict, verify_jobs
 from mastbench.results import ResultStore
 from mastbench.sweep import progress_bar, run_jobs, store_key
+from mastbench.validation import UsageError
 
 MODULES = ["tests.fake_family"]
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,20 +192,40 @@ def test_unknown_control_is_a_clear_error(fake_family):
 
 @pytest.mark.parametrize(
     ("algorithm", "error"),
-    [("frank_wolfe", None), ("dsgd", None), ("group_omp", "problem must be a GroupProblem")],
+    [
+        ("frank_wolfe", None),
+        ("dsgd", None),
+        ("group_omp", "group_omp cannot run on --problem logistic:n=20,d=4: it needs a group"),
+    ],
 )
-def test_run_job_puts_the_problem_and_x0_in_their_named_parameters(algorithm, error):
+def test_run_job_builds_the_case_of_its_problem(algorithm, error):
     (job,) = run_jobs_for(
         algorithm, problem="logistic:n=20,d=4", grid={}, seed=0, replicates=1, iters=2
     )
-    if algorithm == "group_omp":
-        job["iters"] = None
     if error is None:
         rows = execute(job)
         assert {row["problem"] for row in rows} == {"logistic:n=20,d=4"}
+        assert max(row["iteration"] for row in rows) == 2
     else:
-        with pytest.raises(TypeError, match=error):
+        with pytest.raises(UsageError, match=error):
             execute(job)
+
+
+def test_a_run_job_is_keyed_by_its_whole_spec():
+    """Runs that differ only in the sketch, the step, a setting or the regularizer are stored
+    under different keys (a sweep never replays another run's traces)."""
+    base = {"grid": {}, "seed": 0, "replicates": 1, "problem": "quadratic:d=4"}
+    variants = [
+        {"sketch": "randk:k=2"},
+        {"sketch": "randk:k=3"},
+        {"sketch": "randk:k=2", "step": "0.01"},
+        {"sketch": "randk:k=2", "settings": {"option": "II"}},
+        {"sketch": "randk:k=2", "regularizer": "l1:lam=0.1"},
+        {"sketch": "randk:k=2", "constraint": "l2"},
+    ]
+    keys = [store_key(run_jobs_for("dsgd", **base, **v)[0]) for v in variants]
+    assert len(set(keys)) == len(keys)
+    assert store_key(run_jobs_for("dsgd", **base, **variants[0])[0]) == keys[0]
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,11 @@
 """The table of algorithms under test (as in optax's test tables).
 
-Each family module registers an :class:`AlgorithmSpec` for every public algorithm.  The spec
-carries a ``make_case`` factory that builds a small valid call on any backend, so one
-parametrized test suite (``tests/algorithms/test_table.py``) checks every algorithm for the
-common contract: a :class:`~mastbench.trace.Trace` of the right shapes, reproducibility from
-the seed, the same results on every backend, and clear errors on bad input.
+Each family module registers an :class:`AlgorithmSpec` for every public algorithm.  One
+parametrized test suite (``tests/algorithms/test_table.py``, with a small valid call of each
+algorithm in ``tests/algorithms/cases``) checks every algorithm for the common contract: a
+:class:`~mastbench.trace.Trace` of the right shapes, reproducibility from the seed, the same
+results on every backend, and clear errors on bad input; ``mastbench run`` builds its calls
+with :mod:`mastbench.cases`.
 """
 
 from __future__ import annotations
@@ -35,9 +36,6 @@ class AlgorithmSpec:
     stochastic : bool
         Whether the algorithm draws random numbers (then it takes ``rng`` and
         ``replicates``).
-    make_case : callable or None
-        Being moved to ``tests/algorithms/cases``: ``make_case(xp, device) -> (args,
-        kwargs)``, a small valid call of ``run``.
     method : type or None
         The :class:`~mastbench.algorithms.method.Method` class ``run`` wraps.
     """
@@ -47,7 +45,6 @@ class AlgorithmSpec:
     run: Callable[..., Any]
     paper: str
     stochastic: bool
-    make_case: Callable[[Any, Any], tuple[tuple[Any, ...], dict[str, Any]]] | None = None
     method: type | None = None
 
 

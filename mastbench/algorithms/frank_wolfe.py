@@ -338,32 +338,7 @@ def stochastic_frank_wolfe(
     )
 
 
-# -- registration (make_case stays until the CLI reads the cases of tests/) --------------------
-
-
-def _case_problem(xp: Any, device: Any) -> tuple[Any, Any, Any]:
-    from mastbench.backend import rng as make_rng
-    from mastbench.problems.constraints import L1Ball
-    from mastbench.problems.random import logistic
-
-    problem = logistic(30, 5, make_rng(0, xp, device), l2=1e-2)
-    x0 = xp.zeros(5, dtype=problem.dtype, device=device)
-    return problem, L1Ball(1.0), x0
-
-
-def _deterministic_case(**kwargs: Any) -> Callable[[Any, Any], tuple[tuple[Any, ...], dict]]:
-    def make_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        problem, constraint, x0 = _case_problem(xp, device)
-        return (problem, constraint, x0), {"iters": 10, **kwargs}
-
-    return make_case
-
-
-def _stochastic_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    problem, constraint, x0 = _case_problem(xp, device)
-    return (problem, constraint, x0), {"iters": 20, "batch_size": 3, "variant": "SAG"}
-
-
+# -- registration ----------------------------------------------------------------------------------
 _JAGGI = "Jaggi, Revisiting Frank-Wolfe, ICML 2013, Alg. 1; Pedregosa et al. AISTATS 2020 (AdaFW)"
 _LJ = "Lacoste-Julien & Jaggi, On the Global Linear Convergence of FW Variants, NeurIPS 2015"
 register_algorithm(
@@ -373,8 +348,7 @@ register_algorithm(
         frank_wolfe,
         _JAGGI,
         False,
-        _deterministic_case(step="short"),
-        FrankWolfe,
+        method=FrankWolfe,
     )
 )
 register_algorithm(
@@ -384,8 +358,7 @@ register_algorithm(
         away_frank_wolfe,
         _LJ + ", Alg. 1",
         False,
-        _deterministic_case(step="backtracking"),
-        AwayFrankWolfe,
+        method=AwayFrankWolfe,
     )
 )
 register_algorithm(
@@ -395,8 +368,7 @@ register_algorithm(
         pairwise_frank_wolfe,
         _LJ + ", Alg. 2",
         False,
-        _deterministic_case(step="backtracking"),
-        PairwiseFrankWolfe,
+        method=PairwiseFrankWolfe,
     )
 )
 register_algorithm(
@@ -406,7 +378,6 @@ register_algorithm(
         stochastic_frank_wolfe,
         "Négiar et al., Stochastic Frank-Wolfe for Constrained Finite-Sum Minimization, ICML 2020",
         True,
-        _stochastic_case,
-        StochasticFrankWolfe,
+        method=StochasticFrankWolfe,
     )
 )

@@ -1120,72 +1120,21 @@ def l_svrdsg(
     )
 
 
-def _small_quadratic(xp: Any, device: Any, d: int = 4) -> tuple[Any, Any]:
-    from mastbench.backend import rng
-    from mastbench.problems.random import quadratic
-
-    problem = quadratic(d, 10.0, rng(0, xp, device))
-    return problem, xp.zeros((d,), dtype=xp.float64, device=device)
-
-
-def _dsgd_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    from mastbench.sketches import RandK
-
-    problem, x0 = _small_quadratic(xp, device)
-    step = 1.0 / (problem.L * RandK(4, 2).L_S_max)
-    return (problem, x0), {"sketch": RandK(4, 2), "step": step, "iters": 5}
-
-
-def _importance_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    from mastbench.sketches import Discrete
-
-    problem, x0 = _small_quadratic(xp, device)
-    sketch = Discrete(np.array([[2.0, 2.0, 0.0, 0.0], [0.0, 0.0, 2.0, 2.0]]), np.array([0.5, 0.5]))
-    return (problem, x0), {"sketch": sketch, "step": 0.25 / (4 * problem.L), "iters": 5}
-
-
-def _distributed_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    from mastbench.backend import rng
-    from mastbench.problems.random import quadratic
-    from mastbench.sketches import Permutation
-
-    gens = rng(1, xp, device).spawn(2)
-    problems = [quadratic(4, 5.0, g) for g in gens]
-    x0 = xp.zeros((4,), dtype=xp.float64, device=device)
-    L = max(p.L for p in problems)
-    return (problems, x0), {"sketches": Permutation(4, 2), "step": 0.25 / L, "iters": 5}
-
-
-def _l_svrdsg_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    problem, x0 = _small_quadratic(xp, device)
-    sketch = _uniform_discrete_randk(4, 2)
-    return (problem, x0), {"sketch": sketch, "step": 1.0 / (24 * problem.L), "iters": 5, "batch": 3}
-
-
-def _uniform_discrete_randk(d: int, k: int) -> Any:
-    from mastbench.sketches import Discrete, RandK
-
-    diagonals, weights = RandK(d, k).support()
-    return Discrete(diagonals, weights)
-
-
-for _name, _run, _method, _case, _label in (
-    ("dsgd", dsgd, DSGD, _dsgd_case, "Algorithm 1 (Double Sketched (S)GD), options I/II"),
+for _name, _run, _method, _label in (
+    ("dsgd", dsgd, DSGD, "Algorithm 1 (Double Sketched (S)GD), options I/II"),
     (
         "dsgd_importance",
         dsgd_importance,
         DSGDImportance,
-        _importance_case,
         "§3.1 importance sampling [D]",
     ),
     (
         "distributed_dsgd",
         distributed_dsgd,
         DistributedDSGD,
-        _distributed_case,
         "distributed DSGD / IST",
     ),
-    ("l_svrdsg", l_svrdsg, LSVRDSG, _l_svrdsg_case, "Algorithm 3 (L-SVRDSG)"),
+    ("l_svrdsg", l_svrdsg, LSVRDSG, "Algorithm 3 (L-SVRDSG)"),
 ):
     register_algorithm(
         AlgorithmSpec(
@@ -1194,7 +1143,6 @@ for _name, _run, _method, _case, _label in (
             run=_run,
             paper=f"{PAPER}, {_label}",
             stochastic=True,
-            make_case=_case,
             method=_method,
         )
     )

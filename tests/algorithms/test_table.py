@@ -1,9 +1,10 @@
 """The contract every registered algorithm keeps (one table drives these tests, as in optax).
 
-For each :class:`~mastbench.algorithms.AlgorithmSpec`: a small call built by its ``make_case``
-returns a :class:`~mastbench.trace.Trace` with (C, R) metrics, finite values, final iterates
-in the input namespace; the same seed reproduces it; NumPy and array_api_strict agree; a bad
-starting point x0 is refused at the call with an error naming ``x0``.
+For each :class:`~mastbench.algorithms.AlgorithmSpec`: a small call built by its case in
+``tests/algorithms/cases`` returns a :class:`~mastbench.trace.Trace` with (C, R) metrics,
+finite values, final iterates in the input namespace; the same seed reproduces it; NumPy and
+array_api_strict agree; a bad starting point x0 is refused at the call with an error naming
+``x0``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ REPLICATES = 3
 
 
 def _case(spec, xp, device):
-    return (case_for(spec.name) or spec.make_case)(xp, device)
+    return case_for(spec.name)(xp, device)
+
+
+def test_every_algorithm_of_the_table_has_a_test_case():
+    assert [s.name for s in SPECS if case_for(s.name) is None] == []
 
 
 def _call(spec, backend, seed: int = 0) -> Trace:

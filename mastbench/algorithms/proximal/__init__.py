@@ -26,8 +26,6 @@ ramda.md §2–§8 for the official code's defaults and schedules.
 
 from __future__ import annotations
 
-from typing import Any
-
 from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
 from mastbench.algorithms.proximal.adaptive import ProxGen, ProxSSI, prox_gen, prox_ssi
 from mastbench.algorithms.proximal.moments import expected_squared_gradient
@@ -56,29 +54,6 @@ __all__ = [
 _PAPER = "Huang & Lee, RAMDA, arXiv 2403.14398"
 
 
-def _default_call(smooth: bool) -> Any:
-    """The small call ``mastbench run`` makes when no problem is given: a logistic regression
-    (40 samples, 6 features, l2 = 1e-2) with a group lasso of 3 groups of 2 (λ = 0.02), from
-    0, 8 steps with minibatches of 8 (f alone for the unregularized methods)."""
-
-    def make(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        import numpy as np
-
-        from mastbench.problems.composite import Composite
-        from mastbench.problems.logistic import Logistic
-        from mastbench.problems.regularizers import GroupLasso
-
-        gen = np.random.default_rng(3)
-        X = gen.standard_normal((40, 6))
-        y = np.where(X @ np.array([1.0, -1.0, 0.5, 0.0, 0.0, 0.0]) > 0, 1.0, -1.0)
-        f = Logistic(xp.asarray(X, device=device), xp.asarray(y, device=device), l2=1e-2)
-        problem = f if smooth else Composite(f, GroupLasso.contiguous(3, 2, 0.02))
-        x0 = xp.zeros((problem.d,), dtype=xp.float64, device=device)
-        return (problem, x0), {"iters": 8, "batch_size": 8}
-
-    return make
-
-
 for _fn, _method, _paper in (
     (ramda, RAMDA, f"{_PAPER}, Algorithm 1"),
     (rmda, RMDA, f"Huang & Lee, RMDA, arXiv 2112.02612; {_PAPER} §2"),
@@ -95,7 +70,6 @@ for _fn, _method, _paper in (
             run=_fn,
             paper=_paper,
             stochastic=True,
-            make_case=_default_call(smooth=_method in (MADGRAD, MDA)),
             method=_method,
         )
     )

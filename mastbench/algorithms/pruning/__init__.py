@@ -21,8 +21,6 @@ k-group solution can be enumerated, ``subopt`` (vs β*_k) and ``recovery``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from mastbench.algorithms._registry import AlgorithmSpec, register_algorithm
 from mastbench.algorithms.pruning.greedy import (
     IHT,
@@ -68,43 +66,15 @@ PAPER = "Yasuda, Axiotis, Fu, Bateni, Mirrokni, SequentialAttention++, arXiv 240
 SA_PAPER = "Yasuda, Bateni, Chen, Fahrbach, Fu, Mirrokni, Sequential Attention, arXiv 2209.14881"
 
 
-def _case(groups: int = 4, size: int = 2, **kwargs: Any):
-    """make_case: a planted least-squares problem (60 samples, ``groups`` groups of ``size``,
-    2 planted) and the keyword arguments ``kwargs`` (kept while the CLI reads it; the test
-    cases are ``tests/algorithms/cases/seqattn.py``)."""
-
-    def make_case(xp: Any, device: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        from mastbench.backend import rng
-        from mastbench.problems.group_random import planted_least_squares
-
-        problem, _ = planted_least_squares(60, groups, size, rng(0, xp, device), k=2)
-        return (problem,), dict(kwargs)
-
-    return make_case
-
-
-_PHASE = {"k": 2, "step": 0.05, "dense_steps": 5, "final_steps": 5}
-for _fn, _method, _paper, _stochastic, _make_case in (
-    (
-        sequential_attention_pp,
-        SequentialAttentionPP,
-        PAPER,
-        True,
-        _case(**_PHASE, sparsify_steps=3, sparse_steps=3, cycles=1),
-    ),
-    (acdc, ACDC, PAPER, True, _case(**_PHASE, sparse_steps=3, cycles=1)),
-    (block_magnitude_pruning, BlockMagnitudePruning, PAPER, True, _case(**_PHASE)),
-    (block_powerprop, BlockPowerprop, PAPER, True, _case(**_PHASE)),
-    (iht, IHT, PAPER, False, _case(k=2, step=0.05, iters=5)),
-    (group_omp, GroupOMP, PAPER, False, _case(k=2)),
-    (ompr, OMPR, PAPER, False, _case(k=1, k_prime=2, iters=3)),
-    (
-        sequential_attention,
-        SequentialAttention,
-        SA_PAPER,
-        True,
-        _case(groups=5, size=1, k=2, steps=50),
-    ),
+for _fn, _method, _paper, _stochastic in (
+    (sequential_attention_pp, SequentialAttentionPP, PAPER, True),
+    (acdc, ACDC, PAPER, True),
+    (block_magnitude_pruning, BlockMagnitudePruning, PAPER, True),
+    (block_powerprop, BlockPowerprop, PAPER, True),
+    (iht, IHT, PAPER, False),
+    (group_omp, GroupOMP, PAPER, False),
+    (ompr, OMPR, PAPER, False),
+    (sequential_attention, SequentialAttention, SA_PAPER, True),
 ):
     register_algorithm(
         AlgorithmSpec(
@@ -113,7 +83,6 @@ for _fn, _method, _paper, _stochastic, _make_case in (
             run=_fn,
             paper=_paper,
             stochastic=_stochastic,
-            make_case=_make_case,
             method=_method,
         )
     )
