@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from mastbench import theory
-from mastbench.verify import verify, verify_control
+from mastbench.verify import verify
+from tests.theory.quick_suite import control_verdict, quick_verdicts
 
 THEOREMS = theory.all()
 
@@ -28,8 +29,7 @@ def test_theorem_is_documented(thm):
 def test_theorem_holds_on_its_quick_instances(thm):
     instances = list(thm.instances(True))
     assert instances, f"{thm.id} has no quick instance"
-    for instance in instances:
-        verdict = verify(thm, instance)
+    for instance, verdict in zip(instances, quick_verdicts(thm), strict=True):
         # a falsified theorem's counterexample is violated, as known
         expected = "falsified" if instance.name == thm.counterexample else "holds"
         assert verdict.status == expected, verdict.summary()
@@ -40,9 +40,8 @@ def test_theorem_holds_on_its_quick_instances(thm):
 @pytest.mark.parametrize("thm", THEOREMS, ids=lambda t: t.id)
 def test_every_negative_control_is_detected(thm):
     assert thm.controls, f"{thm.id} has no negative control"
-    instance = thm.instances(True)[0]
     for control in thm.controls:
-        verdict = verify_control(thm, instance, control)
+        verdict = control_verdict(thm, control)
         assert verdict.status == "violated", f"{thm.id}: control {control.name!r} undetected"
 
 
@@ -65,7 +64,7 @@ MONTE_CARLO = [t for t in THEOREMS if t.method == "montecarlo"]
 def test_monte_carlo_intervals_are_simultaneous_student_t(thm):
     """A Monte-Carlo verdict compares lower confidence ends with the bound at every point at
     once, so each interval is a Student-t interval at the Bonferroni level over those points."""
-    evidence = verify(thm, thm.instances(True)[0]).evidence
+    evidence = quick_verdicts(thm)[0].evidence
     interval = evidence.extra["interval"]
     assert interval["method"] == "t" and interval["simultaneous"]
     assert interval["points"] == evidence.measured.size

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from mastbench import theory
-from mastbench.verify import check_evidence, trivial_points, verify_control
+from mastbench.verify import check_evidence, trivial_points
+from tests.theory.quick_suite import control_verdict
 
 #: Controls of other families that trip only at a trivial point (reported to their owners;
 #: their theory files are not edited here).  Not strict: an entry fixed by its owner passes.
@@ -22,9 +23,7 @@ KNOWN_TRIVIAL_ONLY = {
 
 
 def _marks(thm, control) -> list:
-    """MAST controls run in the default tier; the other families' (covered by their own
-    control tests) in the slow tier."""
-    marks = [] if thm.family == "mast" else [pytest.mark.slow]
+    marks = []
     if (thm.id, control.name) in KNOWN_TRIVIAL_ONLY:
         reason = KNOWN_TRIVIAL_ONLY[thm.id, control.name]
         marks.append(pytest.mark.xfail(reason=reason, strict=False))
@@ -45,7 +44,7 @@ def test_control_trips_away_from_trivial_points_for_its_reason(theorem_id, contr
     instances = thm.instances(True)
     if not instances:
         pytest.skip(f"{theorem_id} has no quick instance")
-    verdict = verify_control(thm, instances[0], control)
+    verdict = control_verdict(thm, control)
     assert verdict.status == "violated", verdict.summary()
     evidence = verdict.evidence
     _, violated, _ = check_evidence(evidence, thm.method)
