@@ -29,9 +29,17 @@ from typing import Any
 
 import numpy as np
 
+from mastbench.exact.affine_form import AffineForm
 from mastbench.exact.diagonal_step import SymmetricFactors
 
-__all__ = ["MIN_WORK", "available", "enabled", "propagate_symmetric", "worthwhile"]
+__all__ = [
+    "MIN_WORK",
+    "available",
+    "enabled",
+    "propagate_affine",
+    "propagate_symmetric",
+    "worthwhile",
+]
 
 #: False forces :func:`mastbench.exact.moment_maps.propagate` onto the NumPy loop.
 enabled: bool = True
@@ -96,23 +104,52 @@ def _propagate(
         P, nxt = nxt, P
 
 
+def _propagate_affine(M, r, s0, rows, cols, iters, record, means, seconds):
+    """The loop s⁺ = M s + r (compiled by numba; see :func:`propagate_affine`)."""
+    n = s0.shape[0]
+    D = n - rows.shape[0]
+    s = s0.copy()
+    nxt = np.empty(n)
+    slot = 0
+    for t in range(iters + 1):
+        if t == record[slot]:
+            for i in range(D):
+                means[slot, i] = s[i]
+            for q in range(rows.shape[0]):
+                seconds[slot, rows[q], cols[q]] = s[D + q]
+                seconds[slot, cols[q], rows[q]] = s[D + q]
+            slot += 1
+            if slot == record.shape[0]:
+                break
+        np.dot(M, s, nxt)
+        for i in range(n):
+            s[i] = nxt[i] + r[i]
+
+
 @cache
-def _compiled() -> Any:
-    """The numba-compiled :func:`_propagate`, or None without numba or with its JIT disabled."""
+def _jit(name: str) -> Any:
+    """The numba-compiled function ``name`` of this module, or None without numba or with its
+    JIT disabled."""
     try:
         import numba
     except ImportError:
         return None
     if numba.config.DISABLE_JIT:
         return None
+    function = globals()[name]
     try:
-        return numba.njit(cache=True)(_propagate)
+        return numba.njit(cache=True)(function)
     except RuntimeError:  # no writable cache location: compile in memory
-        return numba.njit(_propagate)
+        return numba.njit(function)
+
+
+def _compiled() -> Any:
+    """The numba-compiled :func:`_propagate`, or None without numba or with its JIT disabled."""
+    return _jit("_propagate")
 
 
 def available() -> bool:
-    """Whether :func:`propagate_symmetric` can run: :data:`enabled` and numba importable."""
+    """Whether the compiled loops can run: :data:`enabled` and numba importable."""
     return enabled and _compiled() is not None
 
 
@@ -177,5 +214,53 @@ def propagate_symmetric(
         means,
         seconds,
         work,
+    )
+    return means, seconds
+
+
+def propagate_affine(
+    form: AffineForm, m0: np.ndarray, P0: np.ndarray, iters: int, checkpoints: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(m, P) at the checkpoints of any moment map by its affine form s⁺ = M s + r.
+
+    One matrix–vector product per step on s = (m, vech P)
+    (:mod:`mastbench.exact.affine_form`), all ``iters`` steps in one compiled call.
+
+    Parameters
+    ----------
+    form : AffineForm
+        From :attr:`mastbench.exact.moment_maps.MomentMap.affine`.
+    m0 : ndarray, shape (D,)
+    P0 : ndarray, shape (D, D)
+        Symmetric.
+    iters, checkpoints
+        As for :func:`propagate_symmetric`.
+
+    Returns
+    -------
+    means : ndarray, shape (C, D)
+    seconds : ndarray, shape (C, D, D)
+
+    Raises
+    ------
+    RuntimeError
+        If numba is not importable or its JIT is disabled (check :func:`available`).
+    """
+    kernel = _jit("_propagate_affine")
+    if kernel is None:
+        raise RuntimeError("the compiled propagation needs numba (pip install mastbench[fast])")
+    D = form.dim
+    means = np.empty((checkpoints.shape[0], D))
+    seconds = np.empty((checkpoints.shape[0], D, D))
+    kernel(
+        np.ascontiguousarray(form.M, dtype=np.float64),
+        np.ascontiguousarray(form.r, dtype=np.float64),
+        form.pack(np.asarray(m0, dtype=np.float64), np.asarray(P0, dtype=np.float64)),
+        form.rows,
+        form.cols,
+        int(iters),
+        np.ascontiguousarray(checkpoints, dtype=np.int64),
+        means,
+        seconds,
     )
     return means, seconds
