@@ -29,7 +29,7 @@ The matrix M has (D + D(D+1)/2)² entries, so the form is built only for D ≤
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -124,27 +124,29 @@ def affine_form(terms: AffineTerms) -> AffineForm:
 
 
 def enumerated_terms(Ks: np.ndarray, hs: np.ndarray, weights: np.ndarray) -> AffineTerms:
-    """The tensors of u⁺ = K_n u + h_n with probability w_n: L = Σ_n w_n K_n ⊗ K_n, one
-    (D², N)·(N, D²) matrix product."""
+    """The tensors of u⁺ = K_n u + h_n with probability w_n, by matrix products with inner
+    dimension N (L = Σ_n w_n K_n ⊗ K_n is one (D², N)·(N, D²) product)."""
     N, D, _ = Ks.shape
     flat = Ks.reshape(N, D * D)
-    L = ((flat * weights[:, None]).T @ flat).reshape(D, D, D, D).transpose(0, 2, 1, 3)
-    cross = np.einsum("n,nik,nj->ijk", weights, Ks, hs)  # E[K m hᵀ]
+    weighted = flat * weights[:, None]
+    L = (weighted.T @ flat).reshape(D, D, D, D).transpose(0, 2, 1, 3)
+    cross = (weighted.T @ hs).reshape(D, D, D).transpose(0, 2, 1)  # E[K m hᵀ]
     return AffineTerms(
-        EK=np.tensordot(weights, Ks, axes=1),
+        EK=(weights @ flat).reshape(D, D),
         Eh=weights @ hs,
         L=np.ascontiguousarray(L),
         C=cross + cross.transpose(1, 0, 2),
-        N=np.einsum("n,ni,nj->ij", weights, hs, hs),
+        N=(hs * weights[:, None]).T @ hs,
     )
 
 
 def _pattern_tensor(W, npos: int, d: int) -> np.ndarray:
-    """E[Π_pos s_{i_pos}] as a d^npos tensor from the pattern weights of a closed form."""
+    """E[Π_pos s_{i_pos}] as a d^npos tensor from the pattern weights of a closed form: each
+    partition adds its scalar times, per tied block, its weights on that block's diagonal."""
     out = np.zeros((d,) * npos)
     index = np.arange(d)
     for scalar, vectors in W.table.values():
-        term = np.full((d,) * npos, scalar)
+        term: Any = scalar
         for block, v in vectors.items():
             tied = np.zeros([d if p in block else 1 for p in range(npos)])
             tied[tuple(index if p in block else 0 for p in range(npos))] = v

@@ -86,9 +86,7 @@ def _cases() -> dict[str, tuple]:
             ),
             clients,
         ),
-        "L-SVRDSG, fixed": (
-            LSVRDSG(sketch=uniform, gamma=1 / (24 * q4.L), prob=0.3, batch=2), q4
-        ),
+        "L-SVRDSG, fixed": (LSVRDSG(sketch=uniform, gamma=1 / (24 * q4.L), prob=0.3, batch=2), q4),
         "L-SVRDSG, resampled": (
             LSVRDSG(
                 sketch=uniform, gamma=1 / (24 * q4.L), prob=0.5, batch=3, minibatch="resampled"
