@@ -109,16 +109,15 @@ def affine_form(terms: AffineTerms) -> AffineForm:
     """The stacked affine map (M, r) of the tensors of a moment map."""
     D = terms.Eh.shape[0]
     rows, cols = np.triu_indices(D)
-    L = terms.L + terms.L.transpose(1, 0, 2, 3)  # 2·sym in the output (i, j)
-    L = L + L.transpose(0, 1, 3, 2)  # P_kl and P_lk share vech entry (k, l) ...
+    L = terms.L[rows, cols] + terms.L[cols, rows]  # 2·sym of the output rows (i, j), i ≤ j
+    L += L.transpose(0, 2, 1)  # P_kl and P_lk share vech entry (k, l) ...
     diagonal = np.arange(D)
-    L[:, :, diagonal, diagonal] *= 0.5  # ... once on the diagonal
-    C = terms.C + terms.C.transpose(1, 0, 2)
+    L[:, diagonal, diagonal] *= 0.5  # ... once on the diagonal
     n = rows.shape[0]
     M = np.zeros((D + n, D + n))
     M[:D, :D] = terms.EK
-    M[D:, :D] = 0.5 * C[rows, cols]
-    M[D:, D:] = 0.5 * L[rows, cols][:, rows, cols]
+    M[D:, :D] = 0.5 * (terms.C[rows, cols] + terms.C[cols, rows])
+    M[D:, D:] = 0.5 * L[:, rows, cols]
     r = np.concatenate([terms.Eh, 0.5 * (terms.N + terms.N.T)[rows, cols]])
     return AffineForm(M, r, rows.astype(np.int64), cols.astype(np.int64))
 
@@ -134,7 +133,7 @@ def enumerated_terms(Ks: np.ndarray, hs: np.ndarray, weights: np.ndarray) -> Aff
     return AffineTerms(
         EK=(weights @ flat).reshape(D, D),
         Eh=weights @ hs,
-        L=np.ascontiguousarray(L),
+        L=L,
         C=cross + cross.transpose(1, 0, 2),
         N=(hs * weights[:, None]).T @ hs,
     )
@@ -201,4 +200,4 @@ def sandwich_terms(
     T = ((flat * w[:, None]).T @ flat).reshape(d, d, d, d)  # [i, k, l, j]
     L = (mu4 * T).transpose(0, 3, 1, 2)
     C = (mu3 * np.einsum("p,pik,pj->ikj", w, As, cs)).transpose(0, 2, 1)
-    return np.ascontiguousarray(L), np.ascontiguousarray(C)
+    return L, C

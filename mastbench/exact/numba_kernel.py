@@ -1,4 +1,9 @@
-"""The whole propagation of the symmetric fused diagonal step in one compiled loop (numba).
+"""The whole propagation of a moment map in one compiled loop (numba).
+
+Two loops: :func:`propagate_symmetric` for DSGD option I with a closed-form diagonal sketch
+(below), and :func:`propagate_affine` for every other map with an affine form (option II,
+importance sampling, distributed DSGD and IST, L-SVRDSG; :mod:`mastbench.exact.affine_form`),
+one matrix–vector product s⁺ = M s + r per step on s = (m, vech P).
 
 :class:`mastbench.exact.diagonal_step.SymmetricDiagonalStep` costs two small matrix products and
 about a dozen NumPy calls per step; at d ≈ 30 the per-call overhead of NumPy outweighs the
@@ -11,9 +16,10 @@ compiled by numba (the optional extra ``mastbench[fast]``), from the same precom
 
 two products of (d, d) matrices (``np.dot``, i.e. BLAS) per step instead of the NumPy step's
 (d, d)·(d, 2d) and (d, 2d+2)·(2d+2, d), with the elementwise work fused into loops.  It
-agrees with the NumPy step to rounding (``tests/test_diagonal_kernel.py``).
+agrees with the NumPy step to rounding (``tests/test_diagonal_kernel.py``); the affine loop
+agrees with each map's NumPy step to rounding (``tests/exact/test_affine_form.py``).
 
-The compiled function is cached on disk (``cache=True``: in ``NUMBA_CACHE_DIR`` when set,
+Each compiled function is cached on disk (``cache=True``: in ``NUMBA_CACHE_DIR`` when set,
 else in ``__pycache__`` beside this file, else in numba's user-wide cache directory; without
 any writable location it is compiled in memory once per process).  Its first use in a process
 imports numba and loads it from the cache (about 0.4 s); on a cold cache it is compiled,
@@ -34,6 +40,7 @@ from mastbench.exact.diagonal_step import SymmetricFactors
 
 __all__ = [
     "MIN_WORK",
+    "SPARSE_DENSITY",
     "available",
     "enabled",
     "propagate_affine",
@@ -43,6 +50,9 @@ __all__ = [
 
 #: False forces :func:`mastbench.exact.moment_maps.propagate` onto the NumPy loop.
 enabled: bool = True
+
+#: Largest fraction of nonzero entries of M for which :func:`propagate_affine` skips zeros.
+SPARSE_DENSITY: float = 0.25
 
 #: Least iters·d³ for which the compiled loop is used (see :func:`worthwhile`).
 MIN_WORK: float = 2e6
@@ -104,10 +114,12 @@ def _propagate(
         P, nxt = nxt, P
 
 
-def _propagate_affine(M, r, s0, rows, cols, iters, record, means, seconds):
-    """The loop s⁺ = M s + r (compiled by numba; see :func:`propagate_affine`)."""
+def _propagate_affine(M, indptr, indices, data, r, s0, rows, cols, iters, record, means, seconds):
+    """The loop s⁺ = M s + r (compiled by numba; see :func:`propagate_affine`): M dense, or in
+    compressed sparse rows (indptr, indices, data) when indptr is not empty."""
     n = s0.shape[0]
     D = n - rows.shape[0]
+    sparse = indptr.shape[0] > 0
     s = s0.copy()
     nxt = np.empty(n)
     slot = 0
@@ -121,7 +133,14 @@ def _propagate_affine(M, r, s0, rows, cols, iters, record, means, seconds):
             slot += 1
             if slot == record.shape[0]:
                 break
-        np.dot(M, s, nxt)
+        if sparse:
+            for i in range(n):
+                total = 0.0
+                for q in range(indptr[i], indptr[i + 1]):
+                    total += data[q] * s[indices[q]]
+                nxt[i] = total
+        else:
+            np.dot(M, s, nxt)
         for i in range(n):
             s[i] = nxt[i] + r[i]
 
@@ -224,7 +243,9 @@ def propagate_affine(
     """(m, P) at the checkpoints of any moment map by its affine form s⁺ = M s + r.
 
     One matrix–vector product per step on s = (m, vech P)
-    (:mod:`mastbench.exact.affine_form`), all ``iters`` steps in one compiled call.
+    (:mod:`mastbench.exact.affine_form`), all ``iters`` steps in one compiled call: by BLAS
+    for a dense M, over the nonzero entries when at most :data:`SPARSE_DENSITY` of M's
+    entries are nonzero (L-SVRDSG's augmented state, sparse Discrete supports).
 
     Parameters
     ----------
@@ -252,8 +273,18 @@ def propagate_affine(
     D = form.dim
     means = np.empty((checkpoints.shape[0], D))
     seconds = np.empty((checkpoints.shape[0], D, D))
+    M = np.ascontiguousarray(form.M, dtype=np.float64)
+    empty = np.empty(0, dtype=np.int64)
+    if np.count_nonzero(M) <= SPARSE_DENSITY * M.size:
+        indptr, indices, data = _csr(M)
+        M = np.empty((0, 0))
+    else:
+        indptr, indices, data = empty, empty, np.empty(0)
     kernel(
-        np.ascontiguousarray(form.M, dtype=np.float64),
+        M,
+        indptr,
+        indices,
+        data,
         np.ascontiguousarray(form.r, dtype=np.float64),
         form.pack(np.asarray(m0, dtype=np.float64), np.asarray(P0, dtype=np.float64)),
         form.rows,
@@ -264,3 +295,11 @@ def propagate_affine(
         seconds,
     )
     return means, seconds
+
+
+def _csr(M: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indptr, indices, data) of the nonzero entries of M, row by row."""
+    rows, indices = np.nonzero(M)
+    indptr = np.zeros(M.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=M.shape[0]), out=indptr[1:])
+    return indptr, indices.astype(np.int64), M[rows, indices]
