@@ -178,8 +178,10 @@ def test_no_affine_form_for_a_dense_sketch_or_beyond_the_dimension_limit():
 # -- the compiled propagation equals the NumPy loop ---------------------------------------------
 
 
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense M", "sparse M"])
 @pytest.mark.parametrize("name", list(CASES))
-def test_compiled_propagation_equals_numpy_loop(compiled, name):
+def test_compiled_propagation_equals_numpy_loop(compiled, monkeypatch, name, sparse):
+    monkeypatch.setattr(numba_kernel, "SPARSE_DENSITY", 1.0 if sparse else 0.0)
     method, problem = CASES[name]
     step = method.moment_map(problem)
     m0, P0 = _state(step.dim, 7)
