@@ -39,7 +39,7 @@ def _cases() -> dict[str, tuple]:
     uniform = Discrete(*RandK(4, 2).support())
     q4 = quadratic(4, 10.0, rng(5))
     return {
-        "option I, non-symmetric path": (
+        "option I, Bernoulli with per-coordinate p": (
             DSGD(sketch=Bernoulli(np.linspace(0.4, 0.9, d)), gamma=0.1 / q.L, shift=v),
             q,
         ),
