@@ -184,13 +184,8 @@ def _exact_engine() -> Callable[..., Any]:
     return moments
 
 
-def _exact_dist2(result: Any) -> np.ndarray:
-    return np.asarray(result.dist2, dtype=float)
-
-
 def _exact(quick: bool) -> list[Row]:
     moments = _exact_engine()
-    dsgd = _dsgd()
     sk = _sketches()
     from mastbench.problems import random as random_problems
 
@@ -200,27 +195,9 @@ def _exact(quick: bool) -> list[Row]:
     step = 0.5 / (problem.L * sketch.L_S_max)
     x0 = np.ones(d)
 
-    def engine() -> Any:
-        return moments(problem, sketch, x0, step, iters)
-
-    t_exact = best_time(engine, repeat=3)
-    exact_value = float(_exact_dist2(engine())[-1])
-
     pilot = 200 if quick else 2000
-
-    def monte_carlo(replicates: int, seed: int) -> np.ndarray:
-        trace = dsgd(
-            problem, x0, sketch=sketch, step=step, iters=iters, rng=rng(seed),
-            replicates=replicates, checkpoints=[0, iters], metrics=["dist2"],
-        )  # fmt: skip
-        return np.asarray(trace.metrics["dist2"][-1], dtype=float)
-
-    t_pilot = best_time(lambda: monte_carlo(pilot, 5), repeat=3)  # as the exact side
-    samples = monte_carlo(pilot, 5)
-    mean, sd = float(samples.mean()), float(samples.std(ddof=1))
-    needed = math.ceil((1.96 * sd / (0.01 * mean)) ** 2)
-    t_mc = t_pilot * needed / pilot
-    mc_error = abs(mean - exact_value) / exact_value
+    DSGD = _require("mastbench.algorithms.mast", "the MAST algorithms").DSGD
+    race = _race(DSGD(sketch=sketch, gamma=step), problem, x0, iters, pilot)
 
     sizes = (4, 8, 16) if quick else (64, 128, 256)
     steps = 5 if quick else 50
@@ -243,13 +220,10 @@ def _exact(quick: bool) -> list[Row]:
         _row(
             f"exact engine vs Monte Carlo to 1% relative error (95%) on E‖x_t − x*‖², d={d}, "
             f"T={iters}, Bernoulli(0.5)",
-            t_mc / t_exact,
+            race["ratio"],
             "x",
             ">= 100",
-            f"exact {t_exact * 1e3:.1f} ms; Monte Carlo needs R={needed} (sd/mean "
-            f"{sd / mean:.2f} from a pilot of {pilot}), {t_pilot:.2f} s for the pilot, "
-            f"scaled linearly to {t_mc:.1f} s; pilot mean off the exact value by "
-            f"{100 * mc_error:.2f}%",
+            race["detail"],
         ),
         _row(
             f"exact engine cost per step vs d (log-log slope over d={sizes})",
@@ -263,7 +237,8 @@ def _exact(quick: bool) -> list[Row]:
 
 
 def _race(method: Any, problem: Any, x0: np.ndarray, iters: int, pilot: int) -> dict[str, Any]:
-    """The exact engine against Monte Carlo on E‖x_T − x_D*‖², as in the option-I row.
+    """The exact engine against Monte Carlo on E‖x_T − x_D*‖²: each "exact engine vs Monte
+    Carlo" row.
 
     The exact engine's time for T steps (best of 3, checkpoints 0 and T); Monte Carlo by the
     batched driver with ``pilot`` replicates (best of 3), whose sample sd/mean gives the

@@ -44,7 +44,7 @@ def _cases() -> dict[str, tuple]:
             q,
         ),
         "option II, with replacement": (
-            DSGD(sketch=RandK(d, 2), gamma=0.05 / lsq.L_max, option="II", batch_size=3),
+            DSGD(sketch=Identity(d), gamma=0.05 / lsq.L_max, option="II", batch_size=3),
             lsq,
         ),
         "option II, compressor": (
@@ -80,7 +80,7 @@ def _cases() -> dict[str, tuple]:
         ),
         "distributed, independent sketches": (
             DistributedDSGD(
-                sketches=[RandK(6, 2), Bernoulli(0.5, 6), Identity(6)],
+                sketches=[RandK(6, 2), Bernoulli(0.5, 6), Permutation(6, 3)],
                 gamma=0.2 / (9 * L_clients),
                 shift=np.ones(6),
             ),
