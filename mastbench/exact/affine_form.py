@@ -141,17 +141,27 @@ def enumerated_terms(Ks: np.ndarray, hs: np.ndarray, weights: np.ndarray) -> Aff
 
 
 def _pattern_tensor(W, npos: int, d: int) -> np.ndarray:
-    """E[Π_pos s_{i_pos}] as a d^npos tensor from the pattern weights of a closed form: each
-    partition adds its scalar times, per tied block, its weights on that block's diagonal."""
+    """E[Π_pos s_{i_pos}] as a d^npos tensor from the pattern weights of a closed form.
+
+    Each partition σ adds scalar·Π_blocks v_b[i_b] where the indices within each block are
+    equal: an outer product over one index per block, added on that diagonal sub-lattice.
+    """
     out = np.zeros((d,) * npos)
-    index = np.arange(d)
     for scalar, vectors in W.table.values():
-        term: Any = scalar
-        for block, v in vectors.items():
-            tied = np.zeros([d if p in block else 1 for p in range(npos)])
-            tied[tuple(index if p in block else 0 for p in range(npos))] = v
-            term = term * tied
-        out += term
+        if not vectors:  # no tied indices: the scalar everywhere
+            out += scalar
+            continue
+        tied = [p for block in vectors for p in block]
+        blocks = list(vectors) + [(p,) for p in range(npos) if p not in tied]
+        values = np.asarray(scalar)
+        for block in blocks:
+            values = np.multiply.outer(values, vectors.get(block, np.ones(d)))
+        index: list[Any] = [None] * npos
+        for axis, block in enumerate(blocks):
+            along = np.arange(d).reshape([d if a == axis else 1 for a in range(len(blocks))])
+            for p in block:
+                index[p] = along
+        out[tuple(index)] += values
     return out
 
 
@@ -197,8 +207,8 @@ def sandwich_terms(
     As = np.stack([p[1] for p in pairs])
     cs = np.stack([p[2] for p in pairs])
     n, d, _ = As.shape
-    flat = As.reshape(n, d * d)
-    T = ((flat * w[:, None]).T @ flat).reshape(d, d, d, d)  # [i, k, l, j]
+    weighted = As.reshape(n, d * d) * w[:, None]
+    T = (weighted.T @ As.reshape(n, d * d)).reshape(d, d, d, d)  # [i, k, l, j]
     L = (mu4 * T).transpose(0, 3, 1, 2)
-    C = (mu3 * np.einsum("p,pik,pj->ikj", w, As, cs)).transpose(0, 2, 1)
+    C = (mu3 * (weighted.T @ cs).reshape(d, d, d)).transpose(0, 2, 1)  # from [i, k, j]
     return L, C

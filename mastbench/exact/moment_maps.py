@@ -320,11 +320,13 @@ def _gradient_step_terms(
     E[BPB] (``quartic``), E[B m eᵀ] (``cubic``) and E[eeᵀ] (``noise``)."""
     d = c.shape[0]
     eye = np.eye(d)
+    diagonal = np.arange(d)
     L = g * g * quartic
-    L += np.einsum("ik,jl->ijkl", eye, eye)
-    L -= g * (np.einsum("ik,jl->ijkl", A_bar, eye) + np.einsum("ik,lj->ijkl", eye, A_bar))
+    L[:, diagonal, :, diagonal] += eye - g * A_bar  # [j, i, k]: P − γĀP, l = j
+    L[diagonal, :, diagonal, :] -= g * A_bar.T  # [i, j, l]: −γPĀ, k = i
     C = g * g * (cubic + cubic.transpose(1, 0, 2))
-    C -= g * (np.einsum("ik,j->ijk", eye, c) + np.einsum("i,jk->ijk", c, eye))
+    C[diagonal, :, diagonal] -= g * c  # [i, j]: −γmcᵀ, k = i
+    C[:, diagonal, diagonal] -= g * c[:, None]  # [i, j]: −γcmᵀ, k = j
     return AffineTerms(EK=eye - g * A_bar, Eh=-g * c, L=L, C=C, N=g * g * noise)
 
 
