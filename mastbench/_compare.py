@@ -184,13 +184,8 @@ def _exact_engine() -> Callable[..., Any]:
     return moments
 
 
-def _exact_dist2(result: Any) -> np.ndarray:
-    return np.asarray(result.dist2, dtype=float)
-
-
 def _exact(quick: bool) -> list[Row]:
     moments = _exact_engine()
-    dsgd = _dsgd()
     sk = _sketches()
     from mastbench.problems import random as random_problems
 
@@ -200,27 +195,9 @@ def _exact(quick: bool) -> list[Row]:
     step = 0.5 / (problem.L * sketch.L_S_max)
     x0 = np.ones(d)
 
-    def engine() -> Any:
-        return moments(problem, sketch, x0, step, iters)
-
-    t_exact = best_time(engine, repeat=3)
-    exact_value = float(_exact_dist2(engine())[-1])
-
     pilot = 200 if quick else 2000
-
-    def monte_carlo(replicates: int, seed: int) -> np.ndarray:
-        trace = dsgd(
-            problem, x0, sketch=sketch, step=step, iters=iters, rng=rng(seed),
-            replicates=replicates, checkpoints=[0, iters], metrics=["dist2"],
-        )  # fmt: skip
-        return np.asarray(trace.metrics["dist2"][-1], dtype=float)
-
-    t_pilot = best_time(lambda: monte_carlo(pilot, 5), repeat=3)  # as the exact side
-    samples = monte_carlo(pilot, 5)
-    mean, sd = float(samples.mean()), float(samples.std(ddof=1))
-    needed = math.ceil((1.96 * sd / (0.01 * mean)) ** 2)
-    t_mc = t_pilot * needed / pilot
-    mc_error = abs(mean - exact_value) / exact_value
+    DSGD = _require("mastbench.algorithms.mast", "the MAST algorithms").DSGD
+    race = _race(DSGD(sketch=sketch, gamma=step), problem, x0, iters, pilot)
 
     sizes = (4, 8, 16) if quick else (64, 128, 256)
     steps = 5 if quick else 50
@@ -243,13 +220,10 @@ def _exact(quick: bool) -> list[Row]:
         _row(
             f"exact engine vs Monte Carlo to 1% relative error (95%) on E‖x_t − x*‖², d={d}, "
             f"T={iters}, Bernoulli(0.5)",
-            t_mc / t_exact,
+            race["ratio"],
             "x",
             ">= 100",
-            f"exact {t_exact * 1e3:.1f} ms; Monte Carlo needs R={needed} (sd/mean "
-            f"{sd / mean:.2f} from a pilot of {pilot}), {t_pilot:.2f} s for the pilot, "
-            f"scaled linearly to {t_mc:.1f} s; pilot mean off the exact value by "
-            f"{100 * mc_error:.2f}%",
+            race["detail"],
         ),
         _row(
             f"exact engine cost per step vs d (log-log slope over d={sizes})",
@@ -260,6 +234,125 @@ def _exact(quick: bool) -> list[Row]:
             + ", ".join(f"{n}: {c * 1e3:.3f}" for n, c in zip(sizes, costs, strict=True)),
         ),
     ]
+
+
+def _race(method: Any, problem: Any, x0: np.ndarray, iters: int, pilot: int) -> dict[str, Any]:
+    """The exact engine against Monte Carlo on E‖x_T − x_D*‖²: each "exact engine vs Monte
+    Carlo" row.
+
+    The exact engine's time for T steps (best of 3, checkpoints 0 and T); Monte Carlo by the
+    batched driver with ``pilot`` replicates (best of 3), whose sample sd/mean gives the
+    replicates R needed for a 95 % confidence half-width of 1 % of the mean, R =
+    ⌈(1.96·sd/(0.01·mean))²⌉, its time scaled linearly in R.
+    """
+    exact = _require("mastbench.exact", "the exact moment engine")
+    driver = _require("mastbench.algorithms.driver", "the driver")
+
+    def engine() -> Any:
+        return exact.moments(method, problem, x0, iters, [0, iters])
+
+    t_exact = best_time(engine, repeat=3)
+    exact_value = float(np.asarray(engine().dist2, dtype=float)[-1])
+
+    def monte_carlo() -> np.ndarray:
+        trace = driver.run(
+            method, problem, x0, iters=iters, rng=rng(5), replicates=pilot,
+            checkpoints=[0, iters], metrics=["dist2"],
+        )  # fmt: skip
+        return np.asarray(trace.metrics["dist2"][-1], dtype=float)
+
+    t_pilot = best_time(monte_carlo, repeat=3)
+    samples = monte_carlo()
+    mean, sd = float(samples.mean()), float(samples.std(ddof=1))
+    needed = math.ceil((1.96 * sd / (0.01 * mean)) ** 2)
+    t_mc = t_pilot * needed / pilot
+    return {
+        "ratio": t_mc / t_exact,
+        "detail": (
+            f"exact {t_exact * 1e3:.1f} ms; Monte Carlo needs R={needed} (sd/mean "
+            f"{sd / mean:.2f} from a pilot of {pilot}), {t_pilot:.2f} s for the pilot, scaled "
+            f"linearly to {t_mc:.1f} s; pilot mean off the exact value by "
+            f"{100 * abs(mean - exact_value) / exact_value:.2f}%"
+        ),
+    }
+
+
+def _block_sketch(d: int, blocks: int) -> Any:
+    """Uniform Discrete over S_j = B·Diag(1[i ≡ j mod B]), j < B (E[S] = I)."""
+    diagonals = np.stack([blocks * (np.arange(d) % blocks == j) for j in range(blocks)])
+    return _sketches().Discrete(diagonals.astype(float), np.full(blocks, 1.0 / blocks))
+
+
+def _method_instances(quick: bool) -> list[tuple[str, Any, Any, np.ndarray]]:
+    """(label, method, problem, x₀) of each method with a moment map but option I.
+
+    Sizes where the exact engine runs its compiled affine loop (iters·D³ ≥ ``MIN_WORK`` for
+    the state dimension D), the joint support of IST stays small, and E‖x_T − x*‖² has a
+    moderate spread (sd/mean ≲ 1, so that the pilot's estimate of R is reliable).
+    """
+    mast = _require("mastbench.algorithms.mast", "the MAST algorithms")
+    sk = _sketches()
+    from mastbench.problems import random as random_problems
+
+    quadratic = random_problems.quadratic
+    d, d_small, d_vr, blocks = (6, 6, 4, 2) if quick else (20, 14, 8, 4)
+    n = 10 if quick else 50
+    lsq = random_problems.least_squares(n, d, rng(4), l2=0.1)
+    bern = sk.Bernoulli(0.5, d)
+    option_two = mast.DSGD(
+        sketch=bern, gamma=0.5 / (lsq.L_max * bern.L_S_max), option="II", batch_size=5
+    )
+    quad = quadratic(d_small, 10.0, rng(4))
+    discrete = _block_sketch(d_small, blocks)
+    importance = mast.DSGDImportance(sketch=discrete, gamma=0.1 / (quad.L * discrete.L_S_max))
+    pair = mast.Clients([quadratic(d_small, 10.0, g) for g in rng(4).spawn(2)])
+    ist = mast.DistributedDSGD(
+        sketches=sk.Permutation(d_small, 2), gamma=0.5 / (4 * max(p.L for p in pair.problems))
+    )
+    trio = mast.Clients([quadratic(d, 10.0, g) for g in rng(6).spawn(3)])
+    independent = mast.DistributedDSGD(
+        sketches=[sk.RandK(d, d // 2) for _ in range(3)],
+        gamma=0.5 / (4 * max(p.L for p in trio.problems)),
+    )
+    quad_vr = quadratic(d_vr, 10.0, rng(4))
+    vr_sketch = _block_sketch(d_vr, blocks)
+    l_svrdsg = mast.LSVRDSG(
+        sketch=vr_sketch,
+        gamma=1 / (6 * quad_vr.L * vr_sketch.L_S_max),
+        prob=0.5,
+        batch=blocks - 1,
+    )
+    return [
+        (f"DSGD option II (least squares n={n}, b=5, Bernoulli(0.5)), d={d}", option_two, lsq,
+         np.ones(d)),
+        (f"DSGD importance sampling (Discrete, {blocks} block sketches), d={d_small}",
+         importance, quad, np.ones(d_small)),
+        (f"IST (distributed DSGD, joint Permutation({d_small}, 2)), d={d_small}", ist, pair,
+         np.ones(d_small)),
+        (f"distributed DSGD (3 clients, independent Rand-{d // 2}), d={d}", independent, trio,
+         np.ones(d)),
+        (f"L-SVRDSG (Discrete, {blocks} block sketches, b={blocks - 1}, p=1/2), d={d_vr} "
+         f"(state 3d={3 * d_vr})", l_svrdsg, quad_vr, np.ones(d_vr)),
+    ]  # fmt: skip
+
+
+def _exact_methods(quick: bool) -> list[Row]:
+    iters = 200 if quick else 1000
+    pilot = 200 if quick else 2000
+    rows = []
+    for label, method, problem, x0 in _method_instances(quick):
+        race = _race(method, problem, x0, iters, pilot)
+        rows.append(
+            _row(
+                f"exact engine vs Monte Carlo to 1% relative error (95%) on E‖x_t − x*‖², "
+                f"{label}, T={iters}",
+                race["ratio"],
+                "x",
+                ">= 100",
+                race["detail"],
+            )
+        )
+    return rows
 
 
 # -- 4. what a user would write instead: batched PyTorch and JAX -----------------------------
@@ -705,6 +798,14 @@ COMPARISONS: dict[str, tuple[list[tuple[str, str]], Callable[[bool], list[Row]]]
         [("exact engine vs Monte Carlo to 1% relative error", ">= 100"),
          ("exact engine cost per step vs d (log-log slope)", "<= 3")],
         _exact,
+    ),
+    "exact_methods": (
+        [("exact engine vs Monte Carlo to 1% relative error, DSGD option II", ">= 100"),
+         ("exact engine vs Monte Carlo to 1% relative error, importance sampling", ">= 100"),
+         ("exact engine vs Monte Carlo to 1% relative error, IST", ">= 100"),
+         ("exact engine vs Monte Carlo to 1% relative error, distributed DSGD", ">= 100"),
+         ("exact engine vs Monte Carlo to 1% relative error, L-SVRDSG", ">= 100")],
+        _exact_methods,
     ),
     "anchors": (
         [("dense quadratic: mastbench vs batched PyTorch", ">= 1"),

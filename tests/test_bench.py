@@ -323,7 +323,7 @@ def test_cli_compare_stamps_the_exact_command(monkeypatch, tmp_path):
     assert stamp["threads"] == 1
 
 
-@pytest.mark.parametrize("key", ["exact", "memory"])
+@pytest.mark.parametrize("key", ["exact", "exact_methods", "memory"])
 def test_exact_engine_comparisons_run_on_the_method_api(key):
     rows = bench.compare(quick=True, only=[key])
     assert rows and all(math.isfinite(r.value) for r in rows)

@@ -223,11 +223,11 @@ def test_compiles_in_memory_without_a_writable_cache(monkeypatch):
         return njit(*args, **kwargs)
 
     monkeypatch.setattr(numba, "njit", no_cache)
-    kernel = numba_kernel._compiled.__wrapped__()
+    kernel = numba_kernel._jit.__wrapped__("_propagate")
     assert kernel.py_func is numba_kernel._propagate
 
 
 def test_disabled_jit_means_no_compiled_loop(monkeypatch):
     numba = pytest.importorskip("numba")
     monkeypatch.setattr(numba.config, "DISABLE_JIT", True)
-    assert numba_kernel._compiled.__wrapped__() is None
+    assert numba_kernel._jit.__wrapped__("_propagate") is None

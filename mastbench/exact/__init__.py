@@ -19,9 +19,10 @@ compares the two, and ``tests/exact/test_contract.py`` keeps them in agreement.
 
 Modules: :mod:`~mastbench.exact.engine` (``moments``, ``limit``, results),
 :mod:`~mastbench.exact.moment_maps` (the maps, propagation, fixed point),
-:mod:`~mastbench.exact.diagonal_step` (the fused step of diagonal sketches) and
-:mod:`~mastbench.exact.numba_kernel` (its compiled propagation; ``enabled = False`` forces
-the NumPy loop).
+:mod:`~mastbench.exact.diagonal_step` (the fused step of diagonal sketches),
+:mod:`~mastbench.exact.affine_form` (any map as one affine map of (m, vech P)) and
+:mod:`~mastbench.exact.numba_kernel` (the compiled propagation of both; ``enabled = False``
+forces the NumPy loop).
 """
 
 from mastbench.exact.engine import (

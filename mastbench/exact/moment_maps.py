@@ -21,6 +21,15 @@ from typing import Any
 import numpy as np
 
 from mastbench.exact import numba_kernel
+from mastbench.exact.affine_form import (
+    MAX_AFFINE_DIM,
+    AffineForm,
+    AffineTerms,
+    affine_form,
+    diagonal_moment_tensors,
+    enumerated_terms,
+    sandwich_terms,
+)
 from mastbench.exact.diagonal_step import (
     GeneralDiagonalStep,
     SymmetricDiagonalStep,
@@ -71,6 +80,20 @@ class MomentMap(ABC):
         """
         P = self.second_step(P, m)
         return self.mean_step(m), 0.5 * (P + P.T)
+
+    def affine_terms(self) -> AffineTerms | None:
+        """The tensors of this map as one affine map of (m, P)
+        (:mod:`mastbench.exact.affine_form`), or None where they are not available."""
+        return None
+
+    @cached_property
+    def affine(self) -> AffineForm | None:
+        """s⁺ = M s + r on s = (m, vech P), for D ≤ ``MAX_AFFINE_DIM`` and a map with
+        :meth:`affine_terms`; None otherwise."""
+        if self.dim > MAX_AFFINE_DIM:
+            return None
+        terms = self.affine_terms()
+        return None if terms is None else affine_form(terms)
 
     def start(self, y0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The state moments (E u_0, E u_0u_0ᵀ) from the deterministic y_0 = x_0 − v.
@@ -153,6 +176,24 @@ class SketchedStep(MomentMap):
     def _compress(self, X: np.ndarray) -> np.ndarray:
         return X if self.compressor_second is None else X * self.compressor_second
 
+    def affine_terms(self) -> AffineTerms | None:
+        """The tensors of :meth:`pattern_second_step` for a diagonal sketch (None otherwise):
+        the pairs (β, A, c) and (α, A_i, c_i) under the sketch, the compressor's E[ccᵀ]
+        entrywise on the γ² terms."""
+        moments = diagonal_moment_tensors(self.sketch)
+        if moments is None:
+            return None
+        pairs = [(self.beta, self.A, self.c)]
+        if self.components is not None and self.alpha != 0.0:
+            pairs += [(self.alpha, A_i, c_i) for A_i, c_i in zip(*self.components, strict=True)]
+        quartic, cubic = sandwich_terms(moments, pairs)
+        g, C = self.step, self.compressor_second
+        if C is not None:
+            quartic, cubic = quartic * C[:, :, None, None], cubic * C[:, :, None]
+        return _gradient_step_terms(
+            g, self.A_bar, self.c, quartic, cubic, self._compress(self.noise)
+        )
+
     def mean_step(self, m: np.ndarray) -> np.ndarray:
         return m - self.step * (self.A_bar @ m + self.c)
 
@@ -216,6 +257,21 @@ class IndependentClientsStep(MomentMap):
     def mean_step(self, m: np.ndarray) -> np.ndarray:
         return m - self.step / self.M * (self.bar_sum @ m + self.c_sum)
 
+    def affine_terms(self) -> AffineTerms | None:
+        """The tensors of :meth:`second_step` when every client's sketch is diagonal (None
+        otherwise)."""
+        bar = self.bar_sum
+        quartic = np.einsum("ik,lj->ijkl", bar, bar)
+        cubic = np.einsum("ik,j->ijk", bar, self.c_sum)
+        for sk, A, c, Ab in zip(self.sketches, self.As, self.cs, self.bars, strict=True):
+            moments = diagonal_moment_tensors(sk)
+            if moments is None:
+                return None
+            own_quartic, own_cubic = sandwich_terms(moments, [(1.0, A, c)])
+            quartic += own_quartic - np.einsum("ik,lj->ijkl", Ab, Ab)
+            cubic += own_cubic - np.einsum("ik,j->ijk", Ab, c)
+        return _gradient_step_terms(self.step / self.M, bar, self.c_sum, quartic, cubic, self.noise)
+
     def second_step(self, P: np.ndarray, m: np.ndarray) -> np.ndarray:
         g = self.step / self.M
         quartic = self.bar_sum @ P @ self.bar_sum
@@ -243,10 +299,35 @@ class EnumeratedStep(MomentMap):
     def mean_step(self, m: np.ndarray) -> np.ndarray:
         return self.EK @ m + self.Eh
 
+    def affine_terms(self) -> AffineTerms:
+        return enumerated_terms(self.Ks, self.hs, self.w)
+
     def second_step(self, P: np.ndarray, m: np.ndarray) -> np.ndarray:
         KPK = np.tensordot(self.w, self.Ks @ P @ self.KT, axes=1)
         cross = np.einsum("n,ni,nj->ij", self.w, self.Ks @ m, self.hs)
         return KPK + cross + cross.T + self.Ehh
+
+
+def _gradient_step_terms(
+    g: float,
+    A_bar: np.ndarray,
+    c: np.ndarray,
+    quartic: np.ndarray,
+    cubic: np.ndarray,
+    noise: np.ndarray,
+) -> AffineTerms:
+    """The tensors of K = I − γB, h = −γe with E[B] = Ā, E[e] = c and the tensors of
+    E[BPB] (``quartic``), E[B m eᵀ] (``cubic``) and E[eeᵀ] (``noise``)."""
+    d = c.shape[0]
+    eye = np.eye(d)
+    diagonal = np.arange(d)
+    L = g * g * quartic
+    L[:, diagonal, :, diagonal] += eye - g * A_bar  # [j, i, k]: P − γĀP, l = j
+    L[diagonal, :, diagonal, :] -= g * A_bar.T  # [i, j, l]: −γPĀ, k = i
+    C = g * g * (cubic + cubic.transpose(1, 0, 2))
+    C[diagonal, :, diagonal] -= g * c  # [i, j]: −γmcᵀ, k = i
+    C[:, diagonal, diagonal] -= g * c[:, None]  # [i, j]: −γcmᵀ, k = j
+    return AffineTerms(EK=eye - g * A_bar, Eh=-g * c, L=L, C=C, N=g * g * noise)
 
 
 # -- propagation and fixed point ---------------------------------------------------------------
@@ -262,10 +343,14 @@ def propagate(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Iterate the moment map from (m0, P0); return the moments at the checkpoints.
 
-    The symmetric fused DSGD step (:attr:`SketchedStep.symmetric_kernel`) runs in one compiled
-    loop (:mod:`mastbench.exact.numba_kernel`) when numba is importable and the propagation is
-    long enough (:func:`~mastbench.exact.numba_kernel.worthwhile`); every other map, or with
-    ``mastbench.exact.numba_kernel.enabled = False``, steps through :meth:`MomentMap.advance`.
+    When numba is importable and the propagation is long enough
+    (:func:`~mastbench.exact.numba_kernel.worthwhile`), the whole propagation runs in one
+    compiled call (:mod:`mastbench.exact.numba_kernel`): the symmetric fused DSGD step
+    (:attr:`SketchedStep.symmetric_kernel`) in its own loop, any other map with an affine form
+    (:attr:`MomentMap.affine`: D ≤ ``MAX_AFFINE_DIM``, enumerated branches or diagonal
+    sketches) as s⁺ = M s + r.  Every other map, or with
+    ``mastbench.exact.numba_kernel.enabled = False``, steps through :meth:`MomentMap.advance`,
+    the reference the compiled loops match to rounding.
 
     Returns
     -------
@@ -276,13 +361,12 @@ def propagate(
     """
     D = step.dim
     m, P = m0, 0.5 * (P0 + P0.T)
-    fused = step.symmetric_kernel if isinstance(step, SketchedStep) else None
-    if (
-        fused is not None
-        and numba_kernel.worthwhile(D, int(checkpoints[-1]))
-        and numba_kernel.available()
-    ):
-        return numba_kernel.propagate_symmetric(fused.factors, m, P, iters, checkpoints)
+    if numba_kernel.worthwhile(D, int(checkpoints[-1])) and numba_kernel.available():
+        fused = step.symmetric_kernel if isinstance(step, SketchedStep) else None
+        if fused is not None:
+            return numba_kernel.propagate_symmetric(fused.factors, m, P, iters, checkpoints)
+        if step.affine is not None:
+            return numba_kernel.propagate_affine(step.affine, m, P, iters, checkpoints)
     record = checkpoints.tolist()
     means = np.empty((len(record), D))
     seconds = np.empty((len(record), D, D))

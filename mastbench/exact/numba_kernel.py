@@ -1,4 +1,9 @@
-"""The whole propagation of the symmetric fused diagonal step in one compiled loop (numba).
+"""The whole propagation of a moment map in one compiled loop (numba).
+
+Two loops: :func:`propagate_symmetric` for DSGD option I with a closed-form diagonal sketch
+(below), and :func:`propagate_affine` for every other map with an affine form (option II,
+importance sampling, distributed DSGD and IST, L-SVRDSG; :mod:`mastbench.exact.affine_form`),
+one matrix–vector product s⁺ = M s + r per step on s = (m, vech P).
 
 :class:`mastbench.exact.diagonal_step.SymmetricDiagonalStep` costs two small matrix products and
 about a dozen NumPy calls per step; at d ≈ 30 the per-call overhead of NumPy outweighs the
@@ -11,9 +16,10 @@ compiled by numba (the optional extra ``mastbench[fast]``), from the same precom
 
 two products of (d, d) matrices (``np.dot``, i.e. BLAS) per step instead of the NumPy step's
 (d, d)·(d, 2d) and (d, 2d+2)·(2d+2, d), with the elementwise work fused into loops.  It
-agrees with the NumPy step to rounding (``tests/test_diagonal_kernel.py``).
+agrees with the NumPy step to rounding (``tests/test_diagonal_kernel.py``); the affine loop
+agrees with each map's NumPy step to rounding (``tests/exact/test_affine_form.py``).
 
-The compiled function is cached on disk (``cache=True``: in ``NUMBA_CACHE_DIR`` when set,
+Each compiled function is cached on disk (``cache=True``: in ``NUMBA_CACHE_DIR`` when set,
 else in ``__pycache__`` beside this file, else in numba's user-wide cache directory; without
 any writable location it is compiled in memory once per process).  Its first use in a process
 imports numba and loads it from the cache (about 0.4 s); on a cold cache it is compiled,
@@ -29,12 +35,24 @@ from typing import Any
 
 import numpy as np
 
+from mastbench.exact.affine_form import AffineForm
 from mastbench.exact.diagonal_step import SymmetricFactors
 
-__all__ = ["MIN_WORK", "available", "enabled", "propagate_symmetric", "worthwhile"]
+__all__ = [
+    "MIN_WORK",
+    "SPARSE_DENSITY",
+    "available",
+    "enabled",
+    "propagate_affine",
+    "propagate_symmetric",
+    "worthwhile",
+]
 
 #: False forces :func:`mastbench.exact.moment_maps.propagate` onto the NumPy loop.
 enabled: bool = True
+
+#: Largest fraction of nonzero entries of M for which :func:`propagate_affine` skips zeros.
+SPARSE_DENSITY: float = 0.25
 
 #: Least iters·d³ for which the compiled loop is used (see :func:`worthwhile`).
 MIN_WORK: float = 2e6
@@ -96,23 +114,61 @@ def _propagate(
         P, nxt = nxt, P
 
 
+def _propagate_affine(M, indptr, indices, data, r, s0, rows, cols, iters, record, means, seconds):
+    """The loop s⁺ = M s + r (compiled by numba; see :func:`propagate_affine`): M dense, or in
+    compressed sparse rows (indptr, indices, data) when indptr is not empty."""
+    n = s0.shape[0]
+    D = n - rows.shape[0]
+    sparse = indptr.shape[0] > 0
+    s = s0.copy()
+    nxt = np.empty(n)
+    slot = 0
+    for t in range(iters + 1):
+        if t == record[slot]:
+            for i in range(D):
+                means[slot, i] = s[i]
+            for q in range(rows.shape[0]):
+                seconds[slot, rows[q], cols[q]] = s[D + q]
+                seconds[slot, cols[q], rows[q]] = s[D + q]
+            slot += 1
+            if slot == record.shape[0]:
+                break
+        if sparse:
+            for i in range(n):
+                total = 0.0
+                for q in range(indptr[i], indptr[i + 1]):
+                    total += data[q] * s[indices[q]]
+                nxt[i] = total
+        else:
+            np.dot(M, s, nxt)
+        for i in range(n):
+            s[i] = nxt[i] + r[i]
+
+
 @cache
-def _compiled() -> Any:
-    """The numba-compiled :func:`_propagate`, or None without numba or with its JIT disabled."""
+def _jit(name: str) -> Any:
+    """The numba-compiled function ``name`` of this module, or None without numba or with its
+    JIT disabled."""
     try:
         import numba
     except ImportError:
         return None
     if numba.config.DISABLE_JIT:
         return None
+    function = globals()[name]
     try:
-        return numba.njit(cache=True)(_propagate)
+        return numba.njit(cache=True)(function)
     except RuntimeError:  # no writable cache location: compile in memory
-        return numba.njit(_propagate)
+        return numba.njit(function)
+
+
+def _compiled() -> Any:
+    """The numba-compiled :func:`_propagate`, or None without numba or with its JIT disabled."""
+    return _jit("_propagate")
 
 
 def available() -> bool:
-    """Whether :func:`propagate_symmetric` can run: :data:`enabled` and numba importable."""
+    """Whether the compiled loops can run: :data:`enabled` and numba importable."""
     return enabled and _compiled() is not None
 
 
@@ -179,3 +235,71 @@ def propagate_symmetric(
         work,
     )
     return means, seconds
+
+
+def propagate_affine(
+    form: AffineForm, m0: np.ndarray, P0: np.ndarray, iters: int, checkpoints: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(m, P) at the checkpoints of any moment map by its affine form s⁺ = M s + r.
+
+    One matrix–vector product per step on s = (m, vech P)
+    (:mod:`mastbench.exact.affine_form`), all ``iters`` steps in one compiled call: by BLAS
+    for a dense M, over the nonzero entries when at most :data:`SPARSE_DENSITY` of M's
+    entries are nonzero (L-SVRDSG's augmented state, sparse Discrete supports).
+
+    Parameters
+    ----------
+    form : AffineForm
+        From :attr:`mastbench.exact.moment_maps.MomentMap.affine`.
+    m0 : ndarray, shape (D,)
+    P0 : ndarray, shape (D, D)
+        Symmetric.
+    iters, checkpoints
+        As for :func:`propagate_symmetric`.
+
+    Returns
+    -------
+    means : ndarray, shape (C, D)
+    seconds : ndarray, shape (C, D, D)
+
+    Raises
+    ------
+    RuntimeError
+        If numba is not importable or its JIT is disabled (check :func:`available`).
+    """
+    kernel = _jit("_propagate_affine")
+    if kernel is None:
+        raise RuntimeError("the compiled propagation needs numba (pip install mastbench[fast])")
+    D = form.dim
+    means = np.empty((checkpoints.shape[0], D))
+    seconds = np.empty((checkpoints.shape[0], D, D))
+    M = np.ascontiguousarray(form.M, dtype=np.float64)
+    empty = np.empty(0, dtype=np.int64)
+    if np.count_nonzero(M) <= SPARSE_DENSITY * M.size:
+        indptr, indices, data = _csr(M)
+        M = np.empty((0, 0))
+    else:
+        indptr, indices, data = empty, empty, np.empty(0)
+    kernel(
+        M,
+        indptr,
+        indices,
+        data,
+        np.ascontiguousarray(form.r, dtype=np.float64),
+        form.pack(np.asarray(m0, dtype=np.float64), np.asarray(P0, dtype=np.float64)),
+        form.rows,
+        form.cols,
+        int(iters),
+        np.ascontiguousarray(checkpoints, dtype=np.int64),
+        means,
+        seconds,
+    )
+    return means, seconds
+
+
+def _csr(M: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indptr, indices, data) of the nonzero entries of M, row by row."""
+    rows, indices = np.nonzero(M)
+    indptr = np.zeros(M.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=M.shape[0]), out=indptr[1:])
+    return indptr, indices.astype(np.int64), M[rows, indices]
