@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from mastbench.theory.mast.common import quadratic_instance, random_quadratic
+from mastbench.theory.mast.instances import LSVRDSGInstance
 from mastbench.theory.mast.rates_multi import (
     DMAX_COUNTEREXAMPLE,
     _distsetting,
@@ -96,7 +97,9 @@ def test_vr_neighbourhood_tolerance_scales_with_the_problem(scale, k):
     thm = theory.get("mast.vr-neighbourhood")
     problem = random_quadratic(3, 30.0, 5)
     sketch = _uniform_discrete(RandK(3, k))
-    inst = quadratic_instance("scaled", problem, sketch, seed=5, minibatch="fixed")
+    inst = quadratic_instance(
+        "scaled", problem, sketch, seed=5, kind=LSVRDSGInstance, minibatch="fixed"
+    )
     inst = inst.replace(shift=scale * inst.shift)
     verdict = verify(thm, inst)
     assert verdict.status == "holds", verdict.summary()
@@ -120,6 +123,7 @@ def test_vr_far_shift_and_start_near_x_D_star_is_not_flagged_on_round_off():
         shift=np.array([345.584192064786]),
         x0=np.array([-0.13110486329131754]),
         iters=80,
+        kind=LSVRDSGInstance,
     )
     thm = theory.get("mast.vr")
     verdict = verify(thm, inst)

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 from mastbench.problems.mast_objective import MASTObjective
 from mastbench.problems.quadratic import Quadratic
-from mastbench.theory import FieldBag, Instance, NegativeControl
+from mastbench.theory import NegativeControl
+from mastbench.theory.mast.instances import RunInstance
 
 from mastbench import exact
 from mastbench.algorithms.mast import DSGD
@@ -33,6 +34,9 @@ __all__ = [
     "sc_assumptions",
     "setting",
     "sketch_support",
+    "start_distance2",
+    "start_error",
+    "start_gap",
 ]
 
 PAPER = (
@@ -53,12 +57,14 @@ def quadratic_instance(
     seed: int = 0,
     iters: int = 100,
     x0: np.ndarray | None = None,
+    kind: type[RunInstance] = RunInstance,
     **fields: Any,
-) -> Instance:
+) -> RunInstance:
     """An instance for the single-node rates: quadratic f, sketch D, shift v, start x0.
 
     ``shift`` is an array, or ``"random"`` (standard normal), ``"zero"``, ``"interpolation"``
-    (v = x*, so Δ = 0); ``x0`` is standard normal from ``seed`` unless given.
+    (v = x*, so Δ = 0); ``x0`` is standard normal from ``seed`` unless given; ``kind`` is the
+    instance class and ``fields`` its further fields.
     """
     gen = np.random.default_rng(seed)
     d = problem.d
@@ -70,7 +76,7 @@ def quadratic_instance(
         }[shift]()
     start = gen.standard_normal(d)
     x0 = start if x0 is None else np.asarray(x0, float)
-    return FieldBag(
+    return kind(
         name,
         problem=problem,
         sketch=sketch,
@@ -116,7 +122,7 @@ class _Setting:
         return float(np.linalg.eigvalsh(self.A_bar)[-1])
 
 
-def setting(inst: Instance) -> _Setting:
+def setting(inst: RunInstance) -> _Setting:
     problem, sketch = inst.problem, inst.sketch
     v = inst.shift
     objective = MASTObjective(problem, sketch, problem.asarray(v))
@@ -132,19 +138,35 @@ def setting(inst: Instance) -> _Setting:
     )
 
 
-def dsgd_readouts(inst: Instance, step: float, iters: int) -> exact.ExactMoments:
+def start_error(inst: RunInstance) -> np.ndarray:
+    """x^0 − x_D*, computed in y = x − v as the exact readouts are."""
+    return inst.x0 - inst.shift - setting(inst).y_star
+
+
+def start_distance2(inst: RunInstance) -> float:
+    """‖x^0 − x_D*‖²."""
+    return float(np.sum((inst.x0 - setting(inst).objective.x_star_host) ** 2))
+
+
+def start_gap(inst: RunInstance) -> float:
+    """δ_0 = f_D(x^0) − f_D* = ½(x^0 − x_D*)ᵀĀ(x^0 − x_D*) on a quadratic f."""
+    e = start_error(inst)
+    return 0.5 * float(e @ setting(inst).A_bar @ e)
+
+
+def dsgd_readouts(inst: RunInstance, step: float, iters: int) -> exact.ExactMoments:
     """Exact E‖x_t − x_D*‖², E f_D(x_t) − f_D*, E‖∇f_D(x_t)‖², E f(x_t) − f* for t ≤ iters."""
     method = DSGD(sketch=inst.sketch, gamma=step, shift=inst.shift)
     return exact.moments(method, inst.problem, inst.x0, iters)
 
 
 def dsgd_run(
-    step: Callable[[Instance, Mapping[str, Any]], float],
-) -> Callable[[Instance, Mapping[str, Any]], tuple[Any, Any, Any]]:
+    step: Callable[[RunInstance, Mapping[str, Any]], float],
+) -> Callable[[RunInstance, Mapping[str, Any]], tuple[Any, Any, Any]]:
     """``Theorem.implementation`` of a DSGD option I theorem: the method of
     :func:`dsgd_readouts` with step ``step(instance, params)``, on the instance's f and x^0."""
 
-    def run(inst: Instance, params: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    def run(inst: RunInstance, params: Mapping[str, Any]) -> tuple[Any, Any, Any]:
         method = DSGD(sketch=inst.sketch, gamma=step(inst, params), shift=inst.shift)
         return method, inst.problem, inst.x0
 
@@ -164,7 +186,7 @@ def atol(*scales: float) -> float:
     return ATOL * max(1.0, *[abs(x) for x in scales])
 
 
-def cancelled_scales(inst: Instance) -> dict[str, float]:
+def cancelled_scales(inst: RunInstance) -> dict[str, float]:
     """Sizes of the terms that cancel in the exact readouts (computed in y = x − v).
 
     ``dist2`` = tr P − 2y*ᵀm + ‖y*‖² cancels ‖y*‖², ``gradnorm2`` = tr(ĀPĀ) + 2cᵀĀm + ‖c‖²
@@ -188,14 +210,14 @@ def finite_support(sketch: Any) -> list[str]:
     return []
 
 
-def sc_assumptions(inst: Instance) -> list[str]:
+def sc_assumptions(inst: RunInstance) -> list[str]:
     out = finite_support(inst.sketch)
     if inst.problem.mu <= 0:
         out.append("f must be μ_f-strongly convex (μ_f > 0)")
     return out
 
 
-def _divergent_step(inst: Instance, p: dict[str, Any]) -> dict[str, Any]:
+def _divergent_step(inst: RunInstance, p: dict[str, Any]) -> dict[str, Any]:
     """Step 3/λ_max(Ā) ≥ 3× any step the theorems allow; the mean recursion diverges."""
     return {**p, "step": 3.0 / setting(inst).lam_max_A_bar, "iters": min(p.get("iters", 40), 40)}
 

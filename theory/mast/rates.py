@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from mastbench.problems.mast_objective import MASTObjective
 from mastbench.problems.quadratic import Quadratic, QuadraticForm
-from mastbench.theory import Evidence, FieldBag, Instance, NegativeControl, theorem
+from mastbench.theory import Measurement, NegativeControl, theorem
 from mastbench.theory.mast import rates_multi as _mast_rates_multi
 from mastbench.theory.mast.common import (
     PAPER,
@@ -35,7 +35,10 @@ from mastbench.theory.mast.common import (
     random_quadratic,
     sc_assumptions,
     setting,
+    start_distance2,
+    start_gap,
 )
+from mastbench.theory.mast.instances import MonteCarloInstance, RunInstance
 
 from mastbench.backend import rng
 from mastbench.sketches import Bernoulli, Identity, RandK
@@ -45,11 +48,11 @@ __all__ = ["_mast_rates_multi"]
 
 
 # -- T-SC --
-def _sc_step(inst: Instance) -> float:
+def _sc_step(inst: RunInstance) -> float:
     return 1.0 / (inst.problem.L * inst.sketch.L_S_max)
 
 
-def sc_tight_instance(p: float = 0.3, iters: int = 150) -> Instance:
+def sc_tight_instance(p: float = 0.3, iters: int = 150) -> RunInstance:
     """T-SC attained with equality: f = ½x² − x on R, S ~ Bernoulli(p), v = x* = 1.
 
     With y = x − v and s = S ∈ {0, 1/p}: y ↦ (1 − γs²)y, so E y_{t+1}² = (1 − 2γ/p + γ²/p³)
@@ -69,7 +72,7 @@ def sc_tight_instance(p: float = 0.3, iters: int = 150) -> Instance:
     )
 
 
-def _sc_instances(quick: bool) -> list[Instance]:
+def _sc_instances(quick: bool) -> list[RunInstance]:
     q1 = random_quadratic(4, 10.0, 1)
     bern = Bernoulli(np.array([0.3, 0.5, 0.7, 0.9]))
     out = [
@@ -121,7 +124,7 @@ def _quadratic_cases(*, singular: bool = False, with_gap: bool = False, **fields
     (``mastbench.strategies.mast_quadratic_cases``) with the theorem's own fixed ``fields``."""
     from mastbench.strategies import mast_quadratic_cases
 
-    def build(case: dict) -> Instance:
+    def build(case: dict) -> RunInstance:
         gap = {"gap": case["gap"]} if with_gap else {}
         return quadratic_instance(
             "hypothesis",
@@ -146,10 +149,6 @@ def _sc_strategy() -> Any:
     paper=PAPER,
     label="T-SC (strongly convex, DSGD option I, last iterate)",
     tag="R/D",
-    statement=(
-        "E‖x^T − x_D*‖² ≤ (1 − γμ_fμ_D)^T ‖x^0 − x_D*‖² + 2γL_fL_S^max·Δ/(μ_fμ_D) for "
-        "0 < γ ≤ 1/(L_fL_S^max); also with Δ' = f_D* − E f_S^inf ≤ Δ in place of Δ"
-    ),
     algorithm="dsgd",
     measure="E||x_t - x_D*||^2 (exact, branch enumeration)",
     method="exact",
@@ -158,6 +157,7 @@ def _sc_strategy() -> Any:
     assumptions=sc_assumptions,
     default_params=lambda inst: {"step": _sc_step(inst), "iters": inst.iters},
     step_size=_sc_step,
+    bound=lambda inst, params, t: _sc_bound(inst, params, t),
     controls=(
         NegativeControl(
             "step 1.01× the max on the tight 1-D instance",
@@ -169,13 +169,14 @@ def _sc_strategy() -> Any:
     strategy=_sc_strategy,
     implementation=dsgd_run(lambda inst, params: params["step"]),
 )
-def sc(inst: Instance, params: dict[str, Any]) -> Evidence:
+def sc(inst: RunInstance, params: dict[str, Any]) -> Measurement:
     """T-SC: last-iterate rate of DSGD (option I) on a strongly convex f.
 
-    Statement.  E‖x^T − x_D*‖² ≤ (1 − γμ_fμ_D)^T ‖x^0 − x_D*‖² + 2γL_fL_S^max Δ/(μ_fμ_D),
-    0 < γ ≤ 1/(L_fL_S^max); the same with the sharper Δ' := f_D* − E_S f_S^inf ≤ Δ
-    (instance field ``gap``: ``"delta"`` or ``"delta_prime"``).  With v = x* (interpolation),
-    Δ = 0 and the decay is purely geometric.
+    Statement.  E‖x^T − x_D*‖² ≤ (1 − γμ_fμ_D)^T ‖x^0 − x_D*‖² + 2γL_fL_S^max·Δ/(μ_fμ_D) for
+    0 < γ ≤ 1/(L_fL_S^max); also with Δ' = f_D* − E_S f_S^inf ≤ Δ in place of Δ.
+
+    The instance field ``gap`` (``"delta"`` or ``"delta_prime"``) picks Δ or Δ'.  With v = x*
+    (interpolation), Δ = 0 and the decay is purely geometric.
 
     Assumptions.  f L_f-smooth and μ_f-strongly convex; E[S] = I; finite support (so
     L_S^max < ∞).
@@ -191,25 +192,29 @@ def sc(inst: Instance, params: dict[str, Any]) -> Evidence:
     s = setting(inst)
     step, iters = float(params["step"]), int(params["iters"])
     dist2 = dsgd_readouts(inst, step, iters).dist2
-    gap = s.delta if inst.gap == "delta" else s.delta_prime
-    mu = s.mu_f * s.mu_D
-    t = np.arange(iters + 1)
-    bound = (1 - step * mu) ** t * dist2[0] + 2 * step * s.L_f * s.L_S_max * gap / mu
-    return Evidence(
-        t,
+    return Measurement(
+        np.arange(iters + 1),
         dist2,
-        bound,
         atol=atol(dist2[0], cancelled_scales(inst)["dist2"]),
         extra={"Delta": s.delta, "Delta_prime": s.delta_prime, "gap": inst.gap},
     )
 
 
+def _sc_bound(inst: RunInstance, params: dict[str, Any], t: np.ndarray) -> np.ndarray:
+    """(1 − γμ_fμ_D)^t ‖x^0 − x_D*‖² + 2γL_fL_S^max·gap/(μ_fμ_D), gap = Δ or Δ'."""
+    s = setting(inst)
+    step = float(params["step"])
+    gap = s.delta if inst.gap == "delta" else s.delta_prime
+    mu = s.mu_f * s.mu_D
+    return (1 - step * mu) ** t * start_distance2(inst) + 2 * step * s.L_f * s.L_S_max * gap / mu
+
+
 # -- convex variant --
-def _convex_step(inst: Instance) -> float:
+def _convex_step(inst: RunInstance) -> float:
     return 1.0 / (2 * inst.problem.L * inst.sketch.L_S_max)
 
 
-def _convex_instances(quick: bool) -> list[Instance]:
+def _convex_instances(quick: bool) -> list[RunInstance]:
     out = [
         quadratic_instance(
             "singular-d4 bernoulli",
@@ -249,7 +254,7 @@ def _convex_instances(quick: bool) -> list[Instance]:
     return out
 
 
-def _convex_assumptions(inst: Instance) -> list[str]:
+def _convex_assumptions(inst: RunInstance) -> list[str]:
     out = finite_support(inst.sketch)
     if not isinstance(inst.problem, QuadraticForm):
         out.append("exact measurement needs a quadratic f")
@@ -265,10 +270,6 @@ def _convex_assumptions(inst: Instance) -> list[str]:
     paper=PAPER,
     label="convex variant (DSGD option I, averaged suboptimality)",
     tag="D",
-    statement=(
-        "(1/T)Σ_{t<T} E[f_D(x^t) − f_D*] ≤ ‖x^0 − x_D*‖²/(γT) + 2γL_fL_S^max·Δ for "
-        "0 < γ ≤ 1/(2L_fL_S^max), f convex"
-    ),
     algorithm="dsgd",
     measure="(1/T) sum_{t<T} E[f_D(x_t) - f_D*] (exact)",
     method="exact",
@@ -277,15 +278,16 @@ def _convex_assumptions(inst: Instance) -> list[str]:
     assumptions=_convex_assumptions,
     default_params=lambda inst: {"step": _convex_step(inst), "iters": inst.iters},
     step_size=_convex_step,
+    bound=lambda inst, params, T: _convex_bound(inst, params, T),
     controls=(STEP_CONTROL,),
     strategy=lambda: _sc_strategy_singular(),
     implementation=dsgd_run(lambda inst, params: params["step"]),
 )
-def convex(inst: Instance, params: dict[str, Any]) -> Evidence:
+def convex(inst: RunInstance, params: dict[str, Any]) -> Measurement:
     """Convex (not strongly convex) variant of T-SC for DSGD option I.
 
     Statement.  For convex L_f-smooth f and 0 < γ ≤ 1/(2L_fL_S^max),
-    (1/T)Σ_{t<T} E[f_D(x^t) − f_D*] ≤ ‖x^0 − x_D*‖²/(γT) + 2γL_fL_S^max Δ, for every T ≥ 1.
+    (1/T)Σ_{t<T} E[f_D(x^t) − f_D*] ≤ ‖x^0 − x_D*‖²/(γT) + 2γL_fL_S^max·Δ for every T ≥ 1.
 
     Assumptions.  f convex and L_f-smooth, E[S] = I, finite support; f_D with a unique
     minimizer x_D* (here Ā ≻ 0 although A is singular: the sketch's ridge M = Ā − A ⪰ 0
@@ -303,11 +305,15 @@ def convex(inst: Instance, params: dict[str, Any]) -> Evidence:
     step, iters = float(params["step"]), int(params["iters"])
     subopt = dsgd_readouts(inst, step, iters).subopt_D
     T = np.arange(1, iters + 1)
-    measured = np.cumsum(subopt[:-1]) / T
-    dist0 = float(np.sum((inst.x0 - s.objective.x_star_host) ** 2))
-    bound = dist0 / (step * T) + 2 * step * s.L_f * s.L_S_max * s.delta
     tol = atol(subopt[0], cancelled_scales(inst)["subopt"])
-    return Evidence(T, measured, bound, atol=tol, extra={"Delta": s.delta})
+    return Measurement(T, np.cumsum(subopt[:-1]) / T, atol=tol, extra={"Delta": s.delta})
+
+
+def _convex_bound(inst: RunInstance, params: dict[str, Any], T: np.ndarray) -> np.ndarray:
+    """‖x^0 − x_D*‖²/(γT) + 2γL_fL_S^max·Δ."""
+    s = setting(inst)
+    step = float(params["step"])
+    return start_distance2(inst) / (step * T) + 2 * step * s.L_f * s.L_S_max * s.delta
 
 
 def _sc_strategy_singular() -> Any:
@@ -315,12 +321,12 @@ def _sc_strategy_singular() -> Any:
 
 
 # -- T-NC --
-def _nc_step(inst: Instance, T: int) -> float:
+def _nc_step(inst: RunInstance, T: int) -> float:
     sk = inst.sketch
     return 1.0 / (inst.problem.L * math.sqrt(sk.L_D * sk.L_S_max * T))
 
 
-def nc_one_step_instance() -> Instance:
+def nc_one_step_instance() -> RunInstance:
     """T-NC at T = 1 on f = x² − x, S = I: γ = 1/L_f and the ratio is exactly 1/3.
 
     At T = 1 the measured value is ‖∇f_D(x^0)‖² ≤ 2L(f_D)δ_0 and the bound is at least
@@ -338,7 +344,7 @@ def nc_one_step_instance() -> Instance:
     )
 
 
-def _nc_instances(quick: bool) -> list[Instance]:
+def _nc_instances(quick: bool) -> list[RunInstance]:
     horizons = (5, 20, 80, 200) if quick else (5, 20, 80, 300, 1000)
     return [
         quadratic_instance(
@@ -355,7 +361,7 @@ def _nc_instances(quick: bool) -> list[Instance]:
     ]
 
 
-def nc_interpolation(inst: Instance, **fields: Any) -> Instance:
+def nc_interpolation(inst: RunInstance, **fields: Any) -> RunInstance:
     """The T-NC instance ``inst`` with v = x* (Δ = Δ' = 0), extra instance ``fields`` added."""
     return quadratic_instance(
         inst.name + " v=x*",
@@ -374,10 +380,6 @@ def nc_interpolation(inst: Instance, **fields: Any) -> Instance:
     paper=PAPER,
     label="T-NC (nonconvex, DSGD option I, min gradient norm)",
     tag="R/D",
-    statement=(
-        "min_{t<T} E‖∇f_D(x^t)‖² ≤ 6(f_D(x^0) − f_D*)/(γT) + 2γL_f²L_DL_S^max·Δ for "
-        "0 < γ ≤ 1/(L_f√(L_DL_S^max T))"
-    ),
     algorithm="dsgd",
     measure="min_{t<T} E||grad f_D(x_t)||^2 (exact), for several horizons T",
     method="exact",
@@ -386,6 +388,7 @@ def nc_interpolation(inst: Instance, **fields: Any) -> Instance:
     assumptions=lambda inst: finite_support(inst.sketch),
     default_params=lambda inst: {"horizons": tuple(inst.horizons)},
     step_size=lambda inst: _nc_step(inst, max(inst.horizons)),
+    bound=lambda inst, params, T: _nc_bound(inst, params, T),
     controls=(
         NegativeControl(
             "v=x* and step 3/λ_max(Ā)",
@@ -402,11 +405,12 @@ def nc_interpolation(inst: Instance, **fields: Any) -> Instance:
         lambda inst, params: params.get("step", _nc_step(inst, min(params["horizons"])))
     ),
 )
-def nc(inst: Instance, params: dict[str, Any]) -> Evidence:
+def nc(inst: RunInstance, params: dict[str, Any]) -> Measurement:
     """T-NC: O(1/√T) rate of DSGD (option I) for smooth, possibly nonconvex f.
 
     Statement.  With δ_0 = f_D(x^0) − f_D* and 0 < γ ≤ 1/(L_f√(L_DL_S^max T)),
-    min_{0≤t<T} E‖∇f_D(x^t)‖² ≤ 6δ_0/(γT) + 2γL_f²L_DL_S^max Δ.
+    min_{0≤t<T} E‖∇f_D(x^t)‖² ≤ 6δ_0/(γT) + 2γL_f²L_DL_S^max·Δ.
+
     Checked for each horizon T in ``params["horizons"]`` with γ_T = 1/(L_f√(L_DL_S^max T))
     (or the fixed ``params["step"]`` when given; ``step_size`` is γ for the largest horizon).
 
@@ -424,22 +428,30 @@ def nc(inst: Instance, params: dict[str, Any]) -> Evidence:
     this theorem's strategy) 0.17.
     """
     s = setting(inst)
-    measured, bound, tol = [], [], 0.0
-    delta0 = None
+    measured, tol = [], 0.0
     for T in params["horizons"]:
-        step = float(params.get("step", _nc_step(inst, T)))
-        r = dsgd_readouts(inst, step, T)
-        delta0 = r.subopt_D[0]
+        r = dsgd_readouts(inst, _nc_horizon_step(inst, params, T), T)
         measured.append(np.min(r.gradnorm2_D[:T]))
-        bound.append(6 * delta0 / (step * T) + 2 * step * s.L_f**2 * s.L_D * s.L_S_max * s.delta)
         tol = max(tol, atol(r.gradnorm2_D[0], cancelled_scales(inst)["gradnorm2"]))
-    return Evidence(
+    return Measurement(
         np.asarray(params["horizons"]),
-        measured,
-        bound,
+        np.asarray(measured),
         atol=tol,
-        extra={"Delta": s.delta, "delta0": delta0},
+        extra={"Delta": s.delta, "delta0": start_gap(inst)},
     )
+
+
+def _nc_horizon_step(inst: RunInstance, params: dict[str, Any], T: int) -> float:
+    """The step of horizon T: ``params["step"]`` when given, else 1/(L_f√(L_DL_S^max T))."""
+    return float(params.get("step", _nc_step(inst, T)))
+
+
+def _nc_bound(inst: RunInstance, params: dict[str, Any], horizons: np.ndarray) -> np.ndarray:
+    """6δ_0/(γT) + 2γL_f²L_DL_S^max·Δ at each horizon T."""
+    s = setting(inst)
+    delta0 = start_gap(inst)
+    steps = np.array([_nc_horizon_step(inst, params, int(T)) for T in horizons])
+    return 6 * delta0 / (steps * horizons) + 2 * steps * s.L_f**2 * s.L_D * s.L_S_max * s.delta
 
 
 def _nc_strategy() -> Any:
@@ -447,7 +459,7 @@ def _nc_strategy() -> Any:
 
 
 # -- corollary of T-NC --
-def _corollary_plan(inst: Instance) -> tuple[float, int, float]:
+def _corollary_plan(inst: RunInstance) -> tuple[float, int, float]:
     """(γ, T, ε²) of the corollary for ε² = ``inst.eps2_fraction`` · ‖∇f_D(x^0)‖²."""
     s = setting(inst)
     y0 = inst.x0 - inst.shift
@@ -468,7 +480,7 @@ def _corollary_plan(inst: Instance) -> tuple[float, int, float]:
 MAX_COROLLARY_ITERS = 20_000
 
 
-def _corollary_horizon(inst: Instance) -> list[str]:
+def _corollary_horizon(inst: RunInstance) -> list[str]:
     T = _corollary_plan(inst)[1]
     if T > MAX_COROLLARY_ITERS:
         return [f"the corollary asks for T = {T} > {MAX_COROLLARY_ITERS} steps (choose a larger ε)"]
@@ -499,11 +511,6 @@ def _corollary_strategy() -> Any:
     paper=PAPER,
     label="Corollary of T-NC (iteration complexity O(ε⁻⁴))",
     tag="D",
-    statement=(
-        "γ = min{1/(L_f√(L_DL_S^max T)), ε²/(4L_f²L_DL_S^maxΔ)} and "
-        "T ≥ (12δ_0L_fL_D/ε²)·max{12δ_0L_fL_S^max/ε², 4L_fL_S^maxΔ/ε²} give "
-        "min_{t<T} E‖∇f_D(x^t)‖² ≤ ε²"
-    ),
     algorithm="dsgd",
     measure="min_{t<T} E||grad f_D(x_t)||^2 at the corollary's (γ, T) (exact)",
     method="exact",
@@ -523,6 +530,7 @@ def _corollary_strategy() -> Any:
     ],
     assumptions=lambda inst: finite_support(inst.sketch) or _corollary_horizon(inst),
     default_params=lambda inst: {},
+    bound=lambda inst, params, t: np.full(np.shape(t), _corollary_plan(inst)[2]),
     controls=(
         NegativeControl(
             "run 1 step instead of the corollary's T", params=lambda i, p: {**p, "run_iters": 1}
@@ -531,12 +539,14 @@ def _corollary_strategy() -> Any:
     strategy=_corollary_strategy,
     implementation=dsgd_run(lambda inst, params: _corollary_plan(inst)[0]),
 )
-def nc_corollary(inst: Instance, params: dict[str, Any]) -> Evidence:
+def nc_corollary(inst: RunInstance, params: dict[str, Any]) -> Measurement:
     """Corollary of T-NC: O(ε⁻⁴) iterations suffice for min_t E‖∇f_D(x^t)‖² ≤ ε².
 
-    Statement.  For ε > 0, γ = min{1/(L_f√(L_DL_S^max T)), ε²/(4L_f²L_DL_S^max Δ)} and
-    T ≥ (12δ_0L_fL_D/ε²)·max{12δ_0L_fL_S^max/ε², 4L_fL_S^maxΔ/ε²} imply
-    min_{t<T} E‖∇f_D(x^t)‖² ≤ ε².  Checked with ε² a fixed fraction of ‖∇f_D(x^0)‖².
+    Statement.  For ε > 0, γ = min{1/(L_f√(L_DL_S^max T)), ε²/(4L_f²L_DL_S^maxΔ)} and
+    T ≥ (12δ_0L_fL_D/ε²)·max{12δ_0L_fL_S^max/ε², 4L_fL_S^maxΔ/ε²} give
+    min_{t<T} E‖∇f_D(x^t)‖² ≤ ε².
+
+    Checked with ε² = φ‖∇f_D(x^0)‖² (instance field ``eps2_fraction`` φ).
 
     Assumptions.  As T-NC.
 
@@ -552,22 +562,21 @@ def nc_corollary(inst: Instance, params: dict[str, Any]) -> Evidence:
     step, T, eps2 = _corollary_plan(inst)
     T = int(params.get("run_iters", T))
     r = dsgd_readouts(inst, step, T)
-    return Evidence(
-        [T],
-        [np.min(r.gradnorm2_D[:T])],
-        [eps2],
+    return Measurement(
+        np.array([T]),
+        np.array([np.min(r.gradnorm2_D[:T])]),
         atol=atol(eps2, cancelled_scales(inst)["gradnorm2"]),
         extra={"step": step, "T": T},
     )
 
 
 # -- T-SC on logistic regression (Monte Carlo) --
-def _logistic_instances(quick: bool) -> list[Instance]:
+def _logistic_instances(quick: bool) -> list[MonteCarloInstance]:
     from mastbench.problems.random import logistic
 
     problem = logistic(30, 3, rng(31), l2=0.5)
     out = [
-        FieldBag(
+        MonteCarloInstance(
             "logistic n=30 d=3 randk-2",
             problem=problem,
             sketch=RandK(3, 2),
@@ -605,14 +614,14 @@ def a5a_logistic(features: int = A5A_FEATURES, l2: float = 0.05) -> Any:
     return Logistic(np.ascontiguousarray(X[:, keep]), np.asarray(data.y, float), l2=l2)
 
 
-def _a5a_instances() -> list[Instance]:
+def _a5a_instances() -> list[MonteCarloInstance]:
     try:
         problem = a5a_logistic()
     except FileNotFoundError:
         return []
     d = problem.d
     return [
-        FieldBag(
+        MonteCarloInstance(
             f"a5a ({d} most frequent features) randk-{d // 2}",
             problem=problem,
             sketch=RandK(d, d // 2),
@@ -625,7 +634,7 @@ def _a5a_instances() -> list[Instance]:
     ]
 
 
-def _logistic_step(inst: Instance) -> float:
+def _logistic_step(inst: MonteCarloInstance) -> float:
     return 1.0 / (inst.problem.L * inst.sketch.L_S_max)
 
 
@@ -634,10 +643,6 @@ def _logistic_step(inst: Instance) -> float:
     paper=PAPER,
     label="T-SC on ℓ2-regularized logistic regression (Monte Carlo)",
     tag="R/D",
-    statement=(
-        "E‖x^T − x_D*‖² ≤ (1 − γμ_fμ_D)^T ‖x^0 − x_D*‖² + 2γL_fL_S^max·Δ/(μ_fμ_D), "
-        "0 < γ ≤ 1/(L_fL_S^max), with L_f = λ_max(XᵀX)/(4n) + λ, μ_f = λ"
-    ),
     algorithm="dsgd",
     measure="E||x_t - x_D*||^2, Monte Carlo over batched replicates, Bonferroni 99% intervals",
     method="montecarlo",
@@ -646,6 +651,7 @@ def _logistic_step(inst: Instance) -> float:
     assumptions=sc_assumptions,
     default_params=lambda inst: {"step": _logistic_step(inst), "iters": inst.iters},
     step_size=_logistic_step,
+    bound=lambda inst, params, t: _logistic_bound(inst, params, t),
     controls=(
         NegativeControl(
             "step 3/(L_f L_S^max) (3× the max)",
@@ -655,12 +661,14 @@ def _logistic_step(inst: Instance) -> float:
     ),
     strategy=lambda: _logistic_strategy(),
 )
-def sc_logistic(inst: Instance, params: dict[str, Any]) -> Evidence:
+def sc_logistic(inst: MonteCarloInstance, params: dict[str, Any]) -> Measurement:
     """T-SC on a small logistic-regression instance, measured by Monte Carlo.
 
-    Statement.  As ``mast.sc`` with L_f = λ_max(XᵀX)/(4n) + λ and μ_f = λ (the ℓ2 term is
-    inside f and is sketched with it, mast.md §2.2); Δ = f_D* − f* with f_D* from Newton's
-    method on the enumerated f_D (``MASTObjective``).
+    Statement.  E‖x^T − x_D*‖² ≤ (1 − γμ_fμ_D)^T ‖x^0 − x_D*‖² + 2γL_fL_S^max·Δ/(μ_fμ_D) for
+    0 < γ ≤ 1/(L_fL_S^max), with L_f = λ_max(XᵀX)/(4n) + λ and μ_f = λ.
+
+    As ``mast.sc``: the ℓ2 term is inside f and is sketched with it (mast.md §2.2); Δ = f_D* − f*
+    with f_D* from Newton's method on the enumerated f_D (``MASTObjective``).
 
     Assumptions.  As ``mast.sc``.
 
@@ -677,13 +685,12 @@ def sc_logistic(inst: Instance, params: dict[str, Any]) -> Evidence:
     from mastbench.algorithms.mast import dsgd
     from mastbench.montecarlo import from_trace
 
-    problem, sketch = inst.problem, inst.sketch
+    problem = inst.problem
     step, iters = float(params["step"]), int(params["iters"])
-    objective = MASTObjective(problem, sketch, problem.asarray(inst.shift))
     trace = dsgd(
         problem,
         problem.asarray(inst.x0),
-        sketch=sketch,
+        sketch=inst.sketch,
         step=step,
         iters=iters,
         rng=rng(inst.seed),
@@ -693,20 +700,25 @@ def sc_logistic(inst: Instance, params: dict[str, Any]) -> Evidence:
         metrics=("dist2",),
     )
     est = from_trace(trace, "dist2", level=0.99)
-    delta = max(float(objective.minima_gap), 0.0)
-    mu = problem.mu * sketch.mu_D
-    t = trace.iterations
-    dist0 = float(np.sum((inst.x0 - objective.x_star_host) ** 2))
-    bound = (1 - step * mu) ** t * dist0 + 2 * step * problem.L * sketch.L_S_max * delta / mu
-    return Evidence(
-        t,
+    return Measurement(
+        trace.iterations,
         est.mean,
-        bound,
         lower=est.lower,
         upper=est.upper,
-        atol=atol(dist0),
-        extra={"Delta": delta, "replicates": inst.replicates, "interval": est.interval()},
+        atol=atol(float(est.mean[0])),
+        extra={"replicates": inst.replicates, "interval": est.interval()},
     )
+
+
+def _logistic_bound(inst: MonteCarloInstance, params: dict[str, Any], t: np.ndarray) -> np.ndarray:
+    """(1 − γμ_fμ_D)^t ‖x^0 − x_D*‖² + 2γL_fL_S^max·Δ/(μ_fμ_D), x_D* and Δ by Newton."""
+    problem, sketch = inst.problem, inst.sketch
+    step = float(params["step"])
+    objective = MASTObjective(problem, sketch, problem.asarray(inst.shift))
+    delta = max(float(objective.minima_gap), 0.0)
+    mu = problem.mu * sketch.mu_D
+    dist0 = float(np.sum((inst.x0 - objective.x_star_host) ** 2))
+    return (1 - step * mu) ** t * dist0 + 2 * step * problem.L * sketch.L_S_max * delta / mu
 
 
 # -- hypothesis strategies of the instances (falsify) --
@@ -714,7 +726,7 @@ def _logistic_strategy() -> Any:
     from mastbench.strategies import mast_logistic_cases
 
     return mast_logistic_cases().map(
-        lambda case: FieldBag(
+        lambda case: MonteCarloInstance(
             "hypothesis",
             problem=case["problem"],
             sketch=case["sketch"],
