@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 from mastbench.problems.mast_objective import MASTObjective
-from mastbench.theory import Measurement, NegativeControl, theorem
+from mastbench.theory import Measurement, NegativeControl
 from mastbench.theory.mast.common import (
-    PAPER,
     atol,
+    fixed_step_theorem,
     quadratic_instance,
     sc_assumptions,
     setting,
@@ -222,20 +222,16 @@ SAMPLING_CONTROL = NegativeControl(
 )
 
 
-@theorem(
+@fixed_step_theorem(
+    _abc_step,
     id="mast.abc",
     optional_params=("run_replacement",),
-    paper=PAPER,
     label="T-ABC (DSGD option II, data minibatch, strongly convex)",
     tag="R/D",
     algorithm="dsgd",
     measure="E||x_t - x_D*||^2 with data minibatches (exact, sketch x minibatch enumeration)",
-    method="exact",
-    rate="linear",
     instances=_abc_instances,
     assumptions=_abc_assumptions,
-    default_params=lambda inst: {"step": _abc_step(inst), "iters": inst.iters},
-    step_size=_abc_step,
     bound=lambda inst, params, t: _abc_bound(inst, params, t),
     controls=(SAMPLING_CONTROL,),
     strategy=lambda: _abc_strategy(),

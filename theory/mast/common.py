@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from mastbench.problems.mast_objective import MASTObjective
 from mastbench.problems.quadratic import Quadratic
-from mastbench.theory import NegativeControl
+from mastbench.theory import NegativeControl, Theorem, theorem
 from mastbench.theory.mast.instances import RunInstance
 
 from mastbench import exact
@@ -29,6 +29,8 @@ __all__ = [
     "dsgd_readouts",
     "dsgd_run",
     "finite_support",
+    "fixed_step_theorem",
+    "horizon_theorem",
     "quadratic_instance",
     "random_quadratic",
     "sc_assumptions",
@@ -45,6 +47,38 @@ PAPER = (
 )
 #: Relative size of the absolute tolerance of exact comparisons (round-off of the moment map).
 ATOL = 1e-11
+
+
+# -- the two kinds of rate theorem --
+def fixed_step_theorem(
+    step: Callable[[Any], float], **fields: Any
+) -> Callable[[Callable[..., Any]], Theorem]:
+    """Register a MAST rate over t = 0..T at one step γ: its parameters are
+    ``{"step": step(instance), "iters": instance.iters}`` and ``step(instance)`` is the largest
+    step the theorem allows (``Theorem.step_size``); ``fields`` are the theorem's others, by
+    default measured exactly (``method="exact"``) with a linear rate (``rate="linear"``)."""
+    return theorem(
+        paper=PAPER,
+        default_params=lambda inst: {"step": step(inst), "iters": inst.iters},
+        step_size=step,
+        **{"method": "exact", "rate": "linear", **fields},
+    )
+
+
+def horizon_theorem(**fields: Any) -> Callable[[Callable[..., Any]], Theorem]:
+    """Register a MAST rate on min_{t<T} (or an average over t < T), checked exactly at each
+    horizon T of ``instance.horizons`` with that horizon's step, or with a fixed
+    ``params["step"]``; ``fields`` are the theorem's others (further ``optional_params``
+    included)."""
+    optional = ("step", *fields.pop("optional_params", ()))
+    return theorem(
+        paper=PAPER,
+        method="exact",
+        x_axis="horizon T",
+        optional_params=optional,
+        default_params=lambda inst: {"horizons": tuple(inst.horizons)},
+        **fields,
+    )
 
 
 # -- instances and exact settings --

@@ -14,14 +14,14 @@ import math
 from typing import Any
 
 import numpy as np
-from mastbench.theory import Measurement, NegativeControl, theorem
+from mastbench.theory import Measurement, NegativeControl
 from mastbench.theory.mast.common import (
-    PAPER,
     atol,
     cancelled_scales,
     dsgd_readouts,
     dsgd_run,
     finite_support,
+    horizon_theorem,
     quadratic_instance,
     random_quadratic,
     setting,
@@ -131,19 +131,15 @@ def _strategy() -> Any:
     )
 
 
-@theorem(
+@horizon_theorem(
     id="mast.nc-weighted",
-    optional_params=("step", "factor"),
-    paper=PAPER,
+    optional_params=("factor",),
     label="T-NC, weighted-average form (Khaled–Richtárik Thm 2 template, B = 0)",
     tag="D",
     algorithm="dsgd",
     measure="weighted average of E||grad f_D(x_t)||^2 over t < T (exact), several horizons T",
-    method="exact",
-    x_axis="horizon T",
     instances=_instances,
     assumptions=lambda inst: finite_support(inst.sketch),
-    default_params=lambda inst: {"horizons": tuple(inst.horizons)},
     bound=lambda inst, params, T: _bound(inst, params, T),
     controls=(STEP_CONTROL, NegativeControl("bound x 0.3", bound_scale=0.3)),
     strategy=_strategy,

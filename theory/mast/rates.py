@@ -31,6 +31,8 @@ from mastbench.theory.mast.common import (
     dsgd_readouts,
     dsgd_run,
     finite_support,
+    fixed_step_theorem,
+    horizon_theorem,
     quadratic_instance,
     random_quadratic,
     sc_assumptions,
@@ -70,6 +72,16 @@ def sc_tight_instance(p: float = 0.3, iters: int = 150) -> RunInstance:
         iters=iters,
         gap="delta",
     )
+
+
+#: A step 1 % beyond the range on :func:`sc_tight_instance`: the contraction factor then
+#: exceeds the rate of the bound, attained with equality inside the range.
+SC_STEP_CONTROL = NegativeControl(
+    "step 1.01× the max on the tight 1-D instance",
+    instance=lambda inst: sc_tight_instance(iters=40),
+    params=lambda inst, p: {**p, "step": 1.01 * _sc_step(inst)},
+    expect="measured",
+)
 
 
 def _sc_instances(quick: bool) -> list[RunInstance]:
@@ -144,28 +156,17 @@ def _sc_strategy() -> Any:
     return _quadratic_cases(with_gap=True, iters=60)
 
 
-@theorem(
+@fixed_step_theorem(
+    _sc_step,
     id="mast.sc",
-    paper=PAPER,
     label="T-SC (strongly convex, DSGD option I, last iterate)",
     tag="R/D",
     algorithm="dsgd",
     measure="E||x_t - x_D*||^2 (exact, branch enumeration)",
-    method="exact",
-    rate="linear",
     instances=_sc_instances,
     assumptions=sc_assumptions,
-    default_params=lambda inst: {"step": _sc_step(inst), "iters": inst.iters},
-    step_size=_sc_step,
     bound=lambda inst, params, t: _sc_bound(inst, params, t),
-    controls=(
-        NegativeControl(
-            "step 1.01× the max on the tight 1-D instance",
-            instance=lambda inst: sc_tight_instance(iters=40),
-            params=lambda inst, p: {**p, "step": 1.01 * _sc_step(inst)},
-            expect="measured",
-        ),
-    ),
+    controls=(SC_STEP_CONTROL,),
     strategy=_sc_strategy,
     implementation=dsgd_run(lambda inst, params: params["step"]),
 )
@@ -265,19 +266,17 @@ def _convex_assumptions(inst: RunInstance) -> list[str]:
     return out
 
 
-@theorem(
+@fixed_step_theorem(
+    _convex_step,
     id="mast.convex",
-    paper=PAPER,
     label="convex variant (DSGD option I, averaged suboptimality)",
     tag="D",
     algorithm="dsgd",
     measure="(1/T) sum_{t<T} E[f_D(x_t) - f_D*] (exact)",
-    method="exact",
+    rate="sublinear",
     x_axis="horizon T",
     instances=_convex_instances,
     assumptions=_convex_assumptions,
-    default_params=lambda inst: {"step": _convex_step(inst), "iters": inst.iters},
-    step_size=_convex_step,
     bound=lambda inst, params, T: _convex_bound(inst, params, T),
     controls=(STEP_CONTROL,),
     strategy=lambda: _sc_strategy_singular(),
@@ -374,19 +373,14 @@ def nc_interpolation(inst: RunInstance, **fields: Any) -> RunInstance:
     )
 
 
-@theorem(
+@horizon_theorem(
     id="mast.nc",
-    optional_params=("step",),
-    paper=PAPER,
     label="T-NC (nonconvex, DSGD option I, min gradient norm)",
     tag="R/D",
     algorithm="dsgd",
     measure="min_{t<T} E||grad f_D(x_t)||^2 (exact), for several horizons T",
-    method="exact",
-    x_axis="horizon T",
     instances=_nc_instances,
     assumptions=lambda inst: finite_support(inst.sketch),
-    default_params=lambda inst: {"horizons": tuple(inst.horizons)},
     step_size=lambda inst: _nc_step(inst, max(inst.horizons)),
     bound=lambda inst, params, T: _nc_bound(inst, params, T),
     controls=(
@@ -638,19 +632,16 @@ def _logistic_step(inst: MonteCarloInstance) -> float:
     return 1.0 / (inst.problem.L * inst.sketch.L_S_max)
 
 
-@theorem(
+@fixed_step_theorem(
+    _logistic_step,
     id="mast.sc-logistic",
-    paper=PAPER,
     label="T-SC on ℓ2-regularized logistic regression (Monte Carlo)",
     tag="R/D",
     algorithm="dsgd",
     measure="E||x_t - x_D*||^2, Monte Carlo over batched replicates, Bonferroni 99% intervals",
     method="montecarlo",
-    rate="linear",
     instances=_logistic_instances,
     assumptions=sc_assumptions,
-    default_params=lambda inst: {"step": _logistic_step(inst), "iters": inst.iters},
-    step_size=_logistic_step,
     bound=lambda inst, params, t: _logistic_bound(inst, params, t),
     controls=(
         NegativeControl(

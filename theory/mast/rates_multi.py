@@ -18,6 +18,8 @@ from mastbench.theory.mast.common import (
     PAPER,
     atol,
     finite_support,
+    fixed_step_theorem,
+    horizon_theorem,
     quadratic_instance,
     random_quadratic,
     sc_assumptions,
@@ -88,6 +90,16 @@ def _vr_instances(quick: bool) -> list[LSVRDSGInstance]:
     return out
 
 
+#: A reference minibatch b = N − 1, outside the theorem: Φ^t stalls at the b < N
+#: neighbourhood while the bound decays to 0.
+VR_BATCH_CONTROL = NegativeControl(
+    "reference minibatch b = N − 1 (the theorem needs b = N)",
+    instance=lambda inst: _vr_instances(True)[1],
+    params=lambda inst, p: {**p, "batch": _num_sketches(inst) - 1, "iters": 1000},
+    expect="measured",
+)
+
+
 def _vr_assumptions(inst: LSVRDSGInstance) -> list[str]:
     out = sc_assumptions(inst)
     if not isinstance(inst.sketch, Discrete) or not np.allclose(
@@ -97,28 +109,17 @@ def _vr_assumptions(inst: LSVRDSGInstance) -> list[str]:
     return out
 
 
-@theorem(
+@fixed_step_theorem(
+    _vr_step,
     id="mast.vr",
-    paper=PAPER,
     label="T-VR at b = N (L-SVRDSG = L-SVRG over the sketches)",
     tag="R/D",
     algorithm="l_svrdsg",
     measure="E Phi_t, the L-SVRG Lyapunov function (exact, branch enumeration)",
-    method="exact",
-    rate="linear",
     instances=_vr_instances,
     assumptions=_vr_assumptions,
-    default_params=lambda inst: {"step": _vr_step(inst), "iters": inst.iters},
-    step_size=_vr_step,
     bound=lambda inst, params, t: _vr_bound(inst, params, t),
-    controls=(
-        NegativeControl(
-            "reference minibatch b = N − 1 (the theorem needs b = N)",
-            instance=lambda inst: _vr_instances(True)[1],
-            params=lambda inst, p: {**p, "batch": _num_sketches(inst) - 1, "iters": 1000},
-            expect="measured",
-        ),
-    ),
+    controls=(VR_BATCH_CONTROL,),
     strategy=lambda: _vr_strategy(minibatch=False),
     implementation=lambda inst, params: (
         _lsvrdsg(inst, float(params["step"]), _num_sketches(inst), _vr_prob(inst)),
@@ -516,19 +517,14 @@ _DMAX_CONSTANT_CONTROL = NegativeControl(
 )
 
 
-@theorem(
+@horizon_theorem(
     id="mast.dist",
-    optional_params=("step",),
-    paper=PAPER,
     label="T-DIST, safe form (distributed DSGD / IST / FL)",
     tag="D",
     algorithm="distributed_dsgd",
     measure="min_{t<T} E||grad f_D(x_t)||^2 (exact, joint sketch enumeration)",
-    method="exact",
-    x_axis="horizon T",
     instances=_dmax_instances,
     assumptions=_dist_assumptions,
-    default_params=lambda inst: {"horizons": tuple(inst.horizons)},
     step_size=lambda inst: _dist_step(inst, "LA"),
     bound=lambda inst, params, T: _dist_bound(inst, params, T, params.get("constant", "LA")),
     controls=(*_DIST_CONTROLS, _DMAX_CONSTANT_CONTROL),
@@ -560,21 +556,16 @@ def dist(inst: DistributedInstance, params: dict[str, Any]) -> Measurement:
     return _dist_measurement(inst, params, params.get("constant", "LA"))
 
 
-@theorem(
+@horizon_theorem(
     id="mast.dist-dmax",
-    optional_params=("step",),
-    paper=PAPER,
     label="T-DIST, reported D_max form (falsified)",
     tag="R/U",
     status="falsified",
     counterexample=DMAX_COUNTEREXAMPLE,
     algorithm="distributed_dsgd",
     measure="min_{t<T} E||grad f_D(x_t)||^2 (exact, joint sketch enumeration)",
-    method="exact",
-    x_axis="horizon T",
     instances=_dmax_instances,
     assumptions=_dist_assumptions,
-    default_params=lambda inst: {"horizons": tuple(inst.horizons)},
     step_size=lambda inst: _dist_step(inst, "Dmax"),
     bound=lambda inst, params, T: _dist_bound(inst, params, T, "Dmax"),
     controls=_DIST_CONTROLS,
