@@ -219,6 +219,7 @@ SAMPLING_CONTROL = NegativeControl(
     "run with replacement, constants without (S = I, b = n)",
     instance=_full_batch_identity,
     params=lambda inst, p: {**p, "run_replacement": True, "iters": 40},
+    expect="measured",
 )
 
 

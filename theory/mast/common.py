@@ -256,4 +256,6 @@ def _divergent_step(inst: RunInstance, p: dict[str, Any]) -> dict[str, Any]:
     return {**p, "step": 3.0 / setting(inst).lam_max_A_bar, "iters": min(p.get("iters", 40), 40)}
 
 
-STEP_CONTROL = NegativeControl("step 3/λ_max(Ā) (≥ 3× the max)", params=_divergent_step)
+STEP_CONTROL = NegativeControl(
+    "step 3/λ_max(Ā) (≥ 3× the max)", params=_divergent_step, expect="measured"
+)

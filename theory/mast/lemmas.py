@@ -311,10 +311,16 @@ def _table_with_L_S_max_as_L_D(instance: SketchInstance, params: dict[str, Any])
     default_params=lambda inst: {"wrong_L_S_max": False},
     bound=lambda inst, params, t: _sketch_constants_rows(inst, params).bounds(),
     controls=(
-        NegativeControl("bound x 0.5", bound_scale=0.5),
-        NegativeControl("L_S^max replaced by L_D", params=_table_with_L_S_max_as_L_D),
+        NegativeControl("bound x 0.5", bound_scale=0.5, expect="measured"),
         NegativeControl(
-            "E S = I/2", instance=lambda inst: inst.replace(sketch=ScaledSketch(inst.sketch, 0.5))
+            "L_S^max replaced by L_D",
+            params=_table_with_L_S_max_as_L_D,
+            expect="L_S^max vs closed form",
+        ),
+        NegativeControl(
+            "E S = I/2",
+            instance=lambda inst: inst.replace(sketch=ScaledSketch(inst.sketch, 0.5)),
+            expect="E S = I",
         ),
     ),
     strategy=_sketch_strategy,
@@ -406,8 +412,8 @@ def _L_D_is_one(instance: ObjectiveInstance, params: dict[str, Any]) -> dict[str
     default_params=lambda inst: {"L_D": float(inst.sketch.L_D), "mu_D": float(inst.sketch.mu_D)},
     bound=lambda inst, params, t: _smoothness_rows(inst, params).bounds(),
     controls=(
-        NegativeControl("bound x 0.5", bound_scale=0.5),
-        NegativeControl("L_D replaced by 1", params=_L_D_is_one),
+        NegativeControl("bound x 0.5", bound_scale=0.5, expect="measured"),
+        NegativeControl("L_D replaced by 1", params=_L_D_is_one, expect="L(f_D) ≤ L_f L_D"),
     ),
     strategy=_objective_strategy,
 )
@@ -512,10 +518,14 @@ def _gap_assumptions(instance: ObjectiveInstance) -> list[str]:
     default_params=lambda inst: {"L_D": float(inst.sketch.L_D)},
     bound=lambda inst, params, t: _gap_rows(inst, params).bounds(),
     controls=(
-        NegativeControl("bound x 0.5", bound_scale=0.5),
-        NegativeControl("L_D replaced by 1", params=_L_D_is_one),
+        NegativeControl("bound x 0.5", bound_scale=0.5, expect="measured"),
         NegativeControl(
-            "E S = I/2", instance=lambda inst: inst.replace(sketch=ScaledSketch(inst.sketch, 0.5))
+            "L_D replaced by 1", params=_L_D_is_one, expect="(d) ‖x−v‖²_{G−I} ≤ (L_D − 1)‖x−v‖²"
+        ),
+        NegativeControl(
+            "E S = I/2",
+            instance=lambda inst: inst.replace(sketch=ScaledSketch(inst.sketch, 0.5)),
+            expect="(b) f(x) ≤ f_D(x)",
         ),
     ),
     strategy=_objective_strategy,

@@ -111,6 +111,7 @@ STEP_CONTROL = NegativeControl(
         "step": 10.0 * _range_step(inst, max(inst.horizons)),
         "factor": "e",
     },
+    expect="measured",
 )
 
 
@@ -141,7 +142,7 @@ def _strategy() -> Any:
     instances=_instances,
     assumptions=lambda inst: finite_support(inst.sketch),
     bound=lambda inst, params, T: _bound(inst, params, T),
-    controls=(STEP_CONTROL, NegativeControl("bound x 0.3", bound_scale=0.3)),
+    controls=(STEP_CONTROL, NegativeControl("bound x 0.3", bound_scale=0.3, expect="measured")),
     strategy=_strategy,
     implementation=dsgd_run(
         lambda inst, params: params.get("step", _range_step(inst, min(params["horizons"])))

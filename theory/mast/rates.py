@@ -392,6 +392,7 @@ def nc_interpolation(inst: RunInstance, **fields: Any) -> RunInstance:
                 "step": 3.0 / setting(inst).lam_max_A_bar,
                 "horizons": (5, 20, 40),
             },
+            expect="measured",
         ),
     ),
     strategy=lambda: _nc_strategy(),
@@ -470,6 +471,51 @@ def _corollary_plan(inst: RunInstance) -> tuple[float, int, float]:
     return step, T, eps2
 
 
+def corollary_noise_instance() -> RunInstance:
+    """The corollary where the sketch noise sets the horizon: ratio ≈ 0.10.
+
+    f = ½xᵀAx with A = aaᵀ + Diag(10⁻², 10⁻², 10⁻⁴), a = (0, 1, 1) (nearly rank one, so
+    every sketched f_S nearly reaches f* and the noise E‖∇f_S(x_D*)‖² is 0.66 of the key
+    lemma's 2L_fL_S^maxΔ), Rand-2 of 3, v = (0, −1, −1.5), x^0 = x_D* + 0.2‖x_D* − v‖·u with u
+    the top eigenvector of Ā, ε² = 0.9‖∇f_D(x^0)‖²: γ = ε²/(4L_f²L_DL_S^maxΔ), T = 125, and
+    the noise floor of E‖∇f_D(x^t)‖² is a tenth of ε².  Found by the search of
+    ``tests/theory/test_mast_tightness.py``.
+    """
+    a = np.array([0.0, 1.0, 1.0])
+    problem = Quadratic(np.outer(a, a) + np.diag([1e-2, 1e-2, 1e-4]), np.zeros(3))
+    inst = quadratic_instance(
+        "noise-limited Rand-2 of 3, near rank-1 A",
+        problem,
+        RandK(3, 2),
+        shift=np.array([0.0, -1.0, -1.5]),
+        x0=np.zeros(3),
+        eps2_fraction=0.9,
+    )
+    s = setting(inst)
+    top = np.linalg.eigh(s.A_bar)[1][:, -1]
+    return inst.replace(x0=inst.shift + s.y_star + 0.2 * np.linalg.norm(s.y_star) * top)
+
+
+def _corollary_instances(quick: bool) -> list[RunInstance]:
+    out = [
+        quadratic_instance(
+            "randk-d3-k2", random_quadratic(3, 2.0, 10), RandK(3, 2), seed=10, eps2_fraction=0.5
+        ),
+        corollary_noise_instance(),
+    ]
+    if not quick:
+        out.append(
+            quadratic_instance(
+                "bernoulli-d3",
+                random_quadratic(3, 3.0, 9),
+                Bernoulli(np.array([0.6, 0.8, 0.9])),
+                seed=9,
+                eps2_fraction=0.5,
+            )
+        )
+    return out
+
+
 #: Longest run the corollary check performs (exact propagation, O(d³) per step).
 MAX_COROLLARY_ITERS = 20_000
 
@@ -510,24 +556,15 @@ def _corollary_strategy() -> Any:
     method="exact",
     rate="none",
     x_axis="horizon T",
-    instances=lambda quick: [
-        quadratic_instance(
-            "bernoulli-d3",
-            random_quadratic(3, 3.0, 9),
-            Bernoulli(np.array([0.6, 0.8, 0.9])),
-            seed=9,
-            eps2_fraction=0.5,
-        ),
-        quadratic_instance(
-            "randk-d3-k2", random_quadratic(3, 2.0, 10), RandK(3, 2), seed=10, eps2_fraction=0.5
-        ),
-    ],
+    instances=_corollary_instances,
     assumptions=lambda inst: finite_support(inst.sketch) or _corollary_horizon(inst),
     default_params=lambda inst: {},
     bound=lambda inst, params, t: np.full(np.shape(t), _corollary_plan(inst)[2]),
     controls=(
         NegativeControl(
-            "run 1 step instead of the corollary's T", params=lambda i, p: {**p, "run_iters": 1}
+            "run 1 step instead of the corollary's T",
+            params=lambda i, p: {**p, "run_iters": 1},
+            expect="measured",
         ),
     ),
     strategy=_corollary_strategy,

@@ -251,7 +251,7 @@ def _vr_limit(inst: LSVRDSGInstance, step: float, batch: int, prob: float) -> tu
     default_params=lambda inst: {"step": _vr_step(inst)},
     step_size=_vr_step,
     bound=lambda inst, params, t: _vr_neighbourhood_bound(inst, params, t),
-    controls=(NegativeControl("bound x 0.1", bound_scale=0.1),),
+    controls=(NegativeControl("bound x 0.1", bound_scale=0.1, expect="measured"),),
     strategy=lambda: _vr_strategy(minibatch=True),
     implementation=lambda inst, params: (
         _lsvrdsg(inst, float(params["step"]), 1, 1.0 / _num_sketches(inst), inst.minibatch),
@@ -351,7 +351,26 @@ def _dist_instances(quick: bool) -> list[DistributedInstance]:
             20,
             horizons,
         ),
+        dist_one_step_instance(),
     ]
+
+
+def dist_one_step_instance() -> DistributedInstance:
+    """T-DIST at T = 1 on two identical clients f_i = x² − x without sketching: ratio 1/3.
+
+    With S_i = I, L = A = L_f = 2 and Δ_dist = 0: γ = 1/√(LA) = 1/L_f, the measured value is
+    ‖∇f(x^0)‖² = 2L_fδ_0 and the bound 6δ_0/γ = 6L_fδ_0, the largest ratio at T = 1 (as for
+    :func:`~mastbench.theory.mast.rates.nc_one_step_instance`).
+    """
+    problem = Quadratic(np.array([[2.0]]), np.array([1.0]))
+    return DistributedInstance(
+        "two identical 1-D clients, S = I, T = 1 (ratio 1/3)",
+        problems=[problem, problem],
+        sketches=[Identity(1), Identity(1)],
+        shift=np.zeros(1),
+        x0=np.array([2.0]),
+        horizons=(1,),
+    )
 
 
 #: Name of the built-in counterexample to the D_max form of T-DIST.
@@ -504,6 +523,7 @@ _DIST_CONTROLS = (
         "step 3/L_f (beyond 1/√(LAT)) on identical unsketched clients (Δ_dist = 0)",
         params=lambda inst, p: {**p, "step": 3.0 / max(q.L for q in inst.problems)},
         instance=_identical_identity_clients,
+        expect="measured",
     ),
 )
 
@@ -645,7 +665,11 @@ def _perm_two(inst: DistributedInstance) -> DistributedInstance:
     instances=_ist_instances,
     assumptions=_dist_assumptions,
     bound=lambda inst, params, t: np.zeros(np.shape(t)),
-    controls=(NegativeControl("Perm-2 instance (q = 2)", instance=_perm_two),),
+    controls=(
+        NegativeControl(
+            "Perm-2 instance (q = 2)", instance=_perm_two, expect="E[(1/n)ΣS_iA_iS_i] = nD̄"
+        ),
+    ),
     strategy=lambda: _ist_strategy(),
     implementation=_ist_run,
 )
