@@ -1,5 +1,8 @@
 """The typed instances of the MAST theorems, one class per kind of setting.
 
+Each is a frozen dataclass on :class:`~mastbench.theory.Instance` (``repr=False``: an
+instance prints as its class and name).
+
 Notation of arXiv 2311.16086 and ``shared/theory/mast.md``: f the objective, D the sketch
 distribution (S ~ D, E[S] = I), v the shift, f_D(x) = E_S f(v + S(x − v)) the MAST objective,
 x_D* its minimizer, x^0 the start.
@@ -25,7 +28,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class SketchInstance(Instance):
     """A sketch distribution D alone (the sketch-constant lemma).
 
@@ -38,7 +41,7 @@ class SketchInstance(Instance):
     sketch: Any
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class ObjectiveInstance(Instance):
     """A MAST objective f_D and points at which pointwise lemmas are checked.
 
@@ -63,7 +66,7 @@ class ObjectiveInstance(Instance):
     interpolation: bool = False
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class RunInstance(Instance):
     """A run of single-node DSGD: f, D, v and x^0, with the run lengths the theorem reads.
 
@@ -98,7 +101,7 @@ class RunInstance(Instance):
     eps2_fraction: float = 0.5
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class MinibatchInstance(RunInstance):
     """DSGD option II: data minibatches of b of the n components of f, an optional compressor.
 
@@ -117,7 +120,7 @@ class MinibatchInstance(RunInstance):
     replacement: bool = True
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class LSVRDSGInstance(RunInstance):
     """L-SVRDSG over a uniform discrete D = (1/N)Σ_j δ_{S_j}.
 
@@ -134,7 +137,7 @@ class LSVRDSGInstance(RunInstance):
     minibatch: str = "fixed"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class MonteCarloInstance(RunInstance):
     """A DSGD run measured by Monte Carlo over R batched replicates.
 
@@ -150,7 +153,7 @@ class MonteCarloInstance(RunInstance):
     seed: int = 0
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class ImportanceInstance(RunInstance):
     """DSGD with importance sampling q over the outcomes of a discrete D = Σ_j w_jδ_{S_j}.
 
@@ -163,7 +166,7 @@ class ImportanceInstance(RunInstance):
     q: str | None = None
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class DistributedInstance(Instance):
     """Distributed DSGD over M clients f_1..f_M, each with its sketch D_i.
 
