@@ -28,7 +28,7 @@ from mastbench.theory.mast.common import (
     start_gap,
 )
 from mastbench.theory.mast.instances import RunInstance
-from mastbench.theory.mast.rates import nc_interpolation
+from mastbench.theory.mast.rates import nc_horizon_step, nc_interpolation, nc_step
 
 from mastbench.sketches import Bernoulli, RandK
 
@@ -45,12 +45,6 @@ def khaled_richtarik_weights(L: float, A: float, step: float, T: int) -> np.ndar
     logs = -log_q * np.arange(1, T + 1, dtype=float)
     w = np.exp(logs - logs[0])
     return w / np.sum(w)
-
-
-def _range_step(inst: RunInstance, T: int) -> float:
-    """γ_T = 1/√(LAT) = 1/(L_f√(L_DL_S^max T)), the step of T-NC (then (1 + Lγ²A)^T ≤ e)."""
-    sk = inst.sketch
-    return 1.0 / (inst.problem.L * math.sqrt(sk.L_D * sk.L_S_max * T))
 
 
 def _instances(quick: bool) -> list[RunInstance]:
@@ -108,7 +102,7 @@ STEP_CONTROL = NegativeControl(
     instance=_interpolation,
     params=lambda inst, p: {
         **p,
-        "step": 10.0 * _range_step(inst, max(inst.horizons)),
+        "step": 10.0 * nc_step(inst, max(inst.horizons)),
         "factor": "e",
     },
     expect="measured",
@@ -145,7 +139,7 @@ def _strategy() -> Any:
     controls=(STEP_CONTROL, NegativeControl("bound x 0.3", bound_scale=0.3, expect="measured")),
     strategy=_strategy,
     implementation=dsgd_run(
-        lambda inst, params: params.get("step", _range_step(inst, min(params["horizons"])))
+        lambda inst, params: params.get("step", nc_step(inst, min(params["horizons"])))
     ),
 )
 def nc_weighted(inst: RunInstance, params: dict[str, Any]) -> Measurement:
@@ -187,7 +181,7 @@ def nc_weighted(inst: RunInstance, params: dict[str, Any]) -> Measurement:
     L, A = s.L_f * s.L_D, s.L_f * s.L_S_max
     measured, factors, tol = [], [], 0.0
     for T in params["horizons"]:
-        step = _horizon_step(inst, params, T)
+        step = nc_horizon_step(inst, params, T)
         r = dsgd_readouts(inst, step, T)
         measured.append(float(khaled_richtarik_weights(L, A, step, T) @ r.gradnorm2_D[:T]))
         factors.append(_growth(L, A, step, T))
@@ -204,11 +198,6 @@ def nc_weighted(inst: RunInstance, params: dict[str, Any]) -> Measurement:
             "(1+Lγ²A)^T": factors,
         },
     )
-
-
-def _horizon_step(inst: RunInstance, params: dict[str, Any], T: int) -> float:
-    """The step of horizon T: ``params["step"]`` when given, else γ_T = 1/√(LAT)."""
-    return float(params.get("step", _range_step(inst, T)))
 
 
 def _growth(L: float, A: float, step: float, T: int) -> float:
@@ -229,7 +218,7 @@ def _bound(inst: RunInstance, params: dict[str, Any], horizons: np.ndarray) -> n
     delta0 = start_gap(inst)
     bound = []
     for T in horizons:
-        step = _horizon_step(inst, params, int(T))
+        step = nc_horizon_step(inst, params, int(T))
         factor = _growth(L, A, step, int(T)) if factor_kind == "exact" else math.e
         bound.append(factor * delta0 / (step * T) + step * L * A * gap)
     return np.array(bound)

@@ -322,7 +322,8 @@ def _sc_strategy_singular() -> Any:
 
 
 # -- T-NC --
-def _nc_step(inst: RunInstance, T: int) -> float:
+def nc_step(inst: RunInstance, T: int) -> float:
+    """γ_T = 1/(L_f√(L_DL_S^max T)) = 1/√(LAT), the largest step of T-NC at horizon T."""
     sk = inst.sketch
     return 1.0 / (inst.problem.L * math.sqrt(sk.L_D * sk.L_S_max * T))
 
@@ -383,7 +384,7 @@ def nc_interpolation(inst: RunInstance, **fields: Any) -> RunInstance:
     measure="min_{t<T} E||grad f_D(x_t)||^2 (exact), for several horizons T",
     instances=_nc_instances,
     assumptions=lambda inst: finite_support(inst.sketch),
-    step_size=lambda inst: _nc_step(inst, max(inst.horizons)),
+    step_size=lambda inst: nc_step(inst, max(inst.horizons)),
     bound=lambda inst, params, T: _nc_bound(inst, params, T),
     controls=(
         NegativeControl(
@@ -399,7 +400,7 @@ def nc_interpolation(inst: RunInstance, **fields: Any) -> RunInstance:
     ),
     strategy=lambda: _nc_strategy(),
     implementation=dsgd_run(
-        lambda inst, params: params.get("step", _nc_step(inst, min(params["horizons"])))
+        lambda inst, params: params.get("step", nc_step(inst, min(params["horizons"])))
     ),
 )
 def nc(inst: RunInstance, params: dict[str, Any]) -> Measurement:
@@ -435,7 +436,7 @@ def nc(inst: RunInstance, params: dict[str, Any]) -> Measurement:
     s = setting(inst)
     measured, tol = [], 0.0
     for T in params["horizons"]:
-        r = dsgd_readouts(inst, _nc_horizon_step(inst, params, T), T)
+        r = dsgd_readouts(inst, nc_horizon_step(inst, params, T), T)
         measured.append(np.min(r.gradnorm2_D[:T]))
         tol = max(tol, atol(r.gradnorm2_D[0], cancelled_scales(inst)["gradnorm2"]))
     return Measurement(
@@ -446,16 +447,16 @@ def nc(inst: RunInstance, params: dict[str, Any]) -> Measurement:
     )
 
 
-def _nc_horizon_step(inst: RunInstance, params: dict[str, Any], T: int) -> float:
+def nc_horizon_step(inst: RunInstance, params: dict[str, Any], T: int) -> float:
     """The step of horizon T: ``params["step"]`` when given, else 1/(L_f√(L_DL_S^max T))."""
-    return float(params.get("step", _nc_step(inst, T)))
+    return float(params.get("step", nc_step(inst, T)))
 
 
 def _nc_bound(inst: RunInstance, params: dict[str, Any], horizons: np.ndarray) -> np.ndarray:
     """6δ_0/(γT) + 2γL_f²L_DL_S^max·Δ at each horizon T."""
     s = setting(inst)
     delta0 = start_gap(inst)
-    steps = np.array([_nc_horizon_step(inst, params, int(T)) for T in horizons])
+    steps = np.array([nc_horizon_step(inst, params, int(T)) for T in horizons])
     return 6 * delta0 / (steps * horizons) + 2 * steps * s.L_f**2 * s.L_D * s.L_S_max * s.delta
 
 
