@@ -39,6 +39,7 @@ from mastbench.theory.mast.common import (
     setting,
     sketch_support,
     start_distance2,
+    start_error,
     start_gap,
 )
 from mastbench.theory.mast.instances import MonteCarloInstance, RunInstance
@@ -466,17 +467,28 @@ def _nc_strategy() -> Any:
 
 
 # -- corollary of T-NC --
+def _corollary_targets(inst: RunInstance) -> tuple[float, float, float]:
+    """(ε², δ_0, the corollary's horizon before rounding up) for ε² = φ‖∇f_D(x^0)‖²."""
+    s = setting(inst)
+    e0 = start_error(inst)
+    g0 = s.A_bar @ e0
+    eps2 = inst.eps2_fraction * float(g0 @ g0)
+    delta0 = 0.5 * float(e0 @ g0)
+    a = s.L_f * s.L_S_max
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        horizon = float(
+            np.float64(12 * delta0 * s.L_f * s.L_D)
+            / eps2
+            * max(np.float64(12 * delta0 * a) / eps2, np.float64(4 * a * s.delta) / eps2)
+        )
+    return eps2, delta0, horizon
+
+
 def _corollary_plan(inst: RunInstance) -> tuple[float, int, float]:
     """(γ, T, ε²) of the corollary for ε² = ``inst.eps2_fraction`` · ‖∇f_D(x^0)‖²."""
     s = setting(inst)
-    y0 = inst.x0 - inst.shift
-    g0 = s.A_bar @ (y0 - s.y_star)
-    eps2 = inst.eps2_fraction * float(g0 @ g0)
-    delta0 = 0.5 * float((y0 - s.y_star) @ s.A_bar @ (y0 - s.y_star))
-    a = s.L_f * s.L_S_max
-    T = math.ceil(
-        (12 * delta0 * s.L_f * s.L_D / eps2) * max(12 * delta0 * a / eps2, 4 * a * s.delta / eps2)
-    )
+    eps2, _, horizon = _corollary_targets(inst)
+    T = math.ceil(horizon)
     step = 1.0 / (s.L_f * math.sqrt(s.L_D * s.L_S_max * T))
     if s.delta > 0:
         step = min(step, eps2 / (4 * s.L_f**2 * s.L_D * s.L_S_max * s.delta))
@@ -533,9 +545,14 @@ MAX_COROLLARY_ITERS = 20_000
 
 
 def _corollary_horizon(inst: RunInstance) -> list[str]:
-    T = _corollary_plan(inst)[1]
-    if T > MAX_COROLLARY_ITERS:
-        return [f"the corollary asks for T = {T} > {MAX_COROLLARY_ITERS} steps (choose a larger ε)"]
+    eps2, _, horizon = _corollary_targets(inst)
+    if not eps2 > 0:
+        return ["ε² = φ‖∇f_D(x^0)‖² must be positive (x^0 is a stationary point of f_D)"]
+    if not horizon <= MAX_COROLLARY_ITERS:
+        return [
+            f"the corollary asks for T = {horizon:.3g} > {MAX_COROLLARY_ITERS} steps "
+            "(choose a larger ε)"
+        ]
     return []
 
 
