@@ -59,6 +59,32 @@ def _method(instance: ImportanceInstance, params: dict[str, Any]) -> DSGDImporta
     return DSGDImportance(sketch=instance.sketch, gamma=step, q=_q(instance))
 
 
+def _strategy() -> Any:
+    """Quadratics (κ up to 10⁶) with the discrete form of a MAST sketch (p down to 10⁻³,
+    Rand-K, identity), sampled with the default or the skewed q, from a random start."""
+    from hypothesis import strategies as st
+
+    from mastbench.strategies import dimensions, mast_sketches, quadratics, seeds
+
+    @st.composite
+    def build(draw: st.DrawFn) -> ImportanceInstance:
+        d = draw(dimensions(1, 3))
+        sketch = draw(mast_sketches(d))
+        x0 = 10.0 ** draw(st.floats(-3.0, 3.0)) * np.random.default_rng(draw(seeds())).normal(
+            size=d
+        )
+        return ImportanceInstance(
+            "hypothesis",
+            problem=draw(quadratics(d)),
+            sketch=Discrete(*sketch.support()),
+            shift=None,
+            x0=x0,
+            q=draw(st.sampled_from([None, "skewed"])),
+        )
+
+    return build()
+
+
 @theorem(
     id="mast.importance-unbiased",
     optional_params=("step_factor",),
@@ -81,6 +107,7 @@ def _method(instance: ImportanceInstance, params: dict[str, Any]) -> DSGDImporta
             expect="measured",
         ),
     ),
+    strategy=_strategy,
     implementation=lambda instance, params: (
         _method(instance, params),
         instance.problem,
