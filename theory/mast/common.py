@@ -31,6 +31,7 @@ __all__ = [
     "finite_support",
     "fixed_step_theorem",
     "horizon_theorem",
+    "identity_theorem",
     "quadratic_instance",
     "random_quadratic",
     "sc_assumptions",
@@ -49,7 +50,7 @@ PAPER = (
 ATOL = 1e-11
 
 
-# -- the two kinds of rate theorem --
+# -- the kinds of theorem --
 def fixed_step_theorem(
     step: Callable[[Any], float], **fields: Any
 ) -> Callable[[Callable[..., Any]], Theorem]:
@@ -79,6 +80,16 @@ def horizon_theorem(**fields: Any) -> Callable[[Callable[..., Any]], Theorem]:
         default_params=lambda inst: {"horizons": tuple(inst.horizons)},
         **fields,
     )
+
+
+def identity_theorem(**fields: Any) -> Callable[[Callable[..., Any]], Theorem]:
+    """Register a MAST identity checked to round-off: the measured values are differences
+    whose bound is 0 at every point, with no rate; ``fields`` are the theorem's others."""
+    return theorem(paper=PAPER, rate="none", bound=_zero_bound, **fields)
+
+
+def _zero_bound(inst: Any, params: Mapping[str, Any], t: Any) -> np.ndarray:
+    return np.zeros(np.shape(t))
 
 
 # -- instances and exact settings --

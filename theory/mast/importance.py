@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 from mastbench.problems import random as random_problems
-from mastbench.theory import Measurement, NegativeControl, theorem
-from mastbench.theory.mast.common import PAPER, atol
+from mastbench.theory import Measurement, NegativeControl
+from mastbench.theory.mast.common import atol, identity_theorem
 from mastbench.theory.mast.instances import ImportanceInstance
 
 from mastbench import exact
@@ -85,28 +85,27 @@ def _strategy() -> Any:
     return build()
 
 
-@theorem(
+#: The importance-sampled run at a step 1 % larger than the plain one: the means part at t = 1.
+STEP_CONTROL = NegativeControl(
+    "importance-sampled run at 1.01× the step of the plain one (the statement compares "
+    "equal steps)",
+    params=lambda instance, params: {**params, "step_factor": 1.01},
+    expect="measured",
+)
+
+
+@identity_theorem(
     id="mast.importance-unbiased",
     optional_params=("step_factor",),
-    paper=PAPER,
     label="importance sampling over sketches is unbiased (mean iterates of DSGD)",
     tag="D",
     algorithm="dsgd_importance",
     measure="‖E x_t^{IS} − E x_t^{DSGD}‖ (exact moments of both)",
     method="exact",
-    rate="none",
     x_axis="iteration t",
     instances=_instances,
     default_params=lambda instance: {"iters": ITERS},
-    bound=lambda instance, params, t: np.zeros(np.shape(t)),
-    controls=(
-        NegativeControl(
-            "importance-sampled run at 1.01× the step of the plain one (the statement compares "
-            "equal steps)",
-            params=lambda instance, params: {**params, "step_factor": 1.01},
-            expect="measured",
-        ),
-    ),
+    controls=(STEP_CONTROL,),
     strategy=_strategy,
     implementation=lambda instance, params: (
         _method(instance, params),

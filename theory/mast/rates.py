@@ -587,7 +587,6 @@ def _corollary_strategy() -> Any:
     x_axis="horizon T",
     instances=_corollary_instances,
     assumptions=lambda inst: finite_support(inst.sketch) or _corollary_horizon(inst),
-    default_params=lambda inst: {},
     bound=lambda inst, params, t: np.full(np.shape(t), _corollary_plan(inst)[2]),
     controls=(
         NegativeControl(

@@ -20,6 +20,7 @@ from mastbench.theory.mast.common import (
     finite_support,
     fixed_step_theorem,
     horizon_theorem,
+    identity_theorem,
     quadratic_instance,
     random_quadratic,
     sc_assumptions,
@@ -658,19 +659,16 @@ def _perm_two(inst: DistributedInstance) -> DistributedInstance:
     return _dist_instance("Perm-2 d=4 n=2", problems, Permutation(4, 2), 30, (1,))
 
 
-@theorem(
+@identity_theorem(
     id="mast.ist-link",
-    paper=PAPER,
     label="IST link (Perm-1 sketches on quadratics)",
     tag="D",
     algorithm="distributed_dsgd",
     measure="max-abs differences: enumerated E[(1/n)ΣS_iA_iS_i] vs nD̄; x_D* and the exact "
     "limit of E x_t vs (nD̄)^{-1} b̄",
     method="deterministic",
-    rate="none",
     instances=_ist_instances,
     assumptions=_dist_assumptions,
-    bound=lambda inst, params, t: np.zeros(np.shape(t)),
     controls=(
         NegativeControl(
             "Perm-2 instance (q = 2)", instance=_perm_two, expect="E[(1/n)ΣS_iA_iS_i] = nD̄"
