@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from mastbench.theory.mast.common import quadratic_instance, random_quadratic
+from mastbench.theory.mast.instances import LSVRDSGInstance
 from mastbench.theory.mast.rates_multi import (
     DMAX_COUNTEREXAMPLE,
     _distsetting,
@@ -96,7 +97,9 @@ def test_vr_neighbourhood_tolerance_scales_with_the_problem(scale, k):
     thm = theory.get("mast.vr-neighbourhood")
     problem = random_quadratic(3, 30.0, 5)
     sketch = _uniform_discrete(RandK(3, k))
-    inst = quadratic_instance("scaled", problem, sketch, seed=5, minibatch="fixed")
+    inst = quadratic_instance(
+        "scaled", problem, sketch, seed=5, kind=LSVRDSGInstance, minibatch="fixed"
+    )
     inst = inst.replace(shift=scale * inst.shift)
     verdict = verify(thm, inst)
     assert verdict.status == "holds", verdict.summary()
@@ -120,6 +123,7 @@ def test_vr_far_shift_and_start_near_x_D_star_is_not_flagged_on_round_off():
         shift=np.array([345.584192064786]),
         x0=np.array([-0.13110486329131754]),
         iters=80,
+        kind=LSVRDSGInstance,
     )
     thm = theory.get("mast.vr")
     verdict = verify(thm, inst)
@@ -166,3 +170,42 @@ def test_corollary_is_not_flagged_on_round_off_with_a_far_shift():
     )
     verdict = verify(theory.get("mast.nc-corollary"), inst)
     assert verdict.status == "holds", verdict.summary()
+
+
+def test_corollary_at_a_stationary_start_is_not_applicable():
+    """Found by ``mastbench falsify mast.nc-corollary``: x^0 = x_D* gives ε² = 0 (the
+    corollary needs ε > 0); it stopped the search with a ZeroDivisionError."""
+    from mastbench.theory.mast.common import setting
+
+    thm = theory.get("mast.nc-corollary")
+    inst = thm.instances(True)[0]
+    stationary = inst.replace(x0=inst.shift + setting(inst).y_star)
+    verdict = verify(thm, stationary)
+    assert verdict.status == "not applicable"
+    assert "ε²" in verdict.reasons[0]
+
+
+def test_logistic_monte_carlo_needs_replicates_that_see_the_rarest_sketch_outcome():
+    """Found by ``mastbench falsify mast.sc-logistic``: Bernoulli(10⁻³) with R = 1000; no
+    replicate kept the second coordinate in 5 steps, the sample variance missed that outcome
+    and the interval excluded the bound.  With R·p ≥ 20 the same instance holds."""
+    from mastbench.problems.random import logistic
+    from mastbench.theory.mast.instances import MonteCarloInstance
+
+    from mastbench.backend import rng
+    from mastbench.sketches import Bernoulli
+
+    thm = theory.get("mast.sc-logistic")
+    inst = MonteCarloInstance(
+        "rare outcomes",
+        problem=logistic(10, 2, rng(3), l2=1.0),
+        sketch=Bernoulli(np.full(2, 1e-3)),
+        shift=np.zeros(2),
+        x0=np.array([-0.14, 1.55]),
+        iters=30,
+        replicates=1000,
+        seed=88845818,
+    )
+    verdict = verify(thm, inst)
+    assert verdict.status == "not applicable" and "replicates" in verdict.reasons[0]
+    assert verify(thm, inst.replace(replicates=20_000)).status == "holds"

@@ -3,7 +3,7 @@
 import mastbench.problems.random as random_problems
 import numpy as np
 import pytest
-from mastbench.theory import FieldBag
+from mastbench.theory.mast.instances import ObjectiveInstance
 from mastbench.theory.mast.lemmas import ScaledSketch, reference_constants
 
 from mastbench import theory
@@ -24,7 +24,7 @@ def _instance(sketch, *, logistic=False, seed=0):
         else random_problems.quadratic(d, 10.0, rng(seed))
     )
     gen = np.random.default_rng(seed)
-    return FieldBag(
+    return ObjectiveInstance(
         "test", problem=problem, sketch=sketch, shift=gen.normal(size=d),
         points=gen.normal(size=(3, d)),
     )  # fmt: skip
@@ -69,7 +69,7 @@ def test_gap_rows_are_tight_where_they_should_be():
     rows = evidence.extra["rows"]
     at_v = [k for k, name in enumerate(rows) if name.startswith("(b)")][-3]
     assert evidence.measured[at_v] == pytest.approx(evidence.bound[at_v], rel=1e-12)
-    interpolating = next(i for i in thm.instances(True) if i.fields.get("interpolation"))
+    interpolating = next(i for i in thm.instances(True) if i.interpolation)
     assert abs(verify(thm, interpolating).evidence.extra["delta"]) <= 1e-12
 
 

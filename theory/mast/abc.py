@@ -12,15 +12,17 @@ from typing import Any
 
 import numpy as np
 from mastbench.problems.mast_objective import MASTObjective
-from mastbench.theory import Evidence, Instance, NegativeControl, theorem
+from mastbench.theory import Measurement, NegativeControl
 from mastbench.theory.mast.common import (
-    PAPER,
     atol,
+    fixed_step_theorem,
     quadratic_instance,
     sc_assumptions,
     setting,
     sketch_support,
+    start_distance2,
 )
+from mastbench.theory.mast.instances import MinibatchInstance
 
 from mastbench import exact
 from mastbench.algorithms.mast import DSGD
@@ -58,12 +60,7 @@ def minibatch_variance_factor(n: int, b: int, replacement: bool) -> float:
     return (n - b) / (b * (n - 1))
 
 
-def _replacement(inst: Instance) -> bool:
-    """The instance's sampling mode: ``replacement`` field, with replacement when absent."""
-    return bool(getattr(inst, "replacement", True))
-
-
-def _abc_method(inst: Instance, params: dict[str, Any]) -> DSGD:
+def _abc_method(inst: MinibatchInstance, params: dict[str, Any]) -> DSGD:
     """DSGD option II as the instance and ``params`` run it (step, minibatch mode)."""
     return DSGD(
         sketch=inst.sketch,
@@ -71,12 +68,12 @@ def _abc_method(inst: Instance, params: dict[str, Any]) -> DSGD:
         shift=inst.shift,
         option="II",
         batch_size=inst.batch,
-        replace=bool(params.get("run_replacement", _replacement(inst))),
-        compressor=getattr(inst, "compressor", None),
+        replace=bool(params.get("run_replacement", inst.replacement)),
+        compressor=inst.compressor,
     )
 
 
-def _abc_constants(inst: Instance) -> dict[str, float]:
+def _abc_constants(inst: MinibatchInstance) -> dict[str, float]:
     """A', C' of mast.md §4 T-ABC for minibatches of size b, with or without replacement.
 
     Per sketch S, f_S = (1/n)Σ_i f_{i,S} with f_{i,S}(x) = f_i(v + S(x − v)) convex and
@@ -100,9 +97,9 @@ def _abc_constants(inst: Instance) -> dict[str, float]:
     v = inst.shift
     S_all, probs = sketch_support(inst.sketch)
     L_max, L_f = problem.L_max, problem.L
-    compressor = getattr(inst, "compressor", None)
+    compressor = inst.compressor
     omega1 = 1.0 if compressor is None else float(np.max(np.diag(compressor.second_moment())))
-    theta = minibatch_variance_factor(n, b, _replacement(inst))
+    theta = minibatch_variance_factor(n, b, inst.replacement)
     B = omega1 * (1.0 - theta)
     A_prime, C_mean = 0.0, 0.0
     for S, p in zip(S_all, probs, strict=True):
@@ -126,7 +123,7 @@ def _abc_constants(inst: Instance) -> dict[str, float]:
         "Delta_prime": delta_prime,
         "1+omega": omega1,
         "theta": theta,
-        "replacement": _replacement(inst),
+        "replacement": inst.replacement,
     }
 
 
@@ -139,7 +136,7 @@ def _abc_instance(
     compressor: Any = None,
     *,
     replacement: bool = True,
-) -> Instance:
+) -> MinibatchInstance:
     from mastbench.problems.random import least_squares
 
     problem = least_squares(4, sketch.d, rng(seed), l2=0.5)
@@ -147,6 +144,7 @@ def _abc_instance(
         name,
         problem,
         sketch,
+        kind=MinibatchInstance,
         seed=seed,
         iters=iters,
         batch=batch,
@@ -155,7 +153,7 @@ def _abc_instance(
     )
 
 
-def _abc_instances(quick: bool) -> list[Instance]:
+def _abc_instances(quick: bool) -> list[MinibatchInstance]:
     return [
         _abc_instance(
             "lstsq-n4-d3 bernoulli b=1", 11, Bernoulli(np.array([0.5, 0.7, 0.9])), 1, 120
@@ -188,19 +186,19 @@ def _abc_instances(quick: bool) -> list[Instance]:
     ]
 
 
-def _abc_assumptions(inst: Instance) -> list[str]:
+def _abc_assumptions(inst: MinibatchInstance) -> list[str]:
     out = sc_assumptions(inst)
     n = inst.problem.n
-    if not _replacement(inst) and not 1 <= inst.batch <= n:
+    if not inst.replacement and not 1 <= inst.batch <= n:
         out.append(f"a minibatch drawn without replacement needs 1 ≤ b ≤ n = {n}")
     return out
 
 
-def _abc_step(inst: Instance) -> float:
+def _abc_step(inst: MinibatchInstance) -> float:
     return 1.0 / _abc_constants(inst)["A_prime"]
 
 
-def _full_batch_identity(inst: Instance) -> Instance:
+def _full_batch_identity(inst: MinibatchInstance) -> MinibatchInstance:
     """The instance's data with S = I and b = n drawn without replacement: C' = 0, plain GD."""
     from mastbench.sketches import Identity
 
@@ -221,44 +219,37 @@ SAMPLING_CONTROL = NegativeControl(
     "run with replacement, constants without (S = I, b = n)",
     instance=_full_batch_identity,
     params=lambda inst, p: {**p, "run_replacement": True, "iters": 40},
+    expect="measured",
 )
 
 
-@theorem(
+@fixed_step_theorem(
+    _abc_step,
     id="mast.abc",
     optional_params=("run_replacement",),
-    paper=PAPER,
     label="T-ABC (DSGD option II, data minibatch, strongly convex)",
     tag="R/D",
-    statement=(
-        "If g_S satisfies ABC(A, B, C) w.r.t. f_S, f_D satisfies ABC(A', 0, C') with "
-        "A' = A + B L_fL_S^max, C' = C + 2A'Δ'; then E‖x^T − x_D*‖² ≤ (1 − γμ_fμ_D)^T‖x^0 − "
-        "x_D*‖² + γC'/(μ_fμ_D) for 0 < γ ≤ 1/A'; minibatches of b of n with replacement "
-        "(θ = 1/b) or without (θ = (n − b)/(b(n − 1))): A = θL_maxL_S, B = 1 − θ"
-    ),
     algorithm="dsgd",
     measure="E||x_t - x_D*||^2 with data minibatches (exact, sketch x minibatch enumeration)",
-    method="exact",
-    rate="linear",
     instances=_abc_instances,
     assumptions=_abc_assumptions,
-    default_params=lambda inst: {"step": _abc_step(inst), "iters": inst.iters},
-    step_size=_abc_step,
+    bound=lambda inst, params, t: _abc_bound(inst, params, t),
     controls=(SAMPLING_CONTROL,),
     strategy=lambda: _abc_strategy(),
     implementation=lambda inst, params: (_abc_method(inst, params), inst.problem, inst.x0),
 )
-def abc(inst: Instance, params: dict[str, Any]) -> Evidence:
+def abc(inst: MinibatchInstance, params: dict[str, Any]) -> Measurement:
     """T-ABC: DSGD option II (data minibatches, optional compressor) on a strongly convex f.
 
-    Statement.  If E[g_S | S] = ∇f_S and E‖g_S‖² ≤ 2A(f_S − f_S^inf) + B‖∇f_S‖² + C, then
-    E‖g‖² ≤ 2A'(f_D − f_D*) + C' with A' = A + B L_fL_S^max, C' = C + 2A'Δ' (Δ' ≤ Δ), and
-    for 0 < γ ≤ 1/A': E‖x^T − x_D*‖² ≤ (1 − γμ_fμ_D)^T ‖x^0 − x_D*‖² + γC'/(μ_fμ_D).
-    The per-sketch ABC constants of a minibatch of b of the n components are
-    A_S = θL_maxL_S, B = 1 − θ, C_S = 2θL_maxL_S(f_S^inf − (1/n)Σ_i f_{i,S}^inf) with the
-    variance factor θ = 1/b for sampling with replacement (Khaled–Richtárik) and
-    θ = (n − b)/(b(n − 1)) without replacement (instance field ``replacement``, True when
-    absent); computed exactly by enumeration (``_abc_constants``; C enters as its mean over S).
+    Statement.  If g_S satisfies ABC(A, B, C) w.r.t. f_S (E[g_S | S] = ∇f_S,
+    E‖g_S‖² ≤ 2A(f_S − f_S^inf) + B‖∇f_S‖² + C), then f_D satisfies ABC(A', 0, C') with
+    A' = A + B L_fL_S^max, C' = C + 2A'Δ' (Δ' ≤ Δ), and for 0 < γ ≤ 1/A':
+    E‖x^T − x_D*‖² ≤ (1 − γμ_fμ_D)^T ‖x^0 − x_D*‖² + γC'/(μ_fμ_D).  For a minibatch of b of
+    the n components, A_S = θL_maxL_S, B = 1 − θ, C_S = 2θL_maxL_S(f_S^inf − (1/n)Σ_i f_{i,S}^inf)
+    with θ = 1/b with replacement and θ = (n − b)/(b(n − 1)) without.
+
+    The sampling mode is the instance field ``replacement``; the constants are computed
+    exactly by enumeration (``_abc_constants``; C enters as its mean over S).
 
     Assumptions.  f = (1/n)Σf_i, each f_i convex and L_i-smooth, f μ_f-strongly convex;
     E[S] = I, finite support; b ≤ n without replacement.
@@ -270,15 +261,18 @@ def abc(inst: Instance, params: dict[str, Any]) -> Evidence:
     ``params["run_replacement"]`` override (negative control only) makes the run sample
     otherwise than the constants assume.
     """
-    problem = inst.problem
+    iters = int(params["iters"])
+    dist2 = exact.moments(_abc_method(inst, params), inst.problem, inst.x0, iters).dist2
+    return Measurement(np.arange(iters + 1), dist2, atol=atol(dist2[0]), extra=_abc_constants(inst))
+
+
+def _abc_bound(inst: MinibatchInstance, params: dict[str, Any], t: np.ndarray) -> np.ndarray:
+    """(1 − γμ_fμ_D)^t ‖x^0 − x_D*‖² + γC'/(μ_fμ_D)."""
     s = setting(inst)
-    step, iters = float(params["step"]), int(params["iters"])
-    dist2 = exact.moments(_abc_method(inst, params), problem, inst.x0, iters).dist2
-    constants = _abc_constants(inst)
+    step = float(params["step"])
     mu = s.mu_f * s.mu_D
-    t = np.arange(iters + 1)
-    bound = (1 - step * mu) ** t * dist2[0] + step * constants["C_prime"] / mu
-    return Evidence(t, dist2, bound, atol=atol(dist2[0]), extra=constants)
+    C_prime = _abc_constants(inst)["C_prime"]
+    return (1 - step * mu) ** t * start_distance2(inst) + step * C_prime / mu
 
 
 # -- hypothesis strategy of the instances (falsify) --
@@ -292,6 +286,7 @@ def _abc_strategy() -> Any:
             "hypothesis",
             pair[0]["problem"],
             pair[0]["sketch"],
+            kind=MinibatchInstance,
             seed=pair[0]["seed"],
             iters=60,
             batch=pair[0]["batch"],

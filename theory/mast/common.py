@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 from mastbench.problems.mast_objective import MASTObjective
 from mastbench.problems.quadratic import Quadratic
-from mastbench.theory import FieldBag, Instance, NegativeControl
+from mastbench.theory import NegativeControl, Theorem, theorem
+from mastbench.theory.mast.instances import RunInstance
 
 from mastbench import exact
 from mastbench.algorithms.mast import DSGD
@@ -28,11 +29,17 @@ __all__ = [
     "dsgd_readouts",
     "dsgd_run",
     "finite_support",
+    "fixed_step_theorem",
+    "horizon_theorem",
+    "identity_theorem",
     "quadratic_instance",
     "random_quadratic",
     "sc_assumptions",
     "setting",
     "sketch_support",
+    "start_distance2",
+    "start_error",
+    "start_gap",
 ]
 
 PAPER = (
@@ -41,6 +48,48 @@ PAPER = (
 )
 #: Relative size of the absolute tolerance of exact comparisons (round-off of the moment map).
 ATOL = 1e-11
+
+
+# -- the kinds of theorem --
+def fixed_step_theorem(
+    step: Callable[[Any], float], **fields: Any
+) -> Callable[[Callable[..., Any]], Theorem]:
+    """Register a MAST rate over t = 0..T at one step γ: its parameters are
+    ``{"step": step(instance), "iters": instance.iters}`` and ``step(instance)`` is the largest
+    step the theorem allows (``Theorem.step_size``); ``fields`` are the theorem's others, by
+    default measured exactly (``method="exact"``) with a linear rate (``rate="linear"``)."""
+    return theorem(
+        paper=PAPER,
+        default_params=lambda inst: {"step": step(inst), "iters": inst.iters},
+        step_size=step,
+        **{"method": "exact", "rate": "linear", **fields},
+    )
+
+
+def horizon_theorem(**fields: Any) -> Callable[[Callable[..., Any]], Theorem]:
+    """Register a MAST rate on min_{t<T} (or an average over t < T), checked exactly at each
+    horizon T of ``instance.horizons`` with that horizon's step, or with a fixed
+    ``params["step"]``; ``fields`` are the theorem's others (further ``optional_params``
+    included)."""
+    optional = ("step", *fields.pop("optional_params", ()))
+    return theorem(
+        paper=PAPER,
+        method="exact",
+        x_axis="horizon T",
+        optional_params=optional,
+        default_params=lambda inst: {"horizons": tuple(inst.horizons)},
+        **fields,
+    )
+
+
+def identity_theorem(**fields: Any) -> Callable[[Callable[..., Any]], Theorem]:
+    """Register a MAST identity checked to round-off: the measured values are differences
+    whose bound is 0 at every point, with no rate; ``fields`` are the theorem's others."""
+    return theorem(paper=PAPER, rate="none", bound=_zero_bound, **fields)
+
+
+def _zero_bound(inst: Any, params: Mapping[str, Any], t: Any) -> np.ndarray:
+    return np.zeros(np.shape(t))
 
 
 # -- instances and exact settings --
@@ -53,12 +102,14 @@ def quadratic_instance(
     seed: int = 0,
     iters: int = 100,
     x0: np.ndarray | None = None,
+    kind: type[RunInstance] = RunInstance,
     **fields: Any,
-) -> Instance:
+) -> RunInstance:
     """An instance for the single-node rates: quadratic f, sketch D, shift v, start x0.
 
     ``shift`` is an array, or ``"random"`` (standard normal), ``"zero"``, ``"interpolation"``
-    (v = x*, so Δ = 0); ``x0`` is standard normal from ``seed`` unless given.
+    (v = x*, so Δ = 0); ``x0`` is standard normal from ``seed`` unless given; ``kind`` is the
+    instance class and ``fields`` its further fields.
     """
     gen = np.random.default_rng(seed)
     d = problem.d
@@ -70,7 +121,7 @@ def quadratic_instance(
         }[shift]()
     start = gen.standard_normal(d)
     x0 = start if x0 is None else np.asarray(x0, float)
-    return FieldBag(
+    return kind(
         name,
         problem=problem,
         sketch=sketch,
@@ -116,7 +167,7 @@ class _Setting:
         return float(np.linalg.eigvalsh(self.A_bar)[-1])
 
 
-def setting(inst: Instance) -> _Setting:
+def setting(inst: RunInstance) -> _Setting:
     problem, sketch = inst.problem, inst.sketch
     v = inst.shift
     objective = MASTObjective(problem, sketch, problem.asarray(v))
@@ -132,19 +183,35 @@ def setting(inst: Instance) -> _Setting:
     )
 
 
-def dsgd_readouts(inst: Instance, step: float, iters: int) -> exact.ExactMoments:
+def start_error(inst: RunInstance) -> np.ndarray:
+    """x^0 − x_D*, computed in y = x − v as the exact readouts are."""
+    return inst.x0 - inst.shift - setting(inst).y_star
+
+
+def start_distance2(inst: RunInstance) -> float:
+    """‖x^0 − x_D*‖²."""
+    return float(np.sum((inst.x0 - setting(inst).objective.x_star_host) ** 2))
+
+
+def start_gap(inst: RunInstance) -> float:
+    """δ_0 = f_D(x^0) − f_D* = ½(x^0 − x_D*)ᵀĀ(x^0 − x_D*) on a quadratic f."""
+    e = start_error(inst)
+    return 0.5 * float(e @ setting(inst).A_bar @ e)
+
+
+def dsgd_readouts(inst: RunInstance, step: float, iters: int) -> exact.ExactMoments:
     """Exact E‖x_t − x_D*‖², E f_D(x_t) − f_D*, E‖∇f_D(x_t)‖², E f(x_t) − f* for t ≤ iters."""
     method = DSGD(sketch=inst.sketch, gamma=step, shift=inst.shift)
     return exact.moments(method, inst.problem, inst.x0, iters)
 
 
 def dsgd_run(
-    step: Callable[[Instance, Mapping[str, Any]], float],
-) -> Callable[[Instance, Mapping[str, Any]], tuple[Any, Any, Any]]:
+    step: Callable[[RunInstance, Mapping[str, Any]], float],
+) -> Callable[[RunInstance, Mapping[str, Any]], tuple[Any, Any, Any]]:
     """``Theorem.implementation`` of a DSGD option I theorem: the method of
     :func:`dsgd_readouts` with step ``step(instance, params)``, on the instance's f and x^0."""
 
-    def run(inst: Instance, params: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    def run(inst: RunInstance, params: Mapping[str, Any]) -> tuple[Any, Any, Any]:
         method = DSGD(sketch=inst.sketch, gamma=step(inst, params), shift=inst.shift)
         return method, inst.problem, inst.x0
 
@@ -164,7 +231,7 @@ def atol(*scales: float) -> float:
     return ATOL * max(1.0, *[abs(x) for x in scales])
 
 
-def cancelled_scales(inst: Instance) -> dict[str, float]:
+def cancelled_scales(inst: RunInstance) -> dict[str, float]:
     """Sizes of the terms that cancel in the exact readouts (computed in y = x − v).
 
     ``dist2`` = tr P − 2y*ᵀm + ‖y*‖² cancels ‖y*‖², ``gradnorm2`` = tr(ĀPĀ) + 2cᵀĀm + ‖c‖²
@@ -188,16 +255,18 @@ def finite_support(sketch: Any) -> list[str]:
     return []
 
 
-def sc_assumptions(inst: Instance) -> list[str]:
+def sc_assumptions(inst: RunInstance) -> list[str]:
     out = finite_support(inst.sketch)
     if inst.problem.mu <= 0:
         out.append("f must be μ_f-strongly convex (μ_f > 0)")
     return out
 
 
-def _divergent_step(inst: Instance, p: dict[str, Any]) -> dict[str, Any]:
+def _divergent_step(inst: RunInstance, p: dict[str, Any]) -> dict[str, Any]:
     """Step 3/λ_max(Ā) ≥ 3× any step the theorems allow; the mean recursion diverges."""
     return {**p, "step": 3.0 / setting(inst).lam_max_A_bar, "iters": min(p.get("iters", 40), 40)}
 
 
-STEP_CONTROL = NegativeControl("step 3/λ_max(Ā) (≥ 3× the max)", params=_divergent_step)
+STEP_CONTROL = NegativeControl(
+    "step 3/λ_max(Ā) (≥ 3× the max)", params=_divergent_step, expect="measured"
+)

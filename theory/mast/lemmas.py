@@ -4,7 +4,7 @@ Each lemma is checked exactly: the sketch support is enumerated, the MAST object
 f_D(x) = E_S f(v + S(x − v)) is evaluated in closed form (quadratics) or by enumeration
 (logistic regression), minimizers come from closed forms or Newton to ‖∇‖ ≤ 1e-12·scale
 (:class:`problems.MASTObjective`).  A statement is a list of rows ``measured ≤ bound``;
-equalities are two rows.  ``Evidence.extra["rows"]`` names every row.
+equalities are two rows.  ``Measurement.extra["rows"]`` names every row.
 
 Reference: Demidovich, Malinovsky, Shulgin, Richtárik, "MAST: Model-Agnostic Sparsified
 Training", arXiv 2311.16086 (ICLR 2025); the mathematics is ``shared/theory/mast.md``.
@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 from mastbench.problems import LeastSquares, Logistic, MASTObjective
 from mastbench.problems.quadratic import Quadratic
-from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
+from mastbench.theory._core import Measurement, NegativeControl
 from mastbench.theory._registry import theorem
+from mastbench.theory.mast.instances import ObjectiveInstance, SketchInstance
 from mastbench.theory.mast.strategies import mast_instances
 
 from mastbench.backend import Generator, rng, to_numpy
@@ -119,12 +120,14 @@ def _assumption_1(sketch: Any) -> list[str]:
 
 
 class _Rows:
-    """Named rows measured ≤ bound, turned into one :class:`Evidence`."""
+    """Named rows measured ≤ bound: the measurement of a lemma and its bound, side by side."""
 
     def __init__(self) -> None:
         self.names: list[str] = []
         self.measured: list[float] = []
         self.bound: list[float] = []
+        self.atol = 0.0
+        self.extra: dict[str, Any] = {}
 
     def add(self, name: str, measured: Any, bound: Any) -> None:
         measured, bound = np.broadcast_arrays(np.asarray(measured, float), np.asarray(bound, float))
@@ -142,21 +145,28 @@ class _Rows:
         self.add(f"{name} (≤)", value + offset, reference + offset)
         self.add(f"{name} (≥)", reference + offset, value + offset)
 
-    def evidence(self, atol: float, **extra: Any) -> Evidence:
-        return Evidence(
+    def finish(self, atol: float, **extra: Any) -> _Rows:
+        """The rows with the absolute tolerance of the comparison and what else to report."""
+        self.atol, self.extra = atol, extra
+        return self
+
+    def measurement(self) -> Measurement:
+        return Measurement(
             np.arange(len(self.names)),
             np.array(self.measured),
-            np.array(self.bound),
-            atol=atol,
-            extra={"rows": list(self.names), **extra},
+            atol=self.atol,
+            extra={"rows": list(self.names), **self.extra},
         )
 
+    def bounds(self) -> np.ndarray:
+        return np.array(self.bound)
 
-def _objective(instance: Instance) -> MASTObjective:
+
+def _objective(instance: ObjectiveInstance) -> MASTObjective:
     return MASTObjective(instance.problem, instance.sketch, instance.shift)
 
 
-def _points(instance: Instance, F: MASTObjective) -> np.ndarray:
+def _points(instance: ObjectiveInstance, F: MASTObjective) -> np.ndarray:
     """The instance's points, plus v, x* and x_D* (where the bounds are tightest)."""
     extra = [F.shift_host, F.problem_x_star_host, F.x_star_host]
     return np.vstack([np.asarray(instance.points, float), *extra])
@@ -177,7 +187,7 @@ def _quadratic_instance(name: str, d: int, sketch: Any, seed: int, *, kappa: flo
 
     problem = random_problems.quadratic(d, kappa, rng(seed))
     shift = np.random.default_rng(seed + 1).normal(size=d)
-    return FieldBag(
+    return ObjectiveInstance(
         name, problem=problem, sketch=sketch, shift=shift, points=_random_points(d, seed + 2)
     )
 
@@ -187,7 +197,7 @@ def _logistic_instance(name: str, d: int, sketch: Any, seed: int, *, l2: float =
 
     problem = random_problems.logistic(40, d, rng(seed), l2=l2)
     shift = np.random.default_rng(seed + 1).normal(size=d)
-    return FieldBag(
+    return ObjectiveInstance(
         name, problem=problem, sketch=sketch, shift=shift, points=_random_points(d, seed + 2)
     )
 
@@ -198,17 +208,17 @@ def _dense_discrete(d: int, seed: int) -> Discrete:
     return Discrete(mats, np.array([0.3, 0.3, 0.4]))
 
 
-def _at_minimizer(instance: Instance, name: str) -> Instance:
+def _at_minimizer(instance: ObjectiveInstance, name: str) -> ObjectiveInstance:
     """The instance with the shift at the minimizer of f (interpolation: Δ = 0)."""
     x_star = _objective(instance).problem_x_star_host
     return instance.replace(name, shift=x_star, interpolation=True)
 
 
-def _duplicated_features(t: float = 1.5) -> Instance:
+def _duplicated_features(t: float = 1.5) -> ObjectiveInstance:
     """mast.md §2.3(g): X = [a a], y = t·a, v = 0, Rand-1 in d = 2: Δ = 0 with v ≠ x*."""
     a = np.array([1.0, -2.0, 0.5, 1.5])
     problem = LeastSquares(np.stack([a, a], axis=1), t * a)
-    return FieldBag(
+    return ObjectiveInstance(
         "duplicated-feature LS, Rand-1",
         problem=problem,
         sketch=RandK(2, 1),
@@ -218,7 +228,7 @@ def _duplicated_features(t: float = 1.5) -> Instance:
     )
 
 
-def _a5a_instance(features: int = 4) -> list[Instance]:
+def _a5a_instance(features: int = 4) -> list[ObjectiveInstance]:
     """a5a restricted to its first informative features (when the data set is available)."""
     from mastbench.problems import datasets
 
@@ -229,7 +239,7 @@ def _a5a_instance(features: int = 4) -> list[Instance]:
     X = data.X[:, np.argsort(-np.count_nonzero(data.X, axis=0))[:features]]
     problem = Logistic(X, data.y, l2=1e-2)
     return [
-        FieldBag(
+        ObjectiveInstance(
             f"a5a[:, {features} features] logistic, Bernoulli(0.5)",
             problem=problem,
             sketch=Bernoulli(0.5, d=features),
@@ -242,7 +252,7 @@ def _a5a_instance(features: int = 4) -> list[Instance]:
 _P4 = np.array([0.3, 0.5, 0.7, 0.9])
 
 
-def _objective_instances(quick: bool) -> list[Instance]:
+def _objective_instances(quick: bool) -> list[ObjectiveInstance]:
     first = _quadratic_instance("quadratic d=4, Bernoulli(.3,.5,.7,.9)", 4, Bernoulli(_P4), 0)
     out = [
         first,
@@ -264,7 +274,7 @@ def _objective_instances(quick: bool) -> list[Instance]:
 
 
 # -- mast.sketch-constants -------------------------------------------------------------------
-def _sketch_instances(quick: bool) -> list[Instance]:
+def _sketch_instances(quick: bool) -> list[SketchInstance]:
     sketches = [Bernoulli(_P4), RandK(5, 2), Permutation(4, 2), Identity(3), _dense_discrete(3, 0)]
     if not quick:
         sketches += [
@@ -274,16 +284,16 @@ def _sketch_instances(quick: bool) -> list[Instance]:
             Permutation(4, 4),
             RandK(7, 1),
         ]
-    return [FieldBag(repr(s), sketch=s) for s in sketches]
+    return [SketchInstance(repr(s), sketch=s) for s in sketches]
 
 
 def _sketch_strategy() -> Any:
     from mastbench.strategies import sketches
 
-    return sketches(max_d=4).map(lambda s: FieldBag(repr(s), sketch=s))
+    return sketches(max_d=4).map(lambda s: SketchInstance(repr(s), sketch=s))
 
 
-def _table_with_L_S_max_as_L_D(instance: Instance, params: dict[str, Any]) -> dict[str, Any]:
+def _table_with_L_S_max_as_L_D(instance: SketchInstance, params: dict[str, Any]) -> dict[str, Any]:
     return {**params, "wrong_L_S_max": True}
 
 
@@ -292,11 +302,6 @@ def _table_with_L_S_max_as_L_D(instance: Instance, params: dict[str, Any]) -> di
     paper=PAPER,
     label="Assumption 1 and the sketch constants (§1.1-1.2)",
     tag="D",
-    statement=(
-        "E S = I; E[SᵀS] ⪰ I so L_D ≥ μ_D ≥ 1; the closed forms E[SᵀS], L_D = λ_max(E SᵀS), "
-        "μ_D = λ_min(E SᵀS), L_S^max = sup λ_max(SᵀS) equal the enumeration of the support and "
-        "the table of mast.md §1.2; for Perm-q, (1/n)Σ_i S_i = I for every joint outcome"
-    ),
     algorithm=None,
     measure="enumerated moments vs closed forms",
     method="exact",
@@ -304,19 +309,30 @@ def _table_with_L_S_max_as_L_D(instance: Instance, params: dict[str, Any]) -> di
     instances=_sketch_instances,
     assumptions=lambda inst: _support_violation(inst.sketch),
     default_params=lambda inst: {"wrong_L_S_max": False},
+    bound=lambda inst, params, t: _sketch_constants_rows(inst, params).bounds(),
     controls=(
-        NegativeControl("bound x 0.5", bound_scale=0.5),
-        NegativeControl("L_S^max replaced by L_D", params=_table_with_L_S_max_as_L_D),
+        NegativeControl("bound x 0.5", bound_scale=0.5, expect="measured"),
         NegativeControl(
-            "E S = I/2", instance=lambda inst: inst.replace(sketch=ScaledSketch(inst.sketch, 0.5))
+            "L_S^max replaced by L_D",
+            params=_table_with_L_S_max_as_L_D,
+            expect="L_S^max vs closed form",
+        ),
+        NegativeControl(
+            "E S = I/2",
+            instance=lambda inst: inst.replace(sketch=ScaledSketch(inst.sketch, 0.5)),
+            expect="E S = I",
         ),
     ),
     strategy=_sketch_strategy,
 )
-def sketch_constants(instance: Instance, params: dict[str, Any]) -> Evidence:
+def sketch_constants(instance: SketchInstance, params: dict[str, Any]) -> Measurement:
     """Sketch constants of MAST: Assumption 1, E[SᵀS], L_D, μ_D, L_S^max.
 
-    Statement ([D], ``mast.md`` §1.1–1.2; the L_S^max values are reported by reviews [R])::
+    Statement.  E S = I; E[SᵀS] ⪰ I so L_D ≥ μ_D ≥ 1; the closed forms E[SᵀS], L_D = λ_max(E
+    SᵀS), μ_D = λ_min(E SᵀS), L_S^max = sup λ_max(SᵀS) equal the enumeration of the support and
+    the table of mast.md §1.2; for Perm-q, (1/n)Σ_i S_i = I for every joint outcome.
+
+    In full ([D], ``mast.md`` §1.1–1.2; the L_S^max values are reported by reviews [R])::
 
         E_{S~D}[S] = I,   E[SᵀS] − I = E[(S − I)ᵀ(S − I)] ⪰ 0,   so μ_D ≥ 1,
         L_D = λ_max(E SᵀS),  μ_D = λ_min(E SᵀS),  L_S^max = max_{S ∈ supp D} λ_max(SᵀS),
@@ -335,6 +351,11 @@ def sketch_constants(instance: Instance, params: dict[str, Any]) -> Evidence:
 
     Reference: arXiv 2311.16086, Assumption 1 and Examples 1–2; ``shared/theory/mast.md`` §1.
     """
+    return _sketch_constants_rows(instance, params).measurement()
+
+
+def _sketch_constants_rows(instance: SketchInstance, params: dict[str, Any]) -> _Rows:
+    """The rows of :func:`sketch_constants`: each measured value beside its bound."""
     sketch = instance.sketch
     mats, probs = _support_matrices(sketch)
     d = sketch.d
@@ -365,7 +386,7 @@ def sketch_constants(instance: Instance, params: dict[str, Any]) -> Evidence:
         joint, _ = sketch.support()
         rows.equal("(1/n)Σ_i S_i = I", joint.mean(axis=1), np.ones_like(joint[:, 0, :]))
     atol = 1e-12 * max(1.0, L_S_max)
-    return rows.evidence(atol, L_D=eig[-1], mu_D=eig[0], L_S_max=L_S_max)
+    return rows.finish(atol, L_D=eig[-1], mu_D=eig[0], L_S_max=L_S_max)
 
 
 # -- mast.smoothness -------------------------------------------------------------------------
@@ -373,7 +394,7 @@ def _objective_strategy(*, logistic: bool | None = None) -> Any:
     return mast_instances(logistic=logistic)
 
 
-def _L_D_is_one(instance: Instance, params: dict[str, Any]) -> dict[str, Any]:
+def _L_D_is_one(instance: ObjectiveInstance, params: dict[str, Any]) -> dict[str, Any]:
     return {**params, "L_D": 1.0}
 
 
@@ -382,11 +403,6 @@ def _L_D_is_one(instance: Instance, params: dict[str, Any]) -> dict[str, Any]:
     paper=PAPER,
     label="Lemma (smoothness, convexity, strong convexity of f_D)",
     tag="R/D",
-    statement=(
-        "If f is convex, L_f-smooth and μ_f-strongly convex, then f_D is convex and "
-        "μ_f μ_D I ⪯ ∇²f_D(x) ⪯ L_f L_D I; each f_S is L_f λ_max(SᵀS)-smooth; for "
-        "quadratics ∇²f_D = E[SᵀAS] = Ā exactly"
-    ),
     algorithm=None,
     measure="eigenvalues of ∇²f_D (enumerated) and of SᵀAS",
     method="exact",
@@ -394,16 +410,21 @@ def _L_D_is_one(instance: Instance, params: dict[str, Any]) -> dict[str, Any]:
     instances=_objective_instances,
     assumptions=lambda inst: _support_violation(inst.sketch),
     default_params=lambda inst: {"L_D": float(inst.sketch.L_D), "mu_D": float(inst.sketch.mu_D)},
+    bound=lambda inst, params, t: _smoothness_rows(inst, params).bounds(),
     controls=(
-        NegativeControl("bound x 0.5", bound_scale=0.5),
-        NegativeControl("L_D replaced by 1", params=_L_D_is_one),
+        NegativeControl("bound x 0.5", bound_scale=0.5, expect="measured"),
+        NegativeControl("L_D replaced by 1", params=_L_D_is_one, expect="L(f_D) ≤ L_f L_D"),
     ),
     strategy=_objective_strategy,
 )
-def smoothness(instance: Instance, params: dict[str, Any]) -> Evidence:
+def smoothness(instance: ObjectiveInstance, params: dict[str, Any]) -> Measurement:
     """Smoothness and strong convexity of the MAST objective f_D.
 
-    Statement ([R]: the lemma exists; [D]: proofs in ``mast.md`` §2).  If f is convex, L_f-smooth
+    Statement.  If f is convex, L_f-smooth and μ_f-strongly convex, then f_D is convex and μ_f
+    μ_D I ⪯ ∇²f_D(x) ⪯ L_f L_D I; each f_S is L_f λ_max(SᵀS)-smooth; for quadratics ∇²f_D =
+    E[SᵀAS] = Ā exactly.
+
+    In full ([R]: the lemma exists; [D]: proofs in ``mast.md`` §2).  If f is convex, L_f-smooth
     and μ_f-strongly convex, for every x::
 
         0 ⪯ μ_f μ_D I ⪯ ∇²f_D(x) = E[Sᵀ∇²f(v + S(x − v))S] ⪯ L_f L_D I,
@@ -426,6 +447,11 @@ def smoothness(instance: Instance, params: dict[str, Any]) -> Evidence:
     Reference: arXiv 2311.16086, Lemmas on f_D (numbering varies, ``mast.md`` §0);
     ``shared/theory/mast.md`` §2.
     """
+    return _smoothness_rows(instance, params).measurement()
+
+
+def _smoothness_rows(instance: ObjectiveInstance, params: dict[str, Any]) -> _Rows:
+    """The rows of :func:`smoothness`: each measured value beside its bound."""
     F = _objective(instance)
     problem = F.problem
     L_f, mu_f = problem.L, problem.mu
@@ -460,11 +486,11 @@ def smoothness(instance: Instance, params: dict[str, Any]) -> Evidence:
     rows.add("λ_max(∇²f_S) ≤ L_f λ_max(SᵀS)", sketch_max, L_f * gram_max)
     rows.add("L_f λ_max(SᵀS) ≤ L_f L_S^max", L_f * gram_max.max(), L_f * instance.sketch.L_S_max)
     atol = 1e-11 * max(1.0, L_f * L_D)
-    return rows.evidence(atol, L_f=L_f, mu_f=mu_f, L_fD=F.L, mu_fD=F.mu)
+    return rows.finish(atol, L_f=L_f, mu_f=mu_f, L_fD=F.L, mu_fD=F.mu)
 
 
 # -- mast.gap --------------------------------------------------------------------------------
-def _gap_instances(quick: bool) -> list[Instance]:
+def _gap_instances(quick: bool) -> list[ObjectiveInstance]:
     base = _objective_instances(quick)
     return [
         *base,
@@ -474,7 +500,7 @@ def _gap_instances(quick: bool) -> list[Instance]:
     ]
 
 
-def _gap_assumptions(instance: Instance) -> list[str]:
+def _gap_assumptions(instance: ObjectiveInstance) -> list[str]:
     return _support_violation(instance.sketch) or _assumption_1(instance.sketch)
 
 
@@ -483,12 +509,6 @@ def _gap_assumptions(instance: Instance) -> list[str]:
     paper=PAPER,
     label="T-GAP (a)-(g): the minima of f and f_D",
     tag="R/D",
-    statement=(
-        "Under E S = I: f* ≤ f_D* ≤ f* + (L_f/2)(L_D − 1)‖x* − v‖²; f ≤ f_D (f convex); "
-        "f + (μ_f/2)‖x − v‖²_{E SᵀS − I} ≤ f_D ≤ f + (L_f/2)‖x − v‖²_{E SᵀS − I}; "
-        "f(x_D*) − f* ≤ Δ and ‖x_D* − x*‖² ≤ (2/μ_f)Δ ≤ (L_f/μ_f)(L_D − 1)‖x* − v‖²; "
-        "(μ_f/2)(μ_D − 1)‖x_D* − v‖² ≤ Δ, so Δ = 0 iff v = x* when μ_f > 0, μ_D > 1"
-    ),
     algorithm=None,
     measure="f_D, f, Δ = f_D* − f*, ‖x_D* − x*‖² (closed forms or Newton)",
     method="exact",
@@ -496,19 +516,29 @@ def _gap_assumptions(instance: Instance) -> list[str]:
     instances=_gap_instances,
     assumptions=_gap_assumptions,
     default_params=lambda inst: {"L_D": float(inst.sketch.L_D)},
+    bound=lambda inst, params, t: _gap_rows(inst, params).bounds(),
     controls=(
-        NegativeControl("bound x 0.5", bound_scale=0.5),
-        NegativeControl("L_D replaced by 1", params=_L_D_is_one),
+        NegativeControl("bound x 0.5", bound_scale=0.5, expect="measured"),
         NegativeControl(
-            "E S = I/2", instance=lambda inst: inst.replace(sketch=ScaledSketch(inst.sketch, 0.5))
+            "L_D replaced by 1", params=_L_D_is_one, expect="(d) ‖x−v‖²_{G−I} ≤ (L_D − 1)‖x−v‖²"
+        ),
+        NegativeControl(
+            "E S = I/2",
+            instance=lambda inst: inst.replace(sketch=ScaledSketch(inst.sketch, 0.5)),
+            expect="(b) f(x) ≤ f_D(x)",
         ),
     ),
     strategy=_objective_strategy,
 )
-def gap(instance: Instance, params: dict[str, Any]) -> Evidence:
+def gap(instance: ObjectiveInstance, params: dict[str, Any]) -> Measurement:
     """T-GAP: the minima of f and of the MAST objective f_D are close.
 
-    Statement ([R]: a theorem bounds f_D* − f* with ‖x* − v‖² and says MAST solutions
+    Statement.  Under E S = I: f* ≤ f_D* ≤ f* + (L_f/2)(L_D − 1)‖x* − v‖²; f ≤ f_D (f convex); f
+    + (μ_f/2)‖x − v‖²_{E SᵀS − I} ≤ f_D ≤ f + (L_f/2)‖x − v‖²_{E SᵀS − I}; f(x_D*) − f* ≤ Δ and
+    ‖x_D* − x*‖² ≤ (2/μ_f)Δ ≤ (L_f/μ_f)(L_D − 1)‖x* − v‖²; (μ_f/2)(μ_D − 1)‖x_D* − v‖² ≤ Δ, so Δ
+    = 0 iff v = x* when μ_f > 0, μ_D > 1.
+
+    In full ([R]: a theorem bounds f_D* − f* with ‖x* − v‖² and says MAST solutions
     approximately solve min f; [D]: the inequalities, ``mast.md`` §2.3).  Let Δ = f_D* − f*,
     G = E[SᵀS].  Under Assumption 1 (E S = I):
 
@@ -536,6 +566,11 @@ def gap(instance: Instance, params: dict[str, Any]) -> Evidence:
     Reference: arXiv 2311.16086, the minima-gap theorem (T-GAP; numbering varies);
     ``shared/theory/mast.md`` §2.3.
     """
+    return _gap_rows(instance, params).measurement()
+
+
+def _gap_rows(instance: ObjectiveInstance, params: dict[str, Any]) -> _Rows:
+    """The rows of :func:`gap`: each measured value beside its bound."""
     F = _objective(instance)
     problem = F.problem
     L_f, mu_f = problem.L, problem.mu
@@ -576,14 +611,14 @@ def gap(instance: Instance, params: dict[str, Any]) -> Evidence:
             0.5 * mu_f * (eig[0] - 1) * float(np.sum((x_D - v) ** 2)),
             delta,
         )
-    if instance.fields.get("interpolation"):
+    if instance.interpolation:
         rows.add("(g) interpolation: Δ ≤ 0", delta, 0.0)
     atol = 1e-10 * _scale(F, points)
-    return rows.evidence(atol, delta=delta, f_star=f_star, f_D_star=F.f_star)
+    return rows.finish(atol, delta=delta, f_star=f_star, f_D_star=F.f_star)
 
 
 # -- mast.key-lemma --------------------------------------------------------------------------
-def key_lemma_tight_instance() -> Instance:
+def key_lemma_tight_instance() -> ObjectiveInstance:
     """The key lemma's first two rows attained with equality: f = x² − x on R, Bernoulli(0.3).
 
     For a 1-D quadratic, f_S is an (L_fS²)-smooth quadratic, so ‖∇f_S‖² = 2L_fS²(f_S − f_S^inf)
@@ -591,7 +626,7 @@ def key_lemma_tight_instance() -> Instance:
     two rows hold with equality at every point, so an L_f understated by 1 % is violated there.
     """
     problem = Quadratic(np.array([[2.0]]), np.array([1.0]))
-    return FieldBag(
+    return ObjectiveInstance(
         "tight 1-D quadratic, Bernoulli(0.3)",
         problem=problem,
         sketch=Bernoulli(np.array([0.3])),
@@ -600,7 +635,7 @@ def key_lemma_tight_instance() -> Instance:
     )
 
 
-def _key_instances(quick: bool) -> list[Instance]:
+def _key_instances(quick: bool) -> list[ObjectiveInstance]:
     base = _objective_instances(quick)
     return [
         *base,
@@ -609,11 +644,11 @@ def _key_instances(quick: bool) -> list[Instance]:
     ]
 
 
-def _no_neighbourhood(instance: Instance, params: dict[str, Any]) -> dict[str, Any]:
+def _no_neighbourhood(instance: ObjectiveInstance, params: dict[str, Any]) -> dict[str, Any]:
     return {**params, "neighbourhood": False}
 
 
-def _understated_L_f(instance: Instance, params: dict[str, Any]) -> dict[str, Any]:
+def _understated_L_f(instance: ObjectiveInstance, params: dict[str, Any]) -> dict[str, Any]:
     return {**params, "L_f_scale": 0.99}
 
 
@@ -622,17 +657,13 @@ def _understated_L_f(instance: Instance, params: dict[str, Any]) -> dict[str, An
     paper=PAPER,
     label="Key lemma (ABC for f_D): E‖∇f_S‖² ≤ 2 L_f L_S^max (f_D − E f_S^inf)",
     tag="D",
-    statement=(
-        "For L_f-smooth f bounded below and every x: E_S‖∇f_S(x)‖² ≤ "
-        "2 L_f E[λ_max(SᵀS)(f_S(x) − f_S^inf)] ≤ 2 L_f L_S^max (f_D(x) − E_S f_S^inf) ≤ "
-        "2 L_f L_S^max (f_D(x) − f_D^inf) + 2 L_f L_S^max Δ, with Δ' = f_D^inf − E f_S^inf ≤ Δ"
-    ),
     algorithm=None,
     measure="E_S‖∇f_S(x)‖² by enumeration",
     method="pointwise",
     instances=_key_instances,
     assumptions=lambda inst: _support_violation(inst.sketch),
     default_params=lambda inst: {"neighbourhood": True},
+    bound=lambda inst, params, t: _key_lemma_rows(inst, params).bounds(),
     controls=(
         NegativeControl(
             "without the neighbourhood term",
@@ -648,10 +679,14 @@ def _understated_L_f(instance: Instance, params: dict[str, Any]) -> dict[str, An
     ),
     strategy=_objective_strategy,
 )
-def key_lemma(instance: Instance, params: dict[str, Any]) -> Evidence:
+def key_lemma(instance: ObjectiveInstance, params: dict[str, Any]) -> Measurement:
     """Key lemma of the MAST SGD rates: the ABC inequality for the double sketched gradient.
 
-    Statement ([D], ``mast.md`` §4; [R]: "the neighbourhood depends on f̃^inf − f^inf rather
+    Statement.  For L_f-smooth f bounded below and every x: E_S‖∇f_S(x)‖² ≤ 2 L_f
+    E[λ_max(SᵀS)(f_S(x) − f_S^inf)] ≤ 2 L_f L_S^max (f_D(x) − E_S f_S^inf) ≤ 2 L_f L_S^max
+    (f_D(x) − f_D^inf) + 2 L_f L_S^max Δ, with Δ' = f_D^inf − E f_S^inf ≤ Δ.
+
+    In full ([D], ``mast.md`` §4; [R]: "the neighbourhood depends on f̃^inf − f^inf rather
     than the gradient variance").  For h L-smooth and bounded below, ‖∇h(x)‖² ≤ 2L(h(x) − inf h)
     (no convexity needed).  f_S(x) = f(v + S(x − v)) is L_f λ_max(SᵀS)-smooth, so for every x::
 
@@ -676,6 +711,11 @@ def key_lemma(instance: Instance, params: dict[str, Any]) -> Evidence:
 
     Reference: arXiv 2311.16086, the lemma behind the SGD theorems; ``shared/theory/mast.md`` §4.
     """
+    return _key_lemma_rows(instance, params).measurement()
+
+
+def _key_lemma_rows(instance: ObjectiveInstance, params: dict[str, Any]) -> _Rows:
+    """The rows of :func:`key_lemma`: each measured value beside its bound."""
     F = _objective(instance)
     L_f = F.problem.L * float(params.get("L_f_scale", 1.0))
     _, F_probs = F.support()
@@ -712,7 +752,7 @@ def key_lemma(instance: Instance, params: dict[str, Any]) -> Evidence:
         )
     scale = _scale(F, points)
     atol = 1e-10 * max(1.0, L_f * L_S_max) * scale
-    return rows.evidence(atol, delta=delta, delta_prime=delta_prime, L_S_max=L_S_max)
+    return rows.finish(atol, delta=delta, delta_prime=delta_prime, L_S_max=L_S_max)
 
 
 def _matrices_of(F: MASTObjective) -> np.ndarray:

@@ -14,19 +14,21 @@ import math
 from typing import Any
 
 import numpy as np
-from mastbench.theory import Evidence, Instance, NegativeControl, theorem
+from mastbench.theory import Measurement, NegativeControl
 from mastbench.theory.mast.common import (
-    PAPER,
     atol,
     cancelled_scales,
     dsgd_readouts,
     dsgd_run,
     finite_support,
+    horizon_theorem,
     quadratic_instance,
     random_quadratic,
     setting,
+    start_gap,
 )
-from mastbench.theory.mast.rates import nc_interpolation
+from mastbench.theory.mast.instances import RunInstance
+from mastbench.theory.mast.rates import nc_horizon_step, nc_interpolation, nc_step
 
 from mastbench.sketches import Bernoulli, RandK
 
@@ -45,13 +47,7 @@ def khaled_richtarik_weights(L: float, A: float, step: float, T: int) -> np.ndar
     return w / np.sum(w)
 
 
-def _range_step(inst: Instance, T: int) -> float:
-    """γ_T = 1/√(LAT) = 1/(L_f√(L_DL_S^max T)), the step of T-NC (then (1 + Lγ²A)^T ≤ e)."""
-    sk = inst.sketch
-    return 1.0 / (inst.problem.L * math.sqrt(sk.L_D * sk.L_S_max * T))
-
-
-def _instances(quick: bool) -> list[Instance]:
+def _instances(quick: bool) -> list[RunInstance]:
     horizons = (5, 20, 80, 200) if quick else (5, 20, 80, 300, 1000)
     out = [
         quadratic_instance(
@@ -94,7 +90,7 @@ def _instances(quick: bool) -> list[Instance]:
     return out
 
 
-def _interpolation(inst: Instance) -> Instance:
+def _interpolation(inst: RunInstance) -> RunInstance:
     """v = x* (Δ = Δ' = 0): the γ-growing neighbourhood term cannot hide a violation."""
     return nc_interpolation(inst, gap="delta")
 
@@ -106,9 +102,10 @@ STEP_CONTROL = NegativeControl(
     instance=_interpolation,
     params=lambda inst, p: {
         **p,
-        "step": 10.0 * _range_step(inst, max(inst.horizons)),
+        "step": 10.0 * nc_step(inst, max(inst.horizons)),
         "factor": "e",
     },
+    expect="measured",
 )
 
 
@@ -129,42 +126,33 @@ def _strategy() -> Any:
     )
 
 
-@theorem(
+@horizon_theorem(
     id="mast.nc-weighted",
-    optional_params=("step", "factor"),
-    paper=PAPER,
+    optional_params=("factor",),
     label="T-NC, weighted-average form (Khaled–Richtárik Thm 2 template, B = 0)",
     tag="D",
-    statement=(
-        "Σ_{t<T} w_t E‖∇f_D(x^t)‖² / Σ_{t<T} w_t ≤ (1+Lγ²A)^T δ_0/(γT) + γL_f²L_DL_S^max·Δ "
-        "for every γ > 0, with w_t = w_{−1}/(1+Lγ²A)^{t+1}, L = L_fL_D, A = L_fL_S^max; "
-        "≤ e·δ_0/(γT) + γL_f²L_DL_S^max·Δ for γ ≤ 1/(L_f√(L_DL_S^max T)); also with Δ'"
-    ),
     algorithm="dsgd",
     measure="weighted average of E||grad f_D(x_t)||^2 over t < T (exact), several horizons T",
-    method="exact",
-    x_axis="horizon T",
     instances=_instances,
     assumptions=lambda inst: finite_support(inst.sketch),
-    default_params=lambda inst: {"horizons": tuple(inst.horizons)},
-    controls=(STEP_CONTROL, NegativeControl("bound x 0.3", bound_scale=0.3)),
+    bound=lambda inst, params, T: _bound(inst, params, T),
+    controls=(STEP_CONTROL, NegativeControl("bound x 0.3", bound_scale=0.3, expect="measured")),
     strategy=_strategy,
     implementation=dsgd_run(
-        lambda inst, params: params.get("step", _range_step(inst, min(params["horizons"])))
+        lambda inst, params: params.get("step", nc_step(inst, min(params["horizons"])))
     ),
 )
-def nc_weighted(inst: Instance, params: dict[str, Any]) -> Evidence:
+def nc_weighted(inst: RunInstance, params: dict[str, Any]) -> Measurement:
     """T-NC in the weighted-average form of Khaled–Richtárik, for DSGD option I.
 
-    Statement.  Let δ_0 = f_D(x^0) − f_D*, r_t = E‖∇f_D(x^t)‖², L = L_fL_D, A = L_fL_S^max
-    and w_t = w_{−1}/(1 + Lγ²A)^{t+1} (w_{−1} > 0).  For every γ > 0 and T ≥ 1,
+    Statement.  With δ_0 = f_D(x^0) − f_D*, r_t = E‖∇f_D(x^t)‖², L = L_fL_D, A = L_fL_S^max
+    and w_t = w_{−1}/(1 + Lγ²A)^{t+1} (w_{−1} > 0), for every γ > 0 and T ≥ 1:
+    Σ_{t<T} w_t r_t / Σ_{t<T} w_t ≤ (1 + Lγ²A)^T δ_0/(γT) + γL_f²L_DL_S^max·Δ, which is
+    ≤ e·δ_0/(γT) + γL_f²L_DL_S^max·Δ for γ ≤ 1/(L_f√(L_DL_S^max T)); also with Δ' in place of Δ.
 
-        Σ_{t<T} w_t r_t / Σ_{t<T} w_t ≤ (1 + Lγ²A)^T δ_0/(γT) + γL_f²L_DL_S^max·Δ,
-
-    and for γ ≤ 1/(L_f√(L_DL_S^max T)) = 1/√(LAT), (1 + Lγ²A)^T ≤ e, so the right side is
-    ≤ e·δ_0/(γT) + γL_f²L_DL_S^maxΔ.  The weighted average is ≥ min_{t<T} r_t, so this
-    implies ``mast.nc`` (6δ_0/(γT) + 2γL_f²L_DL_S^maxΔ) with room to spare.  The same holds
-    with Δ' = f_D* − E_S f_S^inf ≤ Δ in place of Δ (instance field ``gap``).
+    For γ ≤ 1/√(LAT), (1 + Lγ²A)^T ≤ e.  The weighted average is ≥ min_{t<T} r_t, so this
+    implies ``mast.nc`` (6δ_0/(γT) + 2γL_f²L_DL_S^maxΔ) with room to spare.  The instance
+    field ``gap`` picks Δ or Δ' = f_D* − E_S f_S^inf ≤ Δ.
 
     Assumptions.  f L_f-smooth and bounded below; E[S] = I; finite support (L_S^max < ∞).
     No step-size restriction: with B = 0 the condition γ ≤ 1/(LB) of the template is void.
@@ -191,34 +179,46 @@ def nc_weighted(inst: Instance, params: dict[str, Any]) -> Evidence:
     """
     s = setting(inst)
     L, A = s.L_f * s.L_D, s.L_f * s.L_S_max
-    gap = s.delta if inst.gap == "delta" else s.delta_prime
-    factor_kind = params.get("factor", "exact")
-    if factor_kind not in ("exact", "e"):
-        raise ValueError(f"params['factor'] must be 'exact' or 'e', got {factor_kind!r}")
-    measured, bound, factors, tol = [], [], [], 0.0
-    delta0 = None
+    measured, factors, tol = [], [], 0.0
     for T in params["horizons"]:
-        step = float(params.get("step", _range_step(inst, T)))
+        step = nc_horizon_step(inst, params, T)
         r = dsgd_readouts(inst, step, T)
-        delta0 = float(r.subopt_D[0])
-        weights = khaled_richtarik_weights(L, A, step, T)
-        measured.append(float(weights @ r.gradnorm2_D[:T]))
-        with np.errstate(over="ignore"):
-            exact_factor = float(np.exp(T * math.log1p(L * step**2 * A)))
-        factor = exact_factor if factor_kind == "exact" else math.e
-        factors.append(exact_factor)
-        bound.append(factor * delta0 / (step * T) + step * L * A * gap)
+        measured.append(float(khaled_richtarik_weights(L, A, step, T) @ r.gradnorm2_D[:T]))
+        factors.append(_growth(L, A, step, T))
         tol = max(tol, atol(r.gradnorm2_D[0], cancelled_scales(inst)["gradnorm2"]))
-    return Evidence(
+    return Measurement(
         np.asarray(params["horizons"]),
-        measured,
-        bound,
+        np.asarray(measured),
         atol=tol,
         extra={
             "Delta": s.delta,
             "Delta_prime": s.delta_prime,
             "gap": inst.gap,
-            "delta0": delta0,
+            "delta0": start_gap(inst),
             "(1+Lγ²A)^T": factors,
         },
     )
+
+
+def _growth(L: float, A: float, step: float, T: int) -> float:
+    """(1 + Lγ²A)^T (inf when it overflows)."""
+    with np.errstate(over="ignore"):
+        return float(np.exp(T * math.log1p(L * step**2 * A)))
+
+
+def _bound(inst: RunInstance, params: dict[str, Any], horizons: np.ndarray) -> np.ndarray:
+    """(1 + Lγ²A)^T δ_0/(γT) + γLA·gap at each horizon T; with ``params["factor"] = "e"``
+    (negative control only) e in place of (1 + Lγ²A)^T."""
+    s = setting(inst)
+    L, A = s.L_f * s.L_D, s.L_f * s.L_S_max
+    gap = s.delta if inst.gap == "delta" else s.delta_prime
+    factor_kind = params.get("factor", "exact")
+    if factor_kind not in ("exact", "e"):
+        raise ValueError(f"params['factor'] must be 'exact' or 'e', got {factor_kind!r}")
+    delta0 = start_gap(inst)
+    bound = []
+    for T in horizons:
+        step = nc_horizon_step(inst, params, int(T))
+        factor = _growth(L, A, step, int(T)) if factor_kind == "exact" else math.e
+        bound.append(factor * delta0 / (step * T) + step * L * A * gap)
+    return np.array(bound)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from mastbench.problems.mast_objective import MASTObjective
 from mastbench.problems.quadratic import Quadratic, QuadraticForm
-from mastbench.theory import Evidence, FieldBag, Instance, NegativeControl, theorem
+from mastbench.theory import Measurement, NegativeControl, theorem
 from mastbench.theory.mast import rates_multi as _mast_rates_multi
 from mastbench.theory.mast.common import (
     PAPER,
@@ -31,11 +31,18 @@ from mastbench.theory.mast.common import (
     dsgd_readouts,
     dsgd_run,
     finite_support,
+    fixed_step_theorem,
+    horizon_theorem,
     quadratic_instance,
     random_quadratic,
     sc_assumptions,
     setting,
+    sketch_support,
+    start_distance2,
+    start_error,
+    start_gap,
 )
+from mastbench.theory.mast.instances import MonteCarloInstance, RunInstance
 
 from mastbench.backend import rng
 from mastbench.sketches import Bernoulli, Identity, RandK
@@ -45,11 +52,11 @@ __all__ = ["_mast_rates_multi"]
 
 
 # -- T-SC --
-def _sc_step(inst: Instance) -> float:
+def _sc_step(inst: RunInstance) -> float:
     return 1.0 / (inst.problem.L * inst.sketch.L_S_max)
 
 
-def sc_tight_instance(p: float = 0.3, iters: int = 150) -> Instance:
+def sc_tight_instance(p: float = 0.3, iters: int = 150) -> RunInstance:
     """T-SC attained with equality: f = ½x² − x on R, S ~ Bernoulli(p), v = x* = 1.
 
     With y = x − v and s = S ∈ {0, 1/p}: y ↦ (1 − γs²)y, so E y_{t+1}² = (1 − 2γ/p + γ²/p³)
@@ -69,7 +76,17 @@ def sc_tight_instance(p: float = 0.3, iters: int = 150) -> Instance:
     )
 
 
-def _sc_instances(quick: bool) -> list[Instance]:
+#: A step 1 % beyond the range on :func:`sc_tight_instance`: the contraction factor then
+#: exceeds the rate of the bound, attained with equality inside the range.
+SC_STEP_CONTROL = NegativeControl(
+    "step 1.01× the max on the tight 1-D instance",
+    instance=lambda inst: sc_tight_instance(iters=40),
+    params=lambda inst, p: {**p, "step": 1.01 * _sc_step(inst)},
+    expect="measured",
+)
+
+
+def _sc_instances(quick: bool) -> list[RunInstance]:
     q1 = random_quadratic(4, 10.0, 1)
     bern = Bernoulli(np.array([0.3, 0.5, 0.7, 0.9]))
     out = [
@@ -121,7 +138,7 @@ def _quadratic_cases(*, singular: bool = False, with_gap: bool = False, **fields
     (``mastbench.strategies.mast_quadratic_cases``) with the theorem's own fixed ``fields``."""
     from mastbench.strategies import mast_quadratic_cases
 
-    def build(case: dict) -> Instance:
+    def build(case: dict) -> RunInstance:
         gap = {"gap": case["gap"]} if with_gap else {}
         return quadratic_instance(
             "hypothesis",
@@ -141,41 +158,28 @@ def _sc_strategy() -> Any:
     return _quadratic_cases(with_gap=True, iters=60)
 
 
-@theorem(
+@fixed_step_theorem(
+    _sc_step,
     id="mast.sc",
-    paper=PAPER,
     label="T-SC (strongly convex, DSGD option I, last iterate)",
     tag="R/D",
-    statement=(
-        "E‖x^T − x_D*‖² ≤ (1 − γμ_fμ_D)^T ‖x^0 − x_D*‖² + 2γL_fL_S^max·Δ/(μ_fμ_D) for "
-        "0 < γ ≤ 1/(L_fL_S^max); also with Δ' = f_D* − E f_S^inf ≤ Δ in place of Δ"
-    ),
     algorithm="dsgd",
     measure="E||x_t - x_D*||^2 (exact, branch enumeration)",
-    method="exact",
-    rate="linear",
     instances=_sc_instances,
     assumptions=sc_assumptions,
-    default_params=lambda inst: {"step": _sc_step(inst), "iters": inst.iters},
-    step_size=_sc_step,
-    controls=(
-        NegativeControl(
-            "step 1.01× the max on the tight 1-D instance",
-            instance=lambda inst: sc_tight_instance(iters=40),
-            params=lambda inst, p: {**p, "step": 1.01 * _sc_step(inst)},
-            expect="measured",
-        ),
-    ),
+    bound=lambda inst, params, t: _sc_bound(inst, params, t),
+    controls=(SC_STEP_CONTROL,),
     strategy=_sc_strategy,
     implementation=dsgd_run(lambda inst, params: params["step"]),
 )
-def sc(inst: Instance, params: dict[str, Any]) -> Evidence:
+def sc(inst: RunInstance, params: dict[str, Any]) -> Measurement:
     """T-SC: last-iterate rate of DSGD (option I) on a strongly convex f.
 
-    Statement.  E‖x^T − x_D*‖² ≤ (1 − γμ_fμ_D)^T ‖x^0 − x_D*‖² + 2γL_fL_S^max Δ/(μ_fμ_D),
-    0 < γ ≤ 1/(L_fL_S^max); the same with the sharper Δ' := f_D* − E_S f_S^inf ≤ Δ
-    (instance field ``gap``: ``"delta"`` or ``"delta_prime"``).  With v = x* (interpolation),
-    Δ = 0 and the decay is purely geometric.
+    Statement.  E‖x^T − x_D*‖² ≤ (1 − γμ_fμ_D)^T ‖x^0 − x_D*‖² + 2γL_fL_S^max·Δ/(μ_fμ_D) for
+    0 < γ ≤ 1/(L_fL_S^max); also with Δ' = f_D* − E_S f_S^inf ≤ Δ in place of Δ.
+
+    The instance field ``gap`` (``"delta"`` or ``"delta_prime"``) picks Δ or Δ'.  With v = x*
+    (interpolation), Δ = 0 and the decay is purely geometric.
 
     Assumptions.  f L_f-smooth and μ_f-strongly convex; E[S] = I; finite support (so
     L_S^max < ∞).
@@ -191,25 +195,29 @@ def sc(inst: Instance, params: dict[str, Any]) -> Evidence:
     s = setting(inst)
     step, iters = float(params["step"]), int(params["iters"])
     dist2 = dsgd_readouts(inst, step, iters).dist2
-    gap = s.delta if inst.gap == "delta" else s.delta_prime
-    mu = s.mu_f * s.mu_D
-    t = np.arange(iters + 1)
-    bound = (1 - step * mu) ** t * dist2[0] + 2 * step * s.L_f * s.L_S_max * gap / mu
-    return Evidence(
-        t,
+    return Measurement(
+        np.arange(iters + 1),
         dist2,
-        bound,
         atol=atol(dist2[0], cancelled_scales(inst)["dist2"]),
         extra={"Delta": s.delta, "Delta_prime": s.delta_prime, "gap": inst.gap},
     )
 
 
+def _sc_bound(inst: RunInstance, params: dict[str, Any], t: np.ndarray) -> np.ndarray:
+    """(1 − γμ_fμ_D)^t ‖x^0 − x_D*‖² + 2γL_fL_S^max·gap/(μ_fμ_D), gap = Δ or Δ'."""
+    s = setting(inst)
+    step = float(params["step"])
+    gap = s.delta if inst.gap == "delta" else s.delta_prime
+    mu = s.mu_f * s.mu_D
+    return (1 - step * mu) ** t * start_distance2(inst) + 2 * step * s.L_f * s.L_S_max * gap / mu
+
+
 # -- convex variant --
-def _convex_step(inst: Instance) -> float:
+def _convex_step(inst: RunInstance) -> float:
     return 1.0 / (2 * inst.problem.L * inst.sketch.L_S_max)
 
 
-def _convex_instances(quick: bool) -> list[Instance]:
+def _convex_instances(quick: bool) -> list[RunInstance]:
     out = [
         quadratic_instance(
             "singular-d4 bernoulli",
@@ -249,7 +257,7 @@ def _convex_instances(quick: bool) -> list[Instance]:
     return out
 
 
-def _convex_assumptions(inst: Instance) -> list[str]:
+def _convex_assumptions(inst: RunInstance) -> list[str]:
     out = finite_support(inst.sketch)
     if not isinstance(inst.problem, QuadraticForm):
         out.append("exact measurement needs a quadratic f")
@@ -260,32 +268,27 @@ def _convex_assumptions(inst: Instance) -> list[str]:
     return out
 
 
-@theorem(
+@fixed_step_theorem(
+    _convex_step,
     id="mast.convex",
-    paper=PAPER,
     label="convex variant (DSGD option I, averaged suboptimality)",
     tag="D",
-    statement=(
-        "(1/T)Σ_{t<T} E[f_D(x^t) − f_D*] ≤ ‖x^0 − x_D*‖²/(γT) + 2γL_fL_S^max·Δ for "
-        "0 < γ ≤ 1/(2L_fL_S^max), f convex"
-    ),
     algorithm="dsgd",
     measure="(1/T) sum_{t<T} E[f_D(x_t) - f_D*] (exact)",
-    method="exact",
+    rate="sublinear",
     x_axis="horizon T",
     instances=_convex_instances,
     assumptions=_convex_assumptions,
-    default_params=lambda inst: {"step": _convex_step(inst), "iters": inst.iters},
-    step_size=_convex_step,
+    bound=lambda inst, params, T: _convex_bound(inst, params, T),
     controls=(STEP_CONTROL,),
     strategy=lambda: _sc_strategy_singular(),
     implementation=dsgd_run(lambda inst, params: params["step"]),
 )
-def convex(inst: Instance, params: dict[str, Any]) -> Evidence:
+def convex(inst: RunInstance, params: dict[str, Any]) -> Measurement:
     """Convex (not strongly convex) variant of T-SC for DSGD option I.
 
     Statement.  For convex L_f-smooth f and 0 < γ ≤ 1/(2L_fL_S^max),
-    (1/T)Σ_{t<T} E[f_D(x^t) − f_D*] ≤ ‖x^0 − x_D*‖²/(γT) + 2γL_fL_S^max Δ, for every T ≥ 1.
+    (1/T)Σ_{t<T} E[f_D(x^t) − f_D*] ≤ ‖x^0 − x_D*‖²/(γT) + 2γL_fL_S^max·Δ for every T ≥ 1.
 
     Assumptions.  f convex and L_f-smooth, E[S] = I, finite support; f_D with a unique
     minimizer x_D* (here Ā ≻ 0 although A is singular: the sketch's ridge M = Ā − A ⪰ 0
@@ -296,18 +299,24 @@ def convex(inst: Instance, params: dict[str, Any]) -> Evidence:
 
     Tightness.  The bound cannot be approached: with S = I (GD) and curvature λ ≤ L_f along
     x^0 − x*, the ratio is ½(1 − (1 − γλ)^{2T})/(2 − γλ) ≤ 1/3 at γ ≤ 1/(2L_f) (the "1-D GD"
-    instance tends to 1/3); ``mastbench falsify mast.convex --max-examples 500`` over the
-    strategy (sketches down to p = 10⁻³, far shifts, starts near x_D*) found at most 0.32.
+    instance tends to 1/3): the proof spends −2γ + 2γ²L_fL_S^max ≤ −γ (half the descent) and
+    bounds the average by ‖x^0 − x_D*‖²/(γT), the whole initial distance.
+    ``mastbench falsify mast.convex --max-examples 500`` over the strategy (sketches down to
+    p = 10⁻³, far shifts, starts near x_D*) found at most 0.32.
     """
     s = setting(inst)
     step, iters = float(params["step"]), int(params["iters"])
     subopt = dsgd_readouts(inst, step, iters).subopt_D
     T = np.arange(1, iters + 1)
-    measured = np.cumsum(subopt[:-1]) / T
-    dist0 = float(np.sum((inst.x0 - s.objective.x_star_host) ** 2))
-    bound = dist0 / (step * T) + 2 * step * s.L_f * s.L_S_max * s.delta
     tol = atol(subopt[0], cancelled_scales(inst)["subopt"])
-    return Evidence(T, measured, bound, atol=tol, extra={"Delta": s.delta})
+    return Measurement(T, np.cumsum(subopt[:-1]) / T, atol=tol, extra={"Delta": s.delta})
+
+
+def _convex_bound(inst: RunInstance, params: dict[str, Any], T: np.ndarray) -> np.ndarray:
+    """‖x^0 − x_D*‖²/(γT) + 2γL_fL_S^max·Δ."""
+    s = setting(inst)
+    step = float(params["step"])
+    return start_distance2(inst) / (step * T) + 2 * step * s.L_f * s.L_S_max * s.delta
 
 
 def _sc_strategy_singular() -> Any:
@@ -315,12 +324,13 @@ def _sc_strategy_singular() -> Any:
 
 
 # -- T-NC --
-def _nc_step(inst: Instance, T: int) -> float:
+def nc_step(inst: RunInstance, T: int) -> float:
+    """γ_T = 1/(L_f√(L_DL_S^max T)) = 1/√(LAT), the largest step of T-NC at horizon T."""
     sk = inst.sketch
     return 1.0 / (inst.problem.L * math.sqrt(sk.L_D * sk.L_S_max * T))
 
 
-def nc_one_step_instance() -> Instance:
+def nc_one_step_instance() -> RunInstance:
     """T-NC at T = 1 on f = x² − x, S = I: γ = 1/L_f and the ratio is exactly 1/3.
 
     At T = 1 the measured value is ‖∇f_D(x^0)‖² ≤ 2L(f_D)δ_0 and the bound is at least
@@ -338,7 +348,7 @@ def nc_one_step_instance() -> Instance:
     )
 
 
-def _nc_instances(quick: bool) -> list[Instance]:
+def _nc_instances(quick: bool) -> list[RunInstance]:
     horizons = (5, 20, 80, 200) if quick else (5, 20, 80, 300, 1000)
     return [
         quadratic_instance(
@@ -355,7 +365,7 @@ def _nc_instances(quick: bool) -> list[Instance]:
     ]
 
 
-def nc_interpolation(inst: Instance, **fields: Any) -> Instance:
+def nc_interpolation(inst: RunInstance, **fields: Any) -> RunInstance:
     """The T-NC instance ``inst`` with v = x* (Δ = Δ' = 0), extra instance ``fields`` added."""
     return quadratic_instance(
         inst.name + " v=x*",
@@ -368,24 +378,16 @@ def nc_interpolation(inst: Instance, **fields: Any) -> Instance:
     )
 
 
-@theorem(
+@horizon_theorem(
     id="mast.nc",
-    optional_params=("step",),
-    paper=PAPER,
     label="T-NC (nonconvex, DSGD option I, min gradient norm)",
     tag="R/D",
-    statement=(
-        "min_{t<T} E‖∇f_D(x^t)‖² ≤ 6(f_D(x^0) − f_D*)/(γT) + 2γL_f²L_DL_S^max·Δ for "
-        "0 < γ ≤ 1/(L_f√(L_DL_S^max T))"
-    ),
     algorithm="dsgd",
     measure="min_{t<T} E||grad f_D(x_t)||^2 (exact), for several horizons T",
-    method="exact",
-    x_axis="horizon T",
     instances=_nc_instances,
     assumptions=lambda inst: finite_support(inst.sketch),
-    default_params=lambda inst: {"horizons": tuple(inst.horizons)},
-    step_size=lambda inst: _nc_step(inst, max(inst.horizons)),
+    step_size=lambda inst: nc_step(inst, max(inst.horizons)),
+    bound=lambda inst, params, T: _nc_bound(inst, params, T),
     controls=(
         NegativeControl(
             "v=x* and step 3/λ_max(Ā)",
@@ -395,18 +397,20 @@ def nc_interpolation(inst: Instance, **fields: Any) -> Instance:
                 "step": 3.0 / setting(inst).lam_max_A_bar,
                 "horizons": (5, 20, 40),
             },
+            expect="measured",
         ),
     ),
     strategy=lambda: _nc_strategy(),
     implementation=dsgd_run(
-        lambda inst, params: params.get("step", _nc_step(inst, min(params["horizons"])))
+        lambda inst, params: params.get("step", nc_step(inst, min(params["horizons"])))
     ),
 )
-def nc(inst: Instance, params: dict[str, Any]) -> Evidence:
+def nc(inst: RunInstance, params: dict[str, Any]) -> Measurement:
     """T-NC: O(1/√T) rate of DSGD (option I) for smooth, possibly nonconvex f.
 
     Statement.  With δ_0 = f_D(x^0) − f_D* and 0 < γ ≤ 1/(L_f√(L_DL_S^max T)),
-    min_{0≤t<T} E‖∇f_D(x^t)‖² ≤ 6δ_0/(γT) + 2γL_f²L_DL_S^max Δ.
+    min_{0≤t<T} E‖∇f_D(x^t)‖² ≤ 6δ_0/(γT) + 2γL_f²L_DL_S^max·Δ.
+
     Checked for each horizon T in ``params["horizons"]`` with γ_T = 1/(L_f√(L_DL_S^max T))
     (or the fixed ``params["step"]`` when given; ``step_size`` is γ for the largest horizon).
 
@@ -417,29 +421,45 @@ def nc(inst: Instance, params: dict[str, Any]) -> Evidence:
     Tag R/D: step size and O(1/√T) reported [R], constants derived [D].  Quadratic instances
     are convex; the statement does not need convexity.
 
-    Tightness.  The bound cannot be approached: at T = 1 the ratio is at most 1/3
-    (:func:`nc_one_step_instance` attains it), and for larger T the factor 6 (from
-    (1 + Lγ²A)^T ≤ e ≤ 3) and the min over t < T keep it low: an adversarial search
-    reported in issue 14 found at most 0.38, ``mastbench.falsify.tightest`` (120 examples of
-    this theorem's strategy) 0.17.
+    Tightness.  The ratio stays below 1/2 on every instance, by the proof's slack: inside the
+    step range (1 + Lγ²A)^T ≤ e, so this bound is at least twice the bound of
+    ``mast.nc-weighted`` (6 ≥ 2e, and the neighbourhood 2γL_f²L_DL_S^maxΔ is twice its
+    γL_f²L_DL_S^maxΔ: the ABC template's factor 1 − LγB/2 ≥ 1/2 is kept although B = 0), and
+    that bound holds for a weighted average of E‖∇f_D(x^t)‖², t < T, which is at least their
+    minimum.  At T = 1 the ratio is at most √(L_D/L_S^max)·L(f_D)/(3L_fL_D) ≤ 1/3, attained by
+    :func:`nc_one_step_instance`.  For T > 1 the best found is 0.29, in the regime where the
+    sketch noise sets the floor of E‖∇f_D(x^t)‖² (3-D, Rand-2 of 3, nearly rank-one f, x^0 near
+    x_D* along the top curvature of Ā, T = 3000, the step at its maximum; the floor is at most
+    ½ of the neighbourhood term even when the key lemma is tight); hypothesis ``target()`` on
+    the ratio over this theorem's strategy (p down to 10⁻³, κ up to 10⁶, far shifts, starts
+    near x_D*; 120 examples) found 0.17, and issue 14 reports 0.38 (the slow tier of
+    ``tests/theory/test_mast_tightness.py`` runs both searches, the first on 6 candidates: 0.23).
     """
     s = setting(inst)
-    measured, bound, tol = [], [], 0.0
-    delta0 = None
+    measured, tol = [], 0.0
     for T in params["horizons"]:
-        step = float(params.get("step", _nc_step(inst, T)))
-        r = dsgd_readouts(inst, step, T)
-        delta0 = r.subopt_D[0]
+        r = dsgd_readouts(inst, nc_horizon_step(inst, params, T), T)
         measured.append(np.min(r.gradnorm2_D[:T]))
-        bound.append(6 * delta0 / (step * T) + 2 * step * s.L_f**2 * s.L_D * s.L_S_max * s.delta)
         tol = max(tol, atol(r.gradnorm2_D[0], cancelled_scales(inst)["gradnorm2"]))
-    return Evidence(
+    return Measurement(
         np.asarray(params["horizons"]),
-        measured,
-        bound,
+        np.asarray(measured),
         atol=tol,
-        extra={"Delta": s.delta, "delta0": delta0},
+        extra={"Delta": s.delta, "delta0": start_gap(inst)},
     )
+
+
+def nc_horizon_step(inst: RunInstance, params: dict[str, Any], T: int) -> float:
+    """The step of horizon T: ``params["step"]`` when given, else 1/(L_f√(L_DL_S^max T))."""
+    return float(params.get("step", nc_step(inst, T)))
+
+
+def _nc_bound(inst: RunInstance, params: dict[str, Any], horizons: np.ndarray) -> np.ndarray:
+    """6δ_0/(γT) + 2γL_f²L_DL_S^max·Δ at each horizon T."""
+    s = setting(inst)
+    delta0 = start_gap(inst)
+    steps = np.array([nc_horizon_step(inst, params, int(T)) for T in horizons])
+    return 6 * delta0 / (steps * horizons) + 2 * steps * s.L_f**2 * s.L_D * s.L_S_max * s.delta
 
 
 def _nc_strategy() -> Any:
@@ -447,31 +467,92 @@ def _nc_strategy() -> Any:
 
 
 # -- corollary of T-NC --
-def _corollary_plan(inst: Instance) -> tuple[float, int, float]:
+def _corollary_targets(inst: RunInstance) -> tuple[float, float, float]:
+    """(ε², δ_0, the corollary's horizon before rounding up) for ε² = φ‖∇f_D(x^0)‖²."""
+    s = setting(inst)
+    e0 = start_error(inst)
+    g0 = s.A_bar @ e0
+    eps2 = inst.eps2_fraction * float(g0 @ g0)
+    delta0 = 0.5 * float(e0 @ g0)
+    a = s.L_f * s.L_S_max
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        horizon = float(
+            np.float64(12 * delta0 * s.L_f * s.L_D)
+            / eps2
+            * max(np.float64(12 * delta0 * a) / eps2, np.float64(4 * a * s.delta) / eps2)
+        )
+    return eps2, delta0, horizon
+
+
+def _corollary_plan(inst: RunInstance) -> tuple[float, int, float]:
     """(γ, T, ε²) of the corollary for ε² = ``inst.eps2_fraction`` · ‖∇f_D(x^0)‖²."""
     s = setting(inst)
-    y0 = inst.x0 - inst.shift
-    g0 = s.A_bar @ (y0 - s.y_star)
-    eps2 = inst.eps2_fraction * float(g0 @ g0)
-    delta0 = 0.5 * float((y0 - s.y_star) @ s.A_bar @ (y0 - s.y_star))
-    a = s.L_f * s.L_S_max
-    T = math.ceil(
-        (12 * delta0 * s.L_f * s.L_D / eps2) * max(12 * delta0 * a / eps2, 4 * a * s.delta / eps2)
-    )
+    eps2, _, horizon = _corollary_targets(inst)
+    T = math.ceil(horizon)
     step = 1.0 / (s.L_f * math.sqrt(s.L_D * s.L_S_max * T))
     if s.delta > 0:
         step = min(step, eps2 / (4 * s.L_f**2 * s.L_D * s.L_S_max * s.delta))
     return step, T, eps2
 
 
+def corollary_noise_instance() -> RunInstance:
+    """The corollary where the sketch noise sets the horizon: ratio ≈ 0.10.
+
+    f = ½xᵀAx with A = aaᵀ + Diag(10⁻², 10⁻², 10⁻⁴), a = (0, 1, 1) (nearly rank one, so
+    every sketched f_S nearly reaches f* and the noise E‖∇f_S(x_D*)‖² is 0.66 of the key
+    lemma's 2L_fL_S^maxΔ), Rand-2 of 3, v = (0, −1, −1.5), x^0 = x_D* + 0.2‖x_D* − v‖·u with u
+    the top eigenvector of Ā, ε² = 0.9‖∇f_D(x^0)‖²: γ = ε²/(4L_f²L_DL_S^maxΔ), T = 125, and
+    the noise floor of E‖∇f_D(x^t)‖² is a tenth of ε².  Found by the search of
+    ``tests/theory/test_mast_tightness.py``.
+    """
+    a = np.array([0.0, 1.0, 1.0])
+    problem = Quadratic(np.outer(a, a) + np.diag([1e-2, 1e-2, 1e-4]), np.zeros(3))
+    inst = quadratic_instance(
+        "noise-limited Rand-2 of 3, near rank-1 A",
+        problem,
+        RandK(3, 2),
+        shift=np.array([0.0, -1.0, -1.5]),
+        x0=np.zeros(3),
+        eps2_fraction=0.9,
+    )
+    s = setting(inst)
+    top = np.linalg.eigh(s.A_bar)[1][:, -1]
+    return inst.replace(x0=inst.shift + s.y_star + 0.2 * np.linalg.norm(s.y_star) * top)
+
+
+def _corollary_instances(quick: bool) -> list[RunInstance]:
+    out = [
+        quadratic_instance(
+            "randk-d3-k2", random_quadratic(3, 2.0, 10), RandK(3, 2), seed=10, eps2_fraction=0.5
+        ),
+        corollary_noise_instance(),
+    ]
+    if not quick:
+        out.append(
+            quadratic_instance(
+                "bernoulli-d3",
+                random_quadratic(3, 3.0, 9),
+                Bernoulli(np.array([0.6, 0.8, 0.9])),
+                seed=9,
+                eps2_fraction=0.5,
+            )
+        )
+    return out
+
+
 #: Longest run the corollary check performs (exact propagation, O(d³) per step).
 MAX_COROLLARY_ITERS = 20_000
 
 
-def _corollary_horizon(inst: Instance) -> list[str]:
-    T = _corollary_plan(inst)[1]
-    if T > MAX_COROLLARY_ITERS:
-        return [f"the corollary asks for T = {T} > {MAX_COROLLARY_ITERS} steps (choose a larger ε)"]
+def _corollary_horizon(inst: RunInstance) -> list[str]:
+    eps2, _, horizon = _corollary_targets(inst)
+    if not eps2 > 0:
+        return ["ε² = φ‖∇f_D(x^0)‖² must be positive (x^0 is a stationary point of f_D)"]
+    if not horizon <= MAX_COROLLARY_ITERS:
+        return [
+            f"the corollary asks for T = {horizon:.3g} > {MAX_COROLLARY_ITERS} steps "
+            "(choose a larger ε)"
+        ]
     return []
 
 
@@ -499,44 +580,32 @@ def _corollary_strategy() -> Any:
     paper=PAPER,
     label="Corollary of T-NC (iteration complexity O(ε⁻⁴))",
     tag="D",
-    statement=(
-        "γ = min{1/(L_f√(L_DL_S^max T)), ε²/(4L_f²L_DL_S^maxΔ)} and "
-        "T ≥ (12δ_0L_fL_D/ε²)·max{12δ_0L_fL_S^max/ε², 4L_fL_S^maxΔ/ε²} give "
-        "min_{t<T} E‖∇f_D(x^t)‖² ≤ ε²"
-    ),
     algorithm="dsgd",
     measure="min_{t<T} E||grad f_D(x_t)||^2 at the corollary's (γ, T) (exact)",
     method="exact",
     rate="none",
     x_axis="horizon T",
-    instances=lambda quick: [
-        quadratic_instance(
-            "bernoulli-d3",
-            random_quadratic(3, 3.0, 9),
-            Bernoulli(np.array([0.6, 0.8, 0.9])),
-            seed=9,
-            eps2_fraction=0.5,
-        ),
-        quadratic_instance(
-            "randk-d3-k2", random_quadratic(3, 2.0, 10), RandK(3, 2), seed=10, eps2_fraction=0.5
-        ),
-    ],
+    instances=_corollary_instances,
     assumptions=lambda inst: finite_support(inst.sketch) or _corollary_horizon(inst),
-    default_params=lambda inst: {},
+    bound=lambda inst, params, t: np.full(np.shape(t), _corollary_plan(inst)[2]),
     controls=(
         NegativeControl(
-            "run 1 step instead of the corollary's T", params=lambda i, p: {**p, "run_iters": 1}
+            "run 1 step instead of the corollary's T",
+            params=lambda i, p: {**p, "run_iters": 1},
+            expect="measured",
         ),
     ),
     strategy=_corollary_strategy,
     implementation=dsgd_run(lambda inst, params: _corollary_plan(inst)[0]),
 )
-def nc_corollary(inst: Instance, params: dict[str, Any]) -> Evidence:
+def nc_corollary(inst: RunInstance, params: dict[str, Any]) -> Measurement:
     """Corollary of T-NC: O(ε⁻⁴) iterations suffice for min_t E‖∇f_D(x^t)‖² ≤ ε².
 
-    Statement.  For ε > 0, γ = min{1/(L_f√(L_DL_S^max T)), ε²/(4L_f²L_DL_S^max Δ)} and
-    T ≥ (12δ_0L_fL_D/ε²)·max{12δ_0L_fL_S^max/ε², 4L_fL_S^maxΔ/ε²} imply
-    min_{t<T} E‖∇f_D(x^t)‖² ≤ ε².  Checked with ε² a fixed fraction of ‖∇f_D(x^0)‖².
+    Statement.  For ε > 0, γ = min{1/(L_f√(L_DL_S^max T)), ε²/(4L_f²L_DL_S^maxΔ)} and
+    T ≥ (12δ_0L_fL_D/ε²)·max{12δ_0L_fL_S^max/ε², 4L_fL_S^maxΔ/ε²} give
+    min_{t<T} E‖∇f_D(x^t)‖² ≤ ε².
+
+    Checked with ε² = φ‖∇f_D(x^0)‖² (instance field ``eps2_fraction`` φ).
 
     Assumptions.  As T-NC.
 
@@ -544,30 +613,35 @@ def nc_corollary(inst: Instance, params: dict[str, Any]) -> Evidence:
     algebra re-derived).  Tag D.  ``params["run_iters"]`` (negative control only) runs fewer
     steps than the corollary asks for.
 
-    Tightness.  The corollary cannot be approached: its horizon carries the factor 144 of
-    (12δ_0/ε²)² (with S = I and Δ = 0, T = 36/φ² for ε² = φ‖∇f_D(x^0)‖², and the measured
-    minimum decays like e^{−2√T}); searches found at most 0.13 (issue 14) and 0.03
-    (``mastbench.falsify.tightest``, 120 examples).
+    Tightness.  The ratio stays below 1/2: γ and T make each term of T-NC's bound at most
+    ε²/2, and T-NC's bound is at least twice the weighted-average bound of
+    ``mast.nc-weighted`` (see ``mast.nc``), so min_{t<T} E‖∇f_D(x^t)‖² ≤ ε²/2.  In practice
+    far less: T is set by the worst case (12δ_0/ε²)², so with S = I and Δ = 0
+    (T = 36/φ² for ε² = φ‖∇f_D(x^0)‖²) the minimum has decayed like e^{−2√T}.  The tightest
+    regime is the one where the sketch noise sets the floor and γ = ε²/(4L_f²L_DL_S^maxΔ):
+    :func:`corollary_noise_instance` (ratio 0.10) is kept from that search, whose best was
+    0.145 (nearly rank-one 3-D f, Rand-2 of 3, x^0 near x_D*, T ≤ 2·10⁴; 0.12 on the 6
+    candidates of the slow tier of ``tests/theory/test_mast_tightness.py``); hypothesis
+    ``target()`` over the strategy found 0.02 (120 examples); issue 14 reports 0.13.
     """
     step, T, eps2 = _corollary_plan(inst)
     T = int(params.get("run_iters", T))
     r = dsgd_readouts(inst, step, T)
-    return Evidence(
-        [T],
-        [np.min(r.gradnorm2_D[:T])],
-        [eps2],
+    return Measurement(
+        np.array([T]),
+        np.array([np.min(r.gradnorm2_D[:T])]),
         atol=atol(eps2, cancelled_scales(inst)["gradnorm2"]),
         extra={"step": step, "T": T},
     )
 
 
 # -- T-SC on logistic regression (Monte Carlo) --
-def _logistic_instances(quick: bool) -> list[Instance]:
+def _logistic_instances(quick: bool) -> list[MonteCarloInstance]:
     from mastbench.problems.random import logistic
 
     problem = logistic(30, 3, rng(31), l2=0.5)
     out = [
-        FieldBag(
+        MonteCarloInstance(
             "logistic n=30 d=3 randk-2",
             problem=problem,
             sketch=RandK(3, 2),
@@ -605,14 +679,14 @@ def a5a_logistic(features: int = A5A_FEATURES, l2: float = 0.05) -> Any:
     return Logistic(np.ascontiguousarray(X[:, keep]), np.asarray(data.y, float), l2=l2)
 
 
-def _a5a_instances() -> list[Instance]:
+def _a5a_instances() -> list[MonteCarloInstance]:
     try:
         problem = a5a_logistic()
     except FileNotFoundError:
         return []
     d = problem.d
     return [
-        FieldBag(
+        MonteCarloInstance(
             f"a5a ({d} most frequent features) randk-{d // 2}",
             problem=problem,
             sketch=RandK(d, d // 2),
@@ -625,27 +699,48 @@ def _a5a_instances() -> list[Instance]:
     ]
 
 
-def _logistic_step(inst: Instance) -> float:
+#: Fewest replicates the Monte-Carlo check of ``mast.sc-logistic`` expects to keep its rarest
+#: coordinate at each step: below it a sample can miss the rare sketch outcomes altogether
+#: (Bernoulli(10⁻³) with R = 1000: no replicate kept a coordinate for 5 steps), its variance
+#: then underestimates the true one and the interval reports a violation that is not there.
+MIN_KEPT_REPLICATES = 20
+
+
+def keep_probability(sketch: Any) -> float:
+    """min_i P(S touches coordinate i): the probability of the rarest coordinate's outcome."""
+    values, probs = sketch_support(sketch)
+    touched = np.any(values != 0, axis=1)
+    return float(np.min(probs @ touched))
+
+
+def _logistic_assumptions(inst: MonteCarloInstance) -> list[str]:
+    out = sc_assumptions(inst)
+    if out:
+        return out
+    expected = inst.replicates * keep_probability(inst.sketch)
+    if expected < MIN_KEPT_REPLICATES:
+        out.append(
+            f"Monte Carlo needs R·min_i P(S touches i) ≥ {MIN_KEPT_REPLICATES} replicates "
+            f"keeping the rarest coordinate per step, got {expected:.3g}: raise replicates"
+        )
+    return out
+
+
+def _logistic_step(inst: MonteCarloInstance) -> float:
     return 1.0 / (inst.problem.L * inst.sketch.L_S_max)
 
 
-@theorem(
+@fixed_step_theorem(
+    _logistic_step,
     id="mast.sc-logistic",
-    paper=PAPER,
     label="T-SC on ℓ2-regularized logistic regression (Monte Carlo)",
     tag="R/D",
-    statement=(
-        "E‖x^T − x_D*‖² ≤ (1 − γμ_fμ_D)^T ‖x^0 − x_D*‖² + 2γL_fL_S^max·Δ/(μ_fμ_D), "
-        "0 < γ ≤ 1/(L_fL_S^max), with L_f = λ_max(XᵀX)/(4n) + λ, μ_f = λ"
-    ),
     algorithm="dsgd",
     measure="E||x_t - x_D*||^2, Monte Carlo over batched replicates, Bonferroni 99% intervals",
     method="montecarlo",
-    rate="linear",
     instances=_logistic_instances,
-    assumptions=sc_assumptions,
-    default_params=lambda inst: {"step": _logistic_step(inst), "iters": inst.iters},
-    step_size=_logistic_step,
+    assumptions=_logistic_assumptions,
+    bound=lambda inst, params, t: _logistic_bound(inst, params, t),
     controls=(
         NegativeControl(
             "step 3/(L_f L_S^max) (3× the max)",
@@ -655,14 +750,17 @@ def _logistic_step(inst: Instance) -> float:
     ),
     strategy=lambda: _logistic_strategy(),
 )
-def sc_logistic(inst: Instance, params: dict[str, Any]) -> Evidence:
+def sc_logistic(inst: MonteCarloInstance, params: dict[str, Any]) -> Measurement:
     """T-SC on a small logistic-regression instance, measured by Monte Carlo.
 
-    Statement.  As ``mast.sc`` with L_f = λ_max(XᵀX)/(4n) + λ and μ_f = λ (the ℓ2 term is
-    inside f and is sketched with it, mast.md §2.2); Δ = f_D* − f* with f_D* from Newton's
-    method on the enumerated f_D (``MASTObjective``).
+    Statement.  E‖x^T − x_D*‖² ≤ (1 − γμ_fμ_D)^T ‖x^0 − x_D*‖² + 2γL_fL_S^max·Δ/(μ_fμ_D) for
+    0 < γ ≤ 1/(L_fL_S^max), with L_f = λ_max(XᵀX)/(4n) + λ and μ_f = λ.
 
-    Assumptions.  As ``mast.sc``.
+    As ``mast.sc``: the ℓ2 term is inside f and is sketched with it (mast.md §2.2); Δ = f_D* − f*
+    with f_D* from Newton's method on the enumerated f_D (``MASTObjective``).
+
+    Assumptions.  As ``mast.sc``; for the Monte-Carlo measurement, at least
+    :data:`MIN_KEPT_REPLICATES` replicates expected to keep the rarest coordinate per step.
 
     Reference.  arXiv 2311.16086 (experiments: logistic regression on a5a, Rand-K, v = 0);
     mast.md §4 "T-SC", §6.2.  Tag R/D.  A violation is reported only when the lower end of a
@@ -671,19 +769,22 @@ def sc_logistic(inst: Instance, params: dict[str, Any]) -> Evidence:
     Tightness.  Not approachable on logistic regression: μ_f = λ and the global
     L_f = λ_max(XᵀX)/(4n) + λ bound the curvature loosely (σ' ≤ 1/4 is attained only at zero
     margins), so the rate 1 − γμ_fμ_D is far slower than the actual contraction (ratio ≈ 0.08
-    away from t = 0 on the quick instance).  The quadratic case, where the bound is attained
-    with equality, is ``mast.sc``.
+    away from t = 0 on the quick instance).  Where λ dominates the data (f nearly quadratic,
+    1-D, Bernoulli(p)), a scan of 8 instances gave Monte-Carlo ratios from 0.25 to 55 with
+    every check holding: E‖x^t − x_D*‖² is then carried by the rare replicates whose sketch
+    kept nothing for many steps (probability (1 − p)^t), so the sample mean's ratio is noise,
+    not tightness, and such instances are not kept.  The quadratic case, where the bound is
+    attained with equality, is ``mast.sc``.
     """
     from mastbench.algorithms.mast import dsgd
     from mastbench.montecarlo import from_trace
 
-    problem, sketch = inst.problem, inst.sketch
+    problem = inst.problem
     step, iters = float(params["step"]), int(params["iters"])
-    objective = MASTObjective(problem, sketch, problem.asarray(inst.shift))
     trace = dsgd(
         problem,
         problem.asarray(inst.x0),
-        sketch=sketch,
+        sketch=inst.sketch,
         step=step,
         iters=iters,
         rng=rng(inst.seed),
@@ -693,20 +794,25 @@ def sc_logistic(inst: Instance, params: dict[str, Any]) -> Evidence:
         metrics=("dist2",),
     )
     est = from_trace(trace, "dist2", level=0.99)
-    delta = max(float(objective.minima_gap), 0.0)
-    mu = problem.mu * sketch.mu_D
-    t = trace.iterations
-    dist0 = float(np.sum((inst.x0 - objective.x_star_host) ** 2))
-    bound = (1 - step * mu) ** t * dist0 + 2 * step * problem.L * sketch.L_S_max * delta / mu
-    return Evidence(
-        t,
+    return Measurement(
+        trace.iterations,
         est.mean,
-        bound,
         lower=est.lower,
         upper=est.upper,
-        atol=atol(dist0),
-        extra={"Delta": delta, "replicates": inst.replicates, "interval": est.interval()},
+        atol=atol(float(est.mean[0])),
+        extra={"replicates": inst.replicates, "interval": est.interval()},
     )
+
+
+def _logistic_bound(inst: MonteCarloInstance, params: dict[str, Any], t: np.ndarray) -> np.ndarray:
+    """(1 − γμ_fμ_D)^t ‖x^0 − x_D*‖² + 2γL_fL_S^max·Δ/(μ_fμ_D), x_D* and Δ by Newton."""
+    problem, sketch = inst.problem, inst.sketch
+    step = float(params["step"])
+    objective = MASTObjective(problem, sketch, problem.asarray(inst.shift))
+    delta = max(float(objective.minima_gap), 0.0)
+    mu = problem.mu * sketch.mu_D
+    dist0 = float(np.sum((inst.x0 - objective.x_star_host) ** 2))
+    return (1 - step * mu) ** t * dist0 + 2 * step * problem.L * sketch.L_S_max * delta / mu
 
 
 # -- hypothesis strategies of the instances (falsify) --
@@ -714,14 +820,14 @@ def _logistic_strategy() -> Any:
     from mastbench.strategies import mast_logistic_cases
 
     return mast_logistic_cases().map(
-        lambda case: FieldBag(
+        lambda case: MonteCarloInstance(
             "hypothesis",
             problem=case["problem"],
             sketch=case["sketch"],
             shift=np.zeros(case["problem"].d),
             x0=np.random.default_rng(case["seed"]).standard_normal(case["problem"].d),
             iters=30,
-            replicates=1000,
+            replicates=max(1000, math.ceil(MIN_KEPT_REPLICATES / keep_probability(case["sketch"]))),
             seed=case["seed"],
         )
     )

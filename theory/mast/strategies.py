@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from mastbench.theory._core import FieldBag, Instance
+from mastbench.theory._core import Instance
+from mastbench.theory.mast.instances import ObjectiveInstance
 
 from mastbench.backend import rng
 
@@ -55,7 +56,7 @@ def mast_instances(*, logistic: bool | None = None, max_d: int = 4, points: int 
         shift = draw(st.sampled_from([0.0, 1.0, 3.0])) * host.normal(size=d)
         where = 2.0 * host.normal(size=(points, d))
         kind = "logistic" if use_logistic else "quadratic"
-        return FieldBag(
+        return ObjectiveInstance(
             f"{kind} d={d}, {sketch!r}", problem=problem, sketch=sketch, shift=shift, points=where
         )
 
