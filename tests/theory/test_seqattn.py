@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from mastbench.problems.group_penalties import ADMISSIBLE_Q
-from mastbench.theory import FieldBag
-from mastbench.theory.seqattn.common import least_squares
+from mastbench.theory.seqattn.common import SparseInstance, ThresholdInstance, least_squares
 
 from mastbench import theory
 from mastbench.algorithms.driver import run
@@ -128,7 +127,7 @@ def test_threshold_flags_ties_as_not_applicable():
     y = np.array([1.0, 1.0, 0.5, 0.2])
     problem = GroupLeastSquares(X, y, Groups.contiguous(4, 1))
     thm = theory.get("seqattn.threshold")
-    verdict = verify(thm, theory.FieldBag("tie", problem=problem, S=()))
+    verdict = verify(thm, ThresholdInstance("tie", problem=problem, S=()))
     assert verdict.status == "not applicable" and "unique" in verdict.reasons[0]
 
 
@@ -254,7 +253,7 @@ def test_sa_pp_reference_holds_where_its_former_step_let_the_attention_underflow
     t = 13 on; the theorem's step 0.5/(N²λ) keeps A > 0 and the check holds."""
     thm = theory.get("seqattn.sa-pp-reference")
     problem = least_squares(132, 47, 4, 2, 1, 2, 0.51)
-    instance = FieldBag("planted-t4-k2-s132", problem=problem, k=2, seed=35)
+    instance = SparseInstance("planted-t4-k2-s132", problem=problem, k=2, seed=35)
     verdict = verify(thm, instance)
     assert verdict.status == "holds", verdict.summary()
     assert verdict.evidence.extra["kept"][-1] == 2

@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
+from mastbench.theory._core import Evidence, NegativeControl
 from mastbench.theory._registry import theorem
-from mastbench.theory.seqattn.common import PAPER, least_squares
+from mastbench.theory.seqattn.common import PAPER, SparseInstance, least_squares
 from mastbench.theory.seqattn.strategies import iht_instances, omp_rate_instances, ompr_instances
 
 from mastbench.algorithms.driver import run
@@ -113,38 +113,49 @@ def _distance(xs: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return gap, TOLERANCE * np.maximum(1.0, np.max(np.abs(ref), axis=1))[1:]
 
 
-def _instances(quick: bool) -> list[Instance]:
-    out = [FieldBag("ls-t8-k2", problem=least_squares(61, 80, 8, 2, 1, 2), k=2, iters=12)]
+def _instances(quick: bool) -> list[SparseInstance]:
+    out = [SparseInstance("ls-t8-k2", problem=least_squares(61, 80, 8, 2, 1, 2), k=2, iters=12)]
     if not quick:
         out.append(
-            FieldBag("ls-rows2-t6-k3", problem=least_squares(62, 60, 12, 1, 2, 3), k=3, iters=20)
+            SparseInstance(
+                "ls-rows2-t6-k3", problem=least_squares(62, 60, 12, 1, 2, 3), k=3, iters=20
+            )
         )
     return out
 
 
+def _reference_theorem(**fields: Any) -> Any:
+    """The decorator of a step-by-step reference check (tag C, deterministic, one point per
+    iteration t, on :func:`_instances`)."""
+    return theorem(
+        paper=PAPER,
+        tag="C",
+        method="deterministic",
+        rate="none",
+        x_axis="iteration t",
+        instances=_instances,
+        **fields,
+    )
+
+
 # -- IHT --------------------------------------------------------------------------------------
-@theorem(
+@_reference_theorem(
     id="seqattn.iht-reference",
-    rate="none",
-    x_axis="iteration t",
-    paper=PAPER,
     label="group IHT step by step (Blumensath & Davies 2009; SA++ baseline)",
-    tag="C",
-    statement="IHT's iterates equal β_{t+1} = H_k(β_t − η∇𝓛(β_t)) from β₀ = 0 at every step",
     algorithm="iht",
     measure="max_i |β_t − β_t^ref| (relative to max(1, ‖β_t^ref‖_∞)); 𝓛(β*_k) against 𝓛(β_t)",
-    method="deterministic",
-    instances=_instances,
     default_params=lambda inst: {"step_scale": 1.0},
     controls=(
         NegativeControl("reference step x 1.01", params=lambda i, p: {**p, "step_scale": 1.01}),
     ),
     strategy=iht_instances,
 )
-def iht_reference(instance: Instance, params: dict[str, Any]) -> Evidence:
+def iht_reference(instance: SparseInstance, params: dict[str, Any]) -> Evidence:
     """Group IHT as implemented equals its pseudo-code, step by step.
 
-    Statement: β_{t+1} = H_k(β_t − η∇𝓛(β_t)), H_k keeping the k groups of largest ‖·‖₂
+    Statement. IHT's iterates equal β_{t+1} = H_k(β_t − η∇𝓛(β_t)) from β₀ = 0 at every step
+
+    In detail: β_{t+1} = H_k(β_t − η∇𝓛(β_t)), H_k keeping the k groups of largest ‖·‖₂
     (Blumensath & Davies 2009, group form as in ``shared/theory/seqattn.md`` §5), β₀ = 0,
     η = 1/L_{2k}.
     Measured: the :class:`~mastbench.algorithms.pruning.IHT` iterates at every step against
@@ -171,21 +182,11 @@ def iht_reference(instance: Instance, params: dict[str, Any]) -> Evidence:
 
 
 # -- group OMP ---------------------------------------------------------------------------------
-@theorem(
+@_reference_theorem(
     id="seqattn.omp-reference",
-    rate="none",
-    x_axis="iteration t",
-    paper=PAPER,
     label="group OMP step by step (fully corrective greedy; SA++ §1)",
-    tag="C",
-    statement=(
-        "group OMP selects argmax_{i∉S} ‖∇𝓛(β^S)|_{T_i}‖₂ and returns β^S = argmin over "
-        "supp β ⊆ T_S at every step"
-    ),
     algorithm="group_omp",
     measure="selection mismatches; max_i |β^{S_j} − β^{S_j, ref}| (relative); 𝓛(β*_k) vs 𝓛",
-    method="deterministic",
-    instances=_instances,
     default_params=lambda inst: {"reference_pick": "max"},
     controls=(
         NegativeControl(
@@ -195,10 +196,13 @@ def iht_reference(instance: Instance, params: dict[str, Any]) -> Evidence:
     ),
     strategy=omp_rate_instances,
 )
-def omp_reference(instance: Instance, params: dict[str, Any]) -> Evidence:
+def omp_reference(instance: SparseInstance, params: dict[str, Any]) -> Evidence:
     """Group OMP as implemented equals its pseudo-code, step by step.
 
-    Statement: S₀ = ∅, S_{j+1} = S_j ∪ {argmax_{i∉S_j} ‖∇𝓛(β^{S_j})|_{T_i}‖₂},
+    Statement. group OMP selects argmax_{i∉S} ‖∇𝓛(β^S)|_{T_i}‖₂ and returns β^S = argmin
+    over supp β ⊆ T_S at every step
+
+    In detail: S₀ = ∅, S_{j+1} = S_j ∪ {argmax_{i∉S_j} ‖∇𝓛(β^{S_j})|_{T_i}‖₂},
     β^S = argmin{𝓛(β) : supp β ⊆ ∪_{i∈S} T_i}.
     Measured: per step j ≥ 1, [order_j ≠ order_j^ref] (bound 0) and the distance of
     :class:`~mastbench.algorithms.pruning.GroupOMP`'s β^{S_j} to :func:`reference_omp`'s,
@@ -238,21 +242,11 @@ def _second_pick_omp(q: Quadratic, steps: int) -> tuple[list[int], np.ndarray]:
 
 
 # -- OMPR --------------------------------------------------------------------------------------
-@theorem(
+@_reference_theorem(
     id="seqattn.ompr-reference",
-    rate="none",
-    x_axis="iteration t",
-    paper=PAPER,
     label="OMPR step by step (SA++ App. B, Algorithm 2)",
-    tag="C",
-    statement=(
-        "OMPR adds argmax_{i∉S} ‖∇𝓛(β^S)|_{T_i}‖, drops argmin_{j∈S} ‖β^S|_{T_j}‖ and swaps "
-        "always (literal rule) or when 𝓛 decreases (accept rule), at every step"
-    ),
     algorithm="ompr",
     measure="support mismatches and max_i |β^{S_r} − β^{S_r, ref}| (relative), both rules",
-    method="deterministic",
-    instances=_instances,
     default_params=lambda inst: {"accept_sign": 1.0},
     controls=(
         NegativeControl(
@@ -262,10 +256,13 @@ def _second_pick_omp(q: Quadratic, steps: int) -> tuple[list[int], np.ndarray]:
     ),
     strategy=ompr_instances,
 )
-def ompr_reference(instance: Instance, params: dict[str, Any]) -> Evidence:
+def ompr_reference(instance: SparseInstance, params: dict[str, Any]) -> Evidence:
     """OMPR as implemented equals Algorithm 2, step by step, under both swap rules.
 
-    Statement: from S₀ (here the k′ = k + 1 groups of smallest ‖∇𝓛(0)|_{T_i}‖, a bad start),
+    Statement. OMPR adds argmax_{i∉S} ‖∇𝓛(β^S)|_{T_i}‖, drops argmin_{j∈S} ‖β^S|_{T_j}‖ and
+    swaps always (literal rule) or when 𝓛 decreases (accept rule), at every step
+
+    In detail: from S₀ (here the k′ = k + 1 groups of smallest ‖∇𝓛(0)|_{T_i}‖, a bad start),
     add i = argmax_{i∉S} ‖∇𝓛(β^S)|_{T_i}‖₂, drop j = argmin_{j∈S} ‖β^S|_{T_j}‖₂, and set
     S ← S ∪ {i} \\ {j} always (``"literal"``) or when 𝓛(β^{S′}) < 𝓛(β^S) (``"accept"``).
     Measured: per swap r ≥ 1 and rule, [S_r ≠ S_r^ref] (bound 0) and the distance of
