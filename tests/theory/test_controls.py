@@ -18,7 +18,6 @@ from mastbench.verify import check_evidence, trivial_points, verify_control
 KNOWN_TRIVIAL_ONLY = {
     ("ramda.identification", "bound x 1e-3"): "trips only at t = 0",
     ("fw.lmo", "chop tie rule (all tied coordinates)"): "one point, t = 0, not marked nontrivial",
-    ("seqattn.threshold", "λ = 0.999τ"): "one point, t = 0, not marked nontrivial",
 }
 
 

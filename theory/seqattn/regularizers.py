@@ -270,19 +270,47 @@ def _threshold_assumptions(instance: ThresholdInstance) -> list[str]:
     return [] if thr.margin > 1e-6 else ["the max-gradient group is not unique (margin ≤ 1e-6)"]
 
 
+def tied_threshold_instance() -> ThresholdInstance:
+    """½‖β − y‖² with y = (1, 1, 0.5, 0.2) and scalar groups: groups 0 and 1 tie for the
+    largest gradient at β^∅ = 0 (margin 0, the boundary of the unique-argmax assumption)."""
+    from mastbench.problems.group_structured import GroupLeastSquares, Groups
+
+    problem = GroupLeastSquares(np.eye(4), np.array([1.0, 1.0, 0.5, 0.2]), Groups.contiguous(4, 1))
+    return ThresholdInstance("tied-argmax-t4", problem=problem, S=())
+
+
+#: What each point of the ``seqattn.threshold`` evidence checks, in order.
+THRESHOLD_CHECKS = (
+    "groups outside S at λ = above·τ",
+    "max_{i∉S} ‖∇_i𝓛‖ at λ = above·τ (dual feasibility)",
+    "one active group outside S, the argmax, for λ just below τ",
+    "KKT residual at λ = above·τ",
+    "KKT residual in the 1-sparse window",
+)
+
+
 @theorem(
     id="seqattn.threshold",
     paper=PAPER,
     label="group-LASSO threshold (Axiotis-Yasuda Lemma 3.2, as cited in §1)",
     tag="C",
     algorithm=None,
-    measure="max_{i∉S}‖x_i‖ at λ = τ(1+1e-3); #active − 1 and argmax mismatch in the window; KKT",
+    measure=(
+        "max_{i∉S}‖x_i‖ and max_{i∉S}‖∇_i𝓛(x)‖ at λ = τ(1+1e-3); #active − 1 and argmax "
+        "mismatch in the window; KKT"
+    ),
     method="deterministic",
     rate="none",
     instances=_threshold_instances,
     assumptions=_threshold_assumptions,
     default_params=lambda inst: {"above": 1.0 + 1e-3},
-    controls=(NegativeControl("λ = 0.999τ", params=lambda inst, p: {**p, "above": 0.999}),),
+    controls=(
+        NegativeControl(
+            "tied argmax (margin 0)",
+            instance=lambda inst: tied_threshold_instance(),
+            expect="one active group",
+        ),
+    ),
     strategy=threshold_instances,
 )
 def group_lasso_threshold(instance: ThresholdInstance, params: dict[str, Any]) -> Evidence:
@@ -295,28 +323,47 @@ def group_lasso_threshold(instance: ThresholdInstance, params: dict[str, Any]) -
     In detail: for strictly convex differentiable 𝓛 and S ⊂ [t], let τ = max_{i∉S}
     ‖∇𝓛(β^S)|_{T_i}‖₂.  For λ ≥ τ the unique minimizer of 𝓛 + λΣ_{i∉S}‖β_i‖ is β^S; for λ < τ
     close enough to τ it is 1-sparse outside S, supported on argmax_{i∉S} ‖∇𝓛(β^S)|_{T_i}‖.
-    Measured: (i) max_{i∉S} ‖x_i‖ of the KKT-certified solution at λ = ``above``·τ (bound 0 up
-    to 1e-9·scale); (ii) in the 1-sparse window [λ_low, τ) found by bisection with a KKT check,
-    at λ = (λ_low + τ)/2: |#active − 1| + [active ≠ argmax] (bound 0); (iii) KKT residuals.
+    Measured (:data:`THRESHOLD_CHECKS`, one point each; none holds by construction): at
+    λ = ``above``·τ, (i) max_{i∉S} ‖x_i‖ of the KKT-certified solution x (bound 0 up to
+    1e-9·scale) and (ii) max_{i∉S} ‖∇_i𝓛(x)‖ against λ, the dual feasibility that makes
+    x = β^S optimal; (iii) in the 1-sparse window [λ_low, τ) found by bisection with a KKT
+    check, at λ = (λ_low + τ)/2: |#active − 1| + [active ≠ argmax] (bound 0); (iv) KKT
+    residuals (bound 1e-9·scale).  The statement is tight at λ → τ⁺, where (ii) is checked:
+    its ratio is 1/``above`` = 0.999; the support checks (i), (iii) are identities (ratio 0
+    when they hold).
+    Negative control: the tied instance :func:`tied_threshold_instance` (margin 0, the
+    unique-argmax assumption dropped): just below τ both tied groups enter at once, so the
+    support check (iii) fails.
     Assumptions: a unique argmax (margin > 1e-6).
-    Reference: arXiv 2402.17902v1 §1 (citing Axiotis & Yasuda 2023, arXiv 2307.07405, Lemma 3.2);
-    tag C; the window by bisection follows ``shared/theory/seqattn.md`` §1.1.
+    Reference: arXiv 2402.17902v1 §1 (citing Axiotis & Yasuda 2023, arXiv 2307.07405, Lemma
+    3.2); tag C; the window by bisection follows ``shared/theory/seqattn.md`` §1.1.
     """
     problem, S = instance.problem, tuple(instance.S)
     thr = threshold(problem, S)
     scale = max(1.0, thr.tau)
-    above = group_lasso(problem, params["above"] * thr.tau, unpenalized=S)
-    outside = np.delete(problem.groups.norms_host(above.x), list(S)) if S else None
-    outside = problem.groups.norms_host(above.x) if not S else outside
+    lam = params["above"] * thr.tau
+    above = group_lasso(problem, lam, unpenalized=S)
+    off = np.setdiff1d(np.arange(problem.groups.t), np.asarray(S, dtype=int))
+    outside = problem.groups.norms_host(above.x)[off]
+    dual = problem.gradient_norms_host(above.x)[off]
     low, tau = one_sparse_window(problem, S)
     inside = group_lasso(problem, 0.5 * (low + tau), unpenalized=S)
     wrong = abs(len(inside.active) - 1) + (tuple(inside.active) != (thr.argmax,))
-    parts = [
-        (np.array([outside.max()]), np.array([1e-9 * scale])),
-        (np.array([float(wrong)]), np.array([0.0])),
-        (np.array([above.kkt, inside.kkt]), np.array([1e-9 * scale] * 2)),
-    ]
-    return stack(parts, tau=thr.tau, window=(low, tau), argmax=thr.argmax, active=inside.active)
+    measured = [outside.max(), dual.max(), float(wrong), above.kkt, inside.kkt]
+    bound = [1e-9 * scale, lam, 0.0, 1e-9 * scale, 1e-9 * scale]
+    return Evidence(
+        np.arange(len(measured)),
+        measured,
+        bound,
+        trivial=False,
+        extra={
+            "checks": list(THRESHOLD_CHECKS),
+            "tau": thr.tau,
+            "window": (low, tau),
+            "argmax": thr.argmax,
+            "active": inside.active,
+        },
+    )
 
 
 # -- Theorem 1.1 -----------------------------------------------------------------------------------

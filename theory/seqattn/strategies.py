@@ -18,6 +18,7 @@ from mastbench.theory.seqattn.common import (
 )
 
 __all__ = [
+    "attention_instances",
     "iht_instances",
     "mask_instances",
     "omp_instances",
@@ -164,5 +165,27 @@ def phased_instances() -> Any:
         ),
         group_least_squares(),
         st.integers(1, 2),
+        seeds(),
+    )
+
+
+def attention_instances() -> Any:
+    """Instances of ``seqattn.sa-reference``: a group least squares, k < t, 1–30 gradient steps
+    per round and the seed of the initialization."""
+    from hypothesis import strategies as st
+
+    from mastbench.strategies import group_least_squares, seeds
+
+    return st.builds(
+        lambda problem, k, steps, seed: SparseInstance(
+            f"{problem!r}-k{k}-steps{steps}",
+            problem=problem,
+            k=min(k, problem.groups.t - 1),
+            steps=steps,
+            seed=seed,
+        ),
+        group_least_squares(),
+        st.integers(1, 3),
+        st.integers(1, 30),
         seeds(),
     )
