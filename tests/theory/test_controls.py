@@ -17,7 +17,6 @@ from mastbench.verify import check_evidence, trivial_points, verify_control
 #: their theory files are not edited here).  Not strict: an entry fixed by its owner passes.
 KNOWN_TRIVIAL_ONLY = {
     ("ramda.identification", "bound x 1e-3"): "trips only at t = 0",
-    ("fw.lmo", "chop tie rule (all tied coordinates)"): "one point, t = 0, not marked nontrivial",
 }
 
 

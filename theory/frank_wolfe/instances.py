@@ -34,9 +34,11 @@ __all__ = [
     "FWInstance",
     "LMOInstance",
     "chop_l1_lmo",
+    "conditioned_simplex_instance",
     "face_instance",
     "fw_instance",
     "make_constraint",
+    "norm_simplex_instance",
     "segment_instance",
     "tie_instance",
 ]
@@ -186,6 +188,44 @@ def face_instance(d: int, seed: int, *, kappa: float = 2.0, radius: float = 1.0)
     x0 = np.zeros(d)
     x0[-1] = radius
     return _finish(f"face-simplex-d{d}-k{kappa:g}-s{seed}", problem, Simplex(radius), x0)
+
+
+def norm_simplex_instance(d: int, *, radius: float = 1.0, start: int = 0) -> FWInstance:
+    """f(x) = ‖x‖² over the simplex of radius α, from the vertex α e_start (Jaggi 2013, §3).
+
+    f* = α²/d at the barycenter, C_f = 2·diam² = 4α² (f(y) − f(x) − ⟨∇f(x), y − x⟩ =
+    ‖y − x‖²).  Open-loop FW adds one new vertex per step while k < d, so x_k spreads its mass
+    over k + 1 vertices and the FW gap g(x_k) = 2(‖x_k‖² − min_i x_{k,i}) stays of order 1/k:
+    Jaggi's example of a slow, sparse FW run.
+    """
+    if d < 2 or not 0 <= start < d:
+        raise ValueError(f"need d ≥ 2 and 0 ≤ start < d, got d={d}, start={start}")
+    xp = namespace("numpy")
+    problem = Quadratic(xp.asarray(2.0 * np.eye(d)), xp.asarray(np.zeros(d)))
+    x0 = np.zeros(d)
+    x0[start] = radius
+    return _finish(f"norm-simplex-d{d}-r{radius:g}-v{start}", problem, Simplex(radius), x0)
+
+
+def conditioned_simplex_instance(
+    d: int, kappa: float, seed: int, *, start: int = 0, radius: float = 1.0
+) -> FWInstance:
+    """½(x − c)ᵀA(x − c) over the simplex of radius α from the vertex α e_start: A = Q diag(1
+    .. κ) Qᵀ with a random rotation Q and c ~ N(0, I), both drawn from ``seed``.  A large κ
+    with an unlucky rotation makes the first pairwise steps poor (slow linear convergence)."""
+    if not 0 <= start < d:
+        raise ValueError(f"start must be a vertex index in [0, {d}), got {start}")
+    gen = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(gen.normal(size=(d, d)))
+    A = (q * np.geomspace(1.0, kappa, d)) @ q.T
+    A = 0.5 * (A + A.T)
+    c = gen.normal(size=d)
+    xp = namespace("numpy")
+    problem = Quadratic(xp.asarray(A), xp.asarray(A @ c))
+    x0 = np.zeros(d)
+    x0[start] = radius
+    name = f"conditioned-simplex-d{d}-k{kappa:g}-s{seed}-v{start}"
+    return _finish(name, problem, Simplex(radius), x0)
 
 
 def segment_instance(c: float, *, d: int = 2, radius: float = 1.0) -> FWInstance:

@@ -30,9 +30,11 @@ from mastbench.theory.frank_wolfe.instances import (
     FWInstance,
     LMOInstance,
     chop_l1_lmo,
+    conditioned_simplex_instance,
     face_instance,
     fw_instance,
     make_constraint,
+    norm_simplex_instance,
     segment_instance,
     tie_instance,
 )
@@ -251,6 +253,10 @@ def _lmo(instance: LMOInstance, params: dict[str, Any]) -> Measurement:
 
     Assumptions: none.  Reference: Jaggi 2013 §2 (LMOs of atomic sets); ``frank_wolfe.md`` §2
     (chop's ℓ1 LMO sums tied coordinates, an infeasible point — the second control).  Tag D.
+
+    An identity, not a rate: the bound is 0 and the measured excess of a correct oracle is 0
+    up to round-off (atol: 64 ulps of α‖g‖_∞·d), so its nontrivial ratio is 0 on every
+    instance by construction of the check; no instance can approach a bound of 0.
     """
     constraint, g = instance.constraint, np.asarray(instance.grads, dtype=float)
     if params["lmo"] == "exact":
@@ -417,7 +423,7 @@ def _jaggi_primal_bound(instance: FWInstance, params: dict[str, Any], t: np.ndar
     measure="min_{1<=k<=K} g(x_k)",
     method="deterministic",
     x_axis="iterations K",
-    instances=_fw_instances,
+    instances=lambda quick: [*_fw_instances(quick), norm_simplex_instance(3)],
     assumptions=_convex_assumptions,
     default_params=lambda instance: {"rule": _rule(instance), "iters": 200, "lmo": "exact"},
     controls=(
@@ -433,6 +439,16 @@ def _jaggi_dual(instance: FWInstance, params: dict[str, Any]) -> Measurement:
 
     Jaggi 2013, Theorem 2, β = 27/8, δ = 0: for K ≥ 2 some 1 ≤ k̂ ≤ K has
     g(x_k̂) ≤ 2βC_f/(K+2) = (27/4)C_f/(K+2); checked as min_{1≤k≤K} g(x_k) at every K.
+
+    The constant is not approached.  Summing f(x_{k+1}) − f* ≤ f(x_k) − f* − γ_k g(x_k) +
+    ½γ_k²C_f over k = 1..K, with f(x_1) − f* ≤ C_f/2 (γ_0 = 1), gives min_{k≤K} g(x_k) ≤
+    C_f(1 + Σγ_k²)/(2Σγ_k), which is 0.43, 0.44, 0.46 and 0.49 of the bound at K = 2..5 on
+    every instance; for larger K no instance we know comes near it.  The adversarial search
+    (``tests/theory/test_fw_tightness.py``, slow tier: the segment instances over c, ‖x‖² on
+    the simplex for d = 2..10, Nelder–Mead over 2- and 3-dimensional quadratics on the simplex
+    and the ℓ1 ball) found 0.165 at best, at K = 2 on f(x) = ‖x‖² over the simplex, d ≥ 3
+    (:func:`~.instances.norm_simplex_instance`, Jaggi's example, kept as a built-in instance):
+    g(x_1) = 2, g(x_2) = 10/9 against (27/4)·4/4, ratio 10/9 / 6.75 = 0.1646.
 
     Assumptions: as Theorem 1.  Reference: Jaggi 2013, Theorem 2.  Negative control: the
     maximizing oracle keeps the gap large.  Tag C.
@@ -563,7 +579,7 @@ def _adafw(instance: FWInstance, params: dict[str, Any]) -> Evidence:
 
 
 def _linear_instances(quick: bool) -> list[FWInstance]:
-    out = [face_instance(4, 11)]
+    out = [conditioned_simplex_instance(4, 100.0, 3), face_instance(4, 11)]
     if not quick:
         out += [
             face_instance(6, 12, kappa=4.0, radius=3.0),
@@ -596,7 +612,9 @@ def _linear_assumptions(instance: FWInstance) -> list[str]:
     default_params=lambda instance: {"variant": "pairwise", "iters": 400},
     controls=(
         NegativeControl(
-            "vanilla open-loop FW (no away steps)", params=lambda i, p: {**p, "variant": "fw"}
+            "vanilla open-loop FW (no away steps), minimizer on a face",
+            params=lambda i, p: {**p, "variant": "fw"},
+            instance=lambda i: face_instance(4, 11),
         ),
     ),
     strategy=lambda: _strategy(("simplex",), ("quadratic",)),
@@ -622,7 +640,15 @@ def _pairwise_linear(instance: FWInstance, params: dict[str, Any]) -> Evidence:
     Pedregosa et al. 2020 inherit it.  Tag D/U: ρ is the derived value (using the smaller of
     the AFW/PFW constants and a lower bound on δ), and the simplex width is recalled, not
     checked against the paper text.  Negative control: vanilla FW with γ_k = 2/(k+2), which
-    converges sublinearly, with every step counted as good.
+    converges sublinearly, with every step counted as good, on the instance whose minimizer
+    lies on a face (vanilla FW zig-zags there): it falls behind the linear rate from t = 162.
+
+    Tight instance: :func:`~.instances.conditioned_simplex_instance` (d = 4, κ = 100, seed 3,
+    start e_1), the best of a grid search over d ∈ {2, 3, 4}, κ ∈ {2, 10, 100}, 15 seeds and
+    every start vertex (``tests/theory/test_fw_tightness.py``, slow tier): its first pairwise
+    step is a good step that removes only 13 % of f − f*, nontrivial worst ratio 0.875 at
+    t = 1.  Later steps contract far faster than 1 − ρ, which is a worst case over all
+    instances and steps.
     """
     problem, constraint = instance.problem, instance.constraint
     iters = int(params["iters"])

@@ -117,6 +117,10 @@ def omp_equivalence(instance: SparseInstance, params: dict[str, Any]) -> Evidenc
     Assumptions: unique argmax at every step (continuous random data).
     Reference: Yasuda et al., ICLR 2023, arXiv 2209.14881 (abstract: "equivalent to OMP"; the
     theorem text was not available, statement re-derived [D]); Luo & Chen 2014; tag D.
+    The measured quantity is a count of mismatches against a bound of 0, an identity: its
+    nontrivial ratio is 0 whenever it holds, so no instance can approach the bound; the
+    trained weights of Sequential Attention are checked step by step by
+    ``seqattn.sa-reference``.
     """
     problem, k = instance.problem, instance.k
     omp = group_omp(problem, k=k).params["order"]

@@ -258,7 +258,7 @@ sa_pp_reference = _register(
         sparsify_steps=4,
         sparse_steps=3,
         cycles=1,
-        final_steps=3,
+        final_steps=100,
         random_init=False,
     ),
     """SequentialAttention++ as implemented: Algorithm 1 with the §3.2 schedule, step by step.
@@ -273,7 +273,9 @@ sa_pp_reference = _register(
     c = 4, before its step j; sparse phases freeze the mask ("masking": masked W kept).
     Measured (every step, two replicates from a fixed start): Ŵ_t against
     :func:`reference_phased` (bound 1e-9 relative); |#nonzero blocks − k(j)| (bound 0);
-    𝓛(β*_k) ≤ 𝓛(Ŵ_t) on k-sparse steps.  Control: the reference's schedule one step ahead
+    𝓛(β*_k) ≤ 𝓛(Ŵ_t) on k-sparse steps, nearly attained: the final sparse phase of 100
+    steps trains the k kept blocks close to β*_k (nontrivial ratio 0.999 on the quick
+    instance, 0.126 with 3 final steps).  Control: the reference's schedule one step ahead
     (an off-by-one schedule): a mismatch at the first sparsification step.
     Step η = 0.5/(N²λ), λ the smoothness of 𝓛 in Ŵ (``problem.L``): A ≤ N, so 𝓛(W ⊙ A)
     has curvature up to N²λ in W.  At η = 0.5/λ, W and the logits diverged on some generated

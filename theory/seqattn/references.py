@@ -281,6 +281,9 @@ def ompr_reference(instance: SparseInstance, params: dict[str, Any]) -> Evidence
     (bound 1e-9 relative).  Control: the reference's accept test with its sign flipped.
     Assumptions: none (no ties with probability 1).
     Reference: arXiv 2402.17902v1 Appendix B, Algorithm 2; tag C.
+    Support mismatches against 0 and a discrepancy against round-off (the refits solve the
+    same small systems, so the iterates agree exactly): a nontrivial ratio of 0 is the
+    expected outcome, and no instance approaches the tolerance.
     """
     problem, k, iters = instance.problem, instance.k, instance.iters
     q = Quadratic(problem)
