@@ -216,3 +216,13 @@ def test_every_control_trips_where_the_statement_says_something(theorem_id):
     for control in thm.controls:
         verdict = verify_control(thm, thm.instances(True)[0], control)
         assert verdict.nontrivial_ratio > 1, f"{control.name}: {verdict.summary()}"
+
+
+def test_adafw_step_check_scales_its_round_off_with_the_iterate_not_the_direction():
+    """Regression (found by ``mastbench falsify fw.adafw``): near the minimizer on the curved
+    group-ℓ1 ball d_t = s_t − x_t is ~1e-6 while s_t and x_t are O(1), so the recomputed
+    γ_t differed from the recorded one by 2e-6 — round-off of s_t − x_t, which the check
+    scaled by ‖d_t‖ and reported as a violation."""
+    thm = theory.get("fw.adafw")
+    verdict = verify(thm, fw_instance("group", 8, 0))
+    assert verdict.status == "holds", verdict.summary()

@@ -37,6 +37,7 @@ __all__ = [
     "conditioned_simplex_instance",
     "face_instance",
     "fw_instance",
+    "fw_problem_instance",
     "make_constraint",
     "norm_simplex_instance",
     "segment_instance",
@@ -153,10 +154,16 @@ def fw_instance(
     else:
         raise ValueError(f"loss must be least_squares, logistic or quadratic, got {loss!r}")
     constraint = make_constraint(kind, d, radius)
-    return _finish(name or f"{loss}-{kind}-d{d}-r{radius:g}-s{seed}", problem, constraint)
+    return fw_problem_instance(
+        name or f"{loss}-{kind}-d{d}-r{radius:g}-s{seed}", problem, constraint
+    )
 
 
-def _finish(name: str, problem: Any, constraint: Constraint, x0: Any = None) -> FWInstance:
+def fw_problem_instance(
+    name: str, problem: Any, constraint: Constraint, x0: Any = None
+) -> FWInstance:
+    """The FW instance of ``problem`` over ``constraint``: C_f, the certified f* and x0 (default
+    0, or the first vertex α e_1 of a simplex)."""
     solution = constrained_minimum(problem, constraint)
     if x0 is None:
         x0 = np.zeros(problem.d)
@@ -187,7 +194,9 @@ def face_instance(d: int, seed: int, *, kappa: float = 2.0, radius: float = 1.0)
     problem = Quadratic(xp.asarray(A), xp.asarray(A @ c))
     x0 = np.zeros(d)
     x0[-1] = radius
-    return _finish(f"face-simplex-d{d}-k{kappa:g}-s{seed}", problem, Simplex(radius), x0)
+    return fw_problem_instance(
+        f"face-simplex-d{d}-k{kappa:g}-s{seed}", problem, Simplex(radius), x0
+    )
 
 
 def norm_simplex_instance(d: int, *, radius: float = 1.0, start: int = 0) -> FWInstance:
@@ -204,7 +213,9 @@ def norm_simplex_instance(d: int, *, radius: float = 1.0, start: int = 0) -> FWI
     problem = Quadratic(xp.asarray(2.0 * np.eye(d)), xp.asarray(np.zeros(d)))
     x0 = np.zeros(d)
     x0[start] = radius
-    return _finish(f"norm-simplex-d{d}-r{radius:g}-v{start}", problem, Simplex(radius), x0)
+    return fw_problem_instance(
+        f"norm-simplex-d{d}-r{radius:g}-v{start}", problem, Simplex(radius), x0
+    )
 
 
 def conditioned_simplex_instance(
@@ -225,7 +236,7 @@ def conditioned_simplex_instance(
     x0 = np.zeros(d)
     x0[start] = radius
     name = f"conditioned-simplex-d{d}-k{kappa:g}-s{seed}-v{start}"
-    return _finish(name, problem, Simplex(radius), x0)
+    return fw_problem_instance(name, problem, Simplex(radius), x0)
 
 
 def segment_instance(c: float, *, d: int = 2, radius: float = 1.0) -> FWInstance:
@@ -245,7 +256,7 @@ def segment_instance(c: float, *, d: int = 2, radius: float = 1.0) -> FWInstance
     problem = Quadratic(xp.asarray(np.eye(d)), xp.asarray(b))
     x0 = np.zeros(d)
     x0[0] = -radius
-    return _finish(f"segment-l1-d{d}-c{c:g}", problem, L1Ball(radius), x0)
+    return fw_problem_instance(f"segment-l1-d{d}-c{c:g}", problem, L1Ball(radius), x0)
 
 
 def tie_instance(d: int = 5, radius: float = 1.0) -> FWInstance:
@@ -253,7 +264,7 @@ def tie_instance(d: int = 5, radius: float = 1.0) -> FWInstance:
     b = np.linspace(1.0, 0.2, d)
     b[1] = -b[0]
     problem = Quadratic(namespace("numpy").asarray(np.eye(d)), namespace("numpy").asarray(b))
-    return _finish(f"tied-l1-d{d}", problem, L1Ball(radius))
+    return fw_problem_instance(f"tied-l1-d{d}", problem, L1Ball(radius))
 
 
 def chop_l1_lmo(radius: float) -> Any:

@@ -500,7 +500,6 @@ def _jaggi_dual_bound(instance: FWInstance, params: dict[str, Any], K: np.ndarra
             params=lambda inst, p: {**p, "L_bar_factor": 1.0},
             instance=lambda inst: fw_instance("simplex", 6, 1, loss="quadratic"),
         ),
-        NegativeControl("bound x 0.5", bound_scale=0.5),
     ),
     strategy=lambda: _strategy(("l1", "group", "l2", "simplex"), ("least_squares", "logistic")),
 )
@@ -547,14 +546,20 @@ def _adafw(instance: FWInstance, params: dict[str, Any]) -> Evidence:
     # one row at a time, as the run evaluates it: a batched gradient differs in the last bits,
     # which near the optimum changes the LMO's vertex on a curved set
     grad = np.concatenate([np.asarray(problem.grad(x[k : k + 1])) for k in range(iters)])
-    d = np.asarray(constraint.lmo(grad)) - x[:-1]
+    s = np.asarray(constraint.lmo(grad))
+    d = s - x[:-1]
     slope = -np.sum(grad * d, axis=1)
     dd = np.sum(d * d, axis=1)
     L_t = L_est[1:]
-    rule = np.clip(slope / np.where(dd > 0, L_t * dd, 1.0), 0.0, 1.0) * (dd > 0)
-    # round-off of the slope g_t = −⟨∇f, d_t⟩, and what it does to γ_t and Q_t
-    slope_err = 64 * _EPS * (np.linalg.norm(grad, axis=1) * np.sqrt(dd) + np.abs(slope))
-    gamma_err = slope_err / np.where(dd > 0, L_t * dd, 1.0) + 4 * _EPS
+    curvature = np.where(dd > 0, L_t * dd, 1.0)
+    rule = np.clip(slope / curvature, 0.0, 1.0) * (dd > 0)
+    # round-off of d_t = s_t − x_t is a few ulps of |s_t| + |x_t|, not of |d_t| (near the
+    # optimum of a curved set d_t is tiny); it carries over to the slope g_t = −⟨∇f, d_t⟩,
+    # to ‖d_t‖², and from them to γ_t and Q_t
+    d_err = 64 * _EPS * np.sqrt(problem.d) * np.max(np.abs(s) + np.abs(x[:-1]), axis=1)
+    slope_err = np.linalg.norm(grad, axis=1) * d_err + 64 * _EPS * np.abs(slope)
+    dd_err = 2 * np.sqrt(dd) * d_err + d_err**2
+    gamma_err = (slope_err + rule * L_t * dd_err) / curvature + 4 * _EPS
     model = subopt[:-1] - gamma * slope + 0.5 * gamma**2 * L_t * dd + gamma * slope_err
     moved = np.max(np.abs(x[1:] - x[:-1] - gamma[:, None] * d), axis=1)
     scale = 8 * _EPS * (np.max(np.abs(x[:-1]), axis=1) + np.max(np.abs(d), axis=1))

@@ -186,10 +186,6 @@ group_omp_rate = theorem(
     default_params=lambda inst: {"rate_scale": 1.0},
     controls=(
         NegativeControl(
-            "rate x k·L1/μ (factor 0)",
-            params=lambda inst, p: {**p, "rate_scale": 1e6},
-        ),
-        NegativeControl(
             "1/k dropped: (1 − μ/L₁)^k′, on ls-K3-t9-k3",
             params=lambda inst, p: {**p, "rate_scale": float(inst.k)},
             instance=lambda inst: _omp_rate_instances(False)[1],
@@ -294,7 +290,6 @@ ompr_theorem = theorem(
     assumptions=_ompr_assumptions,
     default_params=lambda inst: {"rate_scale": 1.0},
     controls=(
-        NegativeControl("rate x 1e6", params=lambda inst, p: {**p, "rate_scale": 1e6}),
         NegativeControl(
             "k′ = k (condition on k′ violated; the literal swap cycles)",
             instance=lambda inst: inst.replace(k_prime=inst.k),
