@@ -584,9 +584,10 @@ def _adafw(instance: FWInstance, params: dict[str, Any]) -> Evidence:
 
 
 def _linear_instances(quick: bool) -> list[FWInstance]:
-    out = [conditioned_simplex_instance(4, 100.0, 3), face_instance(4, 11)]
+    out = [conditioned_simplex_instance(4, 100.0, 3)]
     if not quick:
         out += [
+            face_instance(4, 11),
             face_instance(6, 12, kappa=4.0, radius=3.0),
             fw_instance("simplex", 10, 12, loss="least_squares", n=40),
             fw_instance("simplex", 4, 13, loss="quadratic", radius=3.0),

@@ -36,7 +36,7 @@ from mastbench.backend import rng
 def _omp_instances(quick: bool) -> list[SparseInstance]:
     out = [
         SparseInstance(
-            "ls-n100-d12-k5", problem=correlated_least_squares(1, 100, 12, 0.5), k=5, steps=1500
+            "ls-n100-d12-k5", problem=correlated_least_squares(1, 100, 12, 0.5), k=5, steps=1000
         )
     ]
     if not quick:
