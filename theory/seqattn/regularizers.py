@@ -17,7 +17,7 @@ from mastbench.problems.group_penalties import (
     q_regularizer,
     threshold,
 )
-from mastbench.theory._core import Evidence, NegativeControl
+from mastbench.theory._core import Evidence, Measurement, NegativeControl
 from mastbench.theory._registry import theorem
 from mastbench.theory.seqattn.common import (
     PAPER,
@@ -304,6 +304,7 @@ THRESHOLD_CHECKS = (
     instances=_threshold_instances,
     assumptions=_threshold_assumptions,
     default_params=lambda inst: {"above": 1.0 + 1e-3},
+    bound=lambda instance, params, t: _threshold_bound(instance, params, t),
     controls=(
         NegativeControl(
             "tied argmax (margin 0)",
@@ -313,7 +314,7 @@ THRESHOLD_CHECKS = (
     ),
     strategy=threshold_instances,
 )
-def group_lasso_threshold(instance: ThresholdInstance, params: dict[str, Any]) -> Evidence:
+def group_lasso_threshold(instance: ThresholdInstance, params: dict[str, Any]) -> Measurement:
     """The group-LASSO threshold and its 1-sparse support on the max-gradient group.
 
     Statement. τ = max_{i∉S}‖∇𝓛(β^S)|_{T_i}‖: for λ ≥ τ the group LASSO (S unpenalized)
@@ -340,9 +341,7 @@ def group_lasso_threshold(instance: ThresholdInstance, params: dict[str, Any]) -
     """
     problem, S = instance.problem, tuple(instance.S)
     thr = threshold(problem, S)
-    scale = max(1.0, thr.tau)
-    lam = params["above"] * thr.tau
-    above = group_lasso(problem, lam, unpenalized=S)
+    above = group_lasso(problem, params["above"] * thr.tau, unpenalized=S)
     off = np.setdiff1d(np.arange(problem.groups.t), np.asarray(S, dtype=int))
     outside = problem.groups.norms_host(above.x)[off]
     dual = problem.gradient_norms_host(above.x)[off]
@@ -350,11 +349,9 @@ def group_lasso_threshold(instance: ThresholdInstance, params: dict[str, Any]) -
     inside = group_lasso(problem, 0.5 * (low + tau), unpenalized=S)
     wrong = abs(len(inside.active) - 1) + (tuple(inside.active) != (thr.argmax,))
     measured = [outside.max(), dual.max(), float(wrong), above.kkt, inside.kkt]
-    bound = [1e-9 * scale, lam, 0.0, 1e-9 * scale, 1e-9 * scale]
-    return Evidence(
+    return Measurement(
         np.arange(len(measured)),
-        measured,
-        bound,
+        np.array(measured),
         trivial=False,
         extra={
             "checks": list(THRESHOLD_CHECKS),
@@ -364,6 +361,16 @@ def group_lasso_threshold(instance: ThresholdInstance, params: dict[str, Any]) -
             "active": inside.active,
         },
     )
+
+
+def _threshold_bound(
+    instance: ThresholdInstance, params: dict[str, Any], t: np.ndarray
+) -> np.ndarray:
+    """Per check of :data:`THRESHOLD_CHECKS`: 0 up to 1e-9·max(1, τ) for the norms outside S
+    and the KKT residuals, λ = ``above``·τ for the dual feasibility, 0 for the support."""
+    tau = threshold(instance.problem, tuple(instance.S)).tau
+    tol = 1e-9 * max(1.0, tau)
+    return np.array([tol, params["above"] * tau, 0.0, tol, tol])[np.asarray(t, dtype=int)]
 
 
 # -- Theorem 1.1 -----------------------------------------------------------------------------------
