@@ -319,3 +319,19 @@ def test_every_algorithm_of_the_family_runs_under_the_quick_suite(monkeypatch):
         for instance in thm.instances(True):
             verify(thm, instance)
     assert stepped == {spec.name for spec in specs}
+
+
+@pytest.mark.parametrize("theorem_id", ["seqattn.mask-equivalence", "seqattn.normalized-softmax"])
+def test_typed_mask_instances_survive_an_instance_file(theorem_id, tmp_path):
+    from mastbench.theory.seqattn.common import MaskInstance
+
+    from mastbench.instance_io import load_instance, save_instance
+
+    thm = theory.get(theorem_id)
+    instance = thm.instances(True)[0]
+    save_instance(tmp_path / "instance.json", instance, theorem_id)
+    _, loaded, _ = load_instance(tmp_path / "instance.json")
+    assert isinstance(loaded, MaskInstance) and loaded.fields == instance.fields
+    np.testing.assert_array_equal(
+        verify(thm, loaded).evidence.measured, verify(thm, instance).evidence.measured
+    )
