@@ -467,6 +467,16 @@ def _jaggi_dual_bound(instance: FWInstance, params: dict[str, Any], K: np.ndarra
     return 6.75 * instance.C_f / (np.asarray(K) + 2)
 
 
+#: What each quantity of the ``fw.adafw`` evidence checks, in order (named in its verdicts).
+ADAFW_CHECKS = (
+    "sufficient decrease f(x_{t+1}) ≤ Q_t",
+    "γ_t = min(g_t/(L_t‖d_t‖²), 1)",
+    "x_{t+1} = x_t + γ_t d_t",
+    "L_t ≤ L̄",
+    "rate 2L̄ diam²/(t+2)",
+)
+
+
 # -- fw.adafw -----------------------------------------------------------------------------------
 
 
@@ -499,6 +509,7 @@ def _jaggi_dual_bound(instance: FWInstance, params: dict[str, Any], K: np.ndarra
             "L̄ = L (τ dropped; backtracking overshoots L)",
             params=lambda inst, p: {**p, "L_bar_factor": 1.0},
             instance=lambda inst: fw_instance("simplex", 6, 1, loss="quadratic"),
+            expect="L_t ≤ L̄",
         ),
     ),
     strategy=lambda: _strategy(("l1", "group", "l2", "simplex"), ("least_squares", "logistic")),
@@ -567,16 +578,18 @@ def _adafw(instance: FWInstance, params: dict[str, Any]) -> Evidence:
     diam = constraint.diameter_in(problem.d)
     t = trace.iterations
     slack = 10 * _EPS * max(1.0, abs(instance.f_star) + float(np.max(subopt)))
+    parts = [
+        (t[1:], subopt[1:], model + slack),
+        (t[1:], np.abs(gamma - rule), gamma_err),
+        (t[1:], moved, scale),
+        (t, L_est, L_bar),
+        (t[1:], subopt[1:], 2 * L_bar * diam**2 / (t[1:] + 2)),
+    ]
+    checks = [name for name, part in zip(ADAFW_CHECKS, parts, strict=True) for _ in part[0]]
     return Evidence.stacked(
-        [
-            (t[1:], subopt[1:], model + slack),
-            (t[1:], np.abs(gamma - rule), gamma_err),
-            (t[1:], moved, scale),
-            (t, L_est, L_bar),
-            (t[1:], subopt[1:], 2 * L_bar * diam**2 / (t[1:] + 2)),
-        ],
+        parts,
         atol=_atol(instance) + slack,
-        extra={"L_bar": L_bar, "tau": TAU, "eta": ETA, "diam": diam},
+        extra={"checks": checks, "L_bar": L_bar, "tau": TAU, "eta": ETA, "diam": diam},
     )
 
 

@@ -419,10 +419,12 @@ def _invariant_strategy() -> Any:
             "chop's LMO on a tied gradient (infeasible vertex)",
             params=lambda inst, p: {**p, "lmo": "chop"},
             instance=lambda inst: tie_instance(),
+            expect="x_t ∈ D",
         ),
         NegativeControl(
             "open-loop rule assumed monotone",
             params=lambda inst, p: {**p, "monotone": ("open-loop",)},
+            expect="open-loop: monotone",
         ),
     ),
     strategy=_invariant_strategy,
@@ -466,7 +468,7 @@ def _invariants(instance: FWInstance, params: dict[str, Any]) -> Evidence:
         runs = [run_ for run_ in runs if run_[0] == "frank_wolfe"]
     scale = max(1.0, constraint.radius)
     f_tol = instance.f_star_gap + 64 * _EPS * max(1.0, abs(instance.f_star))
-    parts = []
+    parts, checks = [], []
     for method, rule in runs:
         step = StepRule(rule)
         if method == "frank_wolfe":
@@ -488,11 +490,13 @@ def _invariants(instance: FWInstance, params: dict[str, Any]) -> Evidence:
             (t, np.linalg.norm(x - np.asarray(constraint.project(x)), axis=1), 1e-12 * scale)
         )
         parts.append((t, -subopt, f_tol))
+        checks += [f"{method}/{rule}: x_t ∈ D"] * t.size + [f"{method}/{rule}: f ≥ f*"] * t.size
         if rule in params["monotone"]:
             f = subopt + instance.f_star
             slack = 16 * _EPS * np.maximum(1.0, np.abs(f[:-1]))
             parts.append((t[1:], np.diff(subopt), slack))
-    return Evidence.stacked(parts, extra={"runs": [f"{m}/{r}" for m, r in runs]})
+            checks += [f"{method}/{rule}: monotone"] * (t.size - 1)
+    return Evidence.stacked(parts, extra={"checks": checks, "runs": [f"{m}/{r}" for m, r in runs]})
 
 
 # -- fw.sfw-reference ---------------------------------------------------------------------------

@@ -379,7 +379,7 @@ def _attention_instances(quick: bool) -> list[SparseInstance]:
         NegativeControl(
             "reference decays the selected features too",
             params=lambda i, p: {**p, "decay_selected": True},
-            expect="measured",
+            expect="trained weights",
         ),
     ),
     strategy=attention_instances,
@@ -445,5 +445,9 @@ def sa_reference(instance: SparseInstance, params: dict[str, Any]) -> Evidence:
     mismatch = np.sum(np.asarray(trace.params["order"]) != picks, axis=0).astype(float)
     return Evidence.stacked(
         [(t, gap, tol), (rounds, mismatch, 0.0)],
-        extra={"order": picks.tolist(), "lam": np.asarray(trace.params["lam"]).tolist()},
+        extra={
+            "checks": ["trained weights u_t = u_t^ref"] * t.size + ["pick_j = pick_j^ref"] * k,
+            "order": picks.tolist(),
+            "lam": np.asarray(trace.params["lam"]).tolist(),
+        },
     )
