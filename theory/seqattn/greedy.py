@@ -36,13 +36,13 @@ from mastbench.backend import rng
 def _omp_instances(quick: bool) -> list[SparseInstance]:
     out = [
         SparseInstance(
-            "ls-n100-d12-k5", problem=correlated_least_squares(1, 100, 12, 0.5), k=5, steps=1200
+            "ls-n200-d10-k4", problem=correlated_least_squares(2, 200, 10, 0.3), k=4, steps=300
         )
     ]
     if not quick:
         out += [
             SparseInstance(
-                "ls-n200-d10-k4", problem=correlated_least_squares(2, 200, 10, 0.3), k=4, steps=1500
+                "ls-n100-d12-k5", problem=correlated_least_squares(1, 100, 12, 0.5), k=5, steps=1200
             ),
             SparseInstance(
                 "ls-rows2-t6-k3", problem=least_squares(9, 150, 12, 1, 2, 3), k=3, steps=4000
@@ -143,8 +143,8 @@ def omp_equivalence(instance: SparseInstance, params: dict[str, Any]) -> Evidenc
     ~L/(τ − λ_low) steps.  Instances with ``steps`` < 4·L/(τ − λ_low) at some selection are
     not applicable (the constant 4 is a budget observed, not derived: ``falsify`` found a
     generated instance whose 3000-step run picked the runner-up at 3.0·L/(τ − λ_low) and
-    OMP's group with 10000 steps; the quick instance fails at 1.75 and holds from 2.45 times
-    on).
+    OMP's group with 10000 steps; the instance ls-n100-d12-k5 fails at 1.75 and holds from
+    2.45 times on).
     Reference: Yasuda et al., ICLR 2023, arXiv 2209.14881 (abstract: "equivalent to OMP"; the
     theorem text was not available, statement re-derived [D]); Luo & Chen 2014; tag D.
     The measured quantity is a count of mismatches against a bound of 0, an identity: its
