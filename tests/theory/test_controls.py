@@ -14,24 +14,8 @@ from mastbench import theory
 from mastbench.verify import check_evidence, trivial_points
 from tests.theory.quick_suite import control_verdict
 
-#: Controls of other families that trip only at a trivial point (reported to their owners;
-#: their theory files are not edited here).  Not strict: an entry fixed by its owner passes.
-KNOWN_TRIVIAL_ONLY = {
-    ("fw.lmo", "chop tie rule (all tied coordinates)"): "one point, t = 0, not marked nontrivial",
-    ("seqattn.threshold", "λ = 0.999τ"): "one point, t = 0, not marked nontrivial",
-}
-
-
-def _marks(thm, control) -> list:
-    marks = []
-    if (thm.id, control.name) in KNOWN_TRIVIAL_ONLY:
-        reason = KNOWN_TRIVIAL_ONLY[thm.id, control.name]
-        marks.append(pytest.mark.xfail(reason=reason, strict=False))
-    return marks
-
-
 CONTROLS = [
-    pytest.param(thm.id, control.name, id=f"{thm.id}: {control.name}", marks=_marks(thm, control))
+    pytest.param(thm.id, control.name, id=f"{thm.id}: {control.name}")
     for thm in theory.all()
     for control in thm.controls
 ]

@@ -216,3 +216,40 @@ def test_every_control_trips_where_the_statement_says_something(theorem_id):
     for control in thm.controls:
         verdict = verify_control(thm, thm.instances(True)[0], control)
         assert verdict.nontrivial_ratio > 1, f"{control.name}: {verdict.summary()}"
+
+
+def test_adafw_step_check_scales_its_round_off_with_the_iterate_not_the_direction():
+    """Regression (found by ``mastbench falsify fw.adafw``): near the minimizer on the curved
+    group-ℓ1 ball d_t = s_t − x_t is ~1e-6 while s_t and x_t are O(1), so the recomputed
+    γ_t differed from the recorded one by 2e-6 — round-off of s_t − x_t, which the check
+    scaled by ‖d_t‖ and reported as a violation."""
+    thm = theory.get("fw.adafw")
+    verdict = verify(thm, fw_instance("group", 8, 0))
+    assert verdict.status == "holds", verdict.summary()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open bug in AwayFrankWolfe (found by mastbench falsify fw.invariants): a vertex "
+    "weight that rounds to 1 − ε gives γ_max = λ/(1 − λ) ≈ 3e15, and the away step leaves "
+    "the simplex",
+)
+def test_away_step_fw_stays_feasible_when_a_weight_rounds_to_one():
+    from mastbench.problems.constraints import Simplex
+    from mastbench.problems.least_squares import LeastSquares
+    from mastbench.theory.frank_wolfe.instances import fw_problem_instance
+
+    X = np.array(
+        [
+            [0.12573022, -0.13210486],
+            [0.64042265, 0.10490012],
+            [-0.53566937, 0.36159505],
+            [1.30400005, 0.94708096],
+            [-0.70373524, -1.26542147],
+            [-0.62327446, 0.04132598],
+        ]
+    )
+    y = np.array([-0.38801429, -1.58518038, 1.1119079, -3.27068367, 1.9542328, 1.54434186])
+    instance = fw_problem_instance("away-drift", LeastSquares(X, y), Simplex(3.0505278902670256))
+    verdict = verify(theory.get("fw.invariants"), instance)
+    assert verdict.status == "holds", verdict.summary()

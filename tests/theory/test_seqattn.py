@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from mastbench.problems.group_penalties import ADMISSIBLE_Q
-from mastbench.theory import FieldBag
-from mastbench.theory.seqattn.common import least_squares
+from mastbench.theory.seqattn.common import SparseInstance, least_squares
+from mastbench.theory.seqattn.regularizers import tied_threshold_instance
 
 from mastbench import theory
 from mastbench.algorithms.driver import run
@@ -31,6 +31,7 @@ IDS = {
     "seqattn.acdc-reference",
     "seqattn.magnitude-pruning-reference",
     "seqattn.powerprop-reference",
+    "seqattn.sa-reference",
 }
 THEOREMS = theory.all(family="seqattn")
 
@@ -121,15 +122,37 @@ def test_iht_step_beyond_range_is_not_applicable():
     assert verify(thm, instance, {"step": 1.5 * step}).status == "not applicable"
 
 
-def test_threshold_flags_ties_as_not_applicable():
-    from mastbench.problems.group_structured import GroupLeastSquares, Groups
-
-    X = np.eye(4)
-    y = np.array([1.0, 1.0, 0.5, 0.2])
-    problem = GroupLeastSquares(X, y, Groups.contiguous(4, 1))
+def test_threshold_flags_ties_as_not_applicable_and_its_control_fails_on_the_support():
     thm = theory.get("seqattn.threshold")
-    verdict = verify(thm, theory.FieldBag("tie", problem=problem, S=()))
+    tied = tied_threshold_instance()
+    verdict = verify(thm, tied)
     assert verdict.status == "not applicable" and "unique" in verdict.reasons[0]
+    control = verify_control(thm, thm.instances(True)[0], thm.controls[0])
+    assert control.status == "violated"
+    assert "one active group" in control.reasons[0] and control.t_worst == 2
+
+
+def test_threshold_is_checked_where_it_is_tight():
+    """Just above τ the dual feasibility max_{i∉S} ‖∇_i𝓛‖ ≤ λ is nearly an equality."""
+    thm = theory.get("seqattn.threshold")
+    for instance in thm.instances(True):
+        verdict = verify(thm, instance)
+        assert verdict.status == "holds"
+        assert verdict.nontrivial_ratio == pytest.approx(1 / 1.001, rel=1e-9)
+
+
+def test_sa_reference_catches_a_halved_update_that_keeps_the_selection_order():
+    """The fault ``sequential_attention: update 0.5x`` of the power catalogue changes the
+    trained weights but not the order: omp-equivalence still holds, sa-reference fails."""
+    from mastbench.algorithms.pruning import SequentialAttention
+    from mastbench.power.inject import patched, update_scaled
+
+    reference, order = theory.get("seqattn.sa-reference"), theory.get("seqattn.omp-equivalence")
+    with patched(SequentialAttention, update_scaled(0.5)):
+        caught = verify(reference, reference.instances(True)[0])
+        missed = verify(order, order.instances(True)[0])
+    assert caught.status == "violated" and caught.t_worst >= 1
+    assert missed.status == "holds"
 
 
 @pytest.mark.parametrize(
@@ -146,6 +169,7 @@ def test_threshold_flags_ties_as_not_applicable():
         "seqattn.acdc-reference",
         "seqattn.magnitude-pruning-reference",
         "seqattn.powerprop-reference",
+        "seqattn.sa-reference",
     ],
 )
 def test_generated_instances_hold(theorem_id):
@@ -254,7 +278,7 @@ def test_sa_pp_reference_holds_where_its_former_step_let_the_attention_underflow
     t = 13 on; the theorem's step 0.5/(N²λ) keeps A > 0 and the check holds."""
     thm = theory.get("seqattn.sa-pp-reference")
     problem = least_squares(132, 47, 4, 2, 1, 2, 0.51)
-    instance = FieldBag("planted-t4-k2-s132", problem=problem, k=2, seed=35)
+    instance = SparseInstance("planted-t4-k2-s132", problem=problem, k=2, seed=35)
     verdict = verify(thm, instance)
     assert verdict.status == "holds", verdict.summary()
     assert verdict.evidence.extra["kept"][-1] == 2
@@ -295,3 +319,19 @@ def test_every_algorithm_of_the_family_runs_under_the_quick_suite(monkeypatch):
         for instance in thm.instances(True):
             verify(thm, instance)
     assert stepped == {spec.name for spec in specs}
+
+
+@pytest.mark.parametrize("theorem_id", ["seqattn.mask-equivalence", "seqattn.normalized-softmax"])
+def test_typed_mask_instances_survive_an_instance_file(theorem_id, tmp_path):
+    from mastbench.theory.seqattn.common import MaskInstance
+
+    from mastbench.instance_io import load_instance, save_instance
+
+    thm = theory.get(theorem_id)
+    instance = thm.instances(True)[0]
+    save_instance(tmp_path / "instance.json", instance, theorem_id)
+    _, loaded, _ = load_instance(tmp_path / "instance.json")
+    assert isinstance(loaded, MaskInstance) and loaded.fields == instance.fields
+    np.testing.assert_array_equal(
+        verify(thm, loaded).evidence.measured, verify(thm, instance).evidence.measured
+    )

@@ -1,12 +1,13 @@
 """Problem instances for the Frank-Wolfe theorems: a problem, a set, C_f and f*, on the host.
 
-An FW instance carries ``problem`` (NumPy-backed), ``constraint``, ``C_f`` (exact for
-quadratics, the dominating-quadratic bound for logistic), ``f_star`` and ``f_star_gap`` (the
-certificate of f*: f_star − f_star_gap ≤ f* ≤ f_star), and ``x0``.
+:class:`FWInstance` is the setting of the rate and invariant theorems; :class:`LMOInstance`
+(a set and a batch of gradients) that of ``fw.lmo``.  The exact rational instances of the
+reference trajectories are in :mod:`.trajectories`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,22 +25,80 @@ from mastbench.problems.constraints import (
 from mastbench.problems.least_squares import LeastSquares
 from mastbench.problems.logistic import Logistic
 from mastbench.problems.quadratic import Quadratic
-from mastbench.theory._core import FieldBag, Instance
+from mastbench.theory._core import Instance
 
 from mastbench.backend import namespace, rng
 
 __all__ = [
     "SETS",
+    "FWInstance",
+    "LMOInstance",
     "chop_l1_lmo",
+    "conditioned_simplex_instance",
     "face_instance",
     "fw_instance",
+    "fw_problem_instance",
     "make_constraint",
+    "norm_simplex_instance",
     "segment_instance",
     "tie_instance",
 ]
 
 #: Names of the constraint sets the FW instances use.
 SETS = ("l1", "group", "nuclear", "l2", "linf", "simplex")
+
+
+@dataclass(frozen=True, eq=False)
+class FWInstance(Instance):
+    """A convex problem over a compact convex set D, with its curvature constant and minimum.
+
+    Attributes
+    ----------
+    problem : Problem
+        The objective f (NumPy-backed): least squares, logistic regression or a quadratic.
+    constraint : Constraint
+        The set D (its LMO, projection, diameter).
+    C_f : float
+        Jaggi's curvature constant C_f = sup_{x,s ∈ D, γ ∈ (0,1]} (2/γ²)(f(y) − f(x) −
+        ⟨∇f(x), y − x⟩), y = x + γ(s − x): exact for quadratics, the dominating-quadratic
+        bound for logistic regression.
+    f_star : float
+        The certified constrained minimum f* = min_D f (an upper bound on it).
+    f_star_gap : float
+        The certificate of ``f_star``: f_star − f_star_gap ≤ f* ≤ f_star (its FW gap).
+    x0 : numpy.ndarray
+        The start x_0 ∈ D, shape (d,).
+    rule : str
+        The FW step rule of the rate theorems (``"open-loop"`` γ_k = 2/(k+2) or
+        ``"line-search"``).
+    batch_size : int or None
+        The batch size b of stochastic FW (``fw.sfw``), None for the deterministic theorems.
+    """
+
+    problem: Any
+    constraint: Constraint
+    C_f: float
+    f_star: float
+    f_star_gap: float
+    x0: np.ndarray
+    rule: str = "open-loop"
+    batch_size: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class LMOInstance(Instance):
+    """A set D and a batch of gradients g on which its linear minimization oracle is checked.
+
+    Attributes
+    ----------
+    constraint : Constraint
+        The set D.
+    grads : numpy.ndarray
+        The gradients g, shape (n, d), one per row.
+    """
+
+    constraint: Constraint
+    grads: np.ndarray
 
 
 def make_constraint(kind: str, d: int, radius: float) -> Constraint:
@@ -71,7 +130,7 @@ def fw_instance(
     loss: str = "least_squares",
     n: int | None = None,
     name: str | None = None,
-) -> Instance:
+) -> FWInstance:
     """An FW instance: a random ``loss`` problem over the ``kind`` set, with C_f and f*.
 
     ``loss`` is ``"least_squares"`` (Gaussian design, n = 3d rows by default),
@@ -95,16 +154,22 @@ def fw_instance(
     else:
         raise ValueError(f"loss must be least_squares, logistic or quadratic, got {loss!r}")
     constraint = make_constraint(kind, d, radius)
-    return _finish(name or f"{loss}-{kind}-d{d}-r{radius:g}-s{seed}", problem, constraint)
+    return fw_problem_instance(
+        name or f"{loss}-{kind}-d{d}-r{radius:g}-s{seed}", problem, constraint
+    )
 
 
-def _finish(name: str, problem: Any, constraint: Constraint, x0: Any = None) -> Instance:
+def fw_problem_instance(
+    name: str, problem: Any, constraint: Constraint, x0: Any = None
+) -> FWInstance:
+    """The FW instance of ``problem`` over ``constraint``: C_f, the certified f* and x0 (default
+    0, or the first vertex α e_1 of a simplex)."""
     solution = constrained_minimum(problem, constraint)
     if x0 is None:
         x0 = np.zeros(problem.d)
         if isinstance(constraint, Simplex):
             x0[0] = constraint.radius
-    return FieldBag(
+    return FWInstance(
         name,
         problem=problem,
         constraint=constraint,
@@ -115,7 +180,7 @@ def _finish(name: str, problem: Any, constraint: Constraint, x0: Any = None) -> 
     )
 
 
-def face_instance(d: int, seed: int, *, kappa: float = 2.0, radius: float = 1.0) -> Instance:
+def face_instance(d: int, seed: int, *, kappa: float = 2.0, radius: float = 1.0) -> FWInstance:
     """½(x − c)ᵀA(x − c) over the simplex with the minimizer on a face (neither vertex nor
     interior): c pulls towards the first three vertices; A has eigenvalues in [1, κ].  The start
     x0 = radius·e_d is a vertex off that face (where vanilla FW zig-zags)."""
@@ -129,10 +194,52 @@ def face_instance(d: int, seed: int, *, kappa: float = 2.0, radius: float = 1.0)
     problem = Quadratic(xp.asarray(A), xp.asarray(A @ c))
     x0 = np.zeros(d)
     x0[-1] = radius
-    return _finish(f"face-simplex-d{d}-k{kappa:g}-s{seed}", problem, Simplex(radius), x0)
+    return fw_problem_instance(
+        f"face-simplex-d{d}-k{kappa:g}-s{seed}", problem, Simplex(radius), x0
+    )
 
 
-def segment_instance(c: float, *, d: int = 2, radius: float = 1.0) -> Instance:
+def norm_simplex_instance(d: int, *, radius: float = 1.0, start: int = 0) -> FWInstance:
+    """f(x) = ‖x‖² over the simplex of radius α, from the vertex α e_start (Jaggi 2013, §3).
+
+    f* = α²/d at the barycenter, C_f = 2·diam² = 4α² (f(y) − f(x) − ⟨∇f(x), y − x⟩ =
+    ‖y − x‖²).  Open-loop FW adds one new vertex per step while k < d, so x_k spreads its mass
+    over k + 1 vertices and the FW gap g(x_k) = 2(‖x_k‖² − min_i x_{k,i}) stays of order 1/k:
+    Jaggi's example of a slow, sparse FW run.
+    """
+    if d < 2 or not 0 <= start < d:
+        raise ValueError(f"need d ≥ 2 and 0 ≤ start < d, got d={d}, start={start}")
+    xp = namespace("numpy")
+    problem = Quadratic(xp.asarray(2.0 * np.eye(d)), xp.asarray(np.zeros(d)))
+    x0 = np.zeros(d)
+    x0[start] = radius
+    return fw_problem_instance(
+        f"norm-simplex-d{d}-r{radius:g}-v{start}", problem, Simplex(radius), x0
+    )
+
+
+def conditioned_simplex_instance(
+    d: int, kappa: float, seed: int, *, start: int = 0, radius: float = 1.0
+) -> FWInstance:
+    """½(x − c)ᵀA(x − c) over the simplex of radius α from the vertex α e_start: A = Q diag(1
+    .. κ) Qᵀ with a random rotation Q and c ~ N(0, I), both drawn from ``seed``.  A large κ
+    with an unlucky rotation makes the first pairwise steps poor (slow linear convergence)."""
+    if not 0 <= start < d:
+        raise ValueError(f"start must be a vertex index in [0, {d}), got {start}")
+    gen = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(gen.normal(size=(d, d)))
+    A = (q * np.geomspace(1.0, kappa, d)) @ q.T
+    A = 0.5 * (A + A.T)
+    c = gen.normal(size=d)
+    xp = namespace("numpy")
+    problem = Quadratic(xp.asarray(A), xp.asarray(A @ c))
+    x0 = np.zeros(d)
+    x0[start] = radius
+    name = f"conditioned-simplex-d{d}-k{kappa:g}-s{seed}-v{start}"
+    return fw_problem_instance(name, problem, Simplex(radius), x0)
+
+
+def segment_instance(c: float, *, d: int = 2, radius: float = 1.0) -> FWInstance:
     """½‖x − cα e_1‖² (up to a constant) over the ℓ1 ball of radius α, from x0 = −α e_1.
 
     The minimizer cα e_1 (|c| < 1) and every FW iterate lie on the segment [−α e_1, α e_1],
@@ -149,15 +256,15 @@ def segment_instance(c: float, *, d: int = 2, radius: float = 1.0) -> Instance:
     problem = Quadratic(xp.asarray(np.eye(d)), xp.asarray(b))
     x0 = np.zeros(d)
     x0[0] = -radius
-    return _finish(f"segment-l1-d{d}-c{c:g}", problem, L1Ball(radius), x0)
+    return fw_problem_instance(f"segment-l1-d{d}-c{c:g}", problem, L1Ball(radius), x0)
 
 
-def tie_instance(d: int = 5, radius: float = 1.0) -> Instance:
+def tie_instance(d: int = 5, radius: float = 1.0) -> FWInstance:
     """f(x) = ½‖x − b‖² with |b_1| = |b_2| = ... tied: ∇f(0) = −b has tied maximal entries."""
     b = np.linspace(1.0, 0.2, d)
     b[1] = -b[0]
     problem = Quadratic(namespace("numpy").asarray(np.eye(d)), namespace("numpy").asarray(b))
-    return _finish(f"tied-l1-d{d}", problem, L1Ball(radius))
+    return fw_problem_instance(f"tied-l1-d{d}", problem, L1Ball(radius))
 
 
 def chop_l1_lmo(radius: float) -> Any:

@@ -24,13 +24,17 @@ from mastbench.problems.constraints import (
 from mastbench.problems.least_squares import LeastSquares
 from mastbench.problems.logistic import Logistic
 from mastbench.problems.quadratic import QuadraticForm
-from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
+from mastbench.theory._core import Evidence, Measurement, NegativeControl
 from mastbench.theory._registry import theorem
 from mastbench.theory.frank_wolfe.instances import (
+    FWInstance,
+    LMOInstance,
     chop_l1_lmo,
+    conditioned_simplex_instance,
     face_instance,
     fw_instance,
     make_constraint,
+    norm_simplex_instance,
     segment_instance,
     tie_instance,
 )
@@ -68,7 +72,7 @@ _SFW = (
 _EPS = float(np.finfo(float).eps)
 
 
-def _atol(instance: Instance) -> float:
+def _atol(instance: FWInstance) -> float:
     """Certificate of f* plus round-off of f: the slack of exact comparisons of f − f*."""
     return float(instance.f_star_gap + 64 * _EPS * max(1.0, abs(instance.f_star)))
 
@@ -77,7 +81,7 @@ def _every(iters: int) -> range:
     return range(iters + 1)
 
 
-def _run_fw(instance: Instance, params: dict[str, Any], *, lmo: Any = None) -> Any:
+def _run_fw(instance: FWInstance, params: dict[str, Any], *, lmo: Any = None) -> Any:
     problem = instance.problem
     return frank_wolfe(
         problem,
@@ -91,13 +95,13 @@ def _run_fw(instance: Instance, params: dict[str, Any], *, lmo: Any = None) -> A
     )
 
 
-def _worst_lmo(instance: Instance) -> Any:
+def _worst_lmo(instance: FWInstance) -> Any:
     """The LMO returning the *maximizer* of ⟨g, s⟩: violates every δ condition."""
     constraint = instance.constraint
     return lambda g, k: constraint.lmo(-g)
 
 
-def _delta_lmo(instance: Instance, delta: float) -> Any:
+def _delta_lmo(instance: FWInstance, delta: float) -> Any:
     """An adversarial δ-approximate LMO (Jaggi 2013, Alg. 2): the worst admissible point.
 
     ŝ = (1 − θ)s + θ s⁺ with s the exact minimizer, s⁺ the maximizer of ⟨g, ·⟩ and θ the
@@ -118,7 +122,7 @@ def _delta_lmo(instance: Instance, delta: float) -> Any:
 # -- strategies ---------------------------------------------------------------------------------
 
 
-def _convex_assumptions(instance: Instance) -> list[str]:
+def _convex_assumptions(instance: FWInstance) -> list[str]:
     """f convex: one of the package's convex problems (a PSD quadratic form, least squares,
     ℓ2-regularized logistic regression); any other objective is not covered by the theorem."""
     if isinstance(instance.problem, LeastSquares | Logistic | QuadraticForm):
@@ -131,9 +135,9 @@ def _strategy(kinds: tuple[str, ...], losses: tuple[str, ...] = ("least_squares"
     return fw_instances(kinds=kinds, losses=losses)
 
 
-def _rule(instance: Instance) -> str:
+def _rule(instance: FWInstance) -> str:
     """The instance's FW step rule: open-loop unless it names one (line search: quadratics)."""
-    return instance.fields.get("rule", "open-loop")
+    return instance.rule
 
 
 def _with_rules(kinds: tuple[str, ...]) -> Any:
@@ -173,7 +177,7 @@ def _brute_force_min(constraint: Any, g: np.ndarray) -> np.ndarray:
     return np.min(g @ vertices.T, axis=1)
 
 
-def _lmo_instances(quick: bool) -> list[Instance]:
+def _lmo_instances(quick: bool) -> list[LMOInstance]:
     kinds = ("l1", "group", "nuclear", "l2", "linf", "simplex")
     out = []
     for i, kind in enumerate(kinds):
@@ -182,7 +186,7 @@ def _lmo_instances(quick: bool) -> list[Instance]:
         grads = gen.normal(size=(8 if quick else 64, d))
         grads[0] = 0.0
         grads[1] = np.round(grads[1])
-        out.append(FieldBag(f"lmo-{kind}-d{d}", constraint=_constraint(kind, d), grads=grads))
+        out.append(LMOInstance(f"lmo-{kind}-d{d}", constraint=_constraint(kind, d), grads=grads))
     return out
 
 
@@ -190,9 +194,9 @@ def _constraint(kind: str, d: int) -> Any:
     return make_constraint(kind, d, 1.5)
 
 
-def _lmo_tie_instance(instance: Instance) -> Instance:
+def _lmo_tie_instance(instance: LMOInstance) -> LMOInstance:
     grads = np.array([[3.0, -3.0, 1.0, 0.5, 3.0, 0.0]])
-    return FieldBag("lmo-l1-ties", constraint=L1Ball(1.5), grads=grads)
+    return LMOInstance("lmo-l1-ties", constraint=L1Ball(1.5), grads=grads)
 
 
 def _lmo_strategy() -> Any:
@@ -201,7 +205,7 @@ def _lmo_strategy() -> Any:
     from mastbench.strategies import fw_gradients
 
     return st.builds(
-        lambda kind, grads: FieldBag(
+        lambda kind, grads: LMOInstance(
             f"lmo-{kind}-d{grads.shape[1]}",
             constraint=_constraint(kind, grads.shape[1]),
             grads=grads,
@@ -209,7 +213,9 @@ def _lmo_strategy() -> Any:
         st.sampled_from(("l1", "group", "l2", "linf", "simplex")),
         fw_gradients(),
     ) | fw_gradients(min_d=4, max_d=4).map(
-        lambda grads: FieldBag("lmo-nuclear-d4", constraint=_constraint("nuclear", 4), grads=grads)
+        lambda grads: LMOInstance(
+            "lmo-nuclear-d4", constraint=_constraint("nuclear", 4), grads=grads
+        )
     )
 
 
@@ -218,7 +224,6 @@ def _lmo_strategy() -> Any:
     paper=_JAGGI,
     label="LMO optimality (frank_wolfe.md §2, §8.1)",
     tag="D",
-    statement="s = lmo(g) ∈ D and ⟨g, s⟩ = min_{s' ∈ D} ⟨g, s'⟩ (= −α‖g‖_dual for balls)",
     algorithm=None,
     measure="max(<g, lmo(g)> - brute-force min, infeasibility of lmo(g))",
     method="exact",
@@ -233,18 +238,25 @@ def _lmo_strategy() -> Any:
             instance=_lmo_tie_instance,
         ),
     ),
+    bound=lambda instance, params, t: np.zeros(np.shape(t)),
     strategy=_lmo_strategy,
 )
-def _lmo(instance: Instance, params: dict[str, Any]) -> Evidence:
+def _lmo(instance: LMOInstance, params: dict[str, Any]) -> Measurement:
     """LMO optimality: each set's oracle returns a feasible exact minimizer of ⟨g, s⟩.
 
-    Statement: for every gradient g, s = lmo(g) lies in D and ⟨g, s⟩ equals the minimum of
+    Statement. s = lmo(g) ∈ D and ⟨g, s⟩ = min_{s' ∈ D} ⟨g, s'⟩ (= −α‖g‖_dual for balls)
+
+    In detail: for every gradient g, s = lmo(g) lies in D and ⟨g, s⟩ equals the minimum of
     ⟨g, ·⟩ over D, computed by brute force: enumeration of the 2d (ℓ1), d (simplex) or 2^d (ℓ∞)
     vertices, the maximum over groups of α‖g_g‖ (per-group spheres), a full SVD (nuclear),
     −α‖g‖ (ℓ2).  Ties and g = 0 included: the oracle returns one vertex.
 
     Assumptions: none.  Reference: Jaggi 2013 §2 (LMOs of atomic sets); ``frank_wolfe.md`` §2
     (chop's ℓ1 LMO sums tied coordinates, an infeasible point — the second control).  Tag D.
+
+    An identity, not a rate: the bound is 0 and the measured excess of a correct oracle is 0
+    up to round-off (atol: 64 ulps of α‖g‖_∞·d), so its nontrivial ratio is 0 on every
+    instance by construction of the check; no instance can approach a bound of 0.
     """
     constraint, g = instance.constraint, np.asarray(instance.grads, dtype=float)
     if params["lmo"] == "exact":
@@ -259,19 +271,15 @@ def _lmo(instance: Instance, params: dict[str, Any]) -> Evidence:
     scale = constraint.radius * np.max(np.abs(g), axis=1, initial=1.0) * g.shape[1]
     measured = np.maximum(excess, infeasible * np.maximum(scale, 1.0))
     # the points are gradients, not iterations: none holds by construction
-    return Evidence(
-        np.arange(g.shape[0]),
-        measured,
-        0.0,
-        atol=float(64 * _EPS * np.max(scale)),
-        trivial=False,
+    return Measurement(
+        np.arange(g.shape[0]), measured, atol=float(64 * _EPS * np.max(scale)), trivial=False
     )
 
 
 # -- fw.gap-certificate -------------------------------------------------------------------------
 
 
-def _fw_instances(quick: bool) -> list[Instance]:
+def _fw_instances(quick: bool) -> list[FWInstance]:
     specs = [("l1", 8, 0, "least_squares"), ("simplex", 6, 1, "quadratic")]
     line_search = [fw_instance("group", 6, 8).replace(name="least_squares-group-d6-line-search")]
     if not quick:
@@ -291,7 +299,6 @@ def _fw_instances(quick: bool) -> list[Instance]:
     paper=_JAGGI,
     label="FW duality gap (Jaggi 2013, §2)",
     tag="C",
-    statement="g(x_k) = max_{s∈D} <∇f(x_k), x_k − s> ≥ f(x_k) − f* ≥ 0 at every k",
     algorithm="frank_wolfe",
     measure="f(x_k) - f* (vs g(x_k)) and f* - f(x_k) (vs 0)",
     method="deterministic",
@@ -308,10 +315,12 @@ def _fw_instances(quick: bool) -> list[Instance]:
     ),
     strategy=lambda: _with_rules(("l1", "group", "l2", "simplex", "nuclear")),
 )
-def _gap_certificate(instance: Instance, params: dict[str, Any]) -> Evidence:
+def _gap_certificate(instance: FWInstance, params: dict[str, Any]) -> Evidence:
     """The FW gap certifies suboptimality: g(x_k) ≥ f(x_k) − f* ≥ 0 along the FW iterates.
 
-    Statement: for convex differentiable f and compact convex D, g(x) = ⟨∇f(x), x − s(x)⟩ ≥
+    Statement. g(x_k) = max_{s∈D} <∇f(x_k), x_k − s> ≥ f(x_k) − f* ≥ 0 at every k
+
+    In detail: for convex differentiable f and compact convex D, g(x) = ⟨∇f(x), x − s(x)⟩ ≥
     f(x) − f* for every x ∈ D (convexity: f* ≥ f(x) + ⟨∇f(x), x* − x⟩ ≥ f(x) − g(x)), and
     f(x) ≥ f* since x is feasible.  Checked at every FW iterate, with f* from projected FISTA
     (certified to 1e-12); the evidence stacks both inequalities.
@@ -338,7 +347,6 @@ def _gap_certificate(instance: Instance, params: dict[str, Any]) -> Evidence:
     paper=_JAGGI,
     label="Jaggi 2013, Theorem 1",
     tag="C",
-    statement="f(x_k) − f* ≤ 2C_f(1+δ)/(k+2) for k ≥ 1 (open-loop or line search; δ-LMO)",
     algorithm="frank_wolfe",
     measure="f(x_k) - f*",
     method="deterministic",
@@ -360,12 +368,15 @@ def _gap_certificate(instance: Instance, params: dict[str, Any]) -> Evidence:
             "LMO returns the maximizer (no δ)", params=lambda inst, p: {**p, "lmo": "worst"}
         ),
     ),
+    bound=lambda instance, params, t: _jaggi_primal_bound(instance, params, t),
     strategy=lambda: _with_rules(("l1", "group", "l2", "simplex", "linf")),
 )
-def _jaggi_primal(instance: Instance, params: dict[str, Any]) -> Evidence:
+def _jaggi_primal(instance: FWInstance, params: dict[str, Any]) -> Measurement:
     """Jaggi's primal rate: f(x_k) − f* ≤ 2C_f(1 + δ)/(k + 2) for every k ≥ 1.
 
-    Statement (Jaggi 2013, Theorem 1): FW with γ_k = 2/(k+2) or with line search, and an LMO
+    Statement. f(x_k) − f* ≤ 2C_f(1+δ)/(k+2) for k ≥ 1 (open-loop or line search; δ-LMO)
+
+    Jaggi 2013, Theorem 1: FW with γ_k = 2/(k+2) or with line search, and an LMO
     of quality δ ≥ 0, i.e. ⟨ŝ, ∇f(x_k)⟩ ≤ min_s⟨s, ∇f(x_k)⟩ + ½δγ_k C_f, satisfies the bound.
     C_f is exact for quadratics (sup over D − D of dᵀAd) and the dominating-quadratic bound
     for logistic regression; with δ > 0 the oracle is the adversarial worst admissible point.
@@ -387,15 +398,17 @@ def _jaggi_primal(instance: Instance, params: dict[str, Any]) -> Evidence:
     else:
         lmo = None
     trace = _run_fw(instance, params, lmo=lmo)
-    t = trace.iterations[1:]
-    bound = 2 * instance.C_f * (1 + delta) / (t + 2)
-    return Evidence(
-        t,
+    return Measurement(
+        trace.iterations[1:],
         trace.metrics["subopt"][1:, 0],
-        bound,
         atol=_atol(instance),
         extra={"C_f": instance.C_f, "delta": delta},
     )
+
+
+def _jaggi_primal_bound(instance: FWInstance, params: dict[str, Any], t: np.ndarray) -> np.ndarray:
+    """2C_f(1 + δ)/(k + 2)."""
+    return 2 * instance.C_f * (1 + float(params["delta"])) / (np.asarray(t) + 2)
 
 
 # -- fw.jaggi-dual ------------------------------------------------------------------------------
@@ -406,24 +419,36 @@ def _jaggi_primal(instance: Instance, params: dict[str, Any]) -> Evidence:
     paper=_JAGGI,
     label="Jaggi 2013, Theorem 2",
     tag="C",
-    statement="min_{1≤k≤K} g(x_k) ≤ (27/4) C_f/(K+2) for every K ≥ 2",
     algorithm="frank_wolfe",
     measure="min_{1<=k<=K} g(x_k)",
     method="deterministic",
     x_axis="iterations K",
-    instances=_fw_instances,
+    instances=lambda quick: [*_fw_instances(quick), norm_simplex_instance(3)],
     assumptions=_convex_assumptions,
     default_params=lambda instance: {"rule": _rule(instance), "iters": 200, "lmo": "exact"},
     controls=(
         NegativeControl("LMO returns the maximizer", params=lambda inst, p: {**p, "lmo": "worst"}),
     ),
+    bound=lambda instance, params, K: _jaggi_dual_bound(instance, params, K),
     strategy=lambda: _with_rules(("l1", "group", "l2", "simplex", "nuclear")),
 )
-def _jaggi_dual(instance: Instance, params: dict[str, Any]) -> Evidence:
+def _jaggi_dual(instance: FWInstance, params: dict[str, Any]) -> Measurement:
     """Jaggi's primal-dual rate: the best FW gap up to K is at most (27/4)C_f/(K+2).
 
-    Statement (Jaggi 2013, Theorem 2, β = 27/8, δ = 0): for K ≥ 2 some 1 ≤ k̂ ≤ K has
+    Statement. min_{1≤k≤K} g(x_k) ≤ (27/4) C_f/(K+2) for every K ≥ 2
+
+    Jaggi 2013, Theorem 2, β = 27/8, δ = 0: for K ≥ 2 some 1 ≤ k̂ ≤ K has
     g(x_k̂) ≤ 2βC_f/(K+2) = (27/4)C_f/(K+2); checked as min_{1≤k≤K} g(x_k) at every K.
+
+    The constant is not approached.  Summing f(x_{k+1}) − f* ≤ f(x_k) − f* − γ_k g(x_k) +
+    ½γ_k²C_f over k = 1..K, with f(x_1) − f* ≤ C_f/2 (γ_0 = 1), gives min_{k≤K} g(x_k) ≤
+    C_f(1 + Σγ_k²)/(2Σγ_k), which is 0.43, 0.44, 0.46 and 0.49 of the bound at K = 2..5 on
+    every instance; for larger K no instance we know comes near it.  The adversarial search
+    (``tests/theory/test_fw_tightness.py``, slow tier: the segment instances over c, ‖x‖² on
+    the simplex for d = 2..10, Nelder–Mead over 2- and 3-dimensional quadratics on the simplex
+    and the ℓ1 ball) found 0.165 at best, at K = 2 on f(x) = ‖x‖² over the simplex, d ≥ 3
+    (:func:`~.instances.norm_simplex_instance`, Jaggi's example, kept as a built-in instance):
+    g(x_1) = 2, g(x_2) = 10/9 against (27/4)·4/4, ratio 10/9 / 6.75 = 0.1646.
 
     Assumptions: as Theorem 1.  Reference: Jaggi 2013, Theorem 2.  Negative control: the
     maximizing oracle keeps the gap large.  Tag C.
@@ -434,13 +459,22 @@ def _jaggi_dual(instance: Instance, params: dict[str, Any]) -> Evidence:
     best = np.minimum.accumulate(gaps)
     K = trace.iterations[1:]
     keep = K >= 2
-    return Evidence(
-        K[keep],
-        best[keep],
-        6.75 * instance.C_f / (K[keep] + 2),
-        atol=_atol(instance),
-        extra={"C_f": instance.C_f},
-    )
+    return Measurement(K[keep], best[keep], atol=_atol(instance), extra={"C_f": instance.C_f})
+
+
+def _jaggi_dual_bound(instance: FWInstance, params: dict[str, Any], K: np.ndarray) -> np.ndarray:
+    """(27/4)C_f/(K + 2)."""
+    return 6.75 * instance.C_f / (np.asarray(K) + 2)
+
+
+#: What each quantity of the ``fw.adafw`` evidence checks, in order (named in its verdicts).
+ADAFW_CHECKS = (
+    "sufficient decrease f(x_{t+1}) ≤ Q_t",
+    "γ_t = min(g_t/(L_t‖d_t‖²), 1)",
+    "x_{t+1} = x_t + γ_t d_t",
+    "L_t ≤ L̄",
+    "rate 2L̄ diam²/(t+2)",
+)
 
 
 # -- fw.adafw -----------------------------------------------------------------------------------
@@ -451,11 +485,6 @@ def _jaggi_dual(instance: Instance, params: dict[str, Any]) -> Evidence:
     paper=_ADAFW,
     label="AdaFW sufficient decrease, L_t ≤ max(τL, L_0), O(1/t) rate",
     tag="D",
-    statement=(
-        "x_{t+1} = x_t + γ_t d_t with γ_t = min(g_t/(L_t‖d_t‖²), 1) and f(x_{t+1}) ≤ "
-        "Q_t(γ_t, L_t), recomputed from f, ∇f and the LMO; L_t ≤ L̄ = max(τL, L_0); "
-        "f(x_t) − f* ≤ 2 L̄ diam₂(D)²/(t+2) for t ≥ 1"
-    ),
     algorithm="frank_wolfe",
     measure=(
         "f(x_{t+1}) - f* vs recomputed Q_t - f*; |γ_t - rule|; |x_{t+1} - x_t - γ_t d_t|; "
@@ -470,7 +499,7 @@ def _jaggi_dual(instance: Instance, params: dict[str, Any]) -> Evidence:
         "f(x_t) − f* ≤ 2L̄ diam²/(t+2)",
     ),
     instances=lambda quick: [
-        *(inst for inst in _fw_instances(quick) if "rule" not in inst.fields),
+        *(inst for inst in _fw_instances(quick) if inst.rule == "open-loop"),
         fw_instance("l1", 8, 7, loss="logistic"),
     ],
     assumptions=_convex_assumptions,
@@ -480,15 +509,19 @@ def _jaggi_dual(instance: Instance, params: dict[str, Any]) -> Evidence:
             "L̄ = L (τ dropped; backtracking overshoots L)",
             params=lambda inst, p: {**p, "L_bar_factor": 1.0},
             instance=lambda inst: fw_instance("simplex", 6, 1, loss="quadratic"),
+            expect="L_t ≤ L̄",
         ),
-        NegativeControl("bound x 0.5", bound_scale=0.5),
     ),
     strategy=lambda: _strategy(("l1", "group", "l2", "simplex"), ("least_squares", "logistic")),
 )
-def _adafw(instance: Instance, params: dict[str, Any]) -> Evidence:
+def _adafw(instance: FWInstance, params: dict[str, Any]) -> Evidence:
     """AdaFW (backtracking FW): sufficient decrease, bounded L_t, and the derived O(1/t) rate.
 
-    Statement: every step moves along the FW direction d_t = s_t − x_t (s_t the exact LMO
+    Statement. x_{t+1} = x_t + γ_t d_t with γ_t = min(g_t/(L_t‖d_t‖²), 1) and f(x_{t+1}) ≤
+    Q_t(γ_t, L_t), recomputed from f, ∇f and the LMO; L_t ≤ L̄ = max(τL, L_0); f(x_t) − f* ≤
+    2 L̄ diam₂(D)²/(t+2) for t ≥ 1
+
+    In detail: every step moves along the FW direction d_t = s_t − x_t (s_t the exact LMO
     at x_t, g_t = −⟨∇f(x_t), d_t⟩) by γ_t = min(g_t/(L_t‖d_t‖²), 1) and satisfies sufficient
     decrease f(x_{t+1}) ≤ Q_t(γ_t, L_t) = f(x_t) − γ_t g_t + ½γ_t² L_t ‖d_t‖² (up to a
     round-off slack of 10·eps·|f|); L_t ≤ L̄ := max(τL, L_0) with τ = 2 (L_t grows only when
@@ -524,14 +557,20 @@ def _adafw(instance: Instance, params: dict[str, Any]) -> Evidence:
     # one row at a time, as the run evaluates it: a batched gradient differs in the last bits,
     # which near the optimum changes the LMO's vertex on a curved set
     grad = np.concatenate([np.asarray(problem.grad(x[k : k + 1])) for k in range(iters)])
-    d = np.asarray(constraint.lmo(grad)) - x[:-1]
+    s = np.asarray(constraint.lmo(grad))
+    d = s - x[:-1]
     slope = -np.sum(grad * d, axis=1)
     dd = np.sum(d * d, axis=1)
     L_t = L_est[1:]
-    rule = np.clip(slope / np.where(dd > 0, L_t * dd, 1.0), 0.0, 1.0) * (dd > 0)
-    # round-off of the slope g_t = −⟨∇f, d_t⟩, and what it does to γ_t and Q_t
-    slope_err = 64 * _EPS * (np.linalg.norm(grad, axis=1) * np.sqrt(dd) + np.abs(slope))
-    gamma_err = slope_err / np.where(dd > 0, L_t * dd, 1.0) + 4 * _EPS
+    curvature = np.where(dd > 0, L_t * dd, 1.0)
+    rule = np.clip(slope / curvature, 0.0, 1.0) * (dd > 0)
+    # round-off of d_t = s_t − x_t is a few ulps of |s_t| + |x_t|, not of |d_t| (near the
+    # optimum of a curved set d_t is tiny); it carries over to the slope g_t = −⟨∇f, d_t⟩,
+    # to ‖d_t‖², and from them to γ_t and Q_t
+    d_err = 64 * _EPS * np.sqrt(problem.d) * np.max(np.abs(s) + np.abs(x[:-1]), axis=1)
+    slope_err = np.linalg.norm(grad, axis=1) * d_err + 64 * _EPS * np.abs(slope)
+    dd_err = 2 * np.sqrt(dd) * d_err + d_err**2
+    gamma_err = (slope_err + rule * L_t * dd_err) / curvature + 4 * _EPS
     model = subopt[:-1] - gamma * slope + 0.5 * gamma**2 * L_t * dd + gamma * slope_err
     moved = np.max(np.abs(x[1:] - x[:-1] - gamma[:, None] * d), axis=1)
     scale = 8 * _EPS * (np.max(np.abs(x[:-1]), axis=1) + np.max(np.abs(d), axis=1))
@@ -539,26 +578,29 @@ def _adafw(instance: Instance, params: dict[str, Any]) -> Evidence:
     diam = constraint.diameter_in(problem.d)
     t = trace.iterations
     slack = 10 * _EPS * max(1.0, abs(instance.f_star) + float(np.max(subopt)))
+    parts = [
+        (t[1:], subopt[1:], model + slack),
+        (t[1:], np.abs(gamma - rule), gamma_err),
+        (t[1:], moved, scale),
+        (t, L_est, L_bar),
+        (t[1:], subopt[1:], 2 * L_bar * diam**2 / (t[1:] + 2)),
+    ]
+    checks = [name for name, part in zip(ADAFW_CHECKS, parts, strict=True) for _ in part[0]]
     return Evidence.stacked(
-        [
-            (t[1:], subopt[1:], model + slack),
-            (t[1:], np.abs(gamma - rule), gamma_err),
-            (t[1:], moved, scale),
-            (t, L_est, L_bar),
-            (t[1:], subopt[1:], 2 * L_bar * diam**2 / (t[1:] + 2)),
-        ],
+        parts,
         atol=_atol(instance) + slack,
-        extra={"L_bar": L_bar, "tau": TAU, "eta": ETA, "diam": diam},
+        extra={"checks": checks, "L_bar": L_bar, "tau": TAU, "eta": ETA, "diam": diam},
     )
 
 
 # -- fw.pairwise-linear -------------------------------------------------------------------------
 
 
-def _linear_instances(quick: bool) -> list[Instance]:
-    out = [face_instance(4, 11)]
+def _linear_instances(quick: bool) -> list[FWInstance]:
+    out = [conditioned_simplex_instance(4, 100.0, 3)]
     if not quick:
         out += [
+            face_instance(4, 11),
             face_instance(6, 12, kappa=4.0, radius=3.0),
             fw_instance("simplex", 10, 12, loss="least_squares", n=40),
             fw_instance("simplex", 4, 13, loss="quadratic", radius=3.0),
@@ -566,7 +608,7 @@ def _linear_instances(quick: bool) -> list[Instance]:
     return out
 
 
-def _linear_assumptions(instance: Instance) -> list[str]:
+def _linear_assumptions(instance: FWInstance) -> list[str]:
     reasons = []
     if not isinstance(instance.constraint, Simplex):
         reasons.append("D must be a scaled simplex (known pyramidal width)")
@@ -580,7 +622,6 @@ def _linear_assumptions(instance: Instance) -> list[str]:
     paper=_LJ,
     label="Lacoste-Julien & Jaggi 2015, Theorem 1 (AFW/PFW linear rate)",
     tag="D/U",
-    statement="f(x_t) − f* ≤ (1 − ρ)^{N_t}(f(x_0) − f*), ρ = μ δ²/(4 L M²), N_t = good steps",
     algorithm="pairwise_frank_wolfe",
     measure="f(x_t) - f*",
     method="deterministic",
@@ -590,15 +631,19 @@ def _linear_assumptions(instance: Instance) -> list[str]:
     default_params=lambda instance: {"variant": "pairwise", "iters": 400},
     controls=(
         NegativeControl(
-            "vanilla open-loop FW (no away steps)", params=lambda i, p: {**p, "variant": "fw"}
+            "vanilla open-loop FW (no away steps), minimizer on a face",
+            params=lambda i, p: {**p, "variant": "fw"},
+            instance=lambda i: face_instance(4, 11),
         ),
     ),
     strategy=lambda: _strategy(("simplex",), ("quadratic",)),
 )
-def _pairwise_linear(instance: Instance, params: dict[str, Any]) -> Evidence:
+def _pairwise_linear(instance: FWInstance, params: dict[str, Any]) -> Evidence:
     """Linear convergence of pairwise and away-step FW on a strongly convex problem.
 
-    Statement (Lacoste-Julien & Jaggi 2015, Theorem 1): with exact line search, on a
+    Statement. f(x_t) − f* ≤ (1 − ρ)^{N_t}(f(x_0) − f*), ρ = μ δ²/(4 L M²), N_t = good steps
+
+    Lacoste-Julien & Jaggi 2015, Theorem 1: with exact line search, on a
     μ-strongly convex, L-smooth f over a polytope of diameter M and pyramidal width δ, every
     good step (one with γ < γ_max, i.e. not a drop or swap step) contracts f − f* by
     (1 − ρ), ρ = μδ²/(4LM²).  Hence f(x_t) − f* ≤ (1 − ρ)^{N_t}(f(x_0) − f*) with N_t = t −
@@ -614,7 +659,15 @@ def _pairwise_linear(instance: Instance, params: dict[str, Any]) -> Evidence:
     Pedregosa et al. 2020 inherit it.  Tag D/U: ρ is the derived value (using the smaller of
     the AFW/PFW constants and a lower bound on δ), and the simplex width is recalled, not
     checked against the paper text.  Negative control: vanilla FW with γ_k = 2/(k+2), which
-    converges sublinearly, with every step counted as good.
+    converges sublinearly, with every step counted as good, on the instance whose minimizer
+    lies on a face (vanilla FW zig-zags there): it falls behind the linear rate from t = 162.
+
+    Tight instance: :func:`~.instances.conditioned_simplex_instance` (d = 4, κ = 100, seed 3,
+    start e_1), the best of a grid search over d ∈ {2, 3, 4}, κ ∈ {2, 10, 100}, 15 seeds and
+    every start vertex (``tests/theory/test_fw_tightness.py``, slow tier): its first pairwise
+    step is a good step that removes only 13 % of f − f*, nontrivial worst ratio 0.875 at
+    t = 1.  Later steps contract far faster than 1 − ρ, which is a worst case over all
+    instances and steps.
     """
     problem, constraint = instance.problem, instance.constraint
     iters = int(params["iters"])
@@ -652,14 +705,14 @@ def _pairwise_linear(instance: Instance, params: dict[str, Any]) -> Evidence:
 # -- fw.sfw -------------------------------------------------------------------------------------
 
 
-def _sfw_instances(quick: bool) -> list[Instance]:
+def _sfw_instances(quick: bool) -> list[FWInstance]:
     out = [fw_instance("l1", 5, 21, loss="logistic", n=40, radius=2.0)]
     if not quick:
         out.append(fw_instance("l1", 8, 22, loss="least_squares", n=60))
     return [inst.replace(batch_size=2) for inst in out]
 
 
-def _sfw_assumptions(instance: Instance) -> list[str]:
+def _sfw_assumptions(instance: FWInstance) -> list[str]:
     reasons = []
     if not isinstance(instance.problem, Logistic | LeastSquares):
         reasons.append("f must be a generalized linear finite sum (logistic or least squares)")
@@ -668,7 +721,7 @@ def _sfw_assumptions(instance: Instance) -> list[str]:
     return reasons
 
 
-def sfw_staleness_bound(instance: Instance, iters: int, staleness: float = 1.0) -> np.ndarray:
+def sfw_staleness_bound(instance: FWInstance, iters: int, staleness: float = 1.0) -> np.ndarray:
     """B_0..B_T of :func:`_sfw` from the instance's data alone (no run needed); ``staleness``
     scales E_t (1: the derived bound).
 
@@ -714,10 +767,6 @@ def sfw_staleness_bound(instance: Instance, iters: int, staleness: float = 1.0) 
     paper=_SFW,
     label="SFW (SAG) pathwise O(1/t) bound with the memory staleness (derived)",
     tag="D",
-    statement=(
-        "on every run, f(w_t) − f* ≤ B_t, B_{t+1} = (1 − γ_t)B_t + γ_t E_t + ½γ_t²C_f, "
-        "γ_t = 2/(t+2), E_t the staleness bound of the SAG memory computed from X, C and n/b"
-    ),
     algorithm="stochastic_frank_wolfe",
     measure="max over replicates of f(w_t) - f*",
     method="deterministic",
@@ -725,12 +774,16 @@ def sfw_staleness_bound(instance: Instance, iters: int, staleness: float = 1.0) 
     assumptions=_sfw_assumptions,
     default_params=lambda instance: {"epochs": 50, "replicates": 8, "seed": 0},
     controls=(NegativeControl("bound x 0.1", bound_scale=0.1),),
+    bound=lambda instance, params, t: _sfw_bound(instance, params, t),
     strategy=lambda: _strategy(("l1",), ("logistic",)).map(lambda i: i.replace(batch_size=2)),
 )
-def _sfw(instance: Instance, params: dict[str, Any]) -> Evidence:
+def _sfw(instance: FWInstance, params: dict[str, Any]) -> Measurement:
     """Stochastic FW (SAG variant): a pathwise O(1/t) bound whose constant comes from the data.
 
-    Statement [D]: let w_t be the SAG-SFW iterates (Négiar et al. 2020, Alg. 1: memory α,
+    Statement. on every run, f(w_t) − f* ≤ B_t, B_{t+1} = (1 − γ_t)B_t + γ_t E_t + ½γ_t²C_f,
+    γ_t = 2/(t+2), E_t the staleness bound of the SAG memory computed from X, C and n/b
+
+    Derivation [D]: let w_t be the SAG-SFW iterates (Négiar et al. 2020, Alg. 1: memory α,
     direction r_t = Xᵀα + l2·w_t after refreshing the batch at w_t, s_t = LMO(r_t), w_{t+1} =
     w_t + γ_t(s_t − w_t), γ_t = 2/(t+2), batches of b | n from one permutation per epoch).  With
     e_t = r_t − ∇f(w_t) = Σ_i (α_i − φ_i'(x_iᵀw_t)/n)x_i, the definition of C_f and the LMO
@@ -772,21 +825,25 @@ def _sfw(instance: Instance, params: dict[str, Any]) -> Evidence:
         checkpoints=checkpoints,
         f_star=instance.f_star,
     )
-    B = sfw_staleness_bound(instance, iters, float(params.get("staleness", 1.0)))
-    t = trace.iterations
-    return Evidence(
-        t,
+    return Measurement(
+        trace.iterations,
         np.max(trace.metrics["subopt"], axis=1),
-        B[t],
         atol=_atol(instance),
         extra={"n/b": m, "replicates": int(params["replicates"])},
     )
 
 
+def _sfw_bound(instance: FWInstance, params: dict[str, Any], t: np.ndarray) -> np.ndarray:
+    """B_t of :func:`sfw_staleness_bound` over the run's horizon."""
+    iters = int(params["epochs"]) * (instance.problem.n // int(instance.batch_size))
+    B = sfw_staleness_bound(instance, iters, float(params.get("staleness", 1.0)))
+    return B[np.asarray(t, dtype=int)]
+
+
 # -- fw.sparsity --------------------------------------------------------------------------------
 
 
-def _sparsity_instances(quick: bool) -> list[Instance]:
+def _sparsity_instances(quick: bool) -> list[FWInstance]:
     out = [
         fw_instance("l1", 10, 31, name="least_squares-l1-d10-sparsity"),
         fw_instance("nuclear", 9, 32),
@@ -802,7 +859,6 @@ def _sparsity_instances(quick: bool) -> list[Instance]:
     paper=_JAGGI,
     label="Sparsity of FW iterates (Jaggi 2013, §3)",
     tag="C",
-    statement="atoms(x_k) ≤ atoms(x_0) + k (nonzeros, nonzero groups, or rank)",
     algorithm="frank_wolfe",
     measure="support(x_k)",
     method="deterministic",
@@ -817,12 +873,15 @@ def _sparsity_instances(quick: bool) -> list[Instance]:
             instance=lambda inst: tie_instance(),
         ),
     ),
+    bound=lambda instance, params, t: _sparsity_bound(instance, params, t),
     strategy=lambda: _strategy(("l1", "group", "simplex", "nuclear"), ("least_squares",)),
 )
-def _sparsity(instance: Instance, params: dict[str, Any]) -> Evidence:
+def _sparsity(instance: FWInstance, params: dict[str, Any]) -> Measurement:
     """Each FW step adds at most one atom: atoms(x_k) ≤ atoms(x_0) + k.
 
-    Statement: x_{k+1} = (1 − γ_k)x_k + γ_k s_k with s_k a single atom (one signed coordinate
+    Statement. atoms(x_k) ≤ atoms(x_0) + k (nonzeros, nonzero groups, or rank)
+
+    In detail: x_{k+1} = (1 − γ_k)x_k + γ_k s_k with s_k a single atom (one signed coordinate
     of the ℓ1 ball, one group, a rank-one matrix), so the number of nonzeros (resp. groups,
     rank) grows by at most one per step, whatever the step rule; from x_0 = 0 the iterate after
     k steps is k-sparse.  This is the seed's argument for training sparse models with FW.
@@ -837,5 +896,10 @@ def _sparsity(instance: Instance, params: dict[str, Any]) -> Evidence:
         lmo = lambda g, k: chop(g)  # noqa: E731
     trace = _run_fw(instance, params, lmo=lmo)
     support = trace.metrics["support"][:, 0]
-    t = trace.iterations
-    return Evidence(t, support, support[0] + t, extra={"final_support": int(support[-1])})
+    return Measurement(trace.iterations, support, extra={"final_support": int(support[-1])})
+
+
+def _sparsity_bound(instance: FWInstance, params: dict[str, Any], t: np.ndarray) -> np.ndarray:
+    """atoms(x_0) + k, the atoms of the start counted by the set (``Constraint.support``)."""
+    x0 = np.asarray(instance.x0)[None, :]
+    return float(np.asarray(instance.constraint.support(x0))[0]) + np.asarray(t)

@@ -7,7 +7,7 @@ Part 1 (differentiable pruning = nonconvex group regularization) lives in
 arXiv 2209.14881), ``seqattn.group-omp-rate``, ``seqattn.ompr`` (Theorem B.3), ``seqattn.iht``.
 The algorithms as implemented, step by step against independent references:
 :mod:`.references` (``seqattn.iht-reference``,
-``seqattn.omp-reference``, ``seqattn.ompr-reference``) and :mod:`.phased`
+``seqattn.omp-reference``, ``seqattn.ompr-reference``, ``seqattn.sa-reference``) and :mod:`.phased`
 (``seqattn.sa-pp-reference``, ``seqattn.acdc-reference``,
 ``seqattn.magnitude-pruning-reference``, ``seqattn.powerprop-reference``: trajectory,
 scheduled sparsity, 𝓛 ≥ 𝓛(β*_k)).

@@ -1,11 +1,12 @@
-"""Reference trajectories of the deterministic combinatorial methods: IHT, group OMP, OMPR.
+"""Reference trajectories of IHT, group OMP, OMPR and Sequential Attention.
 
-Theorems: ``seqattn.iht-reference``, ``seqattn.omp-reference``, ``seqattn.ompr-reference``.
-Each runs the method users run (the :class:`~mastbench.algorithms.method.Method` through the
-driver, every step recorded) on a small least-squares instance and compares it step by step
-with an independent reference written here from the papers' pseudo-code, on the quadratic
-form 𝓛(β) = ½βᵀHβ − bᵀβ + c of the problem (H and b read from its Hessian and gradient at 0;
-restricted minimizers solved from H_SS β_S = b_S, not by the library's solver).
+Theorems: ``seqattn.iht-reference``, ``seqattn.omp-reference``, ``seqattn.ompr-reference``,
+``seqattn.sa-reference``. Each runs the method users run (the
+:class:`~mastbench.algorithms.method.Method` through the driver, every step recorded) on a
+small least-squares instance and compares it step by step with an independent reference written
+here from the papers' pseudo-code, on the quadratic form 𝓛(β) = ½βᵀHβ − bᵀβ + c of the problem
+(H and b read from its Hessian and gradient at 0; restricted minimizers solved from H_SS β_S =
+b_S, not by the library's solver).
 """
 
 from __future__ import annotations
@@ -13,13 +14,25 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
+from mastbench.theory._core import Evidence, NegativeControl
 from mastbench.theory._registry import theorem
-from mastbench.theory.seqattn.common import PAPER, least_squares
-from mastbench.theory.seqattn.strategies import iht_instances, omp_rate_instances, ompr_instances
+from mastbench.theory.seqattn.common import (
+    PAPER,
+    PAPER_SA,
+    SparseInstance,
+    correlated_least_squares,
+    least_squares,
+)
+from mastbench.theory.seqattn.strategies import (
+    attention_instances,
+    iht_instances,
+    omp_rate_instances,
+    ompr_instances,
+)
 
 from mastbench.algorithms.driver import run
-from mastbench.algorithms.pruning import IHT, OMPR, GroupOMP
+from mastbench.algorithms.pruning import IHT, OMPR, GroupOMP, SequentialAttention
+from mastbench.backend import rng
 
 #: Relative tolerance of an iterate against its reference (solves of a well-conditioned H).
 TOLERANCE = 1e-9
@@ -113,38 +126,47 @@ def _distance(xs: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return gap, TOLERANCE * np.maximum(1.0, np.max(np.abs(ref), axis=1))[1:]
 
 
-def _instances(quick: bool) -> list[Instance]:
-    out = [FieldBag("ls-t8-k2", problem=least_squares(61, 80, 8, 2, 1, 2), k=2, iters=12)]
+def _instances(quick: bool) -> list[SparseInstance]:
+    out = [SparseInstance("ls-t8-k2", problem=least_squares(61, 80, 8, 2, 1, 2), k=2, iters=12)]
     if not quick:
         out.append(
-            FieldBag("ls-rows2-t6-k3", problem=least_squares(62, 60, 12, 1, 2, 3), k=3, iters=20)
+            SparseInstance(
+                "ls-rows2-t6-k3", problem=least_squares(62, 60, 12, 1, 2, 3), k=3, iters=20
+            )
         )
     return out
 
 
+def _reference_theorem(**fields: Any) -> Any:
+    """The decorator of a step-by-step reference check (tag C, deterministic, one point per
+    iteration t; SA++ and :func:`_instances` unless ``fields`` name others)."""
+    return theorem(
+        **{"paper": PAPER, "instances": _instances, **fields},
+        tag="C",
+        method="deterministic",
+        rate="none",
+        x_axis="iteration t",
+    )
+
+
 # -- IHT --------------------------------------------------------------------------------------
-@theorem(
+@_reference_theorem(
     id="seqattn.iht-reference",
-    rate="none",
-    x_axis="iteration t",
-    paper=PAPER,
     label="group IHT step by step (Blumensath & Davies 2009; SA++ baseline)",
-    tag="C",
-    statement="IHT's iterates equal β_{t+1} = H_k(β_t − η∇𝓛(β_t)) from β₀ = 0 at every step",
     algorithm="iht",
     measure="max_i |β_t − β_t^ref| (relative to max(1, ‖β_t^ref‖_∞)); 𝓛(β*_k) against 𝓛(β_t)",
-    method="deterministic",
-    instances=_instances,
     default_params=lambda inst: {"step_scale": 1.0},
     controls=(
         NegativeControl("reference step x 1.01", params=lambda i, p: {**p, "step_scale": 1.01}),
     ),
     strategy=iht_instances,
 )
-def iht_reference(instance: Instance, params: dict[str, Any]) -> Evidence:
+def iht_reference(instance: SparseInstance, params: dict[str, Any]) -> Evidence:
     """Group IHT as implemented equals its pseudo-code, step by step.
 
-    Statement: β_{t+1} = H_k(β_t − η∇𝓛(β_t)), H_k keeping the k groups of largest ‖·‖₂
+    Statement. IHT's iterates equal β_{t+1} = H_k(β_t − η∇𝓛(β_t)) from β₀ = 0 at every step
+
+    In detail: β_{t+1} = H_k(β_t − η∇𝓛(β_t)), H_k keeping the k groups of largest ‖·‖₂
     (Blumensath & Davies 2009, group form as in ``shared/theory/seqattn.md`` §5), β₀ = 0,
     η = 1/L_{2k}.
     Measured: the :class:`~mastbench.algorithms.pruning.IHT` iterates at every step against
@@ -171,21 +193,11 @@ def iht_reference(instance: Instance, params: dict[str, Any]) -> Evidence:
 
 
 # -- group OMP ---------------------------------------------------------------------------------
-@theorem(
+@_reference_theorem(
     id="seqattn.omp-reference",
-    rate="none",
-    x_axis="iteration t",
-    paper=PAPER,
     label="group OMP step by step (fully corrective greedy; SA++ §1)",
-    tag="C",
-    statement=(
-        "group OMP selects argmax_{i∉S} ‖∇𝓛(β^S)|_{T_i}‖₂ and returns β^S = argmin over "
-        "supp β ⊆ T_S at every step"
-    ),
     algorithm="group_omp",
     measure="selection mismatches; max_i |β^{S_j} − β^{S_j, ref}| (relative); 𝓛(β*_k) vs 𝓛",
-    method="deterministic",
-    instances=_instances,
     default_params=lambda inst: {"reference_pick": "max"},
     controls=(
         NegativeControl(
@@ -195,10 +207,13 @@ def iht_reference(instance: Instance, params: dict[str, Any]) -> Evidence:
     ),
     strategy=omp_rate_instances,
 )
-def omp_reference(instance: Instance, params: dict[str, Any]) -> Evidence:
+def omp_reference(instance: SparseInstance, params: dict[str, Any]) -> Evidence:
     """Group OMP as implemented equals its pseudo-code, step by step.
 
-    Statement: S₀ = ∅, S_{j+1} = S_j ∪ {argmax_{i∉S_j} ‖∇𝓛(β^{S_j})|_{T_i}‖₂},
+    Statement. group OMP selects argmax_{i∉S} ‖∇𝓛(β^S)|_{T_i}‖₂ and returns β^S = argmin
+    over supp β ⊆ T_S at every step
+
+    In detail: S₀ = ∅, S_{j+1} = S_j ∪ {argmax_{i∉S_j} ‖∇𝓛(β^{S_j})|_{T_i}‖₂},
     β^S = argmin{𝓛(β) : supp β ⊆ ∪_{i∈S} T_i}.
     Measured: per step j ≥ 1, [order_j ≠ order_j^ref] (bound 0) and the distance of
     :class:`~mastbench.algorithms.pruning.GroupOMP`'s β^{S_j} to :func:`reference_omp`'s,
@@ -238,21 +253,11 @@ def _second_pick_omp(q: Quadratic, steps: int) -> tuple[list[int], np.ndarray]:
 
 
 # -- OMPR --------------------------------------------------------------------------------------
-@theorem(
+@_reference_theorem(
     id="seqattn.ompr-reference",
-    rate="none",
-    x_axis="iteration t",
-    paper=PAPER,
     label="OMPR step by step (SA++ App. B, Algorithm 2)",
-    tag="C",
-    statement=(
-        "OMPR adds argmax_{i∉S} ‖∇𝓛(β^S)|_{T_i}‖, drops argmin_{j∈S} ‖β^S|_{T_j}‖ and swaps "
-        "always (literal rule) or when 𝓛 decreases (accept rule), at every step"
-    ),
     algorithm="ompr",
     measure="support mismatches and max_i |β^{S_r} − β^{S_r, ref}| (relative), both rules",
-    method="deterministic",
-    instances=_instances,
     default_params=lambda inst: {"accept_sign": 1.0},
     controls=(
         NegativeControl(
@@ -262,10 +267,13 @@ def _second_pick_omp(q: Quadratic, steps: int) -> tuple[list[int], np.ndarray]:
     ),
     strategy=ompr_instances,
 )
-def ompr_reference(instance: Instance, params: dict[str, Any]) -> Evidence:
+def ompr_reference(instance: SparseInstance, params: dict[str, Any]) -> Evidence:
     """OMPR as implemented equals Algorithm 2, step by step, under both swap rules.
 
-    Statement: from S₀ (here the k′ = k + 1 groups of smallest ‖∇𝓛(0)|_{T_i}‖, a bad start),
+    Statement. OMPR adds argmax_{i∉S} ‖∇𝓛(β^S)|_{T_i}‖, drops argmin_{j∈S} ‖β^S|_{T_j}‖ and
+    swaps always (literal rule) or when 𝓛 decreases (accept rule), at every step
+
+    In detail: from S₀ (here the k′ = k + 1 groups of smallest ‖∇𝓛(0)|_{T_i}‖, a bad start),
     add i = argmax_{i∉S} ‖∇𝓛(β^S)|_{T_i}‖₂, drop j = argmin_{j∈S} ‖β^S|_{T_j}‖₂, and set
     S ← S ∪ {i} \\ {j} always (``"literal"``) or when 𝓛(β^{S′}) < 𝓛(β^S) (``"accept"``).
     Measured: per swap r ≥ 1 and rule, [S_r ≠ S_r^ref] (bound 0) and the distance of
@@ -273,6 +281,9 @@ def ompr_reference(instance: Instance, params: dict[str, Any]) -> Evidence:
     (bound 1e-9 relative).  Control: the reference's accept test with its sign flipped.
     Assumptions: none (no ties with probability 1).
     Reference: arXiv 2402.17902v1 Appendix B, Algorithm 2; tag C.
+    Support mismatches against 0 and a discrepancy against round-off (the refits solve the
+    same small systems, so the iterates agree exactly): a nontrivial ratio of 0 is the
+    expected outcome, and no instance approaches the tolerance.
     """
     problem, k, iters = instance.problem, instance.k, instance.iters
     q = Quadratic(problem)
@@ -289,3 +300,154 @@ def ompr_reference(instance: Instance, params: dict[str, Any]) -> Evidence:
         gap, tol = _distance(trace.iterates[:, 0, :], ref)
         parts += [(t, mismatch, 0.0), (t, gap, tol)]
     return Evidence.stacked(parts, extra={"start": start})
+
+
+# -- Sequential Attention ------------------------------------------------------------------------
+def reference_sequential_attention(
+    q: Quadratic,
+    noise: Any,
+    lams: np.ndarray,
+    steps: int,
+    step: float,
+    *,
+    init_scale: float,
+    decay_selected: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Regularized linear Sequential Attention (Yasuda et al. 2023, as in ``seqattn.md`` §4).
+
+    Each round j has S the groups picked so far and s_i(w) = 1 on S, w_i off S; θ and w off S
+    restart from ``init_scale``·(the next two draws of ``noise``: θ of shape (R, d), then w of
+    shape (R, t)), θ on S is kept; ``steps`` gradient steps of size η on
+    𝓛(θ ⊙ s(w)) + (λ_j/2)(‖w_S̄‖² + ‖θ_S̄‖²) follow (λ_j = ``lams[:, j]``), and the round ends
+    by picking argmax_{i∉S} |w_i|.  ``decay_selected=True`` also decays θ on S (the pitfall
+    of §4 step 5; a control's wrong reference).  Returns u_t = θ_t ⊙ s(w_t) at every step
+    (T + 1, R, d), u_0 the start of the first round, and the picks (R, k).
+    """
+    a, t = q.groups.assignment, q.groups.t
+    R, k = lams.shape
+    theta = init_scale * noise((R, a.size))
+    w = init_scale * noise((R, t))
+    selected = np.zeros((R, t))
+    picks, us = np.zeros((R, 0), dtype=int), []
+    for j in range(k):
+        if j > 0:
+            selected[np.arange(R), picks[:, -1]] = 1.0
+        fresh_theta, fresh_w = init_scale * noise((R, a.size)), init_scale * noise((R, t))
+        theta = np.where(selected[:, a] > 0, theta, fresh_theta)
+        w = np.where(selected > 0, 1.0, fresh_w)
+        lam = lams[:, j : j + 1]
+        decayed = np.ones_like(theta) if decay_selected else 1.0 - selected[:, a]
+        if j == 0:
+            us.append(theta * w[:, a])
+        for _ in range(steps):
+            s = np.where(selected > 0, 1.0, w)
+            residual = (theta * s[:, a]) @ q.H - q.b
+            grad_theta = residual * s[:, a] + lam * decayed * theta
+            block = np.stack([np.bincount(a, weights=v, minlength=t) for v in residual * theta])
+            grad_w = (1.0 - selected) * (block + lam * w)
+            theta, w = theta - step * grad_theta, w - step * grad_w
+            us.append(theta * np.where(selected > 0, 1.0, w)[:, a])
+        score = np.where(selected > 0, -1.0, np.abs(w))
+        picks = np.concatenate([picks, np.argmax(score, axis=1)[:, None]], axis=1)
+    return np.array(us), picks
+
+
+def _attention_instances(quick: bool) -> list[SparseInstance]:
+    out = [
+        SparseInstance(
+            "ls-n60-d8-k3", problem=correlated_least_squares(3, 60, 8, 0.5), k=3, steps=25, seed=5
+        )
+    ]
+    if not quick:
+        out.append(
+            SparseInstance(
+                "ls-rows2-t6-k2", problem=least_squares(63, 60, 12, 1, 2, 2), k=2, steps=40, seed=6
+            )
+        )
+    return out
+
+
+@_reference_theorem(
+    id="seqattn.sa-reference",
+    paper=PAPER_SA,
+    instances=_attention_instances,
+    label="Sequential Attention step by step (regularized linear form, ICLR 2023)",
+    algorithm="sequential_attention",
+    measure="max_i |u_t − u_t^ref| (relative to max(1, ‖u_t^ref‖_∞)); selection mismatches",
+    default_params=lambda inst: {"decay_selected": False, "replicates": 2},
+    controls=(
+        NegativeControl(
+            "reference decays the selected features too",
+            params=lambda i, p: {**p, "decay_selected": True},
+            expect="trained weights",
+        ),
+    ),
+    strategy=attention_instances,
+)
+def sa_reference(instance: SparseInstance, params: dict[str, Any]) -> Evidence:
+    """Sequential Attention as implemented equals its pseudo-code, step by step.
+
+    Statement. The trained weights u_t = θ_t ⊙ s(w_t) of Sequential Attention equal those of
+    the regularized linear form of Yasuda et al. (2023) at every gradient step of every
+    round, and its selection order equals the reference's
+
+    In detail: with S the selected groups, s_i(w) = 1 on S and w_i off S, each of k rounds
+    restarts θ_S̄ and w_S̄ from ``init_scale`` noise (the generator's draws in their
+    documented order: θ (R, d) then w (R, t) at the start and at every round), runs
+    ``steps`` gradient steps of size η on 𝓛(θ ⊙ s(w)) + (λ/2)(‖w_S̄‖² + ‖θ_S̄‖²) and picks
+    argmax_{i∉S} |w_i|.  Measured (every step, two replicates): the
+    :class:`~mastbench.algorithms.pruning.SequentialAttention` output u_t, run by the driver,
+    against :func:`reference_sequential_attention` on the quadratic form (H, b), driven by a
+    copy of the same generator and the λ the method recorded per round (bound 1e-9
+    relative); [pick_j ≠ pick_j^ref] per round (bound 0).  The trained weights are what a
+    wrong update changes while the selection order survives it (a halved update still picks
+    the same groups); ``seqattn.omp-equivalence`` checks the order and that λ lies in the
+    1-sparse window.
+
+    A reference trajectory is checked against round-off: the discrepancy is ~1e-16 of the
+    scale, so a nontrivial worst ratio near 0 (measured/tolerance) is the expected outcome,
+    and no instance approaches the tolerance.  Control: a reference that decays the selected
+    features too (the pitfall of ``seqattn.md`` §4 step 5): a mismatch from the first step
+    of the second round.
+
+    Assumptions: least squares (a quadratic 𝓛); no ties (continuous random data).
+    Reference: T. Yasuda et al., Sequential Attention for Feature Selection, ICLR 2023,
+    arXiv 2209.14881 (regularized linear form as in ``shared/theory/seqattn.md`` §4); tag C.
+    """
+    problem, k, steps = instance.problem, instance.k, instance.steps
+    R = int(params["replicates"])
+    method = SequentialAttention(k, steps)
+    iters = k * steps
+    trace = run(
+        method,
+        problem,
+        rng=rng(instance.seed),
+        replicates=R,
+        iters=iters,
+        checkpoints=range(iters + 1),
+        keep_iterates=True,
+    )
+    draws = rng(instance.seed)
+    ref, picks = reference_sequential_attention(
+        Quadratic(problem),
+        lambda shape: np.asarray(draws.normal(shape)),
+        np.asarray(trace.params["lam"], dtype=float),
+        steps,
+        float(trace.params["step"]),
+        init_scale=method.init_scale,
+        decay_selected=bool(params["decay_selected"]),
+    )
+    xs = trace.iterates
+    t = trace.iterations[1:]
+    gap = np.max(np.abs(xs - ref), axis=(1, 2))[1:]
+    tol = TOLERANCE * np.maximum(1.0, np.max(np.abs(ref), axis=(1, 2)))[1:]
+    rounds = np.arange(1, k + 1) * steps
+    mismatch = np.sum(np.asarray(trace.params["order"]) != picks, axis=0).astype(float)
+    return Evidence.stacked(
+        [(t, gap, tol), (rounds, mismatch, 0.0)],
+        extra={
+            "checks": ["trained weights u_t = u_t^ref"] * t.size + ["pick_j = pick_j^ref"] * k,
+            "order": picks.tolist(),
+            "lam": np.asarray(trace.params["lam"]).tolist(),
+        },
+    )

@@ -17,9 +17,16 @@ from mastbench.problems.group_penalties import (
     q_regularizer,
     threshold,
 )
-from mastbench.theory._core import Evidence, FieldBag, Instance, NegativeControl
+from mastbench.theory._core import Evidence, Measurement, NegativeControl
 from mastbench.theory._registry import theorem
-from mastbench.theory.seqattn.common import PAPER, least_squares, stack
+from mastbench.theory.seqattn.common import (
+    PAPER,
+    MaskInstance,
+    RegularizedInstance,
+    ThresholdInstance,
+    least_squares,
+    stack,
+)
 from mastbench.theory.seqattn.strategies import (
     mask_instances,
     softmax_instances,
@@ -30,37 +37,45 @@ from scipy.optimize import minimize, minimize_scalar
 
 
 # -- mask equivalence ----------------------------------------------------------------------
-def _mask_instances(quick: bool) -> list[Instance]:
+def _mask_instances(quick: bool) -> list[MaskInstance]:
     sizes = [(4, 2)] if quick else [(4, 2), (6, 3), (3, 5)]
     return [
-        FieldBag(f"{mask}-t{t}-b{b}", mask=mask, t=t, b=b, seed=7 + t, samples=200)
+        MaskInstance(f"{mask}-t{t}-b{b}", mask=mask, t=t, b=b, seed=7 + t, samples=200)
         for mask in MASKS
         for t, b in sizes
     ]
 
 
-@theorem(
+def _pointwise_identity(control: str, **fields: Any) -> Any:
+    """The decorator of a pointwise mask identity: its closed-form side is scaled by
+    ``params["rhs_scale"]`` (1), which the negative control ``control`` raises to 1.05."""
+    return theorem(
+        paper=PAPER,
+        algorithm=None,
+        method="pointwise",
+        default_params=lambda inst: {"rhs_scale": 1.0},
+        controls=(NegativeControl(control, params=lambda inst, p: {**p, "rhs_scale": 1.05}),),
+        **fields,
+    )
+
+
+@_pointwise_identity(
+    "q x 1.05",
     id="seqattn.mask-equivalence",
-    paper=PAPER,
     label="Lemmas 2.1-2.3 (+ Hoff 2017)",
     tag="C",
-    statement=(
-        "For each mask parameterization u_i = m(w_i)β_i: penalty(w, β) ≥ Σ_i q(‖u_i‖₂) "
-        "pointwise, with equality at the closed-form optimal factorization; hence "
-        "min_{w,β} 𝓛(u(w,β)) + λ·penalty = min_u 𝓛(u) + λΣ_i q(‖u_i‖₂)"
-    ),
-    algorithm=None,
     measure="Σq(‖u_i‖) against penalty(w,β) (random points); |penalty − Σq| at the optimum",
-    method="pointwise",
     instances=_mask_instances,
-    default_params=lambda inst: {"rhs_scale": 1.0},
-    controls=(NegativeControl("q x 1.05", params=lambda inst, p: {**p, "rhs_scale": 1.05}),),
     strategy=mask_instances,
 )
-def mask_equivalence(instance: Instance, params: dict[str, Any]) -> Evidence:
+def mask_equivalence(instance: MaskInstance, params: dict[str, Any]) -> Evidence:
     """Mask parameterizations are Σq group regularizers.
 
-    Statement: with a := ‖u_i‖₂ and per-group penalties (divided by λ):
+    Statement. For each mask parameterization u_i = m(w_i)β_i: penalty(w, β) ≥ Σ_i q(‖u_i‖₂)
+    pointwise, with equality at the closed-form optimal factorization; hence min_{w,β}
+    𝓛(u(w,β)) + λ·penalty = min_u 𝓛(u) + λΣ_i q(‖u_i‖₂)
+
+    In detail: with a := ‖u_i‖₂ and per-group penalties (divided by λ):
     Hoff: u_i = w_iβ_i, ½(w_i² + ‖β_i‖²) ≥ a (group LASSO);
     Lemma 2.1: u_i = e^{w_i}β_i, w_i² + ‖β_i‖² ≥ q(a) = W(2a²)²/4 + W(2a²)/2 (Lambert W);
     Lemma 2.2: u_i = w_iβ_i, |w_i| + ‖β_i‖² ≥ (3/2)·2^{1/3}·a^{2/3};
@@ -154,33 +169,30 @@ def _at_optimum(name: str, seed: int, scale_rhs: float) -> tuple[np.ndarray, np.
 
 
 # -- normalized softmax ----------------------------------------------------------------------
-def _softmax_instances(quick: bool) -> list[Instance]:
+def _softmax_instances(quick: bool) -> list[MaskInstance]:
     sizes = [(5, 2)] if quick else [(5, 2), (8, 1), (3, 4)]
-    return [FieldBag(f"softmax-t{t}-b{b}", t=t, b=b, seed=11 + t, samples=300) for t, b in sizes]
+    return [
+        MaskInstance(f"softmax-t{t}-b{b}", t=t, b=b, seed=11 + t, samples=300) for t, b in sizes
+    ]
 
 
-@theorem(
+@_pointwise_identity(
+    "closed form x 1.05",
     id="seqattn.normalized-softmax",
-    paper=PAPER,
     label="normalized softmax = squared group l1 (§1.2)",
     tag="D",
-    statement=(
-        "With A = N·softmax(L): inf_L λΣ_i ‖u_i‖²/A_i = (λ/N)(Σ_i ‖u_i‖₂)², attained at "
-        "A_i ∝ ‖u_i‖; the squared group-ℓ1 problem has the group-LASSO path with "
-        "λ′ = 2λΣ‖u*_i‖/N"
-    ),
-    algorithm=None,
     measure="(λ/N)(Σ‖u_i‖)² against λΣ‖u_i‖²/A_i; |value at A ∝ ‖u‖ − closed form|; F_sq(u_GL)",
-    method="pointwise",
     instances=_softmax_instances,
-    default_params=lambda inst: {"rhs_scale": 1.0},
-    controls=(NegativeControl("closed form x 1.05", params=lambda i, p: {**p, "rhs_scale": 1.05}),),
     strategy=softmax_instances,
 )
-def normalized_softmax(instance: Instance, params: dict[str, Any]) -> Evidence:
+def normalized_softmax(instance: MaskInstance, params: dict[str, Any]) -> Evidence:
     """Weight decay through a normalized softmax mask is a squared group-ℓ1 penalty.
 
-    Statement: for u with groups u_i and A = N·softmax(L) (Σ_i A_i = N), Cauchy–Schwarz gives
+    Statement. With A = N·softmax(L): inf_L λΣ_i ‖u_i‖²/A_i = (λ/N)(Σ_i ‖u_i‖₂)², attained
+    at A_i ∝ ‖u_i‖; the squared group-ℓ1 problem has the group-LASSO path with λ′ =
+    2λΣ‖u*_i‖/N
+
+    In detail: for u with groups u_i and A = N·softmax(L) (Σ_i A_i = N), Cauchy–Schwarz gives
     Σ_i ‖u_i‖²/A_i ≥ (Σ_i‖u_i‖)²/Σ_i A_i = (1/N)(Σ_i ‖u_i‖)², with equality iff A_i ∝ ‖u_i‖
     (logits L_i = log‖u_i‖).  Consequently a minimizer u* of 𝓛(u) + (λ/N)(Σ‖u_i‖)² is a
     group-LASSO minimizer at λ′ = 2λΣ‖u*_i‖/N, and conversely.
@@ -234,28 +246,47 @@ def normalized_softmax(instance: Instance, params: dict[str, Any]) -> Evidence:
 
 
 # -- group-LASSO threshold ---------------------------------------------------------------------
-def _threshold_instances(quick: bool) -> list[Instance]:
+def _threshold_instances(quick: bool) -> list[ThresholdInstance]:
     from mastbench.problems.group_random import planted_multinomial
 
     from mastbench.backend import rng
 
     out = [
-        FieldBag("ls-rows-S0", problem=least_squares(3, 120, 6, 2, 1, 2), S=()),
-        FieldBag("ls-rows-S1", problem=least_squares(3, 120, 6, 2, 1, 2), S=(0,)),
+        ThresholdInstance("ls-rows-S0", problem=least_squares(3, 120, 6, 2, 1, 2), S=()),
+        ThresholdInstance("ls-rows-S1", problem=least_squares(3, 120, 6, 2, 1, 2), S=(0,)),
     ]
     if not quick:
         multi, _ = planted_multinomial(200, 5, 3, rng(4), k=2, l2=1e-2)
         out += [
-            FieldBag("ls-block2", problem=least_squares(5, 150, 8, 3, 2, 2), S=()),
-            FieldBag("multinomial-S0", problem=multi, S=()),
-            FieldBag("multinomial-S1", problem=multi, S=(threshold(multi).argmax,)),
+            ThresholdInstance("ls-block2", problem=least_squares(5, 150, 8, 3, 2, 2), S=()),
+            ThresholdInstance("multinomial-S0", problem=multi, S=()),
+            ThresholdInstance("multinomial-S1", problem=multi, S=(threshold(multi).argmax,)),
         ]
     return out
 
 
-def _threshold_assumptions(instance: Instance) -> list[str]:
+def _threshold_assumptions(instance: ThresholdInstance) -> list[str]:
     thr = threshold(instance.problem, instance.S)
     return [] if thr.margin > 1e-6 else ["the max-gradient group is not unique (margin ≤ 1e-6)"]
+
+
+def tied_threshold_instance() -> ThresholdInstance:
+    """½‖β − y‖² with y = (1, 1, 0.5, 0.2) and scalar groups: groups 0 and 1 tie for the
+    largest gradient at β^∅ = 0 (margin 0, the boundary of the unique-argmax assumption)."""
+    from mastbench.problems.group_structured import GroupLeastSquares, Groups
+
+    problem = GroupLeastSquares(np.eye(4), np.array([1.0, 1.0, 0.5, 0.2]), Groups.contiguous(4, 1))
+    return ThresholdInstance("tied-argmax-t4", problem=problem, S=())
+
+
+#: What each point of the ``seqattn.threshold`` evidence checks, in order.
+THRESHOLD_CHECKS = (
+    "groups outside S at λ = above·τ",
+    "max_{i∉S} ‖∇_i𝓛‖ at λ = above·τ (dual feasibility)",
+    "one active group outside S, the argmax, for λ just below τ",
+    "KKT residual at λ = above·τ",
+    "KKT residual in the 1-sparse window",
+)
 
 
 @theorem(
@@ -263,56 +294,91 @@ def _threshold_assumptions(instance: Instance) -> list[str]:
     paper=PAPER,
     label="group-LASSO threshold (Axiotis-Yasuda Lemma 3.2, as cited in §1)",
     tag="C",
-    statement=(
-        "τ = max_{i∉S}‖∇𝓛(β^S)|_{T_i}‖: for λ ≥ τ the group LASSO (S unpenalized) returns β^S; "
-        "for λ < τ close to τ its minimizer has exactly one active group ∉ S, the argmax"
-    ),
     algorithm=None,
-    measure="max_{i∉S}‖x_i‖ at λ = τ(1+1e-3); #active − 1 and argmax mismatch in the window; KKT",
+    measure=(
+        "max_{i∉S}‖x_i‖ and max_{i∉S}‖∇_i𝓛(x)‖ at λ = τ(1+1e-3); #active − 1 and argmax "
+        "mismatch in the window; KKT"
+    ),
     method="deterministic",
     rate="none",
     instances=_threshold_instances,
     assumptions=_threshold_assumptions,
     default_params=lambda inst: {"above": 1.0 + 1e-3},
-    controls=(NegativeControl("λ = 0.999τ", params=lambda inst, p: {**p, "above": 0.999}),),
+    bound=lambda instance, params, t: _threshold_bound(instance, params, t),
+    controls=(
+        NegativeControl(
+            "tied argmax (margin 0)",
+            instance=lambda inst: tied_threshold_instance(),
+            expect="one active group",
+        ),
+    ),
     strategy=threshold_instances,
 )
-def group_lasso_threshold(instance: Instance, params: dict[str, Any]) -> Evidence:
+def group_lasso_threshold(instance: ThresholdInstance, params: dict[str, Any]) -> Measurement:
     """The group-LASSO threshold and its 1-sparse support on the max-gradient group.
 
-    Statement: for strictly convex differentiable 𝓛 and S ⊂ [t], let τ = max_{i∉S}
+    Statement. τ = max_{i∉S}‖∇𝓛(β^S)|_{T_i}‖: for λ ≥ τ the group LASSO (S unpenalized)
+    returns β^S; for λ < τ close to τ its minimizer has exactly one active group ∉ S, the
+    argmax
+
+    In detail: for strictly convex differentiable 𝓛 and S ⊂ [t], let τ = max_{i∉S}
     ‖∇𝓛(β^S)|_{T_i}‖₂.  For λ ≥ τ the unique minimizer of 𝓛 + λΣ_{i∉S}‖β_i‖ is β^S; for λ < τ
     close enough to τ it is 1-sparse outside S, supported on argmax_{i∉S} ‖∇𝓛(β^S)|_{T_i}‖.
-    Measured: (i) max_{i∉S} ‖x_i‖ of the KKT-certified solution at λ = ``above``·τ (bound 0 up
-    to 1e-9·scale); (ii) in the 1-sparse window [λ_low, τ) found by bisection with a KKT check,
-    at λ = (λ_low + τ)/2: |#active − 1| + [active ≠ argmax] (bound 0); (iii) KKT residuals.
+    Measured (:data:`THRESHOLD_CHECKS`, one point each; none holds by construction): at
+    λ = ``above``·τ, (i) max_{i∉S} ‖x_i‖ of the KKT-certified solution x (bound 0 up to
+    1e-9·scale) and (ii) max_{i∉S} ‖∇_i𝓛(x)‖ against λ, the dual feasibility that makes
+    x = β^S optimal; (iii) in the 1-sparse window [λ_low, τ) found by bisection with a KKT
+    check, at λ = (λ_low + τ)/2: |#active − 1| + [active ≠ argmax] (bound 0); (iv) KKT
+    residuals (bound 1e-9·scale).  The statement is tight at λ → τ⁺, where (ii) is checked:
+    its ratio is 1/``above`` = 0.999; the support checks (i), (iii) are identities (ratio 0
+    when they hold).
+    Negative control: the tied instance :func:`tied_threshold_instance` (margin 0, the
+    unique-argmax assumption dropped): just below τ both tied groups enter at once, so the
+    support check (iii) fails.
     Assumptions: a unique argmax (margin > 1e-6).
-    Reference: arXiv 2402.17902v1 §1 (citing Axiotis & Yasuda 2023, arXiv 2307.07405, Lemma 3.2);
-    tag C; the window by bisection follows ``shared/theory/seqattn.md`` §1.1.
+    Reference: arXiv 2402.17902v1 §1 (citing Axiotis & Yasuda 2023, arXiv 2307.07405, Lemma
+    3.2); tag C; the window by bisection follows ``shared/theory/seqattn.md`` §1.1.
     """
     problem, S = instance.problem, tuple(instance.S)
     thr = threshold(problem, S)
-    scale = max(1.0, thr.tau)
     above = group_lasso(problem, params["above"] * thr.tau, unpenalized=S)
-    outside = np.delete(problem.groups.norms_host(above.x), list(S)) if S else None
-    outside = problem.groups.norms_host(above.x) if not S else outside
+    off = np.setdiff1d(np.arange(problem.groups.t), np.asarray(S, dtype=int))
+    outside = problem.groups.norms_host(above.x)[off]
+    dual = problem.gradient_norms_host(above.x)[off]
     low, tau = one_sparse_window(problem, S)
     inside = group_lasso(problem, 0.5 * (low + tau), unpenalized=S)
     wrong = abs(len(inside.active) - 1) + (tuple(inside.active) != (thr.argmax,))
-    parts = [
-        (np.array([outside.max()]), np.array([1e-9 * scale])),
-        (np.array([float(wrong)]), np.array([0.0])),
-        (np.array([above.kkt, inside.kkt]), np.array([1e-9 * scale] * 2)),
-    ]
-    return stack(parts, tau=thr.tau, window=(low, tau), argmax=thr.argmax, active=inside.active)
+    measured = [outside.max(), dual.max(), float(wrong), above.kkt, inside.kkt]
+    return Measurement(
+        np.arange(len(measured)),
+        np.array(measured),
+        trivial=False,
+        extra={
+            "checks": list(THRESHOLD_CHECKS),
+            "tau": thr.tau,
+            "window": (low, tau),
+            "argmax": thr.argmax,
+            "active": inside.active,
+        },
+    )
+
+
+def _threshold_bound(
+    instance: ThresholdInstance, params: dict[str, Any], t: np.ndarray
+) -> np.ndarray:
+    """Per check of :data:`THRESHOLD_CHECKS`: 0 up to 1e-9·max(1, τ) for the norms outside S
+    and the KKT residuals, λ = ``above``·τ for the dual feasibility, 0 for the support."""
+    tau = threshold(instance.problem, tuple(instance.S)).tau
+    tol = 1e-9 * max(1.0, tau)
+    return np.array([tol, params["above"] * tau, 0.0, tol, tol])[np.asarray(t, dtype=int)]
 
 
 # -- Theorem 1.1 -----------------------------------------------------------------------------------
-def _unique_instances(quick: bool) -> list[Instance]:
+def _unique_instances(quick: bool) -> list[RegularizedInstance]:
     qs = ("x", "sqrt") if quick else ADMISSIBLE_Q
     seeds = (21,) if quick else (21, 22, 23)
     return [
-        FieldBag(
+        RegularizedInstance(
             f"ls-3x2-q={q}-seed{seed}",
             problem=least_squares(seed, 40, 3, 2, 1, 1),
             q=q,
@@ -324,7 +390,7 @@ def _unique_instances(quick: bool) -> list[Instance]:
     ]
 
 
-def _unique_assumptions(instance: Instance) -> list[str]:
+def _unique_assumptions(instance: RegularizedInstance) -> list[str]:
     if instance.q not in ADMISSIBLE_Q:
         return [f"q={instance.q} is not strictly increasing, subadditive and unbounded with q(0)=0"]
     return []
@@ -335,11 +401,6 @@ def _unique_assumptions(instance: Instance) -> list[str]:
     paper=PAPER,
     label="Theorem 1.1",
     tag="C",
-    statement=(
-        "q strictly increasing, subadditive, q(0)=0: if the group LASSO (2) has a unique "
-        "minimizer β* with group sparsity ≤ 1, β* is the unique minimizer of "
-        "𝓛(β) + λ q⁻¹(Σ_i q(‖β_i‖₂))"
-    ),
     algorithm=None,
     measure="F_q(β*) against F_q(β) (samples, multistart minima); Σ‖β_i‖ against q⁻¹(Σq)",
     method="deterministic",
@@ -352,10 +413,14 @@ def _unique_assumptions(instance: Instance) -> list[str]:
     ),
     strategy=unique_minimum_instances,
 )
-def unique_sparse_minimum(instance: Instance, params: dict[str, Any]) -> Evidence:
+def unique_sparse_minimum(instance: RegularizedInstance, params: dict[str, Any]) -> Evidence:
     """Unique sparse global minima of group q-regularized problems (Theorem 1.1).
 
-    Statement: let q: ℝ₊ → ℝ₊ be strictly increasing, subadditive, q(0) = 0 (and unbounded, so
+    Statement. q strictly increasing, subadditive, q(0)=0: if the group LASSO (2) has a
+    unique minimizer β* with group sparsity ≤ 1, β* is the unique minimizer of 𝓛(β) + λ
+    q⁻¹(Σ_i q(‖β_i‖₂))
+
+    In detail: let q: ℝ₊ → ℝ₊ be strictly increasing, subadditive, q(0) = 0 (and unbounded, so
     q⁻¹ is defined).  If min 𝓛(β) + λΣ_i‖β_i‖₂ has a unique minimizer β* with ‖β*‖_group ≤ 1,
     then β* is the unique minimizer of F_q(β) = 𝓛(β) + λ q⁻¹(Σ_i q(‖β_i‖₂)).
     Proof chain: Σ‖β_i‖ ≤ q⁻¹(Σq(‖β_i‖)) (Lemma 2.4) with equality on 1-sparse β (Lemma 2.5).

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from mastbench.theory._core import FieldBag
+from mastbench.theory.seqattn.common import (
+    MaskInstance,
+    RegularizedInstance,
+    SparseInstance,
+    ThresholdInstance,
+)
 
 __all__ = [
+    "attention_instances",
     "iht_instances",
     "mask_instances",
     "omp_instances",
@@ -31,7 +37,7 @@ def mask_instances() -> Any:
     from mastbench.problems.group_penalties import MASKS
 
     return st.builds(
-        lambda mask, t, b, seed: FieldBag(
+        lambda mask, t, b, seed: MaskInstance(
             f"{mask}-t{t}-b{b}-s{seed}", mask=mask, t=t, b=b, seed=seed, samples=50
         ),
         st.sampled_from(sorted(MASKS)),
@@ -46,7 +52,9 @@ def softmax_instances() -> Any:
     from hypothesis import strategies as st
 
     return st.builds(
-        lambda t, b, seed: FieldBag(f"softmax-t{t}-b{b}-s{seed}", t=t, b=b, seed=seed, samples=50),
+        lambda t, b, seed: MaskInstance(
+            f"softmax-t{t}-b{b}-s{seed}", t=t, b=b, seed=seed, samples=50
+        ),
         st.integers(2, 6),
         st.integers(1, 3),
         st.integers(0, 2**16),
@@ -60,7 +68,7 @@ def threshold_instances() -> Any:
     from mastbench.strategies import group_least_squares
 
     return st.builds(
-        lambda problem, with_s: FieldBag(
+        lambda problem, with_s: ThresholdInstance(
             f"{problem!r}-S{int(with_s)}", problem=problem, S=(0,) if with_s else ()
         ),
         group_least_squares(),
@@ -76,7 +84,7 @@ def unique_minimum_instances() -> Any:
     from mastbench.strategies import group_least_squares
 
     return st.builds(
-        lambda problem, q: FieldBag(
+        lambda problem, q: RegularizedInstance(
             f"{problem!r}-q={q}", problem=problem, q=q, starts=3, samples=200
         ),
         group_least_squares(max_groups=3, max_block=1, max_responses=2).filter(
@@ -93,7 +101,7 @@ def omp_instances() -> Any:
     from mastbench.strategies import group_least_squares
 
     return st.builds(
-        lambda problem: FieldBag(
+        lambda problem: SparseInstance(
             f"{problem!r}", problem=problem, k=min(3, problem.groups.t - 1), steps=3000
         ),
         group_least_squares(max_block=1, max_responses=1),
@@ -107,7 +115,9 @@ def omp_rate_instances() -> Any:
     from mastbench.strategies import group_least_squares
 
     return st.builds(
-        lambda problem: FieldBag(f"{problem!r}", problem=problem, k=1, steps=problem.groups.t - 1),
+        lambda problem: SparseInstance(
+            f"{problem!r}", problem=problem, k=1, steps=problem.groups.t - 1
+        ),
         group_least_squares(),
     )
 
@@ -120,7 +130,7 @@ def ompr_instances() -> Any:
     from mastbench.strategies import group_least_squares
 
     return st.builds(
-        lambda problem: FieldBag(f"{problem!r}", problem=problem, k=1, iters=6),
+        lambda problem: SparseInstance(f"{problem!r}", problem=problem, k=1, iters=6),
         group_least_squares(
             min_groups=5, max_groups=10, max_block=1, max_responses=1, rows_per_feature=40
         ),
@@ -134,7 +144,7 @@ def iht_instances() -> Any:
     from mastbench.strategies import group_least_squares
 
     return st.builds(
-        lambda problem: FieldBag(
+        lambda problem: SparseInstance(
             f"{problem!r}", problem=problem, k=max(1, problem.groups.t // 2 - 1), iters=20
         ),
         group_least_squares(),
@@ -150,10 +160,32 @@ def phased_instances() -> Any:
     from mastbench.strategies import group_least_squares, seeds
 
     return st.builds(
-        lambda problem, k, seed: FieldBag(
+        lambda problem, k, seed: SparseInstance(
             f"{problem!r}", problem=problem, k=min(k, problem.groups.t - 1), seed=seed
         ),
         group_least_squares(),
         st.integers(1, 2),
+        seeds(),
+    )
+
+
+def attention_instances() -> Any:
+    """Instances of ``seqattn.sa-reference``: a group least squares, k < t, 1–30 gradient steps
+    per round and the seed of the initialization."""
+    from hypothesis import strategies as st
+
+    from mastbench.strategies import group_least_squares, seeds
+
+    return st.builds(
+        lambda problem, k, steps, seed: SparseInstance(
+            f"{problem!r}-k{k}-steps{steps}",
+            problem=problem,
+            k=min(k, problem.groups.t - 1),
+            steps=steps,
+            seed=seed,
+        ),
+        group_least_squares(),
+        st.integers(1, 3),
+        st.integers(1, 30),
         seeds(),
     )
