@@ -238,7 +238,8 @@ class _ActiveSetFrankWolfe(MethodBase):
         s = xp.take(V, i_s, axis=0)
         v = xp.take(V, i_v, axis=0)
         lam_v = xp.sum(xp.where(hit_v, weights, 0.0), axis=1)
-        d, gamma_max, toward = self._direction(xp, g, x, s, v, lam_v)
+        rest = xp.sum(xp.where(hit_v, 0.0, weights), axis=1)
+        d, gamma_max, toward = self._direction(xp, g, x, s, v, lam_v, rest)
         slope = -row_dot(xp, g, d)
         gamma, rule = self.rule(problem, state.rule, k, x, d, slope, gamma_max)
         drop = (gamma >= gamma_max) & (gamma_max > 0)
@@ -248,9 +249,10 @@ class _ActiveSetFrankWolfe(MethodBase):
         return ActiveSetState(weights @ V, weights, V, drops, rule, state.grad_evals + 1)
 
     def _direction(
-        self, xp: Any, g: Any, x: Any, s: Any, v: Any, lam_v: Any
+        self, xp: Any, g: Any, x: Any, s: Any, v: Any, lam_v: Any, rest: Any
     ) -> tuple[Any, Any, Any]:
-        """The direction d, its maximal step γ_max and whether it is a FW (toward) step."""
+        """The direction d, its maximal step γ_max and whether it is a FW (toward) step;
+        ``lam_v`` is the weight of the away vertex v, ``rest`` the total weight of the others."""
         raise NotImplementedError
 
     def _reweight(
@@ -288,13 +290,16 @@ class AwayFrankWolfe(_ActiveSetFrankWolfe):
     variant: ClassVar[str] = "away"
 
     def _direction(
-        self, xp: Any, g: Any, x: Any, s: Any, v: Any, lam_v: Any
+        self, xp: Any, g: Any, x: Any, s: Any, v: Any, lam_v: Any, rest: Any
     ) -> tuple[Any, Any, Any]:
         gx = row_dot(xp, g, x)
         toward = gx - row_dot(xp, g, s) >= row_dot(xp, g, v) - gx
         d = xp.where(toward[:, None], s - x, x - v)
-        away_max = lam_v / xp.where(lam_v < 1, 1 - lam_v, 1.0)
-        gamma_max = xp.where(toward, 1.0, xp.where(lam_v < 1, away_max, 0.0))
+        # γ_max = λ_v/(1 − λ_v), with 1 − λ_v read as the others' total weight: for λ_v within
+        # rounding of 1, 1 − λ_v and that total differ relatively, and (1 + γ_max)·w would
+        # leave the simplex.
+        away_max = lam_v / xp.where(rest > 0, rest, 1.0)
+        gamma_max = xp.where(toward, 1.0, xp.where(rest > 0, away_max, 0.0))
         return d, gamma_max, toward
 
     def _reweight(
@@ -316,7 +321,7 @@ class PairwiseFrankWolfe(_ActiveSetFrankWolfe):
     variant: ClassVar[str] = "pairwise"
 
     def _direction(
-        self, xp: Any, g: Any, x: Any, s: Any, v: Any, lam_v: Any
+        self, xp: Any, g: Any, x: Any, s: Any, v: Any, lam_v: Any, rest: Any
     ) -> tuple[Any, Any, Any]:
         return s - v, lam_v, xp.ones_like(lam_v) > 0
 

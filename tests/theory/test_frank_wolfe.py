@@ -228,12 +228,6 @@ def test_adafw_step_check_scales_its_round_off_with_the_iterate_not_the_directio
     assert verdict.status == "holds", verdict.summary()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open bug in AwayFrankWolfe (found by mastbench falsify fw.invariants): a vertex "
-    "weight that rounds to 1 − ε gives γ_max = λ/(1 − λ) ≈ 3e15, and the away step leaves "
-    "the simplex",
-)
 def test_away_step_fw_stays_feasible_when_a_weight_rounds_to_one():
     from mastbench.problems.constraints import Simplex
     from mastbench.problems.least_squares import LeastSquares
