@@ -16,8 +16,12 @@ Values: JSON scalars and lists as themselves; a NumPy array ``{"array": nested l
 tuple ``{"tuple": [...]}``; a dict ``{"dict": {...}}``; problems ``{"problem": KIND, ...}``
 (``quadratic``: A, b; ``least_squares`` and ``logistic``: X, y, l2); sketches
 ``{"sketch": KIND, ...}`` (``bernoulli``: p; ``randk``: d, k; ``identity``: d;
-``permutation``: d, n; ``gaussian``: d, m; ``discrete``: matrices, weights).  Floats are
-written with ``repr`` precision, so a loaded instance reproduces the verdict bit for bit.
+``permutation``: d, n; ``gaussian``: d, m; ``discrete``: matrices, weights); an integer
+array ``{"array": ..., "dtype": "int64"}``; a fraction ``{"fraction": "p/q"}``; any other
+mastbench object that keeps its constructor's arguments as attributes (constraint sets,
+regularizers, groups, group problems, composites) ``{"object": "module:Class", "args":
+{...}}``.  Floats are written with ``repr`` precision, so a loaded instance reproduces the
+verdict bit for bit.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -39,7 +44,10 @@ FORMAT = "mastbench-instance/1"
 def _array(value: Any) -> dict[str, Any]:
     from mastbench.backend import to_numpy
 
-    return {"array": np.asarray(to_numpy(value), dtype=float).tolist()}
+    host = np.asarray(to_numpy(value))
+    if np.issubdtype(host.dtype, np.integer):
+        return {"array": host.astype(np.int64).tolist(), "dtype": "int64"}
+    return {"array": np.asarray(host, dtype=float).tolist()}
 
 
 def _problem(value: Any) -> dict[str, Any] | None:
@@ -91,6 +99,8 @@ def _encode(value: Any, where: str) -> Any:
         return int(value)
     if isinstance(value, float | np.floating):
         return float(value)
+    if isinstance(value, Fraction):
+        return {"fraction": str(value)}
     if isinstance(value, np.ndarray):
         return _array(value)
     if isinstance(value, tuple):
@@ -101,10 +111,35 @@ def _encode(value: Any, where: str) -> Any:
         if not all(isinstance(k, str) for k in value):
             raise TypeError(f"{where}: only dicts with str keys have a JSON form")
         return {"dict": {k: _encode(v, f"{where}.{k}") for k, v in value.items()}}
-    encoded = _problem(value) or _sketch(value)
+    encoded = _problem(value) or _sketch(value) or _object(value, where)
     if encoded is None:
         raise TypeError(f"{where}: a {type(value).__name__} has no JSON instance form")
     return encoded
+
+
+#: Constructor arguments that an object keeps under another attribute name.
+_ARGUMENT_ATTRIBUTES = {"GroupL1Ball": {"groups": "labels"}}
+
+
+def _object(value: Any, where: str) -> dict[str, Any] | None:
+    """A mastbench object (constraint set, regularizer, group problem, composite...) as its
+    class and the constructor arguments it keeps as attributes, or ``None`` when it does not
+    keep them all."""
+    import inspect
+
+    cls = type(value)
+    if not cls.__module__.startswith("mastbench."):
+        return None
+    renamed = _ARGUMENT_ATTRIBUTES.get(cls.__name__, {})
+    args = {}
+    for name, parameter in inspect.signature(cls.__init__).parameters.items():
+        if name == "self" or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        attribute = renamed.get(name, name)
+        if not hasattr(value, attribute):
+            return None
+        args[name] = _encode(getattr(value, attribute), f"{where}.{name}")
+    return {"object": f"{cls.__module__}:{cls.__qualname__}", "args": args}
 
 
 def encode_instance(
@@ -165,15 +200,20 @@ def _decode(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
     if "array" in value:
-        return np.asarray(value["array"], dtype=float)
+        return np.asarray(value["array"], dtype=np.int64 if value.get("dtype") else float)
     if "tuple" in value:
         return tuple(_decode(v) for v in value["tuple"])
+    if "fraction" in value:
+        return Fraction(value["fraction"])
     if "dict" in value:
         return {k: _decode(v) for k, v in value["dict"].items()}
     if "problem" in value:
         return _decode_problem(value)
     if "sketch" in value:
         return _decode_sketch(value)
+    if "object" in value:
+        cls = _mastbench_class(value["object"], object)
+        return cls(**{k: _decode(v) for k, v in value.get("args", {}).items()})
     raise ValueError(f"unrecognized value in the instance file: keys {sorted(value)}")
 
 
@@ -188,22 +228,27 @@ def decode_instance(data: Mapping[str, Any]) -> tuple[str | None, Instance, dict
     params = {k: _decode(v) for k, v in data.get("params", {}).items()}
     if "type" not in data:
         return data.get("theorem"), FieldBag(str(data["name"]), **fields), params
-    return data.get("theorem"), _instance_type(data["type"])(str(data["name"]), **fields), params
+    cls = _mastbench_class(data["type"], Instance)
+    return data.get("theorem"), cls(str(data["name"]), **fields), params
 
 
-def _instance_type(path: Any) -> type[Instance]:
-    """The instance class ``"module:QualName"`` names (a subclass of :class:`Instance`)."""
+def _mastbench_class(path: Any, base: type) -> type:
+    """The class ``"module:QualName"`` names: a subclass of ``base`` defined in a module of
+    mastbench or of a plugin already imported (an instance file imports nothing else)."""
     import importlib
+    import sys
 
     module, _, name = str(path).partition(":")
     if not module or not name:
-        raise ValueError(f'the instance file\'s "type" must look like "module:Class", got {path!r}')
+        raise ValueError(f'an instance file names classes as "module:Class", got {path!r}')
+    if not module.startswith("mastbench.") and module not in sys.modules:
+        raise ValueError(f"the instance file names {path!r}, outside mastbench and not imported")
     try:
         cls = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError):
-        raise ValueError(f'the instance file\'s "type" {path!r} names no class') from None
-    if not (isinstance(cls, type) and issubclass(cls, Instance)):
-        raise ValueError(f'the instance file\'s "type" {path!r} is not an Instance class')
+        raise ValueError(f"the instance file names {path!r}, which is no class") from None
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise ValueError(f"the instance file names {path!r}, not a {base.__name__} class")
     return cls
 
 

@@ -11,7 +11,31 @@ from mastbench.instance_io import decode_instance, encode_instance, load_instanc
 from mastbench.sketches import Bernoulli, Discrete, Gaussian, Identity, Permutation, RandK
 from mastbench.verify import verify
 
-ROUND_TRIP = ["mast.sc", "mast.nc", "mast.dist", "mast.dist-dmax", "mast.vr", "mast.abc"]
+ROUND_TRIP = [
+    "mast.sc",
+    "mast.nc",
+    "mast.dist",
+    "mast.dist-dmax",
+    "mast.vr",
+    "mast.abc",
+    "fw.jaggi-primal",
+    "fw.invariants",
+    "fw.reference",
+    "ramda.pg-solver",
+    "seqattn.threshold",
+    "seqattn.iht",
+]
+FALSIFIABLE = [t.id for t in theory.all() if t.strategy is not None]
+
+
+@pytest.mark.parametrize("theorem_id", FALSIFIABLE)
+def test_every_falsifiable_theorem_has_instances_with_a_json_form(theorem_id):
+    """What falsify prints for a counterexample: the instance file verify --instance loads."""
+    instance = theory.get(theorem_id).instances(True)[0]
+    data = json.loads(json.dumps(encode_instance(instance, theorem_id)))
+    named, loaded, _ = decode_instance(data)
+    assert named == theorem_id and type(loaded) is type(instance)
+    assert json.dumps(encode_instance(loaded, theorem_id)) == json.dumps(data)
 
 
 @pytest.mark.parametrize("theorem_id", ROUND_TRIP)
