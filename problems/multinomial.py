@@ -13,8 +13,7 @@ from typing import Any
 
 import numpy as np
 from mastbench.problems._data import check_design
-from mastbench.problems.base import FiniteSum
-from mastbench.problems.logistic import newton_minimizer
+from mastbench.problems.logistic import NewtonMinimized
 from scipy.special import logsumexp, softmax
 
 from mastbench.backend import to_numpy
@@ -23,7 +22,7 @@ from mastbench.validation import check_int
 __all__ = ["MultinomialLogistic"]
 
 
-class MultinomialLogistic(FiniteSum):
+class MultinomialLogistic(NewtonMinimized):
     """f(W) = (1/n) Σ_i [logsumexp(x_iᵀW) − x_iᵀW_{:,y_i}] + (l2/2)‖W‖_F².
 
     Parameters
@@ -153,25 +152,6 @@ class MultinomialLogistic(FiniteSum):
 
     def value_host(self, x: np.ndarray) -> float:
         return self._host_value(np.asarray(x, dtype=float))
-
-    @cached_property
-    def _solution(self) -> tuple[np.ndarray, float]:
-        if self.l2 <= 0:
-            raise ValueError("MultinomialLogistic with l2 = 0 has no unique minimizer; use l2 > 0")
-        return newton_minimizer(self._host_grad, self._host_hess, self._host_value, self.d)
-
-    @property
-    def x_star_host(self) -> np.ndarray:
-        return self._solution[0]
-
-    @cached_property
-    def f_star(self) -> float:
-        return self._host_value(self.x_star_host)
-
-    @property
-    def certificate(self) -> float:
-        """‖∇f(W*)‖ achieved by Newton."""
-        return self._solution[1]
 
     def __repr__(self) -> str:
         return f"MultinomialLogistic(n={self.n}, p={self.p}, K={self.n_classes}, l2={self.l2:g})"
