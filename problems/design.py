@@ -8,7 +8,9 @@ matrix whose data live on the host (NumPy namespace only).  LIBSVM sets are spar
 The hot-path products are :func:`row_inner_products` and :func:`weighted_row_sum`; the
 host-side helpers (:func:`host_design`, :func:`gram`, :func:`row_norms_squared`) serve the
 exact constants.  A sparse X is stored as CSR: its transpose is then a CSC view, and both
-products run in SciPy's compiled kernels with the batch as the contiguous axis.
+products run in SciPy's compiled kernels with the batch as the contiguous axis, or, for large
+batched products with numba installed, in the same loops compiled for the machine
+(:mod:`problems.csr_kernel`, bitwise the same results).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from mastbench.problems import csr_kernel
 
 from mastbench.backend import to_numpy
 
@@ -71,6 +74,8 @@ def as_sparse_design(name: str, X: Any, y: Any) -> sp.csr_array:
 def row_inner_products(X: Any, x: Any) -> Any:
     """x Xᵀ: the inner products ⟨x, x_i⟩ with every row, shape (n,) or (R, n) for x (d,)/(R, d)."""
     if is_sparse(X):
+        if csr_kernel.worthwhile(X, x):
+            return csr_kernel.row_inner_products(X, x)
         return (X @ x.T).T
     return x @ X.T
 
@@ -78,6 +83,8 @@ def row_inner_products(X: Any, x: Any) -> Any:
 def weighted_row_sum(X: Any, g: Any) -> Any:
     """g X = Σ_i g_i x_i, shape (d,) or (R, d) for weights g of shape (n,) or (R, n)."""
     if is_sparse(X):
+        if csr_kernel.worthwhile(X, g):
+            return csr_kernel.weighted_row_sum(X, g)
         return (X.T @ g.T).T
     return g @ X
 

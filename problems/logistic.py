@@ -21,7 +21,7 @@ from scipy.special import expit
 
 from mastbench.backend import is_numpy, to_numpy
 
-__all__ = ["Logistic", "newton", "newton_minimizer"]
+__all__ = ["Logistic", "NewtonMinimized", "newton", "newton_minimizer"]
 
 
 def _log1pexp(xp: Any, z: Any) -> Any:
@@ -97,7 +97,37 @@ def newton_minimizer(grad: Any, hess: Any, value: Any, d: int) -> tuple[np.ndarr
     return x, certificate
 
 
-class Logistic(FiniteSum):
+class NewtonMinimized(FiniteSum):
+    """An ℓ2-regularized finite sum whose minimizer is :func:`newton_minimizer` run on its host
+    float64 oracles ``_value_float64``, ``_grad_float64`` and ``_host_hess`` (which subclasses
+    define, with ``l2``)."""
+
+    l2: float
+
+    @cached_property
+    def _solution(self) -> tuple[np.ndarray, float]:
+        if self.l2 <= 0:
+            raise ValueError(
+                f"{type(self).__name__} with l2 = 0 may have no unique minimizer; use l2 > 0 "
+                "for x_star"
+            )
+        return newton_minimizer(self._grad_float64, self._host_hess, self._value_float64, self.d)
+
+    @property
+    def x_star_host(self) -> np.ndarray:
+        return self._solution[0]
+
+    @cached_property
+    def f_star(self) -> float:
+        return self._value_float64(self.x_star_host)
+
+    @property
+    def certificate(self) -> float:
+        """‖∇f(x*)‖ achieved by Newton (≤ 1e-12·max(1, ‖∇f(0)‖))."""
+        return self._solution[1]
+
+
+class Logistic(NewtonMinimized):
     """f(w) = (1/n) Σ_i log(1 + exp(−y_i x_iᵀw)) + (l2/2)‖w‖², labels y_i ∈ {−1, +1}.
 
     Parameters
@@ -206,25 +236,6 @@ class Logistic(FiniteSum):
         X, _ = self._host
         p = expit(X @ w)
         return gram(X, p * (1 - p)) / self.n + self.l2 * np.eye(self.d)
-
-    @cached_property
-    def _solution(self) -> tuple[np.ndarray, float]:
-        if self.l2 <= 0:
-            raise ValueError("Logistic with l2 = 0 may have no minimizer; use l2 > 0 for x_star")
-        return newton_minimizer(self._grad_float64, self._host_hess, self._value_float64, self.d)
-
-    @property
-    def x_star_host(self) -> np.ndarray:
-        return self._solution[0]
-
-    @cached_property
-    def f_star(self) -> float:
-        return self._value_float64(self.x_star_host)
-
-    @property
-    def certificate(self) -> float:
-        """‖∇f(w*)‖ achieved by Newton (≤ 1e-12·max(1, ‖∇f(0)‖))."""
-        return self._solution[1]
 
     def __repr__(self) -> str:
         return f"Logistic(n={self.n}, d={self.d}, l2={self.l2:g})"

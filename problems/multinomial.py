@@ -13,8 +13,7 @@ from typing import Any
 
 import numpy as np
 from mastbench.problems._data import check_design
-from mastbench.problems.base import FiniteSum
-from mastbench.problems.logistic import newton_minimizer
+from mastbench.problems.logistic import NewtonMinimized
 from scipy.special import logsumexp, softmax
 
 from mastbench.backend import to_numpy
@@ -23,7 +22,7 @@ from mastbench.validation import check_int
 __all__ = ["MultinomialLogistic"]
 
 
-class MultinomialLogistic(FiniteSum):
+class MultinomialLogistic(NewtonMinimized):
     """f(W) = (1/n) Σ_i [logsumexp(x_iᵀW) − x_iᵀW_{:,y_i}] + (l2/2)‖W‖_F².
 
     Parameters
@@ -127,13 +126,13 @@ class MultinomialLogistic(FiniteSum):
         X, _ = self._host
         return np.einsum("ij,ij->i", X, X) / 2 + self.l2
 
-    def _host_value(self, w: np.ndarray) -> float:
+    def _value_float64(self, w: np.ndarray) -> float:
         X, Y = self._host
         logits = X @ w.reshape(self.p, self.n_classes)
         loss = np.mean(logsumexp(logits, axis=1) - np.sum(logits * Y, axis=1))
         return float(loss + 0.5 * self.l2 * w @ w)
 
-    def _host_grad(self, w: np.ndarray) -> np.ndarray:
+    def _grad_float64(self, w: np.ndarray) -> np.ndarray:
         X, Y = self._host
         probs = softmax(X @ w.reshape(self.p, self.n_classes), axis=1)
         return (X.T @ (probs - Y) / self.n).reshape(-1) + self.l2 * w
@@ -149,29 +148,10 @@ class MultinomialLogistic(FiniteSum):
         return H.reshape(self.d, self.d) / self.n + self.l2 * np.eye(self.d)
 
     def grad_host(self, x: np.ndarray) -> np.ndarray:
-        return self._host_grad(np.asarray(x, dtype=float))
+        return self._grad_float64(np.asarray(x, dtype=float))
 
     def value_host(self, x: np.ndarray) -> float:
-        return self._host_value(np.asarray(x, dtype=float))
-
-    @cached_property
-    def _solution(self) -> tuple[np.ndarray, float]:
-        if self.l2 <= 0:
-            raise ValueError("MultinomialLogistic with l2 = 0 has no unique minimizer; use l2 > 0")
-        return newton_minimizer(self._host_grad, self._host_hess, self._host_value, self.d)
-
-    @property
-    def x_star_host(self) -> np.ndarray:
-        return self._solution[0]
-
-    @cached_property
-    def f_star(self) -> float:
-        return self._host_value(self.x_star_host)
-
-    @property
-    def certificate(self) -> float:
-        """‖∇f(W*)‖ achieved by Newton."""
-        return self._solution[1]
+        return self._value_float64(np.asarray(x, dtype=float))
 
     def __repr__(self) -> str:
         return f"MultinomialLogistic(n={self.n}, p={self.p}, K={self.n_classes}, l2={self.l2:g})"

@@ -124,23 +124,6 @@ def frank_wolfe(
 # -- away-step and pairwise FW ------------------------------------------------------------------
 
 
-def _active_set_fw(
-    method_class: type,
-    problem: Any,
-    constraint: Any,
-    x0: Any,
-    *,
-    step: str,
-    iters: int,
-    checkpoints: Iterable[int] | None,
-    L_init: float | None,
-    f_star: float | None,
-) -> Trace:
-    replicates = _rows(problem, constraint, x0)
-    method = method_class(constraint, StepRule(step, L_init), f_star=f_star)
-    return run(method, problem, x0, iters=iters, replicates=replicates, checkpoints=checkpoints)
-
-
 _ACTIVE_DOC = """
     Parameters
     ----------
@@ -176,73 +159,50 @@ _ACTIVE_DOC = """
 """
 
 
-def away_frank_wolfe(
-    problem: Any,
-    constraint: Any,
-    x0: Any,
-    *,
-    step: str = "line-search",
-    iters: int = 100,
-    checkpoints: Iterable[int] | None = None,
-    L_init: float | None = None,
-    f_star: float | None = None,
-) -> Trace:
-    return _active_set_fw(
-        AwayFrankWolfe,
-        problem,
-        constraint,
-        x0,
-        step=step,
-        iters=iters,
-        checkpoints=checkpoints,
-        L_init=L_init,
-        f_star=f_star,
-    )
+def _active_set_fw(method_class: type, name: str, summary: str) -> Callable[..., Trace]:
+    """The public function running ``method_class``, named ``name``, documented by ``summary``
+    followed by the parameters its two variants share."""
+
+    def active_set_fw(
+        problem: Any,
+        constraint: Any,
+        x0: Any,
+        *,
+        step: str = "line-search",
+        iters: int = 100,
+        checkpoints: Iterable[int] | None = None,
+        L_init: float | None = None,
+        f_star: float | None = None,
+    ) -> Trace:
+        replicates = _rows(problem, constraint, x0)
+        method = method_class(constraint, StepRule(step, L_init), f_star=f_star)
+        return run(method, problem, x0, iters=iters, replicates=replicates, checkpoints=checkpoints)
+
+    active_set_fw.__name__ = active_set_fw.__qualname__ = name
+    active_set_fw.__doc__ = summary + _ACTIVE_DOC
+    return active_set_fw
 
 
-away_frank_wolfe.__doc__ = (
+away_frank_wolfe = _active_set_fw(
+    AwayFrankWolfe,
+    "away_frank_wolfe",
     """Away-step Frank-Wolfe with an active set (Lacoste-Julien & Jaggi 2015, Alg. 1).
 
     With x_k = Σ_{v ∈ S_k} λ_v v, s_k the FW vertex and v_k = argmax_{v ∈ S_k} ⟨∇f, v⟩: take
     the FW step d = s_k − x_k (γ_max = 1) when ⟨∇f, x_k − s_k⟩ ≥ ⟨∇f, v_k − x_k⟩, otherwise
     the away step d = x_k − v_k with γ_max = λ_v/(1 − λ_v); a step with γ = γ_max on an away
     direction drops v_k from S_k.
-"""
-    + _ACTIVE_DOC
+""",
 )
 
-
-def pairwise_frank_wolfe(
-    problem: Any,
-    constraint: Any,
-    x0: Any,
-    *,
-    step: str = "line-search",
-    iters: int = 100,
-    checkpoints: Iterable[int] | None = None,
-    L_init: float | None = None,
-    f_star: float | None = None,
-) -> Trace:
-    return _active_set_fw(
-        PairwiseFrankWolfe,
-        problem,
-        constraint,
-        x0,
-        step=step,
-        iters=iters,
-        checkpoints=checkpoints,
-        L_init=L_init,
-        f_star=f_star,
-    )
-
-
-pairwise_frank_wolfe.__doc__ = (
+pairwise_frank_wolfe = _active_set_fw(
+    PairwiseFrankWolfe,
+    "pairwise_frank_wolfe",
     """Pairwise Frank-Wolfe with an active set (Lacoste-Julien & Jaggi 2015, Alg. 2).
 
     Moves weight from the away vertex v_k = argmax_{v ∈ S_k} ⟨∇f, v⟩ to the FW vertex s_k:
     d = s_k − v_k, γ ∈ [0, λ_{v_k}]; γ = λ_{v_k} is a drop step (v_k leaves S_k).
-"""
-    + _ACTIVE_DOC
+""",
 )
 
 

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from mastbench.algorithms._docstrings import filled
 from mastbench.algorithms.driver import run
 from mastbench.algorithms.method import Metric, Unavailable
 from mastbench.algorithms.proximal._common import (
@@ -61,6 +63,64 @@ class MDA(DualAveraging):
         return dict(smooth_metrics(problem))
 
 
+#: The parameters and results that madgrad and mda share, filled into their docstrings.
+_DOC = {
+    "anchor": """f : Problem
+        The smooth objective (:class:`~problems.base.Problem`, ``TypeError`` otherwise).
+    x0 : array, shape (d,)
+        x⁰, the dual-averaging anchor, as ``x0`` of :func:`ramda`.
+    iters : int
+        Number of steps T ≥ 0 (``TypeError``/``ValueError`` otherwise).""",
+    "momentum": """momentum : float, default 0.1
+        c ∈ (0, 1] (``ValueError`` otherwise).""",
+    "oracle": """rng, replicates, batch_size
+        As in :func:`ramda` (``batch_size`` needs f to be a FiniteSum).
+    checkpoints : array-like of int, optional
+        As in :func:`ramda`.
+    keep_iterates : bool, default False
+        As in :func:`ramda`.""",
+    "trace": """Metrics of x^k, each (C, R): ``objective`` f and
+        ``gradnorm2`` ‖∇f‖².  Counter ``grad_evals`` (component gradients k·b, or full
+        gradients k).  ``params`` records ``lr``, ``momentum`` and ``batch_size``.""",
+}
+
+
+#: The arguments of the public functions that are not extra hyperparameters of their method.
+_RUN_ARGUMENTS = (
+    "f", "x0", "iters", "lr", "momentum", "rng", "replicates", "batch_size", "checkpoints",
+    "keep_iterates",
+)  # fmt: skip
+
+
+def _run(method_class: type[DualAveraging], arguments: Mapping[str, Any]) -> Trace:
+    """Run ``method_class`` as its public function was called.
+
+    ``arguments`` are that function's ``locals()``: the arguments of :data:`_RUN_ARGUMENTS`,
+    and the method's other hyperparameters under their field names (checked by the caller).
+    ``lr``, ``momentum`` and ``batch_size`` are checked here and recorded in
+    ``Trace.params``.
+    """
+    f = check_smooth(arguments["f"])
+    settings = {
+        "lr": check_positive("lr", arguments["lr"]),
+        "momentum": check_weight("momentum", arguments["momentum"]),
+        "batch_size": check_oracle(f, arguments["batch_size"], arguments["rng"]),
+    }
+    extra = {name: value for name, value in arguments.items() if name not in _RUN_ARGUMENTS}
+    return run(
+        method_class(**settings, **extra),
+        f,
+        arguments["x0"],
+        iters=arguments["iters"],
+        rng=arguments["rng"],
+        replicates=arguments["replicates"],
+        checkpoints=arguments["checkpoints"],
+        keep_iterates=arguments["keep_iterates"],
+        params=settings,
+    )
+
+
+@filled(_DOC)
 def madgrad(
     f: Problem,
     x0: Any,
@@ -85,31 +145,18 @@ def madgrad(
 
     Parameters
     ----------
-    f : Problem
-        The smooth objective (:class:`~problems.base.Problem`, ``TypeError`` otherwise).
-    x0 : array, shape (d,)
-        x⁰, the dual-averaging anchor, as ``x0`` of :func:`ramda`.
-    iters : int
-        Number of steps T ≥ 0 (``TypeError``/``ValueError`` otherwise).
+    %(anchor)s
     lr : float, default 1e-2
         η > 0 (``TypeError``/``ValueError`` otherwise).
-    momentum : float, default 0.1
-        c ∈ (0, 1] (``ValueError`` otherwise).
+    %(momentum)s
     eps : float, default 1e-6
         ε > 0 (``ValueError`` otherwise).
-    rng, replicates, batch_size
-        As in :func:`ramda` (``batch_size`` needs f to be a FiniteSum).
-    checkpoints : array-like of int, optional
-        As in :func:`ramda`.
-    keep_iterates : bool, default False
-        As in :func:`ramda`.
+    %(oracle)s
 
     Returns
     -------
     Trace
-        ``algorithm="madgrad"``.  Metrics of x^k, each (C, R): ``objective`` f and
-        ``gradnorm2`` ‖∇f‖².  Counter ``grad_evals`` (component gradients k·b, or full
-        gradients k).  ``params`` records ``lr``, ``momentum`` and ``batch_size``.
+        ``algorithm="madgrad"``.  %(trace)s
 
     References
     ----------
@@ -120,23 +167,10 @@ def madgrad(
        unregularized counterpart of RAMDA).
     """
     eps = check_positive("eps", eps)
-    f = check_smooth(f)
-    lr = check_positive("lr", lr)
-    momentum = check_weight("momentum", momentum)
-    method = MADGRAD(lr=lr, momentum=momentum, eps=eps, batch_size=check_oracle(f, batch_size, rng))
-    return run(
-        method,
-        f,
-        x0,
-        iters=iters,
-        rng=rng,
-        replicates=replicates,
-        checkpoints=checkpoints,
-        keep_iterates=keep_iterates,
-        params={"lr": lr, "momentum": momentum, "batch_size": method.batch_size},
-    )
+    return _run(MADGRAD, locals())
 
 
+@filled(_DOC)
 def mda(
     f: Problem,
     x0: Any,
@@ -160,29 +194,16 @@ def mda(
 
     Parameters
     ----------
-    f : Problem
-        The smooth objective (:class:`~problems.base.Problem`, ``TypeError`` otherwise).
-    x0 : array, shape (d,)
-        x⁰, the dual-averaging anchor, as ``x0`` of :func:`ramda`.
-    iters : int
-        Number of steps T ≥ 0 (``TypeError``/``ValueError`` otherwise).
+    %(anchor)s
     lr : float, default 1e-1
         η > 0 (``TypeError``/``ValueError`` otherwise).
-    momentum : float, default 0.1
-        c ∈ (0, 1] (``ValueError`` otherwise).
-    rng, replicates, batch_size
-        As in :func:`ramda` (``batch_size`` needs f to be a FiniteSum).
-    checkpoints : array-like of int, optional
-        As in :func:`ramda`.
-    keep_iterates : bool, default False
-        As in :func:`ramda`.
+    %(momentum)s
+    %(oracle)s
 
     Returns
     -------
     Trace
-        ``algorithm="mda"``.  Metrics of x^k, each (C, R): ``objective`` f and
-        ``gradnorm2`` ‖∇f‖².  Counter ``grad_evals`` (component gradients k·b, or full
-        gradients k).  ``params`` records ``lr``, ``momentum`` and ``batch_size``.
+        ``algorithm="mda"``.  %(trace)s
 
     References
     ----------
@@ -191,18 +212,4 @@ def mda(
     .. [2] Z.-S. Huang, C.-p. Lee, arXiv 2403.14398, Table 6 (MDA as the unregularized
        counterpart of RMDA).
     """
-    f = check_smooth(f)
-    lr = check_positive("lr", lr)
-    momentum = check_weight("momentum", momentum)
-    method = MDA(lr=lr, momentum=momentum, batch_size=check_oracle(f, batch_size, rng))
-    return run(
-        method,
-        f,
-        x0,
-        iters=iters,
-        rng=rng,
-        replicates=replicates,
-        checkpoints=checkpoints,
-        keep_iterates=keep_iterates,
-        params={"lr": lr, "momentum": momentum, "batch_size": method.batch_size},
-    )
+    return _run(MDA, locals())

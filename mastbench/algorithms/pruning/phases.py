@@ -12,11 +12,13 @@ sparsity(τ) = s(1 − e^{−cτ})/(1 − e^{−c}) (§3.2, c = 4).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from mastbench.algorithms._docstrings import filled
 from mastbench.algorithms.driver import run
 from mastbench.algorithms.method import MethodBase
 from mastbench.algorithms.pruning.blocks import check_group_count, sparse_metrics, top_k_mask
@@ -379,17 +381,49 @@ class BlockPowerprop(_TrainThenPrune):
     init_scale: float = 0.3
 
 
-def _run(
-    method: PhasedPruning,
-    problem: GroupProblem,
-    x0: Any,
-    rng: Generator | None,
-    replicates: int,
-) -> Trace:
-    """Run ``method`` for its whole plan; a random start needs ``rng``."""
+#: The arguments of the public functions that are not hyperparameter fields of their method.
+_RUN_ARGUMENTS = ("problem", "x0", "k", "step", "rng", "replicates")
+
+
+def _run(method_class: type[PhasedPruning], arguments: Mapping[str, Any]) -> Trace:
+    """Run ``method_class`` as its public function was called, for its whole plan.
+
+    ``arguments`` are that function's ``locals()``: ``problem``, ``x0``, ``k`` (checked
+    against the problem's groups), ``step`` (the field ``step_size``), ``rng``,
+    ``replicates``, and the method's other hyperparameters under their field names.  A start
+    ``x0 = None`` is a random one, which needs ``rng``.
+    """
+    problem, x0, rng = arguments["problem"], arguments["x0"], arguments["rng"]
+    method = method_class(
+        k=check_group_count(problem, arguments["k"]),
+        step_size=arguments["step"],
+        random_init=x0 is None,
+        **{name: value for name, value in arguments.items() if name not in _RUN_ARGUMENTS},
+    )
     if rng is None and x0 is None:
         raise ValueError("rng is required when x0 is None (random initialization)")
-    return run(method, problem, x0, iters=method.total, rng=rng, replicates=replicates)
+    return run(method, problem, x0, iters=method.total, rng=rng, replicates=arguments["replicates"])
+
+
+#: The parameters and results that the baselines share, filled into their docstrings.
+_DOC = {
+    "start": """problem : GroupProblem
+        Group-structured loss (:mod:`problems.group_structured`).
+    x0 : array, optional
+        Initial weights, (d,) or (R, d); default ``init_scale`` × standard normal.
+    k : int
+        Number of blocks kept.
+    step : float
+        Optimizer step size.
+    rng : Generator, optional
+        Random generator (needed when ``x0`` is None).
+    replicates : int
+        Number R of independent runs, batched as (R, d).""",
+    "optimizer": """optimizer, momentum : str, float
+        ``"momentum"`` or ``"adam"``.""",
+    "trace": """Metrics ``objective``, ``support``, ``subopt`` and ``recovery`` (vs the brute-force
+        best k-group solution) of the effective weights; ``params["boundaries"]`` per phase.""",
+}
 
 
 def sequential_attention_pp(
@@ -443,27 +477,10 @@ def sequential_attention_pp(
     T. Yasuda, K. Axiotis, G. Fu, M. Bateni, V. Mirrokni, SequentialAttention++ for Block
     Sparsification, arXiv 2402.17902 (Algorithm 1, §3, Appendix C.1).
     """
-    method = SequentialAttentionPP(
-        k=check_group_count(problem, k),
-        step_size=step,
-        dense_steps=dense_steps,
-        sparsify_steps=sparsify_steps,
-        sparse_steps=sparse_steps,
-        cycles=cycles,
-        final_steps=final_steps,
-        c=c,
-        weight_decay=weight_decay,
-        logit_decay=logit_decay,
-        optimizer=optimizer,
-        momentum=momentum,
-        mode=mode,
-        clip=clip,
-        init_scale=init_scale,
-        random_init=x0 is None,
-    )
-    return _run(method, problem, x0, rng, replicates)
+    return _run(SequentialAttentionPP, locals())
 
 
+@filled(_DOC)
 def acdc(
     problem: GroupProblem,
     x0: Any = None,
@@ -492,24 +509,12 @@ def acdc(
 
     Parameters
     ----------
-    problem : GroupProblem
-        Group-structured loss (:mod:`problems.group_structured`).
-    x0 : array, optional
-        Initial weights, (d,) or (R, d); default ``init_scale`` × standard normal.
-    k : int
-        Number of blocks kept.
-    step : float
-        Optimizer step size.
-    rng : Generator, optional
-        Random generator (needed when ``x0`` is None).
-    replicates : int
-        Number R of independent runs, batched as (R, d).
+    %(start)s
     dense_steps, sparse_steps, final_steps, cycles : int
         Phase lengths and the number of [sparse → dense] cycles.
     weight_decay : float
         Decay on W.
-    optimizer, momentum : str, float
-        ``"momentum"`` or ``"adam"``.
+    %(optimizer)s
     mode : str
         ``"pruning"`` (zero masked weights) or ``"masking"``.
     reset_optimizer : bool
@@ -520,32 +525,17 @@ def acdc(
     Returns
     -------
     Trace
-        Metrics ``objective``, ``support``, ``subopt`` and ``recovery`` (vs the brute-force
-        best k-group solution) of the effective weights; ``params["boundaries"]`` per phase.
+        %(trace)s
 
     References
     ----------
     A. Peste, E. Iofinova, A. Vladu, D. Alistarh, AC/DC: Alternating Compressed/DeCompressed
     Training of Deep Neural Networks, NeurIPS 2021, arXiv 2106.12379.
     """
-    method = ACDC(
-        k=check_group_count(problem, k),
-        step_size=step,
-        dense_steps=dense_steps,
-        sparse_steps=sparse_steps,
-        cycles=cycles,
-        final_steps=final_steps,
-        weight_decay=weight_decay,
-        optimizer=optimizer,
-        momentum=momentum,
-        mode=mode,
-        reset_optimizer=reset_optimizer,
-        init_scale=init_scale,
-        random_init=x0 is None,
-    )
-    return _run(method, problem, x0, rng, replicates)
+    return _run(ACDC, locals())
 
 
+@filled(_DOC)
 def block_magnitude_pruning(
     problem: GroupProblem,
     x0: Any = None,
@@ -566,51 +556,28 @@ def block_magnitude_pruning(
 
     Parameters
     ----------
-    problem : GroupProblem
-        Group-structured loss (:mod:`problems.group_structured`).
-    x0 : array, optional
-        Initial weights, (d,) or (R, d); default ``init_scale`` × standard normal.
-    k : int
-        Number of blocks kept.
-    step : float
-        Optimizer step size.
-    rng : Generator, optional
-        Random generator (needed when ``x0`` is None).
-    replicates : int
-        Number R of independent runs, batched as (R, d).
+    %(start)s
     dense_steps, final_steps : int
         Dense training and fine-tuning lengths.
     weight_decay : float
         Decay on W.
-    optimizer, momentum : str, float
-        ``"momentum"`` or ``"adam"``.
+    %(optimizer)s
     init_scale : float
         Scale of the random initialization.
 
     Returns
     -------
     Trace
-        Metrics ``objective``, ``support``, ``subopt`` and ``recovery`` (vs the brute-force
-        best k-group solution) of the effective weights; ``params["boundaries"]`` per phase.
+        %(trace)s
 
     References
     ----------
     The magnitude baseline of arXiv 2402.17902 §4 (block version, per-layer top-k).
     """
-    method = BlockMagnitudePruning(
-        k=check_group_count(problem, k),
-        step_size=step,
-        dense_steps=dense_steps,
-        final_steps=final_steps,
-        weight_decay=weight_decay,
-        optimizer=optimizer,
-        momentum=momentum,
-        init_scale=init_scale,
-        random_init=x0 is None,
-    )
-    return _run(method, problem, x0, rng, replicates)
+    return _run(BlockMagnitudePruning, locals())
 
 
+@filled(_DOC)
 def block_powerprop(
     problem: GroupProblem,
     x0: Any = None,
@@ -633,47 +600,23 @@ def block_powerprop(
 
     Parameters
     ----------
-    problem : GroupProblem
-        Group-structured loss (:mod:`problems.group_structured`).
-    x0 : array, optional
-        Initial weights, (d,) or (R, d); default ``init_scale`` × standard normal.
-    k : int
-        Number of blocks kept.
-    step : float
-        Optimizer step size.
-    rng : Generator, optional
-        Random generator (needed when ``x0`` is None).
-    replicates : int
-        Number R of independent runs, batched as (R, d).
+    %(start)s
     dense_steps, final_steps : int
         Training and fine-tuning lengths.
     weight_decay : float
         Decay on V (group LASSO of strength weight_decay/2 on Ŵ).
-    optimizer, momentum : str, float
-        ``"momentum"`` or ``"adam"``.
+    %(optimizer)s
     init_scale : float
         Scale of the random initialization of V.
 
     Returns
     -------
     Trace
-        Metrics ``objective``, ``support``, ``subopt`` and ``recovery`` (vs the brute-force
-        best k-group solution) of the effective weights; ``params["boundaries"]`` per phase.
+        %(trace)s
 
     References
     ----------
     J. Schwarz et al., Powerpropagation, NeurIPS 2021, arXiv 2110.00296; group form: Lemma 2.3
     of arXiv 2402.17902.
     """
-    method = BlockPowerprop(
-        k=check_group_count(problem, k),
-        step_size=step,
-        dense_steps=dense_steps,
-        final_steps=final_steps,
-        weight_decay=weight_decay,
-        optimizer=optimizer,
-        momentum=momentum,
-        init_scale=init_scale,
-        random_init=x0 is None,
-    )
-    return _run(method, problem, x0, rng, replicates)
+    return _run(BlockPowerprop, locals())
