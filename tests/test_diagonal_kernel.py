@@ -164,9 +164,18 @@ def test_propagate_dispatches_symmetric_fused_step_when_worthwhile(monkeypatch, 
     assert spy == [5]
 
 
-def test_propagate_keeps_other_maps_on_the_numpy_loop(monkeypatch, spy):
+def test_propagate_sends_other_maps_to_the_affine_loop(monkeypatch, spy):
+    """Maps without the fused symmetric kernel go to the compiled affine loop (faked here, so
+    the test runs without numba), never to the symmetric one."""
     monkeypatch.setattr(numba_kernel, "_compiled", lambda: object())
     monkeypatch.setattr(numba_kernel, "MIN_WORK", 0.0)
+    affine: list[int] = []
+
+    def fake_affine(form, m0, P0, iters, checkpoints):
+        affine.append(m0.shape[0])
+        return np.zeros((len(checkpoints), m0.shape[0])), None
+
+    monkeypatch.setattr(numba_kernel, "propagate_affine", fake_affine)
     rs = np.random.default_rng(2)
     A = rs.normal(size=(4, 4))
     c, y0 = rs.normal(size=4), rs.normal(size=4)
@@ -180,7 +189,7 @@ def test_propagate_keeps_other_maps_on_the_numpy_loop(monkeypatch, spy):
         assert step.symmetric_kernel is None
         means, _ = propagate(step, y0, np.eye(4), 20, np.array([0, 20]))
         assert means.shape == (2, 4)
-    assert spy == []
+    assert spy == [] and affine == [4, 4, 4]
 
 
 def test_without_numba_the_numpy_loop_runs(monkeypatch, spy):
