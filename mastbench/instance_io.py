@@ -18,10 +18,10 @@ tuple ``{"tuple": [...]}``; a dict ``{"dict": {...}}``; problems ``{"problem": K
 ``{"sketch": KIND, ...}`` (``bernoulli``: p; ``randk``: d, k; ``identity``: d;
 ``permutation``: d, n; ``gaussian``: d, m; ``discrete``: matrices, weights); an integer
 array ``{"array": ..., "dtype": "int64"}``; a fraction ``{"fraction": "p/q"}``; any other
-mastbench object that keeps its constructor's arguments as attributes (constraint sets,
-regularizers, groups, group problems, composites) ``{"object": "module:Class", "args":
-{...}}``.  Floats are written with ``repr`` precision, so a loaded instance reproduces the
-verdict bit for bit.
+object of ``mastbench.problems`` or ``mastbench.theory`` that keeps its constructor's
+arguments as attributes (constraint sets, regularizers, groups, group problems, composites)
+``{"object": "module:Class", "args": {...}}``.  Floats are written with ``repr`` precision,
+so a loaded instance reproduces the verdict bit for bit.
 """
 
 from __future__ import annotations
@@ -117,18 +117,23 @@ def _encode(value: Any, where: str) -> Any:
     return encoded
 
 
+#: The modules whose objects an instance file holds as ``{"object": ..., "args": ...}``: the
+#: problems and the theories' own exact data (never an application object).
+_OBJECT_MODULES = ("mastbench.problems.", "mastbench.theory.")
+
 #: Constructor arguments that an object keeps under another attribute name.
 _ARGUMENT_ATTRIBUTES = {"GroupL1Ball": {"groups": "labels"}}
 
 
 def _object(value: Any, where: str) -> dict[str, Any] | None:
-    """A mastbench object (constraint set, regularizer, group problem, composite...) as its
+    """An object of ``mastbench.problems`` or ``mastbench.theory`` (constraint set,
+    regularizer, group problem, composite, exact reference data...) as its
     class and the constructor arguments it keeps as attributes, or ``None`` when it does not
     keep them all."""
     import inspect
 
     cls = type(value)
-    if not cls.__module__.startswith("mastbench."):
+    if not cls.__module__.startswith(_OBJECT_MODULES):
         return None
     renamed = _ARGUMENT_ATTRIBUTES.get(cls.__name__, {})
     args = {}
@@ -212,8 +217,7 @@ def _decode(value: Any) -> Any:
     if "sketch" in value:
         return _decode_sketch(value)
     if "object" in value:
-        cls = _mastbench_class(value["object"], object)
-        return cls(**{k: _decode(v) for k, v in value.get("args", {}).items()})
+        return _decode_object(value)
     raise ValueError(f"unrecognized value in the instance file: keys {sorted(value)}")
 
 
@@ -230,6 +234,26 @@ def decode_instance(data: Mapping[str, Any]) -> tuple[str | None, Instance, dict
         return data.get("theorem"), FieldBag(str(data["name"]), **fields), params
     cls = _mastbench_class(data["type"], Instance)
     return data.get("theorem"), cls(str(data["name"]), **fields), params
+
+
+def _decode_object(value: Mapping[str, Any]) -> Any:
+    """The object of an ``{"object": "module:Class", "args": {...}}`` entry: a class of
+    :mod:`mastbench.problems` (problems, constraint sets, regularizers, groups) rebuilt from its
+    constructor's arguments; a clear error naming the entry otherwise."""
+    path = value["object"]
+    if not str(path).startswith(_OBJECT_MODULES):
+        raise ValueError(
+            f"the instance file names the object {path!r}: only classes of mastbench.problems "
+            "and mastbench.theory are rebuilt from an instance file"
+        )
+    cls = _mastbench_class(path, object)
+    args = value.get("args", {})
+    if not isinstance(args, Mapping):
+        raise ValueError(f"the arguments of the object {path!r} must be a JSON object")
+    try:
+        return cls(**{k: _decode(v) for k, v in args.items()})
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"the instance file's object {path!r} cannot be rebuilt: {exc}") from None
 
 
 def _mastbench_class(path: Any, base: type) -> type:

@@ -88,3 +88,18 @@ def test_bad_files_give_clear_errors(tmp_path):
         decode_instance(
             {"format": "mastbench-instance/1", "name": "x", "fields": {"s": {"sketch": "nope"}}}
         )
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"object": "mastbench.results:ResultStore", "args": {"root": "/"}}, "only classes of"),
+        ({"object": "mastbench.problems.constraints:L1Ball", "args": {}}, "cannot be rebuilt"),
+        ({"object": "mastbench.problems.constraints:L1Ball", "args": [1]}, "must be a JSON object"),
+        ({"object": "mastbench.problems.constraints:Nope", "args": {}}, "which is no class"),
+    ],
+)
+def test_a_bad_object_entry_is_refused_by_name(entry, message):
+    data = {"format": "mastbench-instance/1", "name": "x", "fields": {"constraint": entry}}
+    with pytest.raises(ValueError, match=message):
+        decode_instance(data)
