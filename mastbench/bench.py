@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from mastbench.threads import blas_threads
+
 __all__ = [
     "ASV_ACTIONS",
     "Row",
@@ -292,14 +294,6 @@ def write_json(
     return path
 
 
-def blas_threads() -> int | None:
-    """Most threads of any BLAS library loaded now, NumPy's or SciPy's (``None``: none seen)."""
-    from threadpoolctl import threadpool_info
-
-    counts = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
-    return max(counts) if counts else None
-
-
 def compare(
     *,
     quick: bool = False,
@@ -332,11 +326,7 @@ def compare(
         )
     if threads is None:
         return _measure(_compare.COMPARISONS, only, quick, progress)
-    # threadpoolctl limits the BLAS libraries loaded when the limit is set: load SciPy's
-    # own OpenBLAS first (the compiled exact-engine loop calls it through scipy.linalg)
-    import scipy.linalg  # noqa: F401
-    from threadpoolctl import threadpool_limits
-
+    from mastbench.threads import limited_blas
     from mastbench.validation import check_int
 
     threads = check_int("threads", threads, low=1)
@@ -348,7 +338,7 @@ def compare(
     except ImportError:
         torch = None
     try:
-        with threadpool_limits(limits=threads):
+        with limited_blas(threads):
             return _measure(_compare.COMPARISONS, only, quick, progress)
     finally:
         if torch is not None:

@@ -395,7 +395,9 @@ def _cmd_falsify(args: argparse.Namespace) -> int:
 
     from mastbench.falsify import falsify
     from mastbench.results import atomic_write_bytes
+    from mastbench.threads import one_blas_thread
 
+    one_blas_thread()
     if args.tightest:
         return _print_tightest(args)
     result = falsify(
@@ -435,8 +437,10 @@ def _cmd_verify_instance(args: argparse.Namespace) -> int:
     from mastbench import theory
     from mastbench.instance_io import load_instance
     from mastbench.jobs import verify_line
+    from mastbench.threads import one_blas_thread
     from mastbench.verify import verify
 
+    one_blas_thread()
     named, instance, params = load_instance(args.instance)
     if len(args.theorem) > 1 or (not args.theorem and named is None):
         raise UsageError(

@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from mastbench.results import trace_rows, verdict_rows
+from mastbench.threads import one_blas_thread
 from mastbench.validation import UsageError
 
 __all__ = [
@@ -267,9 +268,15 @@ _EXECUTORS = {"verify": _execute_verify, "run": _execute_run}
 
 
 def execute(job: Mapping[str, Any]) -> Rows:
-    """Run one job (``kind`` ``"verify"`` or ``"run"``) and return its rows."""
+    """Run one job (``kind`` ``"verify"`` or ``"run"``) and return its rows.
+
+    The process running it uses one BLAS thread from then on
+    (:func:`mastbench.threads.one_blas_thread`: the jobs are small, and parallelism comes
+    from running several at once).
+    """
     if job.get("kind") not in _EXECUTORS:
         raise ValueError(f"job kind must be one of {sorted(_EXECUTORS)}, got {job.get('kind')!r}")
+    one_blas_thread()
     import_plugins(job.get("modules", ()))
     return _EXECUTORS[job["kind"]](job)
 
