@@ -1,5 +1,4 @@
 import itertools
-import time
 import tracemalloc
 
 import numpy as np
@@ -242,14 +241,11 @@ def test_structured_path_costs_d_cubed_not_d_fourth():
     exact.moments(DSGD(sketch=RandK(d, 40), gamma=0.01), problem, np.ones(d), 2)
     for sketch in (Bernoulli(np.linspace(0.3, 1.0, d)), RandK(d, 40)):
         tracemalloc.start()
-        start = time.perf_counter()
         exact.moments(DSGD(sketch=sketch, gamma=0.01), problem, np.ones(d), 2)
-        elapsed = time.perf_counter() - start
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         # (checkpoints, d, d) results and d×d temporaries; a d⁴ tensor would be 12.8 GB
         assert peak < 60 * d * d * 8
-        assert elapsed < 10.0
 
 
 # -- limits ------------------------------------------------------------------------------------

