@@ -62,6 +62,7 @@ def control_verdict(thm: Theorem, control: NegativeControl) -> Verdict:
     """``verify_control`` of ``control`` on the first quick instance of ``thm``."""
     key = (thm, control.name)
     if key not in _CONTROLS:
+        plain = quick_verdicts(thm)[0] if control.bound_scale is not None else None
         with _counting_steps():
-            _CONTROLS[key] = verify_control(thm, thm.instances(True)[0], control)
+            _CONTROLS[key] = verify_control(thm, thm.instances(True)[0], control, plain)
     return _CONTROLS[key]
