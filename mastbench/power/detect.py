@@ -194,6 +194,9 @@ def power(
 
 
 if __name__ == "__main__":
+    from mastbench.threads import one_blas_thread
+
+    one_blas_thread()
     family_name, depth = sys.argv[1], sys.argv[2]
     name = sys.argv[3] if len(sys.argv) > 3 else None
     print(json.dumps(_in_process(name, family_name, depth == "quick")))
