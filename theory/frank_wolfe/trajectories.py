@@ -250,6 +250,7 @@ def _implementation(
         iters=iters,
         checkpoints=range(iters + 1),
         keep_iterates=True,
+        metrics=(),
     )
     return trace.iterates[:, 0, :]
 
@@ -442,7 +443,9 @@ def _invariants(instance: FWInstance, params: dict[str, Any]) -> Evidence:
     decrease, accepted with a slack of 10·eps·|f|) never increase f, for FW and for the
     away-step and pairwise variants (γ ≤ γ_max only shortens a step along which the model
     decreases).  The open-loop rule makes no such promise.  Every rule of :data:`RUNS` that
-    applies (line search on quadratics, active sets on polytopes) runs ``iters`` steps.
+    applies (line search on quadratics, active sets on polytopes) runs ``iters`` steps, once
+    per instance and LMO (:attr:`~.instances.FWInstance.runs`: the monotone control re-checks
+    the plain check's runs).
 
     Assumptions: f convex and L-smooth (all instances).  Reference: Jaggi 2013, §2; Pedregosa
     et al. 2020, Alg. 1.  Negative controls: chop's ℓ1 LMO, which on a tied gradient returns
@@ -470,22 +473,28 @@ def _invariants(instance: FWInstance, params: dict[str, Any]) -> Evidence:
     f_tol = instance.f_star_gap + 64 * _EPS * max(1.0, abs(instance.f_star))
     parts, checks = [], []
     for method, rule in runs:
-        step = StepRule(rule)
-        if method == "frank_wolfe":
-            value = FrankWolfe(constraint, step, lmo=lmo, f_star=instance.f_star)
-        else:
-            value = _ACTIVE[method](constraint, step, f_star=instance.f_star)
-        trace = run(
-            value,
-            problem,
-            problem.asarray(instance.x0),
-            iters=iters,
-            checkpoints=range(iters + 1),
-            keep_iterates=True,
-        )
-        x = trace.iterates[:, 0, :]
-        subopt = trace.metrics["subopt"][:, 0]
-        t = trace.iterations
+        key = ("fw.invariants", method, rule, params["lmo"], iters)
+        if key not in instance.runs:
+            step = StepRule(rule)
+            if method == "frank_wolfe":
+                value = FrankWolfe(constraint, step, lmo=lmo, f_star=instance.f_star)
+            else:
+                value = _ACTIVE[method](constraint, step, f_star=instance.f_star)
+            trace = run(
+                value,
+                problem,
+                problem.asarray(instance.x0),
+                iters=iters,
+                checkpoints=range(iters + 1),
+                keep_iterates=True,
+                metrics=("subopt",),
+            )
+            instance.runs[key] = (
+                trace.iterations,
+                trace.iterates[:, 0, :],
+                trace.metrics["subopt"][:, 0],
+            )
+        t, x, subopt = instance.runs[key]
         parts.append(
             (t, np.linalg.norm(x - np.asarray(constraint.project(x)), axis=1), 1e-12 * scale)
         )
@@ -632,6 +641,7 @@ def _sfw_reference_check(instance: ExactSFWInstance, params: dict[str, Any]) -> 
             replicates=R,
             checkpoints=range(iters + 1),
             keep_iterates=True,
+            metrics=(),
         )
         for r in range(R):
             perms = [[int(i) for i in epoch[r]] for epoch in epochs]
