@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -114,6 +115,12 @@ class ExactFWInstance(Instance):
     L_init: float
     f_star: float
     f_star_gap: float
+
+    @cached_property
+    def references(self) -> dict[tuple[str, str], Record]:
+        """The exact reference trajectories computed on this instance, by (method, rule):
+        they do not depend on the implementation's LMO, so the control reuses the check's."""
+        return {}
 
 
 @dataclass(frozen=True, eq=False)
@@ -224,13 +231,19 @@ def _reference_instances(quick: bool) -> list[ExactFWInstance]:
 
 
 def _reference(instance: ExactFWInstance, method: str, rule: str) -> Record:
+    """The exact rational trajectory of ``method`` with ``rule``, once per instance."""
+    if (method, rule) in instance.references:
+        return instance.references[method, rule]
     L_init = Fraction(instance.L_init)
     if method == "frank_wolfe":
         x0 = instance.vertices[instance.start]
-        return fw_reference(instance.exact, instance.vertices, x0, rule, instance.iters, L_init)
-    return active_set_reference(
-        instance.exact, instance.vertices, instance.start, method, rule, instance.iters, L_init
-    )
+        record = fw_reference(instance.exact, instance.vertices, x0, rule, instance.iters, L_init)
+    else:
+        record = active_set_reference(
+            instance.exact, instance.vertices, instance.start, method, rule, instance.iters, L_init
+        )
+    instance.references[method, rule] = record
+    return record
 
 
 def _implementation(
@@ -335,7 +348,8 @@ def _reference_check(instance: ExactFWInstance, params: dict[str, Any]) -> Measu
     the steps compared per run.  Reference: Jaggi 2013, Alg. 1; Demyanov & Rubinov 1970 (short
     step); Pedregosa et al. 2020, Alg. 1 (AdaFW); Lacoste-Julien & Jaggi 2015, Algs. 1–2.
     Negative control: FW with an inexact LMO (the midpoint of the best and the worst point),
-    which leaves the pseudo-code at the first step.  Tag C.
+    which leaves the pseudo-code at the first step; it is compared with the same exact
+    trajectories (:attr:`ExactFWInstance.references`).  Tag C.
 
     A discrepancy against a round-off tolerance: the exact rational reference and K float
     steps agree to a few ulps (≈2e-16 against the tolerance 1e-10), so a nontrivial ratio
