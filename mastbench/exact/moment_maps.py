@@ -23,6 +23,7 @@ import numpy as np
 from mastbench.exact import numba_kernel
 from mastbench.exact.affine_form import (
     MAX_AFFINE_DIM,
+    NUMPY_AFFINE_MAX_DIM,
     AffineForm,
     AffineTerms,
     affine_form,
@@ -367,9 +368,12 @@ def propagate(
     compiled call (:mod:`mastbench.exact.numba_kernel`): the symmetric fused DSGD step
     (:attr:`SketchedStep.symmetric_kernel`) in its own loop, any other map with an affine form
     (:attr:`MomentMap.affine`: D ≤ ``MAX_AFFINE_DIM``, enumerated branches or diagonal
-    sketches) as s⁺ = M s + r.  Every other map, or with
-    ``mastbench.exact.numba_kernel.enabled = False``, steps through :meth:`MomentMap.advance`,
-    the reference the compiled loops match to rounding.
+    sketches) as s⁺ = M s + r.  Otherwise a map without the fused step whose affine form has
+    D ≤ ``NUMPY_AFFINE_MAX_DIM`` steps s⁺ = M s + r in NumPy
+    (:meth:`~mastbench.exact.affine_form.AffineForm.propagate`: option II, distributed DSGD,
+    IST and L-SVRDSG at the sizes of the tests and of ``verify --quick``).  Every other map,
+    or with ``mastbench.exact.numba_kernel.enabled = False``, steps through
+    :meth:`MomentMap.advance`, the reference the affine loops match to rounding.
 
     Returns
     -------
@@ -380,12 +384,15 @@ def propagate(
     """
     D = step.dim
     m, P = m0, 0.5 * (P0 + P0.T)
+    fused = step.symmetric_kernel if isinstance(step, SketchedStep) else None
     if numba_kernel.worthwhile(D, int(checkpoints[-1])) and numba_kernel.available():
-        fused = step.symmetric_kernel if isinstance(step, SketchedStep) else None
         if fused is not None:
             return numba_kernel.propagate_symmetric(fused.factors, m, P, iters, checkpoints)
         if step.affine is not None:
             return numba_kernel.propagate_affine(step.affine, m, P, iters, checkpoints)
+    if numba_kernel.enabled and fused is None and D <= NUMPY_AFFINE_MAX_DIM:
+        if step.affine is not None:
+            return step.affine.propagate(m, P, iters, checkpoints)
     record = checkpoints.tolist()
     means = np.empty((len(record), D))
     seconds = np.empty((len(record), D, D))
