@@ -44,8 +44,10 @@ def array_namespace(*arrays: Any) -> Any:
     """Return the array API namespace of ``arrays`` (NumPy for Python scalars alone).
 
     Plain NumPy arrays take a short path (the hot loops of the algorithms ask for the
-    namespace of small arrays at every step).
+    namespace of small arrays at every step), one array the shortest.
     """
+    if len(arrays) == 1 and type(arrays[0]) is np.ndarray:
+        return array_api_compat.numpy
     arrays = tuple(a for a in arrays if a is not None and not isinstance(a, int | float))
     if all(type(a) is np.ndarray for a in arrays):
         return array_api_compat.numpy

@@ -51,6 +51,9 @@ __all__ = [
     "Sketch",
 ]
 
+#: A moment contraction with its fixed factors bound: m ↦ E[SᵀAS m cᵀS] or P ↦ E[SᵀAS P SᵀBS].
+_Contraction = Callable[[np.ndarray], np.ndarray]
+
 #: Default limit on the number of outcomes ``support()`` enumerates.
 DEFAULT_MAX_OUTCOMES: int = 1 << 16
 
@@ -114,67 +117,99 @@ def _sandwich_from_patterns(W: _PatternWeights, A: np.ndarray) -> np.ndarray:
     return s0 * A + np.diag(s1 * v * np.diag(A))
 
 
-def _cubic_from_patterns(W: _PatternWeights, A, m, c) -> np.ndarray:
-    """E[s_i A_ik s_k m_k c_j s_j]: 5 partitions of the positions (i, k, j), O(d²)."""
+def _cubic_from_patterns(W: _PatternWeights, A: np.ndarray, c: np.ndarray) -> _Contraction:
+    """m ↦ E[s_i A_ik s_k m_k c_j s_j]: 5 partitions of the positions (i, k, j), O(d²) per m.
+
+    Every factor that does not involve m is formed here, once.
+    """
     dA = np.diag(A)
-    Am = A @ m
-    out = W()[0] * np.outer(Am, c)
-    s, (v,) = W((0, 1))  # i = k
-    out += s * np.outer(v * dA * m, c)
+    s0 = W()[0]
+    s01, (v,) = W((0, 1))  # i = k
+    vdA01 = v * dA
     s, (v,) = W((0, 2))  # i = j
-    out += np.diag(s * v * Am * c)
-    s, (v,) = W((1, 2))  # k = j
-    out += s * A * (v * m * c)[None, :]
+    sv02 = s * v
+    s, (v12,) = W((1, 2))  # k = j
+    sA12 = s * A
     s, (v,) = W((0, 1, 2))
-    return out + np.diag(s * v * dA * m * c)
+    svdA012 = s * v * dA
+
+    def cubic(m: np.ndarray) -> np.ndarray:
+        Am = A @ m
+        out = s0 * np.outer(Am, c)
+        out += s01 * np.outer(vdA01 * m, c)
+        out += np.diag(sv02 * Am * c)
+        out += sA12 * (v12 * m * c)[None, :]
+        return out + np.diag(svdA012 * m * c)
+
+    return cubic
 
 
-def _quartic_from_patterns(W: _PatternWeights, A, P, B) -> np.ndarray:
-    """E[s_i A_ik s_k P_kl s_l B_lj s_j]: 15 partitions of the positions (i, k, l, j).
+def _quartic_from_patterns(W: _PatternWeights, A: np.ndarray, B: np.ndarray) -> _Contraction:
+    """P ↦ E[s_i A_ik s_k P_kl s_l B_lj s_j]: 15 partitions of the positions (i, k, l, j).
 
     Each partition is a product of at most two matrix products and entrywise scalings,
-    so the whole contraction costs O(d³) (three matrix products).
+    so the whole contraction costs O(d³) per P (three matrix products); every factor that
+    does not involve P is formed here, once.
     """
-    dA, dP, dB = np.diag(A), np.diag(P), np.diag(B)
-    AP, PB = A @ P, P @ B
-    dAP = np.einsum("ij,ji->i", A, P)
-    dPB = np.einsum("ij,ji->i", P, B)
-    dAPB = np.einsum("ij,ji->i", AP, B)
-    out = W()[0] * (AP @ B)
+    dA, dB = np.diag(A), np.diag(B)
+    s0 = W()[0]
     # one tied pair
     s, (v,) = W((0, 1))  # i = k
-    out += s * (v * dA)[:, None] * PB
-    s, (v,) = W((0, 2))  # i = l
-    out += s * (v * dAP)[:, None] * B
+    left01 = s * (v * dA)[:, None]
+    s02, (v02,) = W((0, 2))  # i = l
     s, (v,) = W((0, 3))  # i = j: this and the other i = j terms are diagonal
-    diagonal = s * v * dAPB
-    s, (v,) = W((1, 2))  # k = l
-    out += s * (A * (v * dP)[None, :]) @ B
-    s, (v,) = W((1, 3))  # k = j
-    out += s * A * (v * dPB)[None, :]
-    s, (v,) = W((2, 3))  # l = j
-    out += s * AP * (v * dB)[None, :]
+    sv03 = s * v
+    s12, (v12,) = W((1, 2))  # k = l
+    s, (v13,) = W((1, 3))  # k = j
+    sA13 = s * A
+    s23, (v,) = W((2, 3))  # l = j
+    right23 = (v * dB)[None, :]
     # two tied pairs
     s, (v, w) = W((0, 1), (2, 3))
-    out += s * (v * dA)[:, None] * P * (w * dB)[None, :]
+    left0123, right0123 = s * (v * dA)[:, None], (w * dB)[None, :]
     s, (v, w) = W((0, 2), (1, 3))
-    out += s * v[:, None] * A * P.T * B * w[None, :]
-    s, (v, w) = W((0, 3), (1, 2))
-    diagonal += s * v * ((A * B.T) @ (w * dP))
+    left0213, right0213 = s * v[:, None] * A, w[None, :]
+    s, (v, w0312) = W((0, 3), (1, 2))
+    sv0312, AB = s * v, A * B.T
     # one tied triple
-    s, (v,) = W((0, 1, 2))
-    out += s * (v * dA * dP)[:, None] * B
+    s012, (v,) = W((0, 1, 2))
+    vdA012 = v * dA
     s, (v,) = W((0, 1, 3))
-    diagonal += s * v * dA * dPB
+    svdA013 = s * v * dA
     s, (v,) = W((0, 2, 3))
-    diagonal += s * v * dAP * dB
-    s, (v,) = W((1, 2, 3))
-    out += s * A * (v * dP * dB)[None, :]
+    sv023 = s * v
+    s, (v123,) = W((1, 2, 3))
+    sA123 = s * A
     # all four tied
     s, (v,) = W((0, 1, 2, 3))
-    diagonal += s * v * dA * dP * dB
-    out[np.diag_indices_from(out)] += diagonal
-    return out
+    svdA0123 = s * v * dA
+    diagonal_entries = np.diag_indices_from(A)
+
+    def quartic(P: np.ndarray) -> np.ndarray:
+        dP = np.diag(P)
+        AP, PB = A @ P, P @ B
+        dAP = np.einsum("ij,ji->i", A, P)
+        dPB = np.einsum("ij,ji->i", P, B)
+        dAPB = np.einsum("ij,ji->i", AP, B)
+        out = s0 * (AP @ B)
+        out += left01 * PB
+        out += s02 * (v02 * dAP)[:, None] * B
+        diagonal = sv03 * dAPB
+        out += s12 * (A * (v12 * dP)[None, :]) @ B
+        out += sA13 * (v13 * dPB)[None, :]
+        out += s23 * AP * right23
+        out += left0123 * P * right0123
+        out += left0213 * P.T * B * right0213
+        diagonal += sv0312 * (AB @ (w0312 * dP))
+        out += s012 * (vdA012 * dP)[:, None] * B
+        diagonal += svdA013 * dPB
+        diagonal += sv023 * dAP * dB
+        out += sA123 * (v123 * dP * dB)[None, :]
+        diagonal += svdA0123 * dP * dB
+        out[diagonal_entries] += diagonal
+        return out
+
+    return quartic
 
 
 # -- input checks ------------------------------------------------------------------------------
@@ -323,12 +358,8 @@ class Sketch(ABC):
     def expected_cubic(self, A: Any, m: Any, c: Any) -> np.ndarray:
         """R3 = E[SᵀAS m cᵀS] for fixed A (d, d), m, c (d,) (``theory/mast.md`` §6.1)."""
         A = host_array("A", A, (self.d, self.d))
-        m = host_array("m", m, (self.d,))
         c = host_array("c", c, (self.d,))
-        mats, w = self._support_matrices()
-        left = np.swapaxes(mats, 1, 2) @ A @ mats @ m
-        right = c @ mats
-        return np.einsum("n,ni,nj->ij", w, left, right)
+        return self._cubic_map(A, c)(host_array("m", m, (self.d,)))
 
     def expected_quartic(self, A: Any, P: Any, B: Any = None) -> np.ndarray:
         """Q4 = E[SᵀAS P SᵀBS] for fixed (d, d) matrices A, P and B (B = A when omitted).
@@ -337,12 +368,24 @@ class Sketch(ABC):
         A and B are data components.
         """
         A = host_array("A", A, (self.d, self.d))
-        P = host_array("P", P, (self.d, self.d))
         B = A if B is None else host_array("B", B, (self.d, self.d))
+        return self._quartic_map(A, B)(host_array("P", P, (self.d, self.d)))
+
+    def _cubic_map(self, A: np.ndarray, c: np.ndarray) -> _Contraction:
+        """m ↦ :meth:`expected_cubic` (A, m, c) for checked float64 A and c, with what does not
+        depend on m formed once: the exact engine applies it at every step to its own m."""
+        mats, w = self._support_matrices()
+        sandwiches = np.swapaxes(mats, 1, 2) @ A @ mats
+        right = c @ mats
+        return lambda m: np.einsum("n,ni,nj->ij", w, sandwiches @ m, right)
+
+    def _quartic_map(self, A: np.ndarray, B: np.ndarray) -> _Contraction:
+        """P ↦ :meth:`expected_quartic` (A, P, B) for checked float64 A and B (``B is A`` for
+        B = A), with what does not depend on P formed once (as :meth:`_cubic_map`)."""
         mats, w = self._support_matrices()
         left = np.swapaxes(mats, 1, 2) @ A @ mats
         right = left if B is A else np.swapaxes(mats, 1, 2) @ B @ mats
-        return np.tensordot(w, left @ P @ right, axes=1)
+        return lambda P: np.tensordot(w, left @ P @ right, axes=1)
 
     # -- constants -------------------------------------------------------------------------
     @property
@@ -391,18 +434,11 @@ class _DiagonalClosedForm(Sketch):
     def expected_sandwich(self, A: Any) -> np.ndarray:
         return _sandwich_from_patterns(self._patterns[2], host_array("A", A, (self.d, self.d)))
 
-    def expected_cubic(self, A: Any, m: Any, c: Any) -> np.ndarray:
-        return _cubic_from_patterns(
-            self._patterns[3],
-            host_array("A", A, (self.d, self.d)),
-            host_array("m", m, (self.d,)),
-            host_array("c", c, (self.d,)),
-        )
+    def _cubic_map(self, A: np.ndarray, c: np.ndarray) -> _Contraction:
+        return _cubic_from_patterns(self._patterns[3], A, c)
 
-    def expected_quartic(self, A: Any, P: Any, B: Any = None) -> np.ndarray:
-        A = host_array("A", A, (self.d, self.d))
-        B = A if B is None else host_array("B", B, (self.d, self.d))
-        return _quartic_from_patterns(self._patterns[4], A, host_array("P", P, (self.d, self.d)), B)
+    def _quartic_map(self, A: np.ndarray, B: np.ndarray) -> _Contraction:
+        return _quartic_from_patterns(self._patterns[4], A, B)
 
     def _moment_tensor(self, order: int, max_d: int) -> np.ndarray:
         if self.d > max_d:
@@ -779,11 +815,11 @@ class Permutation(Sketch):
     def expected_sandwich(self, A: Any) -> np.ndarray:
         return self.marginal.expected_sandwich(A)
 
-    def expected_cubic(self, A: Any, m: Any, c: Any) -> np.ndarray:
-        return self.marginal.expected_cubic(A, m, c)
+    def _cubic_map(self, A: np.ndarray, c: np.ndarray) -> _Contraction:
+        return self.marginal._cubic_map(A, c)
 
-    def expected_quartic(self, A: Any, P: Any, B: Any = None) -> np.ndarray:
-        return self.marginal.expected_quartic(A, P, B)
+    def _quartic_map(self, A: np.ndarray, B: np.ndarray) -> _Contraction:
+        return self.marginal._quartic_map(A, B)
 
     def expected_average_sandwich(self, As: Sequence[Any]) -> np.ndarray:
         """E[(1/n) Σ_i S_iᵀ A_i S_i] for one matrix A_i per client (linear: uses the marginal).

@@ -64,7 +64,7 @@ def _one_hot(xp: Any, index: Any, d: int, value: Any, like: Any) -> Any:
     """(R, d) array with ``value[r]`` at column ``index[r]`` and zeros elsewhere."""
     cols = xp.arange(d, device=device_of(like))
     hit = cols[None, :] == index[:, None]
-    return xp.where(hit, value[:, None], xp.zeros_like(like))
+    return xp.where(hit, value[:, None], 0.0)
 
 
 def _pick(xp: Any, values: Any, index: Any) -> Any:
@@ -84,7 +84,7 @@ def _project_l1(x: Any, radius: float) -> Any:
     rho = xp.sum(xp.astype(cond, xp.int64), axis=1)
     rho = xp.where(rho > 0, rho, xp.ones_like(rho))
     theta = _pick(xp, (css - radius) / k, rho - 1)
-    theta = xp.where(xp.sum(a, axis=1) <= radius, xp.zeros_like(theta), theta)
+    theta = xp.where(xp.sum(a, axis=1) <= radius, 0.0, theta)
     return xp.sign(x) * xp.maximum(a - theta[:, None], 0.0)
 
 
@@ -191,7 +191,7 @@ class L1Ball(Constraint):
         xp = array_namespace(g)
         i = xp.argmax(xp.abs(g), axis=1)
         gi = _pick(xp, g, i)
-        value = xp.where(gi > 0, xp.full_like(gi, -self.radius), xp.full_like(gi, self.radius))
+        value = xp.where(gi > 0, -self.radius, xp.full_like(gi, self.radius))
         return _one_hot(xp, i, g.shape[1], value, g)
 
     def support_value(self, g: Any) -> Any:
@@ -350,7 +350,7 @@ class LInfBall(Constraint):
 
     def _lmo(self, g: Any) -> Any:
         xp = array_namespace(g)
-        return xp.where(g > 0, xp.full_like(g, -self.radius), xp.full_like(g, self.radius))
+        return xp.where(g > 0, -self.radius, xp.full_like(g, self.radius))
 
     def support_value(self, g: Any) -> Any:
         xp = array_namespace(g)

@@ -49,9 +49,9 @@ __all__ = [
 def lambert_w(x: np.ndarray | float) -> np.ndarray:
     """Principal branch W₀ of the Lambert W function for x ≥ 0 (W e^W = x), float64."""
     x = np.asarray(x, dtype=float)
-    if np.any(x < 0):
+    if (x < 0).any():
         raise ValueError("lambert_w is used on x >= 0 only")
-    return np.real(_scipy_lambertw(x))
+    return _scipy_lambertw(x).real
 
 
 def softmax_q(a: np.ndarray | float) -> np.ndarray:
@@ -88,10 +88,11 @@ ADMISSIBLE_Q = ("x", "sqrt", "pow2/3", "log1p")
 
 def q_regularizer(norms: np.ndarray, q: str) -> np.ndarray:
     """R_q = q⁻¹(Σ_i q(a_i)) over the last axis of the group norms ``norms`` (form (1))."""
-    if q not in Q_FUNCTIONS:
-        raise ValueError(f"q must be one of {tuple(Q_FUNCTIONS)}, got {q!r}")
-    fn, inv = Q_FUNCTIONS[q]
-    return inv(np.sum(fn(np.asarray(norms, dtype=float)), axis=-1))
+    try:
+        fn, inv = Q_FUNCTIONS[q]
+    except (KeyError, TypeError):
+        raise ValueError(f"q must be one of {tuple(Q_FUNCTIONS)}, got {q!r}") from None
+    return inv(np.add.reduce(fn(np.asarray(norms, dtype=float)), axis=-1))
 
 
 @dataclass(frozen=True)

@@ -137,9 +137,8 @@ class FrankWolfe(MethodBase):
         x, g = state.x, state.grad
         s = self.constraint.lmo(g) if self.lmo is None else self.lmo(g, k)
         d = s - x
-        slope = -row_dot(xp, g, d)
         ones = xp.ones(x.shape[0], dtype=x.dtype, device=problem.device)
-        gamma, rule = self.rule(problem, state.rule, k, x, d, slope, ones)
+        gamma, rule = self.rule(problem, state.rule, k, x, g, d, ones)
         x = x + gamma[:, None] * d
         return FWState(x, problem.grad(x), rule, state.grad_evals + 1)
 
@@ -240,8 +239,7 @@ class _ActiveSetFrankWolfe(MethodBase):
         lam_v = xp.sum(xp.where(hit_v, weights, 0.0), axis=1)
         rest = xp.sum(xp.where(hit_v, 0.0, weights), axis=1)
         d, gamma_max, toward = self._direction(xp, g, x, s, v, lam_v, rest)
-        slope = -row_dot(xp, g, d)
-        gamma, rule = self.rule(problem, state.rule, k, x, d, slope, gamma_max)
+        gamma, rule = self.rule(problem, state.rule, k, x, g, d, gamma_max)
         drop = (gamma >= gamma_max) & (gamma_max > 0)
         weights, drop = self._reweight(xp, weights, hit_s, hit_v, gamma, drop, toward)
         weights = xp.maximum(weights, 0.0)

@@ -101,25 +101,26 @@ class StepRule:
         return RuleState(zeros, L, problem.value(x), zeros)
 
     def __call__(
-        self, problem: Any, state: RuleState, k: int, x: Any, d: Any, slope: Any, gamma_max: Any
+        self, problem: Any, state: RuleState, k: int, x: Any, g: Any, d: Any, gamma_max: Any
     ) -> tuple[Any, RuleState]:
-        """γ_k for the rows of ``x`` along ``d`` (slope = −⟨∇f(x), d⟩), capped at γ_max, and
-        the new state."""
+        """γ_k for the rows of ``x`` along ``d`` from their gradients g = ∇f(x) (slope
+        −⟨g, d⟩), capped at γ_max, and the new state."""
         xp = problem.xp
-        dd = row_dot(xp, d, d)
+        slope = -row_dot(xp, g, d)
         if self.kind == "open-loop":
             gamma = xp.minimum(xp.full_like(slope, 2.0 / (k + 2)), gamma_max)
         elif self.kind == "short":
+            dd = row_dot(xp, d, d)
             gamma = slope / xp.where(dd > 0, problem.L * dd, 1.0)
-            gamma = xp.clip(xp.where(dd > 0, gamma, 0.0), 0.0, None)
+            gamma = xp.maximum(xp.where(dd > 0, gamma, 0.0), 0.0)
             gamma = xp.minimum(gamma, gamma_max)
         elif self.kind == "line-search":
-            curv = row_dot(xp, d, problem.grad(x + d) - problem.grad(x))
+            curv = row_dot(xp, d, problem.grad(x + d) - g)
             unconstrained = slope / xp.where(curv > 0, curv, 1.0)
             gamma = xp.where(curv > 0, unconstrained, xp.where(slope > 0, gamma_max, 0.0))
-            gamma = xp.minimum(xp.clip(gamma, 0.0, None), gamma_max)
+            gamma = xp.minimum(xp.maximum(gamma, 0.0), gamma_max)
         else:
-            return _backtrack(problem, state, x, d, slope, gamma_max, dd)
+            return _backtrack(problem, state, x, d, slope, gamma_max, row_dot(xp, d, d))
         return gamma, state._replace(gamma=gamma)
 
 
@@ -171,7 +172,7 @@ def _backtrack(
     model = fx
     for _ in range(_MAX_BACKTRACK):
         trial = xp.minimum(slope / xp.where(dd > 0, L * dd, 1.0), gamma_max)
-        trial = xp.where(dd > 0, xp.clip(trial, 0.0, None), 0.0)
+        trial = xp.where(dd > 0, xp.maximum(trial, 0.0), 0.0)
         q = fx - trial * slope + 0.5 * trial**2 * L * dd
         f_new = problem.value(x + trial[:, None] * d)
         accept = f_new <= q + slack

@@ -60,6 +60,7 @@ def frank_wolfe(
     lmo: Callable[[Any, int], Any] | None = None,
     f_star: float | None = None,
     keep_iterates: bool = False,
+    metrics: Any = None,
 ) -> Trace:
     """Frank-Wolfe (conditional gradient) over a compact convex set, batched over rows of x0.
 
@@ -93,6 +94,10 @@ def frank_wolfe(
         The constrained minimum value (computed by projected FISTA when omitted).
     keep_iterates : bool
         Keep host copies of the iterates at the checkpoints.
+    metrics : sequence of str, optional
+        Record only these of ``subopt``, ``gap`` and ``support`` (default all; ``gap`` costs
+        a gradient and an LMO call per checkpoint).  A string or a non-string entry raises
+        ``TypeError``, an unknown name ``ValueError``.
 
     Returns
     -------
@@ -118,6 +123,7 @@ def frank_wolfe(
         replicates=replicates,
         checkpoints=checkpoints,
         keep_iterates=keep_iterates,
+        metrics=metrics,
     )
 
 

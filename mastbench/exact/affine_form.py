@@ -12,7 +12,9 @@ symmetric P only the D(D+1)/2 entries P_kl, k ≤ l (``vech P``, in the order of
     s⁺ = M s + r,    s = (m, vech P) of length D + D(D+1)/2,
 
 one matrix–vector product per step whatever the method, which
-:func:`mastbench.exact.numba_kernel.propagate_affine` runs for all T steps in one compiled call.
+:func:`mastbench.exact.numba_kernel.propagate_affine` runs for all T steps in one compiled call
+and :meth:`AffineForm.propagate` in NumPy (small D, where a map's own step costs far more
+NumPy calls than one product by M).
 The tensors (L, C, N) come from the method's own quantities, without stepping its map:
 
 - enumerated branches (K_n, h_n) with weights w_n: L = Σ_n w_n K_n ⊗ K_n,
@@ -38,6 +40,7 @@ from mastbench.sketches import Sketch, _closed_form_patterns
 
 __all__ = [
     "MAX_AFFINE_DIM",
+    "NUMPY_AFFINE_MAX_DIM",
     "AffineForm",
     "AffineTerms",
     "affine_form",
@@ -48,6 +51,11 @@ __all__ = [
 
 #: Largest state dimension D for which a moment map builds its :class:`AffineForm`.
 MAX_AFFINE_DIM: int = 40
+
+#: Largest D for which the NumPy propagation steps the affine form rather than the map: up to
+#: there one product by M (at most 90 × 90) costs a few µs, against some 50 NumPy calls per
+#: data component, client or branch of a map's own step.
+NUMPY_AFFINE_MAX_DIM: int = 12
 
 
 class AffineTerms(NamedTuple):
@@ -104,6 +112,25 @@ class AffineForm(NamedTuple):
         P[self.rows, self.cols] = s[D:]
         P[self.cols, self.rows] = s[D:]
         return s[:D].copy(), P
+
+    def propagate(
+        self, m0: np.ndarray, P0: np.ndarray, iters: int, checkpoints: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(m, P) at the sorted ``checkpoints`` (the last ≤ ``iters``) from a symmetric P0,
+        by s⁺ = M s + r in NumPy: one small matrix–vector product per step."""
+        D = self.dim
+        means = np.empty((checkpoints.shape[0], D))
+        seconds = np.empty((checkpoints.shape[0], D, D))
+        M, r, s = self.M, self.r, self.pack(m0, P0)
+        record, slot = checkpoints.tolist(), 0
+        for t in range(iters + 1):
+            if t == record[slot]:
+                means[slot], seconds[slot] = self.unpack(s)
+                slot += 1
+                if slot == len(record):
+                    break
+            s = M @ s + r
+        return means, seconds
 
 
 def affine_form(terms: AffineTerms) -> AffineForm:

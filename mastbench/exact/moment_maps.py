@@ -23,6 +23,7 @@ import numpy as np
 from mastbench.exact import numba_kernel
 from mastbench.exact.affine_form import (
     MAX_AFFINE_DIM,
+    NUMPY_AFFINE_MAX_DIM,
     AffineForm,
     AffineTerms,
     affine_form,
@@ -202,15 +203,24 @@ class SketchedStep(MomentMap):
             return self._general_kernel(P, m)
         return self.pattern_second_step(P, m)
 
+    @cached_property
+    def _contractions(self) -> list[tuple[Any, Any]]:
+        """The sketch's Q4 and R3 contractions of (A, c), then of each component (A_i, c_i)
+        when α ≠ 0, as maps of P and m with their fixed factors formed once."""
+        pairs = [(self.A, self.c)]
+        if self.components is not None and self.alpha != 0.0:
+            pairs += list(zip(*self.components, strict=True))
+        return [(self.sketch._quartic_map(A, A), self.sketch._cubic_map(A, c)) for A, c in pairs]
+
     def pattern_second_step(self, P: np.ndarray, m: np.ndarray) -> np.ndarray:
         """:meth:`second_step` from the sketch's Q4/R3 contractions (no fused kernel)."""
-        sk, g = self.sketch, self.step
-        quartic = self.beta * sk.expected_quartic(self.A, P)
-        cubic = self.beta * sk.expected_cubic(self.A, m, self.c)
-        if self.components is not None and self.alpha != 0.0:
-            for A_i, c_i in zip(*self.components, strict=True):
-                quartic = quartic + self.alpha * sk.expected_quartic(A_i, P)
-                cubic = cubic + self.alpha * sk.expected_cubic(A_i, m, c_i)
+        g = self.step
+        (quartic_map, cubic_map), *components = self._contractions
+        quartic = self.beta * quartic_map(P)
+        cubic = self.beta * cubic_map(m)
+        for quartic_map, cubic_map in components:
+            quartic = quartic + self.alpha * quartic_map(P)
+            cubic = cubic + self.alpha * cubic_map(m)
         quartic, cubic = self._compress(quartic), self._compress(cubic)
         AP = self.A_bar @ P
         mc = np.outer(m, self.c)
@@ -272,13 +282,23 @@ class IndependentClientsStep(MomentMap):
             cubic += own_cubic - np.einsum("ik,j->ijk", Ab, c)
         return _gradient_step_terms(self.step / self.M, bar, self.c_sum, quartic, cubic, self.noise)
 
+    @cached_property
+    def _contractions(self) -> list[tuple[Any, Any]]:
+        """Each client's Q4 and R3 contractions, as maps of P and m with their fixed factors
+        formed once."""
+        return [
+            (sk._quartic_map(A, A), sk._cubic_map(A, c))
+            for sk, A, c in zip(self.sketches, self.As, self.cs, strict=True)
+        ]
+
     def second_step(self, P: np.ndarray, m: np.ndarray) -> np.ndarray:
         g = self.step / self.M
         quartic = self.bar_sum @ P @ self.bar_sum
         cubic = np.outer(self.bar_sum @ m, self.c_sum)
-        for sk, A, c, Ab in zip(self.sketches, self.As, self.cs, self.bars, strict=True):
-            quartic = quartic + sk.expected_quartic(A, P) - Ab @ P @ Ab
-            cubic = cubic + sk.expected_cubic(A, m, c) - np.outer(Ab @ m, c)
+        clients = zip(self._contractions, self.cs, self.bars, strict=True)
+        for (quartic_map, cubic_map), c, Ab in clients:
+            quartic = quartic + quartic_map(P) - Ab @ P @ Ab
+            cubic = cubic + cubic_map(m) - np.outer(Ab @ m, c)
         AP = self.bar_sum @ P
         mc = np.outer(m, self.c_sum)
         out = P - g * (AP + P @ self.bar_sum) - g * (mc + mc.T)
@@ -348,9 +368,12 @@ def propagate(
     compiled call (:mod:`mastbench.exact.numba_kernel`): the symmetric fused DSGD step
     (:attr:`SketchedStep.symmetric_kernel`) in its own loop, any other map with an affine form
     (:attr:`MomentMap.affine`: D ≤ ``MAX_AFFINE_DIM``, enumerated branches or diagonal
-    sketches) as s⁺ = M s + r.  Every other map, or with
-    ``mastbench.exact.numba_kernel.enabled = False``, steps through :meth:`MomentMap.advance`,
-    the reference the compiled loops match to rounding.
+    sketches) as s⁺ = M s + r.  Otherwise a map without the fused step whose affine form has
+    D ≤ ``NUMPY_AFFINE_MAX_DIM`` steps s⁺ = M s + r in NumPy
+    (:meth:`~mastbench.exact.affine_form.AffineForm.propagate`: option II, distributed DSGD,
+    IST and L-SVRDSG at the sizes of the tests and of ``verify --quick``).  Every other map,
+    or with ``mastbench.exact.numba_kernel.enabled = False``, steps through
+    :meth:`MomentMap.advance`, the reference the affine loops match to rounding.
 
     Returns
     -------
@@ -361,12 +384,15 @@ def propagate(
     """
     D = step.dim
     m, P = m0, 0.5 * (P0 + P0.T)
+    fused = step.symmetric_kernel if isinstance(step, SketchedStep) else None
     if numba_kernel.worthwhile(D, int(checkpoints[-1])) and numba_kernel.available():
-        fused = step.symmetric_kernel if isinstance(step, SketchedStep) else None
         if fused is not None:
             return numba_kernel.propagate_symmetric(fused.factors, m, P, iters, checkpoints)
         if step.affine is not None:
             return numba_kernel.propagate_affine(step.affine, m, P, iters, checkpoints)
+    if numba_kernel.enabled and fused is None and D <= NUMPY_AFFINE_MAX_DIM:
+        if step.affine is not None:
+            return step.affine.propagate(m, P, iters, checkpoints)
     record = checkpoints.tolist()
     means = np.empty((len(record), D))
     seconds = np.empty((len(record), D, D))

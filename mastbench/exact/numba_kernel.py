@@ -24,8 +24,9 @@ else in ``__pycache__`` beside this file, else in numba's user-wide cache direct
 any writable location it is compiled in memory once per process).  Its first use in a process
 imports numba and loads it from the cache (about 0.4 s); on a cold cache it is compiled,
 once per machine (about 1.6 s in all).  :func:`worthwhile` therefore keeps small propagations
-(tests, quick verification) on the NumPy loop, which then never imports numba.  Set
-:data:`enabled` to False to force the NumPy loop (the reference) everywhere.
+(tests, quick verification) on the NumPy loops, which then never import numba.  Set
+:data:`enabled` to False to force the NumPy loop of each map's own step (the reference)
+everywhere.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ __all__ = [
     "worthwhile",
 ]
 
-#: False forces :func:`mastbench.exact.moment_maps.propagate` onto the NumPy loop.
+#: False forces :func:`mastbench.exact.moment_maps.propagate` onto the NumPy loop of each
+#: map's own step (the reference), also where the NumPy affine loop would run.
 enabled: bool = True
 
 #: Largest fraction of nonzero entries of M for which :func:`propagate_affine` skips zeros.

@@ -198,6 +198,20 @@ def test_inexact_lmo_is_used():
     assert calls == [0, 1, 2, 3, 4]
 
 
+def test_metrics_selection_records_the_same_values():
+    problem = _least_squares()
+    ball = L1Ball(1.0)
+    full = frank_wolfe(problem, ball, np.zeros(8), step="short", iters=6)
+    gap_only = frank_wolfe(problem, ball, np.zeros(8), step="short", iters=6, metrics=("gap",))
+    assert set(gap_only.metrics) == {"gap", "step_size"}
+    np.testing.assert_array_equal(gap_only.metrics["gap"], full.metrics["gap"])
+    np.testing.assert_array_equal(np.asarray(gap_only.x), np.asarray(full.x))
+    with pytest.raises(ValueError, match="unknown"):
+        frank_wolfe(problem, ball, np.zeros(8), metrics=("dist2",))
+    with pytest.raises(TypeError, match="sequence of metric names"):
+        frank_wolfe(problem, ball, np.zeros(8), metrics="gap")
+
+
 def test_frank_wolfe_bad_input():
     problem = _least_squares()
     ball = L1Ball(1.0)

@@ -4,11 +4,11 @@
 vector r acting on s = (m, vech P); ``mastbench.exact.numba_kernel.propagate_affine`` runs it
 for all steps in one compiled call.  The reference is the NumPy step of each map
 (:meth:`MomentMap.advance`, the same formulas the contract test pins to Monte Carlo): one
-affine step must equal one NumPy step, and the compiled propagation the NumPy loop, to
-rounding, for every method with a moment map (DSGD options I and II with minibatches and a
-compressor, importance sampling over diagonal and dense Discrete sketches, distributed DSGD
-with a joint Permutation (IST) or independent sketches, L-SVRDSG fixed and resampled).  Tests
-of the compiled loop skip without numba; the others run everywhere.
+affine step must equal one NumPy step, and the NumPy affine loop and the compiled propagation
+the NumPy loop, to rounding, for every method with a moment map (DSGD options I and II with
+minibatches and a compressor, importance sampling over diagonal and dense Discrete sketches,
+distributed DSGD with a joint Permutation (IST) or independent sketches, L-SVRDSG fixed and
+resampled).  Tests of the compiled loop skip without numba; the others run everywhere.
 """
 
 from __future__ import annotations
@@ -21,7 +21,12 @@ from mastbench import exact
 from mastbench.algorithms.mast import DSGD, LSVRDSG, Clients, DistributedDSGD, DSGDImportance
 from mastbench.backend import rng
 from mastbench.exact import numba_kernel
-from mastbench.exact.affine_form import MAX_AFFINE_DIM, diagonal_moment_tensors
+from mastbench.exact.affine_form import (
+    MAX_AFFINE_DIM,
+    NUMPY_AFFINE_MAX_DIM,
+    AffineForm,
+    diagonal_moment_tensors,
+)
 from mastbench.exact.moment_maps import EnumeratedStep, SketchedStep, propagate
 from mastbench.sketches import Bernoulli, Discrete, Gaussian, Identity, Permutation, RandK
 
@@ -173,6 +178,55 @@ def test_no_affine_form_for_a_dense_sketch_or_beyond_the_dimension_limit():
     assert SketchedStep(Bernoulli(0.5, big), np.eye(big), np.ones(big), 0.1).affine is None
     Ks = np.broadcast_to(np.eye(big), (2, big, big))
     assert EnumeratedStep(Ks, np.zeros((2, big)), np.array([0.5, 0.5])).affine is None
+
+
+# -- the NumPy affine loop equals the NumPy loop of each map's step -----------------------------
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_numpy_affine_propagation_equals_numpy_loop(name):
+    method, problem = CASES[name]
+    step = method.moment_map(problem)
+    m0, P0 = _state(step.dim, 7)
+    points = np.array([0, 1, 2, 37, 400])
+    fast_m, fast_P = step.affine.propagate(m0, P0, 400, points)
+    slow_m, slow_P = _numpy_propagate(step, m0, P0, 400, points)
+    for t in range(len(points)):
+        _assert_close(fast_m[t], slow_m[t], 1e-12)
+        _assert_close(fast_P[t], slow_P[t], 1e-12)
+        np.testing.assert_array_equal(fast_P[t], fast_P[t].T)
+
+
+def test_small_maps_without_a_fused_step_propagate_by_their_affine_form(monkeypatch):
+    """Without the compiled loop, maps of D ≤ NUMPY_AFFINE_MAX_DIM with no fused step run
+    s⁺ = M s + r in NumPy; the fused DSGD step, larger maps and ``enabled = False`` do not."""
+    calls: list[int] = []
+    loop = AffineForm.propagate
+
+    def spy(form, *args):
+        calls.append(form.dim)
+        return loop(form, *args)
+
+    monkeypatch.setattr(AffineForm, "propagate", spy)
+    monkeypatch.setattr(numba_kernel, "_compiled", lambda: None)
+    points = np.array([0, 5])
+    for name in ("option II, compressor", "distributed, independent sketches", "L-SVRDSG, fixed"):
+        method, problem = CASES[name]
+        step = method.moment_map(problem)
+        propagate(step, *_state(step.dim, 1), 5, points)
+        assert calls[-1] == step.dim <= NUMPY_AFFINE_MAX_DIM
+    count = len(calls)
+    method, problem = CASES["option I, Bernoulli with per-coordinate p"]
+    step = method.moment_map(problem)
+    assert step.symmetric_kernel is not None
+    propagate(step, *_state(step.dim, 1), 5, points)
+    big = NUMPY_AFFINE_MAX_DIM + 1
+    wide = SketchedStep(RandK(big, 2), np.eye(big) + np.eye(big, k=1), np.ones(big), 0.1)
+    propagate(wide, *_state(big, 1), 5, points)
+    method, problem = CASES["option II, compressor"]
+    step = method.moment_map(problem)
+    _numpy_propagate(step, *_state(step.dim, 1), 5, points)
+    assert len(calls) == count
 
 
 # -- the compiled propagation equals the NumPy loop ---------------------------------------------

@@ -8,6 +8,7 @@ reference trajectories are in :mod:`.trajectories`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -83,6 +84,13 @@ class FWInstance(Instance):
     x0: np.ndarray
     rule: str = "open-loop"
     batch_size: int | None = None
+
+    @cached_property
+    def runs(self) -> dict[tuple[Any, ...], Any]:
+        """The deterministic runs made on this instance, by the parameters that determine
+        them, filled by the theorems that read them: a negative control that changes only
+        what is checked of a run (a claimed monotonicity, f*) reuses the plain check's."""
+        return {}
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -114,6 +115,12 @@ class ExactFWInstance(Instance):
     L_init: float
     f_star: float
     f_star_gap: float
+
+    @cached_property
+    def references(self) -> dict[tuple[str, str], Record]:
+        """The exact reference trajectories computed on this instance, by (method, rule):
+        they do not depend on the implementation's LMO, so the control reuses the check's."""
+        return {}
 
 
 @dataclass(frozen=True, eq=False)
@@ -224,13 +231,19 @@ def _reference_instances(quick: bool) -> list[ExactFWInstance]:
 
 
 def _reference(instance: ExactFWInstance, method: str, rule: str) -> Record:
+    """The exact rational trajectory of ``method`` with ``rule``, once per instance."""
+    if (method, rule) in instance.references:
+        return instance.references[method, rule]
     L_init = Fraction(instance.L_init)
     if method == "frank_wolfe":
         x0 = instance.vertices[instance.start]
-        return fw_reference(instance.exact, instance.vertices, x0, rule, instance.iters, L_init)
-    return active_set_reference(
-        instance.exact, instance.vertices, instance.start, method, rule, instance.iters, L_init
-    )
+        record = fw_reference(instance.exact, instance.vertices, x0, rule, instance.iters, L_init)
+    else:
+        record = active_set_reference(
+            instance.exact, instance.vertices, instance.start, method, rule, instance.iters, L_init
+        )
+    instance.references[method, rule] = record
+    return record
 
 
 def _implementation(
@@ -250,6 +263,7 @@ def _implementation(
         iters=iters,
         checkpoints=range(iters + 1),
         keep_iterates=True,
+        metrics=(),
     )
     return trace.iterates[:, 0, :]
 
@@ -334,7 +348,8 @@ def _reference_check(instance: ExactFWInstance, params: dict[str, Any]) -> Measu
     the steps compared per run.  Reference: Jaggi 2013, Alg. 1; Demyanov & Rubinov 1970 (short
     step); Pedregosa et al. 2020, Alg. 1 (AdaFW); Lacoste-Julien & Jaggi 2015, Algs. 1–2.
     Negative control: FW with an inexact LMO (the midpoint of the best and the worst point),
-    which leaves the pseudo-code at the first step.  Tag C.
+    which leaves the pseudo-code at the first step; it is compared with the same exact
+    trajectories (:attr:`ExactFWInstance.references`).  Tag C.
 
     A discrepancy against a round-off tolerance: the exact rational reference and K float
     steps agree to a few ulps (≈2e-16 against the tolerance 1e-10), so a nontrivial ratio
@@ -442,7 +457,9 @@ def _invariants(instance: FWInstance, params: dict[str, Any]) -> Evidence:
     decrease, accepted with a slack of 10·eps·|f|) never increase f, for FW and for the
     away-step and pairwise variants (γ ≤ γ_max only shortens a step along which the model
     decreases).  The open-loop rule makes no such promise.  Every rule of :data:`RUNS` that
-    applies (line search on quadratics, active sets on polytopes) runs ``iters`` steps.
+    applies (line search on quadratics, active sets on polytopes) runs ``iters`` steps, once
+    per instance and LMO (:attr:`~.instances.FWInstance.runs`: the monotone control re-checks
+    the plain check's runs).
 
     Assumptions: f convex and L-smooth (all instances).  Reference: Jaggi 2013, §2; Pedregosa
     et al. 2020, Alg. 1.  Negative controls: chop's ℓ1 LMO, which on a tied gradient returns
@@ -470,22 +487,28 @@ def _invariants(instance: FWInstance, params: dict[str, Any]) -> Evidence:
     f_tol = instance.f_star_gap + 64 * _EPS * max(1.0, abs(instance.f_star))
     parts, checks = [], []
     for method, rule in runs:
-        step = StepRule(rule)
-        if method == "frank_wolfe":
-            value = FrankWolfe(constraint, step, lmo=lmo, f_star=instance.f_star)
-        else:
-            value = _ACTIVE[method](constraint, step, f_star=instance.f_star)
-        trace = run(
-            value,
-            problem,
-            problem.asarray(instance.x0),
-            iters=iters,
-            checkpoints=range(iters + 1),
-            keep_iterates=True,
-        )
-        x = trace.iterates[:, 0, :]
-        subopt = trace.metrics["subopt"][:, 0]
-        t = trace.iterations
+        key = ("fw.invariants", method, rule, params["lmo"], iters)
+        if key not in instance.runs:
+            step = StepRule(rule)
+            if method == "frank_wolfe":
+                value = FrankWolfe(constraint, step, lmo=lmo, f_star=instance.f_star)
+            else:
+                value = _ACTIVE[method](constraint, step, f_star=instance.f_star)
+            trace = run(
+                value,
+                problem,
+                problem.asarray(instance.x0),
+                iters=iters,
+                checkpoints=range(iters + 1),
+                keep_iterates=True,
+                metrics=("subopt",),
+            )
+            instance.runs[key] = (
+                trace.iterations,
+                trace.iterates[:, 0, :],
+                trace.metrics["subopt"][:, 0],
+            )
+        t, x, subopt = instance.runs[key]
         parts.append(
             (t, np.linalg.norm(x - np.asarray(constraint.project(x)), axis=1), 1e-12 * scale)
         )
@@ -632,6 +655,7 @@ def _sfw_reference_check(instance: ExactSFWInstance, params: dict[str, Any]) -> 
             replicates=R,
             checkpoints=range(iters + 1),
             keep_iterates=True,
+            metrics=(),
         )
         for r in range(R):
             perms = [[int(i) for i in epoch[r]] for epoch in epochs]

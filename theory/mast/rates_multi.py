@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from mastbench.problems.quadratic import Quadratic
-from mastbench.theory import Measurement, NegativeControl, theorem
+from mastbench.theory import Evidence, Measurement, NegativeControl, theorem
 from mastbench.theory.mast.common import (
     PAPER,
     atol,
@@ -248,7 +248,6 @@ def _vr_limit(inst: LSVRDSGInstance, step: float, batch: int, prob: float) -> tu
     assumptions=lambda inst: _vr_assumptions(inst) or _at_least_two_sketches(inst),
     default_params=lambda inst: {"step": _vr_step(inst)},
     step_size=_vr_step,
-    bound=lambda inst, params, t: _vr_neighbourhood_bound(inst, params, t),
     controls=(NegativeControl("bound x 0.1", bound_scale=0.1, expect="measured"),),
     strategy=lambda: _vr_strategy(minibatch=True),
     implementation=lambda inst, params: (
@@ -257,7 +256,7 @@ def _vr_limit(inst: LSVRDSGInstance, step: float, batch: int, prob: float) -> tu
         inst.x0,
     ),
 )
-def vr_neighbourhood(inst: LSVRDSGInstance, params: dict[str, Any]) -> Measurement:
+def vr_neighbourhood(inst: LSVRDSGInstance, params: dict[str, Any]) -> Evidence:
     """Shape of the L-SVRDSG neighbourhood for reference minibatches b < N.
 
     Statement.  The limit R(b, γ) = lim_t E‖x^t − x_D*‖² of L-SVRDSG with reference minibatch
@@ -265,7 +264,8 @@ def vr_neighbourhood(inst: LSVRDSGInstance, params: dict[str, Any]) -> Measureme
     R(b, γ) ≤ R(b − 1, γ) for 2 ≤ b ≤ N, and R(b, γ/2) ≤ R(b, γ) for 1 ≤ b < N.
 
     Checked point by point (``extra["checks"]`` names each point) with the exact fixed point
-    of the moment map; the bound of each comparison is the limit it is compared with.
+    of the moment map; the bound of each comparison is the limit it is compared with (0 for
+    R(N, γ)), taken from the same 2N − 1 limits.
 
     Assumptions.  As T-VR.
 
@@ -279,11 +279,13 @@ def vr_neighbourhood(inst: LSVRDSGInstance, params: dict[str, Any]) -> Measureme
     R = {b: _vr_limit(inst, step, b, 1.0 / N) for b in range(1, N + 1)}
     R_half = {b: _vr_limit(inst, step / 2, b, 1.0 / N) for b in range(1, N)}
     measured = [R[b][0] for b in range(2, N + 1)] + [R_half[b][0] for b in range(1, N)]
+    bound = [R[b - 1][0] for b in range(2, N)] + [0.0] + [R[b][0] for b in range(1, N)]
     checks = [f"R({b}) ≤ " + ("0" if b == N else f"R({b - 1})") for b in range(2, N + 1)]
     checks += [f"R({b}, γ/2) ≤ R({b}, γ)" for b in range(1, N)]
-    return Measurement(
+    return Evidence(
         np.arange(len(measured)),
         np.array(measured),
+        np.array(bound),
         atol=max(roundoff for _, roundoff in [*R.values(), *R_half.values()]),
         trivial=np.zeros(len(measured), dtype=bool),
         extra={
@@ -292,16 +294,6 @@ def vr_neighbourhood(inst: LSVRDSGInstance, params: dict[str, Any]) -> Measureme
             "R_half_step": {b: limit for b, (limit, _) in R_half.items()},
         },
     )
-
-
-def _vr_neighbourhood_bound(
-    inst: LSVRDSGInstance, params: dict[str, Any], t: np.ndarray
-) -> np.ndarray:
-    """0 for R(N, γ), R(b − 1, γ) for R(b, γ), R(b, γ) for R(b, γ/2), in the measured order."""
-    step = float(params["step"])
-    N = _num_sketches(inst)
-    R = [_vr_limit(inst, step, b, 1.0 / N)[0] for b in range(1, N)]
-    return np.array([*R[: N - 2], 0.0, *R])
 
 
 # -- T-DIST --
