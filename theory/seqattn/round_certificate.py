@@ -98,7 +98,9 @@ def _selects(gap: float, lam: float, mu: float, slack: np.ndarray, active_norm: 
     return bool(lower > (upper.max() if upper.size else 0.0))
 
 
-def round_optimum(problem: Any, selected: Sequence[int], lam: float) -> RoundOptimum:
+def round_optimum(
+    problem: Any, selected: Sequence[int], lam: float, start: np.ndarray | None = None
+) -> RoundOptimum:
     """The optimum of a round with selected groups S and weight decay λ, with the radius of
     optimality gaps F − G* within which every state of the round selects its active group.
 
@@ -119,6 +121,9 @@ def round_optimum(problem: Any, selected: Sequence[int], lam: float) -> RoundOpt
         The selected groups S of the round.
     lam : float
         The round's weight decay λ > 0.
+    start : numpy.ndarray, optional
+        Where the group-LASSO solver starts (a state of the round, u = θ ⊙ s(w), saves
+        iterations; the certificate does not depend on it).
 
     Returns
     -------
@@ -138,7 +143,7 @@ def round_optimum(problem: Any, selected: Sequence[int], lam: float) -> RoundOpt
     off[list(S)] = False
     # β̂ with the groups the solver leaves at round-off level set to 0, so that the KKT
     # residual of group_lasso_kkt is the exact per-group distance of 0 to ∂G(β̂)
-    x = group_lasso(problem, lam, unpenalized=S).x
+    x = group_lasso(problem, lam, unpenalized=S, x0=start).x
     norms = groups.norms_host(x)
     x = np.where((norms > 1e-10 * max(norms.max(), 1e-300))[groups.assignment], x, 0.0)
     norms = groups.norms_host(x)
@@ -160,7 +165,7 @@ def round_optimum(problem: Any, selected: Sequence[int], lam: float) -> RoundOpt
     low = high * 1e-30
     if not _selects(low, lam, mu, slack, active_norm):
         return RoundOptimum(S, lam, lower, group, "inside", 0.0)
-    for _ in range(100):
+    for _ in range(50):
         middle = np.sqrt(low * high)
         passes = _selects(middle, lam, mu, slack, active_norm)
         low, high = (middle, high) if passes else (low, middle)
