@@ -133,6 +133,25 @@ def test_omp_equivalence_former_counterexample_is_not_applicable_at_the_round_it
     assert "F − G* ≤" in verdict.reasons[0]
 
 
+def test_omp_equivalence_window_below_the_bisection_tolerance_is_resolved():
+    """``falsify --seed 1`` found a third selection whose 1-sparse window is 5e-4·τ wide,
+    below the bisection's rtol = 1e-3: the window came back empty, Sequential LASSO took
+    λ = τ and picked an arbitrary group.  The window is now resolved; Sequential LASSO picks
+    OMP's group and the round of Sequential Attention is named as not certified."""
+    from mastbench.theory.seqattn.greedy import sequential_lasso
+
+    from mastbench.algorithms.pruning import group_omp
+    from mastbench.instance_io import load_instance
+
+    _, instance, _ = load_instance(DATA / "omp_equivalence_narrow_window.json")
+    lasso = sequential_lasso(instance.problem, instance.k)
+    assert lasso.order == list(group_omp(instance.problem, k=instance.k).params["order"])
+    assert lasso.active == [1, 1, 1] and not lasso.stopped
+    verdict = verify(theory.get("seqattn.omp-equivalence"), instance)
+    assert verdict.status == "not applicable", verdict.summary()
+    assert verdict.reasons[0].startswith("replicate 0, round 3 has not reached")
+
+
 def test_omp_equivalence_too_few_steps_is_not_applicable_not_silent():
     thm = theory.get("seqattn.omp-equivalence")
     instance = thm.instances(True)[0]

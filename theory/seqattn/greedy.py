@@ -6,10 +6,10 @@ Theorems: ``seqattn.omp-equivalence``, ``seqattn.group-omp-rate``, ``seqattn.omp
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-from mastbench.problems.group_penalties import group_lasso, one_sparse_window
+from mastbench.problems.group_penalties import WINDOW_RESOLUTION, group_lasso, one_sparse_window
 from mastbench.theory._core import Evidence, Measurement, NegativeControl, NotApplicable
 from mastbench.theory._registry import theorem
 from mastbench.theory.seqattn.common import (
@@ -52,28 +52,51 @@ def _omp_instances(quick: bool) -> list[SparseInstance]:
     return out
 
 
-def sequential_lasso_order(problem: Any, k: int, *, penalize_selected: bool = False) -> list[int]:
+class SequentialLasso(NamedTuple):
+    """A Sequential LASSO run: the selection order, the number of active groups ∉ S of each
+    step's certified solution (1 in the 1-sparse window), and why it stopped early ("" when
+    it made all k selections)."""
+
+    order: list[int]
+    active: list[int]
+    stopped: str
+
+
+def sequential_lasso(problem: Any, k: int, *, penalize_selected: bool = False) -> SequentialLasso:
     """Sequential LASSO (Luo & Chen 2014) with λ in the 1-sparse window at every step.
 
     At step j with selected S: λ = the middle of the window of
     min 𝓛(β) + λΣ_{i∉S}‖β_i‖ (bisection + KKT), select the active group of the certified
-    solution.  ``penalize_selected=True`` is the documented pitfall (§4 step 5 of
-    ``shared/theory/seqattn.md``): penalizing S too makes the near-threshold selection the
-    argmax of ‖∇𝓛(0)|_{T_i}‖ over the unselected groups — marginal correlation, not OMP.
+    solution.  A window narrower than the bisection resolves (a near-tie of the two largest
+    gradient norms, :data:`~mastbench.problems.group_penalties.WINDOW_RESOLUTION`) has no λ
+    to take: the run stops there.  ``penalize_selected=True`` is the documented pitfall (§4
+    step 5 of ``shared/theory/seqattn.md``): penalizing S too makes the near-threshold
+    selection the argmax of ‖∇𝓛(0)|_{T_i}‖ over the unselected groups — marginal
+    correlation, not OMP.
     """
     order: list[int] = []
-    for _ in range(k):
+    active: list[int] = []
+    for j in range(k):
         if penalize_selected:
             norms = problem.gradient_norms_host(np.zeros(problem.d))
             norms[order] = -np.inf
             order.append(int(np.argmax(norms)))
+            active.append(1)
             continue
         low, tau = one_sparse_window(problem, order)
+        if low >= tau:
+            return SequentialLasso(
+                order,
+                active,
+                f"selection {j + 1}: the 1-sparse window below τ = {tau:.6g} is narrower than "
+                f"{WINDOW_RESOLUTION:g}·τ (a near-tie of the two largest gradient norms)",
+            )
         sol = group_lasso(problem, 0.5 * (low + tau), unpenalized=order)
         norms = problem.groups.norms_host(sol.x)
         norms[order] = -np.inf
         order.append(int(np.argmax(norms)))
-    return order
+        active.append(len(sol.active))
+    return SequentialLasso(order, active, "")
 
 
 def _omp_assumptions(instance: SparseInstance) -> list[str]:
@@ -193,16 +216,18 @@ def omp_equivalence(instance: SparseInstance, params: dict[str, Any]) -> Evidenc
     when that gap is within the radius inside which *every* state of the round provably
     selects the optimum's active group (from F − G(u) = (λ/2)Σ(|w_i| − ‖θ_i‖)²,
     G(u) − G* ≥ (μ/2)‖u − β*‖² and G(u) − G* ≥ (λ − ‖∇_i𝓛(β*)‖)‖u_i‖ for the inactive i).
-    Measured, per selection j: [SeqLASSO_j ≠ OMP_j] (λ mid-window, certified solves); for
-    each of R replicates and each round it certifies, [λ outside the 1-sparse window] (λ as
-    the run chose it) and [SA_{r,j} ≠ OMP_j] (bound 0 each).  A replicate is compared until
-    its first mismatch (its selected set then leaves OMP's).  A round that is not certified
-    makes the instance not applicable, naming the round and its gap, unless a mismatch was
-    measured; so a planted bug that leaves the run short of the optimum (weight decay on the
-    selected features) reads "not applicable" here and is caught by
+    Measured (bound 0 each), per selection j of :func:`sequential_lasso` (λ mid-window,
+    certified solves): [the solution has ≠ 1 active group ∉ S] and [SeqLASSO_j ≠ OMP_j]; for
+    each of R replicates of Sequential Attention and each round certified in turn:
+    [β* not 1-sparse at the λ the run chose] and [SA_{r,j} ≠ OMP_j], a replicate compared
+    until its first mismatch (its selected set then leaves OMP's).
+    Not applicable, unless a mismatch was measured: a round not certified (the reason names
+    it, its gap and its radius), or a window narrower than the bisection resolves (a
+    near-tie).  So a planted bug that leaves the run short of the optimum (weight decay on
+    the selected features) reads "not applicable" here and is caught by
     ``seqattn.sa-reference``, while a wrong selection rule on a certified round is a
-    mismatch.  Observed (not asserted): rounds need about 30·L/(τ − λ_low) steps to be
-    certified on the built-in instances.
+    mismatch.  Observed, not asserted: the rounds of the built-in instances are certified
+    from about 20–25·L/(τ − λ_low) steps on.
     Control: weight decay also on the selected features (``penalize_selected``) selects by
     marginal correlation, which differs from OMP on a correlated design.
     Assumptions: μ = λ_min(∇²𝓛) > 0 (strong convexity certifies the optimum), and every
@@ -216,7 +241,7 @@ def omp_equivalence(instance: SparseInstance, params: dict[str, Any]) -> Evidenc
     """
     problem, k = instance.problem, instance.k
     omp = [int(i) for i in group_omp(problem, k=k).params["order"]]
-    seq_lasso = sequential_lasso_order(problem, k, penalize_selected=params["penalize_selected"])
+    lasso = sequential_lasso(problem, k, penalize_selected=params["penalize_selected"])
     key = ("sequential_attention", k, int(params["steps"]), int(params["replicates"]))
     if key not in instance.runs:
         trace = sequential_attention(
@@ -224,19 +249,25 @@ def omp_equivalence(instance: SparseInstance, params: dict[str, Any]) -> Evidenc
         )
         instance.runs[key] = (trace.params["order"], _attention_rounds(problem, omp, trace))
     order, (points, checks, reasons, records) = instance.runs[key]
-    positions = np.arange(1, k + 1)
-    lasso_mismatch = (np.array(seq_lasso) != np.array(omp)).astype(float)
-    parts = [(positions, lasso_mismatch, 0.0)] + [tuple(p) for p in points]
+    made = len(lasso.order)
+    positions = np.arange(1, made + 1)
+    parts = [
+        (positions, (np.array(lasso.active) != 1).astype(float), 0.0),
+        (positions, (np.array(lasso.order) != np.array(omp[:made])).astype(float), 0.0),
+    ] + [tuple(p) for p in points]
     measured = np.concatenate([np.atleast_1d(m) for _, m, _ in parts])
+    reasons = ([lasso.stopped] if lasso.stopped else []) + reasons
     if reasons and not np.any(measured > 0):
         raise NotApplicable(*reasons)
     return Evidence.stacked(
         parts,
         trivial=np.zeros(measured.size, dtype=bool),
         extra={
-            "checks": ["Sequential LASSO pick = OMP pick"] * k + checks,
+            "checks": ["λ in the 1-sparse window (Sequential LASSO)"] * made
+            + ["Sequential LASSO pick = OMP pick"] * made
+            + checks,
             "omp": omp,
-            "sequential_lasso": seq_lasso,
+            "sequential_lasso": lasso.order,
             "attention": order.tolist(),
             "rounds": records,
             "not_certified": reasons,
