@@ -160,6 +160,22 @@ def test_omp_equivalence_too_few_steps_is_not_applicable_not_silent():
     assert "has not reached the 1-sparse optimum" in verdict.reasons[0]
 
 
+def test_omp_equivalence_a_diverged_round_is_named_not_certified():
+    from mastbench.theory.seqattn.greedy import _attention_rounds
+
+    from mastbench.algorithms.pruning import group_omp, sequential_attention
+    from mastbench.backend import rng
+
+    instance = theory.get("seqattn.omp-equivalence").instances(True)[0]
+    problem = instance.problem
+    trace = sequential_attention(problem, k=instance.k, steps=700, rng=rng(0), replicates=1)
+    trace.params["theta_at_pick"][0, 2, 0] = np.inf
+    omp = list(group_omp(problem, k=instance.k).params["order"])
+    points, _, reasons, _ = _attention_rounds(problem, omp, trace)
+    assert reasons == ["replicate 0, round 3: the run diverged (θ or w not finite)"]
+    assert [t for t, _, _ in points] == [1, 1, 2, 2]
+
+
 def _argmin_pick(self, problem, state):
     """The planted bug: select argmin_{i∉S} |w_i| instead of the argmax."""
     score = np.where(np.asarray(state.selected) > 0, np.inf, np.abs(np.asarray(state.w)))

@@ -122,17 +122,17 @@ def _attention_rounds(
     for r in range(order.shape[0]):
         for j in range(order.shape[1]):
             S, lam = tuple(sorted(int(i) for i in order[r, :j])), float(lams[r, j])
+            theta, w = thetas[r, j], ws[r, j]
+            where = f"replicate {r}, round {j + 1}"
+            if not (np.all(np.isfinite(theta)) and np.all(np.isfinite(w))):
+                reasons.append(f"{where}: the run diverged (θ or w not finite)")
+                break
             if (S, lam) not in optima:
-                u = (
-                    thetas[r, j]
-                    * np.where(np.isin(np.arange(ws.shape[2]), S), 1.0, ws[r, j])[
-                        problem.groups.assignment
-                    ]
-                )
+                s_w = np.where(np.isin(np.arange(w.size), S), 1.0, w)
+                u = theta * s_w[problem.groups.assignment]
                 optima[S, lam] = round_optimum(problem, S, lam, start=u)
             optimum = optima[S, lam]
-            gap = optimum.gap(problem, thetas[r, j], ws[r, j])
-            where = f"replicate {r}, round {j + 1}"
+            gap = optimum.gap(problem, theta, w)
             records.append(
                 {
                     "replicate": r,
@@ -222,7 +222,8 @@ def omp_equivalence(instance: SparseInstance, params: dict[str, Any]) -> Evidenc
     [β* not 1-sparse at the λ the run chose] and [SA_{r,j} ≠ OMP_j], a replicate compared
     until its first mismatch (its selected set then leaves OMP's).
     Not applicable, unless a mismatch was measured: a round not certified (the reason names
-    it, its gap and its radius), or a window narrower than the bisection resolves (a
+    it, its gap and its radius), a run that diverged (the step 0.5/L has no global
+    guarantee for the bilinear θ ⊙ w), or a window narrower than the bisection resolves (a
     near-tie).  So a planted bug that leaves the run short of the optimum (weight decay on
     the selected features) reads "not applicable" here and is caught by
     ``seqattn.sa-reference``, while a wrong selection rule on a certified round is a
