@@ -168,7 +168,9 @@ def test_omp_equivalence_a_diverged_round_is_named_not_certified():
 
     instance = theory.get("seqattn.omp-equivalence").instances(True)[0]
     problem = instance.problem
-    trace = sequential_attention(problem, k=instance.k, steps=700, rng=rng(0), replicates=1)
+    trace = sequential_attention(
+        problem, k=instance.k, steps=instance.steps, rng=rng(0), replicates=1
+    )
     trace.params["theta_at_pick"][0, 2, 0] = np.inf
     omp = list(group_omp(problem, k=instance.k).params["order"])
     points, _, reasons, _ = _attention_rounds(problem, omp, trace)
@@ -203,18 +205,21 @@ def test_omp_equivalence_catches_a_wrong_selection_rule(monkeypatch):
 def test_round_certificate_radius_is_sound(seed, scale):
     """Every state whose gap F − G* is within the certified radius selects the certified
     group: states drawn around the optimum (|w_i| = ‖θ_i‖ = √‖β*_i‖) at every scale."""
-    from mastbench.problems.group_penalties import group_lasso
+    from mastbench.problems.group_penalties import group_lasso, one_sparse_window, threshold
     from mastbench.theory.seqattn.round_certificate import round_optimum
 
     problem = theory.get("seqattn.omp-equivalence").instances(True)[0].problem
-    S, lam, groups = (9,), 0.8, problem.groups
+    groups, first = problem.groups, threshold(problem).argmax
+    S = (first,)
+    low, tau = one_sparse_window(problem, S)
+    lam = 0.5 * (low + tau)
     optimum = round_optimum(problem, S, lam)
     assert optimum.window == "inside" and optimum.radius > 0
     beta = group_lasso(problem, lam, unpenalized=S).x
     w = np.sqrt(groups.norms_host(beta))
-    w[9] = 1.0
+    w[first] = 1.0
     theta = beta / np.where(w > 0, w, 1.0)[groups.assignment]
-    unselected = np.arange(groups.t) != 9
+    unselected = np.arange(groups.t) != first
     assert optimum.certifies(optimum.gap(problem, theta, w))
     gen = np.random.default_rng(seed)
     certified = 0

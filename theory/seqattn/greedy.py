@@ -37,7 +37,7 @@ from mastbench.backend import rng
 def _omp_instances(quick: bool) -> list[SparseInstance]:
     out = [
         SparseInstance(
-            "ls-n200-d10-k4", problem=correlated_least_squares(2, 200, 10, 0.3), k=4, steps=700
+            "ls-n200-d8-k4", problem=correlated_least_squares(15, 200, 8, 0.3), k=4, steps=250
         )
     ]
     if not quick:
