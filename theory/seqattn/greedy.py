@@ -228,7 +228,7 @@ def omp_equivalence(instance: SparseInstance, params: dict[str, Any]) -> Evidenc
     the selected features) reads "not applicable" here and is caught by
     ``seqattn.sa-reference``, while a wrong selection rule on a certified round is a
     mismatch.  Observed, not asserted: the rounds of the built-in instances are certified
-    from about 20–25·L/(τ − λ_low) steps on.
+    from about 20–35·L/(τ − λ_low) steps on.
     Control: weight decay also on the selected features (``penalize_selected``) selects by
     marginal correlation, which differs from OMP on a correlated design.
     Assumptions: μ = λ_min(∇²𝓛) > 0 (strong convexity certifies the optimum), and every
