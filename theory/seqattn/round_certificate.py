@@ -23,8 +23,8 @@ from mastbench.problems.group_penalties import group_lasso, group_lasso_kkt
 
 __all__ = ["RoundOptimum", "round_objective", "round_optimum"]
 
-#: Relative round-off allowance added to the measured gap F − G* (float64 sums of a few
-#: hundred terms of the scale of F).
+#: Relative round-off allowance added to the measured gap F − G*, times the largest of 1,
+#: |F| and |𝓛(0)| (float64 sums of a few hundred terms no larger than 𝓛(0) near the optimum).
 GAP_ROUNDOFF = 1e-12
 
 
@@ -40,6 +40,8 @@ class RoundOptimum:
         The round's weight decay λ.
     lower : float
         A certified lower bound of G* = min G.
+    scale : float
+        max(1, |𝓛(0)|, |``lower``|): the scale of the round-off of F.
     group : int or None
         The single group ∉ S active at β* = argmin G, when β* is certified 1-sparse off S.
     window : str
@@ -52,6 +54,7 @@ class RoundOptimum:
     selected: tuple[int, ...]
     lam: float
     lower: float
+    scale: float
     group: int | None
     window: str
     radius: float
@@ -59,7 +62,7 @@ class RoundOptimum:
     def gap(self, problem: Any, theta: np.ndarray, w: np.ndarray) -> float:
         """ε ≥ F(θ, w) − G*: F of the state minus ``lower``, plus round-off."""
         value = round_objective(problem, self.selected, self.lam, theta, w)
-        return max(value - self.lower, 0.0) + GAP_ROUNDOFF * max(1.0, abs(value))
+        return max(value - self.lower, 0.0) + GAP_ROUNDOFF * max(self.scale, abs(value))
 
     def certifies(self, gap: float) -> bool:
         """Whether every state with F − G* ≤ ``gap`` selects ``group``."""
@@ -150,13 +153,14 @@ def round_optimum(
     r = np.sqrt(groups.t) * group_lasso_kkt(problem, x, lam, S)
     e = r / mu
     lower = problem.value_host(x) + lam * float(np.sum(norms[off])) - r * e
+    scale = max(1.0, abs(problem.value_host(np.zeros(problem.d))), abs(lower))
     gradient = problem.gradient_norms_host(x) + L * e
     inactive = off & (gradient < lam)
     active = off & (norms > e)
     if np.any(inactive & active) or np.any(off & ~inactive & ~active):
-        return RoundOptimum(S, lam, lower, None, "uncertain", 0.0)
+        return RoundOptimum(S, lam, lower, scale, None, "uncertain", 0.0)
     if int(active.sum()) != 1:
-        return RoundOptimum(S, lam, lower, None, "outside", 0.0)
+        return RoundOptimum(S, lam, lower, scale, None, "outside", 0.0)
     group = int(np.flatnonzero(active)[0])
     slack = (lam - gradient)[inactive]
     active_norm = float(norms[group] - e)
@@ -164,9 +168,9 @@ def round_optimum(
     high = 0.5 * mu * active_norm**2
     low = high * 1e-30
     if not _selects(low, lam, mu, slack, active_norm):
-        return RoundOptimum(S, lam, lower, group, "inside", 0.0)
+        return RoundOptimum(S, lam, lower, scale, group, "inside", 0.0)
     for _ in range(50):
         middle = np.sqrt(low * high)
         passes = _selects(middle, lam, mu, slack, active_norm)
         low, high = (middle, high) if passes else (low, middle)
-    return RoundOptimum(S, lam, lower, group, "inside", low)
+    return RoundOptimum(S, lam, lower, scale, group, "inside", low)
