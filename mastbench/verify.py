@@ -7,7 +7,9 @@ The comparison rules (``shared/DESIGN.md``, "How a bound is checked"):
 * Monte Carlo: a violation is declared only when the lower confidence bound of the estimate
   exceeds the bound (a statistically significant violation);
 * an instance or parameter outside the theorem's assumptions gives ``not applicable`` and the
-  reasons, never ``holds``;
+  reasons, never ``holds``; so does a measurement that raises
+  :class:`~mastbench.theory.NotApplicable` (an assumption only the run can check, such as an
+  inner optimization certified converged);
 * checked as implemented: a theorem measured with the exact engine names the method it reads
   (``Theorem.implementation``); the method also runs through the driver on the instance, and
   Monte-Carlo means that disagree with the exact moments make the verdict ``violated`` ("the
@@ -23,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from mastbench.theory import Evidence, Instance, NegativeControl, Theorem
+from mastbench.theory import Evidence, Instance, NegativeControl, NotApplicable, Theorem
 
 __all__ = [
     "RTOL",
@@ -274,7 +276,18 @@ def _verdict(
                 params=merged,
                 method=theorem.method,
             )
-    evidence = theorem.evidence(instance, merged) if evidence is None else evidence
+    if evidence is None:
+        try:
+            evidence = theorem.evidence(instance, merged)
+        except NotApplicable as err:
+            return Verdict(
+                theorem.id,
+                instance.name,
+                "not applicable",
+                reasons=err.reasons,
+                params=merged,
+                method=theorem.method,
+            )
     if bound_scale != 1.0:
         evidence = evidence.scaled(bound_scale)
     holds, violated, ratio = check_evidence(evidence, theorem.method)

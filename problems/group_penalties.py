@@ -32,6 +32,7 @@ __all__ = [
     "ADMISSIBLE_Q",
     "MASKS",
     "Q_FUNCTIONS",
+    "WINDOW_RESOLUTION",
     "GroupLassoSolution",
     "MaskPenalty",
     "Threshold",
@@ -316,6 +317,11 @@ def threshold(problem: GroupProblem, unpenalized: Iterable[int] = ()) -> Thresho
     return Threshold(tau, int(order[0]), (tau - second) / tau if tau > 0 else 0.0, norms, base)
 
 
+#: Relative width below which :func:`one_sparse_window` stops looking for a 1-sparse λ: the
+#: KKT test it bisects with has tolerance 1e-9·max(1, τ).
+WINDOW_RESOLUTION = 1e-8
+
+
 def one_sparse_window(
     problem: GroupProblem, unpenalized: Iterable[int] = (), *, rtol: float = 1e-3
 ) -> tuple[float, float]:
@@ -324,7 +330,10 @@ def one_sparse_window(
     Bisection on λ ∈ (0, τ) with a KKT check: at each trial λ, the 1-sparse candidate on the
     max-gradient group (Newton on S ∪ T_argmax) is the minimizer iff its KKT residual vanishes
     (then every other group satisfies ‖∇_i 𝓛‖ ≤ λ).  Returns (λ_low, τ) with λ_low accurate
-    to ``rtol``·τ; λ_low = 0 when every λ ∈ (0, τ) is 1-sparse.
+    to ``rtol``·τ; λ_low = 0 when every λ ∈ (0, τ) is 1-sparse.  A window narrower than
+    ``rtol``·τ (a near-tie of the two largest gradient norms) is bisected further, down to
+    :data:`WINDOW_RESOLUTION`·τ, until a 1-sparse λ is found; narrower than that, the window
+    is returned empty, (τ, τ).
     """
     S = tuple(sorted(int(i) for i in unpenalized))
     thr = threshold(problem, S)
@@ -345,7 +354,7 @@ def one_sparse_window(
     lo, hi = 0.0, thr.tau
     if one_sparse(rtol * thr.tau):
         return 0.0, thr.tau
-    while hi - lo > rtol * thr.tau:
+    while hi - lo > rtol * thr.tau or (hi == thr.tau and hi - lo > WINDOW_RESOLUTION * thr.tau):
         mid = 0.5 * (lo + hi)
         lo, hi = (lo, mid) if one_sparse(mid) else (mid, hi)
     return hi, thr.tau

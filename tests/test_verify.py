@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from mastbench.theory import Evidence, FieldBag, NegativeControl, Theorem
+from mastbench.theory import Evidence, FieldBag, NegativeControl, NotApplicable, Theorem
 
 from mastbench.verify import Verdict, check_evidence, verify, verify_control
 
@@ -57,6 +57,23 @@ def test_step_beyond_range_is_not_applicable():
 def test_violated_assumption_is_not_applicable():
     verdict = verify(GD, FieldBag("singular", A=np.diag([0.0, 1.0])))
     assert verdict.status == "not applicable" and verdict.reasons == ["A ≻ 0"]
+
+
+def _unconverged(instance, params):
+    raise NotApplicable("round 2 has not converged", "round 3 has not converged")
+
+
+def test_a_measurement_can_find_the_instance_not_applicable():
+    """An assumption only the run can check (NotApplicable) gives ``not applicable`` with the
+    measurement's reasons, in a plain check and in a control: never ``holds``."""
+    thm = Theorem(**{**GD.__dict__, "id": "toy.gd-unconverged", "measurement": _unconverged})
+    instance = thm.instances(True)[0]
+    verdict = verify(thm, instance)
+    assert verdict.status == "not applicable" and verdict.evidence is None
+    assert verdict.reasons == ["round 2 has not converged", "round 3 has not converged"]
+    assert verify_control(thm, instance, thm.controls[0]).status == "not applicable"
+    with pytest.raises(ValueError, match="at least one reason"):
+        NotApplicable()
 
 
 @pytest.mark.parametrize("control", GD.controls, ids=lambda c: c.name)

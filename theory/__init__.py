@@ -16,6 +16,7 @@ from mastbench.theory._core import (
     Instance,
     Measurement,
     NegativeControl,
+    NotApplicable,
     Theorem,
 )
 from mastbench.theory._registry import (
@@ -40,6 +41,7 @@ __all__ = [
     "Instance",
     "Measurement",
     "NegativeControl",
+    "NotApplicable",
     "Theorem",
     "all",
     "all_theorems",

@@ -25,6 +25,7 @@ __all__ = [
     "Instance",
     "Measurement",
     "NegativeControl",
+    "NotApplicable",
     "Theorem",
 ]
 
@@ -280,6 +281,22 @@ class NegativeControl:
                 f"bound_scale of negative control {self.name!r} must be a finite number "
                 f">= 0, got {self.bound_scale!r}"
             )
+
+
+class NotApplicable(Exception):
+    """Raised by a measurement when an assumption that only the run itself can check fails
+    (an inner optimization short of the accuracy its certificate needs): the verdict is
+    ``not applicable`` with ``reasons``, never ``holds``.
+
+    A measurement raises it only when it measured no violation: a violation it did measure
+    is evidence whatever else the run could not certify.
+    """
+
+    def __init__(self, *reasons: str):
+        if not reasons:
+            raise ValueError("NotApplicable needs at least one reason")
+        super().__init__("; ".join(reasons))
+        self.reasons = list(reasons)
 
 
 def _no_violations(instance: Instance) -> list[str]:

@@ -19,6 +19,7 @@ from mastbench.problems.group_penalties import (
     threshold,
 )
 from mastbench.problems.group_random import planted_least_squares, planted_multinomial
+from mastbench.problems.group_structured import GroupLeastSquares, Groups
 from scipy.optimize import minimize_scalar
 
 from mastbench.backend import rng
@@ -122,6 +123,26 @@ def test_group_lasso_with_unpenalized_groups_and_zero_above_threshold():
     if low > 0:  # just below the window: more than one active group
         below = group_lasso(problem, low * 0.98, unpenalized=S)
         assert len(below.active) >= 2
+
+
+@pytest.mark.parametrize("gap", [1e-4, 1e-6])
+def test_one_sparse_window_narrower_than_its_tolerance_is_still_found(gap):
+    """Orthonormal columns: group i enters the group LASSO at λ = |y_i|/n, so the window of the
+    largest is [|y_1|/n, |y_0|/n), here narrower than rtol·τ = 1e-3·τ (seqattn falsify found
+    such a near-tie, where the window came back empty and the mid-window λ was τ itself)."""
+    y = np.array([1.0, 1.0 - gap, 0.5])
+    problem = GroupLeastSquares(3.0 * np.eye(3), y, Groups(np.arange(3)))
+    tau, second = 1.0, 1.0 - gap
+    low, high = one_sparse_window(problem)
+    assert high == pytest.approx(tau, rel=1e-12)
+    assert second - 1e-9 <= low < high
+    assert group_lasso(problem, 0.5 * (low + high)).active == (0,)
+
+
+def test_one_sparse_window_of_a_tie_is_empty():
+    problem = GroupLeastSquares(3.0 * np.eye(3), np.array([1.0, 1.0, 0.5]), Groups(np.arange(3)))
+    low, high = one_sparse_window(problem)
+    assert low == high
 
 
 def test_threshold_on_multinomial_picks_the_max_gradient_row():

@@ -1,9 +1,12 @@
 """The seqattn theorems hold on their quick instances, their negative controls are detected, and
 the documented limitation of Theorem 1.1 (q = x², softmax q) shows up as denser, lower points."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from mastbench.problems.group_penalties import ADMISSIBLE_Q
 from mastbench.theory.seqattn.common import SparseInstance, least_squares
 from mastbench.theory.seqattn.regularizers import tied_threshold_instance
@@ -33,6 +36,7 @@ IDS = {
     "seqattn.sa-reference",
 }
 THEOREMS = theory.all(family="seqattn")
+DATA = Path(__file__).parent / "data"
 
 
 def test_the_family_registers_exactly_the_issue_ids():
@@ -90,8 +94,131 @@ def test_omp_equivalence_orders_are_identical_and_marginal_order_differs():
     extra = thm.evidence(instance, thm.default_params(instance)).extra
     assert extra["omp"] == extra["sequential_lasso"]
     assert all(row == extra["omp"] for row in extra["attention"])
+    # every round of both replicates certified, so every selection was compared
+    assert len(extra["rounds"]) == 2 * instance.k and not extra["not_certified"]
+    assert all(r["gap"] <= r["radius"] and r["window"] == "inside" for r in extra["rounds"])
     control = thm.evidence(instance, {**thm.default_params(instance), "penalize_selected": True})
     assert control.extra["sequential_lasso"] != extra["omp"]
+
+
+def test_omp_equivalence_former_counterexample_is_not_applicable_at_the_round_it_names():
+    """``falsify --max-examples 500`` reported this instance violated under the former rule
+    steps ≥ 4·L/(τ − λ_low): after 3000 steps per round, replicate 0 picks the runner-up in
+    round 2.  That round is short of its optimum, so the check names it, with its gap."""
+    from mastbench.algorithms.pruning import group_omp, sequential_attention
+    from mastbench.backend import rng
+    from mastbench.instance_io import load_instance
+
+    _, instance, _ = load_instance(DATA / "omp_equivalence_runner_up.json")
+    thm = theory.get("seqattn.omp-equivalence")
+    order = sequential_attention(
+        instance.problem, k=instance.k, steps=instance.steps, rng=rng(0), replicates=2
+    ).params["order"]
+    assert list(group_omp(instance.problem, k=2).params["order"]) == [0, 1]
+    assert order[0].tolist() == [0, 2]
+    verdict = verify(thm, instance)
+    assert verdict.status == "not applicable", verdict.summary()
+    assert verdict.reasons[0].startswith("replicate 0, round 2 has not reached the 1-sparse")
+    assert "F − G* ≤" in verdict.reasons[0]
+
+
+def test_omp_equivalence_window_below_the_bisection_tolerance_is_resolved():
+    """``falsify --seed 1`` found a third selection whose 1-sparse window is 5e-4·τ wide,
+    below the bisection's rtol = 1e-3: the window came back empty, Sequential LASSO took
+    λ = τ and picked an arbitrary group.  The window is now resolved; Sequential LASSO picks
+    OMP's group and the round of Sequential Attention is named as not certified."""
+    from mastbench.theory.seqattn.greedy import sequential_lasso
+
+    from mastbench.algorithms.pruning import group_omp
+    from mastbench.instance_io import load_instance
+
+    _, instance, _ = load_instance(DATA / "omp_equivalence_narrow_window.json")
+    lasso = sequential_lasso(instance.problem, instance.k)
+    assert lasso.order == list(group_omp(instance.problem, k=instance.k).params["order"])
+    assert lasso.active == [1, 1, 1] and not lasso.stopped
+    verdict = verify(theory.get("seqattn.omp-equivalence"), instance)
+    assert verdict.status == "not applicable", verdict.summary()
+    assert verdict.reasons[0].startswith("replicate 0, round 3 has not reached")
+
+
+def test_omp_equivalence_too_few_steps_is_not_applicable_not_silent():
+    thm = theory.get("seqattn.omp-equivalence")
+    instance = thm.instances(True)[0]
+    verdict = verify(thm, instance, {"steps": 100})
+    assert verdict.status == "not applicable"
+    assert "has not reached the 1-sparse optimum" in verdict.reasons[0]
+
+
+def test_omp_equivalence_a_diverged_round_is_named_not_certified():
+    from mastbench.theory.seqattn.greedy import _attention_rounds
+
+    from mastbench.algorithms.pruning import group_omp, sequential_attention
+    from mastbench.backend import rng
+
+    instance = theory.get("seqattn.omp-equivalence").instances(True)[0]
+    problem = instance.problem
+    trace = sequential_attention(
+        problem, k=instance.k, steps=instance.steps, rng=rng(0), replicates=1
+    )
+    trace.params["theta_at_pick"][0, 2, 0] = np.inf
+    omp = list(group_omp(problem, k=instance.k).params["order"])
+    points, _, reasons, _ = _attention_rounds(problem, omp, trace)
+    assert reasons == ["replicate 0, round 3: the run diverged (θ or w not finite)"]
+    assert [t for t, _, _ in points] == [1, 1, 2, 2]
+
+
+def _argmin_pick(self, problem, state):
+    """The planted bug: select argmin_{i∉S} |w_i| instead of the argmax."""
+    score = np.where(np.asarray(state.selected) > 0, np.inf, np.abs(np.asarray(state.w)))
+    pick = np.argmin(score, axis=-1)[:, None]
+    end = (np.array(state.theta, copy=True), np.array(state.w, copy=True))
+    return state._replace(
+        order=np.concatenate([state.order, pick], axis=1), ends=(*state.ends, end)
+    )
+
+
+def test_omp_equivalence_catches_a_wrong_selection_rule(monkeypatch):
+    """A certified round whose pick is not OMP's is a violation (the rounds are certified from
+    the state, independently of the selection)."""
+    from mastbench.algorithms.pruning import SequentialAttention
+
+    thm = theory.get("seqattn.omp-equivalence")
+    monkeypatch.setattr(SequentialAttention, "_pick", _argmin_pick)
+    verdict = verify(thm, thm.instances(True)[0])
+    assert verdict.status == "violated"
+    assert "certified Sequential Attention pick = OMP pick" in verdict.reasons[0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**16), scale=st.floats(1e-6, 1.0))
+def test_round_certificate_radius_is_sound(seed, scale):
+    """Every state whose gap F − G* is within the certified radius selects the certified
+    group: states drawn around the optimum (|w_i| = ‖θ_i‖ = √‖β*_i‖) at every scale."""
+    from mastbench.problems.group_penalties import group_lasso, one_sparse_window, threshold
+    from mastbench.theory.seqattn.round_certificate import round_optimum
+
+    problem = theory.get("seqattn.omp-equivalence").instances(True)[0].problem
+    groups, first = problem.groups, threshold(problem).argmax
+    S = (first,)
+    low, tau = one_sparse_window(problem, S)
+    lam = 0.5 * (low + tau)
+    optimum = round_optimum(problem, S, lam)
+    assert optimum.window == "inside" and optimum.radius > 0
+    beta = group_lasso(problem, lam, unpenalized=S).x
+    w = np.sqrt(groups.norms_host(beta))
+    w[first] = 1.0
+    theta = beta / np.where(w > 0, w, 1.0)[groups.assignment]
+    unselected = np.arange(groups.t) != first
+    assert optimum.certifies(optimum.gap(problem, theta, w))
+    gen = np.random.default_rng(seed)
+    certified = 0
+    for _ in range(40):
+        w_try = np.where(unselected, w + scale * gen.standard_normal(w.shape), 1.0)
+        theta_try = theta + scale * gen.standard_normal(theta.shape)
+        if optimum.certifies(optimum.gap(problem, theta_try, w_try)):
+            certified += 1
+            assert int(np.argmax(np.where(unselected, np.abs(w_try), -1.0))) == optimum.group
+    assert certified > 0 or scale > 1e-3
 
 
 def test_ompr_uses_the_minimal_k_prime_condition():

@@ -73,7 +73,8 @@ class SwapState(NamedTuple):
 class AttentionState(NamedTuple):
     """Sequential Attention: θ (R, d), attention w (R, t), the 0/1 selected groups (R, t),
     the output u = θ ⊙ expand(s(w)) (R, d), this round's λ (R, 1), the selection order
-    (R, j) and every round's λ on the host, and the step size in use."""
+    (R, j), every round's λ and the (θ, w) each selection was made from on the host, and the
+    step size in use."""
 
     theta: Any
     w: Any
@@ -82,6 +83,7 @@ class AttentionState(NamedTuple):
     lam: Any
     order: np.ndarray
     lams: tuple[tuple[float, ...], ...]
+    ends: tuple[tuple[np.ndarray, np.ndarray], ...]
     step_size: float
 
 
@@ -277,7 +279,7 @@ class SequentialAttention(MethodBase):
         step = 0.5 / problem.L if self.step_size is None else float(self.step_size)
         lam = xp.zeros((R, 1), dtype=problem.dtype, device=problem.device)
         order = np.zeros((R, 0), np.int64)
-        state = AttentionState(theta, w, selected, theta, lam, order, (), step)
+        state = AttentionState(theta, w, selected, theta, lam, order, (), (), step)
         return self._with_output(problem, state)
 
     def _with_output(self, problem: GroupProblem, state: AttentionState) -> AttentionState:
@@ -286,12 +288,15 @@ class SequentialAttention(MethodBase):
         return state._replace(u=state.theta * problem.expand(selected + (1 - selected) * state.w))
 
     def _pick(self, problem: GroupProblem, state: AttentionState) -> AttentionState:
-        """End of a round: append argmax_{i∉S} |w_i| to the order (S grows when the next
-        round starts, so the output stays the trained u)."""
+        """End of a round: append argmax_{i∉S} |w_i| to the order and keep the (θ, w) it was
+        read from (S grows when the next round starts, so the output stays the trained u)."""
         xp, w = problem.xp, state.w
         score = xp.where(state.selected > 0, xp.full_like(w, -1.0), xp.abs(w))
         pick = np.asarray(to_numpy(xp.argmax(score, axis=-1)), dtype=np.int64)[:, None]
-        return state._replace(order=np.concatenate([state.order, pick], axis=1))
+        end = (np.array(to_numpy(state.theta), copy=True), np.array(to_numpy(w), copy=True))
+        return state._replace(
+            order=np.concatenate([state.order, pick], axis=1), ends=(*state.ends, end)
+        )
 
     def _start_round(
         self, problem: GroupProblem, state: AttentionState, rng: Generator
@@ -350,7 +355,15 @@ class SequentialAttention(MethodBase):
         return sparse_metrics(problem, self.k)
 
     def summary(self, state: AttentionState) -> dict[str, Any]:
-        return {"order": state.order, "lam": np.asarray(state.lams).T, "step": state.step_size}
+        R, d = state.theta.shape
+        t = state.w.shape[1]
+        return {
+            "order": state.order,
+            "lam": np.asarray(state.lams).T,
+            "step": state.step_size,
+            "theta_at_pick": np.stack([e[0] for e in state.ends], axis=1).reshape(R, -1, d),
+            "w_at_pick": np.stack([e[1] for e in state.ends], axis=1).reshape(R, -1, t),
+        }
 
 
 def group_omp(problem: GroupProblem, *, k: int, steps: int | None = None) -> Trace:
@@ -511,7 +524,9 @@ def sequential_attention(
     λ_low + ``position``·(τ − λ_low) inside its 1-sparse window [λ_low, τ)
     (:func:`problems.group_penalties.one_sparse_window`) of each replicate's selected set
     (computed once per distinct set); nearer λ_low the selected group escapes 0 faster
-    (rate ∝ τ − λ).  ``params["order"]`` is the (R, k) selection order.
+    (rate ∝ τ − λ).  ``params["order"]`` is the (R, k) selection order, ``params["lam"]``
+    the (R, k) λ of each round, and ``params["theta_at_pick"]`` (R, k, d) and
+    ``params["w_at_pick"]`` (R, k, t) the (θ, w) each selection was read from.
 
     Parameters
     ----------
@@ -537,7 +552,8 @@ def sequential_attention(
     Returns
     -------
     Trace
-        Metrics of u = θ ⊙ s(w); ``params["order"]`` (R, k).
+        Metrics of u = θ ⊙ s(w); ``params["order"]``, ``params["lam"]``,
+        ``params["theta_at_pick"]`` and ``params["w_at_pick"]``.
 
     References
     ----------
