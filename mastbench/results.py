@@ -284,32 +284,27 @@ def verdict_rows(
     if evidence is None:
         return [normalize_row(shared)]
     _, violated, ratio = check_evidence(evidence, verdict.method or "exact")
-    none = [None] * evidence.t.shape[0]
-    columns = zip(
-        evidence.t.tolist(),
-        evidence.measured.tolist(),
-        evidence.bound.tolist(),
-        none if evidence.lower is None else evidence.lower.tolist(),
-        none if evidence.upper is None else evidence.upper.tolist(),
-        ratio.tolist(),
-        violated.tolist(),
-        strict=True,
-    )
-    return _normalized_rows(
-        shared,
-        (
-            {
-                "iteration": t,
-                "measured": measured,
-                "bound": bound,
-                "lower": lower,
-                "upper": upper,
-                "ratio": r,
-                "holds": not bad,
-            }
-            for t, measured, bound, lower, upper, r, bad in columns
-        ),
-    )
+    size = evidence.t.shape[0]
+
+    def floats(values: Any) -> list[float]:
+        if values is None:
+            return [math.nan] * size
+        return np.asarray(values, dtype=np.float64).tolist()
+
+    columns = {
+        "iteration": np.asarray(evidence.t).astype(np.int64).tolist(),
+        "measured": floats(evidence.measured),
+        "bound": floats(evidence.bound),
+        "lower": floats(evidence.lower),
+        "upper": floats(evidence.upper),
+        "ratio": floats(ratio),
+        "holds": (~np.asarray(violated, dtype=bool)).tolist(),
+    }
+    base = normalize_row(shared)
+    return [
+        {**base, **dict(zip(columns, values, strict=True))}
+        for values in zip(*columns.values(), strict=True)
+    ]
 
 
 # ---------------------------------------------------------------------------------- files
