@@ -507,6 +507,7 @@ class Bernoulli(_DiagonalClosedForm):
                 raise ValueError(f"d={d} does not match len(p)={arr.shape[0]}")
         self.p = arr
         self.d = int(arr.shape[0])
+        self._uniform = bool(np.all(arr == arr[0]))
 
     def _weight(self, sigma: tuple) -> tuple[float, list]:
         p = self.p
@@ -536,8 +537,11 @@ class Bernoulli(_DiagonalClosedForm):
         size = _check_draw(rng, size)
         dtype = _sample_dtype(rng, dtype)
         xp = rng.xp
-        keep = rng.below(self.p, (size, self.d))
-        scale = _on_device(rng, 1.0 / self.p, dtype)
+        # one probability for every coordinate: compared and scaled as a scalar (the same
+        # draws and values, without broadcasting a length-d vector over the batch)
+        p = float(self.p[0]) if self._uniform else self.p
+        keep = rng.below(p, (size, self.d))
+        scale = _on_device(rng, 1.0 / np.asarray(p), dtype)
         if is_numpy(xp):  # one multiply, several times faster than a broadcast ``where``
             return keep * scale
         return xp.where(keep, scale, xp.zeros((), dtype=dtype, device=rng.device))
