@@ -147,3 +147,17 @@ def test_holds_on_full_suite(theorem_id) -> None:
     for instance in thm.instances(False):
         verdict = verify(thm, instance)
         assert verdict.status == "holds", verdict.summary()
+
+
+def test_full_batch_run_is_kept_on_the_instance_and_shared_by_its_theorems() -> None:
+    convergence = _registry.get("ramda.convergence")
+    identification = _registry.get("ramda.identification")
+    instance = convergence.instances(True)[0]
+    assert identification.instances(True)[0] is instance
+    verify(convergence, instance)
+    runs = dict(instance.runs)
+    assert len(runs) == 1
+    verify(identification, instance)
+    assert instance.runs == runs
+    copy = instance.replace("a copy")
+    assert copy.runs == {}

@@ -4,6 +4,8 @@ composite problem F = f + ψ with a start, and a reference-trajectory setting.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 from mastbench.problems.composite import Composite
@@ -68,6 +70,13 @@ class CompositeInstance(Instance):
     replicates: int = 1
     milestones: tuple[float, ...] = ()
     iters: int | None = None
+
+    @cached_property
+    def runs(self) -> dict[tuple[Any, ...], Any]:
+        """The deterministic runs made on this instance, by their parameters, filled by the
+        theorems that read them: one full-batch run serves every theorem checked on the same
+        instance object."""
+        return {}
 
 
 @dataclass(frozen=True, eq=False)

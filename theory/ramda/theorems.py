@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -303,35 +303,15 @@ def _run_ramda(instance: Instance, params: Mapping[str, Any], **extra: Any) -> A
     )
 
 
-@lru_cache(maxsize=4)
-def _full_batch_trace(
-    problem: Composite, x0: bytes, T: int, lr: float, momentum: Any, solver: str
-) -> Any:
-    """Full-batch RAMDA from ``x0`` (float64 bytes), every iteration recorded: one run
-    serves ``ramda.convergence`` and ``ramda.identification`` on the same instance."""
-    start = problem.asarray(np.frombuffer(x0, dtype=np.float64))
-    return algorithms.ramda(
-        problem,
-        start,
-        iters=T,
-        lr=lr,
-        momentum=momentum,
-        solver=solver,
-        checkpoints=range(T + 1),
-    )
-
-
 def _full_batch(instance: CompositeInstance, params: Mapping[str, Any]) -> Any:
-    """The trace of :func:`_full_batch_trace` for ``instance`` and ``params``."""
-    x0 = np.ascontiguousarray(instance.x0, dtype=np.float64).tobytes()
-    return _full_batch_trace(
-        instance.problem,
-        x0,
-        int(params["iters"]),
-        params["lr"],
-        params["momentum"],
-        params.get("solver", "pg"),
-    )
+    """Full-batch RAMDA from ``instance.x0`` with ``params``, every iteration recorded; kept in
+    ``instance.runs``, so one run serves ``ramda.convergence`` and ``ramda.identification`` on
+    the same instance."""
+    T = int(params["iters"])
+    key = ("ramda", T, params["lr"], params["momentum"], params.get("solver", "pg"))
+    if key not in instance.runs:
+        instance.runs[key] = _run_ramda(instance, params, checkpoints=range(T + 1))
+    return instance.runs[key]
 
 
 def _summable_weights(k: int) -> float:
@@ -361,9 +341,16 @@ def _convergence_measure(instance: CompositeInstance, params: Mapping[str, Any])
     )
 
 
-def _convergence_instances(quick: bool) -> list[Instance]:
+@cache
+def _tight_full_batch_instance() -> CompositeInstance:
+    """The T = 190 instance of ``ramda.convergence`` and ``ramda.identification``: one object,
+    so its full-batch runs (``instance.runs``) serve both theorems."""
     tight = _composite_instance(0)
-    instances = [tight.replace(f"{tight.name} T=190", iters=190)]
+    return tight.replace(f"{tight.name} T=190", iters=190)
+
+
+def _convergence_instances(quick: bool) -> list[Instance]:
+    instances = [_tight_full_batch_instance()]
     if not quick:
         instances += [_composite_instance(s) for s in (0, 1, 2)]
     return instances
@@ -766,8 +753,7 @@ def _identification_assumptions(instance: Instance) -> list[str]:
 
 
 def _identification_instances(quick: bool) -> list[Instance]:
-    tight = _composite_instance(0)
-    instances = [tight.replace(f"{tight.name} T=190", iters=190)]
+    instances = [_tight_full_batch_instance()]
     if not quick:
         instances += [_composite_instance(s) for s in (0, 1, 2, 3)]
         base = _composite_instance(0)
