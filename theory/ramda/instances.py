@@ -3,7 +3,8 @@ composite problem F = f + ψ with a start, and a reference-trajectory setting.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -87,16 +88,24 @@ class ReferenceInstance(Instance):
     Attributes
     ----------
     problem : Composite
-        F = f + ψ, f = (1/2n)‖Xw − y‖² + (l2/2)‖w‖².
+        F = f + ψ, f = (1/2n)‖Xw − y‖² + (l2/2)‖w‖² (f a dense
+        :class:`~mastbench.problems.least_squares.LeastSquares`).
     regularizer : str
         ``"l1"`` (ψ = λ‖·‖₁) or ``"group"`` (group lasso).
+    x0 : numpy.ndarray, shape (d,)
+        The start W⁰.
     solver : str
         How the implementation solves its subproblem: ``"exact"`` or ``"pg"``.
     tol : float
         The round-off allowance: deviations ≤ tol·max(1, max|W^ref|).
+    schedule : mapping
+        Overrides of the theorem's default parameters (learning rate, momentum, decays,
+        milestones, ε, β...).
     """
 
     problem: Composite
     regularizer: str
+    x0: np.ndarray
     solver: str = "exact"
     tol: float = 1e-12
+    schedule: Mapping[str, Any] = field(default_factory=dict)

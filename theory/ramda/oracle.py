@@ -16,20 +16,15 @@ from mastbench.problems.composite import Composite
 from mastbench.problems.least_squares import LeastSquares
 from mastbench.problems.regularizers import L1
 from mastbench.theory._core import Measurement, NegativeControl
-from mastbench.theory._registry import theorem
 
 from mastbench import algorithms
 from mastbench.backend import rng as make_rng
 from mastbench.montecarlo import estimate
 
+from .common import ramda_theorem
 from .instances import CompositeInstance
 
 __all__ = ["minibatch_gradient"]
-
-PAPER = (
-    "Huang & Lee, Regularized Adaptive Momentum Dual Averaging with an Efficient Inexact "
-    "Subproblem Solver for Training Structured Neural Network, NeurIPS 2024, arXiv 2403.14398"
-)
 
 
 def _instances(quick: bool) -> list[CompositeInstance]:
@@ -99,11 +94,10 @@ def _measure(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurem
     )
 
 
-@theorem(
+@ramda_theorem(
     id="ramda.minibatch-gradient",
     rate="none",
     x_axis="check",
-    paper=PAPER,
     label="Theorem 4, assumption (C-2); Theorem 2 (stochastic gradients)",
     tag="C",
     algorithm="prox_sgd",

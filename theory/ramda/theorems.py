@@ -30,7 +30,6 @@ from mastbench.problems.composite import Composite
 from mastbench.problems.group_sparse import random_group_logistic
 from mastbench.problems.regularizers import L1, GroupLasso
 from mastbench.theory._core import Evidence, Instance, Measurement, NegativeControl
-from mastbench.theory._registry import theorem
 from scipy import special
 
 from mastbench import algorithms
@@ -39,6 +38,7 @@ from mastbench.backend import rng as make_rng
 from mastbench.montecarlo import estimate
 from mastbench.validation import check_in_range, check_int, check_positive
 
+from .common import ramda_theorem
 from .instances import CompositeInstance, SubproblemInstance
 
 __all__ = [
@@ -50,11 +50,6 @@ __all__ = [
     "stagewise",
     "variance_reduction",
 ]
-
-PAPER = (
-    "Huang & Lee, Regularized Adaptive Momentum Dual Averaging with an Efficient Inexact "
-    "Subproblem Solver for Training Structured Neural Network, NeurIPS 2024, arXiv 2403.14398"
-)
 
 
 # -- Theorem 1: the PG subproblem solver ---------------------------------------------------
@@ -200,9 +195,8 @@ def _pg_bound(
     return rate, zero, zero, allowed.ravel()
 
 
-@theorem(
+@ramda_theorem(
     id="ramda.pg-solver",
-    paper=PAPER,
     label="Theorem 1, eqs. (9), (11)",
     tag="C/D",
     algorithm="ramda",
@@ -319,6 +313,14 @@ def _summable_weights(k: int) -> float:
     return 0.1 / k**2
 
 
+def _summable_weights_control(name: str, expect: str) -> NegativeControl:
+    """The negative control that runs RAMDA with the summable weights :func:`_summable_weights`
+    (W^t freezes near W⁰), shared by the theorems that rest on Σ c_t = ∞."""
+    return NegativeControl(
+        name, params=lambda i, p: {**p, "momentum": _summable_weights}, expect=expect
+    )
+
+
 def _convergence_measure(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurement:
     T = int(params["iters"])
     trace = _full_batch(instance, params)
@@ -361,9 +363,8 @@ def _horizon(instance: CompositeInstance, default: int) -> int:
     return default if instance.iters is None else instance.iters
 
 
-@theorem(
+@ramda_theorem(
     id="ramda.convergence",
-    paper=PAPER,
     label="Theorem 2 (full batch)",
     tag="C/D",
     algorithm="ramda",
@@ -383,13 +384,7 @@ def _horizon(instance: CompositeInstance, default: int) -> int:
         "momentum": 0.1,
         "tol": 1e-2,
     },
-    controls=(
-        NegativeControl(
-            "summable c_t = 0.1/t² (Σc_t < ∞)",
-            params=lambda i, p: {**p, "momentum": _summable_weights},
-            expect="measured",
-        ),
-    ),
+    controls=(_summable_weights_control("summable c_t = 0.1/t² (Σc_t < ∞)", expect="measured"),),
 )
 def convergence(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurement:
     """Theorem 2 of arXiv 2403.14398 in the full-batch case: convergence of RAMDA.
@@ -466,10 +461,9 @@ def _vr_instances(quick: bool) -> list[Instance]:
     return [_composite_instance(s) for s in seeds]
 
 
-@theorem(
+@ramda_theorem(
     id="ramda.variance-reduction",
     optional_params=("geometric_weights",),
-    paper=PAPER,
     label="Theorem 2, proof: eqs. (17), (18)",
     tag="C/D",
     algorithm="ramda",
@@ -602,9 +596,8 @@ def _stagewise_evaluate(instance: Instance, params: Mapping[str, Any]) -> Eviden
     )
 
 
-@theorem(
+@ramda_theorem(
     id="ramda.stagewise",
-    paper=PAPER,
     label="Theorem 2 (stochastic, restart schedule)",
     tag="D",
     algorithm="ramda",
@@ -752,6 +745,13 @@ def _identification_assumptions(instance: Instance) -> list[str]:
     return reasons
 
 
+def _identification_bound(
+    instance: CompositeInstance, params: Mapping[str, Any], t: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """qT for each replicate's T₀ + 1, then 0 support errors at every t ∈ [qT, T]."""
+    return np.full(t[0].shape, _identify_by(params)), np.zeros(t[1].shape)
+
+
 def _identification_instances(quick: bool) -> list[Instance]:
     instances = [_tight_full_batch_instance()]
     if not quick:
@@ -784,10 +784,9 @@ def _identification_params(instance: Instance) -> dict[str, Any]:
     return params
 
 
-@theorem(
+@ramda_theorem(
     id="ramda.identification",
     optional_params=("algorithm",),
-    paper=PAPER,
     label="Theorem 3",
     tag="C/D",
     algorithm="ramda",
@@ -797,7 +796,7 @@ def _identification_params(instance: Instance) -> dict[str, Any]:
     x_axis="iteration t",
     instances=_identification_instances,
     assumptions=_identification_assumptions,
-    bound=lambda inst, params, t: (np.full(t[0].shape, _identify_by(params)), np.zeros(t[1].shape)),
+    bound=_identification_bound,
     default_params=_identification_params,
     controls=(
         NegativeControl(
@@ -805,9 +804,8 @@ def _identification_params(instance: Instance) -> dict[str, Any]:
             params=lambda i, p: {**p, "algorithm": "prox_sgd"},
             expect="T₀ + 1 ≤ qT",
         ),
-        NegativeControl(
+        _summable_weights_control(
             "summable c_t = 0.1/t² (Σc_t < ∞: W^t does not converge, Theorem 2's condition)",
-            params=lambda i, p: {**p, "momentum": _summable_weights},
             expect="T₀ + 1 ≤ qT",
         ),
     ),
@@ -915,10 +913,9 @@ def _proxgen_measure(instance: CompositeInstance, params: Mapping[str, Any]) -> 
     )
 
 
-@theorem(
+@ramda_theorem(
     id="ramda.proxgen",
     optional_params=("ignore_batch",),
-    paper=PAPER,
     label="Theorem 4 (ProxGen, Yun et al. 2021 Thm 1 with inexact PG)",
     tag="D/U",
     algorithm="prox_gen",
