@@ -3,6 +3,7 @@ composite problem F = f + ψ with a start, and a reference-trajectory setting.""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -13,7 +14,7 @@ from mastbench.problems.composite import Composite
 from mastbench.problems.regularizers import Regularizer
 from mastbench.theory._core import Instance
 
-__all__ = ["CompositeInstance", "ReferenceInstance", "SubproblemInstance"]
+__all__ = ["CompositeInstance", "PlantedFamily", "ReferenceInstance", "SubproblemInstance"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,3 +110,55 @@ class ReferenceInstance(Instance):
     solver: str = "exact"
     tol: float = 1e-12
     schedule: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlantedFamily:
+    """A family of planted group-sparse logistic regressions F = f + λΣ_g√|g|‖W_g‖
+    (:func:`mastbench.problems.group_sparse.random_group_logistic`, Gaussian X, the first
+    ``n_active`` groups planted, 5 % of labels flipped, λ = ``lam_ratio``·λ_max) with starts
+    W⁰ = ``start_scale``·N(0, I): the instances on which a finite-horizon check is asserted.
+
+    Theorems 2–4 of arXiv 2403.14398 give no rate, so a check at a finite horizon T states a
+    tolerance observed on such a family; outside it the theorem promises nothing at T.
+    """
+
+    n: int
+    n_groups: int
+    group_size: int
+    n_active: int
+    lam_ratio: float
+    l2: float
+    start_scale: float
+
+    def describe(self) -> str:
+        """The family in words (for instance names and reasons)."""
+        return (
+            f"group logistic n={self.n} G={self.n_groups}x{self.group_size} "
+            f"λ={self.lam_ratio:g}·λ_max l2={self.l2:g}"
+        )
+
+    def reasons(self, instance: CompositeInstance) -> list[str]:
+        """Why ``instance`` is not of the family (sizes, l2 and λ/λ_max, as observable on
+        its problem; the planted support and the start's law are not checked)."""
+        from mastbench.problems.group_sparse import lambda_max
+        from mastbench.problems.logistic import Logistic
+
+        f, psi = instance.problem.f, instance.problem.psi
+        groups = list(getattr(psi, "groups", ()))
+        sizes = {int(g.size) for g in groups}
+        same = (
+            isinstance(f, Logistic)
+            and f.n == self.n
+            and len(groups) == self.n_groups
+            and sizes == {self.group_size}
+            and f.d == self.n_groups * self.group_size
+            and math.isclose(float(f.l2), self.l2, rel_tol=1e-12)
+            and math.isclose(psi.lam / lambda_max(f, groups), self.lam_ratio, rel_tol=1e-9)
+        )
+        if same:
+            return []
+        return [
+            f"outside the family the finite-horizon tolerance is asserted on "
+            f"({self.describe()}): the theorem gives no rate at a finite T"
+        ]

@@ -23,6 +23,7 @@ from mastbench.montecarlo import estimate
 
 from .common import ramda_theorem
 from .instances import CompositeInstance
+from .strategies import gradient_instances
 
 __all__ = ["minibatch_gradient"]
 
@@ -44,6 +45,26 @@ def _component_gradients(instance: CompositeInstance) -> np.ndarray:
     """∇f_i(W) for every sample i, shape (n, d), from the data."""
     f, W = instance.problem.f, instance.x0
     return np.array([x * (x @ W - t) + f.l2 * W for x, t in zip(f.X, f.y, strict=True)])
+
+
+def _roundoff(instance: CompositeInstance, centred: np.ndarray) -> float:
+    """The rounding of the points, from the scale of the data: each recovered G_j = W_j − W¹_j
+    is a sum of d + 3 products of size at most s = max|W| + max_i ‖x_i‖∞(‖x_i‖₁‖W‖∞ + |y_i|) +
+    l2‖W‖∞, so it is off by δ ≤ 4(d + 4)·eps·s; a squared norm of the centred G by at most
+    2δ‖G − ∇f‖₁ + dδ², and σ² by d·eps·s².  Where σ² = 0 (one sample) the points are 0 in exact
+    arithmetic and only this rounding is left."""
+    f, W = instance.problem.f, instance.x0
+    X, y = np.asarray(f.X), np.asarray(f.y)
+    d = W.size
+    size = float(
+        np.abs(W).max()
+        + np.max(np.abs(X).max(axis=1) * (np.abs(X).sum(axis=1) * np.abs(W).max() + np.abs(y)))
+        + f.l2 * np.abs(W).max()
+    )
+    eps = float(np.finfo(float).eps)
+    delta = 4 * (d + 4) * eps * size
+    squared = 2 * delta * float(np.abs(centred).sum(axis=1).max()) + d * delta**2
+    return max(delta, squared + 4 * d * eps * size**2)
 
 
 def _bound(instance: CompositeInstance, params: Mapping[str, Any], t: np.ndarray) -> np.ndarray:
@@ -83,6 +104,7 @@ def _measure(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurem
         measured=est.mean,
         lower=est.lower,
         upper=est.upper,
+        atol=_roundoff(instance, centred),
         extra={
             "interval": est.interval(),
             "points": "per coordinate j: sd_j ± (E G_j − ∇f_j) ≤ sd_j (both signs), then "
@@ -105,7 +127,12 @@ def _measure(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurem
     method="montecarlo",
     instances=_instances,
     bound=_bound,
-    default_params=lambda inst: {"batch_size": 2, "replicates": 4000, "seed": 0},
+    default_params=lambda inst: {
+        "batch_size": inst.batch_size or 2,
+        "replicates": 4000,
+        "seed": 0,
+    },
+    strategy=gradient_instances,
     controls=(
         NegativeControl(
             "gradients drawn with b = 1, compared with σ²/2",

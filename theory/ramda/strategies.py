@@ -6,9 +6,11 @@ shared strategies of :mod:`mastbench.strategies`.  Each is the ``strategy`` of i
   included), λ from 0 to past λ_max (every coordinate zeroed), l2 from 0 up, starts at 0,
   near, or far, and schedules drawn inside each method's range (η up to 2/L, decays, momentum
   weights down to 1/64, restarts, the ramp, ε down to 10⁻⁶, β up to 0.999);
-* :func:`composite_instances` — planted group-sparse logistic regressions for Theorems 2–4
-  (:mod:`.theorems`): d up to 20, no to all groups active, λ/λ_max from 0.05 to 0.95, l2 from
-  10⁻³ to 1, starts at 0, random, or far, batch sizes and horizons;
+* :func:`composite_instances` — planted group-sparse logistic regressions (``ramda.stagewise``):
+  d up to 20, no to all groups active, λ/λ_max from 0.05 to 0.95, l2 from 10⁻³ to 1, starts
+  at 0, random, or far, and batch sizes;
+* :func:`family_instances` — fresh draws (data, start, horizon) of the family a finite-horizon
+  check of Theorems 2–4 is asserted on (:class:`~.instances.PlantedFamily`);
 * :func:`gradient_instances` — least squares and a point W for the minibatch oracle
   (:mod:`.oracle`): n from 1 (σ² = 0) to 8, data scales 10^±2, batch sizes 1 to 2n.
 
@@ -26,10 +28,11 @@ from mastbench.problems.composite import Composite
 from mastbench.problems.least_squares import LeastSquares
 from mastbench.problems.regularizers import L1, GroupLasso
 
-from .instances import CompositeInstance, ReferenceInstance
+from .instances import CompositeInstance, PlantedFamily, ReferenceInstance
 
 __all__ = [
     "composite_instances",
+    "family_instances",
     "gradient_instances",
     "reference_instances",
 ]
@@ -156,13 +159,7 @@ def reference_instances(
     return draw_instance()
 
 
-def composite_instances(
-    *,
-    min_l2: float = 1e-3,
-    batch: bool = False,
-    horizons: tuple[int, int] | None = None,
-    eps: bool = False,
-) -> Any:
+def composite_instances(*, min_l2: float = 1e-3, batch: bool = False) -> Any:
     """Planted group-sparse logistic regressions F = f + λΣ_g√|g|‖W_g‖ with a start.
 
     n ∈ [20, 80] samples, 2–5 groups of 1–4 coordinates, 0 to all groups active (the
@@ -175,10 +172,6 @@ def composite_instances(
         Smallest l2 drawn.
     batch : bool
         Draw a minibatch size b ∈ [1, n] (``batch_size``).
-    horizons : (int, int), optional
-        Draw the horizon T (``iters``) in this range.
-    eps : bool
-        Draw the preconditioner floor δ = ε log-uniform in [10⁻², 10].
     """
     from hypothesis import strategies as st
     from mastbench.problems.group_sparse import random_group_logistic
@@ -204,10 +197,6 @@ def composite_instances(
         fields: dict[str, Any] = {}
         if batch:
             fields["batch_size"] = draw(st.integers(1, n))
-        if horizons is not None:
-            fields["iters"] = draw(st.integers(*horizons))
-        if eps:
-            fields["eps"] = draw(_log_uniform(1e-2, 10.0))
         described = " ".join(f"{k}={v:g}" for k, v in fields.items())
         return CompositeInstance(
             f"hypothesis group logistic n={n} G={n_groups}x{size} active={active} "
@@ -241,6 +230,41 @@ def gradient_instances() -> Any:
             problem=Composite(LeastSquares(X, y, l2=l2), L1(0.0)),
             x0=gen.standard_normal(d),
             batch_size=b,
+        )
+
+    return draw_instance()
+
+
+def family_instances(family: PlantedFamily, *, horizons: tuple[int, int] | None = None) -> Any:
+    """Instances of a :class:`~mastbench.theory.ramda.instances.PlantedFamily`: a fresh
+    seed for the data and the start W⁰ = ``start_scale``·N(0, I), and the horizon T drawn in
+    ``horizons`` (or the theorem's default)."""
+    from hypothesis import strategies as st
+    from mastbench.problems.group_sparse import random_group_logistic
+
+    from mastbench.backend import rng
+    from mastbench.strategies import seeds
+
+    @st.composite
+    def draw_instance(draw: st.DrawFn) -> CompositeInstance:
+        seed = draw(seeds())
+        problem = random_group_logistic(
+            family.n,
+            family.n_groups,
+            family.group_size,
+            family.n_active,
+            rng(seed),
+            lam_ratio=family.lam_ratio,
+            l2=family.l2,
+        )
+        x0 = family.start_scale * np.random.default_rng(seed).standard_normal(problem.d)
+        iters = None if horizons is None else draw(st.integers(*horizons))
+        horizon = "" if iters is None else f" T={iters}"
+        return CompositeInstance(
+            f"hypothesis {family.describe()} seed={seed}{horizon}",
+            problem=problem,
+            x0=x0,
+            iters=iters,
         )
 
     return draw_instance()

@@ -39,7 +39,8 @@ from mastbench.montecarlo import estimate
 from mastbench.validation import check_in_range, check_int, check_positive
 
 from .common import ramda_theorem
-from .instances import CompositeInstance, SubproblemInstance
+from .instances import CompositeInstance, PlantedFamily, SubproblemInstance
+from .strategies import composite_instances, family_instances
 
 __all__ = [
     "convergence",
@@ -282,6 +283,19 @@ def _composite_assumptions(instance: Instance) -> list[str]:
     return reasons
 
 
+#: The family the finite-horizon checks of ``ramda.convergence``, ``ramda.identification``
+#: and ``ramda.variance-reduction`` are asserted on (their built-in instances' family).
+PLANTED = PlantedFamily(300, 10, 5, 3, lam_ratio=0.4, l2=1e-3, start_scale=0.5)
+
+#: The family of ``ramda.proxgen`` (ℓ2 = 0.1, start 0).
+PROXGEN_PLANTED = PlantedFamily(200, 8, 4, 2, lam_ratio=0.4, l2=1e-1, start_scale=0.0)
+
+
+def _planted_assumptions(instance: Instance) -> list[str]:
+    """W* certified, and the instance of :data:`PLANTED`."""
+    return _composite_assumptions(instance) or PLANTED.reasons(instance)
+
+
 # -- Theorem 2: full-batch convergence -----------------------------------------------------
 def _run_ramda(instance: Instance, params: Mapping[str, Any], **extra: Any) -> Any:
     problem = instance.problem
@@ -365,6 +379,7 @@ def _horizon(instance: CompositeInstance, default: int) -> int:
 
 @ramda_theorem(
     id="ramda.convergence",
+    strategy=lambda: family_instances(PLANTED),
     label="Theorem 2 (full batch)",
     tag="C/D",
     algorithm="ramda",
@@ -377,7 +392,7 @@ def _horizon(instance: CompositeInstance, default: int) -> int:
     ),
     instances=_convergence_instances,
     bound=lambda inst, params, t: tuple(np.full(ti.shape, float(params["tol"])) for ti in t),
-    assumptions=_composite_assumptions,
+    assumptions=_planted_assumptions,
     default_params=lambda inst: {
         "iters": _horizon(inst, 400),
         "lr": 1e-2,
@@ -463,6 +478,7 @@ def _vr_instances(quick: bool) -> list[Instance]:
 
 @ramda_theorem(
     id="ramda.variance-reduction",
+    strategy=lambda: family_instances(PLANTED),
     optional_params=("geometric_weights",),
     label="Theorem 2, proof: eqs. (17), (18)",
     tag="C/D",
@@ -474,12 +490,12 @@ def _vr_instances(quick: bool) -> list[Instance]:
     quantities=("relative dual-average error", "relative second-moment error"),
     bound=lambda inst, params, t: np.full(np.shape(t), float(params["rho"])),
     instances=_vr_instances,
-    assumptions=_composite_assumptions,
+    assumptions=_planted_assumptions,
     default_params=lambda inst: {
-        "iters": 300,
+        "iters": _horizon(inst, 300),
         "lr": 1e-2,
         "momentum": 0.1,
-        "batch_size": 10,
+        "batch_size": inst.batch_size or 10,
         "replicates": 8,
         "seed": 0,
         "rho": 0.1,
@@ -541,6 +557,19 @@ def _stagewise_instances(quick: bool) -> list[Instance]:
     return instances
 
 
+def _stagewise_assumptions(instance: Instance) -> list[str]:
+    """W* certified, and ℓ2 ≥ 0.1 (μ ≥ 0.1: a stage of 70 steps nearly reaches its floor)."""
+    reasons = _composite_assumptions(instance)
+    l2 = float(instance.problem.f.l2)
+    if not l2 >= STAGEWISE_MIN_L2:
+        reasons.append(f"ℓ2 = {l2:g} < {STAGEWISE_MIN_L2:g}: a stage may end far from its floor")
+    return reasons
+
+
+#: The smallest ℓ2 of ``ramda.stagewise`` (its docstring's assumption).
+STAGEWISE_MIN_L2 = 0.1
+
+
 def _stagewise_evaluate(instance: Instance, params: Mapping[str, Any]) -> Evidence:
     K = check_int("stages", params["stages"], low=2)
     T = check_int("iters", params["iters"], low=K)
@@ -598,6 +627,7 @@ def _stagewise_evaluate(instance: Instance, params: Mapping[str, Any]) -> Eviden
 
 @ramda_theorem(
     id="ramda.stagewise",
+    strategy=lambda: composite_instances(min_l2=0.1, batch=True),
     label="Theorem 2 (stochastic, restart schedule)",
     tag="D",
     algorithm="ramda",
@@ -608,14 +638,14 @@ def _stagewise_evaluate(instance: Instance, params: Mapping[str, Any]) -> Eviden
     x_axis="stage end t",
     quantities=("F(Ŵ_t) − F*", "dist(0, ∂F(Ŵ_t))²"),
     instances=_stagewise_instances,
-    assumptions=_composite_assumptions,
+    assumptions=_stagewise_assumptions,
     default_params=lambda inst: {
         "iters": 210,
         "stages": 3,
         "lr": 1.0,
         "gamma": 0.1,
         "momentum": 0.1,
-        "batch_size": 10,
+        "batch_size": inst.batch_size or 10,
         "replicates": 32,
         "seed": 0,
         "window": 0.5,
@@ -734,7 +764,7 @@ def _identification_measure(instance: CompositeInstance, params: Mapping[str, An
 
 
 def _identification_assumptions(instance: Instance) -> list[str]:
-    reasons = _composite_assumptions(instance)
+    reasons = _planted_assumptions(instance)
     problem = instance.problem
     delta = problem.nondegeneracy_margin
     floor = 1e-3 * float(np.max(problem.psi.thresholds()))
@@ -786,6 +816,7 @@ def _identification_params(instance: Instance) -> dict[str, Any]:
 
 @ramda_theorem(
     id="ramda.identification",
+    strategy=lambda: family_instances(PLANTED),
     optional_params=("algorithm",),
     label="Theorem 3",
     tag="C/D",
@@ -915,6 +946,7 @@ def _proxgen_measure(instance: CompositeInstance, params: Mapping[str, Any]) -> 
 
 @ramda_theorem(
     id="ramda.proxgen",
+    strategy=lambda: family_instances(PROXGEN_PLANTED),
     optional_params=("ignore_batch",),
     label="Theorem 4 (ProxGen, Yun et al. 2021 Thm 1 with inexact PG)",
     tag="D/U",
@@ -925,7 +957,7 @@ def _proxgen_measure(instance: CompositeInstance, params: Mapping[str, Any]) -> 
     rate="none",
     x_axis="batch size b",
     instances=_proxgen_instances,
-    assumptions=_composite_assumptions,
+    assumptions=lambda inst: _composite_assumptions(inst) or PROXGEN_PLANTED.reasons(inst),
     bound=lambda inst, params, t: np.full(np.shape(t), float(params["slack"])),
     default_params=lambda inst: {
         "step": float(inst.eps) / (3 * inst.problem.f.L),
