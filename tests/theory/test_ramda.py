@@ -161,3 +161,50 @@ def test_full_batch_run_is_kept_on_the_instance_and_shared_by_its_theorems() -> 
     assert instance.runs == runs
     copy = instance.replace("a copy")
     assert copy.runs == {}
+
+
+def test_minibatch_gradient_of_one_sample_is_exact_up_to_rounding() -> None:
+    """The counterexample falsify found: with n = 1 every minibatch gradient is ∇f, σ² = 0,
+    and round-off of 1e-17 was reported against the bound 0."""
+    from mastbench.problems.composite import Composite
+    from mastbench.problems.least_squares import LeastSquares
+    from mastbench.problems.regularizers import L1
+
+    X, y = np.array([[0.3, -1.7, 2.2]]), np.array([0.9])
+    instance = CompositeInstance(
+        "one sample",
+        problem=Composite(LeastSquares(X, y, l2=0.1), L1(0.0)),
+        x0=np.array([0.7, -0.2, 1.1]),
+        batch_size=3,
+    )
+    verdict = verify(_registry.get("ramda.minibatch-gradient"), instance)
+    assert verdict.status == "holds", verdict.summary()
+    assert 0 < verdict.evidence.atol < 1e-12
+
+
+def test_finite_horizon_checks_are_asserted_on_their_family_only() -> None:
+    """Out of the family (falsify: n=28, 5 groups of 2, λ ≈ 0.1·λ_max, l2 = 0.018, a far
+    start), the finite-horizon tolerances do not hold, and the theorems say not applicable."""
+    from mastbench.problems.group_sparse import random_group_logistic
+    from mastbench.theory.ramda.theorems import PLANTED
+
+    problem = random_group_logistic(28, 5, 2, 2, rng(3), lam_ratio=0.1, l2=0.0178)
+    far = CompositeInstance(
+        "out of the family",
+        problem=problem,
+        x0=10 * np.random.default_rng(3).standard_normal(problem.d),
+    )
+    thm = _registry.get("ramda.convergence")
+    assert PLANTED.reasons(far) and thm.assumptions(far)
+    assert verify(thm, far).status == "not applicable"
+    assert verify(thm, far, check_assumptions=False).status == "violated"
+    for theorem_id in ("ramda.identification", "ramda.variance-reduction", "ramda.proxgen"):
+        assert verify(_registry.get(theorem_id), far).status == "not applicable", theorem_id
+
+
+def test_stagewise_needs_l2_at_least_a_tenth() -> None:
+    problem = random_group_least_squares(40, 3, 2, 1, rng(0), l2=0.01)
+    instance = CompositeInstance("small l2", problem=problem, x0=np.zeros(problem.d))
+    verdict = verify(_registry.get("ramda.stagewise"), instance)
+    assert verdict.status == "not applicable"
+    assert "ℓ2" in verdict.reasons[0]

@@ -764,7 +764,8 @@ def _identification_measure(instance: CompositeInstance, params: Mapping[str, An
 
 
 def _identification_assumptions(instance: Instance) -> list[str]:
-    reasons = _planted_assumptions(instance)
+    """W* certified, nondegeneracy (Theorem 3's hypothesis), then :data:`PLANTED`."""
+    reasons = _composite_assumptions(instance)
     problem = instance.problem
     delta = problem.nondegeneracy_margin
     floor = 1e-3 * float(np.max(problem.psi.thresholds()))
@@ -772,7 +773,7 @@ def _identification_assumptions(instance: Instance) -> list[str]:
         reasons.append(
             f"nondegeneracy fails: δ = min_(g∉S*) (λ_g − ‖∇_g f(W*)‖) = {delta:.3e} ≤ {floor:.1e}"
         )
-    return reasons
+    return reasons + PLANTED.reasons(instance)
 
 
 def _identification_bound(
