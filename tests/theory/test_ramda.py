@@ -208,3 +208,15 @@ def test_stagewise_needs_l2_at_least_a_tenth() -> None:
     verdict = verify(_registry.get("ramda.stagewise"), instance)
     assert verdict.status == "not applicable"
     assert "ℓ2" in verdict.reasons[0]
+
+
+def test_identification_needs_a_margin_on_the_active_side_too() -> None:
+    """The counterexample falsify found in the family itself (seed 29811): a group of S* with
+    ‖W*_g‖ = 0.0033·max_g ‖W*_g‖ that RAMDA has not identified by T = 400."""
+    from mastbench.theory.ramda.theorems import PLANTED
+
+    thm = _registry.get("ramda.identification")
+    instance = PLANTED.instance(29811)
+    reasons = thm.assumptions(instance)
+    assert len(reasons) == 1 and "active groups near 0" in reasons[0]
+    assert verify(thm, instance, check_assumptions=False).status == "violated"

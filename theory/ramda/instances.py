@@ -138,6 +138,27 @@ class PlantedFamily:
             f"λ={self.lam_ratio:g}·λ_max l2={self.l2:g}"
         )
 
+    def instance(self, seed: int, iters: int | None = None) -> CompositeInstance:
+        """The family's instance drawn with ``seed`` (data and start), horizon ``iters``."""
+        from mastbench.problems.group_sparse import random_group_logistic
+
+        from mastbench.backend import rng
+
+        problem = random_group_logistic(
+            self.n,
+            self.n_groups,
+            self.group_size,
+            self.n_active,
+            rng(seed),
+            lam_ratio=self.lam_ratio,
+            l2=self.l2,
+        )
+        x0 = self.start_scale * np.random.default_rng(seed).standard_normal(problem.d)
+        horizon = "" if iters is None else f" T={iters}"
+        return CompositeInstance(
+            f"{self.describe()} seed={seed}{horizon}", problem=problem, x0=x0, iters=iters
+        )
+
     def reasons(self, instance: CompositeInstance) -> list[str]:
         """Why ``instance`` is not of the family (sizes, l2 and λ/λ_max, as observable on
         its problem; the planted support and the start's law are not checked)."""

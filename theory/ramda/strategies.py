@@ -240,31 +240,8 @@ def family_instances(family: PlantedFamily, *, horizons: tuple[int, int] | None 
     seed for the data and the start W⁰ = ``start_scale``·N(0, I), and the horizon T drawn in
     ``horizons`` (or the theorem's default)."""
     from hypothesis import strategies as st
-    from mastbench.problems.group_sparse import random_group_logistic
 
-    from mastbench.backend import rng
     from mastbench.strategies import seeds
 
-    @st.composite
-    def draw_instance(draw: st.DrawFn) -> CompositeInstance:
-        seed = draw(seeds())
-        problem = random_group_logistic(
-            family.n,
-            family.n_groups,
-            family.group_size,
-            family.n_active,
-            rng(seed),
-            lam_ratio=family.lam_ratio,
-            l2=family.l2,
-        )
-        x0 = family.start_scale * np.random.default_rng(seed).standard_normal(problem.d)
-        iters = None if horizons is None else draw(st.integers(*horizons))
-        horizon = "" if iters is None else f" T={iters}"
-        return CompositeInstance(
-            f"hypothesis {family.describe()} seed={seed}{horizon}",
-            problem=problem,
-            x0=x0,
-            iters=iters,
-        )
-
-    return draw_instance()
+    iters = st.none() if horizons is None else st.integers(*horizons)
+    return st.builds(family.instance, seeds(), iters)
