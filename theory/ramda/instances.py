@@ -14,7 +14,20 @@ from mastbench.problems.composite import Composite
 from mastbench.problems.regularizers import Regularizer
 from mastbench.theory._core import Instance
 
-__all__ = ["CompositeInstance", "PlantedFamily", "ReferenceInstance", "SubproblemInstance"]
+__all__ = [
+    "SEARCH_LEVEL",
+    "CompositeInstance",
+    "PlantedFamily",
+    "ReferenceInstance",
+    "SubproblemInstance",
+]
+
+#: The confidence level of the Monte-Carlo checks on the instances a search draws (``mastbench
+#: falsify``): a 99 % interval reports a violation that is not there on up to 1 % of the
+#: instances, so a search over N draws, steered towards the largest ratios, would find one
+#: among a few hundred; at 1 − 10⁻⁵ (Bonferroni over up to 1000 draws) the search as a whole
+#: reports a false violation with probability ≤ 1 %.
+SEARCH_LEVEL = 1 - 1e-5
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +76,9 @@ class CompositeInstance(Instance):
         Restart points of the paper's schedule as fractions of the horizon T (App. A.1).
     iters : int or None
         The horizon T of a finite-horizon check (None: the theorem's default).
+    level : float
+        The simultaneous confidence level of a Monte-Carlo check's intervals (0.99; a search
+        over many instances uses a higher one, :data:`SEARCH_LEVEL`).
     """
 
     problem: Composite
@@ -72,6 +88,7 @@ class CompositeInstance(Instance):
     replicates: int = 1
     milestones: tuple[float, ...] = ()
     iters: int | None = None
+    level: float = 0.99
 
     @cached_property
     def runs(self) -> dict[tuple[Any, ...], Any]:

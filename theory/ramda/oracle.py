@@ -98,7 +98,7 @@ def _measure(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurem
     rows = np.concatenate(
         [sd[:, None] + centred.T, sd[:, None] - centred.T, [spread], [2 * sigma2_b - spread]]
     )
-    est = estimate(rows, level=0.99, method="t", simultaneous=True)
+    est = estimate(rows, level=instance.level, method="t", simultaneous=True)
     return Measurement(
         t=np.arange(rows.shape[0]),
         measured=est.mean,
@@ -157,7 +157,8 @@ def minibatch_gradient(instance: CompositeInstance, params: Mapping[str, Any]) -
         The equalities are checked as two one-sided points each, shifted so the bounds are
         positive: sd_j ± (E G_j − ∇f_j) ≤ sd_j (sd_j the exact standard deviation of G_j) and
         E‖G − ∇f‖² ≤ σ²/b, 2σ²/b − E‖G − ∇f‖² ≤ σ²/b; a violation is reported only when the
-        lower end of a simultaneous 99% Student-t interval exceeds its bound.  The ratio is
+        lower end of a simultaneous Student-t interval at the instance's level (99 %)
+        exceeds its bound.  The ratio is
         ≈ 1 by design (an equality).
     Control
         Gradients drawn with b = 1 while compared with σ²/2: E‖G − ∇f‖² = σ² > σ²/2.

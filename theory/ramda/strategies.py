@@ -15,6 +15,8 @@ shared strategies of :mod:`mastbench.strategies`.  Each is the ``strategy`` of i
   (:mod:`.oracle`): n from 1 (σ² = 0) to 8, data scales 10^±2, batch sizes 1 to 2n.
 
 Data are dyadic rationals where a reference computes exactly (:class:`fractions.Fraction`).
+Monte-Carlo checks of drawn instances use the level
+:data:`~mastbench.theory.ramda.instances.SEARCH_LEVEL` (Bonferroni over the search).
 Hypothesis is imported when a strategy is built: it is a test dependency
 (``mastbench[test]``), and this module is imported with the family.
 """
@@ -28,7 +30,7 @@ from mastbench.problems.composite import Composite
 from mastbench.problems.least_squares import LeastSquares
 from mastbench.problems.regularizers import L1, GroupLasso
 
-from .instances import CompositeInstance, PlantedFamily, ReferenceInstance
+from .instances import SEARCH_LEVEL, CompositeInstance, PlantedFamily, ReferenceInstance
 
 __all__ = [
     "composite_instances",
@@ -203,6 +205,7 @@ def composite_instances(*, min_l2: float = 1e-3, batch: bool = False) -> Any:
             f"λ/λmax={ratio:.3g} l2={l2:.3g} start={start} {described}".rstrip(),
             problem=problem,
             x0=x0,
+            level=SEARCH_LEVEL,
             **fields,
         )
 
@@ -230,6 +233,7 @@ def gradient_instances() -> Any:
             problem=Composite(LeastSquares(X, y, l2=l2), L1(0.0)),
             x0=gen.standard_normal(d),
             batch_size=b,
+            level=SEARCH_LEVEL,
         )
 
     return draw_instance()
@@ -244,4 +248,4 @@ def family_instances(family: PlantedFamily, *, horizons: tuple[int, int] | None 
     from mastbench.strategies import seeds
 
     iters = st.none() if horizons is None else st.integers(*horizons)
-    return st.builds(family.instance, seeds(), iters)
+    return st.builds(family.instance, seeds(), iters).map(lambda i: i.replace(level=SEARCH_LEVEL))
