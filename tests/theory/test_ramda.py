@@ -220,3 +220,57 @@ def test_identification_needs_a_margin_on_the_active_side_too() -> None:
     reasons = thm.assumptions(instance)
     assert len(reasons) == 1 and "active groups near 0" in reasons[0]
     assert verify(thm, instance, check_assumptions=False).status == "violated"
+
+
+def test_a_search_checks_monte_carlo_at_its_own_level() -> None:
+    """The instance falsify reported for ramda.stagewise (tests/theory/data): its first stage
+    ratio is about ρ = 1/2, so a 99 % interval excludes ρ on some Monte-Carlo seeds (seed 0)
+    and not on others; at the search's level it holds."""
+    from pathlib import Path
+
+    from mastbench.theory.ramda.instances import SEARCH_LEVEL
+
+    from mastbench.instance_io import load_instance
+
+    _, instance, _ = load_instance(Path(__file__).parent / "data" / "ramda_stagewise_search.json")
+    thm = _registry.get("ramda.stagewise")
+    assert instance.level == 0.99
+    assert verify(thm, instance).status == "violated"
+    ratios = [
+        verify(thm, instance, {"seed": s}).evidence.extra["stage_ratios"]["subopt"][0]
+        for s in (1, 2, 3)
+    ]
+    assert min(ratios) < 0.5 < max(ratios)
+    assert verify(thm, instance.replace(level=SEARCH_LEVEL)).status == "holds"
+
+
+@pytest.mark.parametrize(
+    "theorem_id",
+    [
+        "ramda.minibatch-gradient",
+        "ramda.variance-reduction",
+        "ramda.stagewise",
+        "ramda.proxgen",
+    ],
+)
+def test_drawn_instances_use_the_search_level_and_built_in_ones_99(theorem_id) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from mastbench.theory.ramda.instances import SEARCH_LEVEL
+
+    thm = _registry.get(theorem_id)
+    assert {i.level for i in thm.instances(False)} == {0.99}
+
+    @settings(max_examples=3, database=None, suppress_health_check=list(HealthCheck))
+    @given(thm.strategy())
+    def drawn(instance) -> None:
+        assert instance.level == SEARCH_LEVEL
+
+    drawn()
+
+
+def test_variance_reduction_horizon_is_300_on_the_built_in_instances_600_elsewhere() -> None:
+    from mastbench.theory.ramda.theorems import PLANTED
+
+    thm = _registry.get("ramda.variance-reduction")
+    assert {thm.default_params(i)["iters"] for i in thm.instances(False)} == {300}
+    assert thm.default_params(PLANTED.instance(1))["iters"] == 600
