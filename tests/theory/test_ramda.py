@@ -155,10 +155,11 @@ def test_full_batch_run_is_kept_on_the_instance_and_shared_by_its_theorems() -> 
     instance = convergence.instances(True)[0]
     assert identification.instances(True)[0] is instance
     verify(convergence, instance)
-    runs = dict(instance.runs)
-    assert len(runs) == 1
+    runs = dict(instance.runs)  # the instance is shared process-wide: earlier runs may be kept
+    assert ("ramda", 190, 1e-2, 0.1, "pg") in runs
     verify(identification, instance)
-    assert instance.runs == runs
+    assert instance.runs.keys() == runs.keys()
+    assert all(instance.runs[key] is run for key, run in runs.items())
     copy = instance.replace("a copy")
     assert copy.runs == {}
 
