@@ -4,8 +4,8 @@ shared strategies of :mod:`mastbench.strategies`.  Each is the ``strategy`` of i
 * :func:`reference_instances` — tiny least-squares composites for the reference trajectories
   (:mod:`.references`): n, d ≤ 6, ℓ1 or a group lasso on a random partition (free coordinates
   included), λ from 0 to past λ_max (every coordinate zeroed), l2 from 0 up, starts at 0,
-  of unit size, or far (×64), and schedules drawn inside each method's range (η up to 2/L, decays, momentum
-  weights down to 1/64, restarts, the ramp, ε down to 10⁻⁶, β up to 0.999);
+  of unit size, or far (×64), and schedules drawn inside each method's range (η up to 2/L,
+  decays, momentum weights down to 1/64, restarts, the ramp, ε down to 10⁻⁶, β up to 0.999);
 * :func:`composite_instances` — planted group-sparse logistic regressions (``ramda.stagewise``):
   d up to 20, no to all groups active, λ/λ_max from 0.05 to 0.95, l2 from 10⁻³ to 1, starts
   at 0, random, or far, and batch sizes;
