@@ -16,20 +16,16 @@ from mastbench.problems.composite import Composite
 from mastbench.problems.least_squares import LeastSquares
 from mastbench.problems.regularizers import L1
 from mastbench.theory._core import Measurement, NegativeControl
-from mastbench.theory._registry import theorem
 
 from mastbench import algorithms
 from mastbench.backend import rng as make_rng
 from mastbench.montecarlo import estimate
 
+from .common import ramda_theorem
 from .instances import CompositeInstance
+from .strategies import gradient_instances
 
 __all__ = ["minibatch_gradient"]
-
-PAPER = (
-    "Huang & Lee, Regularized Adaptive Momentum Dual Averaging with an Efficient Inexact "
-    "Subproblem Solver for Training Structured Neural Network, NeurIPS 2024, arXiv 2403.14398"
-)
 
 
 def _instances(quick: bool) -> list[CompositeInstance]:
@@ -49,6 +45,26 @@ def _component_gradients(instance: CompositeInstance) -> np.ndarray:
     """∇f_i(W) for every sample i, shape (n, d), from the data."""
     f, W = instance.problem.f, instance.x0
     return np.array([x * (x @ W - t) + f.l2 * W for x, t in zip(f.X, f.y, strict=True)])
+
+
+def _roundoff(instance: CompositeInstance, centred: np.ndarray) -> float:
+    """The rounding of the points, from the scale of the data: each recovered G_j = W_j − W¹_j
+    is a sum of d + 3 products of size at most s = max|W| + max_i ‖x_i‖∞(‖x_i‖₁‖W‖∞ + |y_i|) +
+    l2‖W‖∞, so it is off by δ ≤ 4(d + 4)·eps·s; a squared norm of the centred G by at most
+    2δ‖G − ∇f‖₁ + dδ², and σ² by d·eps·s².  Where σ² = 0 (one sample) the points are 0 in exact
+    arithmetic and only this rounding is left."""
+    f, W = instance.problem.f, instance.x0
+    X, y = np.asarray(f.X), np.asarray(f.y)
+    d = W.size
+    size = float(
+        np.abs(W).max()
+        + np.max(np.abs(X).max(axis=1) * (np.abs(X).sum(axis=1) * np.abs(W).max() + np.abs(y)))
+        + f.l2 * np.abs(W).max()
+    )
+    eps = float(np.finfo(float).eps)
+    delta = 4 * (d + 4) * eps * size
+    squared = 2 * delta * float(np.abs(centred).sum(axis=1).max()) + d * delta**2
+    return max(delta, squared + 4 * d * eps * size**2)
 
 
 def _bound(instance: CompositeInstance, params: Mapping[str, Any], t: np.ndarray) -> np.ndarray:
@@ -82,12 +98,13 @@ def _measure(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurem
     rows = np.concatenate(
         [sd[:, None] + centred.T, sd[:, None] - centred.T, [spread], [2 * sigma2_b - spread]]
     )
-    est = estimate(rows, level=0.99, method="t", simultaneous=True)
+    est = estimate(rows, level=instance.level, method="t", simultaneous=True)
     return Measurement(
         t=np.arange(rows.shape[0]),
         measured=est.mean,
         lower=est.lower,
         upper=est.upper,
+        atol=_roundoff(instance, centred),
         extra={
             "interval": est.interval(),
             "points": "per coordinate j: sd_j ± (E G_j − ∇f_j) ≤ sd_j (both signs), then "
@@ -99,11 +116,10 @@ def _measure(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurem
     )
 
 
-@theorem(
+@ramda_theorem(
     id="ramda.minibatch-gradient",
     rate="none",
     x_axis="check",
-    paper=PAPER,
     label="Theorem 4, assumption (C-2); Theorem 2 (stochastic gradients)",
     tag="C",
     algorithm="prox_sgd",
@@ -111,7 +127,12 @@ def _measure(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurem
     method="montecarlo",
     instances=_instances,
     bound=_bound,
-    default_params=lambda inst: {"batch_size": 2, "replicates": 4000, "seed": 0},
+    default_params=lambda inst: {
+        "batch_size": inst.batch_size or 2,
+        "replicates": 4000,
+        "seed": 0,
+    },
+    strategy=gradient_instances,
     controls=(
         NegativeControl(
             "gradients drawn with b = 1, compared with σ²/2",
@@ -136,7 +157,8 @@ def minibatch_gradient(instance: CompositeInstance, params: Mapping[str, Any]) -
         The equalities are checked as two one-sided points each, shifted so the bounds are
         positive: sd_j ± (E G_j − ∇f_j) ≤ sd_j (sd_j the exact standard deviation of G_j) and
         E‖G − ∇f‖² ≤ σ²/b, 2σ²/b − E‖G − ∇f‖² ≤ σ²/b; a violation is reported only when the
-        lower end of a simultaneous 99% Student-t interval exceeds its bound.  The ratio is
+        lower end of a simultaneous Student-t interval at the instance's level (99 %)
+        exceeds its bound.  The ratio is
         ≈ 1 by design (an equality).
     Control
         Gradients drawn with b = 1 while compared with σ²/2: E‖G − ∇f‖² = σ² > σ²/2.
