@@ -240,7 +240,10 @@ def test_identification_horizon_is_falsified_by_its_built_in_counterexample() ->
     assert thm.assumptions(instance) == []
     problem = instance.problem
     assert problem.nondegeneracy_margin > 2 * MARGIN * np.max(problem.psi.thresholds())
-    verdict = verify(thm, instance)
+    assert verify(thm, instance).status == "falsified"
+    at_400 = instance.replace(iters=400)
+    verdict = verify(thm, at_400)
+    assert thm.default_params(at_400)["iters"] == 400
     assert verdict.status == "falsified", verdict.summary()
     # T₀ is the last iteration with a wrong support: S* from t = 110 to T = 400
     assert verdict.evidence.extra["T0"] == [109]
