@@ -32,12 +32,17 @@ def test_all_ids_registered() -> None:
         assert thm.controls, theorem_id
 
 
+def _expected(thm, instance) -> str:
+    """ "falsified" on a falsified theorem's built-in counterexample, "holds" elsewhere."""
+    return "falsified" if instance.name == thm.counterexample else "holds"
+
+
 @pytest.mark.parametrize("theorem_id", IDS)
 def test_holds_on_quick_instances(theorem_id) -> None:
     thm = _registry.get(theorem_id)
     for instance in thm.instances(True):
         verdict = verify(thm, instance)
-        assert verdict.status == "holds", verdict.summary()
+        assert verdict.status == _expected(thm, instance), verdict.summary()
 
 
 @pytest.mark.parametrize("theorem_id", IDS)
@@ -146,7 +151,7 @@ def test_holds_on_full_suite(theorem_id) -> None:
     thm = _registry.get(theorem_id)
     for instance in thm.instances(False):
         verdict = verify(thm, instance)
-        assert verdict.status == "holds", verdict.summary()
+        assert verdict.status == _expected(thm, instance), verdict.summary()
 
 
 def test_full_batch_run_is_kept_on_the_instance_and_shared_by_its_theorems() -> None:
@@ -223,6 +228,32 @@ def test_identification_needs_a_margin_on_the_active_side_too() -> None:
     assert verify(thm, instance, check_assumptions=False).status == "violated"
 
 
+def test_identification_horizon_is_falsified_by_its_built_in_counterexample() -> None:
+    """Seed 43959024 of the family, inside both margins (≈ 0.24 each): RAMDA identifies S*
+    at T₀ = 109 > T/4 = 100 and keeps it, so the q = 1/4 form is falsified there (Theorem 3
+    itself, asymptotic, is not)."""
+    from mastbench.theory.ramda.theorems import (
+        IDENTIFICATION_COUNTEREXAMPLE,
+        MARGIN,
+        identification_counterexample,
+    )
+
+    thm = _registry.get("ramda.identification")
+    assert thm.status == "falsified" and thm.counterexample == IDENTIFICATION_COUNTEREXAMPLE
+    instance = identification_counterexample()
+    assert instance.name in [i.name for i in thm.instances(True)]
+    assert thm.assumptions(instance) == []
+    problem = instance.problem
+    assert problem.nondegeneracy_margin > 2 * MARGIN * np.max(problem.psi.thresholds())
+    assert verify(thm, instance).status == "falsified"
+    at_400 = instance.replace(iters=400)
+    verdict = verify(thm, at_400)
+    assert thm.default_params(at_400)["iters"] == 400
+    assert verdict.status == "falsified", verdict.summary()
+    # T₀ is the last iteration with a wrong support: S* from t = 110 to T = 400
+    assert verdict.evidence.extra["T0"] == [109]
+
+
 def test_identification_needs_a_nondegeneracy_margin_of_a_tenth() -> None:
     """Seed 43073 of the family: δ = 0.009·max λ_g > 1e-3 (the former floor), and RAMDA
     identifies S* only at T₀ = 794."""
@@ -238,7 +269,8 @@ def test_identification_needs_a_nondegeneracy_margin_of_a_tenth() -> None:
 def test_a_search_checks_monte_carlo_at_its_own_level() -> None:
     """The instance falsify reported for ramda.stagewise (tests/theory/data): its first stage
     ratio is about ρ = 1/2, so a 99 % interval excludes ρ on some Monte-Carlo seeds (seed 0)
-    and not on others; at the search's level it holds."""
+    and not on others (a violation of the falsified theorem is reported "falsified"); at the
+    search's level it holds."""
     from pathlib import Path
 
     from mastbench.theory.ramda.instances import SEARCH_LEVEL
@@ -248,7 +280,7 @@ def test_a_search_checks_monte_carlo_at_its_own_level() -> None:
     _, instance, _ = load_instance(Path(__file__).parent / "data" / "ramda_stagewise_search.json")
     thm = _registry.get("ramda.stagewise")
     assert instance.level == 0.99
-    assert verify(thm, instance).status == "violated"
+    assert verify(thm, instance).status == "falsified"
     ratios = [
         verify(thm, instance, {"seed": s}).evidence.extra["stage_ratios"]["subopt"][0]
         for s in (1, 2, 3)
@@ -289,24 +321,66 @@ def test_variance_reduction_horizon_is_300_on_the_built_in_instances_600_elsewhe
     assert thm.default_params(PLANTED.instance(1))["iters"] == 600
 
 
-def test_stagewise_counterexample_a_restart_kicks_a_converged_stage() -> None:
-    """A counterexample falsify found to the derived stage-wise decrease (tests/theory/data),
-    left open: l2 = 1, W* = (0, 0.029); stage 1 ends with F − F* ≈ 1e-3 and stage 2 ends
-    higher, on every Monte-Carlo seed, at the search's level too.  A likely cause, not
-    confirmed: the restart resets U, and the first steps of a stage move W by about
-    s^(2/3)|G|^(1/3) (the cube-root preconditioner), more than so low a floor; the
-    derivation assumed a stage's transient negligible."""
+def test_stagewise_is_falsified_by_its_built_in_counterexample() -> None:
+    """The counterexample falsify found to the derived stage-wise decrease (l2 = 1,
+    W* = (0, 0.029)), built in: inside the assumptions, stage 2 ends above stage 1 on every
+    Monte-Carlo seed, at the search's level too; the instance falsify wrote (tests/theory/data)
+    is the same problem up to the rounding of λ/λ_max in its name."""
     from pathlib import Path
 
     from mastbench.theory.ramda.instances import SEARCH_LEVEL
+    from mastbench.theory.ramda.theorems import STAGEWISE_COUNTEREXAMPLE, stagewise_counterexample
 
     from mastbench.instance_io import load_instance
 
-    path = Path(__file__).parent / "data" / "ramda_stagewise_restart_kick.json"
-    _, instance, _ = load_instance(path)
     thm = _registry.get("ramda.stagewise")
-    assert instance.level == SEARCH_LEVEL and thm.assumptions(instance) == []
-    for seed in (0, 1):
-        verdict = verify(thm, instance, {"seed": seed})
-        assert verdict.evidence.extra["stage_ratios"]["subopt"][0] > 1, seed
-    assert verify(thm, instance).status == "violated"
+    assert thm.status == "falsified" and thm.counterexample == STAGEWISE_COUNTEREXAMPLE
+    built_in = stagewise_counterexample()
+    assert built_in.name in [i.name for i in thm.instances(True)]
+    data = Path(__file__).parent / "data" / "ramda_stagewise_restart_kick.json"
+    _, found, _ = load_instance(data)
+    for seed in (0, 1, 2):
+        verdict = verify(thm, built_in, {"seed": seed})
+        assert verdict.status == "falsified", verdict.summary()
+        assert verdict.evidence.extra["stage_ratios"]["subopt"][0] > 2, seed
+    for instance in (built_in.replace(level=SEARCH_LEVEL), found):
+        assert thm.assumptions(instance) == []
+        assert verify(thm, instance).status == "falsified", instance
+        ratio = verify(thm, instance, {"seed": 1}).evidence.extra["stage_ratios"]["subopt"][0]
+        assert ratio > 1, instance
+
+
+def test_stagewise_counterexample_stage_one_ends_below_its_floor() -> None:
+    """The cause stated in ``ramda.stagewise``: on the counterexample, stage 1 (η = 1, 70
+    steps) ends below the floor a longer stage at the same η reaches, and with long stages
+    (700 steps) the same schedule does decrease stage by stage."""
+    from mastbench.theory.ramda.theorems import stagewise_counterexample
+
+    from mastbench import algorithms
+
+    instance = stagewise_counterexample()
+    problem = instance.problem
+
+    def stage_means(length: int) -> np.ndarray:
+        trace = algorithms.ramda(
+            problem,
+            problem.asarray(instance.x0),
+            iters=3 * length,
+            lr=1.0,
+            momentum=0.1,
+            solver="exact",
+            batch_size=8,
+            rng=rng(0),
+            replicates=32,
+            milestones=(length, 2 * length),
+            ramp=True,
+            checkpoints=range(1, 3 * length + 1),
+        )
+        it, subopt = trace.iterations, trace.metrics["subopt"].mean(axis=1)
+        ends = (length, 2 * length, 3 * length)
+        return np.asarray([subopt[(it > e - length // 2) & (it <= e)].mean() for e in ends])
+
+    short, long = stage_means(70), stage_means(700)
+    assert short[1] > short[0]
+    assert long[0] > 3 * short[0]
+    assert long[1] < 0.5 * long[0] and long[2] < 0.5 * long[1]

@@ -7,9 +7,11 @@
 * ``ramda.variance-reduction`` — the variance reduction in the proof of Theorem 2
   ((17), (18)): V^t/α_t → ∇f and U^t/α_t → E[g∘g], with the exact minibatch E[g∘g].
 * ``ramda.stagewise`` — Theorem 2 (stochastic, with the paper's restart schedule): the
-  stage-end means of F(Ŵ^t) − F* and dist(0, ∂F(Ŵ^t))² decrease by a factor per stage.
-* ``ramda.identification`` — Theorem 3: finite-time identification of the optimal group
-  support by Ŵ^t on nondegenerate instances.
+  stage-end means of F(Ŵ^t) − F* and dist(0, ∂F(Ŵ^t))² decrease by a factor per stage, a
+  derived form, falsified (:func:`stagewise_counterexample`).
+* ``ramda.identification`` — Theorem 3: identification of the optimal group support by Ŵ^t
+  on nondegenerate instances, in a finite-horizon form (by T/4), falsified
+  (:func:`identification_counterexample`); the paper's theorem is asymptotic.
 * ``ramda.proxgen`` — Theorem 4 (ProxGen with inexact PG): the plateau of E dist(0, ∂F)²
   shrinks at least ∝ 1/b with the batch size b.
 
@@ -43,12 +45,16 @@ from .instances import CompositeInstance, PlantedFamily, SubproblemInstance
 from .strategies import composite_instances, family_instances
 
 __all__ = [
+    "IDENTIFICATION_COUNTEREXAMPLE",
+    "STAGEWISE_COUNTEREXAMPLE",
     "convergence",
     "identification",
+    "identification_counterexample",
     "pg_iterations_bound",
     "pg_solver",
     "proxgen",
     "stagewise",
+    "stagewise_counterexample",
     "variance_reduction",
 ]
 
@@ -570,7 +576,24 @@ def _stagewise_instances(quick: bool) -> list[Instance]:
                 x0=0.5 * np.random.default_rng(seed + 100).standard_normal(problem.d),
             )
         )
-    return instances
+    return [*instances, stagewise_counterexample()]
+
+
+#: Name of the built-in counterexample to the stage-wise decrease of ``ramda.stagewise``.
+STAGEWISE_COUNTEREXAMPLE = (
+    "counterexample: group logistic n=41 G=2x1 λ=0.779·λ_max l2=1 seed=1880 b=8, W* = (0, 0.029)"
+)
+
+
+def stagewise_counterexample() -> CompositeInstance:
+    """The counterexample to ``ramda.stagewise`` (found by ``mastbench falsify``): a planted
+    group logistic regression with n = 41, two groups of one coordinate, λ = 0.779·λ_max,
+    ℓ2 = 1 (inside the assumption ℓ2 ≥ 0.1), W* = (0, 0.029), W⁰ standard normal, batch 8.
+    Stage 1 (η = 1) ends with E X_1 ≈ 1.2e-3 for F − F*, below its constant-η floor
+    (≈ 1.3e-2, reached only after hundreds of steps), and stage 2 ends at ≈ 3.8·E X_1."""
+    problem = random_group_logistic(41, 2, 1, 0, make_rng(1880), lam_ratio=0.779, l2=1.0)
+    x0 = np.random.default_rng(1880).standard_normal(problem.d)
+    return CompositeInstance(STAGEWISE_COUNTEREXAMPLE, problem=problem, x0=x0, batch_size=8)
 
 
 def _stagewise_assumptions(instance: Instance) -> list[str]:
@@ -644,8 +667,10 @@ def _stagewise_evaluate(instance: Instance, params: Mapping[str, Any]) -> Eviden
 @ramda_theorem(
     id="ramda.stagewise",
     strategy=lambda: composite_instances(min_l2=0.1, batch=True),
-    label="Theorem 2 (stochastic, restart schedule)",
+    label="Theorem 2 (stochastic, restart schedule), derived stage-wise decrease (falsified)",
     tag="D",
+    status="falsified",
+    counterexample=STAGEWISE_COUNTEREXAMPLE,
     algorithm="ramda",
     measure="replicate means of F(Ŵ_t) − F* and dist(0, ∂F(Ŵ_t))², averaged over the last "
     "half of each stage",
@@ -678,42 +703,53 @@ def _stagewise_evaluate(instance: Instance, params: Mapping[str, Any]) -> Eviden
     ),
 )
 def stagewise(instance: Instance, params: Mapping[str, Any]) -> Evidence:
-    """Theorem 2 of arXiv 2403.14398, stochastic case, with the paper's restart schedule.
+    """Theorem 2 of arXiv 2403.14398, stochastic case, with the paper's restart schedule:
+    a derived stage-wise decrease, falsified at the stage length checked.
 
     Statement.
-        Theorem 2 gives only almost-sure asymptotics (on the event Ŵ^t → W̄, W̄ is
-        stationary) and says nothing about rates; with a constant η, stochastic RAMDA does not
-        keep converging on a finite horizon (ramda.md §9), so the paper trains with stage-wise
-        restarts (App. A.1): at each milestone η ← γη and ε ← γε (γ = 0.1), t, α, V, U ← 0
-        and W⁰ ← W, and in the final stage c_i = min(c√i, 1).  What is checked is the
-        purpose of that schedule: each stage ends lower than the previous one.
-
+        The checked form (derived under an assumption that fails; falsified): with the
+        paper's schedule (App. A.1: at each milestone η ← γη and ε ← γε, γ = 0.1, t, α, V,
+        U ← 0 and W⁰ ← W, and in the final stage c_i = min(c√i, 1)), each stage ends lower
+        than the previous one by ρ = 1/2: E X_(k+1) ≤ ρ·E X_k, X_k the average of F(Ŵ^t) − F*
+        (resp. dist(0, ∂F(Ŵ^t))²) over the last half of stage k, on logistic + group lasso
+        with ℓ2 ≥ 0.1 and stages of 70 steps.  Theorem 2 itself gives only almost-sure
+        asymptotics (on the event Ŵ^t → W̄, W̄ is stationary), no rate and nothing per stage.
     Derivation [D]
         For t large, P^t ≈ ∛(α_t m) with m = E[g∘g] and α_t ≈ (2/3)ηt^{3/2}, and (ψ = 0)
         Ŵ^t = W⁰ − V^t/P^t gives Ŵ^t − Ŵ^{t−1} ≈ −h∘G^t − (Ŵ^{t−1} − W⁰)/(2t) with the
         constant step h = s_t/P^t ≈ (3/2)^{1/3} η^{2/3} m^{−1/3}: a preconditioned SGD step
         that does not decay, so at a constant η the iterates stall at a noise floor ∝ h
-        (as SGD with step h and gradient variance σ²/b stalls at E f − f* ∝ hσ²/b; condition
-        (14) fails).  A restart with η ← γη lowers that floor by
-        γ^{2/3} ≈ 0.22 (γ = 0.1).  Observed on the first instance: constant-η floors of
-        E F(Ŵ) − F* (b = 10, averaged over t ∈ [1500, 3000]) fall by ≈ 0.16 per decade of η
-        (η = 1, 0.1, 0.01), and the stage ratios of the check are ≈ 0.2 for F − F* and
-        ≈ 0.3 for dist².  The check asserts the weaker ρ = 1/2, since a finite stage ends
-        before its floor is reached.
+        (condition (14) fails; ramda.md §9).  A restart with η ← γη lowers that floor by
+        γ^{2/3} ≈ 0.22.  The step from floors to stage ends assumes that each stage ends at
+        its floor; ρ = 1/2 leaves room for stages that end above it, not below.
+    Falsified
+        :func:`stagewise_counterexample` (n = 41, two groups of one coordinate, ℓ2 = 1,
+        W* = (0, 0.029), batch 8, inside the assumptions) has E X_2/E X_1 ≈ 3.8 (2.6–5.2 over
+        Monte-Carlo seeds), significant at the search's level 1 − 1e-5 too.  Cause (measured,
+        64 replicates): at a constant η the error of a stage grows from its start to its floor
+        over hundreds of steps (the drift ramda.md §9 saw), and stage 1 (η = 1) ends at
+        ≈ 1.2e-3, below its floor ≈ 1.3e-2 (the average over [350, 700] of a 700-step stage),
+        so stage 2's ≈ 4e-3 (its floor at η = 0.1 is ≈ 3.7e-3) is higher.  With 700-step
+        stages the same schedule gives ratios 0.29 and 0.20, as derived; the stage length
+        is not re-fitted to escape the counterexample (the derivation fixes no stage length).
+        The restart is not the cause and is as the paper's: the implementation resets t, α,
+        V, U and W⁰ ← W^t and scales η, ε by γ as App. A.1 and the authors' scheduler
+        (ismoptgroup/RAMDA ``Core/scheduler.py``) do.  ``verify`` reports the counterexample
+        "falsified" (expected, not a failure); the supported Theorem 2 checks are
+        ``ramda.convergence`` and ``ramda.variance-reduction``.
     Check
-        R = 32 replicates, batch b = 10 (with replacement), T = 210, three stages of 70 steps (worst
-        ratio 0.82; 0.69 at T = 300, ≈ 1 at T = 150), η = 1 in the first stage, c = 0.1, exact
-        subproblems.  X_k is the replicate's average of F(Ŵ^t) − F* (resp. dist(0, ∂F(Ŵ^t))²) over
-        the last half of stage k; measured is E X_(k+1), bound ρ·E X_k, for k = 1, 2 and both
-        quantities (4 points).  The interval is the Student-t interval of the paired differences
-        X_(k+1) − ρX_k shifted by ρ·E X_k (simultaneous at the instance's level, 99 %,
-        Bonferroni over the 4 points): a violation is reported only when its lower end exceeds
-        the bound, i.e. when E X_(k+1) > ρ·E X_k is significant.  The bound ρ·E X_k is
-        itself a Monte-Carlo estimate of the same run, so this theorem returns its evidence
-        (no separate ``bound``).
+        R = 32 replicates, batch b = 10 (with replacement; the counterexample's b = 8), T = 210,
+        three stages of 70 steps, η = 1 in the first stage, c = 0.1, exact subproblems.
+        Measured is E X_(k+1), bound ρ·E X_k, for k = 1, 2 and both quantities (4 points).  The
+        interval is the Student-t interval of the paired differences X_(k+1) − ρX_k shifted by
+        ρ·E X_k (simultaneous at the instance's level, 99 %, Bonferroni over the 4 points): a
+        violation is reported only when E X_(k+1) > ρ·E X_k is significant.  The bound ρ·E X_k
+        is itself a Monte-Carlo estimate of the same run, so this theorem returns its evidence
+        (no separate ``bound``).  On the first built-in instance (n = 300, 10 groups of 5,
+        ℓ2 = 0.1) the stage ratios are ≈ 0.2 for F − F* and ≈ 0.3 for dist² (worst ratio to
+        the bound 0.82).
     Assumptions
-        Logistic loss with ℓ2 = 0.1 (μ ≥ 0.1, so a stage of 70 steps nearly reaches its
-        floor) plus a group lasso; W* certified to 1e-10 (relative).
+        Logistic loss with ℓ2 ≥ 0.1 plus a group lasso; W* certified to 1e-10 (relative).
     Control
         Constant η with no restarts (and no ramp): the floor stays, E X_(k+1) ≈ E X_k.
     Reference
@@ -817,8 +853,30 @@ def _identification_bound(
     return np.full(t[0].shape, _identify_by(params)), np.zeros(t[1].shape)
 
 
+#: Seed of :data:`PLANTED` whose instance falsifies the q = 1/4 horizon of
+#: ``ramda.identification`` (found by ``mastbench falsify``).
+IDENTIFICATION_COUNTEREXAMPLE_SEED = 43959024
+
+#: Name of the built-in counterexample to the q = 1/4 horizon of ``ramda.identification``.
+IDENTIFICATION_COUNTEREXAMPLE = (
+    f"counterexample: {PLANTED.describe()} seed={IDENTIFICATION_COUNTEREXAMPLE_SEED}, "
+    "both margins ≈ 0.24, T=120: T0 = 109 > T/4"
+)
+
+
+def identification_counterexample() -> CompositeInstance:
+    """The counterexample to ``ramda.identification``: seed 43959024 of :data:`PLANTED`, inside
+    its assumptions (δ ≈ 0.24·max λ_g, min_(g∈S*) ‖W*_g‖ ≈ 0.24·max_g ‖W*_g‖, both above
+    :data:`MARGIN`), where full-batch RAMDA identifies S* only at T₀ = 109: at the family's
+    horizon T = 400, T₀ + 1 = 110 > qT = 100.  Built in at T = 120 (qT = 30; the run is a
+    prefix of the T = 400 one, a third of its cost): the horizon q = 1/4 was observed on
+    seeds 0–3, not derived."""
+    instance = PLANTED.instance(IDENTIFICATION_COUNTEREXAMPLE_SEED, iters=120)
+    return instance.replace(IDENTIFICATION_COUNTEREXAMPLE)
+
+
 def _identification_instances(quick: bool) -> list[Instance]:
-    instances = [_tight_full_batch_instance()]
+    instances = [_tight_full_batch_instance(), identification_counterexample()]
     if not quick:
         instances += [_composite_instance(s) for s in (0, 1, 2, 3)]
         base = _composite_instance(0)
@@ -853,7 +911,9 @@ def _identification_params(instance: Instance) -> dict[str, Any]:
     id="ramda.identification",
     strategy=lambda: family_instances(PLANTED),
     optional_params=("algorithm",),
-    label="Theorem 3",
+    label="Theorem 3, finite-horizon form T₀ < T/4 (falsified)",
+    status="falsified",
+    counterexample=IDENTIFICATION_COUNTEREXAMPLE,
     tag="C/D",
     algorithm="ramda",
     measure="T₀ + 1 and |supp(Ŵ_t) Δ S*|",
@@ -877,30 +937,37 @@ def _identification_params(instance: Instance) -> dict[str, Any]:
     ),
 )
 def identification(instance: CompositeInstance, params: Mapping[str, Any]) -> Measurement:
-    """Theorem 3 of arXiv 2403.14398: finite-time manifold identification by Ŵ^t.
+    """Theorem 3 of arXiv 2403.14398: finite-time manifold identification by Ŵ^t, checked in
+    a finite-horizon form that is ours, not the paper's, and is falsified.
 
     Statement.
+        The finite-horizon form checked (ours, observed on seeds 0–3, not derived; falsified).
+        Full-batch RAMDA from a random W⁰ (all groups active): T₀ (the last iteration whose group
+        support differs from S*) satisfies T₀ + 1 ≤ qT with q = 1/4, and the support equals S* at
+        every iteration of [qT, T], on instances of :data:`PLANTED` with both margins above
+        :data:`MARGIN` (δ > 0.1·max λ_g, and min_(g∈S*) ‖W*_g‖ > 0.1·max_g ‖W*_g‖).  The
+        horizon q = 1/4 and the margin 0.1 were observed on seeds 0–3 of the family (T₀ + 1 =
+        37, 81, 46, 36 ≤ 100 at T = 400), not derived: identification time grows as either
+        margin → 0 (T₀ = 794 at δ = 0.009·max λ_g, none by T = 1600 at an active margin 0.0033),
+        and nothing in the theorem fixes where inside the margins it ends.
+    Theorem 3 (the paper's) [C-paper]
         Under Theorem 2's conditions on the event Ŵ^t → W̄, with ψ prox-regular, partly
         smooth at W̄ relative to M_W̄ and the nondegeneracy −∇f(W̄) ∈ relint ∂ψ(W̄), there is
         T₀ with Ŵ^t ∈ M_W̄ for all t ≥ T₀.  For the group lasso M_W̄ is the set with exactly
         the groups of S* nonzero, and nondegeneracy reads ‖∇_g f(W*)‖ < λ_g for g ∉ S*.
-
-    Check (finite horizon) [D]
-        Full-batch RAMDA from a random W⁰ (all groups active): T₀ (the last iteration whose group
-        support differs from S*) satisfies T₀ + 1 ≤ qT with q = 1/4, and the support equals S* at
-        every iteration of [qT, T].  The quick instance (T = 190, the run of ``ramda.convergence``)
-        identifies at T₀ + 1 = 37 ≤ 47 (ratio 0.79); the full suite has T = 400 on four seeds (T₀ +
-        1 = 37, 81, 46, 36 ≤ 100) and adds stochastic RAMDA (batch 20, four replicates) with the
-        paper's schedule (restarts at T/3 and 2T/3, c ramp in the final stage, T = 3000): every
-        replicate identifies S* by 0.8·T and keeps it (ramda.md §9 observed identification just
-        after the second restart).  Instances need δ > 0.1·max λ_g and, on the active side,
-        min_(g∈S*) ‖W*_g‖ > 0.1·max_g ‖W*_g‖ (:data:`MARGIN`; not applicable otherwise:
-        identification time grows as either margin → 0 and is not promised at 0; a falsify
-        search over fresh seeds of the family found T₀ = 794 at δ = 0.009·max λ_g, no
-        identification by T = 1600 at an active margin 0.0033, and T₀ = 134, 177 at 0.014,
-        0.032, while every seed with both margins ≥ 0.144 identified by T₀ + 1 ≤ 81; 0.1
-        lies in that gap, an observation, not a derivation), and are of :data:`PLANTED`, the
-        family q = 1/4 was observed on (Theorem 3 gives no bound on T₀).
+        The theorem is asymptotic: it gives no bound on T₀.
+    Falsified
+        :func:`identification_counterexample` (seed 43959024 of :data:`PLANTED`, both margins
+        ≈ 0.24, inside the assumptions) identifies S* only at T₀ = 109 > qT = 100 (T = 400), and
+        keeps it to T: the paper's statement holds there, our horizon does not (built in at
+        T = 120, where T₀ = 109 > qT = 30).  The horizon is
+        not re-fitted to escape it (a q fitted to the seeds it is checked on is no bound), so
+        the verdict on that instance is "falsified" (expected, not a failure) and ``mastbench
+        falsify`` may find other such seeds.  The remaining built-in instances (the quick one
+        at T = 190, the run of ``ramda.convergence``, T₀ + 1 = 37 ≤ 47; four seeds at T = 400;
+        stochastic RAMDA, batch 20, four replicates, the paper's schedule with restarts at T/3
+        and 2T/3 and the c ramp, T = 3000, identification by 0.8·T) still hold, and
+        regression-test the implementation.
     Controls
         ProxSGD with a constant step and batch 1 keeps changing the support (ramda.md §9).
         Summable weights c_t = 0.1/t² violate Theorem 2's Σ c_t = ∞, on which Theorem 3
