@@ -49,7 +49,7 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 _SHARED_LIBSVM = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "libsvm"
 if "MASTBENCH_DATA" not in os.environ and _SHARED_LIBSVM.is_dir():
