@@ -220,7 +220,7 @@ class GroupLasso(Regularizer):
         """The gather table, the scatter positions and λ_g (in the dtype of ``x``) on the
         namespace and device of ``x``, cached per namespace, device and dtype."""
         xp, device = array_namespace(x), device_of(x)
-        key = (xp.__name__, str(device), str(x.dtype))
+        key = (xp.__name__, str(device), x.dtype)
         if key not in self._cache:
             self._cache[key] = (
                 xp.asarray(self._table, device=device),
