@@ -29,6 +29,7 @@ from mastbench.exact.affine_form import (
 )
 from mastbench.exact.moment_maps import EnumeratedStep, SketchedStep, propagate
 from mastbench.sketches import Bernoulli, Discrete, Gaussian, Identity, Permutation, RandK
+from tests.exact.numpy_loop import numpy_propagate
 
 
 def _cases() -> dict[str, tuple]:
@@ -119,24 +120,6 @@ def _assert_close(actual: np.ndarray, expected: np.ndarray, rtol: float) -> None
     )
 
 
-def _numpy_propagate(step, m0, P0, iters, points):
-    enabled = numba_kernel.enabled
-    numba_kernel.enabled = False
-    try:
-        return propagate(step, m0, P0, iters, points)
-    finally:
-        numba_kernel.enabled = enabled
-
-
-@pytest.fixture
-def compiled(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The compiled loops, used by :func:`propagate` at every size."""
-    pytest.importorskip("numba")
-    if not numba_kernel.available():
-        pytest.skip("numba's JIT is disabled")
-    monkeypatch.setattr(numba_kernel, "MIN_WORK", 0.0)
-
-
 # -- one affine step is one step of the map ---------------------------------------------------
 
 
@@ -190,7 +173,7 @@ def test_numpy_affine_propagation_equals_numpy_loop(name):
     m0, P0 = _state(step.dim, 7)
     points = np.array([0, 1, 2, 37, 400])
     fast_m, fast_P = step.affine.propagate(m0, P0, 400, points)
-    slow_m, slow_P = _numpy_propagate(step, m0, P0, 400, points)
+    slow_m, slow_P = numpy_propagate(step, m0, P0, 400, points)
     for t in range(len(points)):
         _assert_close(fast_m[t], slow_m[t], 1e-12)
         _assert_close(fast_P[t], slow_P[t], 1e-12)
@@ -225,7 +208,7 @@ def test_small_maps_without_a_fused_step_propagate_by_their_affine_form(monkeypa
     propagate(wide, *_state(big, 1), 5, points)
     method, problem = CASES["option II, compressor"]
     step = method.moment_map(problem)
-    _numpy_propagate(step, *_state(step.dim, 1), 5, points)
+    numpy_propagate(step, *_state(step.dim, 1), 5, points)
     assert len(calls) == count
 
 
@@ -241,7 +224,7 @@ def test_compiled_propagation_equals_numpy_loop(compiled, monkeypatch, name, spa
     m0, P0 = _state(step.dim, 7)
     points = np.array([0, 1, 2, 37, 400])
     fast_m, fast_P = numba_kernel.propagate_affine(step.affine, m0, P0, 400, points)
-    slow_m, slow_P = _numpy_propagate(step, m0, P0, 400, points)
+    slow_m, slow_P = numpy_propagate(step, m0, P0, 400, points)
     for t in range(len(points)):
         _assert_close(fast_m[t], slow_m[t], 1e-12)
         _assert_close(fast_P[t], slow_P[t], 1e-12)

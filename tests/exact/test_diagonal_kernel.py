@@ -23,6 +23,7 @@ from mastbench.exact import numba_kernel
 from mastbench.exact.moment_maps import PatternStep, SketchedStep, propagate
 from mastbench.sketches import Bernoulli, Discrete, Identity, RandK
 from tests.diagonal_cases import assert_close, diagonal_sketches
+from tests.exact.numpy_loop import numpy_propagate
 
 
 def _symmetric_step(sketch, rs: np.random.Generator, scale: float = 0.2) -> SketchedStep:
@@ -33,24 +34,6 @@ def _symmetric_step(sketch, rs: np.random.Generator, scale: float = 0.2) -> Sket
     step = SketchedStep(sketch, A, c, scale / (np.linalg.norm(A, 2) * sketch.L_S_max))
     assert step.symmetric_kernel is not None
     return step
-
-
-def _numpy_propagate(step, m0, P0, iters, points):
-    enabled = numba_kernel.enabled
-    numba_kernel.enabled = False
-    try:
-        return propagate(step, m0, P0, iters, points)
-    finally:
-        numba_kernel.enabled = enabled
-
-
-@pytest.fixture
-def compiled(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The compiled loop, used by :func:`propagate` at every size."""
-    pytest.importorskip("numba")
-    if not numba_kernel.available():
-        pytest.skip("numba's JIT is disabled")
-    monkeypatch.setattr(numba_kernel, "MIN_WORK", 0.0)
 
 
 @pytest.fixture
@@ -78,7 +61,7 @@ def test_compiled_propagation_equals_numpy_loop(compiled, d):
         y0 = rs.normal(size=d)
         P0 = np.outer(y0, y0) + np.eye(d)
         fast = numba_kernel.propagate_symmetric(step.symmetric_kernel.factors, y0, P0, 300, points)
-        reference = _numpy_propagate(step, y0, P0, 300, points)
+        reference = numpy_propagate(step, y0, P0, 300, points)
         for a, b in zip(fast, reference, strict=True):
             assert_close(a, b)
         np.testing.assert_array_equal(fast[1], np.swapaxes(fast[1], 1, 2))
@@ -113,7 +96,7 @@ def test_compiled_propagation_equals_numpy_loop_property(compiled, seed, d, kind
     y0 = rs.normal(size=d)
     points = np.array([start, start + 1, start + 60])
     fast = propagate(step, y0, np.outer(y0, y0), start + 60, points)
-    reference = _numpy_propagate(step, y0, np.outer(y0, y0), start + 60, points)
+    reference = numpy_propagate(step, y0, np.outer(y0, y0), start + 60, points)
     for a, b in zip(fast, reference, strict=True):
         assert_close(a, b)
 
