@@ -25,7 +25,7 @@ which assembles the map on the non-symmetric basis matrices, and for non-symmetr
 map is then W + Wᵀ with W holding half of each self-transposed term and one term of each
 transposed pair, which saves work and returns P⁺ exactly symmetric; the rank-one and noise
 terms ride in one of its two matrix products.  Per step it allocates only the two arrays it
-returns.  Both agree with the pattern formulas to rounding (``tests/test_diagonal_step.py``).
+returns.  Both agree with the pattern formulas to rounding (``tests/exact/test_diagonal_step.py``).
 :attr:`SymmetricDiagonalStep.factors` hands its precomputed pieces to the compiled
 propagation of :mod:`mastbench.exact.numba_kernel`.
 """

@@ -16,7 +16,7 @@ compiled by numba (the optional extra ``mastbench[fast]``), from the same precom
 
 two products of (d, d) matrices (``np.dot``, i.e. BLAS) per step instead of the NumPy step's
 (d, d)·(d, 2d) and (d, 2d+2)·(2d+2, d), with the elementwise work fused into loops.  It
-agrees with the NumPy step to rounding (``tests/test_diagonal_kernel.py``); the affine loop
+agrees with the NumPy step to rounding (``tests/exact/test_diagonal_kernel.py``); the affine loop
 agrees with each map's NumPy step to rounding (``tests/exact/test_affine_form.py``).
 
 Each compiled function is cached on disk (``cache=True``: in ``NUMBA_CACHE_DIR`` when set,

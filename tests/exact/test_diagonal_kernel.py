@@ -3,7 +3,7 @@
 ``mastbench.exact.numba_kernel`` runs the whole propagation of (m, P) in one numba-compiled
 loop in a reduced form (P·L₀ᵀ from PA entrywise, one product A·Z); these tests pin it to the
 NumPy step (:class:`~mastbench.exact.diagonal_step.SymmetricDiagonalStep`, itself pinned to the
-pattern formulas by ``tests/test_diagonal_step.py``) and to the pattern-only propagation, and
+pattern formulas by ``tests/exact/test_diagonal_step.py``) and to the pattern-only propagation, and
 check when :func:`~mastbench.exact.moment_maps.propagate` uses it.  Tests of the compiled loop
 skip without numba; the dispatch tests without numba run everywhere.
 """
@@ -22,7 +22,7 @@ from mastbench.backend import rng
 from mastbench.exact import numba_kernel
 from mastbench.exact.moment_maps import PatternStep, SketchedStep, propagate
 from mastbench.sketches import Bernoulli, Discrete, Identity, RandK
-from tests.diagonal_cases import assert_close, diagonal_sketches
+from tests.exact.diagonal_cases import assert_close, diagonal_sketches
 from tests.exact.numpy_loop import numpy_propagate
 
 

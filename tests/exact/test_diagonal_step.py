@@ -20,7 +20,7 @@ from mastbench.sketches import (
     RandK,
     _closed_form_patterns,
 )
-from tests.diagonal_cases import assert_close, diagonal_sketches
+from tests.exact.diagonal_cases import assert_close, diagonal_sketches
 
 
 def _instance(d: int, rs: np.random.Generator, symmetric: bool):
