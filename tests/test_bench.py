@@ -175,6 +175,8 @@ def test_cli_compare_exits_1_when_a_goal_is_missed(monkeypatch, tmp_path):
         {"slow": ([("slow", ">= 20")], lambda q: [bench._row("slow", 2.0, "x", ">= 20", "")])},
     )
     assert main(["bench", "--compare", "--json", str(tmp_path / "p.json")]) == 1
+    # --quick measures at small sizes, where the goals do not apply: not judged
+    assert main(["bench", "--compare", "--quick", "--json", str(tmp_path / "q.json")]) == 0
 
 
 def test_cli_bench_rejects_unknown_action(capsys):
