@@ -249,10 +249,13 @@ def test_sc_logistic_holds_on_a5a(libsvm_dir):
     assert inst.problem.n == 6414
     verdict = verify(thm, inst)
     assert verdict.status == "holds", verdict.summary()
-    # On a5a only the scaled bound is caught: at 3x the step the (loose) bound still holds
-    # there; the step control is proven on the quick instance (test_catalogue).
-    scaled = next(c for c in thm.controls if c.bound_scale is not None)
-    assert verify_control(thm, inst, scaled).status == "violated"
+    # the check can fail on a5a: with the bound scaled below the measured values (half the
+    # nontrivial worst ratio) the same evidence is violated; the hypothesis-violating controls
+    # are proven on the quick instance (test_catalogue)
+    ratio = verdict.nontrivial_ratio
+    assert 0 < ratio <= 1
+    scaled = verify(thm, inst, bound_scale=0.5 * ratio, evidence=verdict.evidence)
+    assert scaled.status == "violated", scaled.summary()
 
 
 @pytest.mark.parametrize("theorem_id", ["mast.dist", "mast.dist-dmax"])
