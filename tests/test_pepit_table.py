@@ -123,7 +123,12 @@ def test_without_the_extra_rows_refuse_with_the_install_command(monkeypatch):
 
 def _report(tmp_path):
     return build_report(
-        tmp_path, quick=True, theorems=["mast.convex"], reproductions=[], progress=False
+        tmp_path,
+        quick=True,
+        theorems=["mast.convex"],
+        reproductions=[],
+        progress=False,
+        asv_results=None,
     )
 
 

@@ -43,6 +43,7 @@ def build(output, fake_family, **kwargs):
         reproductions=REPRO,
         command=COMMAND,
         progress=False,
+        asv_results=None,  # not the checkout's own .asv/results (a user's asv runs)
     )
     options.update(kwargs)
     return build_report(output, **options)
@@ -262,7 +263,9 @@ def test_tables_render_cells_consistently():
 
 
 def test_report_with_no_theorems_says_so(tmp_path):
-    report = build_report(tmp_path, theorems=[], reproductions=[], command=COMMAND, progress=False)
+    report = build_report(
+        tmp_path, theorems=[], reproductions=[], command=COMMAND, progress=False, asv_results=None
+    )
     assert report.ok
     assert "No theorems are registered." in (tmp_path / "theorems.md").read_text()
     assert not (tmp_path / "figures").exists()
