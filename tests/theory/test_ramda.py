@@ -188,24 +188,38 @@ def test_minibatch_gradient_of_one_sample_is_exact_up_to_rounding() -> None:
     assert 0 < verdict.evidence.atol < 1e-12
 
 
-def test_finite_horizon_checks_are_asserted_on_their_family_only() -> None:
-    """Out of the family (falsify: n=28, 5 groups of 2, λ ≈ 0.1·λ_max, l2 = 0.018, a far
-    start), the finite-horizon tolerances do not hold, and the theorems say not applicable."""
+def _out_of_the_family() -> CompositeInstance:
+    """The instance falsify found out of the family: n=28, 5 groups of 2, λ ≈ 0.1·λ_max,
+    l2 = 0.018, a far start."""
     from mastbench.problems.group_sparse import random_group_logistic
-    from mastbench.theory.ramda.theorems import PLANTED
 
     problem = random_group_logistic(28, 5, 2, 2, rng(3), lam_ratio=0.1, l2=0.0178)
-    far = CompositeInstance(
+    return CompositeInstance(
         "out of the family",
         problem=problem,
         x0=10 * np.random.default_rng(3).standard_normal(problem.d),
     )
+
+
+def test_finite_horizon_checks_are_asserted_on_their_family_only() -> None:
+    """Out of the family the theorems say not applicable (the tolerances do not hold there:
+    :func:`test_out_of_the_family_the_finite_horizon_tolerance_fails`, slow tier)."""
+    from mastbench.theory.ramda.theorems import PLANTED
+
+    far = _out_of_the_family()
     thm = _registry.get("ramda.convergence")
     assert PLANTED.reasons(far) and thm.assumptions(far)
     assert verify(thm, far).status == "not applicable"
-    assert verify(thm, far, check_assumptions=False).status == "violated"
     for theorem_id in ("ramda.identification", "ramda.variance-reduction", "ramda.proxgen"):
         assert verify(_registry.get(theorem_id), far).status == "not applicable", theorem_id
+
+
+@pytest.mark.slow
+def test_out_of_the_family_the_finite_horizon_tolerance_fails() -> None:
+    """Why the family is an assumption: measured anyway, ramda.convergence is violated there."""
+    far = _out_of_the_family()
+    thm = _registry.get("ramda.convergence")
+    assert verify(thm, far, check_assumptions=False).status == "violated"
 
 
 def test_stagewise_needs_l2_at_least_a_tenth() -> None:
