@@ -249,23 +249,29 @@ def _reference(instance: ExactFWInstance, method: str, rule: str) -> Record:
 def _implementation(
     instance: ExactFWInstance, method: str, rule: str, lmo: Any = None
 ) -> np.ndarray:
-    problem, constraint = instance.problem, instance.constraint
     step = StepRule(rule, instance.L_init if rule == "backtracking" else None)
+    trace = _every_step(instance, method, step, lmo, instance.iters, metrics=())
+    return trace.iterates[:, 0, :]
+
+
+def _every_step(
+    instance: Any, method: str, step: StepRule, lmo: Any, iters: int, metrics: tuple[str, ...]
+) -> Any:
+    """``iters`` steps of FW ``method`` (``"frank_wolfe"``, ``"away"`` or ``"pairwise"``; the
+    ``lmo`` replaces the exact one of plain FW) from ``instance.x0``, every iterate kept."""
     if method == "frank_wolfe":
-        value = FrankWolfe(constraint, step, lmo=lmo, f_star=instance.f_star)
+        value = FrankWolfe(instance.constraint, step, lmo=lmo, f_star=instance.f_star)
     else:
-        value = _ACTIVE[method](constraint, step, f_star=instance.f_star)
-    iters = instance.iters
-    trace = run(
+        value = _ACTIVE[method](instance.constraint, step, f_star=instance.f_star)
+    return run(
         value,
-        problem,
-        problem.asarray(instance.x0),
+        instance.problem,
+        instance.problem.asarray(instance.x0),
         iters=iters,
         checkpoints=range(iters + 1),
         keep_iterates=True,
-        metrics=(),
+        metrics=metrics,
     )
-    return trace.iterates[:, 0, :]
 
 
 def _reference_assumptions(instance: ExactFWInstance) -> list[str]:
@@ -472,7 +478,7 @@ def _invariants(instance: FWInstance, params: dict[str, Any]) -> Evidence:
     is round-off over tolerance (0.16 on the quick instances: one ulp of f against 16) and no
     instance approaches 1.
     """
-    problem, constraint = instance.problem, instance.constraint
+    constraint = instance.constraint
     iters = int(params["iters"])
     lmo = None
     if params["lmo"] == "chop":
@@ -489,20 +495,7 @@ def _invariants(instance: FWInstance, params: dict[str, Any]) -> Evidence:
     for method, rule in runs:
         key = ("fw.invariants", method, rule, params["lmo"], iters)
         if key not in instance.runs:
-            step = StepRule(rule)
-            if method == "frank_wolfe":
-                value = FrankWolfe(constraint, step, lmo=lmo, f_star=instance.f_star)
-            else:
-                value = _ACTIVE[method](constraint, step, f_star=instance.f_star)
-            trace = run(
-                value,
-                problem,
-                problem.asarray(instance.x0),
-                iters=iters,
-                checkpoints=range(iters + 1),
-                keep_iterates=True,
-                metrics=("subopt",),
-            )
+            trace = _every_step(instance, method, StepRule(rule), lmo, iters, ("subopt",))
             instance.runs[key] = (
                 trace.iterations,
                 trace.iterates[:, 0, :],
