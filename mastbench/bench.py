@@ -329,7 +329,7 @@ def compare(
     from mastbench.threads import limited_blas
     from mastbench.validation import check_int
 
-    threads = check_int("threads", threads, low=1)
+    threads = check_int("threads", threads, low=1)  # before PyTorch's count is changed
     try:
         import torch
 

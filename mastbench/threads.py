@@ -34,9 +34,13 @@ def blas_threads() -> int | None:
 
 @contextmanager
 def limited_blas(threads: int) -> Iterator[None]:
-    """Limit NumPy's and SciPy's BLAS to ``threads`` threads inside the ``with`` block."""
+    """Limit NumPy's and SciPy's BLAS to ``threads`` threads (an int ≥ 1) inside the ``with``
+    block."""
     from threadpoolctl import threadpool_limits
 
+    from mastbench.validation import check_int
+
+    threads = check_int("threads", threads, low=1)
     _load_blas_libraries()
     with threadpool_limits(limits=threads, user_api="blas"):
         yield

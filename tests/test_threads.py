@@ -7,6 +7,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from mastbench import jobs, threads
 
 
@@ -59,3 +61,10 @@ def test_every_job_runs_with_one_blas_thread(monkeypatch):
     monkeypatch.setattr(jobs, "_EXECUTORS", {"verify": lambda job: []})
     jobs.execute({"kind": "verify"})
     assert calls == [1]
+
+
+@pytest.mark.parametrize("bad", [0, 1.5, "2", True])
+def test_limited_blas_rejects_a_thread_count_that_is_not_a_positive_int(bad):
+    with pytest.raises((TypeError, ValueError), match="threads"):
+        with threads.limited_blas(bad):
+            pass
